@@ -1,0 +1,126 @@
+//! The HTTP API and the page. The route table is [`app`]; tests drive it directly.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, InputError, RelayInfo};
+
+use crate::assets;
+use crate::diagnose;
+use crate::net::Net;
+
+/// A diagnose request is a few hundred bytes; anything much larger is not one.
+const MAX_BODY: usize = 16 * 1024;
+
+pub struct AppState {
+    pub net: Net,
+}
+
+/// The whole route table.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(DIAGNOSE_PATH, post(diagnose_handler))
+        .route(INFO_PATH, get(info))
+        .fallback(assets::serve)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::CSP));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// What the API answers when a request cannot run. The client learns the field and what to fix;
+/// details beyond that stay in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field is missing or wrong.
+    #[error("{0}")]
+    BadInput(InputError),
+    /// The body is not a JSON diagnose request at all.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        tracing::info!(error = %self, "rejected a diagnose request");
+        let body = match &self {
+            ApiError::BadInput(e) => serde_json::json!({ "error": e.to_string(), "field": e.field }),
+            ApiError::Malformed(m) => serde_json::json!({ "error": m }),
+        };
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+}
+
+/// Reads the body as a request, naming the field when one is wrong.
+pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        if field.is_empty() || field == "." {
+            ApiError::Malformed(format!("the body is not a diagnose request: {inner}"))
+        } else {
+            ApiError::BadInput(InputError::new(&field, inner.to_string()))
+        }
+    })
+}
+
+async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
+    Json(RelayInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        egress: state.net.egress.to_string(),
+    })
+}
+
+async fn diagnose_handler(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+    let request = parse_request(&body)?;
+    let valid = request.validate().map_err(ApiError::BadInput)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let net = state.net.clone();
+    let task = tokio::spawn(async move {
+        diagnose::run(&net, request, valid, tx).await;
+    });
+    // When the client goes away the body stream is dropped, and with it the guard: the probes stop.
+    let guard = AbortOnDrop(task);
+    let lines = UnboundedReceiverStream::new(rx).map(move |event: Event| {
+        let _keep = &guard;
+        let mut line =
+            serde_json::to_vec(&event).unwrap_or_else(|_| br#"{"event":"error","message":"internal error"}"#.to_vec());
+        line.push(b'\n');
+        Ok::<_, Infallible>(Bytes::from(line))
+    });
+    let mut response = Response::new(Body::from_stream(lines));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,216 @@
+//! The command line: `migcheck [serve]` and `migcheck check`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use migcheck_shared::{DiagnoseRequest, Verdict};
+
+use crate::api::{AppState, app};
+use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
+use crate::policy::EgressPolicy;
+use crate::{diagnose, render};
+
+/// Finds why a migration to Exchange Online says "Unable to connect to the server" (KB 2389390).
+#[derive(Parser, Debug)]
+#[command(name = "migcheck", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Network options for `serve` when no subcommand is given.
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the page and the API (the default when no subcommand is given).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Run a diagnosis from the terminal and print the result.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The Outlook Anywhere host name to check (its certificate and TLS), e.g. mail.contoso.com.
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
+    /// TCP port (default 443, or the port of a pasted https:// URL).
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+    /// Print the report as one JSON document instead of the readable tree.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+/// Set when the relay starts, never by a request: a hosted user cannot widen them.
+#[derive(Args, Debug, Clone)]
+struct NetArgs {
+    /// Answer HOST:PORT with ADDR without asking DNS, like curl (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR", global = true)]
+    resolve: Vec<ResolveOverride>,
+    /// Reach HOST:PORT through HOST2:PORT2, like curl (repeatable).
+    #[arg(long = "connect-to", value_name = "HOST:PORT:HOST2:PORT2", global = true)]
+    connect_to: Vec<ConnectTo>,
+    /// Ask this DNS server instead of the system's.
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_dns, global = true)]
+    dns: Option<SocketAddr>,
+    /// Extra trusted root certificates (PEM), besides Mozilla's list.
+    #[arg(long = "ca-file", value_name = "PEM", global = true)]
+    ca_file: Option<PathBuf>,
+    /// Which addresses may be reached: public, any, or a CIDR list (10.0.0.0/8,192.168.1.5).
+    #[arg(long, default_value = "public", value_name = "POLICY", global = true)]
+    egress: EgressPolicy,
+    /// Ports allowed in the public mode.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "443,80",
+        value_name = "LIST",
+        global = true
+    )]
+    ports: Vec<u16>,
+    /// Time limit for each network step, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    timeout: u64,
+}
+
+fn parse_dns(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("'{s}' is not an IP address with an optional port (192.0.2.53 or 192.0.2.53:5353)"))
+}
+
+impl NetArgs {
+    fn build(&self) -> Result<Net, String> {
+        let timeout = Duration::from_secs(self.timeout);
+        let trust = TrustStore::load(self.ca_file.as_deref())?;
+        Ok(Net {
+            dns: Arc::new(Dns::new(
+                self.dns,
+                timeout,
+                self.resolve.clone(),
+                self.connect_to.clone(),
+            )),
+            egress: self.egress.clone().with_ports(self.ports.clone()),
+            trust: Arc::new(trust),
+            timeout,
+        })
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("migcheck: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), &cli.net)),
+        Some(Command::Serve { listen, net }) => runtime.block_on(serve(listen, &net)),
+        Some(Command::Check(args)) => runtime.block_on(check(args)),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
+    init_logging();
+    let net = match net.build() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("migcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("migcheck: cannot listen on {listen}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shown = listener.local_addr().unwrap_or(listen);
+    eprintln!(
+        "migcheck {} serving the page at http://{shown}/ (egress {})",
+        env!("CARGO_PKG_VERSION"),
+        net.egress
+    );
+    let router = app(Arc::new(AppState { net }));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("migcheck: server stopped: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn check(args: CheckArgs) -> ExitCode {
+    let Some(host) = args.host.clone() else {
+        eprintln!("migcheck: check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com)");
+        return ExitCode::from(2);
+    };
+    let request = DiagnoseRequest::Host { host, port: args.port };
+    let valid = match request.validate() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("migcheck: --{}: {}", e.field, e.message);
+            return ExitCode::from(2);
+        }
+    };
+    let net = match args.net.build() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("migcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let report = diagnose::run(&net, request, valid, tx).await;
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("migcheck: cannot print the report: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", render::text(&report));
+    }
+    match report.verdict {
+        Verdict::Pass | Verdict::Warn => ExitCode::SUCCESS,
+        Verdict::Fail => ExitCode::from(1),
+    }
+}

@@ -1,0 +1,11 @@
+//! migcheck's relay: the probes a browser cannot make, the HTTP API that streams them to the page,
+//! and the command line.
+
+pub mod api;
+mod assets;
+pub mod cli;
+pub mod diagnose;
+pub mod net;
+pub mod policy;
+pub mod probe;
+pub mod render;

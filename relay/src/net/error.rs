@@ -1,0 +1,55 @@
+use std::net::SocketAddr;
+
+use crate::policy::Refusal;
+
+/// A network step that did not succeed, grouped by whose fault it is. Each carries the operation's
+/// target so the message stands on its own.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NetError {
+    // --- The name: DNS has no usable answer.
+    /// The name does not exist (NXDOMAIN).
+    #[error("{host} does not exist in DNS")]
+    NoSuchName { host: String },
+    /// The name exists but has no A or AAAA record.
+    #[error("{host} has no address record (A or AAAA) in DNS")]
+    NoAddress { host: String },
+    /// The DNS server did not answer in time.
+    #[error("no DNS answer for {host} within {secs} s")]
+    DnsTimeout { host: String, secs: u64 },
+    /// The lookup failed for another reason (server failure, refused, unreachable DNS server).
+    #[error("looking up {host} failed: {reason}")]
+    Dns { host: String, reason: String },
+
+    // --- Our policy: the relay will not go there.
+    /// The egress policy refused the address the name resolved to.
+    #[error("not connecting to {addr}: {refusal}")]
+    Refused { addr: SocketAddr, refusal: Refusal },
+
+    // --- The path: TCP did not connect.
+    /// Something answered with a reset: nothing listens on that port.
+    #[error("{addr} refused the connection: nothing listens on port {}", addr.port())]
+    ConnectionRefused { addr: SocketAddr },
+    /// No answer at all: a firewall drops the packets, or the host is down.
+    #[error("no answer from {addr} within {secs} s")]
+    ConnectTimeout { addr: SocketAddr, secs: u64 },
+    /// Any other connect failure (host unreachable, network unreachable...).
+    #[error("connecting to {addr} failed: {reason}")]
+    Connect { addr: SocketAddr, reason: String },
+
+    // --- The peer: TLS did not complete.
+    /// The connection opened but the TLS handshake did not finish in time.
+    #[error("{addr} accepted the connection but did not complete a TLS handshake within {secs} s")]
+    TlsTimeout { addr: SocketAddr, secs: u64 },
+    /// The peer answered with something that is not TLS (usually plain HTTP).
+    #[error("{addr} did not answer with TLS: {reason}")]
+    NotTls { addr: SocketAddr, reason: String },
+    /// The peer speaks only TLS 1.1 or older.
+    #[error("{addr} offers nothing newer than TLS 1.1 ({reason})")]
+    TlsTooOld { addr: SocketAddr, reason: String },
+    /// The peer and we share no cipher suite or other parameter.
+    #[error("{addr} and migcheck have no TLS parameters in common ({reason})")]
+    TlsIncompatible { addr: SocketAddr, reason: String },
+    /// The handshake failed in another way (connection reset, alert from the peer...).
+    #[error("TLS handshake with {addr} failed: {reason}")]
+    TlsHandshake { addr: SocketAddr, reason: String },
+}

@@ -1,0 +1,27 @@
+//! Everything that touches the network: DNS, TCP and TLS, each step bounded in time, every connection
+//! vetted by the egress policy on the exact address connected.
+
+mod dns;
+mod error;
+mod tcp;
+mod tls;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use dns::{ConnectTo, Dns, ResolveOverride};
+pub use error::NetError;
+pub use tcp::Connected;
+pub use tls::{Inspection, TrustStore};
+
+use crate::policy::EgressPolicy;
+
+/// The relay's network settings, fixed when it starts; a request can never widen them.
+#[derive(Clone)]
+pub struct Net {
+    pub dns: Arc<Dns>,
+    pub egress: EgressPolicy,
+    pub trust: Arc<TrustStore>,
+    /// The limit for each network step (DNS, TCP connect, TLS handshake).
+    pub timeout: Duration,
+}

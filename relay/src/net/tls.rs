@@ -1,0 +1,246 @@
+//! The TLS handshake, made to inspect a server: the presented chain is captured whatever its verdict,
+//! and the handshake is completed so the negotiated version and suite can be reported.
+//!
+//! A connection made this way is for looking only: it trusts anything, so nothing (least of all a
+//! password) may ever be sent over it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls::{
+    AlertDescription, ClientConfig, DigitallySignedStruct, Error as TlsError, PeerIncompatible, SignatureScheme,
+};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+
+use super::{Net, NetError};
+
+/// The roots a chain must lead to: Mozilla's (webpki-roots) plus the user's `--ca-file`.
+pub struct TrustStore {
+    pub anchors: Vec<TrustAnchor<'static>>,
+    /// How many came from `--ca-file`.
+    pub extra: usize,
+}
+
+impl TrustStore {
+    /// Mozilla's roots plus the certificates of a PEM file.
+    pub fn load(ca_file: Option<&std::path::Path>) -> Result<Self, String> {
+        let mut anchors: Vec<TrustAnchor<'static>> = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        let mut extra = 0;
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            for item in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let der = item.map_err(|e| format!("--ca-file {}: not a PEM certificate file: {e}", path.display()))?;
+                let anchor = webpki::anchor_from_trusted_cert(&der)
+                    .map_err(|e| {
+                        format!(
+                            "--ca-file {}: a certificate cannot be used as a root: {e:?}",
+                            path.display()
+                        )
+                    })?
+                    .to_owned();
+                anchors.push(anchor);
+                extra += 1;
+            }
+            if extra == 0 {
+                return Err(format!("--ca-file {}: no PEM certificate found in it", path.display()));
+            }
+        }
+        Ok(TrustStore { anchors, extra })
+    }
+}
+
+/// What one inspection handshake learned.
+pub struct Inspection {
+    pub peer: SocketAddr,
+    /// `TLS 1.3`, `TLS 1.2`, when the handshake completed.
+    pub version: Option<&'static str>,
+    pub cipher_suite: Option<String>,
+    pub alpn: Option<String>,
+    /// Leaf first, as sent; present even when the handshake failed after the Certificate message.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// Why the server's handshake signature would be rejected by a strict client, if it would.
+    pub signature_problem: Option<String>,
+    pub error: Option<NetError>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    signature_problem: Option<String>,
+}
+
+/// Accepts any server, recording what it presented.
+#[derive(Debug)]
+struct Recorder {
+    provider: Arc<CryptoProvider>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Recorder {
+    fn note_signature(
+        &self,
+        result: Result<HandshakeSignatureValid, TlsError>,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        if let Err(e) = result {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.signature_problem = Some(e.to_string());
+            }
+        }
+        Ok(HandshakeSignatureValid::assertion())
+    }
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.note_signature(verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.note_signature(verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        ))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+impl Net {
+    /// Runs an inspection handshake on an open connection. Never fails: what went wrong is in `error`.
+    pub async fn inspect_tls(&self, stream: TcpStream, peer: SocketAddr, host: &str) -> Inspection {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let recorder = Arc::new(Recorder {
+            provider: provider.clone(),
+            seen: seen.clone(),
+        });
+        let mut inspection = Inspection {
+            peer,
+            version: None,
+            cipher_suite: None,
+            alpn: None,
+            chain: Vec::new(),
+            signature_problem: None,
+            error: None,
+        };
+        let config = match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+            Ok(b) => b
+                .dangerous()
+                .with_custom_certificate_verifier(recorder)
+                .with_no_client_auth(),
+            Err(e) => {
+                inspection.error = Some(NetError::TlsHandshake {
+                    addr: peer,
+                    reason: e.to_string(),
+                });
+                return inspection;
+            }
+        };
+        let mut config = config;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let name = match ServerName::try_from(host.to_string()) {
+            Ok(n) => n,
+            Err(e) => {
+                inspection.error = Some(NetError::TlsHandshake {
+                    addr: peer,
+                    reason: format!("'{host}' cannot be sent as a TLS server name: {e}"),
+                });
+                return inspection;
+            }
+        };
+        let result = timeout(self.timeout, TlsConnector::from(Arc::new(config)).connect(name, stream)).await;
+        if let Ok(mut s) = seen.lock() {
+            inspection.chain = std::mem::take(&mut s.chain);
+            inspection.signature_problem = s.signature_problem.take();
+        }
+        match result {
+            Err(_) => {
+                inspection.error = Some(NetError::TlsTimeout {
+                    addr: peer,
+                    secs: self.timeout.as_secs(),
+                })
+            }
+            Ok(Err(e)) => inspection.error = Some(classify(peer, &e)),
+            Ok(Ok(tls)) => {
+                let (_, conn) = tls.get_ref();
+                inspection.version = conn.protocol_version().map(|v| match v {
+                    rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3",
+                    rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2",
+                    _ => "an older TLS version",
+                });
+                inspection.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+                inspection.alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
+            }
+        }
+        inspection
+    }
+}
+
+/// Puts a handshake failure in the group a user can act on.
+fn classify(addr: SocketAddr, err: &std::io::Error) -> NetError {
+    let reason = err.to_string();
+    let tls = err.get_ref().and_then(|inner| inner.downcast_ref::<TlsError>());
+    match tls {
+        Some(TlsError::AlertReceived(AlertDescription::ProtocolVersion))
+        | Some(TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13))
+        | Some(TlsError::PeerIncompatible(PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig)) => {
+            NetError::TlsTooOld { addr, reason }
+        }
+        Some(TlsError::AlertReceived(AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity))
+        | Some(TlsError::PeerIncompatible(_)) => NetError::TlsIncompatible { addr, reason },
+        Some(TlsError::InvalidMessage(_)) => NetError::NotTls {
+            addr,
+            reason: not_tls_reason(&reason),
+        },
+        _ if err.kind() == std::io::ErrorKind::UnexpectedEof => NetError::TlsHandshake {
+            addr,
+            reason: "the server closed the connection during the handshake".into(),
+        },
+        _ => NetError::TlsHandshake { addr, reason },
+    }
+}
+
+fn not_tls_reason(reason: &str) -> String {
+    format!("its first bytes are not a TLS record ({reason}); a plain HTTP site on this port is the usual cause")
+}

@@ -1,0 +1,414 @@
+//! KB step 2: is the certificate one that Exchange Online will accept? Each verdict is its own check:
+//! TLS version, trusted chain, dates, name, key strength, signature algorithm.
+
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use time::{Duration, OffsetDateTime};
+use webpki::{EndEntityCert, KeyUsage};
+
+use migcheck_shared::{Cause, Evidence, Status};
+
+use super::Outcome;
+use super::certificate::{Decoded, decode};
+use crate::net::{Inspection, NetError, TrustStore};
+
+/// Below this many days left, an in-date certificate is a warning.
+const EXPIRY_WARNING_DAYS: i64 = 30;
+/// The smallest RSA key Exchange Online (and every current client) accepts.
+const MIN_RSA_BITS: u32 = 2048;
+
+const RENEW_FIX: &str = "On the Exchange server: New-ExchangeCertificate -GenerateRequest -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN -RequestFile C:\\cert.req; have a public CA issue it; Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('C:\\cert.cer')); Enable-ExchangeCertificate -Thumbprint <new thumbprint> -Services IIS";
+
+/// The verdicts drawn from one inspection, in the order they are shown.
+pub struct CertificateChecks {
+    pub version: Outcome,
+    pub chain: Outcome,
+    pub dates: Outcome,
+    pub name: Outcome,
+    pub key: Outcome,
+    pub signature: Outcome,
+}
+
+/// Judges what the handshake showed for `host`, at time `now`.
+pub fn judge(host: &str, inspection: &Inspection, trust: &TrustStore, now: OffsetDateTime) -> CertificateChecks {
+    let version = version_check(host, inspection);
+    if inspection.chain.is_empty() {
+        let why = "Not checked: the server presented no certificate (the TLS handshake did not get that far).";
+        return CertificateChecks {
+            version,
+            chain: Outcome::skip(why),
+            dates: Outcome::skip(why),
+            name: Outcome::skip(why),
+            key: Outcome::skip(why),
+            signature: Outcome::skip(why),
+        };
+    }
+    let decoded: Vec<Result<Decoded, String>> = inspection.chain.iter().map(decode).collect();
+    let Some(Ok(leaf)) = decoded.first() else {
+        let why = decoded
+            .first()
+            .and_then(|d| d.as_ref().err())
+            .cloned()
+            .unwrap_or_default();
+        let bad = Outcome::problem(
+            Status::Fail,
+            Cause::Certificate,
+            format!("The server's certificate cannot be read: {why}."),
+            RENEW_FIX.replace("HOST", host),
+        );
+        let skip = || Outcome::skip("Not checked: the certificate cannot be read.");
+        return CertificateChecks {
+            version,
+            chain: bad,
+            dates: skip(),
+            name: skip(),
+            key: skip(),
+            signature: skip(),
+        };
+    };
+    let readable: Vec<&Decoded> = decoded.iter().filter_map(|d| d.as_ref().ok()).collect();
+    CertificateChecks {
+        version,
+        chain: chain_check(host, &inspection.chain, &readable, trust, now),
+        dates: dates_check(host, &readable, now),
+        name: name_check(host, &inspection.chain[0], leaf),
+        key: key_check(host, &readable),
+        signature: signature_check(host, &readable),
+    }
+}
+
+fn domain_of(host: &str) -> String {
+    host.split_once('.')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| host.to_string())
+}
+
+fn fix_for(host: &str, template: &str) -> String {
+    template.replace("HOST", host).replace("DOMAIN", &domain_of(host))
+}
+
+fn version_check(host: &str, inspection: &Inspection) -> Outcome {
+    match (&inspection.version, &inspection.error) {
+        (Some(v), _) if *v == "TLS 1.3" || *v == "TLS 1.2" => {
+            Outcome::pass(format!("{v} negotiated; Exchange Online needs TLS 1.2 or newer.")).fact("Negotiated version", *v)
+        }
+        (_, Some(NetError::TlsTooOld { reason, .. })) => Outcome::problem(
+            Status::Fail,
+            Cause::Network,
+            format!("{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."),
+            "Enable TLS 1.2 on the Exchange server (and on any load balancer or reverse proxy in front of it): set the SCHANNEL Protocols\\TLS 1.2\\Client and Server keys Enabled=1, DisabledByDefault=0, set SchUseStrongCrypto=1 for .NET 4 (HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319), then restart the server. Exchange 2010 needs SP3 RU19 or later.",
+        )
+        .fact("Server's answer to TLS 1.2/1.3", reason.clone()),
+        _ => Outcome::skip("Not known: the TLS handshake did not complete (see the handshake check)."),
+    }
+}
+
+/// Trust is judged at a time when the leaf is in date, so an expired certificate still tells whether
+/// its chain is sound; the dates have their own check.
+fn trust_time(chain: &[&Decoded], now: OffsetDateTime) -> OffsetDateTime {
+    match chain.first() {
+        Some(leaf) if now > leaf.not_after => leaf.not_after - Duration::seconds(1),
+        Some(leaf) if now < leaf.not_before => leaf.not_before + Duration::seconds(1),
+        _ => now,
+    }
+}
+
+fn chain_check(
+    host: &str,
+    ders: &[CertificateDer<'static>],
+    chain: &[&Decoded],
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Outcome {
+    let evidence = Evidence {
+        facts: Vec::new(),
+        certificates: chain.iter().map(|d| d.info.clone()).collect(),
+    };
+    let Some(leaf_der) = ders.first() else {
+        return Outcome::skip("No certificate was presented.");
+    };
+    let leaf = match EndEntityCert::try_from(leaf_der) {
+        Ok(l) => l,
+        Err(e) => {
+            return Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!("The certificate of {host} cannot be used: {e:?}."),
+                fix_for(host, RENEW_FIX),
+            )
+            .with_evidence(evidence);
+        }
+    };
+    let at = trust_time(chain, now);
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.unix_timestamp().max(0) as u64));
+    let result = leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &trust.anchors,
+        &ders[1..],
+        time,
+        KeyUsage::server_auth(),
+        None,
+        None,
+    );
+    let sent = format!("{} certificate(s)", ders.len());
+    let last_issuer = chain.last().map(|d| d.info.issuer.clone()).unwrap_or_default();
+    let outcome = match result {
+        Ok(path) => Outcome::pass(format!(
+            "Trusted: the chain leads from the server's certificate through {} intermediate(s) to a trusted root ({last_issuer}).",
+            path.intermediate_certificates().count()
+        )),
+        Err(webpki::Error::UnknownIssuer) if ders.len() == 1 && chain.first().is_some_and(|l| l.info.self_signed) => {
+            Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!(
+                    "The certificate of {host} is self-signed; Exchange Online trusts only certificates from a public certification authority."
+                ),
+                fix_for(host, RENEW_FIX),
+            )
+        }
+        Err(webpki::Error::UnknownIssuer) if ders.len() == 1 => Outcome::problem(
+            Status::Fail,
+            Cause::Certificate,
+            format!(
+                "The intermediate certificate is missing: {host} sends only its own certificate, and its issuer ({last_issuer}) is neither sent nor a trusted root."
+            ),
+            "Install your CA's intermediate certificate on every Exchange server behind the name (Certificates (Local Computer) > Intermediate Certification Authorities, or import the CA's chain .p7b), then run iisreset. If a load balancer or reverse proxy terminates TLS, add the intermediate to its certificate chain there.",
+        ),
+        Err(webpki::Error::UnknownIssuer) => Outcome::problem(
+            Status::Fail,
+            Cause::Certificate,
+            format!(
+                "The certificate of {host} is not trusted: its chain ends at {last_issuer}, which is not a trusted root (a private or internal CA)."
+            ),
+            fix_for(host, RENEW_FIX),
+        ),
+        Err(
+            e @ (webpki::Error::UnsupportedSignatureAlgorithmContext(_)
+            | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)),
+        ) => Outcome::new(
+            Status::Fail,
+            format!(
+                "Not trusted: a certificate in the chain is signed with an algorithm clients refuse ({}).",
+                if chain.iter().any(|d| d.sha1_signed) {
+                    "SHA-1".to_string()
+                } else {
+                    short(&e)
+                }
+            ),
+        ),
+        Err(webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }) => Outcome::new(
+            Status::Fail,
+            "Not trusted: a certificate in the chain is out of date (see the dates check).",
+        ),
+        Err(e) => Outcome::problem(
+            Status::Fail,
+            Cause::Certificate,
+            format!("The certificate chain of {host} is not trusted: {}.", short(&e)),
+            fix_for(host, RENEW_FIX),
+        ),
+    };
+    outcome.with_evidence(evidence).fact("Presented", sent)
+}
+
+fn short(e: &webpki::Error) -> String {
+    let text = format!("{e:?}");
+    text.split(['(', '{']).next().unwrap_or(&text).trim().to_string()
+}
+
+fn date(t: OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
+    let mut warning: Option<Outcome> = None;
+    for (i, cert) in chain.iter().enumerate() {
+        let which = if i == 0 {
+            format!("The certificate of {host}")
+        } else {
+            format!("The intermediate certificate {}", cert.info.subject)
+        };
+        let facts = |o: Outcome| {
+            o.fact("Valid from", cert.info.not_before.clone())
+                .fact("Valid until", cert.info.not_after.clone())
+        };
+        if now > cert.not_after {
+            let days = (now - cert.not_after).whole_days();
+            let fix = if i == 0 {
+                fix_for(host, RENEW_FIX)
+            } else {
+                "Install the CA's current intermediate certificate on the Exchange servers (and any reverse proxy), then run iisreset.".to_string()
+            };
+            return facts(Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!("{which} expired on {} ({days} days ago).", date(cert.not_after)),
+                fix,
+            ));
+        }
+        if now < cert.not_before {
+            let days = (cert.not_before - now).whole_days();
+            return facts(Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!(
+                    "{which} is not valid yet: it starts on {} (in {days} days).",
+                    date(cert.not_before)
+                ),
+                "Check the server's clock and the certificate's start date; until then, enable the previous certificate again: Enable-ExchangeCertificate -Thumbprint <previous thumbprint> -Services IIS",
+            ));
+        }
+        let left = (cert.not_after - now).whole_days();
+        if left < EXPIRY_WARNING_DAYS && warning.is_none() {
+            warning = Some(facts(Outcome::problem(
+                Status::Warn,
+                Cause::Certificate,
+                format!(
+                    "{which} expires on {} (in {left} days); the migration stops working then.",
+                    date(cert.not_after)
+                ),
+                fix_for(host, RENEW_FIX),
+            )));
+        }
+    }
+    warning.unwrap_or_else(|| {
+        let leaf = chain[0];
+        Outcome::pass(format!(
+            "In date: valid until {} ({} days left).",
+            date(leaf.not_after),
+            (leaf.not_after - now).whole_days()
+        ))
+        .fact("Valid from", leaf.info.not_before.clone())
+        .fact("Valid until", leaf.info.not_after.clone())
+    })
+}
+
+/// RFC 6125 matching for the Common Name fallback: a wildcard stands for exactly one whole left label.
+fn cn_matches(cn: &str, host: &str) -> bool {
+    let cn = cn.to_ascii_lowercase();
+    match cn.strip_prefix("*.") {
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
+        None => cn == host,
+    }
+}
+
+fn name_check(host: &str, leaf_der: &CertificateDer<'static>, leaf: &Decoded) -> Outcome {
+    let names = if leaf.info.san.is_empty() {
+        "none".to_string()
+    } else {
+        leaf.info.san.join(", ")
+    };
+    let covered = match (EndEntityCert::try_from(leaf_der), ServerName::try_from(host)) {
+        (Ok(cert), Ok(name)) => cert.verify_is_valid_for_subject_name(&name).is_ok(),
+        _ => false,
+    };
+    let with_facts = |o: Outcome| {
+        o.fact("Host name", host)
+            .fact("Subject Alternative Names", names.clone())
+            .fact("Common Name", leaf.common_name.clone().unwrap_or_else(|| "none".into()))
+    };
+    if covered {
+        return with_facts(Outcome::pass(format!(
+            "{host} is listed in the certificate's Subject Alternative Names."
+        )));
+    }
+    if !leaf.has_san && leaf.common_name.as_deref().is_some_and(|cn| cn_matches(cn, host)) {
+        return with_facts(Outcome::problem(
+            Status::Warn,
+            Cause::Certificate,
+            format!(
+                "The certificate names {host} only in its Common Name and has no Subject Alternative Name; current clients ignore the Common Name."
+            ),
+            fix_for(host, RENEW_FIX),
+        ));
+    }
+    let wildcard_hint = leaf
+        .dns_names
+        .iter()
+        .find(|n| {
+            n.strip_prefix("*.")
+                .is_some_and(|rest| host.ends_with(&format!(".{rest}")))
+        })
+        .map(|w| format!(" A wildcard covers exactly one label: {w} does not cover {host}."))
+        .unwrap_or_default();
+    with_facts(Outcome::problem(
+        Status::Fail,
+        Cause::Certificate,
+        format!("The certificate does not cover {host}: it names {names}.{wildcard_hint}"),
+        fix_for(
+            host,
+            "Get a certificate whose Subject Alternative Names include HOST (New-ExchangeCertificate -GenerateRequest -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN ...), then Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services IIS. Or enter the name the certificate does list as the Outlook Anywhere host: Set-OutlookAnywhere -ExternalHostname <name on the certificate>.",
+        ),
+    ))
+}
+
+fn key_check(host: &str, chain: &[&Decoded]) -> Outcome {
+    let leaf = chain[0];
+    let key = |d: &Decoded| {
+        if d.info.key_bits > 0 {
+            format!("{} {} bits", d.info.key_type, d.info.key_bits)
+        } else {
+            d.info.key_type.clone()
+        }
+    };
+    for (i, cert) in chain.iter().enumerate() {
+        if cert.info.self_signed && i > 0 {
+            continue;
+        }
+        if let Some(bits) = cert.rsa_bits.filter(|b| *b < MIN_RSA_BITS) {
+            let which = if i == 0 {
+                format!("The certificate of {host}")
+            } else {
+                format!("The intermediate {}", cert.info.subject)
+            };
+            return Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!("{which} has an RSA key of {bits} bits; at least {MIN_RSA_BITS} bits are required."),
+                fix_for(host, "Request a new certificate with a 2048-bit (or larger) key: New-ExchangeCertificate -GenerateRequest -KeySize 2048 -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN ..., then Import-ExchangeCertificate and Enable-ExchangeCertificate -Services IIS."),
+            )
+            .fact("Key", key(cert));
+        }
+    }
+    Outcome::pass(format!("Strong enough: {}.", key(leaf))).fact("Key", key(leaf))
+}
+
+fn signature_check(host: &str, chain: &[&Decoded]) -> Outcome {
+    // A root's own signature is never checked by clients, so a SHA-1 self-signed root is fine.
+    let weak = chain
+        .iter()
+        .enumerate()
+        .find(|(i, d)| d.sha1_signed && !(d.info.self_signed && *i > 0));
+    match weak {
+        Some((i, cert)) => {
+            let which = if i == 0 {
+                format!("The certificate of {host}")
+            } else {
+                format!("The intermediate {}", cert.info.subject)
+            };
+            Outcome::problem(
+                Status::Fail,
+                Cause::Certificate,
+                format!("{which} is signed with {} (SHA-1), which clients no longer accept.", cert.info.signature_algorithm),
+                fix_for(host, "Have the CA reissue the certificate with a SHA-256 signature (any public CA does by default; for an internal AD CS, set its hash to SHA256 first), then Import-ExchangeCertificate and Enable-ExchangeCertificate -Services IIS."),
+            )
+            .fact("Signature algorithm", cert.info.signature_algorithm.clone())
+        }
+        None => Outcome::pass(format!("Signed with {}.", chain[0].info.signature_algorithm))
+            .fact("Signature algorithm", chain[0].info.signature_algorithm.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cn_matches;
+
+    #[test]
+    fn common_name_wildcards_cover_one_label() {
+        assert!(cn_matches("mail.contoso.com", "mail.contoso.com"));
+        assert!(cn_matches("*.contoso.com", "mail.contoso.com"));
+        assert!(!cn_matches("*.contoso.com", "a.mail.contoso.com"));
+        assert!(!cn_matches("*.contoso.com", "contoso.com"));
+    }
+}

@@ -1,0 +1,146 @@
+//! What the relay's integration tests share: the lab, a relay on loopback, and the CLI.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::process::Output;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migcheck_lab::{Fixture, Lab};
+use migcheck_relay::api::{AppState, app};
+use migcheck_relay::net::{Dns, Net, TrustStore};
+use migcheck_shared::{Event, Report};
+
+pub fn lab() -> &'static Lab {
+    Lab::shared()
+}
+
+/// The relay's settings for the lab: its DNS server, its root CA, its addresses only.
+pub fn lab_net(timeout_secs: u64) -> Net {
+    let lab = lab();
+    let timeout = Duration::from_secs(timeout_secs);
+    Net {
+        dns: Arc::new(Dns::new(Some(lab.dns()), timeout, vec![], vec![])),
+        egress: lab.egress_cidr().parse().expect("lab egress"),
+        trust: Arc::new(TrustStore::load(Some(lab.ca_file())).expect("lab CA")),
+        timeout,
+    }
+}
+
+/// Starts the relay's router on a free loopback port and returns its address.
+pub async fn start_relay(net: Net) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app(Arc::new(AppState { net }));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    addr
+}
+
+/// The network flags that point the CLI at the lab.
+pub fn lab_flags(timeout_secs: u64) -> Vec<String> {
+    let lab = lab();
+    vec![
+        "--dns".into(),
+        lab.dns().to_string(),
+        "--ca-file".into(),
+        lab.ca_file().display().to_string(),
+        "--egress".into(),
+        lab.egress_cidr(),
+        "--timeout".into(),
+        timeout_secs.to_string(),
+    ]
+}
+
+pub fn migcheck(args: &[String]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+        .args(args)
+        .output()
+        .expect("run migcheck")
+}
+
+/// `migcheck check --host NAME --port P --json` against a fixture: exit code and report.
+pub fn cli_check(fixture: Fixture, timeout_secs: u64) -> (i32, Report) {
+    let host = lab().fixture(fixture);
+    let mut args = vec![
+        "check".into(),
+        "--host".into(),
+        host.name.clone(),
+        "--port".into(),
+        lab().port().to_string(),
+        "--json".into(),
+    ];
+    args.extend(lab_flags(timeout_secs));
+    let out = migcheck(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not a report ({e}): {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// POSTs a body to the diagnose endpoint and returns the status and the NDJSON events, with the
+/// index of the body chunk each event arrived in.
+pub async fn post_diagnose(relay: SocketAddr, body: String) -> (u16, Vec<(usize, Event)>, String) {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let mut response = client
+        .post(format!("http://{relay}/api/v1/diagnose"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    let status = response.status().as_u16();
+    let mut events = Vec::new();
+    let mut text = String::new();
+    let mut pending = String::new();
+    let mut chunk_no = 0;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        let s = String::from_utf8_lossy(&chunk);
+        text.push_str(&s);
+        pending.push_str(&s);
+        while let Some(i) = pending.find('\n') {
+            let line: String = pending.drain(..=i).collect();
+            if status == 200 {
+                events.push((
+                    chunk_no,
+                    serde_json::from_str::<Event>(line.trim()).unwrap_or_else(|e| panic!("bad event line {line}: {e}")),
+                ));
+            }
+        }
+        chunk_no += 1;
+    }
+    (status, events, text)
+}
+
+pub fn host_body(fixture: Fixture) -> String {
+    let host = lab().fixture(fixture);
+    serde_json::json!({"mode": "host", "host": host.name, "port": lab().port()}).to_string()
+}
+
+/// The report from a stream, checking the stream's shape on the way: every started check finishes,
+/// and the report comes last.
+pub fn report_of(events: &[(usize, Event)]) -> Report {
+    let started: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Started { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let finished: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Finished { check } => Some(check.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    for id in &started {
+        assert!(finished.contains(id), "{id} started but never finished");
+    }
+    match events.last() {
+        Some((_, Event::Done { report })) => report.clone(),
+        other => panic!("the stream did not end with done: {other:?}"),
+    }
+}

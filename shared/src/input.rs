@@ -1,0 +1,205 @@
+//! User input checks shared by the page (as the user types) and the relay (before any probe).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A field the user filled in wrongly, with a message that says how to put it right.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    /// The request field at fault (`host`, `port`, ...).
+    pub field: String,
+    /// What is wrong, in words meant for the user.
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        InputError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A host name (or IP literal) and, when the user gave one, a port.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HostPort {
+    /// Lower-case, without a trailing dot; an IPv6 literal without brackets.
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+const MAX_NAME: usize = 253;
+const MAX_LABEL: usize = 63;
+
+/// Parses what a user typed where a server name belongs. A pasted URL (`https://mail.contoso.com/owa`)
+/// is understood: its host (and port) are taken and the rest ignored.
+pub fn parse_host(field: &str, raw: &str) -> Result<HostPort, InputError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(InputError::new(
+            field,
+            "enter the server name, for example mail.contoso.com",
+        ));
+    }
+    let had_scheme = text.contains("://");
+    let rest = match text.split_once("://") {
+        Some((scheme, rest)) => {
+            if !matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http") {
+                return Err(InputError::new(
+                    field,
+                    format!("'{scheme}://' is not a web address; enter the server name"),
+                ));
+            }
+            rest
+        }
+        None => text,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(InputError::new(
+            field,
+            "enter only the server name, without a user name or '@'",
+        ));
+    }
+    if authority.chars().any(char::is_whitespace) {
+        return Err(InputError::new(field, "a server name cannot contain spaces"));
+    }
+    if !had_scheme && rest.len() != authority.len() {
+        return Err(InputError::new(field, "enter only the server name, without a path"));
+    }
+    let (host, port) = split_port(field, authority)?;
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    if host.is_empty() {
+        return Err(InputError::new(
+            field,
+            "enter the server name, for example mail.contoso.com",
+        ));
+    }
+    if host.parse::<std::net::Ipv6Addr>().is_err() {
+        check_name(field, &host)?;
+    }
+    Ok(HostPort { host, port })
+}
+
+fn split_port<'a>(field: &str, authority: &'a str) -> Result<(&'a str, Option<u16>), InputError> {
+    if let Some(inner) = authority.strip_prefix('[') {
+        let Some((addr, after)) = inner.split_once(']') else {
+            return Err(InputError::new(field, "an IPv6 address needs its closing ']'"));
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(InputError::new(field, format!("'{addr}' is not an IPv6 address")));
+        }
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((addr, Some(parse_port(field, p)?))),
+            None if after.is_empty() => Ok((addr, None)),
+            None => Err(InputError::new(field, "unexpected text after the IPv6 address")),
+        };
+    }
+    if authority.matches(':').count() > 1 {
+        if authority.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Ok((authority, None));
+        }
+        return Err(InputError::new(field, "too many ':' in the server name"));
+    }
+    match authority.split_once(':') {
+        Some((host, p)) => Ok((host, Some(parse_port(field, p)?))),
+        None => Ok((authority, None)),
+    }
+}
+
+fn parse_port(field: &str, text: &str) -> Result<u16, InputError> {
+    match text.parse::<u32>() {
+        Ok(p) if (1..=65535).contains(&p) => Ok(p as u16),
+        _ => Err(InputError::new(field, format!("'{text}' is not a port (1-65535)"))),
+    }
+}
+
+fn check_name(field: &str, host: &str) -> Result<(), InputError> {
+    if host.len() > MAX_NAME {
+        return Err(InputError::new(field, "a server name is at most 253 characters"));
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return Err(InputError::new(field, "the server name has an empty part between dots"));
+        }
+        if label.len() > MAX_LABEL {
+            return Err(InputError::new(
+                field,
+                "each part of a server name is at most 63 characters",
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(InputError::new(
+                field,
+                format!("'{label}' cannot start or end with '-'"),
+            ));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(InputError::new(
+                field,
+                format!(
+                    "'{c}' is not allowed in a server name (use letters, digits, '-' and '.'; international names in their xn-- form)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(raw: &str) -> (String, Option<u16>) {
+        let hp = parse_host("host", raw).expect(raw);
+        (hp.host, hp.port)
+    }
+
+    fn err(raw: &str) -> String {
+        parse_host("host", raw).expect_err(raw).to_string()
+    }
+
+    #[test]
+    fn plain_names_are_normalised() {
+        assert_eq!(ok("  Mail.Contoso.COM. "), ("mail.contoso.com".into(), None));
+        assert_eq!(ok("mail.contoso.com:8443"), ("mail.contoso.com".into(), Some(8443)));
+        assert_eq!(ok("192.0.2.7"), ("192.0.2.7".into(), None));
+        assert_eq!(ok("[2001:db8::1]:444"), ("2001:db8::1".into(), Some(444)));
+        assert_eq!(ok("2001:db8::1"), ("2001:db8::1".into(), None));
+    }
+
+    #[test]
+    fn pasted_urls_give_their_host() {
+        assert_eq!(ok("https://mail.contoso.com/owa/"), ("mail.contoso.com".into(), None));
+        assert_eq!(
+            ok("HTTPS://mail.contoso.com:444/rpc/rpcproxy.dll?x"),
+            ("mail.contoso.com".into(), Some(444))
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_the_fault() {
+        assert_eq!(err(""), "host: enter the server name, for example mail.contoso.com");
+        assert_eq!(err("mail contoso.com"), "host: a server name cannot contain spaces");
+        assert_eq!(err("mail.contoso.com:0"), "host: '0' is not a port (1-65535)");
+        assert_eq!(err("mail.contoso.com:70000"), "host: '70000' is not a port (1-65535)");
+        assert!(err("ftp://mail.contoso.com").contains("not a web address"));
+        assert!(err("https://user@mail.contoso.com").contains("without a user name"));
+        assert!(err("mail..contoso.com").contains("empty part"));
+        assert!(err("mail.contoso.com/owa").contains("without a path"));
+        assert!(err("mail!.contoso.com").contains("'!' is not allowed"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The wire contract between the migcheck page and the relay.
+//!
+//! Everything here is plain data with serde: it builds for wasm32 and native and does no I/O, so the
+//! page and the relay can never disagree on a field name.
+
+pub mod event;
+pub mod input;
+pub mod report;
+pub mod request;
+
+pub use event::Event;
+pub use input::{HostPort, InputError};
+pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
+pub use request::{DiagnoseRequest, RelayInfo};
+
+/// Bumped when a field of the report changes meaning or disappears (adding a field does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The diagnose endpoint: `POST` a [`DiagnoseRequest`], read NDJSON [`Event`]s.
+pub const DIAGNOSE_PATH: &str = "/api/v1/diagnose";
+/// The relay's self-description: `GET` a [`RelayInfo`].
+pub const INFO_PATH: &str = "/api/v1/info";

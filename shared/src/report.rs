@@ -1,0 +1,225 @@
+//! The report: a tree of checks, the findings drawn from them and one verdict.
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::DiagnoseRequest;
+
+/// The overall outcome. `migcheck check` exits 0 for pass and warn, 1 for fail.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// The outcome of one check. `Skip` and `Info` never decide the verdict.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    Info,
+}
+
+impl Status {
+    /// How much this status weighs on the verdict; `None` for skip and info.
+    pub fn verdict(self) -> Option<Verdict> {
+        match self {
+            Status::Pass => Some(Verdict::Pass),
+            Status::Warn => Some(Verdict::Warn),
+            Status::Fail => Some(Verdict::Fail),
+            Status::Skip | Status::Info => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Info => "info",
+        }
+    }
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// A network phase, for the waterfall.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Dns,
+    Tcp,
+    Tls,
+    Http,
+    Rpc,
+}
+
+/// When a phase started (milliseconds since the diagnosis started) and how long it took.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseTiming {
+    pub phase: Phase,
+    pub start_ms: u64,
+    pub duration_ms: u64,
+}
+
+/// One labelled fact (`Negotiated version: TLS 1.3`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A certificate as the server presented it, decoded.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// DNS names and IP addresses from the subjectAltName extension.
+    pub san: Vec<String>,
+    /// RFC 3339, UTC.
+    pub not_before: String,
+    /// RFC 3339, UTC.
+    pub not_after: String,
+    /// `RSA`, `ECDSA P-256`, `Ed25519` ...
+    pub key_type: String,
+    pub key_bits: u32,
+    /// `sha256WithRSAEncryption`, `ecdsa-with-SHA384` ...
+    pub signature_algorithm: String,
+    /// SHA-256 of the DER, upper-case hex with colons, as openssl shows it.
+    pub sha256: String,
+    /// SHA-1 of the DER, upper-case hex without separators: the `Thumbprint` of Get-ExchangeCertificate.
+    pub thumbprint: String,
+    pub serial: String,
+    pub self_signed: bool,
+}
+
+/// The structured evidence behind a check; empty parts are left out of the JSON.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
+    /// A certificate chain in the order the server sent it (leaf first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertificateInfo>,
+}
+
+impl Evidence {
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty() && self.certificates.is_empty()
+    }
+
+    pub fn fact(mut self, label: &str, value: impl Into<String>) -> Self {
+        self.facts.push(Fact {
+            label: label.to_string(),
+            value: value.into(),
+        });
+        self
+    }
+}
+
+/// One node of the check tree.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// Stable and dotted (`tls.chain`); documented in the README.
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    /// One sentence a user can act on.
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: Evidence,
+    pub elapsed_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<PhaseTiming>,
+    /// The KB 2389390 step this check belongs to (1-5).
+    pub kb_step: Option<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Check>,
+}
+
+impl Check {
+    /// Finds a check by id anywhere below (and including) this one.
+    pub fn find(&self, id: &str) -> Option<&Check> {
+        if self.id == id {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(id))
+    }
+}
+
+/// Which of the KB's causes a finding belongs to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Outlook Anywhere, MRS Proxy or IIS authentication not open to the migration service.
+    ExternalAccess,
+    Certificate,
+    Autodiscover,
+    Permissions,
+    WrongServerName,
+    UnsupportedVersion,
+    /// DNS, TCP or the TLS version.
+    Network,
+}
+
+impl Cause {
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::ExternalAccess => "external access",
+            Cause::Certificate => "certificate",
+            Cause::Autodiscover => "Autodiscover",
+            Cause::Permissions => "permissions",
+            Cause::WrongServerName => "wrong server name",
+            Cause::UnsupportedVersion => "unsupported version",
+            Cause::Network => "network",
+        }
+    }
+}
+
+/// A conclusion drawn from one or more checks: the cause, what is wrong and how to fix it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub cause: Cause,
+    /// `fail` or `warn`: how serious the finding is.
+    pub severity: Status,
+    pub kb_step: Option<u8>,
+    pub summary: String,
+    /// The PowerShell line to run or the concrete change to make.
+    pub fix: String,
+    pub check_ids: Vec<String>,
+}
+
+/// The whole result of one diagnosis: the last event of the stream and the `--json` output.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub verdict: Verdict,
+    /// The verdict in one sentence.
+    pub headline: String,
+    /// What was asked, without the password.
+    pub inputs: DiagnoseRequest,
+    pub checks: Vec<Check>,
+    /// Most important first.
+    pub findings: Vec<Finding>,
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Finds a check by id anywhere in the tree.
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find_map(|c| c.find(id))
+    }
+}
