@@ -69,16 +69,49 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Reads the body as a request, naming the field when one is wrong.
+/// Reads the body as a request, naming the field when one is wrong. The mode is read first, then its
+/// fields on their own, so a wrong field keeps its name in the message.
 pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::Malformed(format!("the body is not a diagnose request: {e}")))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::Malformed(
+            "the body is not a diagnose request: expected a JSON object".into(),
+        ));
+    };
+    let mode = match object.remove("mode") {
+        Some(serde_json::Value::String(m)) => m,
+        Some(_) => return Err(ApiError::BadInput(InputError::new("mode", "must be a string"))),
+        None => {
+            return Err(ApiError::BadInput(InputError::new(
+                "mode",
+                format!("missing; one of: {}", DiagnoseRequest::MODES.join(", ")),
+            )));
+        }
+    };
+    match mode.as_str() {
+        "host" => fields(value).map(DiagnoseRequest::Host),
+        other => Err(ApiError::BadInput(InputError::new(
+            "mode",
+            format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),
+        ))),
+    }
+}
+
+fn fields<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
-        let inner = e.into_inner();
-        if field.is_empty() || field == "." {
-            ApiError::Malformed(format!("the body is not a diagnose request: {inner}"))
-        } else {
-            ApiError::BadInput(InputError::new(&field, inner.to_string()))
+        let inner = e.into_inner().to_string();
+        // serde names a missing or unknown field only in its message.
+        let named = ["missing field `", "unknown field `"].iter().find_map(|p| {
+            inner
+                .strip_prefix(p)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_string)
+        });
+        match named.or((field != "." && !field.is_empty()).then_some(field)) {
+            Some(field) => ApiError::BadInput(InputError::new(&field, inner)),
+            None => ApiError::Malformed(format!("the body is not a diagnose request: {inner}")),
         }
     })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use migcheck_shared::{DiagnoseRequest, Verdict};
+use migcheck_shared::{DiagnoseRequest, HostTarget, Verdict};
 
 use crate::api::{AppState, app};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
@@ -181,7 +181,7 @@ async fn check(args: CheckArgs) -> ExitCode {
         eprintln!("migcheck: check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com)");
         return ExitCode::from(2);
     };
-    let request = DiagnoseRequest::Host { host, port: args.port };
+    let request = DiagnoseRequest::Host(HostTarget { host, port: args.port });
     let valid = match request.validate() {
         Ok(v) => v,
         Err(e) => {

@@ -11,7 +11,7 @@ pub mod request;
 pub use event::Event;
 pub use input::{HostPort, InputError};
 pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
-pub use request::{DiagnoseRequest, RelayInfo};
+pub use request::{DiagnoseRequest, HostTarget, RelayInfo};
 
 /// Bumped when a field of the report changes meaning or disappears (adding a field does not bump it).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -6,23 +6,33 @@ use crate::input::{self, HostPort, InputError};
 
 /// One diagnosis to run. The `mode` tag picks which of the KB's checks apply.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "mode", rename_all = "snake_case")]
 pub enum DiagnoseRequest {
     /// The checks that need only a server name: the certificate and TLS checks of KB step 2.
-    Host {
-        /// The Outlook Anywhere host name as typed (a pasted URL is understood).
-        host: String,
-        /// TCP port; when absent, the port of a pasted `https://` URL, else 443.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        port: Option<u16>,
-    },
+    Host(HostTarget),
+}
+
+/// The fields of the `host` mode.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostTarget {
+    /// The Outlook Anywhere host name as typed (a pasted URL is understood).
+    pub host: String,
+    /// TCP port; when absent, the port of a pasted `https://` URL, else 443.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl DiagnoseRequest {
+    /// The modes, as the `mode` field spells them.
+    pub const MODES: &'static [&'static str] = &["host"];
 }
 
 impl DiagnoseRequest {
     /// Checks every field the way the relay will, so the page can show the same message as the user types.
     pub fn validate(&self) -> Result<ValidRequest, InputError> {
         match self {
-            DiagnoseRequest::Host { host, port } => {
+            DiagnoseRequest::Host(HostTarget { host, port }) => {
                 let target = input::parse_host("host", host)?;
                 let port = match port {
                     Some(0) => return Err(InputError::new("port", "must be between 1 and 65535")),

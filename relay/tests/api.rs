@@ -1,0 +1,147 @@
+//! The HTTP API as a client meets it: bad input answered with the field at fault, events streamed as
+//! they happen, the egress policy applied to the address actually connected.
+
+mod common;
+
+use common::*;
+use migcheck_lab::Fixture;
+use migcheck_relay::policy::EgressPolicy;
+use migcheck_shared::{Event, Status};
+
+async fn bad_request(body: &str) -> serde_json::Value {
+    let relay = start_relay(lab_net(2)).await;
+    let (status, _, text) = post_diagnose(relay, body.to_string()).await;
+    assert_eq!(status, 400, "{body} -> {text}");
+    serde_json::from_str(&text).expect("400 body is JSON")
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_naming_the_field() {
+    let cases = [
+        (r#"{"mode":"host","host":""}"#, Some("host"), "enter the server name"),
+        (
+            r#"{"mode":"host","host":"mail contoso.com"}"#,
+            Some("host"),
+            "cannot contain spaces",
+        ),
+        (
+            r#"{"mode":"host","host":"mail.contoso.com","port":70000}"#,
+            Some("port"),
+            "70000",
+        ),
+        (
+            r#"{"mode":"host","host":"mail.contoso.com","port":0}"#,
+            Some("port"),
+            "between 1 and 65535",
+        ),
+        (r#"{"mode":"host","host":42}"#, Some("host"), "expected a string"),
+        (r#"{"mode":"host"}"#, Some("host"), "missing field `host`"),
+        (
+            r#"{"mode":"host","host":"x.test","hots":1}"#,
+            Some("hots"),
+            "unknown field `hots`",
+        ),
+        (
+            r#"{"mode":"teleport","host":"x"}"#,
+            Some("mode"),
+            "unknown mode 'teleport'; one of: host",
+        ),
+        (r#"{"host":"x"}"#, Some("mode"), "missing; one of: host"),
+        (r#"not json"#, None, "not a diagnose request"),
+    ];
+    for (body, field, words) in cases {
+        let answer = bad_request(body).await;
+        assert_eq!(answer["field"].as_str(), field, "{body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(words), "{body}: {error:?} lacks {words:?}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused() {
+    let relay = start_relay(lab_net(2)).await;
+    let body = format!(r#"{{"mode":"host","host":"{}"}}"#, "a".repeat(64 * 1024));
+    let (status, _, _) = post_diagnose(relay, body).await;
+    assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn a_pasted_url_is_understood() {
+    let relay = start_relay(lab_net(2)).await;
+    let url = format!("https://MAIL.contoso.test:{}/owa/", lab().port());
+    let (status, events, text) = post_diagnose(relay, serde_json::json!({"mode":"host","host":url}).to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let report = report_of(&events);
+    assert_eq!(report.verdict, migcheck_shared::Verdict::Pass, "{}", report.headline);
+    assert_eq!(report.check("tls.name").map(|c| c.status), Some(Status::Pass));
+}
+
+#[tokio::test]
+async fn events_stream_while_the_diagnosis_runs() {
+    // The silent fixture holds the handshake for the whole timeout: the `started` event of the
+    // handshake must reach the client before the end, in an earlier chunk than the report.
+    let relay = start_relay(lab_net(2)).await;
+    let (_, events, _) = post_diagnose(relay, host_body(Fixture::Silent)).await;
+    let started = events
+        .iter()
+        .find(|(_, e)| matches!(e, Event::Started { id, .. } if id == "tls.handshake"))
+        .map(|(chunk, _)| *chunk)
+        .expect("handshake started");
+    let done = events
+        .iter()
+        .find(|(_, e)| matches!(e, Event::Done { .. }))
+        .map(|(chunk, _)| *chunk)
+        .expect("done");
+    assert!(
+        started < done,
+        "started arrived in chunk {started}, the report in chunk {done}: not streamed"
+    );
+    let first = &events[0].1;
+    assert!(
+        matches!(first, Event::Started { id, parent: None, .. } if id == "net"),
+        "{first:?}"
+    );
+}
+
+#[tokio::test]
+async fn public_egress_refuses_loopback_after_resolution() {
+    let mut net = lab_net(2);
+    net.egress = EgressPolicy::public_default().with_ports(vec![lab().port()]);
+    let relay = start_relay(net).await;
+    let (_, events, _) = post_diagnose(relay, host_body(Fixture::Valid)).await;
+    let report = report_of(&events);
+    let tcp = report.check("net.tcp").expect("tcp");
+    assert_eq!(tcp.status, Status::Fail);
+    assert!(
+        tcp.summary
+            .contains("is a loopback address, which this relay does not reach"),
+        "{}",
+        tcp.summary
+    );
+    assert!(
+        report.findings[0].fix.contains("--egress any"),
+        "{}",
+        report.findings[0].fix
+    );
+}
+
+#[tokio::test]
+async fn info_tells_the_egress_mode() {
+    let relay = start_relay(lab_net(2)).await;
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let info: serde_json::Value = serde_json::from_str(
+        &client
+            .get(format!("http://{relay}/api/v1/info"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text"),
+    )
+    .expect("json");
+    assert_eq!(
+        info["egress"].as_str(),
+        Some(format!("networks: {}", lab().egress_cidr()).as_str())
+    );
+}

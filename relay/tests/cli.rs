@@ -1,0 +1,83 @@
+//! The command line as a user meets it: usage errors name the flag and exit 2, the readable tree.
+
+mod common;
+
+use common::*;
+use migcheck_lab::Fixture;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = migcheck(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_input_names_the_flag_and_exits_2() {
+    let (code, _, err) = run(&["check", "--host", "mail contoso.com"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--host: a server name cannot contain spaces"), "{err}");
+    let (code, _, err) = run(&["check", "--host", "mail.contoso.com", "--port", "70000"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--port"), "{err}");
+    let (code, _, err) = run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs --host"), "{err}");
+    let (code, _, err) = run(&["check", "--host", "x.test", "--egress", "10.0.0.0/33"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--egress"), "{err}");
+    let (code, _, err) = run(&["check", "--host", "x.test", "--ca-file", "/nonexistent.pem"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--ca-file /nonexistent.pem"), "{err}");
+}
+
+#[test]
+fn readable_tree_leads_with_the_verdict_and_the_fix() {
+    let host = lab().fixture(Fixture::Expired).name;
+    let port = lab().port().to_string();
+    let mut args = vec!["check", "--host", &host, "--port", &port];
+    let flags = lab_flags(5);
+    args.extend(flags.iter().map(String::as_str));
+    let (code, out, _) = run(&args);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("Verdict: FAIL: The certificate of expired.contoso.test expired on"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Fix: On the Exchange server: New-ExchangeCertificate"),
+        "{out}"
+    );
+    assert!(out.contains("[FAIL] Certificate dates"), "{out}");
+    assert!(
+        out.contains("certificate 2: O=migcheck Lab, CN=migcheck Lab Issuing CA 1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn resolve_override_skips_dns() {
+    let valid = lab().fixture(Fixture::Valid);
+    let port = lab().port().to_string();
+    let resolve = format!("mail.contoso.test:{port}:{}", valid.addr);
+    let ca = lab().ca_file().display().to_string();
+    let egress = lab().egress_cidr();
+    // No --dns: the override must answer, or the system resolver would fail on the lab name.
+    let (code, out, err) = run(&[
+        "check",
+        "--host",
+        "mail.contoso.test",
+        "--port",
+        &port,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        &ca,
+        "--egress",
+        &egress,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Answered by: --resolve"), "{out}");
+}
