@@ -1,0 +1,68 @@
+//! `migcheck-lab`: starts the lab, prints where everything is, and waits for Ctrl-C / SIGTERM.
+
+use std::process::ExitCode;
+
+use migcheck_lab::{Fixture, Lab};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+fn main() -> ExitCode {
+    // Registered before the lab starts, so a signal during startup still ends in a clean stop.
+    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("migcheck-lab: cannot install signal handlers: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let lab = match Lab::start() {
+        Ok(lab) => lab,
+        Err(e) => {
+            eprintln!("migcheck-lab: the lab could not start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let port = lab.port();
+    println!("migcheck lab started in {:.2?}\n", lab.startup_time());
+    println!("{:<20} {:<28} ADDRESS", "FIXTURE", "NAME");
+    for &f in Fixture::ALL {
+        let host = lab.fixture(f);
+        let addr = if f == Fixture::Unknown {
+            "(NXDOMAIN)".to_string()
+        } else {
+            format!("{}:{port}", host.addr)
+        };
+        println!("{:<20} {:<28} {addr}", format!("{f:?}"), host.name);
+        for alias in f.alias_names() {
+            println!("{:<20} {:<28} {addr}", "", alias);
+        }
+    }
+    println!();
+    println!("DNS (UDP+TCP)  {}", lab.dns());
+    println!("CA file        {}", lab.ca_file().display());
+    println!("egress         {}", lab.egress_cidr());
+    println!("lab directory  {}", lab.dir().display());
+    println!();
+    println!("Try:");
+    println!(
+        "  migcheck check --host {} --port {port} --dns {} --ca-file {} --egress {}",
+        Fixture::Expired.host_name(),
+        lab.dns(),
+        lab.ca_file().display(),
+        lab.egress_cidr()
+    );
+    println!(
+        "  openssl s_client -connect {}:{port} -servername {} -CAfile {} </dev/null",
+        lab.fixture(Fixture::Valid).addr,
+        Fixture::Valid.host_name(),
+        lab.ca_file().display()
+    );
+    println!();
+    println!("Running; Ctrl-C or SIGTERM stops the servers and removes the lab directory.");
+    let signal = signals.forever().next();
+    drop(lab);
+    if let Some(sig) = signal {
+        eprintln!("migcheck-lab: stopped (signal {sig})");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,386 @@
+//! The migcheck test lab: a fake `contoso.test` organisation on loopback.
+//!
+//! [`Lab::start`] generates a private CA and one certificate per fault scenario (dates relative to now),
+//! then starts ONE real nginx (every TLS fixture on its own address `127.0.2.N`, all on the same port),
+//! a real dnsmasq on `127.0.2.1` answering only for `contoso.test` and `fabrikam.test`, and a silent TCP
+//! listener of our own. Nothing leaves 127.0.0.0/8.
+//!
+//! Tests use [`Lab::shared`] (one lab per test process) and point the client under test at
+//! [`Lab::dns`], [`Lab::ca_file`] and [`Lab::port`]; they never ask the machine's own resolver.
+
+mod certs;
+mod dns;
+mod error;
+mod nginx;
+mod servers;
+mod silent;
+mod sys;
+
+pub use error::LabError;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The first three octets of every lab address: the lab lives in `127.0.2.0/24`.
+const NET: [u8; 3] = [127, 0, 2];
+/// The DNS server's host octet (`127.0.2.1`).
+const DNS_OCTET: u8 = 1;
+
+/// A fixture as a client sees it: the name to ask the lab DNS for, and the address it resolves to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FixtureHost {
+    pub name: String,
+    /// The fixture's own loopback address; `0.0.0.0` (unspecified) for [`Fixture::Unknown`].
+    pub addr: IpAddr,
+}
+
+/// One server-side fault scenario (or the healthy case) of the lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fixture {
+    /// `mail.contoso.test` (and `autodiscover.contoso.test`): a valid leaf, leaf + intermediate sent.
+    Valid,
+    /// `expired.contoso.test`: notAfter = now - 30 days.
+    Expired,
+    /// `future.contoso.test`: notBefore = now + 30 days.
+    NotYetValid,
+    /// `wrongname.contoso.test`: the certificate names only `www.fabrikam.test`.
+    WrongName,
+    /// `owa.wild.contoso.test`: certificate for `*.wild.contoso.test`.
+    Wildcard,
+    /// `a.b.wild.contoso.test`: the same wildcard certificate, which must not match (RFC 6125).
+    WildcardTooDeep,
+    /// `cnonly.contoso.test`: CN only, no subjectAltName extension.
+    CnOnly,
+    /// `selfsigned.contoso.test`: a self-signed leaf, not from the lab CA.
+    SelfSigned,
+    /// `nochain.contoso.test`: signed by the intermediate, but only the leaf is sent.
+    MissingIntermediate,
+    /// `weakkey.contoso.test`: RSA-1024 leaf key.
+    Rsa1024,
+    /// `sha1.contoso.test`: leaf signed with sha1WithRSAEncryption.
+    Sha1,
+    /// `oldtls.contoso.test`: a valid chain, but only TLS 1.0 and 1.1 offered.
+    LegacyTls,
+    /// `expiring.contoso.test`: notAfter = now + 10 days.
+    ExpiringSoon,
+    /// `plainhttp.contoso.test`: plain HTTP (no TLS) on the TLS port.
+    NotTls,
+    /// `silent.contoso.test`: accepts TCP connections and never sends a byte.
+    Silent,
+    /// `refused.contoso.test`: nothing listens there (connection refused).
+    Refused,
+    /// `nonexistent.contoso.test`: no DNS record (NXDOMAIN).
+    Unknown,
+}
+
+impl Fixture {
+    /// Every fixture, in the order of their addresses (`Valid` is 127.0.2.2, `Expired` 127.0.2.3, ...).
+    pub const ALL: &'static [Fixture] = &[
+        Fixture::Valid,
+        Fixture::Expired,
+        Fixture::NotYetValid,
+        Fixture::WrongName,
+        Fixture::Wildcard,
+        Fixture::WildcardTooDeep,
+        Fixture::CnOnly,
+        Fixture::SelfSigned,
+        Fixture::MissingIntermediate,
+        Fixture::Rsa1024,
+        Fixture::Sha1,
+        Fixture::LegacyTls,
+        Fixture::ExpiringSoon,
+        Fixture::NotTls,
+        Fixture::Silent,
+        Fixture::Refused,
+        Fixture::Unknown,
+    ];
+
+    /// The DNS name of the fixture (what a client types).
+    pub fn host_name(self) -> &'static str {
+        match self {
+            Fixture::Valid => "mail.contoso.test",
+            Fixture::Expired => "expired.contoso.test",
+            Fixture::NotYetValid => "future.contoso.test",
+            Fixture::WrongName => "wrongname.contoso.test",
+            Fixture::Wildcard => "owa.wild.contoso.test",
+            Fixture::WildcardTooDeep => "a.b.wild.contoso.test",
+            Fixture::CnOnly => "cnonly.contoso.test",
+            Fixture::SelfSigned => "selfsigned.contoso.test",
+            Fixture::MissingIntermediate => "nochain.contoso.test",
+            Fixture::Rsa1024 => "weakkey.contoso.test",
+            Fixture::Sha1 => "sha1.contoso.test",
+            Fixture::LegacyTls => "oldtls.contoso.test",
+            Fixture::ExpiringSoon => "expiring.contoso.test",
+            Fixture::NotTls => "plainhttp.contoso.test",
+            Fixture::Silent => "silent.contoso.test",
+            Fixture::Refused => "refused.contoso.test",
+            Fixture::Unknown => "nonexistent.contoso.test",
+        }
+    }
+
+    /// Extra DNS names that resolve to the same address (and are covered by the same certificate).
+    pub fn alias_names(self) -> &'static [&'static str] {
+        match self {
+            Fixture::Valid => &["autodiscover.contoso.test"],
+            _ => &[],
+        }
+    }
+
+    /// A short lowercase id, used for file names in [`Lab::dir`].
+    pub fn slug(self) -> &'static str {
+        match self {
+            Fixture::Valid => "valid",
+            Fixture::Expired => "expired",
+            Fixture::NotYetValid => "not-yet-valid",
+            Fixture::WrongName => "wrong-name",
+            Fixture::Wildcard => "wildcard",
+            Fixture::WildcardTooDeep => "wildcard-too-deep",
+            Fixture::CnOnly => "cn-only",
+            Fixture::SelfSigned => "self-signed",
+            Fixture::MissingIntermediate => "missing-intermediate",
+            Fixture::Rsa1024 => "rsa1024",
+            Fixture::Sha1 => "sha1",
+            Fixture::LegacyTls => "legacy-tls",
+            Fixture::ExpiringSoon => "expiring-soon",
+            Fixture::NotTls => "not-tls",
+            Fixture::Silent => "silent",
+            Fixture::Refused => "refused",
+            Fixture::Unknown => "unknown",
+        }
+    }
+
+    /// Whether nginx serves TLS for this fixture.
+    pub fn is_tls(self) -> bool {
+        !matches!(
+            self,
+            Fixture::NotTls | Fixture::Silent | Fixture::Refused | Fixture::Unknown
+        )
+    }
+
+    /// The fixture's loopback address (fixed: the same in every lab, only the ports differ).
+    pub fn addr(self) -> IpAddr {
+        match self.octet() {
+            Some(n) => IpAddr::V4(Ipv4Addr::new(NET[0], NET[1], NET[2], n)),
+            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        }
+    }
+
+    fn ipv4(self) -> Option<Ipv4Addr> {
+        self.octet().map(|n| Ipv4Addr::new(NET[0], NET[1], NET[2], n))
+    }
+
+    fn octet(self) -> Option<u8> {
+        if self == Fixture::Unknown {
+            return None;
+        }
+        let index = Fixture::ALL.iter().position(|f| *f == self)?;
+        u8::try_from(index + 2).ok()
+    }
+}
+
+impl std::fmt::Display for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+fn dns_ip() -> Ipv4Addr {
+    Ipv4Addr::new(NET[0], NET[1], NET[2], DNS_OCTET)
+}
+
+/// A running lab. Dropping it stops its servers and removes its temporary directory.
+pub struct Lab {
+    dir: PathBuf,
+    ca_file: PathBuf,
+    port: u16,
+    dns: SocketAddr,
+    startup: Duration,
+    /// Dropping this sender tells the supervisor thread to stop the servers.
+    stop: Option<mpsc::Sender<()>>,
+    supervisor: Option<thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Lab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lab")
+            .field("dir", &self.dir)
+            .field("port", &self.port)
+            .field("dns", &self.dns)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the supervisor thread reports once every server answers.
+struct Ready {
+    port: u16,
+    dns: SocketAddr,
+    ca_file: PathBuf,
+}
+
+impl Lab {
+    /// Starts a fresh lab: its own temporary directory, its own ports.
+    ///
+    /// The servers are spawned from a dedicated supervisor thread that lives as long as the `Lab`
+    /// (nginx and dnsmasq get `PR_SET_PDEATHSIG`, which fires when the *thread* that spawned them ends).
+    pub fn start() -> Result<Lab, LabError> {
+        let started = Instant::now();
+        let dir = make_lab_dir()?;
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<Ready, LabError>>();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let sup_dir = dir.clone();
+        let handle = thread::Builder::new()
+            .name("migcheck-lab".into())
+            .spawn(move || supervise(&sup_dir, ready_tx, stop_rx))
+            .map_err(|e| LabError::io("spawning the lab supervisor thread", e))?;
+        match ready_rx.recv() {
+            Ok(Ok(ready)) => Ok(Lab {
+                dir,
+                ca_file: ready.ca_file,
+                port: ready.port,
+                dns: ready.dns,
+                startup: started.elapsed(),
+                stop: Some(stop_tx),
+                supervisor: Some(handle),
+            }),
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                // The directory is kept for debugging; a later lab removes it once this process is gone.
+                Err(e)
+            }
+            Err(_) => {
+                let _ = handle.join();
+                Err(LabError::Setup(format!(
+                    "the lab supervisor thread ended before the lab was ready (see {})",
+                    dir.display()
+                )))
+            }
+        }
+    }
+
+    /// One lab per test process, started on first use and never stopped (its servers die with the
+    /// process). Panics with the reason if the lab cannot start: it is meant for tests.
+    pub fn shared() -> &'static Lab {
+        static SHARED: OnceLock<Result<Lab, String>> = OnceLock::new();
+        match SHARED.get_or_init(|| Lab::start().map_err(|e| e.to_string())) {
+            Ok(lab) => lab,
+            Err(e) => panic!("the shared migcheck lab could not start: {e}"),
+        }
+    }
+
+    /// Where a fixture lives: its DNS name and address.
+    pub fn fixture(&self, f: Fixture) -> FixtureHost {
+        FixtureHost {
+            name: f.host_name().to_string(),
+            addr: f.addr(),
+        }
+    }
+
+    /// The one TCP port every TLS fixture (and `NotTls`, `Silent`) listens on, each on its own address.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The lab's dnsmasq (UDP and TCP), on `127.0.2.1`.
+    pub fn dns(&self) -> SocketAddr {
+        self.dns
+    }
+
+    /// A PEM file with the lab root CA only (what a client adds as an extra trusted root).
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    /// A comma separated CIDR list covering every lab address.
+    pub fn egress_cidr(&self) -> String {
+        format!("{}.{}.{}.0/24", NET[0], NET[1], NET[2])
+    }
+
+    /// Where the certificates, configs and logs are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How long [`Lab::start`] took for this lab.
+    pub fn startup_time(&self) -> Duration {
+        self.startup
+    }
+
+    /// `addr:port` of a fixture (its address and [`Lab::port`]).
+    pub fn socket_addr(&self, f: Fixture) -> SocketAddr {
+        SocketAddr::new(f.addr(), self.port)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Closing the channel wakes the supervisor, which kills nginx and dnsmasq and stops the
+        // silent listener before it returns.
+        drop(self.stop.take());
+        if let Some(handle) = self.supervisor.take() {
+            let _ = handle.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn supervise(dir: &Path, ready_tx: mpsc::Sender<Result<Ready, LabError>>, stop_rx: mpsc::Receiver<()>) {
+    let key_cache = dir.parent().map(|base| base.join("keys"));
+    let servers = match servers::Servers::start(dir, key_cache.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = ready_tx.send(Err(e));
+            return;
+        }
+    };
+    let ready = Ready {
+        port: servers.port(),
+        dns: servers.dns(),
+        ca_file: servers.ca_file().to_path_buf(),
+    };
+    if ready_tx.send(Ok(ready)).is_err() {
+        return; // nobody waits for this lab any more; dropping `servers` stops everything
+    }
+    // Blocks until the Lab is dropped (for the shared lab: for the life of the process).
+    let _ = stop_rx.recv();
+    drop(servers);
+}
+
+/// `$TMPDIR/migcheck-lab/<pid>-<n>`; directories of processes that are gone are removed first.
+fn make_lab_dir() -> Result<PathBuf, LabError> {
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let base = std::env::temp_dir().join("migcheck-lab");
+    std::fs::create_dir_all(&base).map_err(|e| LabError::io(format!("creating {}", base.display()), e))?;
+    remove_stale_dirs(&base);
+    let pid = std::process::id();
+    let dir = base.join(format!("{pid}-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+    if dir.exists() {
+        // left over from an earlier process with the same pid
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    std::fs::create_dir(&dir).map_err(|e| LabError::io(format!("creating {}", dir.display()), e))?;
+    Ok(dir)
+}
+
+fn remove_stale_dirs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Starting, watching and stopping the lab's servers. Runs on the lab's supervisor thread.
+
+use std::fs::File;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::certs::{self, CertFiles};
+use crate::silent::SilentServer;
+use crate::{Fixture, LabError, dns, dns_ip, nginx, sys};
+
+/// Ports tried before giving up (another lab, or anything else, may take a port between our check and
+/// the server's bind).
+const ATTEMPTS: usize = 8;
+/// How long one server may take to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(15);
+
+pub(crate) struct Servers {
+    nginx: Child,
+    dnsmasq: Child,
+    silent: Option<SilentServer>,
+    port: u16,
+    dns: SocketAddr,
+    ca_file: PathBuf,
+}
+
+impl Servers {
+    /// `key_cache`: where generated RSA keys are kept for the next lab (see `certs::PendingKeys`).
+    pub(crate) fn start(dir: &Path, key_cache: Option<&Path>) -> Result<Servers, LabError> {
+        let logs = dir.join("logs");
+        for d in [&logs, &dir.join("tmp")] {
+            std::fs::create_dir_all(d).map_err(|e| LabError::io(format!("creating {}", d.display()), e))?;
+        }
+        let t0 = Instant::now();
+        // The slow part (RSA key generation) runs in the background while dnsmasq starts.
+        let keys = certs::PendingKeys::spawn(&dir.join("certs"), key_cache)?;
+        let (dnsmasq, dns) = start_dnsmasq(dir)?;
+        let t_dns = t0.elapsed();
+        // From here on a failure must stop dnsmasq.
+        let mut partial = Partial { dnsmasq: Some(dnsmasq) };
+        let certs = certs::generate(keys)?;
+        let t_certs = t0.elapsed();
+        let (nginx, silent, port) = start_nginx(dir, &certs)?;
+        // For whoever wonders where the start-up time goes.
+        let timings = format!(
+            "dnsmasq ready after {t_dns:?}\ncertificates ready after {t_certs:?}\nnginx ready after {:?}\n",
+            t0.elapsed()
+        );
+        let _ = std::fs::write(logs.join("startup.txt"), timings);
+        let Some(dnsmasq) = partial.dnsmasq.take() else {
+            return Err(LabError::Setup("internal: lost the dnsmasq handle".into()));
+        };
+        Ok(Servers {
+            nginx,
+            dnsmasq,
+            silent: Some(silent),
+            port,
+            dns,
+            ca_file: certs.root,
+        })
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn dns(&self) -> SocketAddr {
+        self.dns
+    }
+
+    pub(crate) fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        stop(&mut self.nginx);
+        stop(&mut self.dnsmasq);
+        drop(self.silent.take());
+    }
+}
+
+/// A started server not yet handed over to `Servers`: stopped if setup fails later.
+struct Partial {
+    dnsmasq: Option<Child>,
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.dnsmasq.take() {
+            stop(&mut d);
+        }
+    }
+}
+
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+enum Attempt<T> {
+    Ready(T),
+    /// The port was taken: try another.
+    PortTaken(String),
+}
+
+fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u16), LabError> {
+    let silent_ip = Fixture::Silent
+        .ipv4()
+        .ok_or_else(|| LabError::Setup("internal: Silent has no address".into()))?;
+    let conf = dir.join("nginx.conf");
+    let error_log = dir.join("logs").join("nginx-error.log");
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        // The silent listener takes a free port first; nginx then uses it on every other address.
+        let silent = SilentServer::bind(silent_ip, 0)
+            .map_err(|e| LabError::io(format!("binding the silent listener on {silent_ip}"), e))?;
+        let port = silent.port();
+        let temp = dir.join("tmp");
+        let paths = nginx::Paths {
+            error_log: &error_log,
+            access_log: &dir.join("logs").join("nginx-access.log"),
+            pid: &dir.join("nginx.pid"),
+            temp: &temp,
+        };
+        write(&conf, nginx::config(&paths, certs, port))?;
+        // A fresh error log per attempt, so what we read is about this port.
+        let _ = std::fs::remove_file(&error_log);
+        let mut cmd = Command::new("nginx");
+        cmd.arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-e")
+            .arg(&error_log)
+            .stdin(Stdio::null())
+            .stdout(log_file(&dir.join("logs").join("nginx.stdout"))?)
+            .stderr(log_file(&dir.join("logs").join("nginx.stderr"))?);
+        let mut child = sys::spawn_tied(&mut cmd)
+            .map_err(|e| LabError::io("starting nginx (is nginx installed? Debian: nginx-light)", e))?;
+        match wait_nginx(&mut child, port, &error_log) {
+            Ok(Attempt::Ready(())) => return Ok((child, silent, port)),
+            Ok(Attempt::PortTaken(why)) => {
+                stop(&mut child);
+                last = why;
+            }
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
+            }
+        }
+    }
+    Err(LabError::Setup(format!(
+        "nginx could not bind a free port in {ATTEMPTS} attempts; last error log:\n{last}"
+    )))
+}
+
+fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt<()>, LabError> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let listening: Vec<SocketAddr> = Fixture::ALL
+        .iter()
+        .filter(|f| f.is_tls() || **f == Fixture::NotTls || **f == Fixture::Silent)
+        .filter_map(|f| f.ipv4())
+        .map(|ip| SocketAddr::new(IpAddr::V4(ip), port))
+        .collect();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| LabError::io("waiting for nginx", e))? {
+            let tail = tail(error_log, 30);
+            if tail.contains("Address already in use") {
+                return Ok(Attempt::PortTaken(tail));
+            }
+            return Err(LabError::Setup(format!(
+                "nginx exited ({status}) before it was ready; {}:\n{tail}",
+                error_log.display()
+            )));
+        }
+        if listening
+            .iter()
+            .all(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+        {
+            return Ok(Attempt::Ready(()));
+        }
+        if Instant::now() > deadline {
+            return Err(LabError::Setup(format!(
+                "nginx did not answer on port {port} within {READY_TIMEOUT:?}; {}:\n{}",
+                error_log.display(),
+                tail(error_log, 30)
+            )));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+fn start_dnsmasq(dir: &Path) -> Result<(Child, SocketAddr), LabError> {
+    let log = dir.join("logs").join("dnsmasq.log");
+    let stderr = dir.join("logs").join("dnsmasq.stderr");
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        let listen = free_dns_port()?;
+        let mut cmd = Command::new("dnsmasq");
+        cmd.args(dns::dnsmasq_args(listen, &log, sys::is_root()))
+            .stdin(Stdio::null())
+            .stdout(log_file(&dir.join("logs").join("dnsmasq.stdout"))?)
+            .stderr(log_file(&stderr)?);
+        let mut child = sys::spawn_tied(&mut cmd)
+            .map_err(|e| LabError::io("starting dnsmasq (is it installed? Debian: dnsmasq-base)", e))?;
+        match wait_dnsmasq(&mut child, listen, &stderr, &log) {
+            Ok(Attempt::Ready(())) => return Ok((child, listen)),
+            Ok(Attempt::PortTaken(why)) => {
+                stop(&mut child);
+                last = why;
+            }
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
+            }
+        }
+    }
+    Err(LabError::Setup(format!(
+        "dnsmasq could not bind a free port in {ATTEMPTS} attempts; last error:\n{last}"
+    )))
+}
+
+/// A port free for both UDP and TCP on the DNS address, at this moment.
+fn free_dns_port() -> Result<SocketAddr, LabError> {
+    let ip = dns_ip();
+    for _ in 0..20 {
+        let udp = UdpSocket::bind((ip, 0)).map_err(|e| LabError::io(format!("finding a free UDP port on {ip}"), e))?;
+        let addr = udp
+            .local_addr()
+            .map_err(|e| LabError::io("reading a UDP socket's address", e))?;
+        if TcpListener::bind(addr).is_ok() {
+            return Ok(addr);
+        }
+    }
+    Err(LabError::Setup(format!("no port free for both UDP and TCP on {ip}")))
+}
+
+fn wait_dnsmasq(child: &mut Child, listen: SocketAddr, stderr: &Path, log: &Path) -> Result<Attempt<()>, LabError> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| LabError::io("waiting for dnsmasq", e))? {
+            let why = format!("{}{}", tail(stderr, 10), tail(log, 10));
+            if why.contains("Address already in use") {
+                return Ok(Attempt::PortTaken(why));
+            }
+            return Err(LabError::Setup(format!(
+                "dnsmasq exited ({status}) before it was ready:\n{why}"
+            )));
+        }
+        // TCP first: until dnsmasq listens it is refused at once, where a UDP query would wait for
+        // its timeout. dnsmasq opens its UDP and TCP sockets together.
+        if TcpStream::connect_timeout(&listen, Duration::from_millis(200)).is_ok()
+            && dns::udp_query_rcode(listen, Fixture::Valid.host_name(), Duration::from_millis(500)).is_ok()
+        {
+            return Ok(Attempt::Ready(()));
+        }
+        if Instant::now() > deadline {
+            return Err(LabError::Setup(format!(
+                "dnsmasq did not answer on {listen} within {READY_TIMEOUT:?}:\n{}{}",
+                tail(stderr, 10),
+                tail(log, 10)
+            )));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+fn log_file(path: &Path) -> Result<File, LabError> {
+    File::create(path).map_err(|e| LabError::io(format!("creating {}", path.display()), e))
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
+    std::fs::write(path, contents).map_err(|e| LabError::io(format!("writing {}", path.display()), e))
+}
+
+/// The last `lines` lines of a log file (empty if it cannot be read).
+fn tail(path: &Path, lines: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let all: Vec<&str> = text.lines().collect();
+            let mut out = all[all.len().saturating_sub(lines)..].join("\n");
+            out.push('\n');
+            out
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => format!("(cannot read {}: {e})\n", path.display()),
+    }
+}
