@@ -1,0 +1,92 @@
+//! The root component: owns the state, starts runs, and lays the page out.
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api;
+use crate::components::{CheckTree, DiagnoseForm, FindingList, Footer, Progress, VerdictBanner};
+use crate::state::{Action, State};
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(State::default);
+
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |()| {
+            spawn_local(async move {
+                if let Some(info) = api::info().await {
+                    dispatcher.dispatch(Action::Info(info));
+                }
+            });
+        });
+    }
+
+    let on_host = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |value: String| dispatcher.dispatch(Action::SetHost(value)))
+    };
+    let on_port = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |value: String| dispatcher.dispatch(Action::SetPort(value)))
+    };
+    let on_run = {
+        let state = state.clone();
+        Callback::from(move |()| {
+            if state.running {
+                return;
+            }
+            let Ok(request) = state.request() else { return };
+            let run = state.run + 1;
+            let dispatcher = state.dispatcher();
+            dispatcher.dispatch(Action::Start { run });
+            spawn_local(async move {
+                let events = dispatcher.clone();
+                api::diagnose(&request, move |event| events.dispatch(Action::Event { run, event })).await;
+                dispatcher.dispatch(Action::Ended { run });
+            });
+        })
+    };
+
+    let (finished, started) = state.progress();
+    let report = state.report.clone();
+    html! {
+        <>
+            <header>
+                <h1>{ "migcheck" }</h1>
+                <p class="purpose">
+                    { "Finds out why a migration to Exchange Online says " }
+                    <q>{ "Unable to connect to the server" }</q>
+                    { " (Microsoft KB 2389390), and what to change on the Exchange side." }
+                </p>
+            </header>
+            <main>
+                if let Some(message) = state.general_error() {
+                    <p id="error" class="error banner" role="alert">{ message }</p>
+                }
+                <DiagnoseForm
+                    host={state.host.clone()}
+                    port={state.port.clone()}
+                    host_error={state.field_error("host")}
+                    port_error={state.field_error("port")}
+                    valid={state.request().is_ok()}
+                    running={state.running}
+                    {on_host}
+                    {on_port}
+                    {on_run}
+                />
+                if state.running || !state.tree.is_empty() {
+                    <Progress {finished} {started} running={state.running} />
+                }
+                if let Some(report) = report.clone() {
+                    <VerdictBanner verdict={report.verdict} headline={report.headline.clone()} elapsed_ms={report.elapsed_ms} />
+                    <FindingList {report} />
+                }
+                if !state.tree.is_empty() {
+                    <CheckTree nodes={state.tree.clone()} />
+                }
+            </main>
+            <Footer info={state.info.clone()} />
+        </>
+    }
+}

@@ -1,0 +1,50 @@
+//! One check: its status, title, summary and time, its evidence behind a `<details>`, and its children.
+
+use yew::prelude::*;
+
+use super::EvidenceView;
+use crate::state::{Node, NodeStatus};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub node: Node,
+}
+
+#[function_component(CheckNode)]
+pub fn check_node(props: &Props) -> Html {
+    let node = &props.node;
+    let status = node.status.label();
+    let time = match (node.status, node.elapsed_ms) {
+        (NodeStatus::Running, _) => "running…".to_string(),
+        (NodeStatus::Stopped, _) => "stopped".to_string(),
+        (_, Some(ms)) => format!("{ms} ms"),
+        (_, None) => String::new(),
+    };
+    html! {
+        <li class={classes!("check", status)} id={format!("check-{}", node.id)}
+            data-check-id={node.id.clone()} data-status={status}>
+            <div class="row">
+                <span class={classes!("badge", status)}>{ node.status.word() }</span>
+                <span class="title">{ &node.title }</span>
+                if let Some(step) = node.kb_step {
+                    <span class="kb" title="Step of KB 2389390">{ format!("KB step {step}") }</span>
+                }
+                <span class="ms">{ time }</span>
+            </div>
+            if !node.summary.is_empty() {
+                <p class="summary">{ &node.summary }</p>
+            }
+            if !node.evidence.is_empty() {
+                <details>
+                    <summary>{ "Evidence" }<span class="id">{ &node.id }</span></summary>
+                    <EvidenceView evidence={node.evidence.clone()} />
+                </details>
+            }
+            if !node.children.is_empty() {
+                <ul class="tree">
+                    { for node.children.iter().map(|child| html! { <CheckNode key={child.id.clone()} node={child.clone()} /> }) }
+                </ul>
+            }
+        </li>
+    }
+}

@@ -1,0 +1,312 @@
+//! The migcheck build driver, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! - `dist`: builds the page (wasm32, profile `wasm-release`), runs wasm-bindgen through its library
+//!   (`--target web`), and lays `dist/` out flat: `index.html`, `boot.js`, `style.css`, `migcheck_frontend.js`,
+//!   `migcheck_frontend_bg.wasm`; then prints their sizes raw, gzip and brotli.
+//! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
+//! - `test [ARGS...]`: installs what the tests need when it is missing, `dist`, then
+//!   `cargo test --workspace ARGS...`.
+//!
+//! Every step prints one line; any failing step ends the task with a message and exit code 1.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const FRONTEND: &str = "migcheck-frontend";
+/// The name wasm-bindgen gives its outputs: `migcheck_frontend.js`, `migcheck_frontend_bg.wasm`.
+const STEM: &str = "migcheck_frontend";
+/// The page shell, copied from the workspace root next to the wasm: (name, required).
+const SHELL: &[(&str, bool)] = &[("index.html", true), ("boot.js", true), ("style.css", true)];
+/// Commands the lab and browser tests need, and the Debian packages that bring them.
+const TEST_COMMANDS: &[&str] = &["nginx", "dnsmasq", "chromium", "chromedriver"];
+const TEST_PACKAGES: &[&str] = &["nginx-light", "dnsmasq-base", "chromium", "chromium-driver"];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let mut args = env::args_os().skip(1);
+    let command = args.next().map(|a| a.to_string_lossy().into_owned());
+    let rest: Vec<OsString> = args.collect();
+    let outcome = match command.as_deref() {
+        Some("dist") if rest.is_empty() => dist(),
+        // `cargo xtask run -- --listen ADDR` means `migcheck serve --listen ADDR`.
+        Some("run") => dist().and_then(|()| run_relay(rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(&rest))),
+        Some("test") => test(&rest),
+        Some("-h" | "--help" | "help") => {
+            usage();
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            usage();
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() {
+    eprintln!(
+        "usage: cargo xtask <command>\n\
+         \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
+         \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
+         \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS..."
+    );
+}
+
+/// One line per step, so a log shows what was done.
+fn step(what: &str) {
+    println!("xtask: {what}");
+    let _ = std::io::stdout().flush();
+}
+
+fn workspace() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(workspace());
+    command
+}
+
+/// Runs `command` with the terminal as its output; a spawn failure or non-zero exit is an error.
+fn run(mut command: Command, what: &str) -> Result {
+    let status = command
+        .status()
+        .map_err(|e| format!("{what}: could not start {:?}: {e}", command.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// Looks on PATH, and in the sbin folders where Debian puts nginx and dnsmasq (not always on PATH).
+fn has_command(name: &str) -> bool {
+    let path = env::var_os("PATH").unwrap_or_default();
+    env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .any(|dir| dir.join(name).is_file())
+}
+
+fn dist() -> Result {
+    ensure_wasm_target()?;
+    let wasm = build_frontend()?;
+    let out = workspace().join("dist");
+    step(&format!("wasm-bindgen (library, --target web) -> {}", out.display()));
+    if out.exists() {
+        fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
+    }
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(STEM)
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))?
+        .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .omit_default_module_path(false)
+        .generate(&out)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))?;
+    step("copy the page shell (index.html, boot.js, style.css) into dist/");
+    for (name, required) in SHELL {
+        let from = workspace().join(name);
+        if !from.exists() && !required {
+            continue;
+        }
+        fs::copy(&from, out.join(name)).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+    }
+    for entry in fs::read_dir(&out).map_err(|e| e.to_string())?.flatten() {
+        if entry.path().is_dir() {
+            return Err(format!(
+                "wasm-bindgen wrote a folder {} (JS snippets); the relay serves dist/ flat, so this needs handling",
+                entry.path().display()
+            ));
+        }
+    }
+    print_sizes(&out)
+}
+
+fn ensure_wasm_target() -> Result {
+    if !has_command("rustup") {
+        step(&format!(
+            "rustup not found: assuming the {WASM_TARGET} target is installed"
+        ));
+        return Ok(());
+    }
+    let listed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    if listed.is_ok_and(|o| {
+        o.status.success()
+            && String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET)
+    }) {
+        step(&format!("rust target {WASM_TARGET}: present"));
+        return Ok(());
+    }
+    step(&format!("rustup target add {WASM_TARGET}"));
+    let mut command = Command::new("rustup");
+    command.args(["target", "add", WASM_TARGET]);
+    run(command, "rustup target add")
+}
+
+/// Builds the page and returns the path of its `.wasm` (found from cargo's JSON messages, so any
+/// CARGO_TARGET_DIR or build.target-dir is honoured).
+fn build_frontend() -> Result<PathBuf> {
+    step(&format!(
+        "cargo build -p {FRONTEND} --target {WASM_TARGET} --profile wasm-release"
+    ));
+    let mut command = cargo();
+    command
+        .args([
+            "build",
+            "-p",
+            FRONTEND,
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            "wasm-release",
+        ])
+        .arg("--message-format=json-render-diagnostics")
+        // The workspace's `strip = true` would drop the `target_features` section wasm-bindgen reads;
+        // strip debug info only, and let wasm-bindgen drop the name and producers sections below.
+        .env("CARGO_PROFILE_WASM_RELEASE_STRIP", "debuginfo")
+        .stdout(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot start cargo: {e}"))?;
+    let mut wasm = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if message["reason"] != "compiler-artifact" || message["target"]["name"] != STEM {
+                continue;
+            }
+            let files = message["filenames"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str());
+            if let Some(file) = files.into_iter().find(|f| f.ends_with(".wasm")) {
+                wasm = Some(PathBuf::from(file));
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of {FRONTEND} failed ({status})"));
+    }
+    wasm.ok_or_else(|| format!("cargo built {FRONTEND} but named no .wasm file"))
+}
+
+fn print_sizes(out: &Path) -> Result {
+    step("sizes (raw / gzip -9 / brotli q11):");
+    let mut total = [0usize; 3];
+    for name in [format!("{STEM}_bg.wasm"), format!("{STEM}.js")] {
+        let bytes = fs::read(out.join(&name)).map_err(|e| format!("cannot read dist/{name}: {e}"))?;
+        let sizes = [bytes.len(), gzip_len(&bytes)?, brotli_len(&bytes)?];
+        for (t, s) in total.iter_mut().zip(sizes) {
+            *t += s;
+        }
+        println!("  {name:<28} {:>9} {:>9} {:>9}", sizes[0], sizes[1], sizes[2]);
+    }
+    println!("  {:<28} {:>9} {:>9} {:>9}", "wasm + js", total[0], total[1], total[2]);
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).map_err(|e| e.to_string())?;
+    Ok(encoder.finish().map_err(|e| e.to_string())?.len())
+}
+
+fn brotli_len(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out.len())
+}
+
+fn run_relay(args: &[OsString]) -> Result {
+    step("cargo run --release -p migcheck-relay -- serve ...");
+    let mut command = cargo();
+    command
+        .args(["run", "--release", "-p", "migcheck-relay", "--", "serve"])
+        .args(args);
+    run(command, "the relay")
+}
+
+fn test(args: &[OsString]) -> Result {
+    ensure_test_packages()?;
+    ensure_browser_test_deps()?;
+    dist()?;
+    step("cargo test --workspace");
+    let mut command = cargo();
+    command.args(["test", "--workspace"]).args(args);
+    run(command, "cargo test --workspace")
+}
+
+fn ensure_test_packages() -> Result {
+    let missing: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    if missing.is_empty() {
+        step(&format!("test tools present: {}", TEST_COMMANDS.join(", ")));
+        return Ok(());
+    }
+    step(&format!("missing {}: apt-get update", missing.join(", ")));
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-q"]);
+    run(update, "apt-get update")?;
+    step(&format!("apt-get install -y {}", TEST_PACKAGES.join(" ")));
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(TEST_PACKAGES)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install, "apt-get install")?;
+    let still: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still missing after apt-get install: {}", still.join(", ")))
+    }
+}
+
+fn ensure_browser_test_deps() -> Result {
+    let dir = workspace().join("tests").join("browser");
+    if dir
+        .join("node_modules")
+        .join("playwright-core")
+        .join("package.json")
+        .is_file()
+    {
+        step("tests/browser: playwright-core present");
+        return Ok(());
+    }
+    if !has_command("npm") {
+        return Err("npm is not on PATH: the browser tests need Node.js 20+ with its npm".into());
+    }
+    step("npm ci in tests/browser (playwright-core; no browser download)");
+    let mut command = Command::new("npm");
+    command
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    run(command, "npm ci in tests/browser")
+}
