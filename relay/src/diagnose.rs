@@ -250,7 +250,7 @@ async fn host_checks(net: &Net, rec: &mut Recorder, target: &HostPort) -> Vec<Ch
 
 fn dns_failure(host: &str, e: &NetError) -> Outcome {
     let fix = format!(
-        "Publish an A record for {host} in public DNS pointing at the Exchange server or the reverse proxy in front of it (check with: Resolve-DnsName {host} -Server 8.8.8.8)."
+        "# Publish an A record for {host} in public DNS, pointing at the Exchange server or the reverse proxy in front of it; then check it\nResolve-DnsName {host} -Type A"
     );
     Outcome::problem(
         Status::Fail,
@@ -265,24 +265,26 @@ fn connect_failure(host: &str, port: u16, e: &NetError) -> Outcome {
         NetError::Refused { .. } => (
             format!("{e}."),
             format!(
-                "Exchange Online reaches only public addresses: publish {host} on a public address. To test an internal server, run the migcheck binary inside the network: migcheck check --host {host} --egress any"
+                "# Exchange Online reaches only public addresses: publish {host} on a public address.\n# To test an internal server, run the migcheck binary inside the network:\n# migcheck check --host {host} --egress any"
             ),
         ),
         NetError::ConnectionRefused { .. } => (
             format!("{e}: nothing accepts HTTPS connections there."),
             format!(
-                "Make the Exchange server (or its reverse proxy) listen on port {port}: check the https binding of the Default Web Site in IIS and the firewall / NAT rule that forwards {port} to it."
+                "# Make the Exchange server (or its reverse proxy) accept HTTPS on port {port}: check the https binding of the Default Web Site and the firewall / NAT rule that forwards {port} to it\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
             ),
         ),
         NetError::ConnectTimeout { .. } => (
             format!("{e}: a firewall is probably dropping the connection."),
             format!(
-                "Allow inbound TCP {port} from the internet (Exchange Online's addresses) to the Exchange server or its reverse proxy, and check the NAT rule."
+                "# Allow inbound TCP {port} from the internet to the Exchange server or its reverse proxy and check the NAT rule; then test from outside\nTest-NetConnection {host} -Port {port}"
             ),
         ),
         _ => (
             format!("{e}."),
-            format!("Check the route and firewall between the internet and {host}:{port}."),
+            format!(
+                "# Check the route and firewall between the internet and {host}:{port}\nTest-NetConnection {host} -Port {port}"
+            ),
         ),
     };
     Outcome::problem(Status::Fail, migcheck_shared::Cause::Network, summary, fix)
@@ -302,7 +304,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             migcheck_shared::Cause::ExternalAccess,
             format!("{host}:{port} does not speak TLS: SSL is not set up where Exchange Online connects."),
             format!(
-                "Outlook Anywhere needs SSL: bind a certificate to the Default Web Site's https binding on port {port} (Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services IIS), and make sure the firewall forwards {port} to that https binding. ({e})"
+                "# Outlook Anywhere needs SSL: bind a certificate to the https binding of the Default Web Site, and make the firewall forward {port} to that binding, not to plain HTTP\nGet-ExchangeCertificate | Format-List Thumbprint,Services,Subject,NotAfter\nEnable-ExchangeCertificate -Thumbprint <thumbprint> -Services IIS"
             ),
         ),
         Some(e @ NetError::TlsTimeout { .. }) => Outcome::problem(
@@ -310,7 +312,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             migcheck_shared::Cause::Network,
             format!("{e}."),
             format!(
-                "Something accepts connections on {host}:{port} but does not answer TLS: check the firewall, load balancer or reverse proxy in front of Exchange, and that the IIS https binding has a certificate."
+                "# Something accepts connections on {host}:{port} but never answers TLS: check the firewall, load balancer or reverse proxy in front of Exchange, and that the https binding has a certificate\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
             ),
         ),
         Some(e) => Outcome::problem(
@@ -318,11 +320,14 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             migcheck_shared::Cause::Network,
             format!("{e}."),
             format!(
-                "Check the TLS configuration of {host}:{port} (and of any load balancer in front of it): Exchange Online needs TLS 1.2 with an ECDHE AES-GCM cipher suite."
+                "# Exchange Online needs TLS 1.2 or newer with an ECDHE AES-GCM cipher suite: check the TLS settings of {host}:{port} and of any load balancer in front of it"
             ),
         ),
     };
     outcome = outcome.fact("Server", inspection.peer.to_string());
+    if let Some(e) = &inspection.error {
+        outcome = outcome.fact("Error", e.to_string());
+    }
     if let Some(v) = inspection.version {
         outcome = outcome.fact("Version", v);
     }

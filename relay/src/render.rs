@@ -35,7 +35,10 @@ pub fn text(report: &Report) -> String {
                 f.cause.label(),
                 f.summary
             );
-            let _ = writeln!(out, "     Fix: {}", f.fix);
+            let _ = writeln!(out, "     Fix:");
+            for line in f.fix.lines() {
+                let _ = writeln!(out, "       {line}");
+            }
         }
     }
     let _ = writeln!(out, "\nChecks");

@@ -47,7 +47,7 @@ fn readable_tree_leads_with_the_verdict_and_the_fix() {
         "{out}"
     );
     assert!(
-        out.contains("Fix: On the Exchange server: New-ExchangeCertificate"),
+        out.contains("     Fix:\n       # In the Exchange Management Shell: request a new certificate for expired.contoso.test\n       New-ExchangeCertificate -GenerateRequest"),
         "{out}"
     );
     assert!(out.contains("[FAIL] Certificate dates"), "{out}");

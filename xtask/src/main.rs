@@ -23,8 +23,8 @@ const STEM: &str = "migcheck_frontend";
 /// The page shell, copied from the workspace root next to the wasm: (name, required).
 const SHELL: &[(&str, bool)] = &[("index.html", true), ("boot.js", true), ("style.css", true)];
 /// Commands the lab and browser tests need, and the Debian packages that bring them.
-const TEST_COMMANDS: &[&str] = &["nginx", "dnsmasq", "chromium", "chromedriver"];
-const TEST_PACKAGES: &[&str] = &["nginx-light", "dnsmasq-base", "chromium", "chromium-driver"];
+const TEST_COMMANDS: &[&str] = &["nginx", "dnsmasq", "openssl", "chromium", "chromedriver"];
+const TEST_PACKAGES: &[&str] = &["nginx-light", "dnsmasq-base", "openssl", "chromium", "chromium-driver"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -276,7 +276,7 @@ fn ensure_test_packages() -> Result {
     step(&format!("apt-get install -y {}", TEST_PACKAGES.join(" ")));
     let mut install = Command::new("apt-get");
     install
-        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(["install", "-y", "-q"])
         .args(TEST_PACKAGES)
         .env("DEBIAN_FRONTEND", "noninteractive");
     run(install, "apt-get install")?;

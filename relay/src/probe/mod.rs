@@ -1,6 +1,7 @@
 //! The probes: each takes typed inputs and returns typed outcomes, knowing nothing of routes or the UI.
 
 pub mod certificate;
+pub mod fixes;
 pub mod tls;
 
 use migcheck_shared::{Cause, Evidence, Status};

@@ -9,14 +9,13 @@ use migcheck_shared::{Cause, Evidence, Status};
 
 use super::Outcome;
 use super::certificate::{Decoded, decode};
+use super::fixes::{self, fill, renew_because};
 use crate::net::{Inspection, NetError, TrustStore};
 
 /// Below this many days left, an in-date certificate is a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
 /// The smallest RSA key Exchange Online (and every current client) accepts.
 const MIN_RSA_BITS: u32 = 2048;
-
-const RENEW_FIX: &str = "On the Exchange server: New-ExchangeCertificate -GenerateRequest -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN -RequestFile C:\\cert.req; have a public CA issue it; Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('C:\\cert.cer')); Enable-ExchangeCertificate -Thumbprint <new thumbprint> -Services IIS";
 
 /// The verdicts drawn from one inspection, in the order they are shown.
 pub struct CertificateChecks {
@@ -53,7 +52,7 @@ pub fn judge(host: &str, inspection: &Inspection, trust: &TrustStore, now: Offse
             Status::Fail,
             Cause::Certificate,
             format!("The server's certificate cannot be read: {why}."),
-            RENEW_FIX.replace("HOST", host),
+            fill(fixes::RENEW, host),
         );
         let skip = || Outcome::skip("Not checked: the certificate cannot be read.");
         return CertificateChecks {
@@ -76,26 +75,17 @@ pub fn judge(host: &str, inspection: &Inspection, trust: &TrustStore, now: Offse
     }
 }
 
-fn domain_of(host: &str) -> String {
-    host.split_once('.')
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_else(|| host.to_string())
-}
-
-fn fix_for(host: &str, template: &str) -> String {
-    template.replace("HOST", host).replace("DOMAIN", &domain_of(host))
-}
-
 fn version_check(host: &str, inspection: &Inspection) -> Outcome {
     match (&inspection.version, &inspection.error) {
         (Some(v), _) if *v == "TLS 1.3" || *v == "TLS 1.2" => {
-            Outcome::pass(format!("{v} negotiated; Exchange Online needs TLS 1.2 or newer.")).fact("Negotiated version", *v)
+            Outcome::pass(format!("{v} negotiated; Exchange Online needs TLS 1.2 or newer."))
+                .fact("Negotiated version", *v)
         }
         (_, Some(NetError::TlsTooOld { reason, .. })) => Outcome::problem(
             Status::Fail,
             Cause::Network,
             format!("{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."),
-            "Enable TLS 1.2 on the Exchange server (and on any load balancer or reverse proxy in front of it): set the SCHANNEL Protocols\\TLS 1.2\\Client and Server keys Enabled=1, DisabledByDefault=0, set SchUseStrongCrypto=1 for .NET 4 (HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319), then restart the server. Exchange 2010 needs SP3 RU19 or later.",
+            fixes::TLS12,
         )
         .fact("Server's answer to TLS 1.2/1.3", reason.clone()),
         _ => Outcome::skip("Not known: the TLS handshake did not complete (see the handshake check)."),
@@ -133,7 +123,7 @@ fn chain_check(
                 Status::Fail,
                 Cause::Certificate,
                 format!("The certificate of {host} cannot be used: {e:?}."),
-                fix_for(host, RENEW_FIX),
+                fill(fixes::RENEW, host),
             )
             .with_evidence(evidence);
         }
@@ -163,7 +153,7 @@ fn chain_check(
                 format!(
                     "The certificate of {host} is self-signed; Exchange Online trusts only certificates from a public certification authority."
                 ),
-                fix_for(host, RENEW_FIX),
+                renew_because(fixes::SELF_SIGNED, host),
             )
         }
         Err(webpki::Error::UnknownIssuer) if ders.len() == 1 => Outcome::problem(
@@ -172,7 +162,7 @@ fn chain_check(
             format!(
                 "The intermediate certificate is missing: {host} sends only its own certificate, and its issuer ({last_issuer}) is neither sent nor a trusted root."
             ),
-            "Install your CA's intermediate certificate on every Exchange server behind the name (Certificates (Local Computer) > Intermediate Certification Authorities, or import the CA's chain .p7b), then run iisreset. If a load balancer or reverse proxy terminates TLS, add the intermediate to its certificate chain there.",
+            fill(fixes::INTERMEDIATE, host),
         ),
         Err(webpki::Error::UnknownIssuer) => Outcome::problem(
             Status::Fail,
@@ -180,7 +170,7 @@ fn chain_check(
             format!(
                 "The certificate of {host} is not trusted: its chain ends at {last_issuer}, which is not a trusted root (a private or internal CA)."
             ),
-            fix_for(host, RENEW_FIX),
+            renew_because(fixes::PRIVATE_CA, host),
         ),
         Err(
             e @ (webpki::Error::UnsupportedSignatureAlgorithmContext(_)
@@ -204,7 +194,7 @@ fn chain_check(
             Status::Fail,
             Cause::Certificate,
             format!("The certificate chain of {host} is not trusted: {}.", short(&e)),
-            fix_for(host, RENEW_FIX),
+            fill(fixes::RENEW, host),
         ),
     };
     outcome.with_evidence(evidence).fact("Presented", sent)
@@ -234,9 +224,9 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
         if now > cert.not_after {
             let days = (now - cert.not_after).whole_days();
             let fix = if i == 0 {
-                fix_for(host, RENEW_FIX)
+                fill(fixes::RENEW, host)
             } else {
-                "Install the CA's current intermediate certificate on the Exchange servers (and any reverse proxy), then run iisreset.".to_string()
+                fill(fixes::INTERMEDIATE, host)
             };
             return facts(Outcome::problem(
                 Status::Fail,
@@ -254,7 +244,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
                     "{which} is not valid yet: it starts on {} (in {days} days).",
                     date(cert.not_before)
                 ),
-                "Check the server's clock and the certificate's start date; until then, enable the previous certificate again: Enable-ExchangeCertificate -Thumbprint <previous thumbprint> -Services IIS",
+                fixes::NOT_YET_VALID,
             ));
         }
         let left = (cert.not_after - now).whole_days();
@@ -266,7 +256,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
                     "{which} expires on {} (in {left} days); the migration stops working then.",
                     date(cert.not_after)
                 ),
-                fix_for(host, RENEW_FIX),
+                fill(fixes::RENEW, host),
             )));
         }
     }
@@ -320,7 +310,7 @@ fn name_check(host: &str, leaf_der: &CertificateDer<'static>, leaf: &Decoded) ->
             format!(
                 "The certificate names {host} only in its Common Name and has no Subject Alternative Name; current clients ignore the Common Name."
             ),
-            fix_for(host, RENEW_FIX),
+            fill(fixes::RENEW, host),
         ));
     }
     let wildcard_hint = leaf
@@ -336,9 +326,9 @@ fn name_check(host: &str, leaf_der: &CertificateDer<'static>, leaf: &Decoded) ->
         Status::Fail,
         Cause::Certificate,
         format!("The certificate does not cover {host}: it names {names}.{wildcard_hint}"),
-        fix_for(
+        fill(
+            &format!("{}\n{}\n{}", fixes::NAME, fixes::RENEW, fixes::NAME_OR_HOSTNAME),
             host,
-            "Get a certificate whose Subject Alternative Names include HOST (New-ExchangeCertificate -GenerateRequest -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN ...), then Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services IIS. Or enter the name the certificate does list as the Outlook Anywhere host: Set-OutlookAnywhere -ExternalHostname <name on the certificate>.",
         ),
     ))
 }
@@ -366,7 +356,7 @@ fn key_check(host: &str, chain: &[&Decoded]) -> Outcome {
                 Status::Fail,
                 Cause::Certificate,
                 format!("{which} has an RSA key of {bits} bits; at least {MIN_RSA_BITS} bits are required."),
-                fix_for(host, "Request a new certificate with a 2048-bit (or larger) key: New-ExchangeCertificate -GenerateRequest -KeySize 2048 -SubjectName \"CN=HOST\" -DomainName HOST,autodiscover.DOMAIN ..., then Import-ExchangeCertificate and Enable-ExchangeCertificate -Services IIS."),
+                renew_because(fixes::WEAK_KEY, host),
             )
             .fact("Key", key(cert));
         }
@@ -390,8 +380,11 @@ fn signature_check(host: &str, chain: &[&Decoded]) -> Outcome {
             Outcome::problem(
                 Status::Fail,
                 Cause::Certificate,
-                format!("{which} is signed with {} (SHA-1), which clients no longer accept.", cert.info.signature_algorithm),
-                fix_for(host, "Have the CA reissue the certificate with a SHA-256 signature (any public CA does by default; for an internal AD CS, set its hash to SHA256 first), then Import-ExchangeCertificate and Enable-ExchangeCertificate -Services IIS."),
+                format!(
+                    "{which} is signed with {} (SHA-1), which clients no longer accept.",
+                    cert.info.signature_algorithm
+                ),
+                renew_because(fixes::SHA1, host),
             )
             .fact("Signature algorithm", cert.info.signature_algorithm.clone())
         }
