@@ -103,10 +103,37 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-enum Attempt<T> {
-    Ready(T),
+enum Attempt {
+    Ready,
     /// The port was taken: try another.
     PortTaken(String),
+}
+
+/// Starts a server until it gets a free port: `spawn` starts one (on a port it picks) and returns what
+/// the caller keeps, `ready` waits for it. Any failure other than a taken port ends the attempts.
+fn start_on_free_port<T>(
+    what: &str,
+    mut spawn: impl FnMut() -> Result<(Child, T), LabError>,
+    mut ready: impl FnMut(&mut Child, &T) -> Result<Attempt, LabError>,
+) -> Result<(Child, T), LabError> {
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        let (mut child, kept) = spawn()?;
+        match ready(&mut child, &kept) {
+            Ok(Attempt::Ready) => return Ok((child, kept)),
+            Ok(Attempt::PortTaken(why)) => {
+                stop(&mut child);
+                last = why;
+            }
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
+            }
+        }
+    }
+    Err(LabError::Setup(format!(
+        "{what} could not bind a free port in {ATTEMPTS} attempts; last error:\n{last}"
+    )))
 }
 
 fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u16), LabError> {
@@ -115,8 +142,7 @@ fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u1
         .ok_or_else(|| LabError::Setup("internal: Silent has no address".into()))?;
     let conf = dir.join("nginx.conf");
     let error_log = dir.join("logs").join("nginx-error.log");
-    let mut last = String::new();
-    for _ in 0..ATTEMPTS {
+    let spawn = || {
         // The silent listener takes a free port first; nginx then uses it on every other address.
         let silent = SilentServer::bind(silent_ip, 0)
             .map_err(|e| LabError::io(format!("binding the silent listener on {silent_ip}"), e))?;
@@ -141,26 +167,18 @@ fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u1
             .stdin(Stdio::null())
             .stdout(log_file(&dir.join("logs").join("nginx.stdout"))?)
             .stderr(log_file(&dir.join("logs").join("nginx.stderr"))?);
-        let mut child = sys::spawn_tied(&mut cmd)
+        let child = sys::spawn_tied(&mut cmd)
             .map_err(|e| LabError::io("starting nginx (is nginx installed? Debian: nginx-light)", e))?;
-        match wait_nginx(&mut child, port, &error_log) {
-            Ok(Attempt::Ready(())) => return Ok((child, silent, port)),
-            Ok(Attempt::PortTaken(why)) => {
-                stop(&mut child);
-                last = why;
-            }
-            Err(e) => {
-                stop(&mut child);
-                return Err(e);
-            }
-        }
-    }
-    Err(LabError::Setup(format!(
-        "nginx could not bind a free port in {ATTEMPTS} attempts; last error log:\n{last}"
-    )))
+        Ok((child, silent))
+    };
+    let (child, silent) = start_on_free_port("nginx", spawn, |child, silent| {
+        wait_nginx(child, silent.port(), &error_log)
+    })?;
+    let port = silent.port();
+    Ok((child, silent, port))
 }
 
-fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt<()>, LabError> {
+fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt, LabError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     let listening: Vec<SocketAddr> = Fixture::ALL
         .iter()
@@ -183,7 +201,7 @@ fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt<
             .iter()
             .all(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
         {
-            return Ok(Attempt::Ready(()));
+            return Ok(Attempt::Ready);
         }
         if Instant::now() > deadline {
             return Err(LabError::Setup(format!(
@@ -199,31 +217,20 @@ fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt<
 fn start_dnsmasq(dir: &Path) -> Result<(Child, SocketAddr), LabError> {
     let log = dir.join("logs").join("dnsmasq.log");
     let stderr = dir.join("logs").join("dnsmasq.stderr");
-    let mut last = String::new();
-    for _ in 0..ATTEMPTS {
+    let spawn = || {
         let listen = free_dns_port()?;
         let mut cmd = Command::new("dnsmasq");
         cmd.args(dns::dnsmasq_args(listen, &log, sys::is_root()))
             .stdin(Stdio::null())
             .stdout(log_file(&dir.join("logs").join("dnsmasq.stdout"))?)
             .stderr(log_file(&stderr)?);
-        let mut child = sys::spawn_tied(&mut cmd)
+        let child = sys::spawn_tied(&mut cmd)
             .map_err(|e| LabError::io("starting dnsmasq (is it installed? Debian: dnsmasq-base)", e))?;
-        match wait_dnsmasq(&mut child, listen, &stderr, &log) {
-            Ok(Attempt::Ready(())) => return Ok((child, listen)),
-            Ok(Attempt::PortTaken(why)) => {
-                stop(&mut child);
-                last = why;
-            }
-            Err(e) => {
-                stop(&mut child);
-                return Err(e);
-            }
-        }
-    }
-    Err(LabError::Setup(format!(
-        "dnsmasq could not bind a free port in {ATTEMPTS} attempts; last error:\n{last}"
-    )))
+        Ok((child, listen))
+    };
+    start_on_free_port("dnsmasq", spawn, |child, listen| {
+        wait_dnsmasq(child, *listen, &stderr, &log)
+    })
 }
 
 /// A port free for both UDP and TCP on the DNS address, at this moment.
@@ -241,7 +248,7 @@ fn free_dns_port() -> Result<SocketAddr, LabError> {
     Err(LabError::Setup(format!("no port free for both UDP and TCP on {ip}")))
 }
 
-fn wait_dnsmasq(child: &mut Child, listen: SocketAddr, stderr: &Path, log: &Path) -> Result<Attempt<()>, LabError> {
+fn wait_dnsmasq(child: &mut Child, listen: SocketAddr, stderr: &Path, log: &Path) -> Result<Attempt, LabError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().map_err(|e| LabError::io("waiting for dnsmasq", e))? {
@@ -258,7 +265,7 @@ fn wait_dnsmasq(child: &mut Child, listen: SocketAddr, stderr: &Path, log: &Path
         if TcpStream::connect_timeout(&listen, Duration::from_millis(200)).is_ok()
             && dns::udp_query_rcode(listen, Fixture::Valid.host_name(), Duration::from_millis(500)).is_ok()
         {
-            return Ok(Attempt::Ready(()));
+            return Ok(Attempt::Ready);
         }
         if Instant::now() > deadline {
             return Err(LabError::Setup(format!(
