@@ -299,7 +299,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
         )),
         // The version check raises this one's finding.
         Some(e @ NetError::TlsTooOld { .. }) => Outcome::new(Status::Fail, format!("{e}.")),
-        Some(e @ NetError::NotTls { .. }) => Outcome::problem(
+        Some(NetError::NotTls { .. }) => Outcome::problem(
             Status::Fail,
             migcheck_shared::Cause::ExternalAccess,
             format!("{host}:{port} does not speak TLS: SSL is not set up where Exchange Online connects."),

@@ -86,10 +86,8 @@ impl Recorder {
         &self,
         result: Result<HandshakeSignatureValid, TlsError>,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        if let Err(e) = result {
-            if let Ok(mut seen) = self.seen.lock() {
-                seen.signature_problem = Some(e.to_string());
-            }
+        if let (Err(e), Ok(mut seen)) = (result, self.seen.lock()) {
+            seen.signature_problem = Some(e.to_string());
         }
         Ok(HandshakeSignatureValid::assertion())
     }
