@@ -81,3 +81,32 @@ fn resolve_override_skips_dns() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Answered by: --resolve"), "{out}");
 }
+
+#[test]
+fn connect_to_reaches_a_forwarded_port_with_the_real_name() {
+    let valid = lab().fixture(Fixture::Valid);
+    let connect_to = format!("mail.contoso.test:443:{}:{}", valid.addr, lab().port());
+    let ca = lab().ca_file().display().to_string();
+    let egress = lab().egress_cidr();
+    let (code, out, err) = run(&[
+        "check",
+        "--host",
+        "mail.contoso.test",
+        "--connect-to",
+        &connect_to,
+        "--ca-file",
+        &ca,
+        "--egress",
+        &egress,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Reach mail.contoso.test:443"), "{out}");
+    assert!(
+        out.contains(&format!("Connected to {}:{}", valid.addr, lab().port())),
+        "{out}"
+    );
+    assert!(
+        out.contains("mail.contoso.test is listed in the certificate's Subject Alternative Names"),
+        "{out}"
+    );
+}
