@@ -248,6 +248,19 @@ async fn host_checks(net: &Net, rec: &mut Recorder, target: &HostPort) -> Vec<Ch
     vec![reach, tls]
 }
 
+/// An error whose message starts with the address, led by the name the user typed.
+fn at(host: &str, e: &NetError) -> String {
+    match e {
+        NetError::ConnectionRefused { .. }
+        | NetError::ConnectTimeout { .. }
+        | NetError::TlsTimeout { .. }
+        | NetError::NotTls { .. }
+        | NetError::TlsTooOld { .. }
+        | NetError::TlsIncompatible { .. } => format!("{host} at {e}"),
+        _ => e.to_string(),
+    }
+}
+
 fn dns_failure(host: &str, e: &NetError) -> Outcome {
     let fix = format!(
         "# Publish an A record for {host} in public DNS, pointing at the Exchange server or the reverse proxy in front of it; then check it\nResolve-DnsName {host} -Type A"
@@ -269,13 +282,13 @@ fn connect_failure(host: &str, port: u16, e: &NetError) -> Outcome {
             ),
         ),
         NetError::ConnectionRefused { .. } => (
-            format!("{e}: nothing accepts HTTPS connections there."),
+            format!("{}.", at(host, e)),
             format!(
                 "# Make the Exchange server (or its reverse proxy) accept HTTPS on port {port}: check the https binding of the Default Web Site and the firewall / NAT rule that forwards {port} to it\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
             ),
         ),
         NetError::ConnectTimeout { .. } => (
-            format!("{e}: a firewall is probably dropping the connection."),
+            format!("{}: a firewall is probably dropping the connection.", at(host, e)),
             format!(
                 "# Allow inbound TCP {port} from the internet to the Exchange server or its reverse proxy and check the NAT rule; then test from outside\nTest-NetConnection {host} -Port {port}"
             ),
@@ -298,7 +311,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             inspection.cipher_suite.clone().unwrap_or_default()
         )),
         // The version check raises this one's finding.
-        Some(e @ NetError::TlsTooOld { .. }) => Outcome::new(Status::Fail, format!("{e}.")),
+        Some(e @ NetError::TlsTooOld { .. }) => Outcome::new(Status::Fail, format!("{}.", at(host, e))),
         Some(NetError::NotTls { .. }) => Outcome::problem(
             Status::Fail,
             migcheck_shared::Cause::ExternalAccess,
@@ -310,7 +323,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
         Some(e @ NetError::TlsTimeout { .. }) => Outcome::problem(
             Status::Fail,
             migcheck_shared::Cause::Network,
-            format!("{e}."),
+            format!("{}.", at(host, e)),
             format!(
                 "# Something accepts connections on {host}:{port} but never answers TLS: check the firewall, load balancer or reverse proxy in front of Exchange, and that the https binding has a certificate\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
             ),
@@ -318,7 +331,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
         Some(e) => Outcome::problem(
             Status::Fail,
             migcheck_shared::Cause::Network,
-            format!("{e}."),
+            format!("{}.", at(host, e)),
             format!(
                 "# Exchange Online needs TLS 1.2 or newer with an ECDHE AES-GCM cipher suite: check the TLS settings of {host}:{port} and of any load balancer in front of it"
             ),

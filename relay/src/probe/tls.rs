@@ -205,6 +205,11 @@ fn short(e: &webpki::Error) -> String {
     text.split(['(', '{']).next().unwrap_or(&text).trim().to_string()
 }
 
+/// Whole days, rounded: a certificate made to last 10 days is shown as 10 days, not 9 and some hours.
+fn days(span: Duration) -> i64 {
+    (span.whole_seconds() + 43_200).div_euclid(86_400)
+}
+
 fn date(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
@@ -222,7 +227,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
                 .fact("Valid until", cert.info.not_after.clone())
         };
         if now > cert.not_after {
-            let days = (now - cert.not_after).whole_days();
+            let days = days(now - cert.not_after);
             let fix = if i == 0 {
                 fill(fixes::RENEW, host)
             } else {
@@ -236,7 +241,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
             ));
         }
         if now < cert.not_before {
-            let days = (cert.not_before - now).whole_days();
+            let days = days(cert.not_before - now);
             return facts(Outcome::problem(
                 Status::Fail,
                 Cause::Certificate,
@@ -247,7 +252,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
                 fixes::NOT_YET_VALID,
             ));
         }
-        let left = (cert.not_after - now).whole_days();
+        let left = days(cert.not_after - now);
         if left < EXPIRY_WARNING_DAYS && warning.is_none() {
             warning = Some(facts(Outcome::problem(
                 Status::Warn,
@@ -265,7 +270,7 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
         Outcome::pass(format!(
             "In date: valid until {} ({} days left).",
             date(leaf.not_after),
-            (leaf.not_after - now).whole_days()
+            days(leaf.not_after - now)
         ))
         .fact("Valid from", leaf.info.not_before.clone())
         .fact("Valid until", leaf.info.not_after.clone())
