@@ -11,7 +11,7 @@ use migcheck_shared::{
     Check, DiagnoseRequest, Event, Finding, HostPort, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
 };
 
-use crate::net::{Net, NetError};
+use crate::net::{LegacyAnswer, Net, NetError};
 use crate::probe::tls::judge;
 use crate::probe::{Outcome, Problem};
 
@@ -224,7 +224,10 @@ async fn host_checks(net: &Net, rec: &mut Recorder, target: &HostPort) -> Vec<Ch
     let tls_run = rec.start("tls", format!("Certificate and TLS of {host}"), None);
     let mut hs_run = rec.start("tls.handshake", "TLS handshake", Some("tls"));
     let hs_t = Instant::now();
-    let inspection = net.inspect_tls(conn.stream, conn.peer, host).await;
+    let mut inspection = net.inspect_tls(conn.stream, conn.peer, host).await;
+    if inspection.may_be_old_tls() {
+        inspection.legacy = net.legacy_tls(inspection.peer, host).await.ok();
+    }
     rec.phase(&mut hs_run, Phase::Tls, hs_t);
     let handshake = rec.finish(hs_run, handshake_outcome(host, port, &inspection), vec![]);
     let verdicts = judge(host, &inspection, &net.trust, OffsetDateTime::now_utc());
@@ -311,7 +314,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             inspection.cipher_suite.clone().unwrap_or_default()
         )),
         // The version check raises this one's finding.
-        Some(e @ NetError::TlsTooOld { .. }) => Outcome::new(Status::Fail, format!("{}.", at(host, e))),
+        Some(e) if inspection.old_tls_only().is_some() => Outcome::new(Status::Fail, format!("{}.", at(host, e))),
         Some(NetError::NotTls { .. }) => Outcome::problem(
             Status::Fail,
             migcheck_shared::Cause::ExternalAccess,
@@ -352,6 +355,14 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
     }
     if !inspection.chain.is_empty() {
         outcome = outcome.fact("Certificates presented", inspection.chain.len().to_string());
+    }
+    if let Some(answer) = &inspection.legacy {
+        let said = match answer {
+            LegacyAnswer::Chose(v) => format!("chose {v}"),
+            LegacyAnswer::Alert(code) => format!("refused with TLS alert {code}"),
+            LegacyAnswer::Nothing => "no TLS answer".to_string(),
+        };
+        outcome = outcome.fact("Offered TLS 1.0 and 1.1", said);
     }
     if let Some(p) = &inspection.signature_problem {
         outcome = outcome.fact("Handshake signature", format!("a strict client would reject it: {p}"));

@@ -236,3 +236,26 @@ fn expired_chain_is_still_judged_trusted_and_shown() {
     );
     assert!(report.findings[0].fix.contains("Enable-ExchangeCertificate"));
 }
+
+#[test]
+fn old_tls_server_is_asked_the_old_way_and_named() {
+    // rustls cannot speak TLS 1.1: migcheck's own TLS 1.0/1.1 ClientHello gets nginx's real ServerHello.
+    let (_, report) = cli_check(Fixture::LegacyTls, 5);
+    let version = report.check("tls.version").expect("tls.version");
+    let fact = version
+        .evidence
+        .facts
+        .iter()
+        .find(|f| f.label == "Answer to TLS 1.0 and 1.1");
+    assert_eq!(
+        fact.map(|f| f.value.as_str()),
+        Some("offered TLS 1.0 and 1.1 instead, it chose TLS 1.1"),
+        "{version:?}"
+    );
+    assert_eq!(
+        report.findings.len(),
+        1,
+        "one finding for one cause: {:?}",
+        report.findings
+    );
+}

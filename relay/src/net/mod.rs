@@ -3,6 +3,7 @@
 
 mod dns;
 mod error;
+mod legacy;
 mod tcp;
 mod tls;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 pub use dns::{ConnectTo, Dns, ResolveOverride};
 pub use error::NetError;
+pub use legacy::LegacyAnswer;
 pub use tcp::Connected;
 pub use tls::{Inspection, TrustStore};
 

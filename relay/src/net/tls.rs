@@ -66,6 +66,32 @@ pub struct Inspection {
     /// Why the server's handshake signature would be rejected by a strict client, if it would.
     pub signature_problem: Option<String>,
     pub error: Option<NetError>,
+    /// What the server answered to a TLS 1.0/1.1 ClientHello, when the modern handshake failed.
+    pub legacy: Option<super::LegacyAnswer>,
+}
+
+impl Inspection {
+    /// A handshake failure that an old-TLS-only server would cause, worth asking the old way.
+    pub fn may_be_old_tls(&self) -> bool {
+        matches!(
+            self.error,
+            Some(NetError::TlsTooOld { .. } | NetError::TlsIncompatible { .. } | NetError::TlsHandshake { .. })
+        )
+    }
+
+    /// The server speaks only TLS 1.1 or older: its refusal said so, or it chose an old version when
+    /// offered one. The text is the evidence.
+    pub fn old_tls_only(&self) -> Option<String> {
+        let chose = match &self.legacy {
+            Some(super::LegacyAnswer::Chose(v)) if *v != "TLS 1.2" && *v != "a newer TLS" => Some(*v),
+            _ => None,
+        };
+        match (&self.error, chose) {
+            (Some(_), Some(v)) => Some(format!("offered TLS 1.0 and 1.1 instead, it chose {v}")),
+            (Some(NetError::TlsTooOld { reason, .. }), None) => Some(reason.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +187,7 @@ impl Net {
             chain: Vec::new(),
             signature_problem: None,
             error: None,
+            legacy: None,
         };
         let config = match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
             Ok(b) => b

@@ -10,7 +10,7 @@ use migcheck_shared::{Cause, Evidence, Status};
 use super::Outcome;
 use super::certificate::{Decoded, decode};
 use super::fixes::{self, fill, renew_because};
-use crate::net::{Inspection, NetError, TrustStore};
+use crate::net::{Inspection, TrustStore};
 
 /// Below this many days left, an in-date certificate is a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -76,20 +76,23 @@ pub fn judge(host: &str, inspection: &Inspection, trust: &TrustStore, now: Offse
 }
 
 fn version_check(host: &str, inspection: &Inspection) -> Outcome {
-    match (&inspection.version, &inspection.error) {
-        (Some(v), _) if *v == "TLS 1.3" || *v == "TLS 1.2" => {
-            Outcome::pass(format!("{v} negotiated; Exchange Online needs TLS 1.2 or newer."))
-                .fact("Negotiated version", *v)
-        }
-        (_, Some(NetError::TlsTooOld { reason, .. })) => Outcome::problem(
-            Status::Fail,
-            Cause::Network,
-            format!("{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."),
-            fixes::TLS12,
-        )
-        .fact("Server's answer to TLS 1.2/1.3", reason.clone()),
-        _ => Outcome::skip("Not known: the TLS handshake did not complete (see the handshake check)."),
+    if let Some(v) = inspection.version.filter(|v| *v == "TLS 1.3" || *v == "TLS 1.2") {
+        return Outcome::pass(format!("{v} negotiated; Exchange Online needs TLS 1.2 or newer."))
+            .fact("Negotiated version", v);
     }
+    let Some(evidence) = inspection.old_tls_only() else {
+        return Outcome::skip("Not known: the TLS handshake did not complete (see the handshake check).");
+    };
+    let mut outcome = Outcome::problem(
+        Status::Fail,
+        Cause::Network,
+        format!("{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."),
+        fixes::TLS12,
+    );
+    if let Some(e) = &inspection.error {
+        outcome = outcome.fact("Answer to TLS 1.2 and 1.3", e.to_string());
+    }
+    outcome.fact("Answer to TLS 1.0 and 1.1", evidence)
 }
 
 /// Trust is judged at a time when the leaf is in date, so an expired certificate still tells whether
