@@ -1,5 +1,6 @@
 //! The probes: each takes typed inputs and returns typed outcomes, knowing nothing of routes or the UI.
 
+pub mod autodiscover;
 pub mod certificate;
 pub mod fixes;
 pub mod tls;
