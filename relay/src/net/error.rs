@@ -49,7 +49,18 @@ pub enum NetError {
     /// The peer and we share no cipher suite or other parameter.
     #[error("{addr} and migcheck have no TLS parameters in common ({reason})")]
     TlsIncompatible { addr: SocketAddr, reason: String },
+    /// The certificate failed verification on a connection meant to carry credentials.
+    #[error("{addr} presented a certificate migcheck does not trust: {reason}")]
+    Certificate { addr: SocketAddr, reason: String },
     /// The handshake failed in another way (connection reset, alert from the peer...).
     #[error("TLS handshake with {addr} failed: {reason}")]
     TlsHandshake { addr: SocketAddr, reason: String },
+
+    // --- The conversation: HTTP did not complete.
+    /// No HTTP answer in time.
+    #[error("{addr} did not answer the HTTP request within {secs} s")]
+    HttpTimeout { addr: SocketAddr, secs: u64 },
+    /// The peer broke the HTTP exchange (closed, answered something that is not HTTP, too large).
+    #[error("the HTTP exchange with {addr} failed: {reason}")]
+    Http { addr: SocketAddr, reason: String },
 }

@@ -3,6 +3,7 @@
 
 mod dns;
 mod error;
+pub mod http;
 mod legacy;
 mod tcp;
 mod tls;

@@ -229,11 +229,7 @@ impl Net {
             Ok(Err(e)) => inspection.error = Some(classify(peer, &e)),
             Ok(Ok(tls)) => {
                 let (_, conn) = tls.get_ref();
-                inspection.version = conn.protocol_version().map(|v| match v {
-                    rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3",
-                    rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2",
-                    _ => "an older TLS version",
-                });
+                inspection.version = version_name(conn.protocol_version());
                 inspection.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
                 inspection.alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
             }
@@ -242,8 +238,17 @@ impl Net {
     }
 }
 
+/// The negotiated version as a user reads it.
+pub(super) fn version_name(version: Option<rustls::ProtocolVersion>) -> Option<&'static str> {
+    version.map(|v| match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3",
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2",
+        _ => "an older TLS version",
+    })
+}
+
 /// Puts a handshake failure in the group a user can act on.
-fn classify(addr: SocketAddr, err: &std::io::Error) -> NetError {
+pub(super) fn classify(addr: SocketAddr, err: &std::io::Error) -> NetError {
     let reason = err.to_string();
     let tls = err.get_ref().and_then(|inner| inner.downcast_ref::<TlsError>());
     match tls {
@@ -254,6 +259,10 @@ fn classify(addr: SocketAddr, err: &std::io::Error) -> NetError {
         }
         Some(TlsError::AlertReceived(AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity))
         | Some(TlsError::PeerIncompatible(_)) => NetError::TlsIncompatible { addr, reason },
+        Some(TlsError::InvalidCertificate(e)) => NetError::Certificate {
+            addr,
+            reason: e.to_string(),
+        },
         Some(TlsError::InvalidMessage(_)) => NetError::NotTls {
             addr,
             reason: not_tls_reason(&reason),

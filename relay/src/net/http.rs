@@ -1,0 +1,218 @@
+//! HTTP/1.1 over a connection the relay opened itself (so the egress policy vetted the address), one
+//! connection per conversation: NTLM needs its three messages on the same connection. Every answer is
+//! bounded: headers by hyper's limits, the body by `MAX_BODY`, each step by the network timeout.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+
+use super::{Net, NetError};
+
+/// Larger answers are cut here: an Autodiscover or SOAP answer is a few kilobytes.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// An open HTTP connection to one host.
+pub struct HttpConnection {
+    sender: SendRequest<Full<Bytes>>,
+    /// The `Host` header value.
+    authority: String,
+    pub peer: SocketAddr,
+    /// The negotiated TLS version, for https.
+    pub tls_version: Option<&'static str>,
+}
+
+/// One answer, as received.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub reason: String,
+    /// In the order received; names lower-case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// Every value of a header (names compared case-insensitively).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).into_iter().next()
+    }
+
+    /// The status line as a user knows it: `401 Unauthorized`.
+    pub fn status_line(&self) -> String {
+        format!("{} {}", self.status, self.reason)
+    }
+}
+
+impl Net {
+    /// A TLS client that verifies like Exchange Online would: our roots, the name, the dates. Only
+    /// connections made this way may carry credentials.
+    fn strict_tls(&self) -> Result<ClientConfig, String> {
+        let roots = RootCertStore {
+            roots: self.trust.anchors.clone(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_webpki_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    }
+
+    /// Opens `https://host:port` (verified) or `http://host:port`, after DNS and the egress policy.
+    pub async fn open_http(&self, host: &str, port: u16, https: bool) -> Result<HttpConnection, NetError> {
+        let (via_host, via_port) = self.dns.route(host, port);
+        let (addrs, _) = self.dns.resolve(&via_host, via_port).await?;
+        let connected = self.connect(&addrs, via_port).await.map_err(|(e, _)| e)?;
+        let peer = connected.peer;
+        let default_port = if https { 443 } else { 80 };
+        let authority = if port == default_port {
+            host.to_string()
+        } else {
+            format!("{host}:{port}")
+        };
+        if !https {
+            let sender = handshake(TokioIo::new(connected.stream), peer, self).await?;
+            return Ok(HttpConnection {
+                sender,
+                authority,
+                peer,
+                tls_version: None,
+            });
+        }
+        let config = self
+            .strict_tls()
+            .map_err(|reason| NetError::TlsHandshake { addr: peer, reason })?;
+        let name = ServerName::try_from(host.to_string()).map_err(|e| NetError::TlsHandshake {
+            addr: peer,
+            reason: format!("'{host}' is not a TLS server name: {e}"),
+        })?;
+        let tls = match timeout(
+            self.timeout,
+            TlsConnector::from(Arc::new(config)).connect(name, connected.stream),
+        )
+        .await
+        {
+            Err(_) => {
+                return Err(NetError::TlsTimeout {
+                    addr: peer,
+                    secs: self.timeout.as_secs(),
+                });
+            }
+            Ok(Err(e)) => return Err(super::tls::classify(peer, &e)),
+            Ok(Ok(tls)) => tls,
+        };
+        let tls_version = super::tls::version_name(tls.get_ref().1.protocol_version());
+        let sender = handshake(TokioIo::new(tls), peer, self).await?;
+        Ok(HttpConnection {
+            sender,
+            authority,
+            peer,
+            tls_version,
+        })
+    }
+}
+
+async fn handshake<T>(io: TokioIo<T>, peer: SocketAddr, net: &Net) -> Result<SendRequest<Full<Bytes>>, NetError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = timeout(net.timeout, http1::handshake(io))
+        .await
+        .map_err(|_| NetError::HttpTimeout {
+            addr: peer,
+            secs: net.timeout.as_secs(),
+        })?
+        .map_err(|e| NetError::Http {
+            addr: peer,
+            reason: e.to_string(),
+        })?;
+    // The connection task ends when the sender is dropped or the peer closes.
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+impl HttpConnection {
+    /// Sends one request and reads the whole (bounded) answer.
+    pub async fn send(
+        &mut self,
+        net: &Net,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetError> {
+        let peer = self.peer;
+        let http_error = |reason: String| NetError::Http { addr: peer, reason };
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.authority);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| http_error(format!("bad request: {e}")))?;
+        let exchange = async {
+            self.sender.ready().await.map_err(|e| http_error(e.to_string()))?;
+            let response = self
+                .sender
+                .send_request(request)
+                .await
+                .map_err(|e| http_error(e.to_string()))?;
+            let status = response.status();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = Limited::new(response.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map_err(|e| http_error(format!("reading the body: {e}")))?
+                .to_bytes()
+                .to_vec();
+            Ok::<_, NetError>(HttpAnswer {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_string(),
+                headers,
+                body,
+            })
+        };
+        timeout(net.timeout, exchange)
+            .await
+            .map_err(|_| NetError::HttpTimeout {
+                addr: peer,
+                secs: net.timeout.as_secs(),
+            })?
+    }
+}
