@@ -361,7 +361,10 @@ mod tests {
             let outcome = parse(body);
             assert!(outcome.is_err(), "{:?} gave {outcome:?}", String::from_utf8_lossy(body));
         }
-        assert_eq!(parse(b"<Autodiscover><Response></Response></Autodiscover>"), Err(PoxError::Empty));
+        assert_eq!(
+            parse(b"<Autodiscover><Response></Response></Autodiscover>"),
+            Err(PoxError::Empty)
+        );
     }
 
     #[test]
