@@ -91,6 +91,7 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     };
     match mode.as_str() {
         "host" => fields(value).map(DiagnoseRequest::Host),
+        "autodiscover" => fields(value).map(DiagnoseRequest::Autodiscover),
         other => Err(ApiError::BadInput(InputError::new(
             "mode",
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use migcheck_shared::{DiagnoseRequest, HostTarget, Verdict};
+use migcheck_shared::{AutodiscoverTarget, DiagnoseRequest, HostTarget, Password, Verdict};
 
 use crate::api::{AppState, app};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
@@ -48,6 +48,18 @@ struct CheckArgs {
     /// TCP port (default 443, or the port of a pasted https:// URL).
     #[arg(long, value_name = "N")]
     port: Option<u16>,
+    /// Autodiscover mode: the e-mail address of a mailbox to migrate.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["host", "port"])]
+    email: Option<String>,
+    /// The migration account: user@domain or DOMAIN\user (default: the e-mail address).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// The environment variable that holds the password (a password is never an argument).
+    #[arg(long = "password-env", value_name = "VAR")]
+    password_env: Option<String>,
+    /// Let the password go to hosts outside the e-mail address's domain when Autodiscover leads there.
+    #[arg(long = "allow-credential-redirect")]
+    allow_credential_redirect: bool,
     /// Print the report as one JSON document instead of the readable tree.
     #[arg(long)]
     json: bool,
@@ -176,16 +188,42 @@ async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
     }
 }
 
+/// The request the flags describe, or the message for a mix that makes no sense.
+fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
+    match (&args.host, &args.email) {
+        (Some(host), None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
+        (None, Some(email)) => {
+            let var = args.password_env.as_deref().ok_or("--email needs --password-env VAR (the variable that holds the migration account's password)")?;
+            let password = std::env::var(var).map_err(|_| format!("--password-env: the environment variable {var} is not set"))?;
+            Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+                email: email.clone(),
+                user: args.user.clone().unwrap_or_default(),
+                password: Password::new(password),
+                allow_credential_redirect: args.allow_credential_redirect,
+            }))
+        }
+        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com) or --email ADDR (Autodiscover)".into()),
+    }
+}
+
 async fn check(args: CheckArgs) -> ExitCode {
-    let Some(host) = args.host.clone() else {
-        eprintln!("migcheck: check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com)");
-        return ExitCode::from(2);
+    let request = match request_of(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("migcheck: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let request = DiagnoseRequest::Host(HostTarget { host, port: args.port });
     let valid = match request.validate() {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("migcheck: --{}: {}", e.field, e.message);
+            // The password arrives through --password-env: name the flag the user typed.
+            let flag = if e.field == "password" {
+                "password-env"
+            } else {
+                e.field.as_str()
+            };
+            eprintln!("migcheck: --{flag}: {}", e.message);
             return ExitCode::from(2);
         }
     };

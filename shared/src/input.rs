@@ -91,6 +91,78 @@ pub fn parse_host(field: &str, raw: &str) -> Result<HostPort, InputError> {
     Ok(HostPort { host, port })
 }
 
+/// An e-mail address: its local part and its domain (lower-case).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    /// `local@domain`, the domain lower-cased.
+    pub address: String,
+    pub local: String,
+    pub domain: String,
+}
+
+/// Parses an e-mail address as Autodiscover needs it: something@a.domain.
+pub fn parse_email(field: &str, raw: &str) -> Result<Email, InputError> {
+    let text = raw.trim();
+    let text = text.strip_prefix("mailto:").unwrap_or(text);
+    if text.is_empty() {
+        return Err(InputError::new(
+            field,
+            "enter the e-mail address of a mailbox to migrate, for example adele@contoso.com",
+        ));
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Err(InputError::new(field, "an e-mail address cannot contain spaces"));
+    }
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return Err(InputError::new(
+            field,
+            "an e-mail address needs an '@' and a domain, for example adele@contoso.com",
+        ));
+    };
+    if local.is_empty() || local.len() > 64 || local.contains(['<', '>', '"', '\\', ',', ';', ':', '@']) {
+        return Err(InputError::new(
+            field,
+            format!("'{local}' is not a valid mailbox name before the '@'"),
+        ));
+    }
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    check_name(field, &domain)?;
+    if !domain.contains('.') {
+        return Err(InputError::new(
+            field,
+            format!("'{domain}' is not a full domain name (for example contoso.com)"),
+        ));
+    }
+    Ok(Email {
+        address: format!("{local}@{domain}"),
+        local: local.to_string(),
+        domain,
+    })
+}
+
+/// Checks a migration account name: user@domain, DOMAIN\user, or a bare user name.
+pub fn parse_user(field: &str, raw: &str) -> Result<String, InputError> {
+    let text = raw.trim();
+    if text.chars().any(|c| c.is_control()) || text.len() > 256 {
+        return Err(InputError::new(
+            field,
+            "the user name has characters that cannot be sent",
+        ));
+    }
+    if let Some((domain, user)) = text.split_once('\\')
+        && (domain.is_empty() || user.is_empty() || user.contains('\\'))
+    {
+        return Err(InputError::new(
+            field,
+            "write the user as DOMAIN\\user, user@domain or the e-mail address",
+        ));
+    }
+    if text.contains(':') {
+        return Err(InputError::new(field, "a user name cannot contain ':'"));
+    }
+    Ok(text.to_string())
+}
+
 fn split_port<'a>(field: &str, authority: &'a str) -> Result<(&'a str, Option<u16>), InputError> {
     if let Some(inner) = authority.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
@@ -188,6 +260,43 @@ mod tests {
             ok("HTTPS://mail.contoso.com:444/rpc/rpcproxy.dll?x"),
             ("mail.contoso.com".into(), Some(444))
         );
+    }
+
+    #[test]
+    fn email_addresses_split_into_local_part_and_domain() {
+        let e = parse_email("email", " Adele@Contoso.COM ").expect("email");
+        assert_eq!(
+            (e.address.as_str(), e.local.as_str(), e.domain.as_str()),
+            ("Adele@contoso.com", "Adele", "contoso.com")
+        );
+        assert!(
+            parse_email("email", "adele")
+                .expect_err("no @")
+                .to_string()
+                .starts_with("email: an e-mail address needs an '@'")
+        );
+        assert!(parse_email("email", "adele@contoso").is_err());
+        assert!(parse_email("email", "a b@contoso.com").is_err());
+        assert!(
+            parse_email("email", "")
+                .expect_err("empty")
+                .to_string()
+                .contains("enter the e-mail address")
+        );
+    }
+
+    #[test]
+    fn user_names_take_the_three_forms() {
+        assert_eq!(
+            parse_user("user", "CONTOSO\\migadmin").as_deref(),
+            Ok("CONTOSO\\migadmin")
+        );
+        assert_eq!(
+            parse_user("user", "migadmin@contoso.com").as_deref(),
+            Ok("migadmin@contoso.com")
+        );
+        assert!(parse_user("user", "\\migadmin").is_err());
+        assert!(parse_user("user", "a:b").is_err());
     }
 
     #[test]

@@ -7,11 +7,13 @@ pub mod event;
 pub mod input;
 pub mod report;
 pub mod request;
+pub mod secret;
 
 pub use event::Event;
-pub use input::{HostPort, InputError};
+pub use input::{Email, HostPort, InputError};
 pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
-pub use request::{DiagnoseRequest, HostTarget, RelayInfo};
+pub use request::{AutodiscoverTarget, DiagnoseRequest, HostTarget, RelayInfo};
+pub use secret::Password;
 
 /// Bumped when a field of the report changes meaning or disappears (adding a field does not bump it).
 pub const SCHEMA_VERSION: u32 = 1;

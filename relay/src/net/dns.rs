@@ -71,6 +71,21 @@ impl FromStr for ConnectTo {
     }
 }
 
+/// One SRV record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SrvRecord {
+    pub priority: u16,
+    pub weight: u16,
+    pub port: u16,
+    /// Without the trailing dot, lower-case.
+    pub target: String,
+}
+
+/// RFC 2782: the lowest priority value first; within one priority, the larger weight first.
+pub fn srv_order(records: &mut [SrvRecord]) {
+    records.sort_by(|a, b| a.priority.cmp(&b.priority).then(b.weight.cmp(&a.weight)));
+}
+
 /// The relay's resolver with its overrides.
 pub struct Dns {
     resolver: Result<TokioResolver, String>,
@@ -163,9 +178,59 @@ impl Dns {
     }
 }
 
+impl Dns {
+    /// The SRV records of `name`, in the order a client tries them.
+    pub async fn srv(&self, name: &str) -> Result<Vec<SrvRecord>, NetError> {
+        let resolver = self.resolver.as_ref().map_err(|reason| NetError::Dns {
+            host: name.to_string(),
+            reason: reason.clone(),
+        })?;
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match resolver.srv_lookup(fqdn.as_str()).await {
+            Ok(lookup) => {
+                let mut records: Vec<SrvRecord> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        hickory_resolver::proto::rr::RData::SRV(srv) => Some(SrvRecord {
+                            priority: srv.priority,
+                            weight: srv.weight,
+                            port: srv.port,
+                            target: srv.target.to_utf8().trim_end_matches('.').to_ascii_lowercase(),
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                srv_order(&mut records);
+                Ok(records)
+            }
+            Err(e) if e.is_nx_domain() => Err(NetError::NoSuchName { host: name.to_string() }),
+            Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(NetError::Dns {
+                host: name.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srv_lowest_priority_wins_and_weight_breaks_ties() {
+        let r = |priority, weight, target: &str| SrvRecord {
+            priority,
+            weight,
+            port: 443,
+            target: target.into(),
+        };
+        let mut records = vec![r(20, 0, "backup"), r(10, 5, "light"), r(10, 50, "heavy")];
+        srv_order(&mut records);
+        let order: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(order, ["heavy", "light", "backup"]);
+    }
 
     #[test]
     fn overrides_parse_like_curl() {

@@ -5,13 +5,14 @@ mod dns;
 mod error;
 pub mod http;
 mod legacy;
+pub mod ntlm;
 mod tcp;
 mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use dns::{ConnectTo, Dns, ResolveOverride};
+pub use dns::{ConnectTo, Dns, ResolveOverride, SrvRecord};
 pub use error::NetError;
 pub use legacy::LegacyAnswer;
 pub use tcp::Connected;

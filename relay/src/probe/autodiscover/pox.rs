@@ -19,7 +19,7 @@ pub fn request_body(email: &str) -> String {
 /// What an Autodiscover answer says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PoxAnswer {
-    Settings(Settings),
+    Settings(Box<Settings>),
     /// Start again with another e-mail address (its domain may differ).
     RedirectAddr(String),
     /// POST the same request to another https URL.
@@ -243,7 +243,7 @@ pub fn parse(body: &[u8]) -> Result<PoxAnswer, PoxError> {
             _ => {}
         }
     }
-    Ok(PoxAnswer::Settings(settings))
+    Ok(PoxAnswer::Settings(Box::new(settings)))
 }
 
 #[cfg(test)]

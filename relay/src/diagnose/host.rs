@@ -1,160 +1,26 @@
-//! The plan: runs the KB's checks for a request as a tree, streams `started`/`finished` events as they
-//! happen, and ends with the report (verdict, headline, findings in order of importance).
+//! KB step 2 on one host: reach it, then judge its TLS and certificate.
 
 use std::time::Instant;
 
 use time::OffsetDateTime;
-use tokio::sync::mpsc::UnboundedSender;
 
-use migcheck_shared::request::ValidRequest;
-use migcheck_shared::{
-    Check, DiagnoseRequest, Event, Finding, HostPort, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
-};
+use migcheck_shared::{Check, HostPort, Phase, Status};
 
+use super::{Recorder, worst};
 use crate::net::{LegacyAnswer, Net, NetError};
+use crate::probe::Outcome;
 use crate::probe::tls::judge;
-use crate::probe::{Outcome, Problem};
 
-/// KB 2389390 step 2: the certificate.
-const KB_CERT: Option<u8> = Some(2);
-
-/// Builds the tree and the findings while the checks run, and tells the listener as it goes.
-struct Recorder {
-    events: UnboundedSender<Event>,
-    t0: Instant,
-    findings: Vec<Finding>,
+/// The headline when every check passed.
+pub(crate) fn pass_headline(target: &HostPort) -> String {
+    format!(
+        "The certificate of {}:{} is trusted, in date and covers the name; TLS is fine for Exchange Online.",
+        target.host,
+        target.port.unwrap_or(443)
+    )
 }
 
-/// A check underway: when it started, and its phases so far.
-struct Running {
-    id: &'static str,
-    title: String,
-    started: Instant,
-    timings: Vec<PhaseTiming>,
-}
-
-impl Recorder {
-    fn ms(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.t0).as_millis() as u64
-    }
-
-    fn start(&self, id: &'static str, title: impl Into<String>, parent: Option<&str>) -> Running {
-        let title = title.into();
-        // A listener that went away (a closed page) is not an error for the diagnosis itself.
-        let _ = self.events.send(Event::Started {
-            id: id.to_string(),
-            title: title.clone(),
-            parent: parent.map(str::to_string),
-        });
-        Running {
-            id,
-            title,
-            started: Instant::now(),
-            timings: Vec::new(),
-        }
-    }
-
-    fn phase(&self, run: &mut Running, phase: Phase, from: Instant) {
-        run.timings.push(PhaseTiming {
-            phase,
-            start_ms: self.ms(from),
-            duration_ms: from.elapsed().as_millis() as u64,
-        });
-    }
-
-    fn finish(&mut self, run: Running, outcome: Outcome, children: Vec<Check>) -> Check {
-        let check = Check {
-            id: run.id.to_string(),
-            title: run.title,
-            status: outcome.status,
-            summary: outcome.summary,
-            evidence: outcome.evidence,
-            elapsed_ms: run.started.elapsed().as_millis() as u64,
-            timings: run.timings,
-            kb_step: KB_CERT,
-            children,
-        };
-        if let Some(Problem { cause, summary, fix }) = outcome.finding {
-            self.findings.push(Finding {
-                cause,
-                severity: check.status,
-                kb_step: check.kb_step,
-                summary,
-                fix,
-                check_ids: vec![check.id.clone()],
-            });
-        }
-        let _ = self.events.send(Event::Finished { check: check.clone() });
-        check
-    }
-
-    /// A parent takes the worst status of its children.
-    fn finish_parent(&mut self, run: Running, children: Vec<Check>, summary: String) -> Check {
-        let status = worst(&children).unwrap_or(Status::Skip);
-        self.finish(run, Outcome::new(status, summary), children)
-    }
-}
-
-fn worst(checks: &[Check]) -> Option<Status> {
-    let rank = |s: Status| match s {
-        Status::Fail => 4,
-        Status::Warn => 3,
-        Status::Pass => 2,
-        Status::Info => 1,
-        Status::Skip => 0,
-    };
-    checks.iter().map(|c| c.status).max_by_key(|s| rank(*s))
-}
-
-/// Runs a validated request to its report, sending events to `events` as checks start and finish.
-pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, events: UnboundedSender<Event>) -> Report {
-    let mut rec = Recorder {
-        events,
-        t0: Instant::now(),
-        findings: Vec::new(),
-    };
-    let (checks, target) = match valid {
-        ValidRequest::Host(target) => (host_checks(net, &mut rec, &target).await, target),
-    };
-    let report = conclude(request, checks, rec.findings, rec.t0, &target);
-    let _ = rec.events.send(Event::Done { report: report.clone() });
-    report
-}
-
-fn conclude(
-    inputs: DiagnoseRequest,
-    checks: Vec<Check>,
-    mut findings: Vec<Finding>,
-    t0: Instant,
-    target: &HostPort,
-) -> Report {
-    let verdict = checks
-        .iter()
-        .filter_map(|c| c.status.verdict())
-        .max()
-        .unwrap_or(Verdict::Pass);
-    // Failures before warnings; within each, the plan's order (connect, TLS version, chain, dates, name...).
-    findings.sort_by_key(|f| if f.severity == Status::Fail { 0 } else { 1 });
-    let where_ = format!("{}:{}", target.host, target.port.unwrap_or(443));
-    let headline = match findings.first() {
-        Some(f) if verdict != Verdict::Pass => f.summary.clone(),
-        _ => format!(
-            "The certificate of {where_} is trusted, in date and covers the name; TLS is fine for Exchange Online."
-        ),
-    };
-    Report {
-        schema_version: SCHEMA_VERSION,
-        verdict,
-        headline,
-        inputs,
-        checks,
-        findings,
-        elapsed_ms: t0.elapsed().as_millis() as u64,
-    }
-}
-
-/// KB step 2 on one host: reach it, then judge its TLS and certificate.
-async fn host_checks(net: &Net, rec: &mut Recorder, target: &HostPort) -> Vec<Check> {
+pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) -> Vec<Check> {
     let host = target.host.as_str();
     let port = target.port.unwrap_or(443);
     let (via_host, via_port) = net.dns.route(host, port);

@@ -1,0 +1,455 @@
+//! KB step 3: the Autodiscover sequence for an address, every candidate shown with what happened
+//! there, then KB step 2 on the Outlook Anywhere host it returned.
+//!
+//! The four candidates run at the same time (a dead one costs one timeout, not one each), but the
+//! verdict honours the client's order: the first candidate that answers decides.
+
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use url::Url;
+
+use migcheck_shared::request::ValidAutodiscover;
+use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, Status};
+
+use super::{Recorder, host};
+use crate::net::Net;
+use crate::probe::Outcome;
+use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
+use crate::probe::autodiscover::pox::Settings;
+
+const KB_AUTODISCOVER: Option<u8> = Some(3);
+/// redirectAddr answers followed before giving up.
+const MAX_ADDRESS_REDIRECTS: usize = 10;
+
+/// The candidates in the order a client tries them: id suffix, title, and how to run it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Candidate {
+    Root,
+    Host,
+    Redirect,
+    Srv,
+}
+
+impl Candidate {
+    const ORDER: [Candidate; 4] = [Candidate::Root, Candidate::Host, Candidate::Redirect, Candidate::Srv];
+
+    fn id(self) -> &'static str {
+        match self {
+            Candidate::Root => "root",
+            Candidate::Host => "host",
+            Candidate::Redirect => "redirect",
+            Candidate::Srv => "srv",
+        }
+    }
+
+    fn title(self, domain: &str) -> String {
+        match self {
+            Candidate::Root => format!("POST https://{domain}/autodiscover/autodiscover.xml"),
+            Candidate::Host => format!("POST https://autodiscover.{domain}/autodiscover/autodiscover.xml"),
+            Candidate::Redirect => format!("GET http://autodiscover.{domain}/autodiscover/autodiscover.xml (redirect)"),
+            Candidate::Srv => format!("DNS SRV _autodiscover._tcp.{domain}"),
+        }
+    }
+}
+
+/// The whole Autodiscover mode: its checks and the headline when all passes.
+pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover) -> (Vec<Check>, String) {
+    let consent = Consent {
+        domain: target.email.domain.clone(),
+        allow_any: target.allow_credential_redirect,
+    };
+    let creds = Credentials {
+        user: &target.user,
+        password: &target.password,
+    };
+    let mut checks = Vec::new();
+    let mut address = target.email.address.clone();
+    let mut addresses_seen = vec![address.to_ascii_lowercase()];
+    let mut settings: Option<(Box<Settings>, String)> = None;
+    for round in 1..=MAX_ADDRESS_REDIRECTS + 1 {
+        let (check, decided) = round_checks(net, rec, round, &address, &creds, &consent).await;
+        checks.push(check);
+        match decided {
+            Some(Ending::Settings { settings: s, url }) => {
+                settings = Some((s, url));
+                break;
+            }
+            Some(Ending::RedirectAddr(next)) => {
+                let key = next.to_ascii_lowercase();
+                let stop = if addresses_seen.contains(&key) {
+                    Some(format!(
+                        "redirectAddr loop: {next} was asked before ({})",
+                        addresses_seen.join(" → ")
+                    ))
+                } else if round > MAX_ADDRESS_REDIRECTS {
+                    Some(format!("more than {MAX_ADDRESS_REDIRECTS} redirectAddr answers"))
+                } else if migcheck_shared::input::parse_email("redirect", &next).is_err() {
+                    Some(format!("redirectAddr '{next}' is not an e-mail address"))
+                } else {
+                    None
+                };
+                if let Some(why) = stop {
+                    let run = rec.start_step(KB_AUTODISCOVER, "autodiscover.redirect_addr", "redirectAddr", None);
+                    checks.push(rec.finish(
+                        run,
+                        Outcome::problem(Status::Fail, Cause::Autodiscover, format!("Autodiscover for {address} goes in circles: {why}."), "# Fix the Autodiscover redirect (the mailbox's TargetAddress / the redirect rule) so it ends at a server that answers settings\nGet-RemoteMailbox -Identity <address> | Format-List PrimarySmtpAddress,RemoteRoutingAddress"),
+                        vec![],
+                    ));
+                    break;
+                }
+                addresses_seen.push(key);
+                address = next;
+            }
+            _ => break,
+        }
+    }
+    let Some((settings, url)) = settings else {
+        return (checks, String::new());
+    };
+    checks.push(settings_check(rec, &settings, &url));
+    let v2_host = Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_string));
+    if let Some(v2_host) = v2_host {
+        checks.push(v2_check(net, rec, &v2_host, &address).await);
+    }
+    let Some(oa_host) = settings.expr.as_ref().and_then(|e| e.server.clone()) else {
+        return (checks, String::new());
+    };
+    let oa = HostPort {
+        host: oa_host.to_ascii_lowercase(),
+        port: Some(443),
+    };
+    checks.extend(host::host_checks(net, rec, &oa).await);
+    let headline = format!(
+        "Autodiscover for {} works ({url}); Outlook Anywhere is published at {}, and its certificate is fine.",
+        target.email.address, oa.host
+    );
+    (checks, headline)
+}
+
+/// One pass of the four candidates for `address`; returns its check and the deciding ending.
+async fn round_checks(
+    net: &Net,
+    rec: &Recorder,
+    round: usize,
+    address: &str,
+    creds: &Credentials<'_>,
+    consent: &Consent,
+) -> (Check, Option<Ending>) {
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let parent_id = if round == 1 {
+        "autodiscover".to_string()
+    } else {
+        format!("autodiscover.{round}")
+    };
+    let parent = rec.start_step(
+        KB_AUTODISCOVER,
+        parent_id.clone(),
+        format!("Autodiscover for {address}"),
+        None,
+    );
+    // Every candidate starts now; the verdict below still takes them in the client's order.
+    let running: Vec<_> = Candidate::ORDER
+        .iter()
+        .map(|c| {
+            (
+                *c,
+                rec.start_step(
+                    KB_AUTODISCOVER,
+                    format!("{parent_id}.{}", c.id()),
+                    c.title(&domain),
+                    Some(&parent_id),
+                ),
+            )
+        })
+        .collect();
+    let domain = domain.as_str();
+    let runs = join_all(Candidate::ORDER.into_iter().map(|c| async move {
+        let t = Instant::now();
+        let url = match c {
+            Candidate::Root => Url::parse(&format!("https://{domain}/autodiscover/autodiscover.xml")).ok(),
+            Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
+            _ => None,
+        };
+        let run = match (c, url) {
+            (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent).await,
+            (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent).await,
+            (_, Some(url)) => client::post(net, url, address, creds, consent).await,
+            (_, None) => Run {
+                steps: Vec::new(),
+                ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
+                srv: Vec::new(),
+            },
+        };
+        (run, t)
+    }))
+    .await;
+    let decider = runs.iter().position(|(run, _)| decides(&run.ending));
+    let decided = decider.map(|d| runs[d].0.ending.clone());
+    let stopped: Vec<String> = runs
+        .iter()
+        .filter_map(|(run, _)| match &run.ending {
+            Ending::Stopped { host } => Some(host.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut children = Vec::new();
+    for (i, ((candidate, mut running), (run, t))) in running.into_iter().zip(runs).enumerate() {
+        rec.phase(&mut running, Phase::Http, t);
+        let outcome = candidate_outcome(candidate, domain, &run, decider.map(|d| i.cmp(&d)));
+        children.push(rec.finish(running, outcome, vec![]));
+    }
+    let outcome = match &decided {
+        Some(Ending::Settings { url, .. }) => Outcome::pass(format!("Autodiscover answers for {address} at {url}.")),
+        Some(Ending::RedirectAddr(next)) => {
+            Outcome::new(Status::Info, format!("Autodiscover sends {address} on to {next}."))
+        }
+        Some(_) => Outcome::new(
+            Status::Fail,
+            format!("Autodiscover for {address} answers, but not with settings."),
+        ),
+        None => no_candidate(address, domain, &stopped),
+    };
+    (rec.finish(parent, outcome, children), decided)
+}
+
+/// An ending that decides the sequence: a client stops at the first of these.
+fn decides(ending: &Ending) -> bool {
+    matches!(
+        ending,
+        Ending::Settings { .. }
+            | Ending::RedirectAddr(_)
+            | Ending::Error { .. }
+            | Ending::Failed(Failure::CredentialsRefused { .. })
+    )
+}
+
+fn no_candidate(address: &str, domain: &str, stopped: &[String]) -> Outcome {
+    if let Some(host) = stopped.first() {
+        return Outcome::problem(
+            Status::Fail,
+            Cause::Autodiscover,
+            format!(
+                "Autodiscover for {address} leads to {host}, outside {domain}; migcheck did not send your password there."
+            ),
+            format!(
+                "# If {host} is yours (a hosting provider or another domain of the organisation), allow the password to go there:\n# tick \"Allow my password to go to other domains\" on the page, or add --allow-credential-redirect\n# Otherwise publish Autodiscover for {domain} itself (autodiscover.{domain} or an SRV record)"
+            ),
+        );
+    }
+    Outcome::problem(
+        Status::Fail,
+        Cause::Autodiscover,
+        format!(
+            "No Autodiscover candidate answered for {address}: the migration service cannot find the Outlook Anywhere settings."
+        ),
+        format!(
+            "# Publish Autodiscover for {domain}: an A record for autodiscover.{domain} pointing at Exchange (the name on its certificate),\n# or an SRV record _autodiscover._tcp.{domain} -> mail.{domain}, port 443. Then check the virtual directory:\nGet-AutodiscoverVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,BasicAuthentication,WindowsAuthentication"
+        ),
+    )
+}
+
+fn evidence_of(run: &Run) -> Evidence {
+    let mut evidence = Evidence::default();
+    for r in &run.srv {
+        evidence = evidence.fact(
+            "SRV record",
+            format!(
+                "priority {} weight {} port {} target {}",
+                r.priority, r.weight, r.port, r.target
+            ),
+        );
+    }
+    for step in &run.steps {
+        let mut parts = Vec::new();
+        if let Some(peer) = step.peer {
+            parts.push(format!("at {peer}"));
+        }
+        if let Some(tls) = step.tls {
+            parts.push(tls.to_string());
+        }
+        if let Some(status) = &step.status {
+            parts.push(status.clone());
+        }
+        if let Some(auth) = step.auth {
+            parts.push(format!("signed in with {auth}"));
+        }
+        parts.push(step.note.clone());
+        evidence = evidence.fact(&format!("{} {}", step.method, step.url), parts.join("; "));
+        if !step.offered.is_empty() {
+            evidence = evidence.fact("WWW-Authenticate", step.offered.join(" | "));
+        }
+        for (name, value) in &step.fingerprint {
+            evidence = evidence.fact(name, value.clone());
+        }
+    }
+    evidence
+}
+
+fn candidate_outcome(candidate: Candidate, domain: &str, run: &Run, relative: Option<std::cmp::Ordering>) -> Outcome {
+    use std::cmp::Ordering::*;
+    let evidence = evidence_of(run);
+    let outcome = match (&run.ending, relative) {
+        (Ending::Settings { url, .. }, Some(Equal)) => Outcome::pass(format!("Settings from {url}{}.", auth_of(run))),
+        (Ending::Settings { url, .. }, _) => Outcome::new(Status::Info, format!("Also answers with settings ({url}); not used, an earlier candidate decided.")),
+        (Ending::RedirectAddr(next), Some(Equal)) => Outcome::new(Status::Info, format!("redirectAddr to {next}: the sequence starts again for that address.")),
+        (Ending::Error { url, code, message, meaning }, Some(Equal)) => Outcome::problem(
+            Status::Fail,
+            Cause::Autodiscover,
+            format!("Autodiscover at {url} answered error {code}: {meaning} (\"{message}\")."),
+            error_fix(code),
+        ),
+        (Ending::Failed(Failure::CredentialsRefused { scheme, offered }), Some(Equal)) => Outcome::problem(
+            Status::Fail,
+            Cause::Permissions,
+            format!("The server refused the migration account's credentials ({scheme}); it offered: {}.", offered.join(" | ")),
+            "# Check the account name and password (try both DOMAIN\\user and user@domain), and that the account is enabled and not locked\nGet-User <migration account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails".to_string(),
+        ),
+        (Ending::Failed(f @ (Failure::RedirectLoop(_) | Failure::TooManyRedirects)), Some(Equal)) => Outcome::problem(
+            Status::Fail,
+            Cause::Autodiscover,
+            format!("Autodiscover goes in circles: {} ({}).", client::describe(f), redirect_path(run)),
+            "# Fix the redirect: each Autodiscover answer (redirectUrl) or HTTP redirect must lead closer to the server that answers settings\nGet-AutodiscoverVirtualDirectory | Format-List Server,ExternalUrl".to_string(),
+        ),
+        (Ending::Failed(Failure::Net(e)), _) if candidate == Candidate::Root && e.to_string().contains("not valid for name") => {
+            Outcome::skip(format!("Expected: {domain} is a web site whose certificate does not cover it ({e}); clients move on to the next candidate."))
+        }
+        (ending, Some(Less)) => Outcome::new(Status::Info, format!("No answer here ({}); a later candidate answered.", ending_words(ending))),
+        (ending, Some(Greater)) => Outcome::skip(format!("Not needed: an earlier candidate decided ({}).", ending_words(ending))),
+        (ending, _) => Outcome::new(Status::Fail, format!("No settings here: {}.", ending_words(ending))),
+    };
+    outcome.with_evidence(evidence)
+}
+
+fn redirect_path(run: &Run) -> String {
+    run.steps
+        .iter()
+        .filter(|s| s.method == "POST")
+        .map(|s| s.url.as_str())
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn auth_of(run: &Run) -> String {
+    run.steps
+        .iter()
+        .rev()
+        .find_map(|s| s.auth)
+        .map(|a| format!(", signed in with {a}"))
+        .unwrap_or_default()
+}
+
+fn ending_words(ending: &Ending) -> String {
+    match ending {
+        Ending::Failed(f) => client::describe(f),
+        Ending::Stopped { host } => format!("stopped: would send your password to {host}"),
+        Ending::Settings { url, .. } => format!("settings from {url}"),
+        Ending::RedirectAddr(a) => format!("redirectAddr to {a}"),
+        Ending::Error { code, meaning, .. } => format!("error {code}: {meaning}"),
+    }
+}
+
+fn error_fix(code: &str) -> String {
+    match code {
+        "500" | "501" | "602" => "# Check that the address is a mailbox of this Exchange organisation (and the right one)\nGet-Recipient <e-mail address> | Format-List RecipientTypeDetails,PrimarySmtpAddress,EmailAddresses".into(),
+        "600" => "# Something between the internet and Exchange changes the request (drops the body, or turns the POST into a GET):\n# publish /autodiscover/ on the reverse proxy or firewall without rewriting it".into(),
+        "601" => "# The Outlook provider is missing: check that it exists and is published\nGet-OutlookProvider".into(),
+        _ => "# Look at the Autodiscover logs on the Exchange server (Logging\\Autodiscover) for the request at that time\nGet-AutodiscoverVirtualDirectory | Format-List Server,ExternalUrl".into(),
+    }
+}
+
+fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
+    let run = rec.start_step(
+        KB_AUTODISCOVER,
+        "autodiscover.settings",
+        "Outlook Anywhere settings from Autodiscover",
+        None,
+    );
+    let mut evidence = Evidence::default().fact("From", url);
+    if let Some(n) = &settings.display_name {
+        evidence = evidence.fact("Display name", n.clone());
+    }
+    if let Some(exch) = &settings.exch {
+        if let Some(s) = &exch.server {
+            evidence = evidence.fact("RPC server (EXCH Server)", s.clone());
+        }
+        if let (Some(v), Some(raw)) = (&exch.server_version, &exch.server_version_raw) {
+            evidence = evidence.fact("Exchange version", format!("{} {v} (ServerVersion {raw})", v.product()));
+        }
+        if let Some(u) = &exch.ews_url {
+            evidence = evidence.fact("EWS URL", u.clone());
+        }
+    }
+    if let Some(expr) = &settings.expr {
+        for (label, value) in [
+            ("Outlook Anywhere host (EXPR Server)", expr.server.clone()),
+            (
+                "SSL",
+                expr.ssl.map(|s| if s { "On".to_string() } else { "Off".to_string() }),
+            ),
+            ("AuthPackage", expr.auth_package.clone()),
+            ("CertPrincipalName", expr.cert_principal_name.clone()),
+        ] {
+            if let Some(v) = value {
+                evidence = evidence.fact(label, v);
+            }
+        }
+    }
+    if let Some(u) = settings.mapi_http.as_ref().and_then(|m| m.mail_store_external.as_ref()) {
+        evidence = evidence.fact("MAPI over HTTP mail store", u.clone());
+    }
+    let outcome = match settings.expr.as_ref().and_then(|e| e.server.as_ref().map(|s| (e, s))) {
+        None => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            "Autodiscover answers, but without an EXPR block: Outlook Anywhere is not published for external clients, so the migration service has no server to connect to.",
+            "# Publish Outlook Anywhere externally (on every Client Access server)\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true -ExternalClientAuthenticationMethod Basic",
+        ),
+        Some((expr, _)) if expr.ssl == Some(false) => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            "Outlook Anywhere is published without SSL; the migration service connects only over SSL.",
+            "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalClientsRequireSsl $true",
+        ),
+        Some((expr, server)) => Outcome::pass(format!(
+            "Outlook Anywhere at {server}{}{}.",
+            expr.auth_package
+                .as_ref()
+                .map(|a| format!(", {a} authentication"))
+                .unwrap_or_default(),
+            settings
+                .exch
+                .as_ref()
+                .and_then(|e| e.server.as_ref())
+                .map(|s| format!(", RPC server {s}"))
+                .unwrap_or_default()
+        )),
+    };
+    rec.finish(run, outcome.with_evidence(evidence), vec![])
+}
+
+async fn v2_check(net: &Net, rec: &Recorder, host: &str, address: &str) -> Check {
+    let mut run = rec.start_step(
+        KB_AUTODISCOVER,
+        "autodiscover.v2",
+        format!("Autodiscover V2 (JSON) on {host}"),
+        None,
+    );
+    let t = Instant::now();
+    let answer = client::v2(net, host, address).await;
+    rec.phase(&mut run, Phase::Http, t);
+    let outcome = match answer {
+        Ok((status, Some(url))) => Outcome::pass(format!("Autodiscover V2 gives the EWS URL {url}."))
+            .fact("Answer", status)
+            .fact("EWS URL", url),
+        Ok((status, None)) => Outcome::new(
+            Status::Info,
+            format!("No Autodiscover V2 answer ({status}); POX Autodiscover is what the migration service uses."),
+        ),
+        Err(e) => Outcome::new(Status::Info, format!("No Autodiscover V2 answer ({e}).")),
+    };
+    rec.finish(run, outcome, vec![])
+}

@@ -1,0 +1,193 @@
+//! The plan: runs the KB's checks for a request as a tree, streams `started`/`finished` events as they
+//! happen, and ends with the report (verdict, headline, findings in order of importance).
+
+use std::time::Instant;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use std::sync::Mutex;
+
+use migcheck_shared::request::ValidRequest;
+use migcheck_shared::{
+    Check, DiagnoseRequest, Event, Finding, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
+};
+
+use crate::net::Net;
+use crate::probe::{Outcome, Problem};
+
+mod autodiscover;
+pub(crate) mod host;
+
+/// KB 2389390 step 2: the certificate.
+const KB_CERT: Option<u8> = Some(2);
+
+/// Builds the tree and the findings while the checks run, and tells the listener as it goes.
+pub(crate) struct Recorder {
+    events: UnboundedSender<Event>,
+    t0: Instant,
+    // Checks of concurrent probes finish in any order; the plan sorts the findings at the end.
+    findings: Mutex<Vec<Finding>>,
+}
+
+/// A check underway: when it started, and its phases so far.
+pub(crate) struct Running {
+    id: String,
+    title: String,
+    kb_step: Option<u8>,
+    started: Instant,
+    timings: Vec<PhaseTiming>,
+}
+
+impl Recorder {
+    pub(crate) fn ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.t0).as_millis() as u64
+    }
+
+    /// A KB step 2 check (the certificate).
+    pub(crate) fn start(&self, id: impl Into<String>, title: impl Into<String>, parent: Option<&str>) -> Running {
+        self.start_step(KB_CERT, id, title, parent)
+    }
+
+    pub(crate) fn start_step(
+        &self,
+        kb_step: Option<u8>,
+        id: impl Into<String>,
+        title: impl Into<String>,
+        parent: Option<&str>,
+    ) -> Running {
+        let id = id.into();
+        let title = title.into();
+        // A listener that went away (a closed page) is not an error for the diagnosis itself.
+        let _ = self.events.send(Event::Started {
+            id: id.clone(),
+            title: title.clone(),
+            parent: parent.map(str::to_string),
+        });
+        Running {
+            id,
+            title,
+            kb_step,
+            started: Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn phase(&self, run: &mut Running, phase: Phase, from: Instant) {
+        run.timings.push(PhaseTiming {
+            phase,
+            start_ms: self.ms(from),
+            duration_ms: from.elapsed().as_millis() as u64,
+        });
+    }
+
+    pub(crate) fn finish(&self, run: Running, outcome: Outcome, children: Vec<Check>) -> Check {
+        let check = Check {
+            id: run.id,
+            title: run.title,
+            status: outcome.status,
+            summary: outcome.summary,
+            evidence: outcome.evidence,
+            elapsed_ms: run.started.elapsed().as_millis() as u64,
+            timings: run.timings,
+            kb_step: run.kb_step,
+            children,
+        };
+        if let (Some(Problem { cause, summary, fix }), Ok(mut findings)) = (outcome.finding, self.findings.lock()) {
+            findings.push(Finding {
+                cause,
+                severity: check.status,
+                kb_step: check.kb_step,
+                summary,
+                fix,
+                check_ids: vec![check.id.clone()],
+            });
+        }
+        let _ = self.events.send(Event::Finished { check: check.clone() });
+        check
+    }
+
+    /// A parent takes the worst status of its children.
+    pub(crate) fn finish_parent(&self, run: Running, children: Vec<Check>, summary: String) -> Check {
+        let status = worst(&children).unwrap_or(Status::Skip);
+        self.finish(run, Outcome::new(status, summary), children)
+    }
+}
+
+pub(crate) fn worst(checks: &[Check]) -> Option<Status> {
+    let rank = |s: Status| match s {
+        Status::Fail => 4,
+        Status::Warn => 3,
+        Status::Pass => 2,
+        Status::Info => 1,
+        Status::Skip => 0,
+    };
+    checks.iter().map(|c| c.status).max_by_key(|s| rank(*s))
+}
+
+/// Runs a validated request to its report, sending events to `events` as checks start and finish.
+pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, events: UnboundedSender<Event>) -> Report {
+    let rec = Recorder {
+        events,
+        t0: Instant::now(),
+        findings: Mutex::new(Vec::new()),
+    };
+    let (checks, pass_headline) = match valid {
+        ValidRequest::Host(target) => {
+            let checks = host::host_checks(net, &rec, &target).await;
+            (checks, host::pass_headline(&target))
+        }
+        ValidRequest::Autodiscover(target) => autodiscover::checks(net, &rec, &target).await,
+    };
+    let findings = rec
+        .findings
+        .lock()
+        .map(|mut f| std::mem::take(&mut *f))
+        .unwrap_or_default();
+    let report = conclude(request.redacted(), checks, findings, rec.t0, pass_headline);
+    let _ = rec.events.send(Event::Done { report: report.clone() });
+    report
+}
+
+fn conclude(
+    inputs: DiagnoseRequest,
+    checks: Vec<Check>,
+    mut findings: Vec<Finding>,
+    t0: Instant,
+    pass_headline: String,
+) -> Report {
+    let verdict = checks
+        .iter()
+        .filter_map(|c| c.status.verdict())
+        .max()
+        .unwrap_or(Verdict::Pass);
+    // Failures before warnings; within each, the order of their checks in the tree (the plan's order),
+    // whatever order concurrent probes finished in.
+    let mut order = Vec::new();
+    fn walk<'a>(checks: &'a [Check], order: &mut Vec<&'a str>) {
+        for c in checks {
+            order.push(c.id.as_str());
+            walk(&c.children, order);
+        }
+    }
+    walk(&checks, &mut order);
+    let position = |f: &Finding| {
+        f.check_ids
+            .first()
+            .and_then(|id| order.iter().position(|o| o == id))
+            .unwrap_or(usize::MAX)
+    };
+    findings.sort_by_key(|f| (if f.severity == Status::Fail { 0 } else { 1 }, position(f)));
+    let headline = match findings.first() {
+        Some(f) if verdict != Verdict::Pass => f.summary.clone(),
+        _ => pass_headline,
+    };
+    Report {
+        schema_version: SCHEMA_VERSION,
+        verdict,
+        headline,
+        inputs,
+        checks,
+        findings,
+        elapsed_ms: t0.elapsed().as_millis() as u64,
+    }
+}

@@ -1,0 +1,547 @@
+//! The Autodiscover client sequence ([MS-OXDSCLI]) for one candidate: the POST with the answer's
+//! redirects, the anonymous HTTP redirect GET, and the SRV lookup. Each returns the steps it took
+//! (for the evidence) and how it ended. Credentials go only where [`Consent`] allows, and only over
+//! verified TLS.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use migcheck_shared::Password;
+use url::Url;
+
+use super::pox::{self, PoxAnswer, PoxError, Settings};
+use crate::net::http::{HttpAnswer, HttpConnection};
+use crate::net::ntlm::NtlmClient;
+use crate::net::{Net, NetError, SrvRecord};
+
+/// At most this many redirects (HTTP, redirectUrl) in one candidate's chain.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Headers that tell an Exchange (or what stands in front of it) apart; shown as evidence.
+const FINGERPRINT: &[&str] = &[
+    "server",
+    "x-feserver",
+    "x-beserver",
+    "x-calculatedbetarget",
+    "x-diaginfo",
+    "request-id",
+    "x-owa-version",
+    "x-caserrorcode",
+    "ms-diagnostics-public",
+];
+
+/// The migration account.
+pub struct Credentials<'a> {
+    pub user: &'a str,
+    pub password: &'a Password,
+}
+
+/// Who may receive the password: hosts in the e-mail domain (or below it), or any host when the user
+/// agreed.
+pub struct Consent {
+    pub domain: String,
+    pub allow_any: bool,
+}
+
+impl Consent {
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.allow_any || host == self.domain || host.ends_with(&format!(".{}", self.domain))
+    }
+}
+
+/// One request of a candidate and what came back.
+#[derive(Debug, Clone, Default)]
+pub struct Step {
+    pub method: &'static str,
+    pub url: String,
+    pub peer: Option<SocketAddr>,
+    pub tls: Option<&'static str>,
+    /// `401 Unauthorized`.
+    pub status: Option<String>,
+    /// The WWW-Authenticate values of an anonymous 401.
+    pub offered: Vec<String>,
+    /// The scheme that carried the credentials.
+    pub auth: Option<&'static str>,
+    pub fingerprint: Vec<(String, String)>,
+    /// What happened, in words.
+    pub note: String,
+}
+
+/// Why a candidate gave no settings.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// DNS, TCP, TLS or HTTP did not work.
+    Net(NetError),
+    /// An HTTP status that is neither settings nor a redirect.
+    Status(String),
+    /// The credentials were refused (a 401 after sending them).
+    CredentialsRefused {
+        scheme: &'static str,
+        offered: Vec<String>,
+    },
+    /// The 401 offered no scheme migcheck can use.
+    NoScheme {
+        offered: Vec<String>,
+    },
+    /// A 200 that is not an Autodiscover answer.
+    NotAutodiscover(PoxError),
+    /// A redirect came back to a URL already visited.
+    RedirectLoop(String),
+    TooManyRedirects,
+    /// A redirect to plain http (credentials would travel in clear).
+    InsecureRedirect(String),
+    /// No `_autodiscover._tcp` record.
+    NoSrv,
+}
+
+/// How a candidate ended.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    Settings {
+        url: String,
+        settings: Box<Settings>,
+    },
+    RedirectAddr(String),
+    /// An Autodiscover error answer.
+    Error {
+        url: String,
+        code: String,
+        message: String,
+        meaning: &'static str,
+    },
+    Failed(Failure),
+    /// Credentials would have gone to `host`, outside the e-mail domain, without consent.
+    Stopped {
+        host: String,
+    },
+}
+
+/// A candidate's whole run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub steps: Vec<Step>,
+    pub ending: Ending,
+    /// For the SRV candidate: the records found, in the order tried.
+    pub srv: Vec<SrvRecord>,
+}
+
+impl Run {
+    fn end(steps: Vec<Step>, ending: Ending) -> Self {
+        Run {
+            steps,
+            ending,
+            srv: Vec::new(),
+        }
+    }
+}
+
+fn fingerprint(answer: &HttpAnswer) -> Vec<(String, String)> {
+    FINGERPRINT
+        .iter()
+        .filter_map(|name| answer.header(name).map(|v| (name.to_string(), v.to_string())))
+        .collect()
+}
+
+fn path_of(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// POSTs the Autodiscover request to `start`, following HTTP redirects and redirectUrl answers.
+pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+    let mut steps = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut url = start;
+    let body = pox::request_body(email);
+    loop {
+        if !seen.insert(url.as_str().to_ascii_lowercase()) {
+            return Run::end(steps, Ending::Failed(Failure::RedirectLoop(url.to_string())));
+        }
+        if seen.len() > MAX_REDIRECTS + 1 {
+            return Run::end(steps, Ending::Failed(Failure::TooManyRedirects));
+        }
+        if url.scheme() != "https" {
+            return Run::end(steps, Ending::Failed(Failure::InsecureRedirect(url.to_string())));
+        }
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let mut step = Step {
+            method: "POST",
+            url: url.to_string(),
+            ..Step::default()
+        };
+        let mut conn = match net.open_http(&host, port, true).await {
+            Ok(c) => c,
+            Err(e) => {
+                step.note = e.to_string();
+                steps.push(step);
+                return Run::end(steps, Ending::Failed(Failure::Net(e)));
+            }
+        };
+        step.peer = Some(conn.peer);
+        step.tls = conn.tls_version;
+        let path = path_of(&url);
+        let headers = [
+            ("content-type", "text/xml; charset=utf-8"),
+            ("user-agent", "migcheck"),
+            ("x-mapihttpcapability", "1"),
+        ];
+        let mut answer = match conn.send(net, "POST", &path, &headers, body.clone().into_bytes()).await {
+            Ok(a) => a,
+            Err(e) => {
+                step.note = e.to_string();
+                steps.push(step);
+                return Run::end(steps, Ending::Failed(Failure::Net(e)));
+            }
+        };
+        if answer.status == 401 {
+            step.offered = answer
+                .header_values("www-authenticate")
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            if !consent.allows(&host) {
+                step.status = Some(answer.status_line());
+                step.note = format!("stopped: would send your password to {host}");
+                steps.push(step);
+                return Run::end(steps, Ending::Stopped { host });
+            }
+            match authenticate(net, &mut conn, &path, &headers, &body, creds, &step.offered).await {
+                Ok((scheme, a)) => {
+                    step.auth = Some(scheme);
+                    answer = a;
+                }
+                Err(failure) => {
+                    step.status = Some(answer.status_line());
+                    step.fingerprint = fingerprint(&answer);
+                    step.note = describe(&failure);
+                    steps.push(step);
+                    return Run::end(steps, Ending::Failed(failure));
+                }
+            }
+            if answer.status == 401 {
+                let scheme = step.auth.unwrap_or("Basic");
+                step.status = Some(answer.status_line());
+                step.fingerprint = fingerprint(&answer);
+                step.note = format!("the server refused the credentials ({scheme})");
+                let offered = step.offered.clone();
+                steps.push(step);
+                return Run::end(steps, Ending::Failed(Failure::CredentialsRefused { scheme, offered }));
+            }
+        }
+        step.status = Some(answer.status_line());
+        step.fingerprint = fingerprint(&answer);
+        match answer.status {
+            301 | 302 | 303 | 307 | 308 => {
+                let Some(next) = answer.header("location").and_then(|l| url.join(l).ok()) else {
+                    step.note = "a redirect without a usable Location".into();
+                    steps.push(step);
+                    return Run::end(steps, Ending::Failed(Failure::Status(answer.status_line())));
+                };
+                step.note = format!("redirected to {next}");
+                steps.push(step);
+                url = next;
+            }
+            200 => match pox::parse(&answer.body) {
+                Ok(PoxAnswer::Settings(settings)) => {
+                    step.note = "Autodiscover settings".into();
+                    steps.push(step);
+                    return Run::end(
+                        steps,
+                        Ending::Settings {
+                            url: url.to_string(),
+                            settings,
+                        },
+                    );
+                }
+                Ok(PoxAnswer::RedirectUrl(next)) => match Url::parse(&next) {
+                    Ok(next) => {
+                        step.note = format!("redirectUrl to {next}");
+                        steps.push(step);
+                        url = next;
+                    }
+                    Err(e) => {
+                        step.note = format!("redirectUrl '{next}' is not a URL: {e}");
+                        steps.push(step);
+                        return Run::end(steps, Ending::Failed(Failure::InsecureRedirect(next)));
+                    }
+                },
+                Ok(PoxAnswer::RedirectAddr(address)) => {
+                    step.note = format!("redirectAddr to {address}");
+                    steps.push(step);
+                    return Run::end(steps, Ending::RedirectAddr(address));
+                }
+                Ok(PoxAnswer::Error { code, message, meaning }) => {
+                    step.note = format!("Autodiscover error {code}: {message}");
+                    steps.push(step);
+                    return Run::end(
+                        steps,
+                        Ending::Error {
+                            url: url.to_string(),
+                            code,
+                            message,
+                            meaning,
+                        },
+                    );
+                }
+                Err(e) => {
+                    step.note = e.to_string();
+                    steps.push(step);
+                    return Run::end(steps, Ending::Failed(Failure::NotAutodiscover(e)));
+                }
+            },
+            _ => {
+                step.note = format!("answered {}", answer.status_line());
+                steps.push(step);
+                return Run::end(steps, Ending::Failed(Failure::Status(answer.status_line())));
+            }
+        }
+    }
+}
+
+/// Answers a 401: Basic when offered (the migration service's own choice), else NTLM on the same
+/// connection.
+async fn authenticate(
+    net: &Net,
+    conn: &mut HttpConnection,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    creds: &Credentials<'_>,
+    offered: &[String],
+) -> Result<(&'static str, HttpAnswer), Failure> {
+    let offers = |scheme: &str| {
+        offered.iter().any(|o| {
+            o.split_whitespace()
+                .next()
+                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+        })
+    };
+    if offers("Basic") {
+        let token = BASE64.encode(format!("{}:{}", creds.user, creds.password.expose()));
+        let answer = send_with(
+            net,
+            conn,
+            path,
+            headers,
+            &format!("Basic {token}"),
+            body.as_bytes().to_vec(),
+        )
+        .await
+        .map_err(Failure::Net)?;
+        return Ok(("Basic", answer));
+    }
+    if offers("NTLM") {
+        let (domain, user) = match creds.user.split_once('\\') {
+            Some((d, u)) => (d, u),
+            None => ("", creds.user),
+        };
+        let mut ntlm = NtlmClient::new(user, domain, creds.password.expose());
+        let challenge = send_with(net, conn, path, headers, &ntlm.negotiate_header(), Vec::new())
+            .await
+            .map_err(Failure::Net)?;
+        let values = challenge.header_values("www-authenticate");
+        let (authorization, _) = ntlm
+            .authenticate_header(&values)
+            .map_err(|e| Failure::Status(format!("{} (NTLM: {e})", challenge.status_line())))?;
+        let answer = send_with(net, conn, path, headers, &authorization, body.as_bytes().to_vec())
+            .await
+            .map_err(Failure::Net)?;
+        return Ok(("NTLM", answer));
+    }
+    Err(Failure::NoScheme {
+        offered: offered.to_vec(),
+    })
+}
+
+/// Sends the request again with an `Authorization` header, on the same connection.
+async fn send_with(
+    net: &Net,
+    conn: &mut HttpConnection,
+    path: &str,
+    headers: &[(&str, &str)],
+    authorization: &str,
+    body: Vec<u8>,
+) -> Result<HttpAnswer, NetError> {
+    let mut all = headers.to_vec();
+    all.push(("authorization", authorization));
+    conn.send(net, "POST", path, &all, body).await
+}
+
+/// What a failure means, in words for the evidence.
+pub fn describe(failure: &Failure) -> String {
+    match failure {
+        Failure::Net(e) => e.to_string(),
+        Failure::Status(s) => format!("answered {s}"),
+        Failure::CredentialsRefused { scheme, .. } => format!("the server refused the credentials ({scheme})"),
+        Failure::NoScheme { offered } => format!(
+            "no authentication scheme migcheck can use is offered ({})",
+            offered.join("; ")
+        ),
+        Failure::NotAutodiscover(e) => e.to_string(),
+        Failure::RedirectLoop(u) => format!("a redirect loop: {u} was visited before"),
+        Failure::TooManyRedirects => format!("more than {MAX_REDIRECTS} redirects"),
+        Failure::InsecureRedirect(u) => format!("a redirect to {u}, which is not https"),
+        Failure::NoSrv => "no _autodiscover._tcp SRV record".into(),
+    }
+}
+
+/// Candidate 3: the anonymous GET on http://autodiscover.DOMAIN whose redirect is then POSTed to.
+pub async fn redirect_get(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+    let host = format!("autodiscover.{domain}");
+    let url = format!("http://{host}/autodiscover/autodiscover.xml");
+    let mut step = Step {
+        method: "GET",
+        url: url.clone(),
+        ..Step::default()
+    };
+    let answer = match net.open_http(&host, 80, false).await {
+        Ok(mut conn) => {
+            step.peer = Some(conn.peer);
+            conn.send(
+                net,
+                "GET",
+                "/autodiscover/autodiscover.xml",
+                &[("user-agent", "migcheck")],
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            step.note = e.to_string();
+            return Run::end(vec![step], Ending::Failed(Failure::Net(e)));
+        }
+    };
+    step.status = Some(answer.status_line());
+    step.fingerprint = fingerprint(&answer);
+    let location = matches!(answer.status, 301 | 302 | 303 | 307 | 308)
+        .then(|| answer.header("location"))
+        .flatten()
+        .and_then(|l| Url::parse(&url).ok()?.join(l).ok());
+    let Some(next) = location else {
+        step.note = format!("answered {} (no redirect)", answer.status_line());
+        return Run::end(vec![step], Ending::Failed(Failure::Status(answer.status_line())));
+    };
+    if next.scheme() != "https" {
+        step.note = format!("redirected to {next}, which is not https");
+        return Run::end(vec![step], Ending::Failed(Failure::InsecureRedirect(next.to_string())));
+    }
+    step.note = format!("redirected to {next}");
+    let mut run = post(net, next, email, creds, consent).await;
+    run.steps.insert(0, step);
+    run
+}
+
+/// Candidate 4: the `_autodiscover._tcp` SRV record with the lowest priority value.
+pub async fn srv(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+    let name = format!("_autodiscover._tcp.{domain}");
+    let records = match net.dns.srv(&name).await {
+        Ok(r) if !r.is_empty() => r,
+        Ok(_) | Err(NetError::NoSuchName { .. }) => {
+            let step = Step {
+                method: "SRV",
+                url: name,
+                note: "no SRV record".into(),
+                ..Step::default()
+            };
+            return Run::end(vec![step], Ending::Failed(Failure::NoSrv));
+        }
+        Err(e) => {
+            let step = Step {
+                method: "SRV",
+                url: name,
+                note: e.to_string(),
+                ..Step::default()
+            };
+            return Run::end(vec![step], Ending::Failed(Failure::Net(e)));
+        }
+    };
+    let target = records[0].target.clone();
+    let step = Step {
+        method: "SRV",
+        url: name,
+        note: format!("lowest priority: {target}"),
+        ..Step::default()
+    };
+    // Outlook ignores the SRV port and uses 443.
+    let run = match Url::parse(&format!("https://{target}/autodiscover/autodiscover.xml")) {
+        Ok(url) => post(net, url, email, creds, consent).await,
+        Err(e) => Run::end(
+            Vec::new(),
+            Ending::Failed(Failure::Status(format!(
+                "the SRV target '{target}' is not a host name: {e}"
+            ))),
+        ),
+    };
+    let mut steps = vec![step];
+    steps.extend(run.steps);
+    Run {
+        steps,
+        ending: run.ending,
+        srv: records,
+    }
+}
+
+/// Autodiscover V2: the anonymous JSON answer with the EWS URL.
+pub async fn v2(net: &Net, host: &str, email: &str) -> Result<(String, Option<String>), String> {
+    let mut conn = net.open_http(host, 443, true).await.map_err(|e| e.to_string())?;
+    let mut url = Url::parse(&format!("https://{host}/autodiscover/autodiscover.json")).map_err(|e| e.to_string())?;
+    url.query_pairs_mut()
+        .append_pair("Email", email)
+        .append_pair("Protocol", "Ews");
+    let answer = conn
+        .send(
+            net,
+            "GET",
+            &path_of(&url),
+            &[("user-agent", "migcheck"), ("accept", "application/json")],
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = answer.status_line();
+    if answer.status != 200 {
+        return Ok((status, None));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&answer.body).map_err(|e| format!("{status}, not JSON: {e}"))?;
+    Ok((status, json.get("Url").and_then(|u| u.as_str()).map(str::to_string)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_covers_the_domain_and_below_only() {
+        let c = Consent {
+            domain: "contoso.com".into(),
+            allow_any: false,
+        };
+        assert!(c.allows("contoso.com"));
+        assert!(c.allows("Autodiscover.Contoso.com."));
+        assert!(!c.allows("evilcontoso.com"));
+        assert!(!c.allows("autodiscover.fabrikam.com"));
+        assert!(
+            Consent {
+                domain: "contoso.com".into(),
+                allow_any: true
+            }
+            .allows("autodiscover.fabrikam.com")
+        );
+    }
+}
