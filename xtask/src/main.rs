@@ -23,8 +23,29 @@ const STEM: &str = "migcheck_frontend";
 /// The page shell, copied from the workspace root next to the wasm: (name, required).
 const SHELL: &[(&str, bool)] = &[("index.html", true), ("boot.js", true), ("style.css", true)];
 /// Commands the lab and browser tests need, and the Debian packages that bring them.
-const TEST_COMMANDS: &[&str] = &["nginx", "dnsmasq", "openssl", "chromium", "chromedriver"];
-const TEST_PACKAGES: &[&str] = &["nginx-light", "dnsmasq-base", "openssl", "chromium", "chromium-driver"];
+const TEST_COMMANDS: &[&str] = &[
+    "nginx",
+    "dnsmasq",
+    "openssl",
+    "chromium",
+    "chromedriver",
+    "apache2",
+    "curl",
+];
+const TEST_PACKAGES: &[&str] = &[
+    "nginx-light",
+    "dnsmasq-base",
+    "openssl",
+    "chromium",
+    "chromium-driver",
+    // The lab's Autodiscover scenarios: a real NTLM server, and the peers (curl, exchangelib, requests-ntlm).
+    "apache2",
+    "libapache2-mod-auth-gssapi",
+    "gss-ntlmssp",
+    "curl",
+    "python3-exchangelib",
+    "python3-requests-ntlm",
+];
 
 type Result<T = ()> = std::result::Result<T, String>;
 

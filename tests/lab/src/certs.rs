@@ -21,6 +21,7 @@ pub(crate) const INTERMEDIATE_CN: &str = "migcheck Lab Issuing CA 1";
 const ORG: &str = "migcheck Lab";
 
 /// The files nginx needs for one TLS fixture.
+#[derive(Debug, Clone)]
 pub(crate) struct ServerCert {
     /// What nginx sends: the leaf, then (usually) the intermediate.
     pub chain: PathBuf,
@@ -31,6 +32,14 @@ pub(crate) struct CertFiles {
     /// The root CA alone (PEM).
     pub root: PathBuf,
     pub servers: HashMap<Fixture, ServerCert>,
+    /// The Autodiscover scenario hosts' certificates.
+    pub ad: AdCertFiles,
+}
+
+/// Certificates for the Autodiscover hosts, by host slug (see `autodiscover::HostPlan::slug`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AdCertFiles {
+    pub leaves: HashMap<String, ServerCert>,
 }
 
 type Issuer = CertifiedIssuer<'static, KeyPair>;
@@ -155,7 +164,10 @@ impl Drop for PendingKeys {
 }
 
 /// Makes the whole PKI in the directory given to [`PendingKeys::spawn`].
-pub(crate) fn generate(keys: PendingKeys) -> Result<CertFiles, LabError> {
+///
+/// `ad`: the Autodiscover hosts' certificates to make, as (file slug, names); ECDSA leaves from the
+/// intermediate, leaf + intermediate sent (a few milliseconds for all of them).
+pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Result<CertFiles, LabError> {
     let dir = keys.dir.clone();
     let dir = dir.as_path();
     let now = OffsetDateTime::now_utc();
@@ -213,9 +225,22 @@ pub(crate) fn generate(keys: PendingKeys) -> Result<CertFiles, LabError> {
         servers.insert(f, save(dir, f, &wildcard)?);
     }
 
+    let mut leaves = HashMap::new();
+    for (slug, names) in ad {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let Some(first) = names.first() else { continue };
+        let pem = leaf(&names, first, normal, &inter, true)?;
+        let chain = dir.join(format!("ad-{slug}.chain.pem"));
+        let key = dir.join(format!("ad-{slug}.key"));
+        write(&chain, &pem.chain)?;
+        write(&key, &pem.key)?;
+        leaves.insert(slug.clone(), ServerCert { chain, key });
+    }
+
     Ok(CertFiles {
         root: root_file,
         servers,
+        ad: AdCertFiles { leaves },
     })
 }
 

@@ -11,7 +11,8 @@ use crate::Fixture;
 /// The zones the lab answers for; every other name under them is NXDOMAIN.
 pub(crate) const ZONES: &[&str] = &["contoso.test", "fabrikam.test"];
 
-pub(crate) fn dnsmasq_args(listen: SocketAddr, log_file: &Path, as_root: bool) -> Vec<OsString> {
+/// `extra`: more records (the Autodiscover scenarios' zone, A and SRV records).
+pub(crate) fn dnsmasq_args(listen: SocketAddr, log_file: &Path, as_root: bool, extra: &[String]) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "--keep-in-foreground",
         "--no-resolv",
@@ -47,6 +48,7 @@ pub(crate) fn dnsmasq_args(listen: SocketAddr, log_file: &Path, as_root: bool) -
             args.push(format!("--host-record={name},{ip}").into());
         }
     }
+    args.extend(extra.iter().map(OsString::from));
     args
 }
 

@@ -8,14 +8,22 @@
 //! Tests use [`Lab::shared`] (one lab per test process) and point the client under test at
 //! [`Lab::dns`], [`Lab::ca_file`] and [`Lab::port`]; they never ask the machine's own resolver.
 
+mod ad_pox;
+mod ad_servers;
+mod autodiscover;
 mod certs;
 mod dns;
 mod error;
 mod nginx;
 mod servers;
 mod silent;
+mod slot;
 mod sys;
 
+pub use autodiscover::{
+    AD_ZONE, AdCandidate, AdExpected, AdFailure, AdHost, AdRedirect, AdScenario, AdSrvRecord, AutodiscoverLab,
+    NTLM_DOMAIN, OWA_VERSION, SERVER_VERSION,
+};
 pub use error::LabError;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -200,9 +208,20 @@ pub struct Lab {
     port: u16,
     dns: SocketAddr,
     startup: Duration,
+    /// The Autodiscover scenarios: this lab's address block (held for the life of the lab), where
+    /// every host lives, and their certificates. `None` when every slot was taken.
+    ad: Option<AdParts>,
+    /// Started on the first [`Lab::autodiscover`] call.
+    autodiscover: OnceLock<Result<AutodiscoverLab, LabError>>,
     /// Dropping this sender tells the supervisor thread to stop the servers.
     stop: Option<mpsc::Sender<()>>,
     supervisor: Option<thread::JoinHandle<()>>,
+}
+
+struct AdParts {
+    slot: slot::Slot,
+    plan: autodiscover::Plan,
+    certs: certs::AdCertFiles,
 }
 
 impl std::fmt::Debug for Lab {
@@ -220,6 +239,7 @@ struct Ready {
     port: u16,
     dns: SocketAddr,
     ca_file: PathBuf,
+    ad_certs: certs::AdCertFiles,
 }
 
 impl Lab {
@@ -230,23 +250,48 @@ impl Lab {
     pub fn start() -> Result<Lab, LabError> {
         let started = Instant::now();
         let dir = make_lab_dir()?;
+        // A free address block for the Autodiscover scenarios (fixed ports 443/80). Without one the
+        // lab still starts; only `Lab::autodiscover` fails.
+        let (slot, slot_error) = match dir.parent().map(slot::claim) {
+            Some(Ok(s)) => (Some(s), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+            None => (None, Some("the lab directory has no parent".to_string())),
+        };
+        let plan = slot.as_ref().map(autodiscover::Plan::new);
+        let sup_plan = plan.clone();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Ready, LabError>>();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let sup_dir = dir.clone();
         let handle = thread::Builder::new()
             .name("migcheck-lab".into())
-            .spawn(move || supervise(&sup_dir, ready_tx, stop_rx))
+            .spawn(move || supervise(&sup_dir, sup_plan.as_ref(), ready_tx, stop_rx))
             .map_err(|e| LabError::io("spawning the lab supervisor thread", e))?;
         match ready_rx.recv() {
-            Ok(Ok(ready)) => Ok(Lab {
-                dir,
-                ca_file: ready.ca_file,
-                port: ready.port,
-                dns: ready.dns,
-                startup: started.elapsed(),
-                stop: Some(stop_tx),
-                supervisor: Some(handle),
-            }),
+            Ok(Ok(ready)) => {
+                let ad = match (slot, plan) {
+                    (Some(slot), Some(plan)) => Some(AdParts {
+                        slot,
+                        plan,
+                        certs: ready.ad_certs,
+                    }),
+                    _ => None,
+                };
+                let autodiscover = OnceLock::new();
+                if let Some(why) = slot_error {
+                    let _ = autodiscover.set(Err(LabError::Setup(why)));
+                }
+                Ok(Lab {
+                    dir,
+                    ca_file: ready.ca_file,
+                    port: ready.port,
+                    dns: ready.dns,
+                    startup: started.elapsed(),
+                    ad,
+                    autodiscover,
+                    stop: Some(stop_tx),
+                    supervisor: Some(handle),
+                })
+            }
             Ok(Err(e)) => {
                 let _ = handle.join();
                 // The directory is kept for debugging; a later lab removes it once this process is gone.
@@ -295,9 +340,42 @@ impl Lab {
         &self.ca_file
     }
 
-    /// A comma separated CIDR list covering every lab address.
+    /// A comma separated CIDR list covering every lab address: the fixtures' `127.0.2.0/24`, then
+    /// this lab's Autodiscover block `127.(10+k).0.0/16`.
     pub fn egress_cidr(&self) -> String {
-        format!("{}.{}.{}.0/24", NET[0], NET[1], NET[2])
+        let fixtures = format!("{}.{}.{}.0/24", NET[0], NET[1], NET[2]);
+        match &self.ad {
+            Some(ad) => format!("{fixtures},{}", ad.plan.cidr),
+            None => fixtures,
+        }
+    }
+
+    /// The Autodiscover scenarios' servers ([`AdScenario`]), started on the first call (about
+    /// 100 ms: nginx, Apache, a silent listener) and stopped with the lab. Their DNS records are in
+    /// [`Lab::dns`] and their certificates chain to [`Lab::ca_file`] from [`Lab::start`] on.
+    /// Panics with the reason if they cannot start: it is meant for tests (see [`Lab::try_autodiscover`]).
+    pub fn autodiscover(&self) -> &AutodiscoverLab {
+        match self.try_autodiscover() {
+            Ok(ad) => ad,
+            Err(e) => panic!("the migcheck lab's Autodiscover servers could not start: {e}"),
+        }
+    }
+
+    /// [`Lab::autodiscover`] without the panic. A failure is kept: later calls return the same error.
+    pub fn try_autodiscover(&self) -> Result<&AutodiscoverLab, &LabError> {
+        self.autodiscover
+            .get_or_init(|| {
+                let Some(ad) = &self.ad else {
+                    return Err(LabError::Setup("this lab has no Autodiscover address slot".into()));
+                };
+                AutodiscoverLab::start(ad.plan.clone(), self.dir.join("autodiscover"), ad.certs.clone())
+            })
+            .as_ref()
+    }
+
+    /// The index k (0..=99) of this lab's Autodiscover address block `127.(10+k).0.0/16`.
+    pub fn slot(&self) -> Option<u8> {
+        self.ad.as_ref().map(|ad| ad.slot.index())
     }
 
     /// Where the certificates, configs and logs are.
@@ -318,6 +396,8 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        // The Autodiscover servers first (their own thread), then the rest.
+        drop(self.autodiscover.take());
         // Closing the channel wakes the supervisor, which kills nginx and dnsmasq and stops the
         // silent listener before it returns.
         drop(self.stop.take());
@@ -328,9 +408,14 @@ impl Drop for Lab {
     }
 }
 
-fn supervise(dir: &Path, ready_tx: mpsc::Sender<Result<Ready, LabError>>, stop_rx: mpsc::Receiver<()>) {
+fn supervise(
+    dir: &Path,
+    ad: Option<&autodiscover::Plan>,
+    ready_tx: mpsc::Sender<Result<Ready, LabError>>,
+    stop_rx: mpsc::Receiver<()>,
+) {
     let key_cache = dir.parent().map(|base| base.join("keys"));
-    let servers = match servers::Servers::start(dir, key_cache.as_deref()) {
+    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready_tx.send(Err(e));
@@ -341,6 +426,7 @@ fn supervise(dir: &Path, ready_tx: mpsc::Sender<Result<Ready, LabError>>, stop_r
         port: servers.port(),
         dns: servers.dns(),
         ca_file: servers.ca_file().to_path_buf(),
+        ad_certs: servers.ad_certs().clone(),
     };
     if ready_tx.send(Ok(ready)).is_err() {
         return; // nobody waits for this lab any more; dropping `servers` stops everything

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::certs::{self, CertFiles};
+use crate::autodiscover::Plan;
+use crate::certs::{self, AdCertFiles, CertFiles};
 use crate::silent::SilentServer;
 use crate::{Fixture, LabError, dns, dns_ip, nginx, sys};
 
@@ -16,8 +17,8 @@ use crate::{Fixture, LabError, dns, dns_ip, nginx, sys};
 /// the server's bind).
 const ATTEMPTS: usize = 8;
 /// How long one server may take to answer.
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
-const POLL: Duration = Duration::from_millis(15);
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const POLL: Duration = Duration::from_millis(15);
 
 pub(crate) struct Servers {
     nginx: Child,
@@ -26,11 +27,14 @@ pub(crate) struct Servers {
     port: u16,
     dns: SocketAddr,
     ca_file: PathBuf,
+    ad_certs: AdCertFiles,
 }
 
 impl Servers {
     /// `key_cache`: where generated RSA keys are kept for the next lab (see `certs::PendingKeys`).
-    pub(crate) fn start(dir: &Path, key_cache: Option<&Path>) -> Result<Servers, LabError> {
+    /// `ad`: the Autodiscover scenarios (their DNS records and certificates are made here; their
+    /// servers start later, on demand).
+    pub(crate) fn start(dir: &Path, key_cache: Option<&Path>, ad: Option<&Plan>) -> Result<Servers, LabError> {
         let logs = dir.join("logs");
         for d in [&logs, &dir.join("tmp")] {
             std::fs::create_dir_all(d).map_err(|e| LabError::io(format!("creating {}", d.display()), e))?;
@@ -38,11 +42,13 @@ impl Servers {
         let t0 = Instant::now();
         // The slow part (RSA key generation) runs in the background while dnsmasq starts.
         let keys = certs::PendingKeys::spawn(&dir.join("certs"), key_cache)?;
-        let (dnsmasq, dns) = start_dnsmasq(dir)?;
+        let ad_dns = ad.map(Plan::dnsmasq_args).unwrap_or_default();
+        let (dnsmasq, dns) = start_dnsmasq(dir, &ad_dns)?;
         let t_dns = t0.elapsed();
         // From here on a failure must stop dnsmasq.
         let mut partial = Partial { dnsmasq: Some(dnsmasq) };
-        let certs = certs::generate(keys)?;
+        let ad_certs = ad.map(Plan::cert_requests).unwrap_or_default();
+        let certs = certs::generate(keys, &ad_certs)?;
         let t_certs = t0.elapsed();
         let (nginx, silent, port) = start_nginx(dir, &certs)?;
         // For whoever wonders where the start-up time goes.
@@ -61,7 +67,12 @@ impl Servers {
             port,
             dns,
             ca_file: certs.root,
+            ad_certs: certs.ad,
         })
+    }
+
+    pub(crate) fn ad_certs(&self) -> &AdCertFiles {
+        &self.ad_certs
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -98,7 +109,7 @@ impl Drop for Partial {
     }
 }
 
-fn stop(child: &mut Child) {
+pub(crate) fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -214,13 +225,13 @@ fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt,
     }
 }
 
-fn start_dnsmasq(dir: &Path) -> Result<(Child, SocketAddr), LabError> {
+fn start_dnsmasq(dir: &Path, extra: &[String]) -> Result<(Child, SocketAddr), LabError> {
     let log = dir.join("logs").join("dnsmasq.log");
     let stderr = dir.join("logs").join("dnsmasq.stderr");
     let spawn = || {
         let listen = free_dns_port()?;
         let mut cmd = Command::new("dnsmasq");
-        cmd.args(dns::dnsmasq_args(listen, &log, sys::is_root()))
+        cmd.args(dns::dnsmasq_args(listen, &log, sys::is_root(), extra))
             .stdin(Stdio::null())
             .stdout(log_file(&dir.join("logs").join("dnsmasq.stdout"))?)
             .stderr(log_file(&stderr)?);
@@ -278,16 +289,16 @@ fn wait_dnsmasq(child: &mut Child, listen: SocketAddr, stderr: &Path, log: &Path
     }
 }
 
-fn log_file(path: &Path) -> Result<File, LabError> {
+pub(crate) fn log_file(path: &Path) -> Result<File, LabError> {
     File::create(path).map_err(|e| LabError::io(format!("creating {}", path.display()), e))
 }
 
-fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
+pub(crate) fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
     std::fs::write(path, contents).map_err(|e| LabError::io(format!("writing {}", path.display()), e))
 }
 
 /// The last `lines` lines of a log file (empty if it cannot be read).
-fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);

@@ -31,3 +31,33 @@ pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// Takes an exclusive `flock(2)` on `file` without waiting: `Ok(false)` when another open file (in
+/// this or another process) holds it. The lock goes with the file descriptor: closing it, or the
+/// process dying, releases it. (`File::try_lock` would do, but needs Rust 1.89; the MSRV is 1.88.)
+pub(crate) fn try_flock(file: &std::fs::File) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on a file descriptor we own for the duration of the call; no memory is passed.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(err)
+    }
+}
+
+/// Sends SIGKILL to one process by id (the lab's own children's children only).
+pub(crate) fn kill_pid(pid: u32) -> io::Result<()> {
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
+    // SAFETY: kill(2) with a specific positive pid and a valid signal; no memory is passed.
+    if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

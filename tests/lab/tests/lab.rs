@@ -297,7 +297,12 @@ fn refused_refuses() {
 #[test]
 fn fixture_addresses_are_distinct_loopback_and_inside_egress() {
     let lab = Lab::shared();
-    assert_eq!(lab.egress_cidr(), "127.0.2.0/24");
+    // The fixtures' block, then this lab's Autodiscover block 127.(10+k).0.0/16.
+    let egress = lab.egress_cidr();
+    let blocks: Vec<&str> = egress.split(',').collect();
+    assert_eq!(blocks[0], "127.0.2.0/24", "{egress}");
+    let slot = lab.slot().expect("an Autodiscover slot");
+    assert_eq!(blocks[1..], [format!("127.{}.0.0/16", 10 + slot)], "{egress}");
     assert_eq!(lab.dns().ip(), IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1)));
     let mut seen = std::collections::HashSet::new();
     seen.insert(lab.dns().ip());

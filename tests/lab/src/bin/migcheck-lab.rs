@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use migcheck_lab::{Fixture, Lab};
+use migcheck_lab::{AdScenario, Fixture, Lab};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -36,6 +36,38 @@ fn main() -> ExitCode {
         for alias in f.alias_names() {
             println!("{:<20} {:<28} {addr}", "", alias);
         }
+    }
+    println!();
+    match lab.try_autodiscover() {
+        Ok(ad) => {
+            println!(
+                "Autodiscover scenarios on {} (ports 443/80), started in {:.2?}:",
+                ad.cidr(),
+                ad.startup_time()
+            );
+            for &s in AdScenario::ALL {
+                println!(
+                    "\n{s}: {} (user {}, password {})",
+                    s.description(),
+                    s.user(),
+                    s.password()
+                );
+                for h in ad.hosts(s) {
+                    println!("  {:<36} {:<14} {}", h.name, h.addr.to_string(), h.role);
+                }
+                for r in s.srv_records() {
+                    println!(
+                        "  SRV _autodiscover._tcp.{} priority {} weight {} port {} -> {}",
+                        s.domain(),
+                        r.priority,
+                        r.weight,
+                        r.port,
+                        r.target
+                    );
+                }
+            }
+        }
+        Err(e) => println!("Autodiscover scenarios: not started: {e}"),
     }
     println!();
     println!("DNS (UDP+TCP)  {}", lab.dns());
