@@ -211,7 +211,7 @@ async fn round_checks(
             Status::Fail,
             format!("Autodiscover for {address} answers, but not with settings."),
         ),
-        None => no_candidate(address, domain, &stopped),
+        None => no_candidate(address, domain, &consent.domain, &stopped),
     };
     (rec.finish(parent, outcome, children), decided)
 }
@@ -223,20 +223,21 @@ fn decides(ending: &Ending) -> bool {
         Ending::Settings { .. }
             | Ending::RedirectAddr(_)
             | Ending::Error { .. }
-            | Ending::Failed(Failure::CredentialsRefused { .. })
+            | Ending::Failed(Failure::CredentialsRefused { .. } | Failure::RedirectLoop(_) | Failure::TooManyRedirects)
     )
 }
 
-fn no_candidate(address: &str, domain: &str, stopped: &[String]) -> Outcome {
+/// `domain`: the domain asked in this round; `home`: the user's own domain, where credentials may go.
+fn no_candidate(address: &str, domain: &str, home: &str, stopped: &[String]) -> Outcome {
     if let Some(host) = stopped.first() {
         return Outcome::problem(
             Status::Fail,
             Cause::Autodiscover,
             format!(
-                "Autodiscover for {address} leads to {host}, outside {domain}; migcheck did not send your password there."
+                "Autodiscover for {address} leads to {host}, outside {home}; migcheck did not send your password there."
             ),
             format!(
-                "# If {host} is yours (a hosting provider or another domain of the organisation), allow the password to go there:\n# tick \"Allow my password to go to other domains\" on the page, or add --allow-credential-redirect\n# Otherwise publish Autodiscover for {domain} itself (autodiscover.{domain} or an SRV record)"
+                "# If {host} is yours (a hosting provider or another domain of the organisation), allow the password to go there:\n# tick \"Allow my password to go to servers outside the e-mail address's domain\" on the page, or add --allow-credential-redirect\n# Otherwise publish Autodiscover for {domain} itself (autodiscover.{domain} or an SRV record)"
             ),
         );
     }

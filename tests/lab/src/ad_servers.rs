@@ -136,7 +136,7 @@ fn bind_hint(e: &std::io::Error) -> &'static str {
 /// Where nginx listens for a host (None: not nginx).
 fn nginx_listen(h: &HostPlan) -> Option<SocketAddr> {
     let port = match h.serve {
-        Serve::Pox { .. } | Serve::Website => HTTPS,
+        Serve::Pox { .. } | Serve::Website | Serve::OutlookAnywhere => HTTPS,
         Serve::Redirect80 { .. } => HTTP,
         Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent => return None,
     };
@@ -299,6 +299,22 @@ fn nginx_config(
                     c,
                     "        location = / {{ default_type text/html; return 200 '<!doctype html><title>Other Domain</title><h1>Welcome to www.otherdomain.test</h1>\\n'; }}"
                 );
+                let _ = writeln!(c, "        location / {{ return 404; }}");
+                let _ = writeln!(c, "    }}");
+            }
+            Serve::OutlookAnywhere => {
+                let cert = cert()?;
+                let _ = writeln!(
+                    c,
+                    "    server {{ # {} {}: the Outlook Anywhere host",
+                    h.scenario, h.name
+                );
+                let _ = writeln!(c, "        listen {}:{HTTPS} ssl;", h.ip);
+                let _ = writeln!(c, "        server_name {};", h.name);
+                let _ = writeln!(c, "        ssl_protocols TLSv1.2 TLSv1.3;");
+                let _ = writeln!(c, "        ssl_certificate {};", q(&cert.chain));
+                let _ = writeln!(c, "        ssl_certificate_key {};", q(&cert.key));
+                fingerprint(&mut c, crate::autodiscover::FE_MAIN);
                 let _ = writeln!(c, "        location / {{ return 404; }}");
                 let _ = writeln!(c, "    }}");
             }

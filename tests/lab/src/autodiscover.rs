@@ -435,6 +435,9 @@ pub(crate) enum Serve {
     Website,
     /// Our silent listener on 443: accepts, never answers.
     Silent,
+    /// nginx, HTTPS 443: the Outlook Anywhere host the settings name, with a certificate for its
+    /// name (what the certificate checks after Autodiscover look at).
+    OutlookAnywhere,
 }
 
 #[derive(Clone, Debug)]
@@ -465,7 +468,7 @@ impl HostPlan {
     /// The names the host's certificate carries (None: no TLS).
     pub(crate) fn cert_names(&self) -> Option<Vec<String>> {
         match &self.serve {
-            Serve::Pox { .. } | Serve::NtlmPox { .. } => Some(vec![self.name.clone()]),
+            Serve::Pox { .. } | Serve::NtlmPox { .. } | Serve::OutlookAnywhere => Some(vec![self.name.clone()]),
             Serve::Website => Some(vec!["www.otherdomain.test".to_string()]),
             Serve::Nothing | Serve::Redirect80 { .. } | Serve::Silent => None,
         }
@@ -483,6 +486,7 @@ impl HostPlan {
             Serve::Redirect80 { location } => format!("nginx http:80: 302 to {location}"),
             Serve::Website => "nginx https:443: a web site, certificate for www.otherdomain.test".into(),
             Serve::Silent => "accepts TCP on 443, never answers".into(),
+            Serve::OutlookAnywhere => "nginx https:443: the Outlook Anywhere host (certificate for its name)".into(),
         }
     }
 }
@@ -546,7 +550,7 @@ impl Plan {
             let mail = if s == AdScenario::HttpRedirectOnly {
                 pox(settings(&d, true, false))
             } else {
-                Serve::Nothing
+                Serve::OutlookAnywhere
             };
             add(3, format!("mail.{d}"), mail);
             let ad = format!("autodiscover.{d}");
@@ -581,7 +585,7 @@ impl Plan {
                     add(2, ad, pox(Answer::RedirectAddr(format!("alice@{new}"))));
                     add(11, new.clone(), Serve::Nothing);
                     add(12, format!("autodiscover.{new}"), pox(settings(&new, true, false)));
-                    add(13, format!("mail.{new}"), Serve::Nothing);
+                    add(13, format!("mail.{new}"), Serve::OutlookAnywhere);
                 }
                 AdScenario::RedirectUrl => {
                     add(2, ad, pox(Answer::RedirectUrl(url("ad2"))));

@@ -1,0 +1,286 @@
+//! KB step 3 against every Autodiscover scenario of the lab (real nginx, Apache with real NTLM,
+//! dnsmasq with SRV records), through the CLI and the API: which candidate gave the settings, what
+//! they say, and the finding a user reads when there are none. The expectations come from the lab's
+//! own scenario data, which exchangelib 4.9 also meets (tests/lab/tests/autodiscover.rs).
+
+mod common;
+
+use common::*;
+use migcheck_lab::{AdCandidate, AdFailure, AdRedirect, AdScenario};
+use migcheck_shared::{Cause, Check, Event, Report, Status, Verdict};
+
+const PASSWORD_VAR: &str = "MIGCHECK_LAB_PASSWORD";
+
+fn cli(s: AdScenario, allow_redirect: bool) -> (i32, Report, String) {
+    let lab = lab();
+    let _ = lab.autodiscover();
+    let mut args: Vec<String> = vec!["check".into(), "--email".into(), s.email(), "--user".into(), s.user()];
+    args.extend(["--password-env".into(), PASSWORD_VAR.into(), "--json".into()]);
+    if allow_redirect {
+        args.push("--allow-credential-redirect".into());
+    }
+    args.extend(lab_flags(2));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+        .args(&args)
+        .env(PASSWORD_VAR, s.password())
+        .output()
+        .expect("run migcheck");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{s:?}: not a report ({e}): {stdout}{stderr}"));
+    (out.status.code().unwrap_or(-1), report, format!("{stdout}{stderr}"))
+}
+
+fn body(s: AdScenario, allow_redirect: bool) -> String {
+    serde_json::json!({
+        "mode": "autodiscover", "email": s.email(), "user": s.user(), "password": s.password(),
+        "allow_credential_redirect": allow_redirect,
+    })
+    .to_string()
+}
+
+fn candidate_id(c: AdCandidate) -> &'static str {
+    match c {
+        AdCandidate::RootDomain => "root",
+        AdCandidate::AutodiscoverHost => "host",
+        AdCandidate::HttpRedirect => "redirect",
+        AdCandidate::Srv => "srv",
+    }
+}
+
+fn fact<'a>(check: &'a Check, label: &str) -> Option<&'a str> {
+    check
+        .evidence
+        .facts
+        .iter()
+        .find(|f| f.label == label)
+        .map(|f| f.value.as_str())
+}
+
+/// What the scenario data says a user must see.
+fn assert_scenario(s: AdScenario, report: &Report, how: &str) {
+    let want = s.expected();
+    let ctx = format!(
+        "{s:?} via {how}: {}",
+        serde_json::to_string_pretty(report).unwrap_or_default()
+    );
+    let rounds = 1 + want
+        .redirects
+        .iter()
+        .filter(|r| matches!(r, AdRedirect::Addr(_)))
+        .count();
+    let parent = if rounds == 1 {
+        "autodiscover".to_string()
+    } else {
+        format!("autodiscover.{rounds}")
+    };
+    if let Some(candidate) = want.candidate {
+        let id = format!("{parent}.{}", candidate_id(candidate));
+        let check = report.check(&id).unwrap_or_else(|| panic!("no {id}; {ctx}"));
+        assert_eq!(check.status, Status::Pass, "{id}; {ctx}");
+        if let Some(url) = &want.settings_url {
+            assert!(check.summary.contains(url.as_str()), "{id} should name {url}; {ctx}");
+        }
+        if let Some(fe) = want.fe_server {
+            assert!(
+                check
+                    .evidence
+                    .facts
+                    .iter()
+                    .any(|f| f.label == "x-feserver" && f.value == fe),
+                "X-FEServer {fe}; {ctx}"
+            );
+        }
+        let settings = report
+            .check("autodiscover.settings")
+            .unwrap_or_else(|| panic!("no settings check; {ctx}"));
+        assert_eq!(
+            fact(settings, "RPC server (EXCH Server)"),
+            want.exch_server.as_deref(),
+            "{ctx}"
+        );
+        assert_eq!(
+            fact(settings, "Outlook Anywhere host (EXPR Server)"),
+            want.expr_server.as_deref(),
+            "{ctx}"
+        );
+        assert_eq!(
+            fact(settings, "CertPrincipalName"),
+            want.cert_principal_name.as_deref(),
+            "{ctx}"
+        );
+        match &want.expr_server {
+            Some(host) => {
+                assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+                assert!(report.headline.contains(host.as_str()), "{ctx}");
+                assert_eq!(
+                    report.check("tls.name").map(|c| c.status),
+                    Some(Status::Pass),
+                    "the OA host's certificate; {ctx}"
+                );
+            }
+            None => {
+                assert_eq!(settings.status, Status::Fail, "{ctx}");
+                assert_eq!(
+                    report.findings.first().map(|f| f.cause),
+                    Some(Cause::ExternalAccess),
+                    "{ctx}"
+                );
+                assert!(report.headline.contains("without an EXPR block"), "{ctx}");
+            }
+        }
+    }
+    match &want.failure {
+        None => {}
+        Some(AdFailure::Unauthorized { .. }) => {
+            assert_eq!(report.verdict, Verdict::Fail, "{ctx}");
+            assert_eq!(
+                report.findings.first().map(|f| f.cause),
+                Some(Cause::Permissions),
+                "{ctx}"
+            );
+            assert!(
+                report
+                    .headline
+                    .contains("refused the migration account's credentials (Basic)"),
+                "{ctx}"
+            );
+        }
+        Some(AdFailure::ErrorCode { code, message }) => {
+            assert_eq!(
+                report.findings.first().map(|f| f.cause),
+                Some(Cause::Autodiscover),
+                "{ctx}"
+            );
+            assert!(
+                report.headline.contains(&format!("answered error {code}")) && report.headline.contains(message),
+                "{ctx}"
+            );
+        }
+        Some(AdFailure::RedirectLoop { .. }) => {
+            assert_eq!(
+                report.findings.first().map(|f| f.cause),
+                Some(Cause::Autodiscover),
+                "{ctx}"
+            );
+            assert!(report.headline.contains("goes in circles"), "{ctx}");
+        }
+    }
+    // The password never reaches the report.
+    let json = serde_json::to_string(report).unwrap_or_default();
+    assert!(!json.contains(&s.password()), "the password is in the report; {ctx}");
+}
+
+fn run_both(s: AdScenario) {
+    let allow = s == AdScenario::RedirectAddr;
+    let (code, report, text) = cli(s, allow);
+    assert_scenario(s, &report, "CLI");
+    assert_eq!(
+        code,
+        if report.verdict == Verdict::Fail { 1 } else { 0 },
+        "exit code; {text}"
+    );
+    assert!(!text.contains(&s.password()), "the password is in the CLI output");
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let relay = start_relay(lab_net(2)).await;
+        let (status, events, text) = post_diagnose(relay, body(s, allow)).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(!text.contains(&s.password()), "the password is in the stream");
+        assert_scenario(s, &report_of(&events), "API");
+    });
+}
+
+macro_rules! scenario_tests {
+    ($($name:ident => $scenario:ident),* $(,)?) => {
+        $(#[test] fn $name() { run_both(AdScenario::$scenario); })*
+    };
+}
+
+scenario_tests! {
+    healthy_autodiscover_host_gives_the_settings => Healthy,
+    only_the_srv_record_works_lowest_priority_wins => SrvOnly,
+    only_the_http_redirect_works => HttpRedirectOnly,
+    redirect_addr_restarts_for_the_new_address => RedirectAddr,
+    redirect_url_is_followed => RedirectUrl,
+    redirect_loop_is_stopped_and_named => RedirectLoop,
+    wrong_password_is_a_permissions_finding => WrongPassword,
+    ntlm_only_server_is_signed_into_with_ntlm => NtlmOnly,
+    error_500_is_explained => Error500,
+    error_600_is_explained => Error600,
+    no_expr_block_is_an_external_access_finding => NoExpr,
+    root_domain_web_site_is_an_expected_skip => RootDomainWebsite,
+    hanging_candidate_costs_one_timeout => Hanging,
+}
+
+#[test]
+fn every_scenario_has_a_test() {
+    assert_eq!(AdScenario::ALL.len(), 13);
+}
+
+#[test]
+fn credentials_stay_in_the_domain_without_consent() {
+    let (code, report, _) = cli(AdScenario::RedirectAddr, false);
+    assert_eq!(code, 1);
+    let finding = report.findings.first().expect("a finding");
+    assert_eq!(finding.cause, Cause::Autodiscover);
+    assert!(
+        finding
+            .summary
+            .contains("outside redirectaddr.adlab.test; migcheck did not send your password there"),
+        "{}",
+        finding.summary
+    );
+    let stopped = report.check("autodiscover.2.host").expect("round 2, autodiscover host");
+    assert!(
+        stopped
+            .summary
+            .contains("stopped: would send your password to autodiscover.newco.adlab.test"),
+        "{}",
+        stopped.summary
+    );
+}
+
+#[test]
+fn root_domain_with_another_certificate_is_labelled_expected() {
+    let (_, report, _) = cli(AdScenario::RootDomainWebsite, false);
+    let root = report.check("autodiscover.root").expect("root candidate");
+    assert_eq!(root.status, Status::Skip);
+    assert!(root.summary.starts_with("Expected:"), "{}", root.summary);
+}
+
+#[test]
+fn ntlm_reports_the_scheme_it_signed_in_with() {
+    let (_, report, _) = cli(AdScenario::NtlmOnly, false);
+    let host = report.check("autodiscover.host").expect("host candidate");
+    assert!(host.summary.contains("signed in with NTLM"), "{}", host.summary);
+    assert!(
+        host.evidence
+            .facts
+            .iter()
+            .any(|f| f.label == "WWW-Authenticate" && f.value.contains("NTLM")),
+        "{host:?}"
+    );
+}
+
+#[tokio::test]
+async fn candidates_start_together() {
+    // Concurrency, structurally: every candidate has started before any of them finishes.
+    let _ = lab().autodiscover();
+    let relay = start_relay(lab_net(2)).await;
+    let (_, events, _) = post_diagnose(relay, body(AdScenario::Hanging, false)).await;
+    let position = |pred: &dyn Fn(&Event) -> bool| events.iter().position(|(_, e)| pred(e));
+    let last_start = ["root", "host", "redirect", "srv"]
+        .iter()
+        .map(|c| {
+            let id = format!("autodiscover.{c}");
+            position(&|e| matches!(e, Event::Started { id: i, .. } if *i == id)).expect("started")
+        })
+        .max()
+        .expect("four");
+    let first_finish = position(&|e| matches!(e, Event::Finished { check } if check.id.starts_with("autodiscover.") && check.id.matches('.').count() == 1))
+        .expect("a candidate finished");
+    assert!(last_start < first_finish, "a candidate finished before all had started");
+}
