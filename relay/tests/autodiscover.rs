@@ -284,3 +284,24 @@ async fn candidates_start_together() {
         .expect("a candidate finished");
     assert!(last_start < first_finish, "a candidate finished before all had started");
 }
+
+#[test]
+fn candidates_show_dns_tls_and_the_waterfall() {
+    let (_, report, _) = cli(AdScenario::Healthy, false);
+    let host = report.check("autodiscover.host").expect("host candidate");
+    let post = host
+        .evidence
+        .facts
+        .iter()
+        .find(|f| f.label == "POST https://autodiscover.healthy.adlab.test/autodiscover/autodiscover.xml")
+        .expect("the POST step");
+    assert!(
+        post.value.starts_with("DNS 127.") && post.value.contains("TLS 1.3") && post.value.contains("200 OK"),
+        "{}",
+        post.value
+    );
+    assert!(post.value.contains("signed in with Basic"), "{}", post.value);
+    let phases: Vec<_> = host.timings.iter().map(|t| t.phase).collect();
+    use migcheck_shared::Phase::*;
+    assert_eq!(phases, [Dns, Tcp, Tls, Http], "{:?}", host.timings);
+}

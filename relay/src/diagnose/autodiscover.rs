@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use url::Url;
 
 use migcheck_shared::request::ValidAutodiscover;
-use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, Status};
+use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, PhaseTiming, Status};
 
 use super::{Recorder, host};
 use crate::net::Net;
@@ -168,7 +168,6 @@ async fn round_checks(
         .collect();
     let domain = domain.as_str();
     let runs = join_all(Candidate::ORDER.into_iter().map(|c| async move {
-        let t = Instant::now();
         let url = match c {
             Candidate::Root => Url::parse(&format!("https://{domain}/autodiscover/autodiscover.xml")).ok(),
             Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
@@ -184,21 +183,29 @@ async fn round_checks(
                 srv: Vec::new(),
             },
         };
-        (run, t)
+        run
     }))
     .await;
-    let decider = runs.iter().position(|(run, _)| decides(&run.ending));
-    let decided = decider.map(|d| runs[d].0.ending.clone());
+    let decider = runs.iter().position(|run| decides(&run.ending));
+    let decided = decider.map(|d| runs[d].ending.clone());
     let stopped: Vec<String> = runs
         .iter()
-        .filter_map(|(run, _)| match &run.ending {
+        .filter_map(|run| match &run.ending {
             Ending::Stopped { host } => Some(host.clone()),
             _ => None,
         })
         .collect();
     let mut children = Vec::new();
-    for (i, ((candidate, mut running), (run, t))) in running.into_iter().zip(runs).enumerate() {
-        rec.phase(&mut running, Phase::Http, t);
+    for (i, ((candidate, mut running), run)) in running.into_iter().zip(runs).enumerate() {
+        for step in &run.steps {
+            for (phase, start, end) in &step.phases {
+                running.timings.push(PhaseTiming {
+                    phase: *phase,
+                    start_ms: rec.ms(*start),
+                    duration_ms: end.saturating_duration_since(*start).as_millis() as u64,
+                });
+            }
+        }
         let outcome = candidate_outcome(candidate, domain, &run, decider.map(|d| i.cmp(&d)));
         children.push(rec.finish(running, outcome, vec![]));
     }
@@ -266,8 +273,17 @@ fn evidence_of(run: &Run) -> Evidence {
     }
     for step in &run.steps {
         let mut parts = Vec::new();
+        if !step.resolved.is_empty() {
+            let list = step
+                .resolved
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            parts.push(format!("DNS {list}"));
+        }
         if let Some(peer) = step.peer {
-            parts.push(format!("at {peer}"));
+            parts.push(format!("connected to {peer}"));
         }
         if let Some(tls) = step.tls {
             parts.push(tls.to_string());

@@ -2,8 +2,11 @@
 //! connection per conversation: NTLM needs its three messages on the same connection. Every answer is
 //! bounded: headers by hyper's limits, the body by `MAX_BODY`, each step by the network timeout.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
+
+use migcheck_shared::Phase;
 
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -26,8 +29,12 @@ pub struct HttpConnection {
     /// The `Host` header value.
     authority: String,
     pub peer: SocketAddr,
+    /// What DNS (or an override) answered for the host.
+    pub resolved: Vec<IpAddr>,
     /// The negotiated TLS version, for https.
     pub tls_version: Option<&'static str>,
+    /// When each phase of opening the connection started and ended, for the waterfall.
+    pub phases: Vec<(Phase, Instant, Instant)>,
 }
 
 /// One answer, as received.
@@ -83,8 +90,12 @@ impl Net {
     /// Opens `https://host:port` (verified) or `http://host:port`, after DNS and the egress policy.
     pub async fn open_http(&self, host: &str, port: u16, https: bool) -> Result<HttpConnection, NetError> {
         let (via_host, via_port) = self.dns.route(host, port);
+        let t_dns = Instant::now();
         let (addrs, _) = self.dns.resolve(&via_host, via_port).await?;
+        let t_tcp = Instant::now();
         let connected = self.connect(&addrs, via_port).await.map_err(|(e, _)| e)?;
+        let t_tls = Instant::now();
+        let mut phases = vec![(Phase::Dns, t_dns, t_tcp), (Phase::Tcp, t_tcp, t_tls)];
         let peer = connected.peer;
         let default_port = if https { 443 } else { 80 };
         let authority = if port == default_port {
@@ -98,7 +109,9 @@ impl Net {
                 sender,
                 authority,
                 peer,
+                resolved: addrs,
                 tls_version: None,
+                phases,
             });
         }
         let config = self
@@ -124,12 +137,15 @@ impl Net {
             Ok(Ok(tls)) => tls,
         };
         let tls_version = super::tls::version_name(tls.get_ref().1.protocol_version());
+        phases.push((Phase::Tls, t_tls, Instant::now()));
         let sender = handshake(TokioIo::new(tls), peer, self).await?;
         Ok(HttpConnection {
             sender,
             authority,
             peer,
+            resolved: addrs,
             tls_version,
+            phases,
         })
     }
 }

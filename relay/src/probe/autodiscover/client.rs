@@ -5,10 +5,11 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use migcheck_shared::Password;
+use migcheck_shared::{Password, Phase};
 use url::Url;
 
 use super::pox::{self, PoxAnswer, PoxError, Settings};
@@ -57,6 +58,8 @@ impl Consent {
 pub struct Step {
     pub method: &'static str,
     pub url: String,
+    /// What DNS answered for the host.
+    pub resolved: Vec<std::net::IpAddr>,
     pub peer: Option<SocketAddr>,
     pub tls: Option<&'static str>,
     /// `401 Unauthorized`.
@@ -68,6 +71,8 @@ pub struct Step {
     pub fingerprint: Vec<(String, String)>,
     /// What happened, in words.
     pub note: String,
+    /// Connection phases and the HTTP exchange: (phase, start, end).
+    pub phases: Vec<(Phase, Instant, Instant)>,
 }
 
 /// Why a candidate gave no settings.
@@ -190,7 +195,10 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
         };
         step.peer = Some(conn.peer);
         step.tls = conn.tls_version;
+        step.resolved = conn.resolved.clone();
+        step.phases = conn.phases.clone();
         let path = path_of(&url);
+        let t_http = Instant::now();
         let headers = [
             ("content-type", "text/xml; charset=utf-8"),
             ("user-agent", "migcheck"),
@@ -241,6 +249,7 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
         }
         step.status = Some(answer.status_line());
         step.fingerprint = fingerprint(&answer);
+        step.phases.push((Phase::Http, t_http, Instant::now()));
         match answer.status {
             301 | 302 | 303 | 307 | 308 => {
                 let Some(next) = answer.header("location").and_then(|l| url.join(l).ok()) else {
