@@ -44,11 +44,14 @@ fn error(message: impl Into<String>) -> Event {
 }
 
 async fn stream(request: &DiagnoseRequest, emit: &impl Fn(Event)) -> Result<(), Event> {
-    let body = serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?;
+    // The body carries the password: wiped from wasm memory once handed to the browser.
+    let body = zeroize::Zeroizing::new(
+        serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
+    );
     let response = Request::post(DIAGNOSE_PATH)
         .header("content-type", "application/json")
         .header("accept", "application/x-ndjson")
-        .body(body)
+        .body(body.as_str())
         .map_err(|e| error(format!("Could not build the request: {e}")))?
         .send()
         .await

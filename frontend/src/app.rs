@@ -4,7 +4,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{CheckTree, DiagnoseForm, FindingList, Footer, Progress, VerdictBanner};
+use crate::components::{CheckTree, DiagnoseForm, FieldErrors, FindingList, Footer, Progress, VerdictBanner};
 use crate::state::{Action, State};
 
 #[function_component(App)]
@@ -22,13 +22,9 @@ pub fn app() -> Html {
         });
     }
 
-    let on_host = {
+    let on_change = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |value: String| dispatcher.dispatch(Action::SetHost(value)))
-    };
-    let on_port = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |value: String| dispatcher.dispatch(Action::SetPort(value)))
+        Callback::from(move |action: Action| dispatcher.dispatch(action))
     };
     let on_run = {
         let state = state.clone();
@@ -48,6 +44,13 @@ pub fn app() -> Html {
         })
     };
 
+    let errors = FieldErrors {
+        host: state.field_error("host"),
+        port: state.field_error("port"),
+        email: state.field_error("email"),
+        user: state.field_error("user"),
+        password: state.field_error("password"),
+    };
     let (finished, started) = state.progress();
     let report = state.report.clone();
     html! {
@@ -65,14 +68,16 @@ pub fn app() -> Html {
                     <p id="error" class="error banner" role="alert">{ message }</p>
                 }
                 <DiagnoseForm
+                    mode={state.mode}
                     host={state.host.clone()}
                     port={state.port.clone()}
-                    host_error={state.field_error("host")}
-                    port_error={state.field_error("port")}
+                    email={state.email.clone()}
+                    user={state.user.clone()}
+                    allow_redirect={state.allow_redirect}
+                    {errors}
                     valid={state.request().is_ok()}
                     running={state.running}
-                    {on_host}
-                    {on_port}
+                    {on_change}
                     {on_run}
                 />
                 if state.running || !state.tree.is_empty() {

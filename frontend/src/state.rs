@@ -3,7 +3,10 @@
 use std::rc::Rc;
 
 use migcheck_shared::request::ValidRequest;
-use migcheck_shared::{Check, DiagnoseRequest, Event, Evidence, HostTarget, InputError, RelayInfo, Report, Status};
+use migcheck_shared::{
+    AutodiscoverTarget, Check, DiagnoseRequest, Event, Evidence, HostTarget, InputError, Password, RelayInfo, Report,
+    Status,
+};
 use yew::Reducible;
 
 /// What a tree node shows: `Running` until its `finished` event arrives.
@@ -122,13 +125,43 @@ pub struct ShownError {
     pub message: String,
 }
 
-/// The whole page.
+/// The two ways to name what to check, after the parameter sets of Test-MigrationServerAvailability.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// `-Autodiscover -EmailAddress -Credentials`: find the server from an e-mail address.
+    #[default]
+    Autodiscover,
+    /// A server name: its certificate and TLS.
+    Host,
+}
+
+impl Mode {
+    /// The fields of the form in this mode (an error for another field is shown at the top of the page).
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Mode::Autodiscover => &["email", "user", "password"],
+            Mode::Host => &["host", "port"],
+        }
+    }
+}
+
+/// The whole page. Its `Debug` shows no password ([`Password`] redacts itself).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
+    pub mode: Mode,
     pub host: String,
     pub port: String,
     /// The host field was edited at least once (no error is shown for a field never touched).
     pub host_touched: bool,
+    pub email: String,
+    pub email_touched: bool,
+    /// The migration account; empty means the e-mail address.
+    pub user: String,
+    /// Only here and in the request body: never in the URL, the DOM's text, storage or a log.
+    pub password: Password,
+    pub password_touched: bool,
+    /// The user agreed that the password may go to servers outside the e-mail address's domain.
+    pub allow_redirect: bool,
     pub running: bool,
     /// Increases with each run, so the events of an older stream are dropped.
     pub run: u64,
@@ -141,8 +174,15 @@ pub struct State {
 /// Every change the page can make to its state.
 #[derive(Debug)]
 pub enum Action {
+    SetMode(Mode),
     SetHost(String),
     SetPort(String),
+    SetEmail(String),
+    SetUser(String),
+    SetPassword(Password),
+    SetAllowRedirect(bool),
+    /// The page is left (or put in the back-forward cache): the password is dropped (and wiped).
+    ForgetPassword,
     /// Run number `run` begins (the request goes out): clears the previous result.
     Start {
         run: u64,
@@ -176,18 +216,33 @@ impl State {
 
     /// The request the form describes, or the first field at fault (checked with the relay's own rules).
     pub fn request(&self) -> Result<DiagnoseRequest, InputError> {
-        let request = DiagnoseRequest::Host(HostTarget {
-            host: self.host.trim().to_string(),
-            port: self.port_value()?,
-        });
+        let request = match self.mode {
+            Mode::Host => DiagnoseRequest::Host(HostTarget {
+                host: self.host.trim().to_string(),
+                port: self.port_value()?,
+            }),
+            Mode::Autodiscover => DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+                email: self.email.trim().to_string(),
+                user: self.user.trim().to_string(),
+                password: self.password.clone(),
+                allow_credential_redirect: self.allow_redirect,
+            }),
+        };
         request.validate().map(|_: ValidRequest| request)
     }
 
     /// The message to show under `field`: what the user typed wrong, else what the relay said.
     pub fn field_error(&self, field: &str) -> Option<String> {
+        use migcheck_shared::input::{parse_email, parse_host, parse_user};
         let typed = match field {
-            "host" if self.host_touched => migcheck_shared::input::parse_host("host", &self.host).err(),
+            "host" if self.host_touched => parse_host("host", &self.host).err(),
             "port" => self.port_value().err(),
+            "email" if self.email_touched => parse_email("email", &self.email).err(),
+            "user" if !self.user.trim().is_empty() => parse_user("user", &self.user).err(),
+            "password" if self.password_touched && self.password.is_empty() => Some(InputError::new(
+                "password",
+                "enter the password of the migration account",
+            )),
             _ => None,
         };
         typed.map(|e| e.message).or_else(|| {
@@ -202,7 +257,7 @@ impl State {
     pub fn general_error(&self) -> Option<String> {
         self.error
             .as_ref()
-            .filter(|e| !matches!(e.field.as_deref(), Some("host" | "port")))
+            .filter(|e| !e.field.as_deref().is_some_and(|f| self.mode.fields().contains(&f)))
             .map(|e| e.message.clone())
     }
 
@@ -249,15 +304,45 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
+        // An edited field drops what the relay said about it.
+        let edited = |next: &mut State, field: &str| {
+            next.error = next.error.take().filter(|e| e.field.as_deref() != Some(field));
+        };
         match action {
+            Action::SetMode(mode) => {
+                next.mode = mode;
+                // The relay's word on a field of the other form no longer applies.
+                next.error = next.error.filter(|e| e.field.is_none());
+            }
             Action::SetHost(host) => {
                 next.host = host;
                 next.host_touched = true;
-                next.error = next.error.filter(|e| e.field.as_deref() != Some("host"));
+                edited(&mut next, "host");
             }
             Action::SetPort(port) => {
                 next.port = port;
-                next.error = next.error.filter(|e| e.field.as_deref() != Some("port"));
+                edited(&mut next, "port");
+            }
+            Action::SetEmail(email) => {
+                next.email = email;
+                next.email_touched = true;
+                edited(&mut next, "email");
+            }
+            Action::SetUser(user) => {
+                next.user = user;
+                edited(&mut next, "user");
+            }
+            Action::SetPassword(password) => {
+                next.password = password;
+                next.password_touched = true;
+                edited(&mut next, "password");
+            }
+            Action::SetAllowRedirect(allow) => next.allow_redirect = allow,
+            Action::ForgetPassword => {
+                if next.password.is_empty() {
+                    return self;
+                }
+                next.password = Password::default();
             }
             Action::Start { run } => {
                 if run <= next.run {
@@ -266,6 +351,8 @@ impl Reducible for State {
                 next.run = run;
                 next.running = true;
                 next.host_touched = true;
+                next.email_touched = true;
+                next.password_touched = true;
                 next.tree.clear();
                 next.report = None;
                 next.error = None;
@@ -421,7 +508,9 @@ mod tests {
 
     #[test]
     fn the_form_is_validated_with_the_shared_rules() {
-        let s = Rc::<State>::default().reduce(Action::SetHost("mail contoso.com".into()));
+        let s = Rc::<State>::default()
+            .reduce(Action::SetMode(Mode::Host))
+            .reduce(Action::SetHost("mail contoso.com".into()));
         assert!(s.field_error("host").is_some_and(|m| m.contains("spaces")));
         let s = s
             .reduce(Action::SetHost("https://mail.contoso.com/owa".into()))
@@ -440,5 +529,87 @@ mod tests {
             Rc::<State>::default().field_error("host").is_none(),
             "an untouched field shows no error"
         );
+    }
+
+    fn autodiscover(email: &str, user: &str, password: &str) -> Rc<State> {
+        Rc::<State>::default()
+            .reduce(Action::SetEmail(email.into()))
+            .reduce(Action::SetUser(user.into()))
+            .reduce(Action::SetPassword(Password::new(password)))
+    }
+
+    #[test]
+    fn autodiscover_is_the_first_mode_and_builds_its_request() {
+        assert_eq!(State::default().mode, Mode::Autodiscover);
+        let s =
+            autodiscover(" alice@contoso.com ", "CONTOSO\\alice", "Pa55 word!").reduce(Action::SetAllowRedirect(true));
+        assert_eq!(
+            s.request().ok(),
+            Some(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+                email: "alice@contoso.com".into(),
+                user: "CONTOSO\\alice".into(),
+                password: Password::new("Pa55 word!"),
+                allow_credential_redirect: true,
+            }))
+        );
+        for field in ["email", "user", "password"] {
+            assert_eq!(s.field_error(field), None, "{field}");
+        }
+        // The other mode keeps its own fields.
+        let h = s.reduce(Action::SetMode(Mode::Host));
+        assert_eq!(h.request().expect_err("no host yet").field, "host");
+    }
+
+    #[test]
+    fn autodiscover_fields_are_checked_as_typed() {
+        let fresh = Rc::<State>::default();
+        assert!(
+            ["email", "user", "password"]
+                .iter()
+                .all(|f| fresh.field_error(f).is_none()),
+            "untouched fields show no error"
+        );
+        assert_eq!(fresh.request().expect_err("empty form").field, "email");
+        let s = autodiscover("alice", "", "");
+        assert!(s.field_error("email").is_some_and(|m| m.contains("'@'")));
+        assert!(s.field_error("password").is_some());
+        assert_eq!(s.field_error("user"), None, "an empty user means the e-mail address");
+        let s = s
+            .reduce(Action::SetEmail("alice@contoso.com".into()))
+            .reduce(Action::SetUser("\\alice".into()));
+        assert!(s.field_error("user").is_some());
+        assert_eq!(s.request().expect_err("bad user").field, "user");
+        let s = s.reduce(Action::SetUser("".into()));
+        assert_eq!(s.request().expect_err("no password").field, "password");
+        let s = s.reduce(Action::SetPassword(Password::new("x")));
+        assert!(s.request().is_ok());
+    }
+
+    #[test]
+    fn the_password_never_shows_and_is_forgotten_when_the_page_is_left() {
+        let s = autodiscover("alice@contoso.com", "", "Sup3r-secret!");
+        assert!(!format!("{s:?}").contains("Sup3r-secret!"));
+        let s = s.reduce(Action::ForgetPassword);
+        assert!(s.password.is_empty());
+        assert_eq!(s.request().expect_err("forgotten").field, "password");
+        assert_eq!(s.email, "alice@contoso.com", "only the password is forgotten");
+    }
+
+    #[test]
+    fn relay_errors_follow_the_fields_of_the_mode() {
+        let error = |field: &str| Event::Error {
+            message: format!("bad {field}"),
+            field: Some(field.into()),
+        };
+        let s = run(autodiscover("alice@contoso.com", "", "pw"), vec![error("password")]);
+        assert_eq!(s.field_error("password").as_deref(), Some("bad password"));
+        assert_eq!(s.general_error(), None, "shown under its field");
+        let s = s.reduce(Action::SetPassword(Password::new("pw2")));
+        assert_eq!(s.field_error("password"), None, "editing the field clears it");
+        // A field the form does not show in this mode is said at the top.
+        let s = run(s, vec![error("host")]);
+        assert_eq!(s.general_error().as_deref(), Some("bad host"));
+        let s = run(s, vec![error("email")]).reduce(Action::SetMode(Mode::Host));
+        assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
     }
 }

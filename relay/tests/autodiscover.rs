@@ -249,6 +249,23 @@ fn root_domain_with_another_certificate_is_labelled_expected() {
     let root = report.check("autodiscover.root").expect("root candidate");
     assert_eq!(root.status, Status::Skip);
     assert!(root.summary.starts_with("Expected:"), "{}", root.summary);
+    // Its certificate is judged and shown, but it decides nothing: no finding, the verdict passes.
+    let cert = report
+        .check("autodiscover.root.cert.1")
+        .expect("the root domain's certificate");
+    assert_eq!(cert.status, Status::Fail);
+    assert!(
+        cert.summary
+            .contains("does not cover rootwebsite.adlab.test: it names DNS:www.otherdomain.test"),
+        "{}",
+        cert.summary
+    );
+    assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.findings);
+    let used = report
+        .check("autodiscover.host.cert.1")
+        .expect("the autodiscover host's certificate");
+    assert_eq!(used.status, Status::Pass, "{}", used.summary);
+    assert_eq!(used.title, "Certificate of autodiscover.rootwebsite.adlab.test");
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use migcheck_lab::Fixture;
+use migcheck_lab::{AdScenario, Fixture};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_diagnoses_in_chromium() {
@@ -20,6 +20,12 @@ async fn page_diagnoses_in_chromium() {
         root.join("tests/browser/node_modules/playwright-core").exists(),
         "playwright-core is not installed: run `cargo xtask test` (or `npm ci` in tests/browser)"
     );
+    let healthy = AdScenario::Healthy;
+    let oa_host = healthy
+        .expected()
+        .expr_server
+        .expect("the healthy scenario has an Outlook Anywhere host");
+    let _ = lab().autodiscover();
     let relay = start_relay(lab_net(3)).await;
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/browser/"])
@@ -28,6 +34,10 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_LAB_PORT", lab().port().to_string())
         .env("MIGCHECK_EXPIRED_HOST", lab().fixture(Fixture::Expired).name)
         .env("MIGCHECK_SILENT_HOST", lab().fixture(Fixture::Silent).name)
+        .env("MIGCHECK_AD_EMAIL", healthy.email())
+        .env("MIGCHECK_AD_USER", healthy.user())
+        .env("MIGCHECK_AD_PASSWORD", healthy.password())
+        .env("MIGCHECK_AD_OA_HOST", oa_host)
         .output()
         .await
         .expect("run node");
@@ -40,7 +50,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 3"),
+        text.contains("skipped 0") && text.contains("pass 6"),
         "not every browser test ran:\n{text}"
     );
 }

@@ -5,6 +5,11 @@
 //   MIGCHECK_LAB_PORT      the lab's TLS port
 //   MIGCHECK_EXPIRED_HOST  a host whose certificate expired 30 days ago
 //   MIGCHECK_SILENT_HOST   a host that accepts TCP and never answers (the relay runs with a 3 s timeout)
+//   MIGCHECK_AD_EMAIL      a mailbox of the healthy Autodiscover scenario: autodiscover.<domain> answers
+//                          settings with Basic, the root domain refuses
+//   MIGCHECK_AD_USER       its migration account (may be empty: the e-mail address)
+//   MIGCHECK_AD_PASSWORD   that account's password
+//   MIGCHECK_AD_OA_HOST    the Outlook Anywhere host (EXPR Server) the settings give
 // Optional: MIGCHECK_CHROMIUM (default /usr/bin/chromium). Only loopback is ever reached.
 
 import { test } from 'node:test';
@@ -20,6 +25,13 @@ const LAB_PORT = env.MIGCHECK_LAB_PORT;
 const EXPIRED = env.MIGCHECK_EXPIRED_HOST ?? 'expired.contoso.test';
 const SILENT = env.MIGCHECK_SILENT_HOST ?? 'silent.contoso.test';
 const CHROMIUM = env.MIGCHECK_CHROMIUM ?? '/usr/bin/chromium';
+const AD = {
+  email: env.MIGCHECK_AD_EMAIL,
+  user: env.MIGCHECK_AD_USER ?? '',
+  password: env.MIGCHECK_AD_PASSWORD,
+  oaHost: env.MIGCHECK_AD_OA_HOST,
+};
+const AD_VARS = ['MIGCHECK_URL', 'MIGCHECK_AD_EMAIL', 'MIGCHECK_AD_PASSWORD', 'MIGCHECK_AD_OA_HOST'];
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -32,7 +44,10 @@ const needs = (...names) => {
   return missing.length ? `${missing.join(', ')} not set: these tests are run by the Rust integration test that starts the relay and the lab` : false;
 };
 
-/** Opens the page in a fresh headless chromium; `errors` collects page errors and console errors. */
+/**
+ * Opens the page in a fresh headless chromium; `errors` collects page errors and console errors, `logs`
+ * every console message (to prove the password is never logged).
+ */
 async function openPage(t) {
   const profile = mkdtempSync(join(tmpdir(), 'migcheck-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -46,19 +61,39 @@ async function openPage(t) {
     rmSync(profile, { recursive: true, force: true });
   });
   const errors = [];
+  const logs = [];
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('console', (m) => {
+    logs.push(`${m.type()}: ${m.text()}`);
     if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
   });
   page.setDefaultTimeout(10_000);
   await page.goto(URL, { waitUntil: 'load' });
   try {
-    await page.waitForSelector('#host', { timeout: 10_000 });
+    await page.waitForSelector('#run', { timeout: 10_000 });
   } catch {
     assert.fail(`the page at ${URL} did not render its form within 10 s${describe(errors)}`);
   }
-  return { page, errors };
+  return { page, errors, logs };
+}
+
+/** Picks a mode with its radio button and waits for its fields. */
+async function chooseMode(page, mode) {
+  await page.check(`#mode-${mode}`);
+  await page.waitForSelector(mode === 'host' ? '#host' : '#email', { state: 'visible', timeout: 5_000 });
+}
+
+/** Fills the Autodiscover form with the healthy scenario and runs it; returns when the verdict is shown. */
+async function runAutodiscover(page, errors) {
+  await chooseMode(page, 'autodiscover');
+  await page.fill('#email', AD.email);
+  await page.fill('#user', AD.user);
+  await page.fill('#password', AD.password);
+  assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
+  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${AD.email}\n${await pageState(page)}`);
+  await page.click('#run');
+  await waitOrExplain(page, errors, '#verdict', `an Autodiscover diagnosis of ${AD.email}`, RUN_TIMEOUT);
 }
 
 const describe = (errors) => (errors.length ? `\n${errors.join('\n')}` : '');
@@ -68,7 +103,8 @@ async function pageState(page) {
   return page.evaluate(() => {
     const text = (sel) => document.querySelector(sel)?.textContent?.trim() ?? '(none)';
     const nodes = [...document.querySelectorAll('[data-check-id]')].map((n) => `${n.dataset.checkId}=${n.dataset.status}`);
-    return `verdict: ${text('#verdict')}\nerror: ${text('#error')}\nerror-host: ${text('#error-host')}\n` +
+    const fields = ['host', 'port', 'email', 'user', 'password'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
+    return `verdict: ${text('#verdict')}\nerror: ${text('#error')}\n${fields}\n` +
       `progress: ${text('#progress-text')}\nchecks: ${nodes.join(' ') || '(none)'}`;
   });
 }
@@ -87,6 +123,7 @@ function assertNoErrors(errors) {
 
 test('an expired certificate gives a failing verdict with a certificate finding', { skip: needs('MIGCHECK_URL', 'MIGCHECK_LAB_PORT'), timeout: 60_000 }, async (t) => {
   const { page, errors } = await openPage(t);
+  await chooseMode(page, 'host');
   await page.fill('#host', EXPIRED);
   await page.fill('#port', LAB_PORT);
   assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${EXPIRED}:${LAB_PORT}\n${await pageState(page)}`);
@@ -104,6 +141,7 @@ test('an expired certificate gives a failing verdict with a certificate finding'
 
 test('the check tree shows running checks before the verdict', { skip: needs('MIGCHECK_URL', 'MIGCHECK_LAB_PORT'), timeout: 60_000 }, async (t) => {
   const { page, errors } = await openPage(t);
+  await chooseMode(page, 'host');
   await page.fill('#host', SILENT);
   await page.fill('#port', LAB_PORT);
   await page.press('#port', 'Enter'); // Enter submits the form
@@ -124,10 +162,86 @@ test('the check tree shows running checks before the verdict', { skip: needs('MI
 
 test('a host name with a space is refused as typed', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
   const { page, errors } = await openPage(t);
+  await chooseMode(page, 'host');
   await page.fill('#host', 'mail contoso.com');
   await waitOrExplain(page, errors, '#error-host', 'the message for "mail contoso.com"', 5_000);
   const message = await page.textContent('#error-host');
   assert.match(message, /spaces/, `the host error does not mention spaces: ${message}`);
   assert.equal(await page.isDisabled('#run'), true, 'Run is enabled for an invalid host name');
+  assertNoErrors(errors);
+});
+
+test('Autodiscover finds the server: the candidates, the settings and the Outlook Anywhere host', { skip: needs(...AD_VARS), timeout: 60_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  await runAutodiscover(page, errors);
+
+  const candidates = '[data-check-id="autodiscover"] ul.tree';
+  const host = page.locator(`${candidates} [data-check-id="autodiscover.host"]`);
+  assert.equal(await host.getAttribute('data-status'), 'pass', `autodiscover.host did not pass\n${await pageState(page)}`);
+  const root = page.locator(`${candidates} [data-check-id="autodiscover.root"]`);
+  assert.equal(await root.count(), 1, `no autodiscover.root candidate\n${await pageState(page)}`);
+  assert.equal(await root.getAttribute('data-status'), 'info', `the refusing root domain is not shown as info\n${await pageState(page)}`);
+  const settings = page.locator('[data-check-id="autodiscover.settings"]');
+  assert.equal(await settings.count(), 1, `no autodiscover.settings check\n${await pageState(page)}`);
+  const text = await settings.first().textContent();
+  assert.ok(text.includes(AD.oaHost), `autodiscover.settings does not name ${AD.oaHost}: ${text}`);
+  assertNoErrors(errors);
+});
+
+test('the Autodiscover fields are checked as typed and the password is masked', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  // The mode is a radio group: the arrow keys move between the two modes.
+  await chooseMode(page, 'autodiscover');
+  await page.focus('#mode-autodiscover');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.isChecked('#mode-host'), true, 'the arrow key did not move to the host mode');
+  assert.equal(await page.isVisible('#host'), true, 'the host field is not shown in the host mode');
+  assert.equal(await page.isVisible('#email'), false, 'the e-mail field is shown in the host mode');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForSelector('#email', { state: 'visible', timeout: 5_000 });
+
+  await page.fill('#email', 'alice.contoso.com');
+  await page.fill('#password', 'not-empty');
+  await waitOrExplain(page, errors, '#error-email', 'the message for an e-mail address without @', 5_000);
+  assert.match(await page.textContent('#error-email'), /@/, 'the e-mail error does not mention the @');
+  assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled for an e-mail address without @');
+  await page.fill('#email', 'alice@contoso.com');
+  await page.waitForSelector('#error-email', { state: 'detached', timeout: 5_000 });
+  assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
+
+  assert.equal(await page.getAttribute('#password', 'type'), 'password', 'the password is not masked');
+  assert.equal(await page.getAttribute('#password', 'autocomplete'), 'current-password');
+  await page.fill('#password', '');
+  await waitOrExplain(page, errors, '#error-password', 'the message for an empty password', 5_000);
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without a password');
+  assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
+
+  // Leaving the page (pagehide, also on the way into the back-forward cache) forgets the password.
+  await page.fill('#password', 'to-be-forgotten');
+  assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  await page.waitForFunction(() => document.getElementById('run').disabled, null, { timeout: 5_000 });
+  assert.equal(await page.inputValue('#password'), '', 'the password field kept its value after pagehide');
+  assertNoErrors(errors);
+});
+
+test('the password appears nowhere but in its field: not in the text, the URL, the markup, storage or the console', { skip: needs(...AD_VARS), timeout: 60_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  await runAutodiscover(page, errors);
+  const seen = await page.evaluate(() => ({
+    text: document.body.innerText,
+    href: location.href,
+    html: document.documentElement.outerHTML,
+    storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    field: document.getElementById('password')?.value,
+  }));
+  const secret = AD.password;
+  assert.ok(!seen.text.includes(secret), 'the password is in the page text');
+  assert.ok(!seen.href.includes(secret) && !seen.href.includes(encodeURIComponent(secret)), `the password is in the URL: ${seen.href}`);
+  assert.ok(!seen.html.includes(secret), 'the password is in the markup (an attribute?)');
+  assert.ok(!seen.storage.includes(secret), 'the password is in local or session storage');
+  assert.ok(!logs.some((l) => l.includes(secret)), 'the password was written to the console');
+  assert.equal(seen.field, secret, 'the password field lost its value after the run (a rerun needs it)');
   assertNoErrors(errors);
 });

@@ -32,6 +32,18 @@ async fn copy(text: String) -> bool {
         .is_ok()
 }
 
+/// The fix, line by line: PowerShell `#` comments are set apart from the commands. The text (and what
+/// Copy puts on the clipboard) stays exactly the fix.
+fn fix_lines(fix: &str) -> Html {
+    html! {
+        { for fix.split_inclusive('\n').map(|line| if line.trim_start().starts_with('#') {
+            html! { <span class="comment">{ line }</span> }
+        } else {
+            html! { { line } }
+        }) }
+    }
+}
+
 #[function_component(FindingItem)]
 pub fn finding_item(props: &Props) -> Html {
     let copied = use_state(|| Copied::Not);
@@ -79,7 +91,7 @@ pub fn finding_item(props: &Props) -> Html {
             }
             if !finding.fix.is_empty() {
                 <div class="fix">
-                    <pre><code>{ &finding.fix }</code></pre>
+                    <pre><code>{ fix_lines(&finding.fix) }</code></pre>
                     <button type="button" class="copy" {onclick} aria-live="polite">{ button }</button>
                 </div>
             }

@@ -1,30 +1,129 @@
-//! The form: the Outlook Anywhere host name, the port and the Run button.
+//! The form: the mode (Autodiscover from an e-mail address, or a server name), its fields and the Run
+//! button. The modes follow the parameter sets of Test-MigrationServerAvailability.
+//!
+//! The password input is left uncontrolled: its value is never put back into the page from the state
+//! (so it sits in no virtual DOM), and it is emptied, with the state's copy, when the page is left.
 
+use migcheck_shared::Password;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::state::{Action, Mode};
+
+/// The message under each field (`error-<field>`), `None` when the field is fine.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldErrors {
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub email: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
+    pub mode: Mode,
     pub host: AttrValue,
     pub port: AttrValue,
-    /// Shown under the field with id `error-host`.
-    pub host_error: Option<String>,
-    /// Shown under the field with id `error-port`.
-    pub port_error: Option<String>,
-    /// Every field passes the shared input rules.
+    pub email: AttrValue,
+    pub user: AttrValue,
+    pub allow_redirect: bool,
+    pub errors: FieldErrors,
+    /// Every field of the current mode passes the shared input rules.
     pub valid: bool,
     pub running: bool,
-    pub on_host: Callback<String>,
-    pub on_port: Callback<String>,
+    /// A field was edited or the mode changed.
+    pub on_change: Callback<Action>,
     pub on_run: Callback<()>,
 }
 
-fn value_of(event: InputEvent) -> String {
+fn value_of(event: &InputEvent) -> String {
     event.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+/// One labelled input with its help text and, when it is wrong, its message (`error-<id>`).
+#[derive(Properties, PartialEq)]
+struct FieldProps {
+    id: AttrValue,
+    label: AttrValue,
+    /// `None` leaves the input uncontrolled (the password).
+    #[prop_or_default]
+    value: Option<AttrValue>,
+    #[prop_or(AttrValue::Static("text"))]
+    kind: AttrValue,
+    #[prop_or_default]
+    placeholder: Option<AttrValue>,
+    #[prop_or(AttrValue::Static("off"))]
+    autocomplete: AttrValue,
+    #[prop_or_default]
+    inputmode: Option<AttrValue>,
+    #[prop_or_default]
+    size: Option<AttrValue>,
+    #[prop_or_default]
+    class: Classes,
+    error: Option<String>,
+    oninput: Callback<InputEvent>,
+    #[prop_or_default]
+    node_ref: NodeRef,
+    /// The help text, shown under the input (`<id>-help`).
+    children: Html,
+}
+
+#[function_component(Field)]
+fn field(props: &FieldProps) -> Html {
+    let id = &props.id;
+    let described = match props.error {
+        Some(_) => format!("{id}-help error-{id}"),
+        None => format!("{id}-help"),
+    };
+    let invalid = if props.error.is_some() { "true" } else { "false" };
+    html! {
+        <div class={classes!("field", props.class.clone())}>
+            <label for={id.clone()}>{ &props.label }</label>
+            <input id={id.clone()} name={id.clone()} type={props.kind.clone()} value={props.value.clone()}
+                ref={props.node_ref.clone()}
+                placeholder={props.placeholder.clone()} inputmode={props.inputmode.clone()}
+                size={props.size.clone()} autocomplete={props.autocomplete.clone()}
+                autocapitalize="none" spellcheck="false"
+                aria-invalid={invalid} aria-describedby={described}
+                oninput={props.oninput.clone()} />
+            <p id={format!("{id}-help")} class="help">{ props.children.clone() }</p>
+            if let Some(message) = &props.error {
+                <p id={format!("error-{id}")} class="error" role="alert">{ message }</p>
+            }
+        </div>
+    }
 }
 
 #[function_component(DiagnoseForm)]
 pub fn diagnose_form(props: &Props) -> Html {
+    let password = use_node_ref();
+    // Leaving the page (or going into the back-forward cache) forgets the password.
+    {
+        let password = password.clone();
+        let on_change = props.on_change.clone();
+        use_effect_with((), move |()| {
+            let forget = Closure::<dyn Fn()>::new(move || {
+                if let Some(input) = password.cast::<HtmlInputElement>() {
+                    input.set_value("");
+                }
+                on_change.emit(Action::ForgetPassword);
+            });
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w.add_event_listener_with_callback("pagehide", forget.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback("pagehide", forget.as_ref().unchecked_ref());
+                }
+                drop(forget);
+            }
+        });
+    }
+
     let onsubmit = {
         let on_run = props.on_run.clone();
         Callback::from(move |event: SubmitEvent| {
@@ -32,47 +131,80 @@ pub fn diagnose_form(props: &Props) -> Html {
             on_run.emit(());
         })
     };
-    let on_host = props.on_host.clone();
-    let on_port = props.on_port.clone();
-    let described = |field: &str, error: &Option<String>| match error {
-        Some(_) => format!("{field}-help error-{field}"),
-        None => format!("{field}-help"),
-    };
-    let invalid = |error: &Option<String>| if error.is_some() { "true" } else { "false" };
+    let send = |make: fn(String) -> Action| props.on_change.reform(move |e: InputEvent| make(value_of(&e)));
+    let on_password = props
+        .on_change
+        .reform(|e: InputEvent| Action::SetPassword(Password::new(value_of(&e))));
+    let on_allow = props
+        .on_change
+        .reform(|e: Event| Action::SetAllowRedirect(e.target_unchecked_into::<HtmlInputElement>().checked()));
+    let choose = |mode: Mode| props.on_change.reform(move |_: Event| Action::SetMode(mode));
+    let errors = &props.errors;
+    let autodiscover = props.mode == Mode::Autodiscover;
 
     html! {
         <form class="diagnose" {onsubmit} novalidate=true>
-            <div class="field">
-                <label for="host">{ "Outlook Anywhere host name" }</label>
-                <input id="host" name="host" type="text" value={props.host.clone()}
-                    placeholder="mail.contoso.com" inputmode="url" autocomplete="off"
-                    autocapitalize="none" spellcheck="false"
-                    aria-invalid={invalid(&props.host_error)}
-                    aria-describedby={described("host", &props.host_error)}
-                    oninput={move |e| on_host.emit(value_of(e))} />
-                <p id="host-help" class="help">
+            <fieldset class="mode">
+                <legend>{ "What to check" }</legend>
+                <label class="choice" for="mode-autodiscover">
+                    <input type="radio" name="mode" id="mode-autodiscover" value="autodiscover"
+                        checked={autodiscover} onchange={choose(Mode::Autodiscover)} />
+                    <span class="name">{ "Find the server with Autodiscover (e-mail address)" }</span>
+                    <span class="hint">{ "As " }<code>{ "Test-MigrationServerAvailability -Autodiscover" }</code>
+                        { ": Autodiscover, the Outlook Anywhere settings it returns, then that server's certificate." }</span>
+                </label>
+                <label class="choice" for="mode-host">
+                    <input type="radio" name="mode" id="mode-host" value="host"
+                        checked={!autodiscover} onchange={choose(Mode::Host)} />
+                    <span class="name">{ "Check a server name (certificate and TLS)" }</span>
+                    <span class="hint">{ "No password needed: the certificate and TLS of the Outlook Anywhere host (" }
+                        <code>{ "-RPCProxyServer" }</code>{ ")." }</span>
+                </label>
+            </fieldset>
+
+            <div class="fields autodiscover" hidden={!autodiscover}>
+                <Field id="email" label="E-mail address" value={props.email.clone()} kind="email"
+                    placeholder="adele@contoso.com" autocomplete="email" inputmode="email" class="wide"
+                    error={errors.email.clone()} oninput={send(Action::SetEmail)}>
+                    { "The address of a mailbox to migrate, as in " }<code>{ "-EmailAddress" }</code>
+                    { ". migcheck runs Autodiscover for it the way the migration service does: the domain, autodiscover.<domain>, the HTTP redirect, the SRV record." }
+                </Field>
+                <Field id="user" label="Migration account (user name)" value={props.user.clone()}
+                    placeholder="DOMAIN\\user or user@domain; empty = the e-mail address" autocomplete="username"
+                    error={errors.user.clone()} oninput={send(Action::SetUser)}>
+                    { "The same credentials as " }<code>{ "Test-MigrationServerAvailability -Credentials" }</code>
+                    { " and the migration endpoint. The account needs Full Access to the mailbox ("
+                    }<code>{ "Add-MailboxPermission -AccessRights FullAccess" }</code>{ ")." }
+                </Field>
+                <Field id="password" label="Password" kind="password" autocomplete="current-password"
+                    node_ref={password.clone()} error={errors.password.clone()} oninput={on_password}>
+                    { "Used for this diagnosis only: sent to the migcheck relay serving this page, and by it only to Autodiscover and Outlook Anywhere servers in the e-mail address's domain. Never stored or logged." }
+                </Field>
+                <div class="field wide check">
+                    <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={props.allow_redirect}
+                        onchange={on_allow} aria-describedby="allow-redirect-help" />
+                    <label for="allow-redirect">{ "Allow my password to go to servers outside the e-mail address's domain" }</label>
+                    <p id="allow-redirect-help" class="help">
+                        { "Leave it unticked unless Autodiscover for this domain is answered elsewhere (a hoster, another domain of the organisation). Either way the report names every server that asked for the password." }
+                    </p>
+                </div>
+            </div>
+
+            <div class="fields host" hidden={autodiscover}>
+                <Field id="host" label="Outlook Anywhere host name" value={props.host.clone()}
+                    placeholder="mail.contoso.com" inputmode="url"
+                    error={errors.host.clone()} oninput={send(Action::SetHost)}>
                     { "The external host name of Outlook Anywhere, as in " }
                     <code>{ "Get-OutlookAnywhere | fl ExternalHostname" }</code>
                     { " and in the migration endpoint's RPC proxy server. A pasted address such as https://mail.contoso.com/owa is fine." }
-                </p>
-                if let Some(message) = &props.host_error {
-                    <p id="error-host" class="error" role="alert">{ message }</p>
-                }
-            </div>
-            <div class="field port">
-                <label for="port">{ "Port" }</label>
-                <input id="port" name="port" type="text" value={props.port.clone()}
-                    placeholder="443" inputmode="numeric" autocomplete="off" size="6"
-                    aria-invalid={invalid(&props.port_error)}
-                    aria-describedby={described("port", &props.port_error)}
-                    oninput={move |e| on_port.emit(value_of(e))} />
-                <p id="port-help" class="help">
+                </Field>
+                <Field id="port" label="Port" value={props.port.clone()} class="port"
+                    placeholder="443" inputmode="numeric" size="6"
+                    error={errors.port.clone()} oninput={send(Action::SetPort)}>
                     { "Optional: empty means 443, the port Exchange Online uses. Another port only to test inside your network." }
-                </p>
-                if let Some(message) = &props.port_error {
-                    <p id="error-port" class="error" role="alert">{ message }</p>
-                }
+                </Field>
             </div>
+
             <button id="run" type="submit" disabled={!props.valid || props.running}>
                 { if props.running { "Running…" } else { "Run" } }
             </button>

@@ -18,6 +18,6 @@ pub use evidence::EvidenceView;
 pub use finding::FindingItem;
 pub use finding_list::FindingList;
 pub use footer::Footer;
-pub use form::DiagnoseForm;
+pub use form::{DiagnoseForm, FieldErrors};
 pub use progress::Progress;
 pub use verdict::VerdictBanner;

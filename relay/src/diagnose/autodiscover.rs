@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use futures_util::future::join_all;
+use time::OffsetDateTime;
 use url::Url;
 
 use migcheck_shared::request::ValidAutodiscover;
@@ -17,6 +18,7 @@ use crate::net::Net;
 use crate::probe::Outcome;
 use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
+use crate::probe::tls::{CertificateChecks, judge};
 
 const KB_AUTODISCOVER: Option<u8> = Some(3);
 /// redirectAddr answers followed before giving up.
@@ -195,8 +197,18 @@ async fn round_checks(
             _ => None,
         })
         .collect();
+    // The certificates of the hosts reached, fetched together.
+    let ids: Vec<String> = running.iter().map(|(_, r)| r.id.clone()).collect();
+    let certificates = join_all(
+        runs.iter()
+            .enumerate()
+            .map(|(i, run)| certificate_checks(net, rec, &ids[i], run, decider == Some(i))),
+    )
+    .await;
     let mut children = Vec::new();
-    for (i, ((candidate, mut running), run)) in running.into_iter().zip(runs).enumerate() {
+    for (i, (((candidate, mut running), run), certificates)) in
+        running.into_iter().zip(runs).zip(certificates).enumerate()
+    {
         for step in &run.steps {
             for (phase, start, end) in &step.phases {
                 running.timings.push(PhaseTiming {
@@ -207,7 +219,7 @@ async fn round_checks(
             }
         }
         let outcome = candidate_outcome(candidate, domain, &run, decider.map(|d| i.cmp(&d)));
-        children.push(rec.finish(running, outcome, vec![]));
+        children.push(rec.finish(running, outcome, certificates));
     }
     let outcome = match &decided {
         Some(Ending::Settings { url, .. }) => Outcome::pass(format!("Autodiscover answers for {address} at {url}.")),
@@ -339,6 +351,73 @@ fn candidate_outcome(candidate: Candidate, domain: &str, run: &Run, relative: Op
         (ending, _) => Outcome::new(Status::Fail, format!("No settings here: {}.", ending_words(ending))),
     };
     outcome.with_evidence(evidence)
+}
+
+/// KB step 2 on every https host the candidate reached: one compact check per host. Only the
+/// certificate of the candidate that decided can raise a finding; the others are shown for the record.
+async fn certificate_checks(net: &Net, rec: &Recorder, parent: &str, run: &Run, decisive: bool) -> Vec<Check> {
+    let mut hosts: Vec<String> = Vec::new();
+    let reached_tls = |s: &&client::Step| s.method == "POST" && (s.tls.is_some() || s.certificate_refused);
+    for step in run.steps.iter().filter(reached_tls) {
+        if let Some(host) = Url::parse(&step.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            && !hosts.contains(&host)
+        {
+            hosts.push(host);
+        }
+    }
+    let mut checks = Vec::new();
+    for (n, host) in hosts.iter().enumerate() {
+        let run_check = rec.start(
+            format!("{parent}.cert.{}", n + 1),
+            format!("Certificate of {host}"),
+            Some(parent),
+        );
+        let outcome = match inspect(net, host).await {
+            Some(verdicts) => compact(host, verdicts, decisive),
+            None => Outcome::skip(format!("The certificate of {host} could not be fetched again.")),
+        };
+        checks.push(rec.finish(run_check, outcome, vec![]));
+    }
+    checks
+}
+
+async fn inspect(net: &Net, host: &str) -> Option<CertificateChecks> {
+    let (via_host, via_port) = net.dns.route(host, 443);
+    let (addrs, _) = net.dns.resolve(&via_host, via_port).await.ok()?;
+    let connected = net.connect(&addrs, via_port).await.ok()?;
+    let inspection = net.inspect_tls(connected.stream, connected.peer, host).await;
+    if inspection.chain.is_empty() {
+        return None;
+    }
+    Some(judge(host, &inspection, &net.trust, OffsetDateTime::now_utc()))
+}
+
+/// The six certificate verdicts folded into one: the worst status, its words and its fix.
+fn compact(host: &str, v: CertificateChecks, decisive: bool) -> Outcome {
+    let certificates = v.chain.evidence.certificates.clone();
+    let verdicts = [v.version, v.chain, v.dates, v.name, v.key, v.signature];
+    let worst = verdicts
+        .into_iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Warn))
+        .min_by_key(|o| if o.status == Status::Fail { 0 } else { 1 });
+    let mut outcome = match worst {
+        Some(mut o) => {
+            if !decisive {
+                o.finding = None;
+            }
+            o
+        }
+        None => Outcome::pass(format!(
+            "The certificate of {host} is trusted, in date and covers the name."
+        )),
+    };
+    outcome.evidence = Evidence {
+        facts: Vec::new(),
+        certificates,
+    };
+    outcome
 }
 
 fn redirect_path(run: &Run) -> String {

@@ -64,3 +64,20 @@ pub enum NetError {
     #[error("the HTTP exchange with {addr} failed: {reason}")]
     Http { addr: SocketAddr, reason: String },
 }
+
+impl NetError {
+    /// The address a TCP connection was made to before this failure, if it got that far.
+    pub fn connected_peer(&self) -> Option<SocketAddr> {
+        match self {
+            NetError::TlsTimeout { addr, .. }
+            | NetError::NotTls { addr, .. }
+            | NetError::TlsTooOld { addr, .. }
+            | NetError::TlsIncompatible { addr, .. }
+            | NetError::Certificate { addr, .. }
+            | NetError::TlsHandshake { addr, .. }
+            | NetError::HttpTimeout { addr, .. }
+            | NetError::Http { addr, .. } => Some(*addr),
+            _ => None,
+        }
+    }
+}

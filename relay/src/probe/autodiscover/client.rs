@@ -71,6 +71,8 @@ pub struct Step {
     pub fingerprint: Vec<(String, String)>,
     /// What happened, in words.
     pub note: String,
+    /// The TLS handshake stopped on the certificate (so it is worth judging in detail).
+    pub certificate_refused: bool,
     /// Connection phases and the HTTP exchange: (phase, start, end).
     pub phases: Vec<(Phase, Instant, Instant)>,
 }
@@ -188,6 +190,8 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
         let mut conn = match net.open_http(&host, port, true).await {
             Ok(c) => c,
             Err(e) => {
+                step.peer = e.connected_peer();
+                step.certificate_refused = matches!(e, NetError::Certificate { .. });
                 step.note = e.to_string();
                 steps.push(step);
                 return Run::end(steps, Ending::Failed(Failure::Net(e)));
