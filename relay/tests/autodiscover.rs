@@ -110,6 +110,15 @@ fn assert_scenario(s: AdScenario, report: &Report, how: &str) {
             want.cert_principal_name.as_deref(),
             "{ctx}"
         );
+        assert_eq!(
+            fact(settings, "MAPI over HTTP mail store"),
+            want.mapi_mailstore_url.as_deref(),
+            "{ctx}"
+        );
+        if let Some(version) = want.server_version {
+            let shown = fact(settings, "Exchange version").unwrap_or_default();
+            assert!(shown.ends_with(&format!("(ServerVersion {version})")), "{shown}; {ctx}");
+        }
         match &want.expr_server {
             Some(host) => {
                 assert_eq!(report.verdict, Verdict::Pass, "{ctx}");

@@ -468,6 +468,9 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
     if let Some(n) = &settings.display_name {
         evidence = evidence.fact("Display name", n.clone());
     }
+    if let Some(dn) = &settings.legacy_dn {
+        evidence = evidence.fact("LegacyDN", dn.clone());
+    }
     if let Some(exch) = &settings.exch {
         if let Some(s) = &exch.server {
             evidence = evidence.fact("RPC server (EXCH Server)", s.clone());
@@ -494,8 +497,15 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
             }
         }
     }
-    if let Some(u) = settings.mapi_http.as_ref().and_then(|m| m.mail_store_external.as_ref()) {
-        evidence = evidence.fact("MAPI over HTTP mail store", u.clone());
+    if let Some(m) = &settings.mapi_http {
+        for (label, url) in [
+            ("MAPI over HTTP mail store", &m.mail_store_external),
+            ("MAPI over HTTP address book", &m.address_book_external),
+        ] {
+            if let Some(u) = url {
+                evidence = evidence.fact(label, u.clone());
+            }
+        }
     }
     let outcome = match settings.expr.as_ref().and_then(|e| e.server.as_ref().map(|s| (e, s))) {
         None => Outcome::problem(
