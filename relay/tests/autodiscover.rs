@@ -192,14 +192,9 @@ fn run_both(s: AdScenario) {
     );
     assert!(!text.contains(&s.password()), "the password is in the CLI output");
 
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let relay = start_relay(lab_net(2)).await;
-        let (status, events, text) = post_diagnose(relay, body(s, allow)).await;
-        assert_eq!(status, 200, "{text}");
-        assert!(!text.contains(&s.password()), "the password is in the stream");
-        assert_scenario(s, &report_of(&events), "API");
-    });
+    let (report, stream) = api_report(body(s, allow));
+    assert!(!stream.contains(&s.password()), "the password is in the stream");
+    assert_scenario(s, &report, "API");
 }
 
 macro_rules! scenario_tests {

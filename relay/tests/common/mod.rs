@@ -144,3 +144,15 @@ pub fn report_of(events: &[(usize, Event)]) -> Report {
         other => panic!("the stream did not end with done: {other:?}"),
     }
 }
+
+/// From a plain test: one diagnosis through a fresh relay on loopback (lab settings, 2 s timeout).
+/// Returns the report and the raw stream, after checking the answer was a 200 stream.
+pub fn api_report(body: String) -> (Report, String) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let relay = start_relay(lab_net(2)).await;
+        let (status, events, text) = post_diagnose(relay, body).await;
+        assert_eq!(status, 200, "{text}");
+        (report_of(&events), text)
+    })
+}
