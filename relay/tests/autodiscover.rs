@@ -326,3 +326,22 @@ fn candidates_show_dns_tls_and_the_waterfall() {
     use migcheck_shared::Phase::*;
     assert_eq!(phases, [Dns, Tcp, Tls, Http], "{:?}", host.timings);
 }
+
+#[test]
+fn autodiscover_v2_is_shown_beside_pox() {
+    let (_, report, _) = cli(AdScenario::Healthy, false);
+    let v2 = report.check("autodiscover.v2").expect("V2 check");
+    assert_eq!(v2.status, Status::Pass, "{v2:?}");
+    assert!(
+        v2.summary
+            .contains("gives the EWS URL https://mail.healthy.adlab.test/EWS/Exchange.asmx"),
+        "{}",
+        v2.summary
+    );
+    // Both https candidates were asked; the root domain refuses connections.
+    assert!(
+        fact(v2, "GET https://healthy.adlab.test/autodiscover/autodiscover.json")
+            .is_some_and(|v| v.contains("refused")),
+        "{v2:?}"
+    );
+}

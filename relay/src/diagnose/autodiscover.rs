@@ -110,10 +110,22 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         return (checks, String::new());
     };
     checks.push(settings_check(rec, &settings, &url));
-    let v2_host = Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_string));
-    if let Some(v2_host) = v2_host {
-        checks.push(v2_check(net, rec, &v2_host, &address).await);
+    // V2 on the host that answered and on the two https candidates of the address's domain.
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut v2_hosts: Vec<String> = Url::parse(&url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .into_iter()
+        .collect();
+    for host in [format!("autodiscover.{domain}"), domain] {
+        if !v2_hosts.contains(&host) {
+            v2_hosts.push(host);
+        }
     }
+    checks.push(v2_check(net, rec, &v2_hosts, &address).await);
     let Some(oa_host) = settings.expr.as_ref().and_then(|e| e.server.clone()) else {
         return (checks, String::new());
     };
@@ -537,25 +549,30 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
     rec.finish(run, outcome.with_evidence(evidence), vec![])
 }
 
-async fn v2_check(net: &Net, rec: &Recorder, host: &str, address: &str) -> Check {
-    let mut run = rec.start_step(
-        KB_AUTODISCOVER,
-        "autodiscover.v2",
-        format!("Autodiscover V2 (JSON) on {host}"),
-        None,
-    );
+async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) -> Check {
+    let mut run = rec.start_step(KB_AUTODISCOVER, "autodiscover.v2", "Autodiscover V2 (JSON)", None);
     let t = Instant::now();
-    let answer = client::v2(net, host, address).await;
+    let answers = join_all(hosts.iter().map(|host| client::v2(net, host, address))).await;
     rec.phase(&mut run, Phase::Http, t);
-    let outcome = match answer {
-        Ok((status, Some(url))) => Outcome::pass(format!("Autodiscover V2 gives the EWS URL {url}."))
-            .fact("Answer", status)
-            .fact("EWS URL", url),
-        Ok((status, None)) => Outcome::new(
+    let mut found = None;
+    let mut evidence = Evidence::default();
+    for (host, answer) in hosts.iter().zip(answers) {
+        let said = match answer {
+            Ok((status, Some(url))) => {
+                found.get_or_insert_with(|| (host.clone(), url.clone()));
+                format!("{status}: EWS at {url}")
+            }
+            Ok((status, None)) => status,
+            Err(e) => e,
+        };
+        evidence = evidence.fact(&format!("GET https://{host}/autodiscover/autodiscover.json"), said);
+    }
+    let outcome = match found {
+        Some((host, url)) => Outcome::pass(format!("Autodiscover V2 on {host} gives the EWS URL {url}.")),
+        None => Outcome::new(
             Status::Info,
-            format!("No Autodiscover V2 answer ({status}); POX Autodiscover is what the migration service uses."),
+            "No Autodiscover V2 answer; POX Autodiscover (above) is what the migration service uses.",
         ),
-        Err(e) => Outcome::new(Status::Info, format!("No Autodiscover V2 answer ({e}).")),
     };
-    rec.finish(run, outcome, vec![])
+    rec.finish(run, outcome.with_evidence(evidence), vec![])
 }
