@@ -280,8 +280,44 @@ fn test(args: &[OsString]) -> Result {
     dist()?;
     step("cargo test --workspace");
     let mut command = cargo();
-    command.args(["test", "--workspace"]).args(args);
-    run(command, "cargo test --workspace")
+    command.args(["test", "--workspace"]).args(args).stdout(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot start cargo test: {e}"))?;
+    // Echo the output as it comes, and add up the per-binary results for one closing line: cargo's
+    // own last line is the (empty) doc-test run of the last crate.
+    let mut totals = [0u64; 3];
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.trim().strip_prefix("test result: ") {
+                for (i, word) in ["passed", "failed", "ignored"].iter().enumerate() {
+                    totals[i] += count_before(counts, word);
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        totals[0], totals[1], totals[2]
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test --workspace failed ({status})"))
+    }
+}
+
+/// The number before `word` in `ok. 12 passed; 0 failed; ...`.
+fn count_before(text: &str, word: &str) -> u64 {
+    let words: Vec<&str> = text
+        .split(|c: char| c == ';' || c == '.' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .find(|w| w[1] == word)
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or(0)
 }
 
 fn ensure_test_packages() -> Result {
@@ -330,4 +366,18 @@ fn ensure_browser_test_deps() -> Result {
         .current_dir(&dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
     run(command, "npm ci in tests/browser")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_before;
+
+    #[test]
+    fn cargo_result_lines_are_counted() {
+        let line = "ok. 21 passed; 3 failed; 2 ignored; 0 measured; 0 filtered out; finished in 4.39s";
+        assert_eq!(count_before(line, "passed"), 21);
+        assert_eq!(count_before(line, "failed"), 3);
+        assert_eq!(count_before(line, "ignored"), 2);
+        assert_eq!(count_before("FAILED. 0 passed; 1 failed;", "failed"), 1);
+    }
 }
