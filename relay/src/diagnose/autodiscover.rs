@@ -95,7 +95,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
                     let run = rec.start_step(KB_AUTODISCOVER, "autodiscover.redirect_addr", "redirectAddr", None);
                     checks.push(rec.finish(
                         run,
-                        Outcome::problem(Status::Fail, Cause::Autodiscover, format!("Autodiscover for {address} goes in circles: {why}."), "# Fix the Autodiscover redirect (the mailbox's TargetAddress / the redirect rule) so it ends at a server that answers settings\nGet-RemoteMailbox -Identity <address> | Format-List PrimarySmtpAddress,RemoteRoutingAddress"),
+                        Outcome::problem(Status::Fail, Cause::Autodiscover, format!("Autodiscover for {address} cannot be followed: {why}."), "# Fix the Autodiscover redirect (the mailbox's TargetAddress / the redirect rule) so it ends at a server that answers settings\nGet-RemoteMailbox -Identity <address> | Format-List PrimarySmtpAddress,RemoteRoutingAddress"),
                         vec![],
                     ));
                     break;
@@ -126,12 +126,19 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         }
     }
     checks.push(v2_check(net, rec, &v2_hosts, &address).await);
-    let Some(oa_host) = settings.expr.as_ref().and_then(|e| e.server.clone()) else {
+    // The name comes from the server: it is checked like anything a user types (settings_check says so
+    // when it is not a host name).
+    let Some(oa) = settings
+        .expr
+        .as_ref()
+        .and_then(|e| e.server.as_deref())
+        .and_then(|s| migcheck_shared::input::parse_host("EXPR Server", s).ok())
+    else {
         return (checks, String::new());
     };
     let oa = HostPort {
-        host: oa_host.to_ascii_lowercase(),
-        port: Some(443),
+        host: oa.host,
+        port: Some(oa.port.unwrap_or(443)),
     };
     checks.extend(host::host_checks(net, rec, &oa).await);
     let headline = format!(
@@ -526,6 +533,12 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
             "Autodiscover answers, but without an EXPR block: Outlook Anywhere is not published for external clients, so the migration service has no server to connect to.",
             "# Publish Outlook Anywhere externally (on every Client Access server)\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true -ExternalClientAuthenticationMethod Basic",
         ),
+        Some((_, server)) if migcheck_shared::input::parse_host("EXPR Server", server).is_err() => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!("Autodiscover names the Outlook Anywhere host '{server}', which is not a host name."),
+            "# Set a proper external host name for Outlook Anywhere\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true",
+        ),
         Some((expr, _)) if expr.ssl == Some(false) => Outcome::problem(
             Status::Fail,
             Cause::ExternalAccess,
@@ -575,4 +588,49 @@ async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) ->
         ),
     };
     rec.finish(run, outcome.with_evidence(evidence), vec![])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::probe::autodiscover::pox::ProtocolBlock;
+
+    fn recorder() -> Recorder {
+        Recorder {
+            events: tokio::sync::mpsc::unbounded_channel().0,
+            t0: Instant::now(),
+            findings: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn a_hostile_expr_server_is_a_finding_not_a_lookup() {
+        let expr = ProtocolBlock {
+            server: Some("mail contoso.com/../x".into()),
+            ..ProtocolBlock::default()
+        };
+        let settings = Settings {
+            expr: Some(expr),
+            ..Settings::default()
+        };
+        let rec = recorder();
+        let check = settings_check(
+            &rec,
+            &settings,
+            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+        );
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            check
+                .summary
+                .contains("'mail contoso.com/../x', which is not a host name"),
+            "{}",
+            check.summary
+        );
+        let findings = rec.findings.lock().map(|f| f.len()).unwrap_or(0);
+        assert_eq!(findings, 1);
+    }
 }
