@@ -194,7 +194,7 @@ async fn round_checks(
             Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
             _ => None,
         };
-        let run = match (c, url) {
+        match (c, url) {
             (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent).await,
             (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent).await,
             (_, Some(url)) => client::post(net, url, address, creds, consent).await,
@@ -203,8 +203,7 @@ async fn round_checks(
                 ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
                 srv: Vec::new(),
             },
-        };
-        run
+        }
     }))
     .await;
     let decider = runs.iter().position(|run| decides(&run.ending));
