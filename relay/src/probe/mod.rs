@@ -3,6 +3,7 @@
 pub mod autodiscover;
 pub mod certificate;
 pub mod fixes;
+pub mod rpch;
 pub mod tls;
 
 use migcheck_shared::{Cause, Evidence, Status};
