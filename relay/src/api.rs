@@ -111,6 +111,8 @@ fn fields<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T,
                 .map(str::to_string)
         });
         match named.or((field != "." && !field.is_empty()).then_some(field)) {
+            // serde quotes the value it could not take: never echo (or log) a password.
+            Some(field) if field == "password" => ApiError::BadInput(InputError::new(&field, "must be a string")),
             Some(field) => ApiError::BadInput(InputError::new(&field, inner)),
             None => ApiError::Malformed(format!("the body is not a diagnose request: {inner}")),
         }

@@ -48,6 +48,16 @@ async fn bad_input_is_a_400_naming_the_field() {
         ),
         (r#"{"host":"x"}"#, Some("mode"), "missing; one of: host"),
         (r#"not json"#, None, "not a diagnose request"),
+        (
+            r#"{"mode":"autodiscover","email":"adele@contoso.com","password":""}"#,
+            Some("password"),
+            "enter the password",
+        ),
+        (
+            r#"{"mode":"autodiscover","email":"adele","password":"x"}"#,
+            Some("email"),
+            "needs an '@'",
+        ),
     ];
     for (body, field, words) in cases {
         let answer = bad_request(body).await;
@@ -55,6 +65,14 @@ async fn bad_input_is_a_400_naming_the_field() {
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(error.contains(words), "{body}: {error:?} lacks {words:?}");
     }
+}
+
+#[tokio::test]
+async fn a_password_of_the_wrong_type_is_not_echoed() {
+    let answer = bad_request(r#"{"mode":"autodiscover","email":"adele@contoso.com","password":918273645}"#).await;
+    assert_eq!(answer["field"].as_str(), Some("password"));
+    assert_eq!(answer["error"].as_str(), Some("password: must be a string"));
+    assert!(!answer.to_string().contains("918273645"));
 }
 
 #[tokio::test]
