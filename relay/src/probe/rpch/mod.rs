@@ -2,4 +2,5 @@
 //! the PDU layer comes first, tested on bytes captured from a real Outlook client; the channels and the
 //! diagnosis come next.
 
+pub mod channel;
 pub mod pdu;
