@@ -47,14 +47,19 @@ pub struct HttpAnswer {
     pub body: Vec<u8>,
 }
 
+/// Every value of a header in a received list (names compared case-insensitively).
+pub fn header_values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
 impl HttpAnswer {
     /// Every value of a header (names compared case-insensitively).
     pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        header_values(&self.headers, name)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -60,11 +60,7 @@ pub struct ResponseHead {
 
 impl ResponseHead {
     pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        crate::net::http::header_values(&self.headers, name)
     }
 
     /// The hex code of `503 RPC Error: 6ba`: the RPC status the proxy met behind itself.
