@@ -138,6 +138,26 @@ pub struct AdExpected {
     pub failure: Option<AdFailure>,
 }
 
+impl AdExpected {
+    /// No settings, for `failure`, after these redirects.
+    pub fn failed(settings_for: String, redirects: Vec<AdRedirect>, failure: AdFailure) -> Self {
+        AdExpected {
+            candidate: None,
+            settings_url: None,
+            settings_for,
+            redirects,
+            expr_server: None,
+            expr_auth_package: None,
+            cert_principal_name: None,
+            exch_server: None,
+            server_version: None,
+            mapi_mailstore_url: None,
+            fe_server: None,
+            failure: Some(failure),
+        }
+    }
+}
+
 /// One DNS SRV record `_autodiscover._tcp.D`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdSrvRecord {
@@ -302,20 +322,7 @@ impl AdScenario {
                 failure: None,
             }
         };
-        let failed = |failure| AdExpected {
-            candidate: None,
-            settings_url: None,
-            settings_for: self.email(),
-            redirects: Vec::new(),
-            expr_server: None,
-            expr_auth_package: None,
-            cert_principal_name: None,
-            exch_server: None,
-            server_version: None,
-            mapi_mailstore_url: None,
-            fe_server: None,
-            failure: Some(failure),
-        };
+        let failed = |failure| AdExpected::failed(self.email(), Vec::new(), failure);
         let ad_host = format!("autodiscover.{d}");
         match self {
             AdScenario::Healthy => {

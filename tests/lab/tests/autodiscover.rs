@@ -4,14 +4,14 @@
 //! must arrive at exactly `AdScenario::expected()`. Then exchangelib, an independent client, runs
 //! against Healthy and SrvOnly.
 
+mod common;
+use common::resolver;
+
 use std::net::{IpAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::Resolver;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use migcheck_lab::{AdCandidate, AdExpected, AdFailure, AdRedirect, AdScenario, Lab};
 
 /// Environment that would send a client elsewhere: proxies, and this machine's CA bundles.
@@ -173,25 +173,6 @@ fn protocol_block<'a>(xml: &'a str, ty: &str) -> Option<&'a str> {
         .find(|b| b.contains(&format!("<Type>{ty}</Type>")) && b.contains("<Server>"))
 }
 
-async fn resolver(lab: &Lab) -> Resolver<TokioRuntimeProvider> {
-    let mut ns = NameServerConfig::udp(lab.dns().ip());
-    for c in &mut ns.connections {
-        c.port = lab.dns().port();
-    }
-    let mut opts = ResolverOpts::default();
-    opts.use_hosts_file = ResolveHosts::Never;
-    opts.cache_size = 0;
-    opts.timeout = Duration::from_secs(2);
-    opts.attempts = 1;
-    Resolver::builder_with_config(
-        ResolverConfig::from_name_servers(vec![ns]),
-        TokioRuntimeProvider::default(),
-    )
-    .with_options(opts)
-    .build()
-    .expect("build resolver")
-}
-
 /// SRV targets of `_autodiscover._tcp.D`, best first (RFC 2782: lowest priority, then highest weight).
 fn srv_targets(domain: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -199,7 +180,7 @@ fn srv_targets(domain: &str) -> Vec<String> {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let r = resolver(Lab::shared()).await;
+        let r = resolver(Lab::shared(), false);
         let Ok(answer) = r.srv_lookup(format!("_autodiscover._tcp.{domain}.")).await else {
             return Vec::new();
         };
@@ -314,20 +295,7 @@ fn walk(s: AdScenario) -> AdExpected {
 }
 
 fn failure(email: &str, redirects: Vec<AdRedirect>, failure: AdFailure) -> AdExpected {
-    AdExpected {
-        candidate: None,
-        settings_url: None,
-        settings_for: email.to_string(),
-        redirects,
-        expr_server: None,
-        expr_auth_package: None,
-        cert_principal_name: None,
-        exch_server: None,
-        server_version: None,
-        mapi_mailstore_url: None,
-        fe_server: None,
-        failure: Some(failure),
-    }
+    AdExpected::failed(email.to_string(), redirects, failure)
 }
 
 fn leak(s: String) -> &'static str {
@@ -393,7 +361,7 @@ fn every_scenario_has_a_walker_test() {
 async fn dns_answers_every_scenario_host_and_the_srv_records() {
     let lab = Lab::shared();
     let ad = lab.autodiscover();
-    let r = resolver(lab).await;
+    let r = resolver(lab, false);
     for &s in AdScenario::ALL {
         for h in ad.hosts(s) {
             let ips: Vec<IpAddr> = r

@@ -1,15 +1,15 @@
 //! Proves the lab is real, with clients that are not ours: the openssl CLI for TLS, hickory-resolver
 //! for DNS, plain std sockets for the TCP fixtures. One shared lab for the whole test binary.
 
+mod common;
+use common::resolver;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::Resolver;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use migcheck_lab::{Fixture, Lab};
 
 /// Output of one `openssl` run.
@@ -320,30 +320,6 @@ fn fixture_addresses_are_distinct_loopback_and_inside_egress() {
         assert!(v4.octets()[3] >= 2, "{f:?}");
         assert!(seen.insert(host.addr), "{f:?} shares an address");
     }
-}
-
-fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
-    let ip = lab.dns().ip();
-    let mut ns = if tcp {
-        NameServerConfig::tcp(ip)
-    } else {
-        NameServerConfig::udp(ip)
-    };
-    for c in &mut ns.connections {
-        c.port = lab.dns().port();
-    }
-    let mut opts = ResolverOpts::default();
-    opts.use_hosts_file = ResolveHosts::Never;
-    opts.cache_size = 0;
-    opts.timeout = Duration::from_secs(2);
-    opts.attempts = 1;
-    Resolver::builder_with_config(
-        ResolverConfig::from_name_servers(vec![ns]),
-        TokioRuntimeProvider::default(),
-    )
-    .with_options(opts)
-    .build()
-    .expect("build resolver")
 }
 
 #[tokio::test]
