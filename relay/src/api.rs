@@ -92,6 +92,7 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     match mode.as_str() {
         "host" => fields(value).map(DiagnoseRequest::Host),
         "autodiscover" => fields(value).map(DiagnoseRequest::Autodiscover),
+        "outlook_anywhere" => fields(value).map(DiagnoseRequest::OutlookAnywhere),
         other => Err(ApiError::BadInput(InputError::new(
             "mode",
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use migcheck_shared::{AutodiscoverTarget, DiagnoseRequest, HostTarget, Password, Verdict};
+use migcheck_shared::{
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, Password, Verdict,
+};
 
 use crate::api::{AppState, app};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
@@ -51,6 +53,15 @@ struct CheckArgs {
     /// Autodiscover mode: the e-mail address of a mailbox to migrate.
     #[arg(long, value_name = "ADDR", conflicts_with_all = ["host", "port"])]
     email: Option<String>,
+    /// Outlook Anywhere mode (-RPCProxyServer): the RPC proxy host, e.g. mail.contoso.com.
+    #[arg(long = "rpc-proxy", value_name = "HOST", conflicts_with_all = ["host", "port", "email"], requires = "exchange_server")]
+    rpc_proxy: Option<String>,
+    /// Outlook Anywhere mode (-ExchangeServer): the mailbox server's FQDN or <mailbox-guid>@<domain>.
+    #[arg(long = "exchange-server", value_name = "NAME", requires = "rpc_proxy")]
+    exchange_server: Option<String>,
+    /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy.
+    #[arg(long, value_enum, default_value = "basic", value_name = "basic|ntlm")]
+    auth: AuthArg,
     /// The migration account: user@domain or DOMAIN\user (default: the e-mail address).
     #[arg(long, value_name = "NAME")]
     user: Option<String>,
@@ -65,6 +76,12 @@ struct CheckArgs {
     json: bool,
     #[command(flatten)]
     net: NetArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum AuthArg {
+    Basic,
+    Ntlm,
 }
 
 /// Set when the relay starts, never by a request: a hosted user cannot widen them.
@@ -190,19 +207,33 @@ async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
 
 /// The request the flags describe, or the message for a mix that makes no sense.
 fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
-    match (&args.host, &args.email) {
-        (Some(host), None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
-        (None, Some(email)) => {
-            let var = args.password_env.as_deref().ok_or("--email needs --password-env VAR (the variable that holds the migration account's password)")?;
-            let password = std::env::var(var).map_err(|_| format!("--password-env: the environment variable {var} is not set"))?;
-            Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
-                email: email.clone(),
-                user: args.user.clone().unwrap_or_default(),
-                password: Password::new(password),
-                allow_credential_redirect: args.allow_credential_redirect,
-            }))
-        }
-        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com) or --email ADDR (Autodiscover)".into()),
+    let password = |mode: &str| -> Result<Password, String> {
+        let var = args.password_env.as_deref().ok_or_else(|| {
+            format!("{mode} needs --password-env VAR (the variable that holds the migration account's password)")
+        })?;
+        let password =
+            std::env::var(var).map_err(|_| format!("--password-env: the environment variable {var} is not set"))?;
+        Ok(Password::new(password))
+    };
+    match (&args.host, &args.email, &args.rpc_proxy) {
+        (Some(host), None, None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
+        (None, Some(email), None) => Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+            email: email.clone(),
+            user: args.user.clone().unwrap_or_default(),
+            password: password("--email")?,
+            allow_credential_redirect: args.allow_credential_redirect,
+        })),
+        (None, None, Some(proxy)) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+            rpc_proxy: proxy.clone(),
+            exchange_server: args.exchange_server.clone().unwrap_or_default(),
+            auth: match args.auth {
+                AuthArg::Basic => AuthMethod::Basic,
+                AuthArg::Ntlm => AuthMethod::Ntlm,
+            },
+            user: args.user.clone().ok_or("--rpc-proxy needs --user (the migration account, user@domain or DOMAIN\\user)")?,
+            password: password("--rpc-proxy")?,
+        })),
+        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover) or --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere)".into()),
     }
 }
 
@@ -219,9 +250,9 @@ async fn check(args: CheckArgs) -> ExitCode {
         Err(e) => {
             // The password arrives through --password-env: name the flag the user typed.
             let flag = if e.field == "password" {
-                "password-env"
+                "password-env".to_string()
             } else {
-                e.field.as_str()
+                e.field.replace('_', "-")
             };
             eprintln!("migcheck: --{flag}: {}", e.message);
             return ExitCode::from(2);

@@ -163,6 +163,43 @@ pub fn parse_user(field: &str, raw: &str) -> Result<String, InputError> {
     Ok(text.to_string())
 }
 
+/// Checks the RPC server name of Outlook Anywhere (`-ExchangeServer`): a server's FQDN or NetBIOS
+/// name, or the `<mailbox-guid>@<domain>` form that Exchange 2013 and later use.
+pub fn parse_rpc_server(field: &str, raw: &str) -> Result<String, InputError> {
+    let text = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    if text.is_empty() {
+        return Err(InputError::new(
+            field,
+            "enter the Exchange server: its FQDN (ex01.contoso.com) or the mailbox GUID form from Autodiscover",
+        ));
+    }
+    let (guid, host) = match text.split_once('@') {
+        Some((guid, domain)) => (Some(guid), domain),
+        None => (None, text.as_str()),
+    };
+    if let Some(guid) = guid {
+        let groups: Vec<&str> = guid.split('-').collect();
+        let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        if lengths != [8, 4, 4, 4, 12] || !groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err(InputError::new(
+                field,
+                "before the '@' Exchange expects the mailbox GUID (8-4-4-4-12 hexadecimal digits)",
+            ));
+        }
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || c == '/' || c == ':' || c == '?')
+    {
+        return Err(InputError::new(
+            field,
+            "enter only the server name, without a port, path or spaces",
+        ));
+    }
+    check_name(field, host)?;
+    Ok(text)
+}
+
 fn split_port<'a>(field: &str, authority: &'a str) -> Result<(&'a str, Option<u16>), InputError> {
     if let Some(inner) = authority.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
@@ -260,6 +297,29 @@ mod tests {
             ok("HTTPS://mail.contoso.com:444/rpc/rpcproxy.dll?x"),
             ("mail.contoso.com".into(), Some(444))
         );
+    }
+
+    #[test]
+    fn rpc_server_names_take_both_exchange_forms() {
+        assert_eq!(
+            parse_rpc_server("exchange_server", " EX01.Contoso.com. "),
+            Ok("ex01.contoso.com".into())
+        );
+        assert_eq!(
+            parse_rpc_server("exchange_server", "0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D@contoso.com"),
+            Ok("0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com".into())
+        );
+        for (raw, says) in [
+            ("", "enter the Exchange server"),
+            ("alice@contoso.com", "mailbox GUID"),
+            ("ex01.contoso.com:6001", "without a port"),
+            ("ex 01", "without a port, path or spaces"),
+            ("ex01..contoso.com", "empty part"),
+        ] {
+            let e = parse_rpc_server("exchange_server", raw).expect_err(raw);
+            assert_eq!(e.field, "exchange_server");
+            assert!(e.message.contains(says), "{raw}: {}", e.message);
+        }
     }
 
     #[test]

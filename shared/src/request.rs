@@ -14,6 +14,46 @@ pub enum DiagnoseRequest {
     /// KB step 3, as `Test-MigrationServerAvailability -Autodiscover -EmailAddress -Credentials`:
     /// Autodiscover for an address, then the certificate of the Outlook Anywhere host it returns.
     Autodiscover(AutodiscoverTarget),
+    /// KB step 1, as `Test-MigrationServerAvailability -ExchangeServer -RPCProxyServer -Authentication`:
+    /// the server names typed in, then Outlook Anywhere (RPC over HTTP) checked through the proxy.
+    OutlookAnywhere(OutlookAnywhereTarget),
+}
+
+/// How the migration service logs on to the RPC proxy (`-Authentication Basic|NTLM`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    #[default]
+    Basic,
+    Ntlm,
+}
+
+impl AuthMethod {
+    /// As Exchange writes it (`Basic`, `NTLM`).
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::Basic => "Basic",
+            AuthMethod::Ntlm => "NTLM",
+        }
+    }
+}
+
+/// The fields of the `outlook_anywhere` mode.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OutlookAnywhereTarget {
+    /// The Outlook Anywhere host (`-RPCProxyServer`), e.g. mail.contoso.com.
+    pub rpc_proxy: String,
+    /// The RPC server behind it (`-ExchangeServer`): the mailbox server's FQDN, or
+    /// `<mailbox-guid>@<domain>` for Exchange 2013 and later.
+    pub exchange_server: String,
+    #[serde(default)]
+    pub auth: AuthMethod,
+    /// The migration account: user@domain or DOMAIN\user.
+    pub user: String,
+    /// Left out of a report's copy of the inputs.
+    #[serde(default, skip_serializing_if = "Password::is_empty")]
+    pub password: Password,
 }
 
 /// The fields of the `autodiscover` mode.
@@ -46,7 +86,7 @@ pub struct HostTarget {
 
 impl DiagnoseRequest {
     /// The modes, as the `mode` field spells them.
-    pub const MODES: &'static [&'static str] = &["host", "autodiscover"];
+    pub const MODES: &'static [&'static str] = &["host", "autodiscover", "outlook_anywhere"];
 
     /// A copy without the password, for reports and logs.
     pub fn redacted(&self) -> Self {
@@ -55,7 +95,11 @@ impl DiagnoseRequest {
                 password: Password::default(),
                 ..t.clone()
             }),
-            other => other.clone(),
+            DiagnoseRequest::OutlookAnywhere(t) => DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+                password: Password::default(),
+                ..t.clone()
+            }),
+            DiagnoseRequest::Host(t) => DiagnoseRequest::Host(t.clone()),
         }
     }
 }
@@ -82,12 +126,7 @@ impl DiagnoseRequest {
                     "" => email.address.clone(),
                     u => input::parse_user("user", u)?,
                 };
-                if t.password.is_empty() {
-                    return Err(InputError::new(
-                        "password",
-                        "enter the password of the migration account",
-                    ));
-                }
+                require_password(&t.password)?;
                 Ok(ValidRequest::Autodiscover(ValidAutodiscover {
                     email,
                     user,
@@ -95,8 +134,42 @@ impl DiagnoseRequest {
                     allow_credential_redirect: t.allow_credential_redirect,
                 }))
             }
+            DiagnoseRequest::OutlookAnywhere(t) => {
+                let proxy = input::parse_host("rpc_proxy", &t.rpc_proxy)?;
+                let exchange_server = input::parse_rpc_server("exchange_server", &t.exchange_server)?;
+                let user = match t.user.trim() {
+                    "" => {
+                        return Err(InputError::new(
+                            "user",
+                            "enter the migration account, as user@domain or DOMAIN\\user",
+                        ));
+                    }
+                    u => input::parse_user("user", u)?,
+                };
+                require_password(&t.password)?;
+                Ok(ValidRequest::OutlookAnywhere(ValidOutlookAnywhere {
+                    rpc_proxy: HostPort {
+                        host: proxy.host,
+                        port: Some(proxy.port.unwrap_or(443)),
+                    },
+                    exchange_server,
+                    auth: t.auth,
+                    user,
+                    password: t.password.clone(),
+                }))
+            }
         }
     }
+}
+
+fn require_password(password: &Password) -> Result<(), InputError> {
+    if password.is_empty() {
+        return Err(InputError::new(
+            "password",
+            "enter the password of the migration account",
+        ));
+    }
+    Ok(())
 }
 
 /// A request whose fields passed [`DiagnoseRequest::validate`].
@@ -105,6 +178,19 @@ pub enum ValidRequest {
     /// Host mode with the host normalised and the port decided.
     Host(HostPort),
     Autodiscover(ValidAutodiscover),
+    OutlookAnywhere(ValidOutlookAnywhere),
+}
+
+/// Outlook Anywhere mode, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidOutlookAnywhere {
+    /// The proxy host and its port (443 unless a pasted URL said otherwise).
+    pub rpc_proxy: HostPort,
+    /// Lower-case; a host name or `<guid>@<domain>`.
+    pub exchange_server: String,
+    pub auth: AuthMethod,
+    pub user: String,
+    pub password: Password,
 }
 
 /// Autodiscover mode, checked.
@@ -124,4 +210,64 @@ pub struct RelayInfo {
     pub version: String,
     /// The egress policy in words: which addresses this relay may reach.
     pub egress: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outlook_anywhere(json: &str) -> Result<ValidRequest, InputError> {
+        serde_json::from_str::<DiagnoseRequest>(json).expect("json").validate()
+    }
+
+    #[test]
+    fn the_manual_mode_reads_like_test_migration_server_availability() {
+        let valid = outlook_anywhere(
+            r#"{"mode":"outlook_anywhere","rpc_proxy":"https://Mail.Contoso.com/rpc/","exchange_server":"EX01.contoso.com","auth":"ntlm","user":"CONTOSO\\migadmin","password":"s3cret"}"#,
+        )
+        .expect("valid");
+        let ValidRequest::OutlookAnywhere(oa) = valid else {
+            panic!("not the outlook_anywhere mode")
+        };
+        assert_eq!(oa.rpc_proxy.host, "mail.contoso.com");
+        assert_eq!(oa.rpc_proxy.port, Some(443));
+        assert_eq!(oa.exchange_server, "ex01.contoso.com");
+        assert_eq!(oa.auth, AuthMethod::Ntlm);
+        assert_eq!(oa.user, "CONTOSO\\migadmin");
+    }
+
+    #[test]
+    fn each_missing_field_is_named() {
+        for (json, field) in [
+            (
+                r#"{"mode":"outlook_anywhere","rpc_proxy":"","exchange_server":"ex01","user":"u@c.com","password":"p"}"#,
+                "rpc_proxy",
+            ),
+            (
+                r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"","user":"u@c.com","password":"p"}"#,
+                "exchange_server",
+            ),
+            (
+                r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"ex01","user":" ","password":"p"}"#,
+                "user",
+            ),
+            (
+                r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"ex01","user":"u@c.com"}"#,
+                "password",
+            ),
+        ] {
+            assert_eq!(outlook_anywhere(json).expect_err(json).field, field, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_redacted_copy_has_no_password() {
+        let request: DiagnoseRequest = serde_json::from_str(
+            r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"ex01","user":"u@c.com","password":"Hunter2-secret"}"#,
+        )
+        .expect("json");
+        let json = serde_json::to_string(&request.redacted()).expect("json");
+        assert!(!json.contains("Hunter2"), "{json}");
+        assert!(json.contains(r#""auth":"basic""#), "{json}");
+    }
 }

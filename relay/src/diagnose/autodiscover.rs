@@ -10,15 +10,15 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use url::Url;
 
-use migcheck_shared::request::ValidAutodiscover;
+use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
 use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, PhaseTiming, Status};
 
-use super::{Recorder, host};
+use super::{Recorder, host, mapi, outlook};
 use crate::net::Net;
-use crate::probe::Outcome;
 use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
 use crate::probe::tls::{CertificateChecks, judge};
+use crate::probe::{Outcome, rpch};
 
 const KB_AUTODISCOVER: Option<u8> = Some(3);
 /// redirectAddr answers followed before giving up.
@@ -141,8 +141,58 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         port: Some(oa.port.unwrap_or(443)),
     };
     checks.extend(host::host_checks(net, rec, &oa).await);
+    let expr = settings.expr.as_ref();
+    let rpc_server = settings.exch.as_ref().and_then(|e| e.server.clone());
+    let allowed = |host: &str| {
+        if consent.allows(host) {
+            Ok(())
+        } else {
+            Err(format!(
+                "Not tried: the password would go to {host}, outside {}; allow it with the credential-redirect option.",
+                consent.domain
+            ))
+        }
+    };
+    // The auth package Autodiscover advertises is what Outlook (and the migration) will use.
+    let auth = match expr.and_then(|e| e.auth_package.as_deref()) {
+        Some(p) if p.eq_ignore_ascii_case("ntlm") || p.eq_ignore_ascii_case("negotiate") => AuthMethod::Ntlm,
+        _ => AuthMethod::Basic,
+    };
+    if let Some(server) = rpc_server.as_deref() {
+        let oa_inputs = outlook::OutlookAnywhere {
+            proxy: &oa,
+            server,
+            creds: rpch::client::Credentials {
+                auth,
+                user: &target.user,
+                password: &target.password,
+            },
+            may_send_password: allowed(&oa.host),
+            cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
+        };
+        checks.push(outlook::checks_for(net, rec, &oa_inputs).await);
+    }
+    if let Some(m) = &settings.mapi_http {
+        let urls: Vec<_> = [
+            ("emsmdb", "mail store", m.mail_store_external.clone()),
+            ("nspi", "address book", m.address_book_external.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(id, name, url)| url.map(|u| (id, name, u)))
+        .collect();
+        let host_of = |u: &str| Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_string));
+        let may = urls
+            .iter()
+            .filter_map(|(_, _, u)| host_of(u))
+            .map(|h| allowed(&h))
+            .find(Result::is_err)
+            .unwrap_or(Ok(()));
+        if !urls.is_empty() {
+            checks.push(mapi::checks(net, rec, &urls, &creds, &may).await);
+        }
+    }
     let headline = format!(
-        "Autodiscover for {} works ({url}); Outlook Anywhere is published at {}, and its certificate is fine.",
+        "Autodiscover for {} works ({url}); Outlook Anywhere at {} takes the logon and reaches the mailbox endpoints, and its certificate is fine.",
         target.email.address, oa.host
     );
     (checks, headline)

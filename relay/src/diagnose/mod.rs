@@ -17,6 +17,8 @@ use crate::probe::{Outcome, Problem};
 
 mod autodiscover;
 pub(crate) mod host;
+mod mapi;
+mod outlook;
 
 /// KB 2389390 step 2: the certificate.
 const KB_CERT: Option<u8> = Some(2);
@@ -137,6 +139,7 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
             (checks, host::pass_headline(&target))
         }
         ValidRequest::Autodiscover(target) => autodiscover::checks(net, &rec, &target).await,
+        ValidRequest::OutlookAnywhere(target) => outlook::manual_checks(net, &rec, &target).await,
     };
     let findings = rec
         .findings

@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
@@ -34,6 +35,17 @@ pub struct HttpConnection {
     /// The negotiated TLS version, for https.
     pub tls_version: Option<&'static str>,
     /// When each phase of opening the connection started and ended, for the waterfall.
+    pub phases: Vec<(Phase, Instant, Instant)>,
+}
+
+/// A verified TLS connection, for protocols that write their own HTTP/1.1.
+pub struct TlsConnection {
+    pub stream: tokio_rustls::client::TlsStream<TcpStream>,
+    pub peer: SocketAddr,
+    pub resolved: Vec<IpAddr>,
+    pub tls_version: Option<&'static str>,
+    /// The server's certificate (DER), to compare its names with what the client expects.
+    pub leaf: Option<Vec<u8>>,
     pub phases: Vec<(Phase, Instant, Instant)>,
 }
 
@@ -92,16 +104,68 @@ impl Net {
         Ok(config)
     }
 
-    /// Opens `https://host:port` (verified) or `http://host:port`, after DNS and the egress policy.
-    pub async fn open_http(&self, host: &str, port: u16, https: bool) -> Result<HttpConnection, NetError> {
+    /// Opens a verified TLS connection to `host:port` (after DNS and the egress policy), for protocols
+    /// that speak HTTP/1.1 by hand (RPC over HTTP streams its bodies).
+    pub async fn open_tls(&self, host: &str, port: u16) -> Result<TlsConnection, NetError> {
         let (via_host, via_port) = self.dns.route(host, port);
         let t_dns = Instant::now();
         let (addrs, _) = self.dns.resolve(&via_host, via_port).await?;
         let t_tcp = Instant::now();
         let connected = self.connect(&addrs, via_port).await.map_err(|(e, _)| e)?;
         let t_tls = Instant::now();
-        let mut phases = vec![(Phase::Dns, t_dns, t_tcp), (Phase::Tcp, t_tcp, t_tls)];
         let peer = connected.peer;
+        let stream = self.tls_handshake(host, connected).await?;
+        let tls_version = super::tls::version_name(stream.get_ref().1.protocol_version());
+        let leaf = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.as_ref().to_vec());
+        Ok(TlsConnection {
+            stream,
+            peer,
+            resolved: addrs,
+            tls_version,
+            leaf,
+            phases: vec![
+                (Phase::Dns, t_dns, t_tcp),
+                (Phase::Tcp, t_tcp, t_tls),
+                (Phase::Tls, t_tls, Instant::now()),
+            ],
+        })
+    }
+
+    async fn tls_handshake(
+        &self,
+        host: &str,
+        connected: super::Connected,
+    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, NetError> {
+        let peer = connected.peer;
+        let config = self
+            .strict_tls()
+            .map_err(|reason| NetError::TlsHandshake { addr: peer, reason })?;
+        let name = ServerName::try_from(host.to_string()).map_err(|e| NetError::TlsHandshake {
+            addr: peer,
+            reason: format!("'{host}' is not a TLS server name: {e}"),
+        })?;
+        match timeout(
+            self.timeout,
+            TlsConnector::from(Arc::new(config)).connect(name, connected.stream),
+        )
+        .await
+        {
+            Err(_) => Err(NetError::TlsTimeout {
+                addr: peer,
+                secs: self.timeout.as_secs(),
+            }),
+            Ok(Err(e)) => Err(super::tls::classify(peer, &e)),
+            Ok(Ok(tls)) => Ok(tls),
+        }
+    }
+
+    /// Opens `https://host:port` (verified) or `http://host:port`, after DNS and the egress policy.
+    pub async fn open_http(&self, host: &str, port: u16, https: bool) -> Result<HttpConnection, NetError> {
         let default_port = if https { 443 } else { 80 };
         let authority = if port == default_port {
             host.to_string()
@@ -109,6 +173,13 @@ impl Net {
             format!("{host}:{port}")
         };
         if !https {
+            let (via_host, via_port) = self.dns.route(host, port);
+            let t_dns = Instant::now();
+            let (addrs, _) = self.dns.resolve(&via_host, via_port).await?;
+            let t_tcp = Instant::now();
+            let connected = self.connect(&addrs, via_port).await.map_err(|(e, _)| e)?;
+            let phases = vec![(Phase::Dns, t_dns, t_tcp), (Phase::Tcp, t_tcp, Instant::now())];
+            let peer = connected.peer;
             let sender = handshake(TokioIo::new(connected.stream), peer, self).await?;
             return Ok(HttpConnection {
                 sender,
@@ -119,38 +190,15 @@ impl Net {
                 phases,
             });
         }
-        let config = self
-            .strict_tls()
-            .map_err(|reason| NetError::TlsHandshake { addr: peer, reason })?;
-        let name = ServerName::try_from(host.to_string()).map_err(|e| NetError::TlsHandshake {
-            addr: peer,
-            reason: format!("'{host}' is not a TLS server name: {e}"),
-        })?;
-        let tls = match timeout(
-            self.timeout,
-            TlsConnector::from(Arc::new(config)).connect(name, connected.stream),
-        )
-        .await
-        {
-            Err(_) => {
-                return Err(NetError::TlsTimeout {
-                    addr: peer,
-                    secs: self.timeout.as_secs(),
-                });
-            }
-            Ok(Err(e)) => return Err(super::tls::classify(peer, &e)),
-            Ok(Ok(tls)) => tls,
-        };
-        let tls_version = super::tls::version_name(tls.get_ref().1.protocol_version());
-        phases.push((Phase::Tls, t_tls, Instant::now()));
-        let sender = handshake(TokioIo::new(tls), peer, self).await?;
+        let tls = self.open_tls(host, port).await?;
+        let sender = handshake(TokioIo::new(tls.stream), tls.peer, self).await?;
         Ok(HttpConnection {
             sender,
             authority,
-            peer,
-            resolved: addrs,
-            tls_version,
-            phases,
+            peer: tls.peer,
+            resolved: tls.resolved,
+            tls_version: tls.tls_version,
+            phases: tls.phases,
         })
     }
 }

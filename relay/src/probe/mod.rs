@@ -3,6 +3,7 @@
 pub mod autodiscover;
 pub mod certificate;
 pub mod fixes;
+pub mod mapi;
 pub mod rpch;
 pub mod tls;
 

@@ -324,7 +324,7 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
 
 /// Answers a 401: Basic when offered (the migration service's own choice), else NTLM on the same
 /// connection.
-async fn authenticate(
+pub(crate) async fn authenticate(
     net: &Net,
     conn: &mut HttpConnection,
     path: &str,

@@ -1,0 +1,121 @@
+//! MAPI over HTTP, when Autodiscover returned a mapiHttp block: a PING on the mail store and the
+//! address book URLs. The migration service itself goes through Outlook Anywhere, so a failure here is
+//! a warning: Outlook clients after the move, and Exchange's own health, still need it.
+
+use std::time::Instant;
+
+use futures_util::future::join_all;
+
+use migcheck_shared::{Cause, Check, Evidence, Phase, Status};
+
+use super::Recorder;
+use super::outlook::KB_OUTLOOK_ANYWHERE;
+use crate::net::Net;
+use crate::probe::Outcome;
+use crate::probe::autodiscover::client::Credentials;
+use crate::probe::mapi::{self, Ping};
+
+const FIX_MAPI: &str = r#"# Check the MAPI virtual directory and that MAPI over HTTP is enabled
+Get-OrganizationConfig | Format-List MapiHttpEnabled
+Get-MapiVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,IISAuthenticationMethods
+Set-MapiVirtualDirectory -Identity "<server>\mapi (Default Web Site)" -ExternalUrl https://<host>/mapi -IISAuthenticationMethods Ntlm,OAuth,Negotiate,Basic"#;
+
+/// The `mapi` group: `(id suffix, name, url)` for each URL Autodiscover gave.
+pub(crate) async fn checks(
+    net: &Net,
+    rec: &Recorder,
+    urls: &[(&'static str, &'static str, String)],
+    creds: &Credentials<'_>,
+    may_send_password: &Result<(), String>,
+) -> Check {
+    let run = rec.start_step(KB_OUTLOOK_ANYWHERE, "mapi", "MAPI over HTTP (PING)", None);
+    let runs: Vec<_> = urls
+        .iter()
+        .map(|(id, name, url)| {
+            rec.start_step(
+                KB_OUTLOOK_ANYWHERE,
+                format!("mapi.{id}"),
+                format!("PING the {name} at {url}"),
+                Some("mapi"),
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    let pings = join_all(urls.iter().map(|(_, _, url)| async move {
+        match may_send_password {
+            Ok(()) => Some(mapi::ping(net, url, creds).await),
+            Err(_) => None,
+        }
+    }))
+    .await;
+    let mut children = Vec::new();
+    for ((mut check_run, ping), (_, name, url)) in runs.into_iter().zip(pings).zip(urls) {
+        rec.phase(&mut check_run, Phase::Http, t);
+        let outcome = match (ping, may_send_password) {
+            (None, Err(why)) => Outcome::skip(why.clone()),
+            (None, Ok(())) => Outcome::skip("Not tried."),
+            (Some(Err(e)), _) => Outcome::problem(
+                Status::Warn,
+                Cause::ExternalAccess,
+                format!("MAPI over HTTP: the {name} at {url} cannot be pinged: {e}."),
+                FIX_MAPI,
+            ),
+            (Some(Ok(ping)), _) => ping_outcome(&ping, name, url),
+        };
+        children.push(rec.finish(check_run, outcome, vec![]));
+    }
+    let summary = match super::worst(&children) {
+        Some(Status::Pass) => "MAPI over HTTP answers PING on every URL Autodiscover gave.".to_string(),
+        Some(Status::Skip) | None => "MAPI over HTTP was not tried.".to_string(),
+        _ => "MAPI over HTTP does not answer as it should (Outlook Anywhere is what the migration uses).".to_string(),
+    };
+    rec.finish_parent(run, children, summary)
+}
+
+fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
+    let mut evidence = Evidence::default().fact("Anonymous answer", ping.anonymous.status_line());
+    for scheme in ping.anonymous.header_values("www-authenticate") {
+        evidence = evidence.fact("Anonymous answer: www-authenticate", scheme.to_string());
+    }
+    let last = ping.last();
+    if let Some((scheme, answer)) = &ping.authenticated {
+        evidence = evidence.fact(&format!("With credentials ({scheme})"), answer.status_line());
+    }
+    let code = last.header("x-responsecode").map(str::to_string);
+    if let Some(c) = &code {
+        evidence = evidence.fact("X-ResponseCode", format!("{c} ({})", mapi::response_code(c)));
+    }
+    for name in ["x-serverapplication", "x-requestid"] {
+        if let Some(v) = last.header(name) {
+            evidence = evidence.fact(name, v.to_string());
+        }
+    }
+    let outcome = match (last.status, code.as_deref().map(str::trim)) {
+        (200, Some("0")) => Outcome::pass(format!("The {name} answers PING (X-ResponseCode 0).")),
+        (401, _) if ping.authenticated.is_some() => Outcome::problem(
+            Status::Warn,
+            Cause::Permissions,
+            format!("MAPI over HTTP at {url} rejects the credentials (401)."),
+            FIX_MAPI,
+        ),
+        (status, Some(c)) => Outcome::problem(
+            Status::Warn,
+            Cause::ExternalAccess,
+            format!(
+                "MAPI over HTTP at {url} answers {status} with X-ResponseCode {c} ({}).",
+                mapi::response_code(c)
+            ),
+            FIX_MAPI,
+        ),
+        (_, None) => Outcome::problem(
+            Status::Warn,
+            Cause::ExternalAccess,
+            format!(
+                "{url} answers {} without an X-ResponseCode: it is not a MAPI over HTTP endpoint.",
+                last.status_line()
+            ),
+            FIX_MAPI,
+        ),
+    };
+    outcome.with_evidence(evidence)
+}

@@ -1,0 +1,647 @@
+//! KB step 1: Outlook Anywhere (RPC over HTTP) through the proxy, as the migration service uses it:
+//! what IIS offers, the echo, the logon on both channels, the virtual connection, and a bind of each
+//! mailbox endpoint (6001 mail store, 6002 referral, 6004 address book).
+
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use rustls::pki_types::CertificateDer;
+
+use migcheck_shared::request::{AuthMethod, ValidOutlookAnywhere};
+use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, Status};
+
+use super::{Recorder, host};
+use crate::net::Net;
+use crate::net::ntlm::ChallengeInfo;
+use crate::probe::Outcome;
+use crate::probe::certificate;
+use crate::probe::rpch::channel::ResponseHead;
+use crate::probe::rpch::client::{self, Answer, Credentials, RpchError, Target, VirtualConnection};
+use crate::probe::rpch::explain::{self, SERVER_UNAVAILABLE};
+use crate::probe::rpch::pdu::{self, BindAnswer, Interface, rts_flags};
+
+pub(crate) const KB_OUTLOOK_ANYWHERE: Option<u8> = Some(1);
+
+/// The endpoints the migration service needs, each bound through the proxy.
+const ENDPOINTS: [(u16, Interface, &str); 3] = [
+    (6001, pdu::EMSMDB, "mail store (EMSMDB)"),
+    (6002, pdu::RFR, "address book referral (RFR)"),
+    (6004, pdu::NSPI, "address book (NSPI)"),
+];
+
+/// What the Outlook Anywhere checks need.
+pub(crate) struct OutlookAnywhere<'a> {
+    pub proxy: &'a HostPort,
+    pub server: &'a str,
+    pub creds: Credentials<'a>,
+    /// Whether the password may go to the proxy (Autodiscover mode asks for consent outside the domain).
+    pub may_send_password: Result<(), String>,
+    /// `msstd:name` from Autodiscover's EXPR block.
+    pub cert_principal: Option<&'a str>,
+}
+
+/// The manual mode: the proxy's certificate (KB step 2), then Outlook Anywhere.
+pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlookAnywhere) -> (Vec<Check>, String) {
+    let mut checks = host::host_checks(net, rec, &target.rpc_proxy).await;
+    let oa = OutlookAnywhere {
+        proxy: &target.rpc_proxy,
+        server: &target.exchange_server,
+        creds: Credentials {
+            auth: target.auth,
+            user: &target.user,
+            password: &target.password,
+        },
+        may_send_password: Ok(()),
+        cert_principal: None,
+    };
+    checks.push(checks_for(net, rec, &oa).await);
+    let headline = format!(
+        "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
+        target.rpc_proxy.host,
+        target.user,
+        target.auth.label(),
+        target.exchange_server
+    );
+    (checks, headline)
+}
+
+/// The `oa` group of checks.
+pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> Check {
+    let proxy = oa.proxy.host.as_str();
+    let run = rec.start_step(
+        KB_OUTLOOK_ANYWHERE,
+        "oa",
+        format!("Outlook Anywhere (RPC over HTTP) through {proxy} to {}", oa.server),
+        None,
+    );
+    let target = |endpoint| Target {
+        proxy,
+        proxy_port: oa.proxy.port.unwrap_or(443),
+        server: oa.server,
+        endpoint,
+    };
+    let mut children = Vec::new();
+    let (auth_check, anonymous) = auth_check(net, rec, oa, target(6001)).await;
+    let go_on = auth_check.status != Status::Fail;
+    children.push(auth_check);
+    if let (Some(name), Some(answer)) = (oa.cert_principal, &anonymous) {
+        children.push(cert_principal_check(rec, name, proxy, answer));
+    }
+    let skip = |rec: &Recorder, id: &str, title: String, why: &str| {
+        let run = rec.start_step(KB_OUTLOOK_ANYWHERE, id, title, Some("oa"));
+        rec.finish(run, Outcome::skip(why), vec![])
+    };
+    let titles = titles(oa);
+    if !go_on {
+        for (id, title) in titles {
+            children.push(skip(
+                rec,
+                &id,
+                title,
+                "Not tried: the proxy does not take this logon (above).",
+            ));
+        }
+        return finish_group(rec, run, children, proxy);
+    }
+    if let Err(why) = &oa.may_send_password {
+        for (id, title) in titles {
+            children.push(skip(rec, &id, title, why));
+        }
+        return finish_group(rec, run, children, proxy);
+    }
+    let ping = ping_check(net, rec, oa, target(6001)).await;
+    let rejected = ping.status == Status::Fail;
+    children.push(ping);
+    if rejected {
+        // Each further try with a rejected password counts toward the account's lockout.
+        for (id, title) in titles.into_iter().skip(1) {
+            children.push(skip(
+                rec,
+                &id,
+                title,
+                "Not tried: the echo with these credentials failed (above).",
+            ));
+        }
+        return finish_group(rec, run, children, proxy);
+    }
+    let mut logon_run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.logon", titles[1].1.clone(), Some("oa"));
+    let mut connection_run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.connection", titles[2].1.clone(), Some("oa"));
+    let bind_runs: Vec<_> = ENDPOINTS
+        .iter()
+        .zip(&titles[3..])
+        .map(|(_, (id, title))| rec.start_step(KB_OUTLOOK_ANYWHERE, id.clone(), title.clone(), Some("oa")))
+        .collect();
+    let t = Instant::now();
+    let vcs = join_all(
+        ENDPOINTS
+            .iter()
+            .map(|(endpoint, interface, _)| client::bind(net, target(*endpoint), *interface, &oa.creds)),
+    )
+    .await;
+    rec.phase(&mut logon_run, Phase::Http, t);
+    rec.phase(&mut connection_run, Phase::Rpc, t);
+    children.push(rec.finish(logon_run, logon_outcome(oa, &vcs), vec![]));
+    children.push(rec.finish(connection_run, connection_outcome(oa, &vcs), vec![]));
+    for ((mut bind_run, vc), (_, _, name)) in bind_runs.into_iter().zip(&vcs).zip(ENDPOINTS) {
+        rec.phase(&mut bind_run, Phase::Rpc, t);
+        children.push(rec.finish(bind_run, bind_outcome(oa, vc, name), vec![]));
+    }
+    finish_group(rec, run, children, proxy)
+}
+
+fn titles(oa: &OutlookAnywhere<'_>) -> Vec<(String, String)> {
+    let mut t = vec![
+        ("oa.ping".to_string(), "Ping the RPC proxy (echo)".to_string()),
+        (
+            "oa.logon".to_string(),
+            format!(
+                "Log on to the IN and OUT channels as {} ({})",
+                oa.creds.user,
+                oa.creds.auth.label()
+            ),
+        ),
+        (
+            "oa.connection".to_string(),
+            "Open the virtual connection (CONN/A1, B1, A3, C2)".to_string(),
+        ),
+    ];
+    for (endpoint, _, name) in ENDPOINTS {
+        t.push((
+            format!("oa.bind.{endpoint}"),
+            format!("Bind the {name} on {}:{endpoint}", oa.server),
+        ));
+    }
+    t
+}
+
+fn finish_group(rec: &Recorder, run: super::Running, children: Vec<Check>, proxy: &str) -> Check {
+    let summary = match super::worst(&children) {
+        Some(Status::Fail) => format!("Outlook Anywhere through {proxy} does not work for the migration service."),
+        Some(Status::Warn) => format!("Outlook Anywhere through {proxy} works, with warnings."),
+        _ => format!("Outlook Anywhere through {proxy} works."),
+    };
+    rec.finish_parent(run, children, summary)
+}
+
+fn head_facts(mut evidence: Evidence, label: &str, head: &ResponseHead) -> Evidence {
+    evidence = evidence.fact(label, format!("{} {}", head.status, head.reason));
+    for name in ["www-authenticate", "allow", "server", "content-type"] {
+        for value in head.header_values(name) {
+            evidence = evidence.fact(&format!("{label}: {name}"), value.to_string());
+        }
+    }
+    evidence
+}
+
+fn challenge_facts(mut evidence: Evidence, info: &ChallengeInfo) -> Evidence {
+    for (label, value) in [
+        ("NTLM: NetBIOS domain", &info.netbios_domain),
+        ("NTLM: NetBIOS computer", &info.netbios_computer),
+        ("NTLM: DNS domain", &info.dns_domain),
+        ("NTLM: DNS computer", &info.dns_computer),
+        ("NTLM: server OS version", &info.server_version),
+    ] {
+        if let Some(v) = value {
+            evidence = evidence.fact(label, v.clone());
+        }
+    }
+    evidence
+}
+
+/// What IIS answers without credentials: the schemes it offers, or a front proxy's 405.
+async fn auth_check(
+    net: &Net,
+    rec: &Recorder,
+    oa: &OutlookAnywhere<'_>,
+    target: Target<'_>,
+) -> (Check, Option<Answer>) {
+    let proxy = target.proxy;
+    let mut run = rec.start_step(
+        KB_OUTLOOK_ANYWHERE,
+        "oa.auth",
+        format!("Authentication IIS offers on https://{proxy}/rpc/rpcproxy.dll"),
+        Some("oa"),
+    );
+    let t = Instant::now();
+    let answered = client::anonymous(net, target).await;
+    rec.phase(&mut run, Phase::Http, t);
+    let request = format!("RPC_IN_DATA /rpc/rpcproxy.dll?{}:6001, no credentials", oa.server);
+    let answer = match answered {
+        Ok(a) => a,
+        Err(e) => {
+            let outcome = Outcome::problem(
+                Status::Fail,
+                Cause::Network,
+                format!("The RPC proxy {proxy} cannot be reached over HTTPS: {e}."),
+                explain::FIX_FRONT_PROXY.replace("HOST", proxy),
+            )
+            .fact("Request", request);
+            return (rec.finish(run, outcome, vec![]), None);
+        }
+    };
+    let mut evidence = Evidence::default().fact("Request", request);
+    if let Some(v) = answer.tls_version {
+        evidence = evidence.fact("TLS", v);
+    }
+    evidence = head_facts(evidence, "Answer", &answer.head);
+    let schemes = answer.schemes();
+    let offers = |name: &str| schemes.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let chosen = oa.creds.auth.label();
+    let status = answer.head.status;
+    let outcome = match status {
+        401 if offers(chosen) => {
+            let basic_note = if oa.creds.auth == AuthMethod::Ntlm && !offers("Basic") {
+                " Basic is not offered (needed only for -Authentication Basic)."
+            } else {
+                ""
+            };
+            Outcome::pass(format!(
+                "IIS asks for authentication and offers {}; {chosen}, as the migration will use, is among them.{basic_note}",
+                schemes.join(", ")
+            ))
+        }
+        401 => {
+            let other = match oa.creds.auth {
+                AuthMethod::Basic if offers("NTLM") => {
+                    " NTLM is offered: run the migration endpoint with -Authentication NTLM, or"
+                }
+                _ => "",
+            };
+            Outcome::problem(
+                Status::Fail,
+                Cause::ExternalAccess,
+                format!(
+                    "IIS on {proxy} does not offer {chosen} authentication on /rpc/rpcproxy.dll (it offers {}), so the migration service cannot log on.{other} offer {chosen}.",
+                    if schemes.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        schemes.join(", ")
+                    }
+                ),
+                explain::fix_auth_method(chosen).replace("HOST", proxy),
+            )
+        }
+        405 | 501 => {
+            let allow = answer.head.header_values("allow").join(", ");
+            let server = answer.head.header_values("server").join(", ");
+            Outcome::problem(
+                Status::Fail,
+                Cause::ExternalAccess,
+                format!(
+                    "{proxy} answers RPC_IN_DATA with {status} {}{}{}: a reverse proxy or firewall in front of Exchange does not pass the RPC over HTTP verbs RPC_IN_DATA and RPC_OUT_DATA.",
+                    answer.head.reason,
+                    if allow.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (Allow: {allow})")
+                    },
+                    if server.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" from '{server}'")
+                    },
+                ),
+                explain::FIX_FRONT_PROXY.replace("HOST", proxy),
+            )
+        }
+        404 => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!("{proxy} has no /rpc/rpcproxy.dll (404): Outlook Anywhere is not published at this name."),
+            explain::FIX_NOT_INSTALLED.replace("HOST", proxy),
+        ),
+        200 if answer.rts().is_some_and(|r| r.flags & rts_flags::ECHO != 0) => Outcome::new(
+            Status::Warn,
+            format!(
+                "The RPC proxy on {proxy} answers without asking for credentials; the migration service will still send them."
+            ),
+        ),
+        _ => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!(
+                "{proxy} answers RPC_IN_DATA with {status} {} instead of asking for credentials: this is not an Exchange RPC proxy answer.",
+                answer.head.reason
+            ),
+            explain::FIX_NOT_INSTALLED.replace("HOST", proxy),
+        ),
+    };
+    (rec.finish(run, outcome.with_evidence(evidence), vec![]), Some(answer))
+}
+
+/// `msstd:name` must match the proxy's certificate.
+fn cert_principal_check(rec: &Recorder, principal: &str, proxy: &str, answer: &Answer) -> Check {
+    let run = rec.start_step(
+        KB_OUTLOOK_ANYWHERE,
+        "oa.cert_principal",
+        format!("CertPrincipalName {principal} matches the certificate of {proxy}"),
+        Some("oa"),
+    );
+    let name = principal
+        .trim()
+        .strip_prefix("msstd:")
+        .unwrap_or(principal.trim())
+        .to_ascii_lowercase();
+    let decoded = answer
+        .leaf
+        .as_deref()
+        .map(|der| certificate::decode(&CertificateDer::from(der)));
+    let outcome = match decoded {
+        Some(Ok(cert)) => {
+            let names: Vec<String> = cert
+                .common_name
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .chain(cert.dns_names.clone())
+                .collect();
+            let evidence = Evidence::default()
+                .fact("CertPrincipalName (EXPR)", principal.to_string())
+                .fact(
+                    "Certificate subject CN",
+                    cert.common_name.clone().unwrap_or_else(|| "(none)".into()),
+                )
+                .fact("Certificate names", cert.dns_names.join(", "));
+            if names.iter().any(|n| name_matches(n, &name)) {
+                Outcome::pass(format!("The certificate of {proxy} carries {name}, as CertPrincipalName asks."))
+            } else {
+                let on_cert = cert.common_name.clone().unwrap_or_else(|| proxy.to_string());
+                Outcome::problem(
+                    Status::Fail,
+                    Cause::Certificate,
+                    format!(
+                        "CertPrincipalName is {principal}, but the certificate of {proxy} is for {}: clients fail with \"Mutual Authentication could not be established\".",
+                        names.join(", ")
+                    ),
+                    explain::FIX_CERT_PRINCIPAL.replace("NAME", &on_cert),
+                )
+            }
+            .with_evidence(evidence)
+        }
+        Some(Err(e)) => Outcome::new(Status::Warn, format!("The proxy's certificate cannot be read: {e}.")),
+        None => Outcome::skip("The proxy sent no certificate to compare."),
+    };
+    rec.finish(run, outcome, vec![])
+}
+
+/// A certificate name (possibly `*.domain`) covers `name`.
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(rest) => name.split_once('.').is_some_and(|(_, tail)| tail == rest),
+        None => pattern == name,
+    }
+}
+
+/// The echo with the credentials: the proxy is alive and takes the logon.
+async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> Check {
+    let proxy = target.proxy;
+    let mut run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.ping", "Ping the RPC proxy (echo)", Some("oa"));
+    let t = Instant::now();
+    let echoed = client::echo(net, target, &oa.creds).await;
+    rec.phase(&mut run, Phase::Http, t);
+    let who = format!("{} ({})", oa.creds.user, oa.creds.auth.label());
+    let mut evidence = Evidence::default().fact("Logged on as", who.clone());
+    let outcome = match echoed {
+        Err(e) => problem_of_error(&e, proxy),
+        Ok(answer) => {
+            evidence = head_facts(evidence, "Answer", &answer.head);
+            if let Some(info) = &answer.challenge {
+                evidence = challenge_facts(evidence, info);
+            }
+            let echo = answer.rts().is_some_and(|r| r.flags & rts_flags::ECHO != 0);
+            match answer.head.status {
+                200 if echo => Outcome::pass(format!("The RPC proxy answers the echo (a 20-byte RTS PDU) for {who}.")),
+                200 => Outcome::new(
+                    Status::Warn,
+                    format!(
+                        "{proxy} answers 200 to the echo, but not with the echo PDU: something else than the RPC proxy may answer."
+                    ),
+                ),
+                401 => credentials_problem(oa, proxy, answer.challenge.as_ref()),
+                _ => status_problem(&answer.head, proxy, oa.server, 6001),
+            }
+        }
+    };
+    rec.finish(run, outcome.with_evidence(evidence), vec![])
+}
+
+fn credentials_problem(oa: &OutlookAnywhere<'_>, proxy: &str, challenge: Option<&ChallengeInfo>) -> Outcome {
+    let domain = challenge
+        .and_then(|c| c.netbios_domain.as_deref())
+        .map(|d| format!(" The server is in the domain {d}."))
+        .unwrap_or_default();
+    Outcome::problem(
+        Status::Fail,
+        Cause::Permissions,
+        format!(
+            "The RPC proxy {proxy} rejects the credentials of {} ({}, the name form tried: {}): the password is wrong, the account is locked or disabled, or IIS wants the other name form.{domain}",
+            oa.creds.user,
+            oa.creds.auth.label(),
+            if oa.creds.user.contains('\\') {
+                "DOMAIN\\user"
+            } else if oa.creds.user.contains('@') {
+                "user@domain (UPN)"
+            } else {
+                "a bare user name"
+            }
+        ),
+        explain::FIX_CREDENTIALS,
+    )
+}
+
+/// A status that is neither 200 nor 401 on a channel.
+fn status_problem(head: &ResponseHead, proxy: &str, server: &str, endpoint: u16) -> Outcome {
+    match (head.status, head.rpc_error()) {
+        (503, Some(SERVER_UNAVAILABLE)) => Outcome::problem(
+            Status::Fail,
+            Cause::WrongServerName,
+            explain::server_unavailable(proxy, server, endpoint),
+            explain::FIX_SERVER_UNAVAILABLE,
+        ),
+        (405 | 501, _) => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!(
+                "{proxy} answers {} {}: something in front of Exchange does not pass the RPC over HTTP verbs.",
+                head.status, head.reason
+            ),
+            explain::FIX_FRONT_PROXY.replace("HOST", proxy),
+        ),
+        (404, _) => Outcome::problem(
+            Status::Fail,
+            Cause::WrongServerName,
+            format!(
+                "{proxy} answers 404 for {server}:{endpoint}: the RPC server name is not one the proxy allows (ValidPorts), or a publishing proxy rewrites the path."
+            ),
+            explain::FIX_SERVER_UNAVAILABLE,
+        ),
+        (status, _) => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!("{proxy} answers {status} {} on the RPC channel.", head.reason),
+            explain::FIX_FRONT_PROXY.replace("HOST", proxy),
+        ),
+    }
+}
+
+fn problem_of_error(e: &RpchError, proxy: &str) -> Outcome {
+    let fix = match e {
+        RpchError::Timeout { .. } => explain::FIX_SILENT.to_string(),
+        _ => explain::FIX_FRONT_PROXY.replace("HOST", proxy),
+    };
+    Outcome::problem(Status::Fail, Cause::Network, format!("{e}."), fix)
+}
+
+fn endpoint_label(vc: &VirtualConnection) -> String {
+    format!("Endpoint {}", vc.endpoint)
+}
+
+fn logon_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection]) -> Outcome {
+    let proxy = oa.proxy.host.as_str();
+    let mut evidence = Evidence::default();
+    if let Some(info) = vcs.iter().find_map(|v| v.challenge.as_ref()) {
+        evidence = challenge_facts(evidence, info);
+    }
+    for vc in vcs {
+        let said = match (&vc.refused, &vc.out_head, &vc.error) {
+            (Some((method, head)), _, _) => format!("{} answered {} {}", method.name(), head.status, head.reason),
+            (None, Some(head), _) => format!("RPC_OUT_DATA answered {} {}", head.status, head.reason),
+            (None, None, Some(e)) => e.to_string(),
+            (None, None, None) => "no answer".into(),
+        };
+        evidence = evidence.fact(&endpoint_label(vc), said);
+    }
+    let rejected = vcs
+        .iter()
+        .find(|vc| vc.refused.as_ref().is_some_and(|(_, h)| h.status == 401));
+    let outcome = if rejected.is_some() {
+        credentials_problem(oa, proxy, vcs.iter().find_map(|v| v.challenge.as_ref()))
+    } else if vcs.iter().all(|vc| vc.logged_on()) {
+        Outcome::pass(format!(
+            "Both channels (RPC_IN_DATA and RPC_OUT_DATA) accept {} with {} on all three endpoints.",
+            oa.creds.user,
+            oa.creds.auth.label()
+        ))
+    } else if let Some(e) = vcs.iter().find_map(|vc| {
+        vc.error
+            .as_ref()
+            .filter(|_| vc.out_head.is_none() && vc.refused.is_none())
+    }) {
+        problem_of_error(e, proxy)
+    } else {
+        // Past the logon, but stopped by the RPC server's side: the connection check says why.
+        Outcome::pass(format!(
+            "The proxy accepted the logon of {}; what stopped the channels is below.",
+            oa.creds.user
+        ))
+    };
+    outcome.with_evidence(evidence)
+}
+
+fn connection_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection]) -> Outcome {
+    let proxy = oa.proxy.host.as_str();
+    let mut evidence = Evidence::default();
+    for vc in vcs {
+        let said = if let Some(c2) = &vc.conn_c2 {
+            let timeout = c2.commands.iter().find_map(|c| match c {
+                pdu::RtsCommand::ConnectionTimeout(ms) => Some(*ms),
+                _ => None,
+            });
+            format!(
+                "CONN/A3 and CONN/C2 received{}",
+                timeout
+                    .map(|ms| format!(", connection timeout {} s", ms / 1000))
+                    .unwrap_or_default()
+            )
+        } else if let Some((method, head)) = &vc.refused {
+            format!("{} answered {} {}", method.name(), head.status, head.reason)
+        } else if let Some(e) = &vc.error {
+            e.to_string()
+        } else if let Some(head) = &vc.out_head {
+            format!("RPC_OUT_DATA answered {} {}", head.status, head.reason)
+        } else {
+            "not opened".into()
+        };
+        evidence = evidence.fact(&endpoint_label(vc), said);
+    }
+    let outcome = if vcs.iter().all(VirtualConnection::opened) {
+        Outcome::pass(format!(
+            "The proxy opened the virtual connection to {} on all three endpoints (CONN/A3 and CONN/C2 received).",
+            oa.server
+        ))
+    } else if vcs
+        .iter()
+        .any(|vc| vc.refused.as_ref().is_some_and(|(_, h)| h.status == 401))
+    {
+        Outcome::skip("Not opened: the logon was rejected (above).")
+    } else if let Some((head, vc)) = vcs.iter().find_map(|vc| {
+        vc.refused
+            .as_ref()
+            .map(|(_, h)| h)
+            .or(vc.out_head.as_ref().filter(|h| h.status != 200))
+            .map(|h| (h, vc))
+    }) {
+        status_problem(head, proxy, oa.server, vc.endpoint)
+    } else if let Some((e, vc)) = vcs.iter().find_map(|vc| vc.error.as_ref().map(|e| (e, vc))) {
+        match e {
+            RpchError::Timeout { secs, .. } if vc.logged_on() => Outcome::problem(
+                Status::Fail,
+                Cause::Network,
+                format!(
+                    "{proxy} accepted the channels (200) but then sent nothing for {secs} s: no CONN/A3 or CONN/C2, so the virtual connection to {}:{} never opened. A device in between buffers the response, or the proxy cannot reach the RPC server.",
+                    oa.server, vc.endpoint
+                ),
+                explain::FIX_SILENT,
+            ),
+            _ => problem_of_error(e, proxy),
+        }
+    } else {
+        Outcome::new(Status::Fail, "The virtual connection did not open.")
+    };
+    outcome.with_evidence(evidence)
+}
+
+fn bind_outcome(oa: &OutlookAnywhere<'_>, vc: &VirtualConnection, name: &str) -> Outcome {
+    let at = format!("{}:{}", oa.server, vc.endpoint);
+    match (&vc.bind, &vc.error) {
+        (Some(answer), _) => {
+            let (accepted, words) = explain::bind_answer(answer);
+            let evidence = Evidence::default().fact("Answer", words.clone());
+            if accepted {
+                return Outcome::pass(format!("The {name} answers through the proxy at {at}: {words}."))
+                    .with_evidence(evidence);
+            }
+            let outcome = match answer {
+                BindAnswer::Fault {
+                    status: SERVER_UNAVAILABLE,
+                } => Outcome::problem(
+                    Status::Fail,
+                    Cause::WrongServerName,
+                    explain::server_unavailable(&oa.proxy.host, oa.server, vc.endpoint),
+                    explain::FIX_SERVER_UNAVAILABLE,
+                ),
+                BindAnswer::Fault { status: 0x5 } => Outcome::problem(
+                    Status::Fail,
+                    Cause::Permissions,
+                    format!("The {name} at {at} refuses the bind: access denied."),
+                    explain::FIX_CREDENTIALS,
+                ),
+                _ => Outcome::problem(
+                    Status::Fail,
+                    Cause::WrongServerName,
+                    format!(
+                        "The {name} at {at} rejects the bind ({words}): the server behind that name does not offer this Exchange endpoint."
+                    ),
+                    explain::FIX_BIND,
+                ),
+            };
+            outcome.with_evidence(evidence)
+        }
+        (None, Some(e)) if vc.opened() => Outcome::problem(
+            Status::Fail,
+            Cause::Network,
+            format!("The bind of the {name} at {at} got no answer: {e}."),
+            explain::FIX_SILENT,
+        ),
+        _ => Outcome::skip("Not tried: the virtual connection did not open (above)."),
+    }
+}

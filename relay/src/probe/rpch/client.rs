@@ -1,0 +1,536 @@
+//! An RPC over HTTP v2 client ([MS-RPCH] 3.2.2): the anonymous probe, the echo, and a virtual
+//! connection (IN and OUT channels on two TLS connections) that binds one endpoint behind the proxy.
+//!
+//! The channels speak HTTP/1.1 by hand: their bodies are announced and then streamed PDU by PDU, which
+//! no HTTP client library does. Every read is bounded in size and time; the IN channel answers only when
+//! something is wrong, so it is watched while the OUT channel is read.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::client::TlsStream;
+
+use migcheck_shared::request::AuthMethod;
+use migcheck_shared::{Password, Phase};
+
+use super::channel::{self, HeadError, Method, ResponseHead};
+use super::pdu::{self, BindAnswer, Header, Interface, PduError, Rts, RtsCommand, ptype};
+use crate::net::http::TlsConnection;
+use crate::net::ntlm::{ChallengeInfo, NtlmClient, NtlmError};
+use crate::net::{Net, NetError};
+
+/// An error body (a 401 page, an IIS error) is read up to this size, then dropped.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// RTS PDUs (pings, flow control) tolerated on the OUT channel while waiting for one answer: a proxy
+/// that streams pings forever ends the wait instead of holding it.
+const MAX_PDUS_PER_WAIT: usize = 16;
+/// What the OUT channel tells the proxy it may send before an acknowledgement.
+const RECEIVE_WINDOW: u32 = 0x0001_0000;
+
+/// Where the channels go: `https://proxy:proxy_port/rpc/rpcproxy.dll?server:endpoint`.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub proxy: &'a str,
+    pub proxy_port: u16,
+    /// The RPC server behind the proxy (`-ExchangeServer`).
+    pub server: &'a str,
+    /// The endpoint (6001, 6002, 6004).
+    pub endpoint: u16,
+}
+
+impl Target<'_> {
+    fn head(&self, method: Method, content_length: u64, authorization: Option<&str>) -> Vec<u8> {
+        let host = if self.proxy_port == 443 {
+            self.proxy.to_string()
+        } else {
+            format!("{}:{}", self.proxy, self.proxy_port)
+        };
+        channel::request_head(method, &host, self.server, self.endpoint, content_length, authorization)
+    }
+}
+
+/// The migration account and how it logs on.
+pub struct Credentials<'a> {
+    pub auth: AuthMethod,
+    pub user: &'a str,
+    pub password: &'a Password,
+}
+
+/// Why a step of the conversation did not complete. Messages never carry the password.
+#[derive(Debug, thiserror::Error)]
+pub enum RpchError {
+    /// The connection could not be opened (DNS, policy, TCP, TLS).
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The proxy kept the connection open but sent nothing in time.
+    #[error("{addr} sent nothing within {secs} s while migcheck waited for {what}")]
+    Timeout {
+        addr: SocketAddr,
+        what: &'static str,
+        secs: u64,
+    },
+    /// The proxy closed the connection.
+    #[error("{addr} closed the connection while migcheck waited for {what}")]
+    Closed { addr: SocketAddr, what: &'static str },
+    /// Reading or writing failed (reset, TLS alert).
+    #[error("the connection to {addr} failed while {what}: {reason}")]
+    Io {
+        addr: SocketAddr,
+        what: &'static str,
+        reason: String,
+    },
+    /// The answer is not an HTTP response head, or it is too large.
+    #[error("{addr} answered something that is not HTTP: {error}")]
+    Head { addr: SocketAddr, error: HeadError },
+    /// The channel's body is not the PDU expected.
+    #[error("{addr} sent a PDU migcheck cannot read: {error}")]
+    Pdu { addr: SocketAddr, error: PduError },
+    /// The NTLM handshake could not go on.
+    #[error("NTLM with {addr}: {error}")]
+    Ntlm { addr: SocketAddr, error: NtlmError },
+}
+
+/// One TLS connection carrying one channel.
+pub struct Channel {
+    stream: TlsStream<TcpStream>,
+    buf: Vec<u8>,
+    pub peer: SocketAddr,
+    pub tls_version: Option<&'static str>,
+    /// The proxy's certificate (DER).
+    pub leaf: Option<Vec<u8>>,
+    pub phases: Vec<(Phase, std::time::Instant, std::time::Instant)>,
+    wait: Duration,
+}
+
+impl Channel {
+    pub async fn open(net: &Net, host: &str, port: u16) -> Result<Channel, RpchError> {
+        let TlsConnection {
+            stream,
+            peer,
+            tls_version,
+            leaf,
+            phases,
+            ..
+        } = net.open_tls(host, port).await?;
+        Ok(Channel {
+            stream,
+            buf: Vec::new(),
+            peer,
+            tls_version,
+            leaf,
+            phases,
+            wait: net.timeout,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8], what: &'static str) -> Result<(), RpchError> {
+        let addr = self.peer;
+        let io = |e: std::io::Error| RpchError::Io {
+            addr,
+            what,
+            reason: e.to_string(),
+        };
+        match timeout(self.wait, async {
+            self.stream.write_all(bytes).await?;
+            self.stream.flush().await
+        })
+        .await
+        {
+            Ok(r) => r.map_err(io),
+            Err(_) => Err(RpchError::Timeout {
+                addr,
+                what,
+                secs: self.wait.as_secs(),
+            }),
+        }
+    }
+
+    /// Reads more bytes, without a time limit of its own (callers bound it). Cancel-safe: bytes are
+    /// kept only once a read completes.
+    async fn fill(&mut self, what: &'static str) -> Result<(), RpchError> {
+        let mut chunk = [0u8; 8192];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) => Err(RpchError::Closed { addr: self.peer, what }),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(e) => Err(RpchError::Io {
+                addr: self.peer,
+                what,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn timed_out(&self, what: &'static str) -> RpchError {
+        RpchError::Timeout {
+            addr: self.peer,
+            what,
+            secs: self.wait.as_secs(),
+        }
+    }
+
+    /// Waits for a response head, however long it takes (the IN channel's watcher).
+    async fn next_head(&mut self) -> Result<ResponseHead, RpchError> {
+        loop {
+            match channel::parse_head(&self.buf) {
+                Ok(Some(head)) => {
+                    self.buf.drain(..head.len);
+                    return Ok(head);
+                }
+                Ok(None) => self.fill("the response head").await?,
+                Err(error) => return Err(RpchError::Head { addr: self.peer, error }),
+            }
+        }
+    }
+
+    /// Reads a response head within the time limit.
+    pub async fn read_head(&mut self) -> Result<ResponseHead, RpchError> {
+        match timeout(self.wait, self.next_head()).await {
+            Ok(r) => r,
+            Err(_) => Err(self.timed_out("the response head")),
+        }
+    }
+
+    /// Reads (and keeps, up to a limit) the body a `Content-Length` announces, so the connection can
+    /// carry the next request. Without one, nothing is read.
+    pub async fn read_body(&mut self, head: &ResponseHead) -> Result<Vec<u8>, RpchError> {
+        let length = head
+            .header_values("content-length")
+            .first()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if length > MAX_ERROR_BODY {
+            return Err(RpchError::Head {
+                addr: self.peer,
+                error: HeadError::NotHttp(format!("a body of {length} bytes where a short answer belongs")),
+            });
+        }
+        let what = "the response body";
+        let wait = self.wait;
+        let read = async {
+            while self.buf.len() < length {
+                self.fill(what).await?;
+            }
+            Ok(self.buf.drain(..length).collect())
+        };
+        match timeout(wait, read).await {
+            Ok(r) => r,
+            Err(_) => Err(self.timed_out(what)),
+        }
+    }
+
+    /// Waits for one whole PDU, however long it takes.
+    async fn next_pdu(&mut self) -> Result<Vec<u8>, RpchError> {
+        loop {
+            if self.buf.len() >= Header::LEN {
+                let header = Header::read(&self.buf).map_err(|error| RpchError::Pdu { addr: self.peer, error })?;
+                let len = header.frag_len as usize;
+                if self.buf.len() >= len {
+                    return Ok(self.buf.drain(..len).collect());
+                }
+            }
+            self.fill("a PDU").await?;
+        }
+    }
+
+    /// Reads one PDU within the time limit.
+    pub async fn read_pdu(&mut self, what: &'static str) -> Result<Vec<u8>, RpchError> {
+        match timeout(self.wait, self.next_pdu()).await {
+            Ok(r) => r,
+            Err(_) => Err(self.timed_out(what)),
+        }
+    }
+}
+
+/// A request's answer: the head, the start of its body, and what an NTLM challenge revealed.
+#[derive(Debug)]
+pub struct Answer {
+    pub head: ResponseHead,
+    pub body: Vec<u8>,
+    pub challenge: Option<ChallengeInfo>,
+    pub peer: SocketAddr,
+    pub leaf: Option<Vec<u8>>,
+    pub tls_version: Option<&'static str>,
+}
+
+impl Answer {
+    /// The scheme names the proxy offers (`Negotiate`, `NTLM`, `Basic`).
+    pub fn schemes(&self) -> Vec<String> {
+        self.head
+            .header_values("www-authenticate")
+            .iter()
+            .filter_map(|v| v.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The body as an RTS PDU, when it is one (the echo).
+    pub fn rts(&self) -> Option<Rts> {
+        Rts::decode(&self.body).ok()
+    }
+}
+
+/// An echo request without credentials: what IIS asks for (401 with its schemes), or what stands in
+/// front of it (405 with Allow).
+pub async fn anonymous(net: &Net, target: Target<'_>) -> Result<Answer, RpchError> {
+    let mut ch = Channel::open(net, target.proxy, target.proxy_port).await?;
+    let head = target.head(Method::In, 0, None);
+    ch.write(&head, "sending the anonymous request").await?;
+    let head = ch.read_head().await?;
+    let body = ch.read_body(&head).await.unwrap_or_default();
+    Ok(answer(ch, head, body, None))
+}
+
+fn answer(ch: Channel, head: ResponseHead, body: Vec<u8>, challenge: Option<ChallengeInfo>) -> Answer {
+    Answer {
+        head,
+        body,
+        challenge,
+        peer: ch.peer,
+        leaf: ch.leaf,
+        tls_version: ch.tls_version,
+    }
+}
+
+/// The logon on one channel: the `Authorization` value for the real request, after the NTLM
+/// NEGOTIATE/CHALLENGE leg on the same connection. `Err(Ok(answer))`: the proxy answered the
+/// NEGOTIATE with something else than a challenge (405, 503...).
+async fn authorization(
+    ch: &mut Channel,
+    method: Method,
+    target: Target<'_>,
+    creds: &Credentials<'_>,
+) -> Result<(String, Option<ChallengeInfo>), Result<(ResponseHead, Vec<u8>), RpchError>> {
+    match creds.auth {
+        AuthMethod::Basic => {
+            let token = BASE64.encode(format!("{}:{}", creds.user, creds.password.expose()));
+            Ok((format!("Basic {token}"), None))
+        }
+        AuthMethod::Ntlm => {
+            let (domain, user) = creds.user.split_once('\\').unwrap_or(("", creds.user));
+            let mut ntlm = NtlmClient::new(user, domain, creds.password.expose());
+            let negotiate = ntlm.negotiate_header();
+            let head = target.head(method, 0, Some(&negotiate));
+            ch.write(&head, "sending the NTLM NEGOTIATE").await.map_err(Err)?;
+            let head = ch.read_head().await.map_err(Err)?;
+            let body = ch.read_body(&head).await.map_err(Err)?;
+            if head.status != 401 {
+                return Err(Ok((head, body)));
+            }
+            let values = head.header_values("www-authenticate");
+            match ntlm.authenticate_header(&values) {
+                Ok((value, info)) => Ok((value, Some(info))),
+                Err(NtlmError::NoChallenge) => Err(Ok((head, body))),
+                Err(error) => Err(Err(RpchError::Ntlm { addr: ch.peer, error })),
+            }
+        }
+    }
+}
+
+/// The echo with credentials ("ping the RPC proxy"): a live proxy answers 200 and the 20-byte echo PDU.
+pub async fn echo(net: &Net, target: Target<'_>, creds: &Credentials<'_>) -> Result<Answer, RpchError> {
+    let mut ch = Channel::open(net, target.proxy, target.proxy_port).await?;
+    let (value, challenge) = match authorization(&mut ch, Method::In, target, creds).await {
+        Ok(v) => v,
+        Err(Ok((head, body))) => return Ok(answer(ch, head, body, None)),
+        Err(Err(e)) => return Err(e),
+    };
+    let head = target.head(Method::In, 0, Some(&value));
+    ch.write(&head, "sending the echo request").await?;
+    let head = ch.read_head().await?;
+    let body = ch.read_body(&head).await?;
+    Ok(answer(ch, head, body, challenge))
+}
+
+/// How far a virtual connection got, and what each step saw.
+#[derive(Debug, Default)]
+pub struct VirtualConnection {
+    /// The endpoint asked for (6001, 6002, 6004).
+    pub endpoint: u16,
+    pub challenge: Option<ChallengeInfo>,
+    /// What stopped a channel at its logon (an NTLM NEGOTIATE answered with 405, a 401...).
+    pub refused: Option<(Method, ResponseHead)>,
+    /// The OUT channel's response head.
+    pub out_head: Option<ResponseHead>,
+    pub conn_a3: Option<Rts>,
+    pub conn_c2: Option<Rts>,
+    pub bind: Option<BindAnswer>,
+    /// Why it stopped, when it did not reach a bind answer.
+    pub error: Option<RpchError>,
+}
+
+impl VirtualConnection {
+    /// Both channels got past authentication.
+    pub fn logged_on(&self) -> bool {
+        self.refused.is_none() && self.out_head.as_ref().is_some_and(|h| h.status == 200)
+    }
+
+    /// CONN/A3 and CONN/C2 arrived: the proxy reached the RPC server.
+    pub fn opened(&self) -> bool {
+        self.conn_c2.is_some()
+    }
+}
+
+/// Opens a virtual connection to `target.server:endpoint` and binds `interface` over it.
+pub async fn bind(net: &Net, target: Target<'_>, interface: Interface, creds: &Credentials<'_>) -> VirtualConnection {
+    let mut vc = VirtualConnection {
+        endpoint: target.endpoint,
+        ..VirtualConnection::default()
+    };
+    if let Err(e) = run_bind(net, target, interface, creds, &mut vc).await {
+        vc.error = Some(e);
+    }
+    vc
+}
+
+/// A random cookie ([MS-RPCH] 2.2.3.1: virtual connection, channel and association group cookies).
+fn cookie(peer: SocketAddr) -> Result<pdu::Cookie, RpchError> {
+    use ring::rand::SecureRandom as _;
+    let mut c = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut c)
+        .map_err(|_| RpchError::Io {
+            addr: peer,
+            what: "making a cookie",
+            reason: "the system random generator failed".into(),
+        })?;
+    Ok(c)
+}
+
+async fn run_bind(
+    net: &Net,
+    target: Target<'_>,
+    interface: Interface,
+    creds: &Credentials<'_>,
+    vc: &mut VirtualConnection,
+) -> Result<(), RpchError> {
+    let (in_ch, out_ch) = tokio::join!(
+        Channel::open(net, target.proxy, target.proxy_port),
+        Channel::open(net, target.proxy, target.proxy_port)
+    );
+    let (mut in_ch, mut out_ch) = (in_ch?, out_ch?);
+    let (in_auth, out_auth) = tokio::join!(
+        authorization(&mut in_ch, Method::In, target, creds),
+        authorization(&mut out_ch, Method::Out, target, creds)
+    );
+    let mut values = Vec::new();
+    for (method, auth) in [(Method::In, in_auth), (Method::Out, out_auth)] {
+        match auth {
+            Ok((value, challenge)) => {
+                vc.challenge = vc.challenge.take().or(challenge);
+                values.push(value);
+            }
+            Err(Ok((head, _))) => {
+                vc.refused = Some((method, head));
+                return Ok(());
+            }
+            Err(Err(e)) => return Err(e),
+        }
+    }
+    let peer = in_ch.peer;
+    let connection = cookie(peer)?;
+    let mut in_request = target.head(Method::In, channel::IN_CONTENT_LENGTH, Some(&values[0]));
+    in_request.extend_from_slice(&Rts::conn_b1(connection, cookie(peer)?, cookie(peer)?).encode());
+    let mut out_request = target.head(Method::Out, channel::OUT_CONTENT_LENGTH, Some(&values[1]));
+    out_request.extend_from_slice(&Rts::conn_a1(connection, cookie(peer)?, RECEIVE_WINDOW).encode());
+    in_ch.write(&in_request, "sending RPC_IN_DATA and CONN/B1").await?;
+    out_ch.write(&out_request, "sending RPC_OUT_DATA and CONN/A1").await?;
+
+    // The IN channel answers only with an error (401, 503 RPC Error): watch it while reading OUT.
+    let head = watched(&mut in_ch, vc, out_ch.read_head()).await?;
+    let Some(head) = head else { return Ok(()) };
+    if head.status != 200 {
+        vc.out_head = Some(head);
+        return Ok(());
+    }
+    vc.out_head = Some(head);
+    let Some(a3) = watched(&mut in_ch, vc, next_rts(&mut out_ch, "CONN/A3")).await? else {
+        return Ok(());
+    };
+    vc.conn_a3 = Some(a3);
+    let Some(c2) = watched(&mut in_ch, vc, next_rts(&mut out_ch, "CONN/C2")).await? else {
+        return Ok(());
+    };
+    vc.conn_c2 = Some(c2);
+    in_ch.write(&pdu::bind(interface, 1), "sending the bind").await?;
+    let Some(answer) = watched(&mut in_ch, vc, next_answer(&mut out_ch)).await? else {
+        return Ok(());
+    };
+    vc.bind = Some(BindAnswer::decode(&answer).map_err(|error| RpchError::Pdu {
+        addr: out_ch.peer,
+        error,
+    })?);
+    Ok(())
+}
+
+/// Runs a read on the OUT channel while watching the IN channel for an error answer. `Ok(None)`: the IN
+/// channel answered (recorded in `vc.refused`).
+async fn watched<T>(
+    in_ch: &mut Channel,
+    vc: &mut VirtualConnection,
+    out_read: impl std::future::Future<Output = Result<T, RpchError>>,
+) -> Result<Option<T>, RpchError> {
+    tokio::select! {
+        r = out_read => r.map(Some),
+        head = in_ch.next_head() => match head {
+            Ok(head) => {
+                vc.refused = Some((Method::In, head));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// The next RTS PDU that is not a ping or flow control.
+async fn next_rts(out_ch: &mut Channel, what: &'static str) -> Result<Rts, RpchError> {
+    for _ in 0..MAX_PDUS_PER_WAIT {
+        let bytes = out_ch.read_pdu(what).await?;
+        let rts = Rts::decode(&bytes).map_err(|error| RpchError::Pdu {
+            addr: out_ch.peer,
+            error,
+        })?;
+        if !is_housekeeping(&rts) {
+            return Ok(rts);
+        }
+    }
+    Err(too_chatty(out_ch, what))
+}
+
+/// The next PDU that is not RTS: the answer to the bind.
+async fn next_answer(out_ch: &mut Channel) -> Result<Vec<u8>, RpchError> {
+    for _ in 0..MAX_PDUS_PER_WAIT {
+        let bytes = out_ch.read_pdu("the answer to the bind").await?;
+        match Header::read(&bytes) {
+            Ok(h) if h.ptype == ptype::RTS => continue,
+            _ => return Ok(bytes),
+        }
+    }
+    Err(too_chatty(out_ch, "the answer to the bind"))
+}
+
+fn too_chatty(out_ch: &Channel, what: &'static str) -> RpchError {
+    RpchError::Pdu {
+        addr: out_ch.peer,
+        error: PduError::Unexpected(format!(
+            "{MAX_PDUS_PER_WAIT} RTS pings or acknowledgements in a row and still no {what}"
+        )),
+    }
+}
+
+fn is_housekeeping(rts: &Rts) -> bool {
+    rts.flags & pdu::rts_flags::PING != 0
+        || rts.commands.iter().all(|c| {
+            matches!(
+                c,
+                RtsCommand::FlowControlAck { .. } | RtsCommand::Empty | RtsCommand::Padding(_)
+            )
+        }) && !rts.commands.is_empty()
+}
