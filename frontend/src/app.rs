@@ -48,6 +48,8 @@ pub fn app() -> Html {
         host: state.field_error("host"),
         port: state.field_error("port"),
         email: state.field_error("email"),
+        rpc_proxy: state.field_error("rpc_proxy"),
+        exchange_server: state.field_error("exchange_server"),
         user: state.field_error("user"),
         password: state.field_error("password"),
     };
@@ -72,6 +74,9 @@ pub fn app() -> Html {
                     host={state.host.clone()}
                     port={state.port.clone()}
                     email={state.email.clone()}
+                    rpc_proxy={state.rpc_proxy.clone()}
+                    exchange_server={state.exchange_server.clone()}
+                    auth={state.auth}
                     user={state.user.clone()}
                     allow_redirect={state.allow_redirect}
                     {errors}

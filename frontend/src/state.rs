@@ -4,8 +4,8 @@ use std::rc::Rc;
 
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
-    AutodiscoverTarget, Check, DiagnoseRequest, Event, Evidence, HostTarget, InputError, Password, RelayInfo, Report,
-    Status,
+    AuthMethod, AutodiscoverTarget, Check, DiagnoseRequest, Event, Evidence, HostTarget, InputError,
+    OutlookAnywhereTarget, Password, RelayInfo, Report, Status,
 };
 use yew::Reducible;
 
@@ -125,7 +125,7 @@ pub struct ShownError {
     pub message: String,
 }
 
-/// The two ways to name what to check, after the parameter sets of Test-MigrationServerAvailability.
+/// The ways to name what to check, after the parameter sets of Test-MigrationServerAvailability.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
     /// `-Autodiscover -EmailAddress -Credentials`: find the server from an e-mail address.
@@ -133,6 +133,8 @@ pub enum Mode {
     Autodiscover,
     /// A server name: its certificate and TLS.
     Host,
+    /// `-ExchangeServer -RPCProxyServer -Authentication -Credentials`: the server names typed in.
+    OutlookAnywhere,
 }
 
 impl Mode {
@@ -141,6 +143,7 @@ impl Mode {
         match self {
             Mode::Autodiscover => &["email", "user", "password"],
             Mode::Host => &["host", "port"],
+            Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "user", "password"],
         }
     }
 }
@@ -151,15 +154,19 @@ pub struct State {
     pub mode: Mode,
     pub host: String,
     pub port: String,
-    /// The host field was edited at least once (no error is shown for a field never touched).
-    pub host_touched: bool,
     pub email: String,
-    pub email_touched: bool,
-    /// The migration account; empty means the e-mail address.
+    /// The RPC proxy server (`-RPCProxyServer`) of the Outlook Anywhere mode.
+    pub rpc_proxy: String,
+    /// The RPC server behind the proxy (`-ExchangeServer`): an FQDN or `<mailbox-guid>@<domain>`.
+    pub exchange_server: String,
+    /// `-Authentication` of the Outlook Anywhere mode.
+    pub auth: AuthMethod,
+    /// The migration account; in the Autodiscover mode empty means the e-mail address.
     pub user: String,
     /// Only here and in the request body: never in the URL, the DOM's text, storage or a log.
     pub password: Password,
-    pub password_touched: bool,
+    /// The fields edited at least once (no error is shown for a field never touched), by request name.
+    pub touched: Vec<&'static str>,
     /// The user agreed that the password may go to servers outside the e-mail address's domain.
     pub allow_redirect: bool,
     pub running: bool,
@@ -178,6 +185,9 @@ pub enum Action {
     SetHost(String),
     SetPort(String),
     SetEmail(String),
+    SetRpcProxy(String),
+    SetExchangeServer(String),
+    SetAuth(AuthMethod),
     SetUser(String),
     SetPassword(Password),
     SetAllowRedirect(bool),
@@ -227,19 +237,34 @@ impl State {
                 password: self.password.clone(),
                 allow_credential_redirect: self.allow_redirect,
             }),
+            Mode::OutlookAnywhere => DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+                rpc_proxy: self.rpc_proxy.trim().to_string(),
+                exchange_server: self.exchange_server.trim().to_string(),
+                auth: self.auth,
+                user: self.user.trim().to_string(),
+                password: self.password.clone(),
+            }),
         };
         request.validate().map(|_: ValidRequest| request)
     }
 
     /// The message to show under `field`: what the user typed wrong, else what the relay said.
     pub fn field_error(&self, field: &str) -> Option<String> {
-        use migcheck_shared::input::{parse_email, parse_host, parse_user};
+        use migcheck_shared::input::{parse_email, parse_host, parse_rpc_server, parse_user};
         let typed = match field {
-            "host" if self.host_touched => parse_host("host", &self.host).err(),
+            _ if !self.touched.contains(&field) => None,
+            "host" => parse_host("host", &self.host).err(),
             "port" => self.port_value().err(),
-            "email" if self.email_touched => parse_email("email", &self.email).err(),
+            "email" => parse_email("email", &self.email).err(),
+            "rpc_proxy" => parse_host("rpc_proxy", &self.rpc_proxy).err(),
+            "exchange_server" => parse_rpc_server("exchange_server", &self.exchange_server).err(),
+            // Only the request's own check says that this mode needs the account: shown once the fields
+            // before it are right.
+            "user" if self.mode == Mode::OutlookAnywhere && self.user.trim().is_empty() => {
+                self.request().err().filter(|e| e.field == "user")
+            }
             "user" if !self.user.trim().is_empty() => parse_user("user", &self.user).err(),
-            "password" if self.password_touched && self.password.is_empty() => Some(InputError::new(
+            "password" if self.password.is_empty() => Some(InputError::new(
                 "password",
                 "enter the password of the migration account",
             )),
@@ -267,6 +292,27 @@ impl State {
             .iter()
             .map(Node::count)
             .fold((0, 0), |(f, t), (cf, ct)| (f + cf, t + ct))
+    }
+
+    /// No error is shown for a field until it is touched.
+    fn touch(&mut self, field: &'static str) {
+        if !self.touched.contains(&field) {
+            self.touched.push(field);
+        }
+    }
+
+    /// Marks `field` edited, drops what the relay said about it, and hands `value` back to be stored.
+    fn edited<T>(&mut self, field: &'static str, value: T) -> T {
+        self.touch(field);
+        self.error = self.error.take().filter(|e| e.field.as_deref() != Some(field));
+        value
+    }
+
+    /// From now on every field says what is wrong with it.
+    fn touch_all(&mut self) {
+        for mode in [Mode::Autodiscover, Mode::Host, Mode::OutlookAnywhere] {
+            mode.fields().iter().for_each(|field| self.touch(field));
+        }
     }
 
     fn apply(&mut self, event: Event) {
@@ -304,39 +350,20 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
-        // An edited field drops what the relay said about it.
-        let edited = |next: &mut State, field: &str| {
-            next.error = next.error.take().filter(|e| e.field.as_deref() != Some(field));
-        };
         match action {
             Action::SetMode(mode) => {
                 next.mode = mode;
                 // The relay's word on a field of the other form no longer applies.
                 next.error = next.error.filter(|e| e.field.is_none());
             }
-            Action::SetHost(host) => {
-                next.host = host;
-                next.host_touched = true;
-                edited(&mut next, "host");
-            }
-            Action::SetPort(port) => {
-                next.port = port;
-                edited(&mut next, "port");
-            }
-            Action::SetEmail(email) => {
-                next.email = email;
-                next.email_touched = true;
-                edited(&mut next, "email");
-            }
-            Action::SetUser(user) => {
-                next.user = user;
-                edited(&mut next, "user");
-            }
-            Action::SetPassword(password) => {
-                next.password = password;
-                next.password_touched = true;
-                edited(&mut next, "password");
-            }
+            Action::SetHost(host) => next.host = next.edited("host", host),
+            Action::SetPort(port) => next.port = next.edited("port", port),
+            Action::SetEmail(email) => next.email = next.edited("email", email),
+            Action::SetRpcProxy(proxy) => next.rpc_proxy = next.edited("rpc_proxy", proxy),
+            Action::SetExchangeServer(server) => next.exchange_server = next.edited("exchange_server", server),
+            Action::SetAuth(auth) => next.auth = auth,
+            Action::SetUser(user) => next.user = next.edited("user", user),
+            Action::SetPassword(password) => next.password = next.edited("password", password),
             Action::SetAllowRedirect(allow) => next.allow_redirect = allow,
             Action::ForgetPassword => {
                 if next.password.is_empty() {
@@ -350,9 +377,7 @@ impl Reducible for State {
                 }
                 next.run = run;
                 next.running = true;
-                next.host_touched = true;
-                next.email_touched = true;
-                next.password_touched = true;
+                next.touch_all();
                 next.tree.clear();
                 next.report = None;
                 next.error = None;
@@ -611,5 +636,156 @@ mod tests {
         assert_eq!(s.general_error().as_deref(), Some("bad host"));
         let s = run(s, vec![error("email")]).reduce(Action::SetMode(Mode::Host));
         assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+    }
+
+    fn outlook_anywhere(proxy: &str, server: &str, user: &str, password: &str) -> Rc<State> {
+        Rc::<State>::default()
+            .reduce(Action::SetMode(Mode::OutlookAnywhere))
+            .reduce(Action::SetRpcProxy(proxy.into()))
+            .reduce(Action::SetExchangeServer(server.into()))
+            .reduce(Action::SetUser(user.into()))
+            .reduce(Action::SetPassword(Password::new(password)))
+    }
+
+    const MAILBOX_GUID: &str = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com";
+
+    #[test]
+    fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
+        let s = outlook_anywhere(" mail.contoso.com ", MAILBOX_GUID, " CONTOSO\\migadmin ", "Pa55 word!");
+        assert_eq!(s.auth, AuthMethod::Basic, "Basic unless NTLM is chosen");
+        let s = s.reduce(Action::SetAuth(AuthMethod::Ntlm));
+        assert_eq!(
+            s.request().ok(),
+            Some(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+                rpc_proxy: "mail.contoso.com".into(),
+                exchange_server: MAILBOX_GUID.into(),
+                auth: AuthMethod::Ntlm,
+                user: "CONTOSO\\migadmin".into(),
+                password: Password::new("Pa55 word!"),
+            }))
+        );
+        let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+        assert_eq!(json["mode"], "outlook_anywhere");
+        assert_eq!(json["auth"], "ntlm");
+        for field in ["rpc_proxy", "exchange_server", "user", "password"] {
+            assert_eq!(s.field_error(field), None, "{field}");
+        }
+        // The account and password are the same fields as in the Autodiscover mode.
+        let a = s
+            .clone()
+            .reduce(Action::SetMode(Mode::Autodiscover))
+            .reduce(Action::SetEmail("alice@contoso.com".into()));
+        let Ok(DiagnoseRequest::Autodiscover(target)) = a.request() else {
+            panic!("not an Autodiscover request: {:?}", a.request())
+        };
+        assert_eq!(
+            (target.user.as_str(), target.password),
+            ("CONTOSO\\migadmin", Password::new("Pa55 word!"))
+        );
+        assert_eq!(
+            a.reduce(Action::SetMode(Mode::OutlookAnywhere)).request(),
+            s.request(),
+            "switching back keeps the server names"
+        );
+    }
+
+    #[test]
+    fn outlook_anywhere_fields_are_checked_as_typed() {
+        let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::OutlookAnywhere));
+        assert_eq!(fresh.request().expect_err("empty form").field, "rpc_proxy");
+        let fields = ["rpc_proxy", "exchange_server", "user", "password"];
+        assert!(
+            fields.iter().all(|f| fresh.field_error(f).is_none()),
+            "untouched fields show no error"
+        );
+        // A field typed and emptied again says what it needs.
+        let emptied = fresh
+            .reduce(Action::SetRpcProxy("m".into()))
+            .reduce(Action::SetRpcProxy(" ".into()));
+        assert!(
+            emptied
+                .field_error("rpc_proxy")
+                .is_some_and(|m| m.contains("server name"))
+        );
+        assert_eq!(emptied.field_error("exchange_server"), None, "still untouched");
+
+        let s = outlook_anywhere("mail.contoso.com", "alice@contoso.com", "", "pw");
+        let says = s
+            .field_error("exchange_server")
+            .expect("an e-mail address is not a mailbox GUID");
+        assert!(says.contains("GUID"), "{says}");
+        assert_eq!(s.request().expect_err("bad server").field, "exchange_server");
+        assert_eq!(
+            s.field_error("user"),
+            None,
+            "the empty account waits until the fields before it are right"
+        );
+        let s = s.reduce(Action::SetExchangeServer("EX01.contoso.com".into()));
+        assert_eq!(s.field_error("exchange_server"), None);
+        assert_eq!(
+            s.request().expect_err("no user").field,
+            "user",
+            "the account is required in this mode"
+        );
+        assert!(
+            s.field_error("user").is_some_and(|m| m.contains("migration account")),
+            "{:?}",
+            s.field_error("user")
+        );
+        assert_eq!(
+            s.clone()
+                .reduce(Action::SetMode(Mode::Autodiscover))
+                .field_error("user"),
+            None,
+            "in the Autodiscover mode an empty account means the e-mail address"
+        );
+        let s = s
+            .reduce(Action::SetUser("migadmin@contoso.com".into()))
+            .reduce(Action::SetRpcProxy("mail contoso.com".into()));
+        assert!(s.field_error("rpc_proxy").is_some_and(|m| m.contains("spaces")));
+        let s = s.reduce(Action::SetRpcProxy("https://mail.contoso.com/rpc/rpcproxy.dll".into()));
+        assert!(s.request().is_ok(), "{:?}", s.request());
+        assert!(!format!("{s:?}").contains("\"pw\""), "the password is redacted");
+    }
+
+    #[test]
+    fn relay_errors_go_under_the_outlook_anywhere_fields() {
+        let s = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "migadmin@contoso.com", "pw");
+        for field in ["rpc_proxy", "exchange_server", "user", "password"] {
+            let s = run(
+                s.clone(),
+                vec![Event::Error {
+                    message: format!("relay: bad {field}"),
+                    field: Some(field.into()),
+                }],
+            );
+            assert_eq!(s.field_error(field), Some(format!("relay: bad {field}")));
+            assert_eq!(s.general_error(), None, "{field} is shown under its field");
+        }
+        let s = run(
+            s,
+            vec![Event::Error {
+                message: "bad email".into(),
+                field: Some("email".into()),
+            }],
+        );
+        assert_eq!(
+            s.general_error().as_deref(),
+            Some("bad email"),
+            "not a field of this mode"
+        );
+        let s = run(
+            s,
+            vec![Event::Error {
+                message: "no such proxy".into(),
+                field: Some("rpc_proxy".into()),
+            }],
+        )
+        .reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
+        assert_eq!(
+            s.field_error("rpc_proxy"),
+            None,
+            "editing the field clears the relay's word"
+        );
     }
 }

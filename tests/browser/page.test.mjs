@@ -10,6 +10,10 @@
 //   MIGCHECK_AD_USER       its migration account (may be empty: the e-mail address)
 //   MIGCHECK_AD_PASSWORD   that account's password
 //   MIGCHECK_AD_OA_HOST    the Outlook Anywhere host (EXPR Server) the settings give
+//   MIGCHECK_OA_PROXY      a healthy lab RPC proxy (Outlook Anywhere host), served on 443
+//   MIGCHECK_OA_SERVER     the RPC server name (-ExchangeServer) that proxy knows, e.g. ex01.oalab.test
+//   MIGCHECK_OA_USER       the migration account the proxy accepts
+//   MIGCHECK_OA_PASSWORD   its password
 // Optional: MIGCHECK_CHROMIUM (default /usr/bin/chromium). Only loopback is ever reached.
 
 import { test } from 'node:test';
@@ -32,6 +36,13 @@ const AD = {
   oaHost: env.MIGCHECK_AD_OA_HOST,
 };
 const AD_VARS = ['MIGCHECK_URL', 'MIGCHECK_AD_EMAIL', 'MIGCHECK_AD_PASSWORD', 'MIGCHECK_AD_OA_HOST'];
+const OA = {
+  proxy: env.MIGCHECK_OA_PROXY,
+  server: env.MIGCHECK_OA_SERVER,
+  user: env.MIGCHECK_OA_USER,
+  password: env.MIGCHECK_OA_PASSWORD,
+};
+const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -78,10 +89,13 @@ async function openPage(t) {
   return { page, errors, logs };
 }
 
+/** The first field of each mode, shown once the mode is chosen. */
+const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy' };
+
 /** Picks a mode with its radio button and waits for its fields. */
 async function chooseMode(page, mode) {
   await page.check(`#mode-${mode}`);
-  await page.waitForSelector(mode === 'host' ? '#host' : '#email', { state: 'visible', timeout: 5_000 });
+  await page.waitForSelector(FIRST_FIELD[mode], { state: 'visible', timeout: 5_000 });
 }
 
 /** Fills the Autodiscover form with the healthy scenario and runs it; returns when the verdict is shown. */
@@ -96,6 +110,36 @@ async function runAutodiscover(page, errors) {
   await waitOrExplain(page, errors, '#verdict', `an Autodiscover diagnosis of ${AD.email}`, RUN_TIMEOUT);
 }
 
+/** Fills the Outlook Anywhere form for `server` behind the lab's proxy and runs it; returns when the verdict is shown. */
+async function runOutlookAnywhere(page, errors, server) {
+  await chooseMode(page, 'outlook-anywhere');
+  await page.fill('#rpc-proxy', OA.proxy);
+  await page.fill('#exchange-server', server);
+  await page.selectOption('#auth', 'basic');
+  await page.fill('#user', OA.user);
+  await page.fill('#password', OA.password);
+  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${server} behind ${OA.proxy}\n${await pageState(page)}`);
+  await page.click('#run');
+  await waitOrExplain(page, errors, '#verdict', `an Outlook Anywhere diagnosis of ${server} behind ${OA.proxy}`, RUN_TIMEOUT);
+}
+
+/** Asserts that `secret` is nowhere but in the password field: not in the text, the URL, the markup, storage or the console. */
+async function assertSecretKept(page, logs, secret) {
+  const seen = await page.evaluate(() => ({
+    text: document.body.innerText,
+    href: location.href,
+    html: document.documentElement.outerHTML,
+    storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    field: document.getElementById('password')?.value,
+  }));
+  assert.ok(!seen.text.includes(secret), 'the password is in the page text');
+  assert.ok(!seen.href.includes(secret) && !seen.href.includes(encodeURIComponent(secret)), `the password is in the URL: ${seen.href}`);
+  assert.ok(!seen.html.includes(secret), 'the password is in the markup (an attribute?)');
+  assert.ok(!seen.storage.includes(secret), 'the password is in local or session storage');
+  assert.ok(!logs.some((l) => l.includes(secret)), 'the password was written to the console');
+  assert.equal(seen.field, secret, 'the password field lost its value after the run (a rerun needs it)');
+}
+
 const describe = (errors) => (errors.length ? `\n${errors.join('\n')}` : '');
 
 /** What the page shows, for a failure message. */
@@ -103,7 +147,7 @@ async function pageState(page) {
   return page.evaluate(() => {
     const text = (sel) => document.querySelector(sel)?.textContent?.trim() ?? '(none)';
     const nodes = [...document.querySelectorAll('[data-check-id]')].map((n) => `${n.dataset.checkId}=${n.dataset.status}`);
-    const fields = ['host', 'port', 'email', 'user', 'password'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
+    const fields = ['host', 'port', 'email', 'rpc_proxy', 'exchange_server', 'user', 'password'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
     return `verdict: ${text('#verdict')}\nerror: ${text('#error')}\n${fields}\n` +
       `progress: ${text('#progress-text')}\nchecks: ${nodes.join(' ') || '(none)'}`;
   });
@@ -229,19 +273,91 @@ test('the Autodiscover fields are checked as typed and the password is masked', 
 test('the password appears nowhere but in its field: not in the text, the URL, the markup, storage or the console', { skip: needs(...AD_VARS), timeout: 60_000 }, async (t) => {
   const { page, errors, logs } = await openPage(t);
   await runAutodiscover(page, errors);
-  const seen = await page.evaluate(() => ({
-    text: document.body.innerText,
-    href: location.href,
-    html: document.documentElement.outerHTML,
-    storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
-    field: document.getElementById('password')?.value,
-  }));
-  const secret = AD.password;
-  assert.ok(!seen.text.includes(secret), 'the password is in the page text');
-  assert.ok(!seen.href.includes(secret) && !seen.href.includes(encodeURIComponent(secret)), `the password is in the URL: ${seen.href}`);
-  assert.ok(!seen.html.includes(secret), 'the password is in the markup (an attribute?)');
-  assert.ok(!seen.storage.includes(secret), 'the password is in local or session storage');
-  assert.ok(!logs.some((l) => l.includes(secret)), 'the password was written to the console');
-  assert.equal(seen.field, secret, 'the password field lost its value after the run (a rerun needs it)');
+  await assertSecretKept(page, logs, AD.password);
+  assertNoErrors(errors);
+});
+
+test('Outlook Anywhere to a server name the proxy does not know: RPC error 6ba, wrong server name', { skip: needs(...OA_VARS), timeout: 60_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  // The domain part of the known server (ex01.oalab.test or <guid>@oalab.test), under a name nobody serves.
+  const domain = OA.server.includes('@') ? OA.server.split('@').pop() : OA.server.slice(OA.server.indexOf('.') + 1);
+  const unknown = `nosuch.${domain}`;
+  await runOutlookAnywhere(page, errors, unknown);
+
+  const failed = page.locator('[data-check-id^="oa."][data-status="fail"]');
+  const failedIds = await failed.evaluateAll((nodes) => nodes.map((n) => n.dataset.checkId));
+  assert.ok(
+    failedIds.some((id) => id === 'oa.connection' || id.startsWith('oa.bind.')),
+    `neither oa.connection nor a channel check (oa.bind.*) failed for ${unknown}: failed ${failedIds.join(' ') || '(none)'}\n${await pageState(page)}`,
+  );
+  assert.equal(await page.locator('#verdict[data-verdict="fail"]').count(), 1, `the verdict is not fail\n${await pageState(page)}`);
+  const finding = page.locator('.finding[data-cause="wrong_server_name"]');
+  assert.ok((await finding.count()) >= 1, `no wrong_server_name finding\n${await pageState(page)}`);
+  const texts = await finding.allTextContents();
+  assert.ok(texts.some((s) => /6ba/i.test(s)), `the wrong server name finding does not mention 6ba: ${texts.join(' | ')}`);
+  await assertSecretKept(page, logs, OA.password);
+  assertNoErrors(errors);
+});
+
+test('Outlook Anywhere to the server the proxy knows: the 6001 endpoint binds', { skip: needs(...OA_VARS), timeout: 60_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  await runOutlookAnywhere(page, errors, OA.server);
+  const bind = page.locator('[data-check-id="oa.bind.6001"][data-status="pass"]');
+  assert.equal(await bind.count(), 1, `oa.bind.6001 did not pass for ${OA.server}\n${await pageState(page)}`);
+  const verdict = await page.getAttribute('#verdict', 'data-verdict');
+  assert.notEqual(verdict, 'fail', `the healthy Outlook Anywhere run failed\n${await pageState(page)}`);
+  assertNoErrors(errors);
+});
+
+test('the Outlook Anywhere fields are checked as typed and Run sends nothing while one is wrong', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  const diagnoses = [];
+  page.on('request', (r) => {
+    if (new globalThis.URL(r.url()).pathname.startsWith('/api/v1/diagnose')) diagnoses.push(r.url());
+  });
+  await chooseMode(page, 'outlook-anywhere');
+  assert.equal(await page.isVisible('#email'), false, 'the e-mail field is shown in the Outlook Anywhere mode');
+  assert.equal(await page.isVisible('#allow-redirect'), false, 'the Autodiscover redirect box is shown in the Outlook Anywhere mode');
+  assert.deepEqual(
+    await page.$$eval('#auth option', (options) => options.map((o) => [o.value, o.textContent])),
+    [['basic', 'Basic'], ['ntlm', 'NTLM']],
+  );
+  assert.equal(await page.inputValue('#auth'), 'basic', 'Basic is not the default authentication');
+
+  // An e-mail address is not the <mailbox-guid>@<domain> form of an Exchange server.
+  await page.fill('#exchange-server', 'alice@contoso.com');
+  await waitOrExplain(page, errors, '#error-exchange_server', 'the message for the Exchange server alice@contoso.com', 5_000);
+  assert.match(await page.textContent('#error-exchange_server'), /GUID/, 'the Exchange server error does not mention the GUID');
+  assert.equal(await page.getAttribute('#exchange-server', 'aria-invalid'), 'true');
+  await page.fill('#user', 'migadmin@contoso.com');
+  await page.fill('#password', 'not-empty');
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled with a wrong Exchange server and no proxy');
+
+  // The proxy typed and emptied again says what it needs; neither Run nor Enter sends anything.
+  await page.fill('#rpc-proxy', 'mail.contoso.com');
+  await page.fill('#rpc-proxy', '');
+  await waitOrExplain(page, errors, '#error-rpc_proxy', 'the message for an empty RPC proxy', 5_000);
+  assert.match(await page.textContent('#error-rpc_proxy'), /server name/, 'the RPC proxy error does not ask for a server name');
+  assert.equal(await page.getAttribute('#rpc-proxy', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without an RPC proxy');
+  await page.click('#run', { force: true });
+  await page.press('#rpc-proxy', 'Enter');
+  await page.fill('#exchange-server', '0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D@contoso.com');
+  await page.waitForSelector('#error-exchange_server', { state: 'detached', timeout: 5_000 });
+  await page.press('#exchange-server', 'Enter');
+  await page.waitForTimeout(300);
+  assert.deepEqual(diagnoses, [], 'a diagnosis was requested while a field is wrong');
+  assert.equal(await page.locator('#verdict, [data-check-id]').count(), 0, 'a run started while a field is wrong');
+
+  // Right fields, and the account is required in this mode.
+  await page.fill('#rpc-proxy', 'mail.contoso.com');
+  await page.waitForSelector('#error-rpc_proxy', { state: 'detached', timeout: 5_000 });
+  await page.fill('#user', '');
+  await waitOrExplain(page, errors, '#error-user', 'the message for an empty migration account', 5_000);
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without a migration account');
+  await page.fill('#user', 'CONTOSO\\migadmin');
+  await page.waitForSelector('#error-user', { state: 'detached', timeout: 5_000 });
+  assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
+  assert.deepEqual(diagnoses, [], 'a diagnosis was requested before Run');
   assertNoErrors(errors);
 });

@@ -1,13 +1,14 @@
-//! The form: the mode (Autodiscover from an e-mail address, or a server name), its fields and the Run
-//! button. The modes follow the parameter sets of Test-MigrationServerAvailability.
+//! The form: the mode (Autodiscover from an e-mail address, a server name, or the Outlook Anywhere server
+//! names), its fields and the Run button. The modes follow the parameter sets of
+//! Test-MigrationServerAvailability; the two that log on share the account and password fields.
 //!
 //! The password input is left uncontrolled: its value is never put back into the page from the state
 //! (so it sits in no virtual DOM), and it is emptied, with the state's copy, when the page is left.
 
-use migcheck_shared::Password;
+use migcheck_shared::{AuthMethod, Password};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::state::{Action, Mode};
@@ -18,6 +19,8 @@ pub struct FieldErrors {
     pub host: Option<String>,
     pub port: Option<String>,
     pub email: Option<String>,
+    pub rpc_proxy: Option<String>,
+    pub exchange_server: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
 }
@@ -28,6 +31,9 @@ pub struct Props {
     pub host: AttrValue,
     pub port: AttrValue,
     pub email: AttrValue,
+    pub rpc_proxy: AttrValue,
+    pub exchange_server: AttrValue,
+    pub auth: AuthMethod,
     pub user: AttrValue,
     pub allow_redirect: bool,
     pub errors: FieldErrors,
@@ -43,10 +49,13 @@ fn value_of(event: &InputEvent) -> String {
     event.target_unchecked_into::<HtmlInputElement>().value()
 }
 
-/// One labelled input with its help text and, when it is wrong, its message (`error-<id>`).
+/// One labelled input with its help text and, when it is wrong, its message (`error-<field>`).
 #[derive(Properties, PartialEq)]
 struct FieldProps {
     id: AttrValue,
+    /// The request field its message belongs to, when not the id (`rpc_proxy` for `rpc-proxy`).
+    #[prop_or_default]
+    field: Option<AttrValue>,
     label: AttrValue,
     /// `None` leaves the input uncontrolled (the password).
     #[prop_or_default]
@@ -74,8 +83,9 @@ struct FieldProps {
 #[function_component(Field)]
 fn field(props: &FieldProps) -> Html {
     let id = &props.id;
+    let field = props.field.as_ref().unwrap_or(id);
     let described = match props.error {
-        Some(_) => format!("{id}-help error-{id}"),
+        Some(_) => format!("{id}-help error-{field}"),
         None => format!("{id}-help"),
     };
     let invalid = if props.error.is_some() { "true" } else { "false" };
@@ -91,7 +101,7 @@ fn field(props: &FieldProps) -> Html {
                 oninput={props.oninput.clone()} />
             <p id={format!("{id}-help")} class="help">{ props.children.clone() }</p>
             if let Some(message) = &props.error {
-                <p id={format!("error-{id}")} class="error" role="alert">{ message }</p>
+                <p id={format!("error-{field}")} class="error" role="alert">{ message }</p>
             }
         </div>
     }
@@ -138,28 +148,50 @@ pub fn diagnose_form(props: &Props) -> Html {
     let on_allow = props
         .on_change
         .reform(|e: Event| Action::SetAllowRedirect(e.target_unchecked_into::<HtmlInputElement>().checked()));
-    let choose = |mode: Mode| props.on_change.reform(move |_: Event| Action::SetMode(mode));
+    let on_auth = props.on_change.reform(|e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        Action::SetAuth(if value == "ntlm" {
+            AuthMethod::Ntlm
+        } else {
+            AuthMethod::Basic
+        })
+    });
+    // One radio button of the mode group (`mode-<value>`, `_` written `-`).
+    let choice = |mode: Mode, value: &'static str, name: &'static str, hint: Html| {
+        let id = format!("mode-{}", value.replace('_', "-"));
+        html! {
+            <label class="choice" for={id.clone()}>
+                <input type="radio" name="mode" {id} {value} checked={props.mode == mode}
+                    onchange={props.on_change.reform(move |_: Event| Action::SetMode(mode))} />
+                <span class="name">{ name }</span>
+                <span class="hint">{ hint }</span>
+            </label>
+        }
+    };
     let errors = &props.errors;
     let autodiscover = props.mode == Mode::Autodiscover;
+    let host = props.mode == Mode::Host;
+    let outlook_anywhere = props.mode == Mode::OutlookAnywhere;
+    let auth_option = |method: AuthMethod, value: &'static str| {
+        html! { <option {value} selected={props.auth == method}>{ method.label() }</option> }
+    };
 
     html! {
         <form class="diagnose" {onsubmit} novalidate=true>
             <fieldset class="mode">
                 <legend>{ "What to check" }</legend>
-                <label class="choice" for="mode-autodiscover">
-                    <input type="radio" name="mode" id="mode-autodiscover" value="autodiscover"
-                        checked={autodiscover} onchange={choose(Mode::Autodiscover)} />
-                    <span class="name">{ "Find the server with Autodiscover (e-mail address)" }</span>
-                    <span class="hint">{ "As " }<code>{ "Test-MigrationServerAvailability -Autodiscover" }</code>
-                        { ": Autodiscover, the Outlook Anywhere settings it returns, then that server's certificate." }</span>
-                </label>
-                <label class="choice" for="mode-host">
-                    <input type="radio" name="mode" id="mode-host" value="host"
-                        checked={!autodiscover} onchange={choose(Mode::Host)} />
-                    <span class="name">{ "Check a server name (certificate and TLS)" }</span>
-                    <span class="hint">{ "No password needed: the certificate and TLS of the Outlook Anywhere host (" }
-                        <code>{ "-RPCProxyServer" }</code>{ ")." }</span>
-                </label>
+                { choice(Mode::Autodiscover, "autodiscover", "Find the server with Autodiscover (e-mail address)", html! { <>
+                    { "As " }<code>{ "Test-MigrationServerAvailability -Autodiscover" }</code>
+                    { ": Autodiscover, the Outlook Anywhere settings it returns, then that server's certificate." }
+                </> }) }
+                { choice(Mode::Host, "host", "Check a server name (certificate and TLS)", html! { <>
+                    { "No password needed: the certificate and TLS of the Outlook Anywhere host (" }
+                    <code>{ "-RPCProxyServer" }</code>{ ")." }
+                </> }) }
+                { choice(Mode::OutlookAnywhere, "outlook_anywhere", "Server names (Outlook Anywhere)", html! { <>
+                    { "As " }<code>{ "Test-MigrationServerAvailability -ExchangeServer" }</code>
+                    { ": logs on to the RPC proxy and opens the Exchange server's RPC endpoints through it." }
+                </> }) }
             </fieldset>
 
             <div class="fields autodiscover" hidden={!autodiscover}>
@@ -169,18 +201,48 @@ pub fn diagnose_form(props: &Props) -> Html {
                     { "The address of a mailbox to migrate, as in " }<code>{ "-EmailAddress" }</code>
                     { ". migcheck runs Autodiscover for it the way the migration service does: the domain, autodiscover.<domain>, the HTTP redirect, the SRV record." }
                 </Field>
+            </div>
+
+            <div class="fields outlook-anywhere" hidden={!outlook_anywhere}>
+                <Field id="rpc-proxy" field="rpc_proxy" label="RPC proxy server (Outlook Anywhere host)"
+                    value={props.rpc_proxy.clone()} placeholder="mail.contoso.com" inputmode="url"
+                    error={errors.rpc_proxy.clone()} oninput={send(Action::SetRpcProxy)}>
+                    { "The external host name, e.g. mail.contoso.com, as in " }<code>{ "-RPCProxyServer" }</code>
+                    { " and " }<code>{ "Get-OutlookAnywhere | fl ExternalHostname" }</code>{ "." }
+                </Field>
+                <Field id="exchange-server" field="exchange_server" label="Exchange server"
+                    value={props.exchange_server.clone()} placeholder="ex01.contoso.com"
+                    error={errors.exchange_server.clone()} oninput={send(Action::SetExchangeServer)}>
+                    { "The mailbox server's FQDN, or for Exchange 2013 and later the mailbox GUID form <guid>@<domain> that Autodiscover gives, as in " }
+                    <code>{ "-ExchangeServer" }</code>{ "." }
+                </Field>
+                <div class="field auth">
+                    <label for="auth">{ "Authentication" }</label>
+                    <select id="auth" name="auth" aria-describedby="auth-help" onchange={on_auth}>
+                        { auth_option(AuthMethod::Basic, "basic") }
+                        { auth_option(AuthMethod::Ntlm, "ntlm") }
+                    </select>
+                    <p id="auth-help" class="help">{ "As " }<code>{ "-Authentication" }</code>
+                        { ": what the proxy's Outlook Anywhere offers (" }
+                        <code>{ "Get-OutlookAnywhere | fl ExternalClientAuthenticationMethod" }</code>{ ")." }</p>
+                </div>
+            </div>
+
+            <div class="fields credentials" hidden={host}>
                 <Field id="user" label="Migration account (user name)" value={props.user.clone()}
-                    placeholder="DOMAIN\\user or user@domain; empty = the e-mail address" autocomplete="username"
-                    error={errors.user.clone()} oninput={send(Action::SetUser)}>
+                    placeholder={if autodiscover { "DOMAIN\\user or user@domain; empty = the e-mail address" } else { "DOMAIN\\user or user@domain" }}
+                    autocomplete="username" error={errors.user.clone()} oninput={send(Action::SetUser)}>
                     { "The same credentials as " }<code>{ "Test-MigrationServerAvailability -Credentials" }</code>
                     { " and the migration endpoint. The account needs Full Access to the mailbox ("
                     }<code>{ "Add-MailboxPermission -AccessRights FullAccess" }</code>{ ")." }
                 </Field>
                 <Field id="password" label="Password" kind="password" autocomplete="current-password"
                     node_ref={password.clone()} error={errors.password.clone()} oninput={on_password}>
-                    { "Used for this diagnosis only: sent to the migcheck relay serving this page, and by it only to Autodiscover and Outlook Anywhere servers in the e-mail address's domain. Never stored or logged." }
+                    { "Used for this diagnosis only: sent to the migcheck relay serving this page, and by it only to " }
+                    { if autodiscover { "Autodiscover and Outlook Anywhere servers in the e-mail address's domain" } else { "the RPC proxy server above" } }
+                    { ". Never stored or logged." }
                 </Field>
-                <div class="field wide check">
+                <div class="field wide check" hidden={!autodiscover}>
                     <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={props.allow_redirect}
                         onchange={on_allow} aria-describedby="allow-redirect-help" />
                     <label for="allow-redirect">{ "Allow my password to go to servers outside the e-mail address's domain" }</label>
@@ -190,7 +252,7 @@ pub fn diagnose_form(props: &Props) -> Html {
                 </div>
             </div>
 
-            <div class="fields host" hidden={autodiscover}>
+            <div class="fields host" hidden={!host}>
                 <Field id="host" label="Outlook Anywhere host name" value={props.host.clone()}
                     placeholder="mail.contoso.com" inputmode="url"
                     error={errors.host.clone()} oninput={send(Action::SetHost)}>
