@@ -128,6 +128,15 @@ fn assert_scenario(s: AdScenario, report: &Report, how: &str) {
                     Some(Status::Pass),
                     "the OA host's certificate; {ctx}"
                 );
+                // KB step 1 through the proxy the settings name, with their CertPrincipalName.
+                for id in OA_CHECKS.iter().chain(&["oa.cert_principal"]) {
+                    assert_eq!(report.check(id).map(|c| c.status), Some(Status::Pass), "{id}; {ctx}");
+                }
+                if want.mapi_mailstore_url.is_some() {
+                    for id in ["mapi.emsmdb", "mapi.nspi"] {
+                        assert_eq!(report.check(id).map(|c| c.status), Some(Status::Pass), "{id}; {ctx}");
+                    }
+                }
             }
             None => {
                 assert_eq!(settings.status, Status::Fail, "{ctx}");

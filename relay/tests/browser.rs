@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use migcheck_lab::{AdScenario, Fixture};
+use migcheck_lab::{AdScenario, Fixture, OaScenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_diagnoses_in_chromium() {
@@ -26,6 +26,8 @@ async fn page_diagnoses_in_chromium() {
         .expr_server
         .expect("the healthy scenario has an Outlook Anywhere host");
     let _ = lab().autodiscover();
+    let _ = lab().outlook_anywhere();
+    let oa = OaScenario::Healthy;
     let relay = start_relay(lab_net(3)).await;
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/browser/"])
@@ -38,6 +40,10 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_AD_USER", healthy.user())
         .env("MIGCHECK_AD_PASSWORD", healthy.password())
         .env("MIGCHECK_AD_OA_HOST", oa_host)
+        .env("MIGCHECK_OA_PROXY", oa.proxy_host())
+        .env("MIGCHECK_OA_SERVER", oa.exchange_server())
+        .env("MIGCHECK_OA_USER", oa.user())
+        .env("MIGCHECK_OA_PASSWORD", oa.password())
         .output()
         .await
         .expect("run node");
@@ -50,7 +56,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 6"),
+        text.contains("skipped 0") && text.contains("pass 9"),
         "not every browser test ran:\n{text}"
     );
 }

@@ -45,6 +45,8 @@ const TEST_PACKAGES: &[&str] = &[
     "curl",
     "python3-exchangelib",
     "python3-requests-ntlm",
+    // The lab's venv (pyspnego, impacket from PyPI) is made with Debian's python3.
+    "python3-venv",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -276,6 +278,7 @@ fn run_relay(args: &[OsString]) -> Result {
 
 fn test(args: &[OsString]) -> Result {
     ensure_test_packages()?;
+    ensure_lab_venv()?;
     ensure_browser_test_deps()?;
     dist()?;
     step("cargo test --workspace");
@@ -320,8 +323,23 @@ fn count_before(text: &str, word: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Debian's python3 can make a venv (python3-venv installs ensurepip).
+fn has_venv_module() -> bool {
+    Command::new(DEBIAN_PYTHON)
+        .args(["-c", "import ensurepip, venv"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+const DEBIAN_PYTHON: &str = "/usr/bin/python3";
+
 fn ensure_test_packages() -> Result {
-    let missing: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    let mut missing: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    if !has_venv_module() {
+        missing.push("python3-venv");
+    }
     if missing.is_empty() {
         step(&format!("test tools present: {}", TEST_COMMANDS.join(", ")));
         return Ok(());
@@ -337,12 +355,64 @@ fn ensure_test_packages() -> Result {
         .args(TEST_PACKAGES)
         .env("DEBIAN_FRONTEND", "noninteractive");
     run(install, "apt-get install")?;
-    let still: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    let mut still: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
+    if !has_venv_module() {
+        still.push("python3-venv");
+    }
     if still.is_empty() {
         Ok(())
     } else {
         Err(format!("still missing after apt-get install: {}", still.join(", ")))
     }
+}
+
+/// The lab's Python peers, pinned, from PyPI: pyspnego (the RPC proxy's NTLM acceptor) and impacket
+/// (rpcmap, an independent RPC over HTTP client).
+const LAB_PYTHON_PACKAGES: &[&str] = &["pyspnego==0.11.2", "impacket==0.13.1"];
+
+/// `<workspace>/target/lab-venv` (always the workspace's `target/`, whatever CARGO_TARGET_DIR says, so
+/// the lab finds it at a fixed path; `MIGCHECK_LAB_PYTHON` overrides the lab's choice).
+fn ensure_lab_venv() -> Result {
+    let venv = workspace().join("target").join("lab-venv");
+    let python = venv.join("bin").join("python");
+    let installed = |name: &str, version: &str| {
+        venv.join("lib").read_dir().into_iter().flatten().flatten().any(|py| {
+            py.path()
+                .join("site-packages")
+                .join(format!("{name}-{version}.dist-info"))
+                .is_dir()
+        })
+    };
+    let missing: Vec<&str> = LAB_PYTHON_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            let (name, version) = p.split_once("==").unwrap_or((p, ""));
+            !python.is_file() || !installed(name, version)
+        })
+        .collect();
+    if missing.is_empty() {
+        step(&format!(
+            "lab venv present: {} ({})",
+            venv.display(),
+            LAB_PYTHON_PACKAGES.join(", ")
+        ));
+        return Ok(());
+    }
+    if !python.is_file() {
+        step(&format!("python3 -m venv {}", venv.display()));
+        let mut create = Command::new(DEBIAN_PYTHON);
+        create.args(["-m", "venv"]).arg(&venv);
+        run(create, "python3 -m venv")?;
+    }
+    step(&format!(
+        "pip install {} into the lab venv",
+        LAB_PYTHON_PACKAGES.join(" ")
+    ));
+    let mut pip = Command::new(&python);
+    pip.args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(LAB_PYTHON_PACKAGES);
+    run(pip, "pip install (lab venv)")
 }
 
 fn ensure_browser_test_deps() -> Result {

@@ -12,6 +12,17 @@ use migcheck_relay::api::{AppState, app};
 use migcheck_relay::net::{Dns, Net, TrustStore};
 use migcheck_shared::{Event, Report};
 
+/// The Outlook Anywhere checks every mode runs through a proxy (KB step 1).
+pub const OA_CHECKS: [&str; 7] = [
+    "oa.auth",
+    "oa.ping",
+    "oa.logon",
+    "oa.connection",
+    "oa.bind.6001",
+    "oa.bind.6002",
+    "oa.bind.6004",
+];
+
 pub fn lab() -> &'static Lab {
     Lab::shared()
 }

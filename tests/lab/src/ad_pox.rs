@@ -2,7 +2,7 @@
 //! outer namespace `.../autodiscover/responseschema/2006`, inner `.../outlook/responseschema/2006a`.
 
 use crate::AdScenario;
-use crate::autodiscover::{AD_ZONE, Answer, ERROR_500, ERROR_600, SERVER_VERSION, mailbox_guid};
+use crate::autodiscover::{AD_ZONE, Answer, ERROR_500, ERROR_600, SERVER_VERSION, expr_host, mailbox_guid};
 
 const OUTER: &str = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006";
 const INNER: &str = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
@@ -106,17 +106,18 @@ fn settings(s: AdScenario, d: &str, expr: bool, ntlm: bool, mapi: bool) -> Strin
     x.push_str("        <ServerExclusiveConnect>off</ServerExclusiveConnect>\n");
     x.push_str("      </Protocol>\n");
     if expr {
-        // EXPR: Outlook Anywhere (RPC over HTTP) through the proxy `mail.D`.
+        // EXPR: Outlook Anywhere (RPC over HTTP) through the proxy (`mail.D`, see `expr_host`).
+        let proxy = expr_host(s, d);
         x.push_str("      <Protocol>\n");
         x.push_str("        <Type>EXPR</Type>\n");
-        x.push_str(&format!("        <Server>{mail}</Server>\n"));
+        x.push_str(&format!("        <Server>{proxy}</Server>\n"));
         x.push_str("        <SSL>On</SSL>\n");
         x.push_str(&format!(
             "        <AuthPackage>{}</AuthPackage>\n",
             if ntlm { "Ntlm" } else { "Basic" }
         ));
         x.push_str(&format!(
-            "        <CertPrincipalName>msstd:{mail}</CertPrincipalName>\n"
+            "        <CertPrincipalName>msstd:{proxy}</CertPrincipalName>\n"
         ));
         x.push_str(&format!("        <ASUrl>{ews}</ASUrl>\n"));
         x.push_str(&format!("        <EwsUrl>{ews}</EwsUrl>\n"));

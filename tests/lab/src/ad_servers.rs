@@ -1,6 +1,7 @@
 //! The Autodiscover scenarios' servers: a second nginx (HTTPS 443 and HTTP 80 on the scenario
-//! addresses), Apache with mod_auth_gssapi + gss-ntlmssp (the NTLM-only scenario) and our silent
-//! listener. Runs on the Autodiscover supervisor thread, which keeps them alive.
+//! addresses), Apache with mod_auth_gssapi + gss-ntlmssp (the NTLM-only scenario), our silent
+//! listener and our RPC proxy (the EXPR hosts, see `ad_proxy.rs`). Runs on the Autodiscover
+//! supervisor thread, which keeps them alive.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -23,6 +24,7 @@ pub(crate) struct AdServers {
     nginx: Option<Child>,
     apache: Option<Child>,
     silent: Vec<SilentServer>,
+    proxy: Option<crate::rpc_proxy::ProxyServer>,
 }
 
 impl Drop for AdServers {
@@ -45,6 +47,7 @@ impl Drop for AdServers {
             stop(child);
         }
         self.silent.clear();
+        drop(self.proxy.take());
     }
 }
 
@@ -71,6 +74,7 @@ impl AdServers {
             nginx: None,
             apache: None,
             silent: Vec::new(),
+            proxy: None,
         };
         for h in plan.hosts.iter().filter(|h| h.serve == Serve::Silent) {
             let s = SilentServer::bind(h.ip, HTTPS).map_err(|e| {
@@ -100,6 +104,8 @@ impl AdServers {
             write(&conf, apache_config(&files, &ntlm_hosts, certs)?)?;
             servers.apache = Some(spawn_apache(&files, &conf)?);
         }
+        // Our RPC proxy binds before it returns: it starts while nginx and Apache do.
+        servers.proxy = crate::ad_proxy::start(dir, plan, certs)?;
         let nginx_addrs: Vec<SocketAddr> = plan.hosts.iter().filter_map(nginx_listen).collect();
         if let Some(child) = servers.nginx.as_mut() {
             wait_ready(
@@ -136,9 +142,9 @@ fn bind_hint(e: &std::io::Error) -> &'static str {
 /// Where nginx listens for a host (None: not nginx).
 fn nginx_listen(h: &HostPlan) -> Option<SocketAddr> {
     let port = match h.serve {
-        Serve::Pox { .. } | Serve::Website | Serve::OutlookAnywhere => HTTPS,
+        Serve::Pox { .. } | Serve::Website => HTTPS,
         Serve::Redirect80 { .. } => HTTP,
-        Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent => return None,
+        Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent | Serve::OutlookAnywhere => return None,
     };
     Some(SocketAddr::new(IpAddr::V4(h.ip), port))
 }
@@ -302,22 +308,6 @@ fn nginx_config(
                 let _ = writeln!(c, "        location / {{ return 404; }}");
                 let _ = writeln!(c, "    }}");
             }
-            Serve::OutlookAnywhere => {
-                let cert = cert()?;
-                let _ = writeln!(
-                    c,
-                    "    server {{ # {} {}: the Outlook Anywhere host",
-                    h.scenario, h.name
-                );
-                let _ = writeln!(c, "        listen {}:{HTTPS} ssl;", h.ip);
-                let _ = writeln!(c, "        server_name {};", h.name);
-                let _ = writeln!(c, "        ssl_protocols TLSv1.2 TLSv1.3;");
-                let _ = writeln!(c, "        ssl_certificate {};", q(&cert.chain));
-                let _ = writeln!(c, "        ssl_certificate_key {};", q(&cert.key));
-                fingerprint(&mut c, crate::autodiscover::FE_MAIN);
-                let _ = writeln!(c, "        location / {{ return 404; }}");
-                let _ = writeln!(c, "    }}");
-            }
             Serve::Redirect80 { location } => {
                 let _ = writeln!(c, "    server {{ # {} {}: HTTP redirect", h.scenario, h.name);
                 let _ = writeln!(c, "        listen {}:{HTTP};", h.ip);
@@ -332,7 +322,8 @@ fn nginx_config(
                 let _ = writeln!(c, "        location / {{ return 404; }}");
                 let _ = writeln!(c, "    }}");
             }
-            Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent => {}
+            // Served by our RPC proxy (ad_proxy.rs).
+            Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent | Serve::OutlookAnywhere => {}
         }
     }
     let _ = writeln!(c, "}}");

@@ -225,7 +225,7 @@ impl AdScenario {
                 "only the SRV records work: priority 10 -> adsrv.D (EX01), priority 20 -> adsrv-dr.D (EXDR01); the lowest value wins"
             }
             AdScenario::HttpRedirectOnly => {
-                "only candidate 3: http://autodiscover.D answers 302 to https://mail.D/autodiscover/autodiscover.xml"
+                "only candidate 3: http://autodiscover.D answers 302 to https://mail.D/autodiscover/autodiscover.xml; EXPR outlook.D"
             }
             AdScenario::RedirectAddr => {
                 "autodiscover.D answers redirectAddr to alice@newco.adlab.test, whose autodiscover host answers settings"
@@ -312,9 +312,9 @@ impl AdScenario {
                 settings_url: Some(url(from)),
                 settings_for: format!("alice@{for_domain}"),
                 redirects: Vec::new(),
-                expr_server: Some(format!("mail.{for_domain}")),
+                expr_server: Some(expr_host(self, for_domain)),
                 expr_auth_package: Some(if self.uses_ntlm() { "Ntlm" } else { "Basic" }),
-                cert_principal_name: Some(format!("msstd:mail.{for_domain}")),
+                cert_principal_name: Some(format!("msstd:{}", expr_host(self, for_domain))),
                 exch_server: Some(format!("{guid}@{for_domain}")),
                 server_version: Some(SERVER_VERSION),
                 mapi_mailstore_url: None,
@@ -404,6 +404,16 @@ pub(crate) const FE_DR: &str = "EXDR01";
 pub(crate) const ERROR_500: &str = "The e-mail address cannot be found.";
 pub(crate) const ERROR_600: &str = "Invalid Request";
 
+/// The EXPR Server (the Outlook Anywhere proxy host) of settings for `domain`: `mail.<domain>`,
+/// except in [`AdScenario::HttpRedirectOnly`], where `mail.D` serves POX through nginx and the
+/// proxy is `outlook.D`.
+pub(crate) fn expr_host(s: AdScenario, domain: &str) -> String {
+    match s {
+        AdScenario::HttpRedirectOnly => format!("outlook.{domain}"),
+        _ => format!("mail.{domain}"),
+    }
+}
+
 /// The mailbox GUID of alice in a scenario (the EXCH Server is `<guid>@<domain>`).
 pub(crate) fn mailbox_guid(s: AdScenario) -> String {
     format!("6f1c2b7a-3d4e-4a5b-9c8d-7e6f5a4b3c{:02x}", s.number())
@@ -442,8 +452,8 @@ pub(crate) enum Serve {
     Website,
     /// Our silent listener on 443: accepts, never answers.
     Silent,
-    /// nginx, HTTPS 443: the Outlook Anywhere host the settings name, with a certificate for its
-    /// name (what the certificate checks after Autodiscover look at).
+    /// The lab's RPC proxy, HTTPS 443: the Outlook Anywhere host the settings name (EXPR Server),
+    /// with a certificate for its name; RPC over HTTP and MAPI PING for the scenario's user.
     OutlookAnywhere,
 }
 
@@ -493,7 +503,14 @@ impl HostPlan {
             Serve::Redirect80 { location } => format!("nginx http:80: 302 to {location}"),
             Serve::Website => "nginx https:443: a web site, certificate for www.otherdomain.test".into(),
             Serve::Silent => "accepts TCP on 443, never answers".into(),
-            Serve::OutlookAnywhere => "nginx https:443: the Outlook Anywhere host (certificate for its name)".into(),
+            Serve::OutlookAnywhere => format!(
+                "RPC proxy https:443: Outlook Anywhere (RPC over HTTP, {}) and MAPI PING",
+                if self.scenario.uses_ntlm() {
+                    "NTLM only"
+                } else {
+                    "Basic + NTLM"
+                }
+            ),
         }
     }
 }
@@ -586,6 +603,8 @@ impl Plan {
                 }
                 AdScenario::HttpRedirectOnly => {
                     add(2, ad, Serve::Redirect80 { location: url("mail") });
+                    // mail.D serves POX here: the Outlook Anywhere host is outlook.D.
+                    add(4, format!("outlook.{d}"), Serve::OutlookAnywhere);
                 }
                 AdScenario::RedirectAddr => {
                     let new = format!("newco.{AD_ZONE}");

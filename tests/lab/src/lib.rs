@@ -9,12 +9,15 @@
 //! [`Lab::dns`], [`Lab::ca_file`] and [`Lab::port`]; they never ask the machine's own resolver.
 
 mod ad_pox;
+mod ad_proxy;
 mod ad_servers;
 mod autodiscover;
 mod certs;
 mod dns;
 mod error;
 mod nginx;
+mod outlook_anywhere;
+mod rpc_proxy;
 mod servers;
 mod silent;
 mod slot;
@@ -25,6 +28,7 @@ pub use autodiscover::{
     NTLM_DOMAIN, OWA_VERSION, SERVER_VERSION,
 };
 pub use error::LabError;
+pub use outlook_anywhere::{OA_NTLM_DOMAIN, OA_ZONE, OaLab, OaScenario};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -213,6 +217,8 @@ pub struct Lab {
     ad: Option<AdParts>,
     /// Started on the first [`Lab::autodiscover`] call.
     autodiscover: OnceLock<Result<AutodiscoverLab, LabError>>,
+    /// Started on the first [`Lab::outlook_anywhere`] call.
+    outlook_anywhere: OnceLock<Result<OaLab, LabError>>,
     /// Dropping this sender tells the supervisor thread to stop the servers.
     stop: Option<mpsc::Sender<()>>,
     supervisor: Option<thread::JoinHandle<()>>,
@@ -221,6 +227,7 @@ pub struct Lab {
 struct AdParts {
     slot: slot::Slot,
     plan: autodiscover::Plan,
+    oa: outlook_anywhere::OaPlan,
     certs: certs::AdCertFiles,
 }
 
@@ -258,27 +265,32 @@ impl Lab {
             None => (None, Some("the lab directory has no parent".to_string())),
         };
         let plan = slot.as_ref().map(autodiscover::Plan::new);
+        let oa_plan = slot.as_ref().map(outlook_anywhere::OaPlan::new);
         let sup_plan = plan.clone();
+        let sup_oa = oa_plan.clone();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Ready, LabError>>();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let sup_dir = dir.clone();
         let handle = thread::Builder::new()
             .name("migcheck-lab".into())
-            .spawn(move || supervise(&sup_dir, sup_plan.as_ref(), ready_tx, stop_rx))
+            .spawn(move || supervise(&sup_dir, sup_plan.as_ref(), sup_oa.as_ref(), ready_tx, stop_rx))
             .map_err(|e| LabError::io("spawning the lab supervisor thread", e))?;
         match ready_rx.recv() {
             Ok(Ok(ready)) => {
-                let ad = match (slot, plan) {
-                    (Some(slot), Some(plan)) => Some(AdParts {
+                let ad = match (slot, plan, oa_plan) {
+                    (Some(slot), Some(plan), Some(oa)) => Some(AdParts {
                         slot,
                         plan,
+                        oa,
                         certs: ready.ad_certs,
                     }),
                     _ => None,
                 };
                 let autodiscover = OnceLock::new();
+                let outlook_anywhere = OnceLock::new();
                 if let Some(why) = slot_error {
-                    let _ = autodiscover.set(Err(LabError::Setup(why)));
+                    let _ = autodiscover.set(Err(LabError::Setup(why.clone())));
+                    let _ = outlook_anywhere.set(Err(LabError::Setup(why)));
                 }
                 Ok(Lab {
                     dir,
@@ -288,6 +300,7 @@ impl Lab {
                     startup: started.elapsed(),
                     ad,
                     autodiscover,
+                    outlook_anywhere,
                     stop: Some(stop_tx),
                     supervisor: Some(handle),
                 })
@@ -373,6 +386,28 @@ impl Lab {
             .as_ref()
     }
 
+    /// The Outlook Anywhere manual-mode scenarios ([`OaScenario`]): the lab's own RPC over HTTP proxy
+    /// on `127.(10+k).100.N:443`, started on the first call (with its pyspnego NTLM helper, from the
+    /// venv: see [`OaLab`]) and stopped with the lab. Panics with the reason if it cannot start.
+    pub fn outlook_anywhere(&self) -> &OaLab {
+        match self.try_outlook_anywhere() {
+            Ok(oa) => oa,
+            Err(e) => panic!("the migcheck lab's Outlook Anywhere proxy could not start: {e}"),
+        }
+    }
+
+    /// [`Lab::outlook_anywhere`] without the panic. A failure is kept: later calls return the same error.
+    pub fn try_outlook_anywhere(&self) -> Result<&OaLab, &LabError> {
+        self.outlook_anywhere
+            .get_or_init(|| {
+                let Some(ad) = &self.ad else {
+                    return Err(LabError::Setup("this lab has no address slot".into()));
+                };
+                OaLab::start(ad.oa.clone(), self.dir.join("outlook-anywhere"), &ad.certs)
+            })
+            .as_ref()
+    }
+
     /// The index k (0..=99) of this lab's Autodiscover address block `127.(10+k).0.0/16`.
     pub fn slot(&self) -> Option<u8> {
         self.ad.as_ref().map(|ad| ad.slot.index())
@@ -397,6 +432,7 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         // The Autodiscover servers first (their own thread), then the rest.
+        drop(self.outlook_anywhere.take());
         drop(self.autodiscover.take());
         // Closing the channel wakes the supervisor, which kills nginx and dnsmasq and stops the
         // silent listener before it returns.
@@ -411,11 +447,12 @@ impl Drop for Lab {
 fn supervise(
     dir: &Path,
     ad: Option<&autodiscover::Plan>,
+    oa: Option<&outlook_anywhere::OaPlan>,
     ready_tx: mpsc::Sender<Result<Ready, LabError>>,
     stop_rx: mpsc::Receiver<()>,
 ) {
     let key_cache = dir.parent().map(|base| base.join("keys"));
-    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad) {
+    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad, oa) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready_tx.send(Err(e));

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::autodiscover::Plan;
 use crate::certs::{self, AdCertFiles, CertFiles};
+use crate::outlook_anywhere::OaPlan;
 use crate::silent::SilentServer;
 use crate::{Fixture, LabError, dns, dns_ip, nginx, sys};
 
@@ -34,7 +35,13 @@ impl Servers {
     /// `key_cache`: where generated RSA keys are kept for the next lab (see `certs::PendingKeys`).
     /// `ad`: the Autodiscover scenarios (their DNS records and certificates are made here; their
     /// servers start later, on demand).
-    pub(crate) fn start(dir: &Path, key_cache: Option<&Path>, ad: Option<&Plan>) -> Result<Servers, LabError> {
+    /// `oa`: the Outlook Anywhere scenario hosts (DNS records and certificates, like `ad`).
+    pub(crate) fn start(
+        dir: &Path,
+        key_cache: Option<&Path>,
+        ad: Option<&Plan>,
+        oa: Option<&OaPlan>,
+    ) -> Result<Servers, LabError> {
         let logs = dir.join("logs");
         for d in [&logs, &dir.join("tmp")] {
             std::fs::create_dir_all(d).map_err(|e| LabError::io(format!("creating {}", d.display()), e))?;
@@ -42,12 +49,14 @@ impl Servers {
         let t0 = Instant::now();
         // The slow part (RSA key generation) runs in the background while dnsmasq starts.
         let keys = certs::PendingKeys::spawn(&dir.join("certs"), key_cache)?;
-        let ad_dns = ad.map(Plan::dnsmasq_args).unwrap_or_default();
+        let mut ad_dns = ad.map(Plan::dnsmasq_args).unwrap_or_default();
+        ad_dns.extend(oa.map(OaPlan::dnsmasq_args).unwrap_or_default());
         let (dnsmasq, dns) = start_dnsmasq(dir, &ad_dns)?;
         let t_dns = t0.elapsed();
         // From here on a failure must stop dnsmasq.
         let mut partial = Partial { dnsmasq: Some(dnsmasq) };
-        let ad_certs = ad.map(Plan::cert_requests).unwrap_or_default();
+        let mut ad_certs = ad.map(Plan::cert_requests).unwrap_or_default();
+        ad_certs.extend(oa.map(OaPlan::cert_requests).unwrap_or_default());
         let certs = certs::generate(keys, &ad_certs)?;
         let t_certs = t0.elapsed();
         let (nginx, silent, port) = start_nginx(dir, &certs)?;

@@ -5,79 +5,17 @@
 //! against Healthy and SrvOnly.
 
 mod common;
-use common::resolver;
+use common::{Reply, resolver, run_client};
 
 use std::net::{IpAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migcheck_lab::{AdCandidate, AdExpected, AdFailure, AdRedirect, AdScenario, Lab};
 
-/// Environment that would send a client elsewhere: proxies, and this machine's CA bundles.
-const FOREIGN_ENV: &[&str] = &[
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "CURL_CA_BUNDLE",
-];
-
 fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers")
-}
-
-/// One HTTP exchange as a client saw it.
-#[derive(Debug, Default)]
-struct Reply {
-    /// The client's exit code (curl: 0 ok, 7 refused, 28 timeout, 60 certificate ...).
-    exit: i32,
-    status: u16,
-    headers: String,
-    body: String,
-    stderr: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-    }
-}
-
-fn run_client(cmd: &mut Command, password: Option<&str>) -> Reply {
-    for v in FOREIGN_ENV {
-        cmd.env_remove(v);
-    }
-    if let Some(p) = password {
-        cmd.env("LAB_PASSWORD", p);
-    }
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    // With a redirect or a 401 retry there may be several header blocks: keep the last.
-    let mut reply = Reply {
-        exit: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        ..Reply::default()
-    };
-    let mut rest = text.as_str();
-    while rest.starts_with("HTTP/") {
-        let (head, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
-        reply.status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        reply.headers = head.to_string();
-        rest = body;
-    }
-    reply.body = rest.to_string();
-    reply
 }
 
 /// curl to `url`, connecting to the address the lab gives its host (port from the scheme).

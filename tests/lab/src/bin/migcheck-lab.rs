@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use migcheck_lab::{AdScenario, Fixture, Lab};
+use migcheck_lab::{AdScenario, Fixture, Lab, OaScenario};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -68,6 +68,32 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => println!("Autodiscover scenarios: not started: {e}"),
+    }
+    println!();
+    match lab.try_outlook_anywhere() {
+        Ok(oa) => {
+            println!(
+                "Outlook Anywhere scenarios (the lab's RPC proxy, port 443; request log {}):",
+                oa.request_log().display()
+            );
+            for &s in OaScenario::ALL {
+                println!(
+                    "  {:<32} {:<16} {s}: {}",
+                    s.proxy_host(),
+                    oa.addr(s).to_string(),
+                    s.description()
+                );
+            }
+            let s = OaScenario::Healthy;
+            println!(
+                "  Exchange server {}, user {} or {}, password {}",
+                s.exchange_server(),
+                s.user(),
+                s.ntlm_user(),
+                s.password()
+            );
+        }
+        Err(e) => println!("Outlook Anywhere scenarios: not started: {e}"),
     }
     println!();
     println!("DNS (UDP+TCP)  {}", lab.dns());

@@ -1,5 +1,6 @@
 //! What the lab's test binaries share.
 
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use hickory_resolver::Resolver;
@@ -7,6 +8,7 @@ use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, R
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use migcheck_lab::Lab;
 
+#[allow(dead_code)] // not every test binary asks the DNS
 /// An independent DNS client (hickory) that asks only the lab's dnsmasq, over UDP or TCP, uncached.
 pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
     let ip = lab.dns().ip();
@@ -30,4 +32,70 @@ pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
     .with_options(opts)
     .build()
     .expect("build resolver")
+}
+
+#[allow(dead_code)] // not every test binary runs clients
+/// Environment that would send a client elsewhere: proxies, and this machine's CA bundles.
+pub const FOREIGN_ENV: &[&str] = &[
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "CURL_CA_BUNDLE",
+];
+
+/// One HTTP exchange as a client saw it.
+#[allow(dead_code)]
+#[derive(Debug, Default)]
+pub struct Reply {
+    /// The client's exit code (curl: 0 ok, 7 refused, 28 timeout, 60 certificate ...).
+    pub exit: i32,
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+    pub stderr: String,
+}
+
+#[allow(dead_code)]
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+#[allow(dead_code)]
+pub fn run_client(cmd: &mut Command, password: Option<&str>) -> Reply {
+    for v in FOREIGN_ENV {
+        cmd.env_remove(v);
+    }
+    if let Some(p) = password {
+        cmd.env("LAB_PASSWORD", p);
+    }
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // With a redirect or a 401 retry there may be several header blocks: keep the last.
+    let mut reply = Reply {
+        exit: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        ..Reply::default()
+    };
+    let mut rest = text.as_str();
+    while rest.starts_with("HTTP/") {
+        let (head, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
+        reply.status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        reply.headers = head.to_string();
+        rest = body;
+    }
+    reply.body = rest.to_string();
+    reply
 }

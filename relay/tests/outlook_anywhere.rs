@@ -1,0 +1,308 @@
+//! KB step 1 in the manual mode (`--rpc-proxy --exchange-server --auth`) against the lab's RPC over HTTP
+//! proxies, one per scenario, through the CLI and the API: which check fails, with which cause, and
+//! what the user reads. NTLM on the lab proxies is checked by pyspnego, a real NTLM implementation.
+
+mod common;
+
+use common::*;
+use migcheck_lab::OaScenario;
+use migcheck_shared::{Cause, Report, Status, Verdict};
+
+const PASSWORD_VAR: &str = "MIGCHECK_OA_PASSWORD";
+
+/// One manual-mode run's inputs.
+struct Run {
+    scenario: OaScenario,
+    server: String,
+    auth: &'static str,
+    user: String,
+    password: String,
+}
+
+fn run(scenario: OaScenario) -> Run {
+    Run {
+        scenario,
+        server: scenario.exchange_server(),
+        auth: "basic",
+        user: scenario.user(),
+        password: scenario.password(),
+    }
+}
+
+impl Run {
+    fn ntlm(mut self) -> Self {
+        self.auth = "ntlm";
+        self.user = self.scenario.ntlm_user();
+        self
+    }
+
+    fn body(&self) -> String {
+        serde_json::json!({
+            "mode": "outlook_anywhere", "rpc_proxy": self.scenario.proxy_host(), "exchange_server": self.server,
+            "auth": self.auth, "user": self.user, "password": self.password,
+        })
+        .to_string()
+    }
+
+    fn api(&self) -> Report {
+        let _ = lab().outlook_anywhere();
+        let (report, stream) = api_report(self.body());
+        assert!(!stream.contains(&self.password), "the password is in the stream");
+        report
+    }
+
+    fn cli(&self) -> (i32, Report, String) {
+        let _ = lab().outlook_anywhere();
+        let mut args: Vec<String> = vec![
+            "check".into(),
+            "--rpc-proxy".into(),
+            self.scenario.proxy_host(),
+            "--exchange-server".into(),
+            self.server.clone(),
+            "--auth".into(),
+            self.auth.into(),
+            "--user".into(),
+            self.user.clone(),
+            "--password-env".into(),
+            PASSWORD_VAR.into(),
+            "--json".into(),
+        ];
+        args.extend(lab_flags(2));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+            .args(&args)
+            .env(PASSWORD_VAR, &self.password)
+            .output()
+            .expect("run migcheck");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not a report ({e}): {text}"));
+        assert!(!text.contains(&self.password), "the password is in the CLI output");
+        (out.status.code().unwrap_or(-1), report, text)
+    }
+}
+
+fn status(report: &Report, id: &str) -> Option<Status> {
+    report.check(id).map(|c| c.status)
+}
+
+fn pretty(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default()
+}
+
+fn assert_healthy(report: &Report) {
+    let ctx = pretty(report);
+    for id in OA_CHECKS {
+        assert_eq!(status(report, id), Some(Status::Pass), "{id}: {ctx}");
+    }
+    assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+    assert!(report.headline.starts_with("Outlook Anywhere works"), "{ctx}");
+    let bind = report.check("oa.bind.6001").expect("bind");
+    assert!(
+        bind.evidence
+            .facts
+            .iter()
+            .any(|f| f.value == "bind_ack (endpoint 6001): accepted"),
+        "{ctx}"
+    );
+    // The proxy's certificate is judged too (KB step 2).
+    assert_eq!(status(report, "tls.name"), Some(Status::Pass), "{ctx}");
+}
+
+/// The first finding must have this cause and come from this check; returns its summary.
+fn first_finding(report: &Report, cause: Cause, check_id: &str) -> String {
+    let f = report
+        .findings
+        .first()
+        .unwrap_or_else(|| panic!("no finding: {}", pretty(report)));
+    assert_eq!(
+        (f.cause, f.check_ids.join(",")),
+        (cause, check_id.to_string()),
+        "{}",
+        pretty(report)
+    );
+    f.summary.clone()
+}
+
+#[test]
+fn healthy_with_basic_through_cli_and_api() {
+    let (code, report, text) = run(OaScenario::Healthy).cli();
+    assert_eq!(code, 0, "{text}");
+    assert_healthy(&report);
+    assert_healthy(&run(OaScenario::Healthy).api());
+}
+
+#[test]
+fn healthy_with_ntlm_shows_what_the_challenge_reveals() {
+    let report = run(OaScenario::Healthy).ntlm().api();
+    assert_healthy(&report);
+    let ping = report.check("oa.ping").expect("ping");
+    assert!(
+        ping.evidence
+            .facts
+            .iter()
+            .any(|f| f.label == "NTLM: NetBIOS domain" && f.value == migcheck_lab::OA_NTLM_DOMAIN),
+        "{}",
+        pretty(&report)
+    );
+}
+
+#[test]
+fn a_wrong_password_is_one_rejected_logon_then_nothing() {
+    let mut r = run(OaScenario::Healthy);
+    r.password = "Wrong-Passw0rd!".into();
+    let (code, report, text) = r.cli();
+    assert_eq!(code, 1, "{text}");
+    let summary = first_finding(&report, Cause::Permissions, "oa.ping");
+    assert!(
+        summary.contains("rejects the credentials of migadmin@oalab.test"),
+        "{summary}"
+    );
+    assert!(summary.contains("user@domain (UPN)"), "{summary}");
+    // No further tries that would count toward a lockout.
+    for id in ["oa.logon", "oa.connection", "oa.bind.6001"] {
+        assert_eq!(status(&report, id), Some(Status::Skip), "{id}");
+    }
+}
+
+#[test]
+fn an_unknown_server_name_is_the_6ba_answer_explained() {
+    let mut r = run(OaScenario::Healthy);
+    r.server = format!("nosuch.{}", migcheck_lab::OA_ZONE);
+    let report = r.api();
+    let ctx = pretty(&report);
+    for id in ["oa.auth", "oa.ping", "oa.logon"] {
+        assert_eq!(status(&report, id), Some(Status::Pass), "{id}: {ctx}");
+    }
+    let summary = first_finding(&report, Cause::WrongServerName, "oa.connection");
+    assert!(
+        summary.contains("cannot reach the RPC server nosuch.oalab.test:6001 (RPC error 0x6ba"),
+        "{summary}"
+    );
+    assert!(summary.contains("mailbox GUID form"), "{summary}");
+    let connection = report.check("oa.connection").expect("connection");
+    assert!(
+        connection
+            .evidence
+            .facts
+            .iter()
+            .any(|f| f.value.contains("503 RPC Error: 6ba")),
+        "{ctx}"
+    );
+    assert_eq!(status(&report, "oa.bind.6001"), Some(Status::Skip), "{ctx}");
+}
+
+#[test]
+fn a_proxy_that_cannot_reach_the_mailbox_server_answers_6ba() {
+    let report = run(OaScenario::Unreachable6ba).api();
+    let summary = first_finding(&report, Cause::WrongServerName, "oa.connection");
+    assert!(summary.contains("0x6ba"), "{summary}");
+    assert_eq!(status(&report, "oa.ping"), Some(Status::Pass));
+}
+
+#[test]
+fn no_basic_on_the_proxy_fails_before_any_password_is_sent() {
+    let report = run(OaScenario::NoBasic).api();
+    let summary = first_finding(&report, Cause::ExternalAccess, "oa.auth");
+    assert!(
+        summary.contains("does not offer Basic authentication") && summary.contains("it offers Negotiate"),
+        "{summary}"
+    );
+    let fix = &report.findings[0].fix;
+    assert!(
+        fix.contains("Set-OutlookAnywhere -ExternalClientAuthenticationMethod Basic"),
+        "{fix}"
+    );
+    for id in &OA_CHECKS[1..] {
+        assert_eq!(status(&report, id), Some(Status::Skip), "{id}");
+    }
+}
+
+#[test]
+fn a_front_proxy_that_drops_the_verbs_is_named() {
+    let (code, report, text) = run(OaScenario::FrontProxy405).cli();
+    assert_eq!(code, 1, "{text}");
+    let summary = first_finding(&report, Cause::ExternalAccess, "oa.auth");
+    assert!(
+        summary.contains("answers RPC_IN_DATA with 405 Method Not Allowed (Allow: GET, HEAD, POST, OPTIONS)")
+            && summary.contains("does not pass the RPC over HTTP verbs"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn each_rejected_bind_is_decoded() {
+    let report = run(OaScenario::BindRejected).api();
+    let ctx = pretty(&report);
+    assert_eq!(status(&report, "oa.connection"), Some(Status::Pass), "{ctx}");
+    for (id, words) in [
+        ("oa.bind.6001", "provider rejection, abstract syntax not supported"),
+        ("oa.bind.6002", "fault 0x1c010003 (unknown interface"),
+        ("oa.bind.6004", "bind_nak: local limit exceeded"),
+    ] {
+        let check = report.check(id).unwrap_or_else(|| panic!("{id}: {ctx}"));
+        assert_eq!(check.status, Status::Fail, "{id}: {ctx}");
+        assert!(check.summary.contains(words), "{id}: {}", check.summary);
+    }
+    assert!(
+        report.findings.iter().all(|f| f.cause == Cause::WrongServerName),
+        "{ctx}"
+    );
+}
+
+#[test]
+fn a_proxy_silent_after_its_headers_ends_as_a_timeout() {
+    let report = run(OaScenario::SilentAfterHeaders).api();
+    let summary = first_finding(&report, Cause::Network, "oa.connection");
+    assert!(
+        summary.contains("accepted the channels (200) but then sent nothing for 2 s"),
+        "{summary}"
+    );
+    assert_eq!(status(&report, "oa.logon"), Some(Status::Pass));
+}
+
+#[test]
+fn ntlm_only_fails_basic_and_passes_ntlm() {
+    let report = run(OaScenario::NtlmOnly).api();
+    let summary = first_finding(&report, Cause::ExternalAccess, "oa.auth");
+    assert!(summary.contains("NTLM is offered"), "{summary}");
+    assert_healthy(&run(OaScenario::NtlmOnly).ntlm().api());
+}
+
+#[test]
+fn every_scenario_has_a_test() {
+    assert_eq!(OaScenario::ALL.len(), 7, "add a test for the new scenario");
+}
+
+#[test]
+fn bad_manual_inputs_name_the_flag_or_field() {
+    let out = migcheck(&[
+        "check".into(),
+        "--rpc-proxy".into(),
+        "mail.contoso.com".into(),
+        "--exchange-server".into(),
+        "alice@contoso.com".into(),
+        "--user".into(),
+        "u@contoso.com".into(),
+        "--password-env".into(),
+        "HOME".into(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--exchange-server: before the '@' Exchange expects the mailbox GUID"),
+        "{stderr}"
+    );
+    let out = migcheck(&["check".into(), "--rpc-proxy".into(), "mail.contoso.com".into()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--exchange-server"));
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let relay = start_relay(lab_net(2)).await;
+        let body = serde_json::json!({"mode": "outlook_anywhere", "rpc_proxy": "mail.contoso.com", "exchange_server": "ex01", "user": "u@c.com", "password": "Sekrit-123", "auth": "kerberos"}).to_string();
+        let (status, _, text) = post_diagnose(relay, body).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains(r#""field":"auth""#), "{text}");
+        assert!(!text.contains("Sekrit-123"), "{text}");
+    });
+}

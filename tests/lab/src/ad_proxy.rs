@@ -1,0 +1,84 @@
+//! The Outlook Anywhere hosts the Autodiscover settings name (EXPR Server, `Serve::OutlookAnywhere`):
+//! served by the lab's RPC proxy with each scenario's user. Healthy behaviour (Negotiate, NTLM,
+//! Basic) for the Basic scenarios, NTLM only for [`AdScenario::NtlmOnly`]. The RPC servers known are
+//! the EXCH Server `<mailbox-guid>@<domain>` and `mail.<domain>`; MAPI on /mapi/emsmdb/ and /mapi/nspi/.
+
+use std::path::Path;
+
+use crate::autodiscover::{HostPlan, NTLM_DOMAIN, Plan, Serve, mailbox_guid};
+use crate::certs::AdCertFiles;
+use crate::rpc_proxy::{HostConfig, Mode, NtlmNames, ProxyServer, Scheme, User};
+use crate::{AdScenario, LabError};
+
+/// Starts the proxy for every Outlook Anywhere host of `plan` (None: there are none).
+pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Option<ProxyServer>, LabError> {
+    let oa: Vec<&HostPlan> = plan
+        .hosts
+        .iter()
+        .filter(|h| h.serve == Serve::OutlookAnywhere)
+        .collect();
+    if oa.is_empty() {
+        return Ok(None);
+    }
+    let mut hosts = Vec::new();
+    let mut stores: Vec<(String, NtlmNames)> = Vec::new();
+    for h in oa {
+        let s = h.scenario;
+        let cert = certs
+            .leaves
+            .get(&h.slug())
+            .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", h.name)))?;
+        // The domain the settings are for: the host name without its first label.
+        let domain = h.name.split_once('.').map_or(h.name.as_str(), |(_, d)| d).to_string();
+        let store = format!("ad-{}", s.slug());
+        if !stores.iter().any(|(name, _)| *name == store) {
+            stores.push((
+                store.clone(),
+                NtlmNames {
+                    nb_domain: NTLM_DOMAIN.to_string(),
+                    dns_domain: s.domain(),
+                    nb_computer: "EX01".to_string(),
+                    dns_computer: format!("ex01.{}", s.domain()),
+                },
+            ));
+        }
+        let mut users = vec![user(s, s.email())];
+        let settings_address = format!("alice@{domain}");
+        if settings_address != s.email() {
+            users.push(user(s, settings_address));
+        }
+        let schemes = if s.uses_ntlm() {
+            vec![Scheme::Negotiate, Scheme::Ntlm]
+        } else {
+            vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic]
+        };
+        hosts.push(HostConfig {
+            ip: h.ip,
+            name: h.name.clone(),
+            label: format!("ad-{}", s.slug()),
+            chain: cert.chain.clone(),
+            key: cert.key.clone(),
+            schemes,
+            users,
+            ntlm_store: store,
+            rpc_servers: vec![
+                format!("{}@{domain}", mailbox_guid(s)),
+                format!("mail.{domain}"),
+                h.name.clone(),
+            ],
+            mode: Mode::Normal,
+        });
+    }
+    let log = dir.join("logs").join("rpcproxy-access.log");
+    ProxyServer::start(&dir.join("rpcproxy"), hosts, &stores, &log).map(Some)
+}
+
+/// The scenario's user (`CONTOSO\alice` for NTLM) under the UPN `upn`.
+fn user(s: AdScenario, upn: String) -> User {
+    User {
+        upn,
+        domain: NTLM_DOMAIN.to_string(),
+        name: "alice".to_string(),
+        password: s.server_password(),
+    }
+}

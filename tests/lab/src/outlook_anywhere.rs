@@ -1,0 +1,259 @@
+//! Outlook Anywhere (KB step 1, manual mode) scenarios as data, served by the lab's own RPC over HTTP
+//! proxy (`rpc_proxy`). Each scenario is a host `<slug>.oalab.test` on `127.(10+k).100.N` (N = the
+//! scenario's number), HTTPS on the real port 443, with a certificate from the lab CA; the lab's
+//! dnsmasq answers the names from [`crate::Lab::start`] on, the proxy starts on the first
+//! [`crate::Lab::outlook_anywhere`] call.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use crate::LabError;
+use crate::certs::AdCertFiles;
+use crate::rpc_proxy::{HostConfig, Mode, NtlmNames, ProxyServer, Scheme, User};
+
+/// The DNS zone of the manual-mode scenarios.
+pub const OA_ZONE: &str = "oalab.test";
+/// The NetBIOS domain of the scenarios' user and of the proxy's NTLM challenge.
+pub const OA_NTLM_DOMAIN: &str = "OALAB";
+/// The third octet of the scenario hosts in the lab's slot block.
+const THIRD_OCTET: u8 = 100;
+const STORE: &str = "oa";
+
+/// One manual-mode Outlook Anywhere scenario (Exchange server + RPC proxy + Basic/NTLM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OaScenario {
+    /// Negotiate, NTLM and Basic offered; Basic and NTLM accepted; echo, virtual connection, binds
+    /// on 6001/6002/6004 accepted; MAPI PING. A wrong password: 401; a wrong server: `503 RPC Error: 6ba`.
+    Healthy,
+    /// Only `Negotiate` offered (Kerberos-only IIS): every credential gets 401.
+    NoBasic,
+    /// A reverse proxy in front that does not pass the RPC verbs: 405 with `Allow: GET, HEAD, POST, OPTIONS`.
+    FrontProxy405,
+    /// Authenticates, echoes, but every channel to an RPC server gets `503 RPC Error: 6ba`.
+    Unreachable6ba,
+    /// Binds refused: 6001 bind_ack result 2 reason 1, 6002 a fault 0x1C010003, 6004 a bind_nak reason 2.
+    BindRejected,
+    /// The OUT channel sends its 200 head and then nothing, ever (the echo still answers).
+    SilentAfterHeaders,
+    /// `Negotiate` and `NTLM` only: Basic gets 401, NTLM is accepted.
+    NtlmOnly,
+}
+
+impl OaScenario {
+    /// Every scenario, in the order of their addresses (`Healthy` is `127.(10+k).100.1`).
+    pub const ALL: &'static [OaScenario] = &[
+        OaScenario::Healthy,
+        OaScenario::NoBasic,
+        OaScenario::FrontProxy405,
+        OaScenario::Unreachable6ba,
+        OaScenario::BindRejected,
+        OaScenario::SilentAfterHeaders,
+        OaScenario::NtlmOnly,
+    ];
+
+    /// A short lowercase id; also the first label of the proxy host.
+    pub fn slug(self) -> &'static str {
+        match self {
+            OaScenario::Healthy => "healthy",
+            OaScenario::NoBasic => "nobasic",
+            OaScenario::FrontProxy405 => "frontproxy",
+            OaScenario::Unreachable6ba => "unreachable",
+            OaScenario::BindRejected => "bindrejected",
+            OaScenario::SilentAfterHeaders => "silent",
+            OaScenario::NtlmOnly => "ntlmonly",
+        }
+    }
+
+    /// The RPC proxy host (what the user types as the RPC proxy server).
+    pub fn proxy_host(self) -> String {
+        format!("{}.{OA_ZONE}", self.slug())
+    }
+
+    /// The RPC server name the proxy knows (what the user types as the Exchange server).
+    pub fn exchange_server(self) -> String {
+        format!("ex01.{OA_ZONE}")
+    }
+
+    /// The migration account in UPN form (Basic).
+    pub fn user(self) -> String {
+        format!("migadmin@{OA_ZONE}")
+    }
+
+    /// The same account as `OALAB\migadmin` (NTLM, or Basic in down-level form).
+    pub fn ntlm_user(self) -> String {
+        format!("{OA_NTLM_DOMAIN}\\migadmin")
+    }
+
+    /// The password the proxy accepts.
+    pub fn password(self) -> String {
+        "Oa-Lab-Passw0rd!".to_string()
+    }
+
+    /// One sentence: what the scenario plays.
+    pub fn description(self) -> &'static str {
+        match self {
+            OaScenario::Healthy => {
+                "Negotiate, NTLM and Basic offered; echo, virtual connection, binds on 6001/6002/6004 accepted; MAPI PING"
+            }
+            OaScenario::NoBasic => "only Negotiate offered (Kerberos-only IIS): every credential gets 401",
+            OaScenario::FrontProxy405 => {
+                "a reverse proxy in front: RPC_IN_DATA/RPC_OUT_DATA get 405, Allow: GET, HEAD, POST, OPTIONS"
+            }
+            OaScenario::Unreachable6ba => {
+                "authenticates and echoes, but every channel to an RPC server gets 503 RPC Error: 6ba"
+            }
+            OaScenario::BindRejected => {
+                "binds refused: 6001 bind_ack provider rejection, 6002 fault 0x1C010003, 6004 bind_nak"
+            }
+            OaScenario::SilentAfterHeaders => {
+                "the OUT channel sends its 200 head and then nothing (echo still answers)"
+            }
+            OaScenario::NtlmOnly => "Negotiate and NTLM only: Basic gets 401, NTLM accepted",
+        }
+    }
+
+    /// 1-based position in [`OaScenario::ALL`]: the last octet of the scenario's address.
+    fn number(self) -> u8 {
+        let i = OaScenario::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        u8::try_from(i + 1).unwrap_or(u8::MAX)
+    }
+
+    fn mode(self) -> Mode {
+        match self {
+            OaScenario::Healthy | OaScenario::NoBasic | OaScenario::NtlmOnly => Mode::Normal,
+            OaScenario::FrontProxy405 => Mode::FrontProxy405,
+            OaScenario::Unreachable6ba => Mode::Unreachable6ba,
+            OaScenario::BindRejected => Mode::BindRejected,
+            OaScenario::SilentAfterHeaders => Mode::SilentAfterHeaders,
+        }
+    }
+
+    fn schemes(self) -> Vec<Scheme> {
+        match self {
+            OaScenario::NoBasic => vec![Scheme::Negotiate],
+            OaScenario::NtlmOnly => vec![Scheme::Negotiate, Scheme::Ntlm],
+            _ => vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic],
+        }
+    }
+
+    fn cert_slug(self) -> String {
+        format!("oa-{}", self.slug())
+    }
+}
+
+impl std::fmt::Display for OaScenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Where every scenario host lives in one lab slot.
+#[derive(Clone, Debug)]
+pub(crate) struct OaPlan {
+    hosts: Vec<(OaScenario, Ipv4Addr)>,
+}
+
+impl OaPlan {
+    pub(crate) fn new(slot: &crate::slot::Slot) -> OaPlan {
+        let hosts = OaScenario::ALL
+            .iter()
+            .map(|&s| (s, slot.ip(THIRD_OCTET, s.number())))
+            .collect();
+        OaPlan { hosts }
+    }
+
+    /// dnsmasq arguments: the zone and an A record per proxy host.
+    pub(crate) fn dnsmasq_args(&self) -> Vec<String> {
+        let mut args = vec![format!("--local=/{OA_ZONE}/")];
+        args.extend(
+            self.hosts
+                .iter()
+                .map(|(s, ip)| format!("--host-record={},{ip}", s.proxy_host())),
+        );
+        args
+    }
+
+    /// Certificates to make: (file slug, names).
+    pub(crate) fn cert_requests(&self) -> Vec<(String, Vec<String>)> {
+        self.hosts
+            .iter()
+            .map(|(s, _)| (s.cert_slug(), vec![s.proxy_host()]))
+            .collect()
+    }
+}
+
+/// The running manual-mode proxy hosts: started by [`crate::Lab::outlook_anywhere`], stopped with the lab.
+pub struct OaLab {
+    plan: OaPlan,
+    dir: PathBuf,
+    _proxy: ProxyServer,
+}
+
+impl std::fmt::Debug for OaLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OaLab").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl OaLab {
+    pub(crate) fn start(plan: OaPlan, dir: PathBuf, certs: &AdCertFiles) -> Result<OaLab, LabError> {
+        let mut hosts = Vec::new();
+        for &(s, ip) in &plan.hosts {
+            let cert = certs
+                .leaves
+                .get(&s.cert_slug())
+                .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", s.proxy_host())))?;
+            hosts.push(HostConfig {
+                ip,
+                name: s.proxy_host(),
+                label: format!("oa-{}", s.slug()),
+                chain: cert.chain.clone(),
+                key: cert.key.clone(),
+                schemes: s.schemes(),
+                users: vec![User {
+                    upn: s.user(),
+                    domain: OA_NTLM_DOMAIN.to_string(),
+                    name: "migadmin".to_string(),
+                    password: s.password(),
+                }],
+                ntlm_store: STORE.to_string(),
+                rpc_servers: vec![s.exchange_server(), "ex01".to_string()],
+                mode: s.mode(),
+            });
+        }
+        let names = NtlmNames {
+            nb_domain: OA_NTLM_DOMAIN.to_string(),
+            dns_domain: OA_ZONE.to_string(),
+            nb_computer: "EX01".to_string(),
+            dns_computer: format!("ex01.{OA_ZONE}"),
+        };
+        let log = dir.join("rpcproxy-access.log");
+        let proxy = ProxyServer::start(&dir, hosts, &[(STORE.to_string(), names)], &log)?;
+        Ok(OaLab {
+            plan,
+            dir,
+            _proxy: proxy,
+        })
+    }
+
+    /// The proxy host's address (`127.(10+k).100.N`).
+    pub fn addr(&self, s: OaScenario) -> IpAddr {
+        let ip = self
+            .plan
+            .hosts
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map_or(Ipv4Addr::UNSPECIFIED, |(_, ip)| *ip);
+        IpAddr::V4(ip)
+    }
+
+    /// One line per request: `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
+    pub fn request_log(&self) -> PathBuf {
+        self.dir.join("rpcproxy-access.log")
+    }
+
+    /// Where the proxy's NTLM user file, helper config and logs are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}

@@ -1,0 +1,302 @@
+//! The lab's own Outlook Anywhere server: an RPC over HTTP v2 proxy ([MS-RPCH]) with MAPI over HTTP
+//! PING, written from the specs because no real RPC proxy runs on Linux. HTTPS on `IP:443` per host,
+//! certificates from the lab CA, Basic checked here, NTLM checked by pyspnego (`ntlm.rs`).
+//!
+//! One [`ProxyServer`] serves a set of hosts from its own thread (a small tokio runtime); dropping it
+//! stops everything, the NTLM helper included. Everything from the network is bounded: head size,
+//! waits, PDU sizes, connection count.
+
+mod auth;
+mod conn;
+mod http;
+mod mapi;
+mod ntlm;
+mod pdu;
+mod rts;
+mod vc;
+
+pub(crate) use auth::{Scheme, User};
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::{LabError, servers};
+
+/// The HTTPS port every proxy host listens on.
+pub(crate) const PORT: u16 = 443;
+/// Connections served at once per proxy (past that, new ones wait in the kernel's backlog).
+const MAX_CONNECTIONS: usize = 256;
+
+/// What a host does besides the healthy behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Normal,
+    /// A reverse proxy in front that answers RPC_* with 405.
+    FrontProxy405,
+    /// Every channel to an RPC server: `503 RPC Error: 6ba` (the echo still answers).
+    Unreachable6ba,
+    /// Binds on 6001 rejected (bind_ack result 2), on 6002 a fault, on 6004 a bind_nak.
+    BindRejected,
+    /// The OUT channel sends its 200 head and then nothing.
+    SilentAfterHeaders,
+}
+
+/// One proxy host.
+#[derive(Clone, Debug)]
+pub(crate) struct HostConfig {
+    pub ip: Ipv4Addr,
+    pub name: String,
+    /// The scenario, for the request log.
+    pub label: String,
+    pub chain: PathBuf,
+    pub key: PathBuf,
+    /// Offered in this order; NTLM and Basic are accepted when offered.
+    pub schemes: Vec<Scheme>,
+    pub users: Vec<User>,
+    /// The NTLM helper's store for this host's users and challenge names.
+    pub ntlm_store: String,
+    /// RPC server names the proxy can reach (compared case-insensitively).
+    pub rpc_servers: Vec<String>,
+    pub mode: Mode,
+}
+
+/// The names an NTLM challenge of a store carries.
+#[derive(Clone, Debug)]
+pub(crate) struct NtlmNames {
+    pub nb_domain: String,
+    pub dns_domain: String,
+    pub nb_computer: String,
+    pub dns_computer: String,
+}
+
+/// State every connection shares.
+pub(crate) struct Shared {
+    pub ntlm: Option<ntlm::NtlmHelper>,
+    /// Open OUT channels by host address and virtual-connection cookie: where an IN channel sends
+    /// its answers.
+    pub vcs: Mutex<HashMap<(IpAddr, [u8; 16]), vc::OutHandle>>,
+    pub log: Mutex<std::fs::File>,
+    pub next_id: AtomicU64,
+}
+
+impl Shared {
+    /// `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
+    pub(crate) fn log(&self, listen: SocketAddr, host: &HostConfig, req: &http::Request, status: u16, user: &str) {
+        let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control() && *c != '"').take(300).collect() };
+        let line = format!(
+            "{listen} {} \"{} {}\" {status} {} {}\n",
+            auth::loggable(req.host()),
+            clean(&req.method),
+            clean(&req.target),
+            auth::loggable(user),
+            host.label
+        );
+        if let Ok(mut f) = self.log.lock() {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// A running proxy; dropping it stops the servers and the NTLM helper.
+pub(crate) struct ProxyServer {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ProxyServer {
+    /// Writes the NTLM user files and helper config under `dir`, binds every host on `IP:443`, starts
+    /// the NTLM helper (when a host offers NTLM) and the runtime, and returns once all listen.
+    pub(crate) fn start(
+        dir: &Path,
+        hosts: Vec<HostConfig>,
+        stores: &[(String, NtlmNames)],
+        request_log: &Path,
+    ) -> Result<ProxyServer, LabError> {
+        std::fs::create_dir_all(dir).map_err(|e| LabError::io(format!("creating {}", dir.display()), e))?;
+        let config = write_ntlm_config(dir, &hosts, stores)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(request_log)
+            .map_err(|e| LabError::io(format!("opening {}", request_log.display()), e))?;
+        let want_ntlm = hosts.iter().any(|h| h.schemes.contains(&Scheme::Ntlm));
+        let helper_log = dir.join("ntlm-helper.log");
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), LabError>>();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("migcheck-lab-rpcproxy".into())
+            .spawn(move || {
+                // The helper is spawned here, so it lives exactly as long as this thread.
+                let ntlm = if want_ntlm {
+                    match ntlm::NtlmHelper::spawn(&config, &helper_log) {
+                        Ok(h) => Some(h),
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let shared = Arc::new(Shared {
+                    ntlm,
+                    vcs: Mutex::default(),
+                    log: Mutex::new(log),
+                    next_id: AtomicU64::new(1),
+                });
+                run(hosts, shared, ready_tx, stop_rx);
+            })
+            .map_err(|e| LabError::io("spawning the RPC proxy thread", e))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(ProxyServer {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(LabError::Setup("the RPC proxy thread ended before it was ready".into()))
+            }
+        }
+    }
+}
+
+impl Drop for ProxyServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The proxy thread: a runtime, one accept loop per host, until `stop`.
+fn run(
+    hosts: Vec<HostConfig>,
+    shared: Arc<Shared>,
+    ready: mpsc::Sender<Result<(), LabError>>,
+    stop: oneshot::Receiver<()>,
+) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("migcheck-lab-rpcproxy-rt")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(LabError::io("building the RPC proxy runtime", e)));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        for host in hosts {
+            let addr = SocketAddr::from((host.ip, PORT));
+            let tls = match tls_config(&host) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            let listener = match TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = ready.send(Err(LabError::io(
+                        format!("binding the RPC proxy for {} on {addr}", host.name),
+                        e,
+                    )));
+                    return;
+                }
+            };
+            tokio::spawn(conn::accept_loop(
+                listener,
+                tls,
+                Arc::new(host),
+                Arc::clone(&shared),
+                Arc::clone(&limit),
+            ));
+        }
+        let _ = ready.send(Ok(()));
+        let _ = stop.await;
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+}
+
+fn tls_config(host: &HostConfig) -> Result<tokio_rustls::TlsAcceptor, LabError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&host.chain)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| LabError::Setup(format!("reading {}: {e}", host.chain.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&host.key)
+        .map_err(|e| LabError::Setup(format!("reading {}: {e}", host.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| LabError::Setup(format!("TLS setup for {}: {e}", host.name)))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// One user file per store (pyspnego's `DOMAIN:user:password`, plus `:upn:password` for UPN logons)
+/// and the helper's JSON config; returns the config's path.
+fn write_ntlm_config(dir: &Path, hosts: &[HostConfig], stores: &[(String, NtlmNames)]) -> Result<PathBuf, LabError> {
+    let mut json = String::from("{\"stores\": {");
+    for (i, (store, names)) in stores.iter().enumerate() {
+        let mut lines = String::new();
+        for u in hosts.iter().filter(|h| &h.ntlm_store == store).flat_map(|h| &h.users) {
+            let _ = writeln!(lines, "{}:{}:{}", u.domain, u.name, u.password);
+            let _ = writeln!(lines, ":{}:{}", u.upn, u.password);
+        }
+        let file = dir.join(format!("ntlm-users-{store}"));
+        servers::write(&file, lines)?;
+        let _ = write!(
+            json,
+            "{}{}: {{\"user_file\": {}, \"nb_domain\": {}, \"dns_domain\": {}, \"nb_computer\": {}, \"dns_computer\": {}}}",
+            if i == 0 { "" } else { ", " },
+            json_str(store),
+            json_str(&file.display().to_string()),
+            json_str(&names.nb_domain),
+            json_str(&names.dns_domain),
+            json_str(&names.nb_computer),
+            json_str(&names.dns_computer)
+        );
+    }
+    json.push_str("}}\n");
+    let path = dir.join("ntlm-helper.json");
+    servers::write(&path, json)?;
+    Ok(path)
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
