@@ -44,6 +44,7 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_OA_SERVER", oa.exchange_server())
         .env("MIGCHECK_OA_USER", oa.user())
         .env("MIGCHECK_OA_PASSWORD", oa.password())
+        .env("MIGCHECK_OA_CASES", outlook_anywhere_cases().to_string())
         .output()
         .await
         .expect("run node");
@@ -56,9 +57,42 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 9"),
+        text.contains("skipped 0") && text.contains("pass 10"),
         "not every browser test ran:\n{text}"
     );
+}
+
+/// Every Outlook Anywhere scenario as the page must show it: the deciding check, the verdict, the cause.
+fn outlook_anywhere_cases() -> serde_json::Value {
+    use OaScenario::*;
+    let case = |s: OaScenario, ntlm: bool, password: String, check: &str, status: &str, cause: Option<&str>| {
+        serde_json::json!({
+            "name": format!("{s:?}{}", if ntlm { " (NTLM)" } else { "" }),
+            "proxy": s.proxy_host(), "server": s.exchange_server(),
+            "auth": if ntlm { "ntlm" } else { "basic" },
+            "user": if ntlm { s.ntlm_user() } else { s.user() },
+            "password": password, "check": check, "status": status, "cause": cause,
+            "verdict": if cause.is_some() { "fail" } else { "pass" },
+        })
+    };
+    let fail = |s: OaScenario, check: &str, cause: &str| case(s, false, s.password(), check, "fail", Some(cause));
+    serde_json::json!([
+        case(Healthy, false, Healthy.password(), "oa.bind.6004", "pass", None),
+        case(
+            Healthy,
+            false,
+            "Wrong-Passw0rd!".into(),
+            "oa.ping",
+            "fail",
+            Some("permissions")
+        ),
+        fail(NoBasic, "oa.auth", "external_access"),
+        fail(FrontProxy405, "oa.auth", "external_access"),
+        fail(Unreachable6ba, "oa.connection", "wrong_server_name"),
+        fail(BindRejected, "oa.bind.6001", "wrong_server_name"),
+        fail(SilentAfterHeaders, "oa.connection", "network"),
+        case(NtlmOnly, true, NtlmOnly.password(), "oa.bind.6001", "pass", None),
+    ])
 }
 
 #[tokio::test]

@@ -42,6 +42,12 @@ const OA = {
   user: env.MIGCHECK_OA_USER,
   password: env.MIGCHECK_OA_PASSWORD,
 };
+/**
+ * MIGCHECK_OA_CASES: every Outlook Anywhere scenario of the lab as JSON, [{name, proxy, server, auth, user,
+ * password, check, status, cause, verdict}]: after the run, `check` has `status`, the verdict is `verdict`,
+ * and when `cause` is set a finding has it.
+ */
+const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
 const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -110,17 +116,21 @@ async function runAutodiscover(page, errors) {
   await waitOrExplain(page, errors, '#verdict', `an Autodiscover diagnosis of ${AD.email}`, RUN_TIMEOUT);
 }
 
-/** Fills the Outlook Anywhere form for `server` behind the lab's proxy and runs it; returns when the verdict is shown. */
-async function runOutlookAnywhere(page, errors, server) {
+/**
+ * Fills the Outlook Anywhere form with `c` ({proxy, server, auth, user, password}) and runs it; returns when
+ * the verdict is shown.
+ */
+async function runOutlookAnywhere(page, errors, c) {
   await chooseMode(page, 'outlook-anywhere');
-  await page.fill('#rpc-proxy', OA.proxy);
-  await page.fill('#exchange-server', server);
-  await page.selectOption('#auth', 'basic');
-  await page.fill('#user', OA.user);
-  await page.fill('#password', OA.password);
-  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${server} behind ${OA.proxy}\n${await pageState(page)}`);
+  await page.fill('#rpc-proxy', c.proxy);
+  await page.fill('#exchange-server', c.server);
+  await page.selectOption('#auth', c.auth ?? 'basic');
+  await page.fill('#user', c.user);
+  await page.fill('#password', c.password);
+  const what = `an Outlook Anywhere diagnosis of ${c.server} behind ${c.proxy}`;
+  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${what}\n${await pageState(page)}`);
   await page.click('#run');
-  await waitOrExplain(page, errors, '#verdict', `an Outlook Anywhere diagnosis of ${server} behind ${OA.proxy}`, RUN_TIMEOUT);
+  await waitOrExplain(page, errors, '#verdict', what, RUN_TIMEOUT);
 }
 
 /** Asserts that `secret` is nowhere but in the password field: not in the text, the URL, the markup, storage or the console. */
@@ -282,7 +292,7 @@ test('Outlook Anywhere to a server name the proxy does not know: RPC error 6ba, 
   // The domain part of the known server (ex01.oalab.test or <guid>@oalab.test), under a name nobody serves.
   const domain = OA.server.includes('@') ? OA.server.split('@').pop() : OA.server.slice(OA.server.indexOf('.') + 1);
   const unknown = `nosuch.${domain}`;
-  await runOutlookAnywhere(page, errors, unknown);
+  await runOutlookAnywhere(page, errors, { ...OA, server: unknown });
 
   const failed = page.locator('[data-check-id^="oa."][data-status="fail"]');
   const failedIds = await failed.evaluateAll((nodes) => nodes.map((n) => n.dataset.checkId));
@@ -301,7 +311,7 @@ test('Outlook Anywhere to a server name the proxy does not know: RPC error 6ba, 
 
 test('Outlook Anywhere to the server the proxy knows: the 6001 endpoint binds', { skip: needs(...OA_VARS), timeout: 60_000 }, async (t) => {
   const { page, errors } = await openPage(t);
-  await runOutlookAnywhere(page, errors, OA.server);
+  await runOutlookAnywhere(page, errors, OA);
   const bind = page.locator('[data-check-id="oa.bind.6001"][data-status="pass"]');
   assert.equal(await bind.count(), 1, `oa.bind.6001 did not pass for ${OA.server}\n${await pageState(page)}`);
   const verdict = await page.getAttribute('#verdict', 'data-verdict');
@@ -359,5 +369,24 @@ test('the Outlook Anywhere fields are checked as typed and Run sends nothing whi
   await page.waitForSelector('#error-user', { state: 'detached', timeout: 5_000 });
   assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
   assert.deepEqual(diagnoses, [], 'a diagnosis was requested before Run');
+  assertNoErrors(errors);
+});
+
+test('every Outlook Anywhere scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_OA_CASES'), timeout: 240_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  for (const c of OA_CASES) {
+    await page.goto(URL, { waitUntil: 'load' });
+    await page.waitForSelector('#run');
+    await runOutlookAnywhere(page, errors, c);
+    const state = async () => `${c.name}\n${await pageState(page)}`;
+    const check = page.locator(`[data-check-id="${c.check}"][data-status="${c.status}"]`);
+    assert.equal(await check.count(), 1, `${c.check} is not ${c.status}: ${await state()}`);
+    assert.equal(await page.getAttribute('#verdict', 'data-verdict'), c.verdict, `the verdict: ${await state()}`);
+    if (c.cause) {
+      const finding = page.locator(`.finding[data-cause="${c.cause}"]`);
+      assert.ok((await finding.count()) >= 1, `no ${c.cause} finding: ${await state()}`);
+    }
+    await assertSecretKept(page, logs, c.password);
+  }
   assertNoErrors(errors);
 });
