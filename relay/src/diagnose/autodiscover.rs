@@ -641,19 +641,8 @@ async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) ->
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-    use std::time::Instant;
-
     use super::*;
     use crate::probe::autodiscover::pox::ProtocolBlock;
-
-    fn recorder() -> Recorder {
-        Recorder {
-            events: tokio::sync::mpsc::unbounded_channel().0,
-            t0: Instant::now(),
-            findings: Mutex::new(Vec::new()),
-        }
-    }
 
     #[test]
     fn a_hostile_expr_server_is_a_finding_not_a_lookup() {
@@ -665,7 +654,7 @@ mod tests {
             expr: Some(expr),
             ..Settings::default()
         };
-        let rec = recorder();
+        let rec = Recorder::quiet();
         let check = settings_check(
             &rec,
             &settings,
@@ -679,7 +668,6 @@ mod tests {
             "{}",
             check.summary
         );
-        let findings = rec.findings.lock().map(|f| f.len()).unwrap_or(0);
-        assert_eq!(findings, 1);
+        assert_eq!(rec.findings().len(), 1);
     }
 }

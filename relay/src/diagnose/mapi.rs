@@ -119,3 +119,51 @@ fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
     };
     outcome.with_evidence(evidence)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::http::HttpAnswer;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> HttpAnswer {
+        HttpAnswer {
+            status,
+            reason: String::new(),
+            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            body: Vec::new(),
+        }
+    }
+
+    fn ping(last: HttpAnswer) -> Ping {
+        Ping {
+            anonymous: answer(401, &[("www-authenticate", "Basic realm=\"mail\"")]),
+            authenticated: Some(("Basic", last)),
+        }
+    }
+
+    #[test]
+    fn x_response_code_decides_and_is_explained() {
+        let url = "https://mail.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com";
+        let ok = ping_outcome(&ping(answer(200, &[("x-responsecode", "0")])), "mail store", url);
+        assert_eq!(ok.status, Status::Pass);
+        let denied = ping_outcome(&ping(answer(200, &[("x-responsecode", "11")])), "mail store", url);
+        assert_eq!(denied.status, Status::Warn);
+        assert!(
+            denied.summary.contains("X-ResponseCode 11 (no privilege)"),
+            "{}",
+            denied.summary
+        );
+        let rejected = ping_outcome(&ping(answer(401, &[])), "mail store", url);
+        assert_eq!(
+            rejected.finding.map(|f| f.cause),
+            Some(Cause::Permissions),
+            "a 401 after the credentials"
+        );
+        let not_mapi = ping_outcome(&ping(answer(200, &[])), "mail store", url);
+        assert!(
+            not_mapi.summary.contains("not a MAPI over HTTP endpoint"),
+            "{}",
+            not_mapi.summary
+        );
+    }
+}

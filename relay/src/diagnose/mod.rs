@@ -115,6 +115,22 @@ impl Recorder {
     }
 }
 
+#[cfg(test)]
+impl Recorder {
+    /// A recorder whose events nobody reads, for unit tests of single checks.
+    pub(crate) fn quiet() -> Self {
+        Recorder {
+            events: tokio::sync::mpsc::unbounded_channel().0,
+            t0: Instant::now(),
+            findings: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn findings(&self) -> Vec<Finding> {
+        self.findings.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+}
+
 pub(crate) fn worst(checks: &[Check]) -> Option<Status> {
     let rank = |s: Status| match s {
         Status::Fail => 4,

@@ -645,3 +645,59 @@ fn bind_outcome(oa: &OutlookAnywhere<'_>, vc: &VirtualConnection, name: &str) ->
         _ => Outcome::skip("Not tried: the virtual connection did not open (above)."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::rpch::channel::parse_head;
+
+    fn answer_with_certificate(names: &[&str]) -> Answer {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("params");
+        let cert = params.self_signed(&key).expect("certificate");
+        Answer {
+            head: parse_head(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+                .expect("head")
+                .expect("complete"),
+            body: Vec::new(),
+            challenge: None,
+            peer: "127.0.0.1:443".parse().expect("address"),
+            leaf: Some(cert.der().to_vec()),
+            tls_version: None,
+        }
+    }
+
+    #[test]
+    fn a_cert_principal_name_off_the_certificate_is_the_mutual_authentication_failure() {
+        let answer = answer_with_certificate(&["mail.contoso.com", "autodiscover.contoso.com"]);
+        let rec = Recorder::quiet();
+        let check = cert_principal_check(&rec, "msstd:owa.contoso.com", "mail.contoso.com", &answer);
+        assert_eq!(check.status, Status::Fail, "{}", check.summary);
+        assert!(
+            check.summary.contains("Mutual Authentication could not be established"),
+            "{}",
+            check.summary
+        );
+        let findings = rec.findings();
+        assert_eq!(findings[0].cause, Cause::Certificate);
+        assert!(
+            findings[0].fix.contains("Set-OutlookProvider EXPR -CertPrincipalName"),
+            "{}",
+            findings[0].fix
+        );
+
+        for (principal, proxy) in [
+            ("msstd:mail.contoso.com", "mail.contoso.com"),
+            ("msstd:Autodiscover.Contoso.com", "mail.contoso.com"),
+        ] {
+            let check = cert_principal_check(&rec, principal, proxy, &answer);
+            assert_eq!(check.status, Status::Pass, "{principal}: {}", check.summary);
+        }
+        let wildcard = answer_with_certificate(&["*.contoso.com"]);
+        let check = cert_principal_check(&rec, "msstd:mail.contoso.com", "mail.contoso.com", &wildcard);
+        assert_eq!(check.status, Status::Pass, "{}", check.summary);
+        let check = cert_principal_check(&rec, "msstd:a.b.contoso.com", "mail.contoso.com", &wildcard);
+        assert_eq!(check.status, Status::Fail, "a wildcard covers one label only");
+    }
+}
