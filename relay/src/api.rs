@@ -93,6 +93,7 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         "host" => fields(value).map(DiagnoseRequest::Host),
         "autodiscover" => fields(value).map(DiagnoseRequest::Autodiscover),
         "outlook_anywhere" => fields(value).map(DiagnoseRequest::OutlookAnywhere),
+        "remote_move" => fields(value).map(DiagnoseRequest::RemoteMove),
         other => Err(ApiError::BadInput(InputError::new(
             "mode",
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use migcheck_shared::{
-    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, Password, Verdict,
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, Password, RemoteMoveTarget,
+    Verdict,
 };
 
 use crate::api::{AppState, app};
@@ -59,6 +60,13 @@ struct CheckArgs {
     /// Outlook Anywhere mode (-ExchangeServer): the mailbox server's FQDN or <mailbox-guid>@<domain>.
     #[arg(long = "exchange-server", value_name = "NAME", requires = "rpc_proxy")]
     exchange_server: Option<String>,
+    /// Remote-move mode (-ExchangeRemoteMove -RemoteServer): the MRS Proxy host, e.g. mail.contoso.com.
+    #[arg(long = "remote-server", value_name = "HOST", conflicts_with_all = ["host", "port", "email", "rpc_proxy"])]
+    remote_server: Option<String>,
+    /// A mailbox the migration account must open through EWS (Full Access); in Autodiscover mode the
+    /// e-mail address unless given.
+    #[arg(long = "target-mailbox", value_name = "ADDR")]
+    target_mailbox: Option<String>,
     /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy.
     #[arg(long, value_enum, default_value = "basic", value_name = "basic|ntlm")]
     auth: AuthArg,
@@ -215,25 +223,39 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
             std::env::var(var).map_err(|_| format!("--password-env: the environment variable {var} is not set"))?;
         Ok(Password::new(password))
     };
-    match (&args.host, &args.email, &args.rpc_proxy) {
-        (Some(host), None, None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
-        (None, Some(email), None) => Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+    let target_mailbox = args.target_mailbox.clone().unwrap_or_default();
+    let user = |mode: &str| {
+        args.user
+            .clone()
+            .ok_or_else(|| format!("{mode} needs --user (the migration account, user@domain or DOMAIN\\user)"))
+    };
+    match (&args.host, &args.email, &args.rpc_proxy, &args.remote_server) {
+        (Some(host), None, None, None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
+        (None, Some(email), None, None) => Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
             email: email.clone(),
             user: args.user.clone().unwrap_or_default(),
             password: password("--email")?,
             allow_credential_redirect: args.allow_credential_redirect,
+            target_mailbox,
         })),
-        (None, None, Some(proxy)) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+        (None, None, None, Some(server)) => Ok(DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+            remote_server: server.clone(),
+            user: user("--remote-server")?,
+            password: password("--remote-server")?,
+            target_mailbox,
+        })),
+        (None, None, Some(proxy), None) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
             rpc_proxy: proxy.clone(),
             exchange_server: args.exchange_server.clone().unwrap_or_default(),
             auth: match args.auth {
                 AuthArg::Basic => AuthMethod::Basic,
                 AuthArg::Ntlm => AuthMethod::Ntlm,
             },
-            user: args.user.clone().ok_or("--rpc-proxy needs --user (the migration account, user@domain or DOMAIN\\user)")?,
+            user: user("--rpc-proxy")?,
             password: password("--rpc-proxy")?,
+            target_mailbox,
         })),
-        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover) or --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere)".into()),
+        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover) --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere) or --remote-server HOST (remote move, MRS Proxy)".into()),
     }
 }
 

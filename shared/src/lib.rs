@@ -12,7 +12,9 @@ pub mod secret;
 pub use event::Event;
 pub use input::{Email, HostPort, InputError};
 pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
-pub use request::{AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo};
+pub use request::{
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo, RemoteMoveTarget,
+};
 pub use secret::Password;
 
 /// Bumped when a field of the report changes meaning or disappears (adding a field does not bump it).

@@ -17,6 +17,25 @@ pub enum DiagnoseRequest {
     /// KB step 1, as `Test-MigrationServerAvailability -ExchangeServer -RPCProxyServer -Authentication`:
     /// the server names typed in, then Outlook Anywhere (RPC over HTTP) checked through the proxy.
     OutlookAnywhere(OutlookAnywhereTarget),
+    /// A remote move (the other migration type), as `Test-MigrationServerAvailability -ExchangeRemoteMove
+    /// -RemoteServer -Credentials`: EWS and the MRS Proxy endpoint on the server named.
+    RemoteMove(RemoteMoveTarget),
+}
+
+/// The fields of the `remote_move` mode.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteMoveTarget {
+    /// The MRS Proxy host (`-RemoteServer`), e.g. mail.contoso.com.
+    pub remote_server: String,
+    /// The migration account: user@domain or DOMAIN\user.
+    pub user: String,
+    /// Left out of a report's copy of the inputs.
+    #[serde(default, skip_serializing_if = "Password::is_empty")]
+    pub password: Password,
+    /// A mailbox the account must open (Full Access); empty: not checked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_mailbox: String,
 }
 
 /// How the migration service logs on to the RPC proxy (`-Authentication Basic|NTLM`).
@@ -54,6 +73,9 @@ pub struct OutlookAnywhereTarget {
     /// Left out of a report's copy of the inputs.
     #[serde(default, skip_serializing_if = "Password::is_empty")]
     pub password: Password,
+    /// A mailbox the account must open through EWS (Full Access); empty: not checked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_mailbox: String,
 }
 
 /// The fields of the `autodiscover` mode.
@@ -71,6 +93,9 @@ pub struct AutodiscoverTarget {
     /// The user agreed that the password may go to hosts outside the e-mail address's domain.
     #[serde(default)]
     pub allow_credential_redirect: bool,
+    /// The mailbox the account must open through EWS (Full Access); empty: the e-mail address.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_mailbox: String,
 }
 
 /// The fields of the `host` mode.
@@ -86,7 +111,7 @@ pub struct HostTarget {
 
 impl DiagnoseRequest {
     /// The modes, as the `mode` field spells them.
-    pub const MODES: &'static [&'static str] = &["host", "autodiscover", "outlook_anywhere"];
+    pub const MODES: &'static [&'static str] = &["host", "autodiscover", "outlook_anywhere", "remote_move"];
 
     /// A copy without the password, for reports and logs.
     pub fn redacted(&self) -> Self {
@@ -96,6 +121,10 @@ impl DiagnoseRequest {
                 ..t.clone()
             }),
             DiagnoseRequest::OutlookAnywhere(t) => DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+                password: Password::default(),
+                ..t.clone()
+            }),
+            DiagnoseRequest::RemoteMove(t) => DiagnoseRequest::RemoteMove(RemoteMoveTarget {
                 password: Password::default(),
                 ..t.clone()
             }),
@@ -127,25 +156,22 @@ impl DiagnoseRequest {
                     u => input::parse_user("user", u)?,
                 };
                 require_password(&t.password)?;
+                let target_mailbox = match target_mailbox(&t.target_mailbox)? {
+                    Some(m) => m,
+                    None => email.clone(),
+                };
                 Ok(ValidRequest::Autodiscover(ValidAutodiscover {
                     email,
                     user,
                     password: t.password.clone(),
                     allow_credential_redirect: t.allow_credential_redirect,
+                    target_mailbox,
                 }))
             }
             DiagnoseRequest::OutlookAnywhere(t) => {
                 let proxy = input::parse_host("rpc_proxy", &t.rpc_proxy)?;
                 let exchange_server = input::parse_rpc_server("exchange_server", &t.exchange_server)?;
-                let user = match t.user.trim() {
-                    "" => {
-                        return Err(InputError::new(
-                            "user",
-                            "enter the migration account, as user@domain or DOMAIN\\user",
-                        ));
-                    }
-                    u => input::parse_user("user", u)?,
-                };
+                let user = required_user(&t.user)?;
                 require_password(&t.password)?;
                 Ok(ValidRequest::OutlookAnywhere(ValidOutlookAnywhere {
                     rpc_proxy: HostPort {
@@ -156,9 +182,41 @@ impl DiagnoseRequest {
                     auth: t.auth,
                     user,
                     password: t.password.clone(),
+                    target_mailbox: target_mailbox(&t.target_mailbox)?,
+                }))
+            }
+            DiagnoseRequest::RemoteMove(t) => {
+                let server = input::parse_host("remote_server", &t.remote_server)?;
+                let user = required_user(&t.user)?;
+                require_password(&t.password)?;
+                Ok(ValidRequest::RemoteMove(ValidRemoteMove {
+                    remote_server: HostPort {
+                        host: server.host,
+                        port: Some(server.port.unwrap_or(443)),
+                    },
+                    user,
+                    password: t.password.clone(),
+                    target_mailbox: target_mailbox(&t.target_mailbox)?,
                 }))
             }
         }
+    }
+}
+
+fn required_user(user: &str) -> Result<String, InputError> {
+    match user.trim() {
+        "" => Err(InputError::new(
+            "user",
+            "enter the migration account, as user@domain or DOMAIN\\user",
+        )),
+        u => input::parse_user("user", u),
+    }
+}
+
+fn target_mailbox(raw: &str) -> Result<Option<input::Email>, InputError> {
+    match raw.trim() {
+        "" => Ok(None),
+        m => input::parse_email("target_mailbox", m).map(Some),
     }
 }
 
@@ -179,6 +237,17 @@ pub enum ValidRequest {
     Host(HostPort),
     Autodiscover(ValidAutodiscover),
     OutlookAnywhere(ValidOutlookAnywhere),
+    RemoteMove(ValidRemoteMove),
+}
+
+/// Remote-move mode, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidRemoteMove {
+    /// The MRS Proxy host and its port.
+    pub remote_server: HostPort,
+    pub user: String,
+    pub password: Password,
+    pub target_mailbox: Option<input::Email>,
 }
 
 /// Outlook Anywhere mode, checked.
@@ -191,6 +260,7 @@ pub struct ValidOutlookAnywhere {
     pub auth: AuthMethod,
     pub user: String,
     pub password: Password,
+    pub target_mailbox: Option<input::Email>,
 }
 
 /// Autodiscover mode, checked.
@@ -201,6 +271,8 @@ pub struct ValidAutodiscover {
     pub user: String,
     pub password: Password,
     pub allow_credential_redirect: bool,
+    /// The mailbox whose Inbox the account must open (the e-mail address unless another was given).
+    pub target_mailbox: input::Email,
 }
 
 /// What the relay says about itself on `GET /api/v1/info`, so the page can show it.
@@ -258,6 +330,38 @@ mod tests {
         ] {
             assert_eq!(outlook_anywhere(json).expect_err(json).field, field, "{json}");
         }
+    }
+
+    #[test]
+    fn the_remote_move_mode_reads_like_its_parameter_set() {
+        let valid = outlook_anywhere(
+            r#"{"mode":"remote_move","remote_server":"mail.contoso.com","user":"CONTOSO\\migadmin","password":"p","target_mailbox":"Adele@Contoso.com"}"#,
+        )
+        .expect("valid");
+        let ValidRequest::RemoteMove(rm) = valid else {
+            panic!("not the remote_move mode")
+        };
+        assert_eq!(rm.remote_server.host, "mail.contoso.com");
+        assert_eq!(
+            rm.target_mailbox.map(|m| m.address),
+            Some("Adele@contoso.com".to_string())
+        );
+        let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"mail.contoso.com","user":"u@c.com","password":"p","target_mailbox":"not an address"}"#)
+            .expect_err("bad mailbox");
+        assert_eq!(e.field, "target_mailbox");
+        let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"","user":"u@c.com","password":"p"}"#)
+            .expect_err("no server");
+        assert_eq!(e.field, "remote_server");
+    }
+
+    #[test]
+    fn the_target_mailbox_defaults_to_the_address_in_autodiscover_mode() {
+        let valid =
+            outlook_anywhere(r#"{"mode":"autodiscover","email":"adele@contoso.com","password":"p"}"#).expect("valid");
+        let ValidRequest::Autodiscover(ad) = valid else {
+            panic!("not the autodiscover mode")
+        };
+        assert_eq!(ad.target_mailbox.address, "adele@contoso.com");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use url::Url;
 use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
 use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, PhaseTiming, Status};
 
-use super::{Recorder, host, mapi, outlook};
+use super::{Recorder, ews, host, mapi, outlook};
 use crate::net::Net;
 use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
@@ -189,6 +189,26 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
             .unwrap_or(Ok(()));
         if !urls.is_empty() {
             checks.push(mapi::checks(net, rec, &urls, &creds, &may).await);
+        }
+    }
+    let ews_url = settings
+        .exch
+        .as_ref()
+        .and_then(|e| e.ews_url.clone())
+        .or_else(|| expr.and_then(|e| e.ews_url.clone()));
+    if let Some(ews_url) = ews_url {
+        let ews_host = Url::parse(&ews_url).ok().and_then(|u| u.host_str().map(str::to_string));
+        match ews_host.as_deref().map(allowed) {
+            Some(Ok(())) => {
+                let version = settings.exch.as_ref().and_then(|e| e.server_version);
+                let mailbox = Some(target.target_mailbox.address.as_str());
+                checks.extend(ews::with_version(net, rec, &ews_url, &creds, mailbox, version).await);
+            }
+            Some(Err(why)) => {
+                let run = rec.start_step(Some(4), "ews", format!("EWS at {ews_url}"), None);
+                checks.push(rec.finish(run, Outcome::skip(why), vec![]));
+            }
+            None => {}
         }
     }
     let headline = format!(

@@ -16,9 +16,12 @@ use crate::net::Net;
 use crate::probe::{Outcome, Problem};
 
 mod autodiscover;
+mod ews;
 pub(crate) mod host;
 mod mapi;
 mod outlook;
+mod remote;
+mod version;
 
 /// KB 2389390 step 2: the certificate.
 const KB_CERT: Option<u8> = Some(2);
@@ -156,6 +159,7 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
         }
         ValidRequest::Autodiscover(target) => autodiscover::checks(net, &rec, &target).await,
         ValidRequest::OutlookAnywhere(target) => outlook::manual_checks(net, &rec, &target).await,
+        ValidRequest::RemoteMove(target) => remote::checks(net, &rec, &target).await,
     };
     let findings = rec
         .findings

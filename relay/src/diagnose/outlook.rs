@@ -55,6 +55,19 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
         cert_principal: None,
     };
     checks.push(checks_for(net, rec, &oa).await);
+    let port = target.rpc_proxy.port.unwrap_or(443);
+    let authority = if port == 443 {
+        target.rpc_proxy.host.clone()
+    } else {
+        format!("{}:{port}", target.rpc_proxy.host)
+    };
+    let ews_creds = crate::probe::autodiscover::client::Credentials {
+        user: &target.user,
+        password: &target.password,
+    };
+    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    let url = format!("https://{authority}/EWS/Exchange.asmx");
+    checks.extend(super::ews::with_version(net, rec, &url, &ews_creds, mailbox, None).await);
     let headline = format!(
         "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
         target.rpc_proxy.host,

@@ -2,10 +2,14 @@
 
 pub mod autodiscover;
 pub mod certificate;
+pub mod ews;
 pub mod fixes;
 pub mod mapi;
+pub mod mrs;
+pub mod owa;
 pub mod rpch;
 pub mod tls;
+pub mod version;
 
 use migcheck_shared::{Cause, Evidence, Status};
 

@@ -3,4 +3,3 @@
 
 pub mod client;
 pub mod pox;
-pub mod version;

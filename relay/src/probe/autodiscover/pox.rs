@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::version::ExchangeBuild;
+use crate::probe::version::ExchangeBuild;
 
 const REQUEST_SCHEMA: &str = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
 const RESPONSE_SCHEMA: &str = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";

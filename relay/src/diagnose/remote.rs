@@ -1,0 +1,164 @@
+//! The remote-move mode (`Test-MigrationServerAvailability -ExchangeRemoteMove -RemoteServer`): the
+//! server's certificate, EWS and the mailbox permission, the MRS Proxy endpoint, and the version.
+
+use std::time::Instant;
+
+use migcheck_shared::request::ValidRemoteMove;
+use migcheck_shared::{Cause, Check, Evidence, Phase, Status};
+
+use super::{Recorder, ews, host};
+use crate::net::Net;
+use crate::net::http::HttpAnswer;
+use crate::probe::Outcome;
+use crate::probe::autodiscover::client::Credentials;
+use crate::probe::mrs::{self, MrsState};
+
+const FIX_MRS: &str = r#"# Enable the MRS Proxy endpoint on EVERY Exchange server behind HOST, then recycle the EWS app pool
+Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -MRSProxyEnabled $true
+Get-WebServicesVirtualDirectory | Format-Table Server,MRSProxyEnabled"#;
+
+pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
+    let server = &target.remote_server;
+    let host = server.host.as_str();
+    let port = server.port.unwrap_or(443);
+    let mut checks = host::host_checks(net, rec, server).await;
+    let creds = Credentials {
+        user: &target.user,
+        password: &target.password,
+    };
+    let authority = if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let url = format!("https://{authority}/EWS/Exchange.asmx");
+    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    let (ews_checks, mrs_check) = tokio::join!(
+        ews::with_version(net, rec, &url, &creds, mailbox, None),
+        mrs_checks(net, rec, host, port, &creds)
+    );
+    checks.push(mrs_check);
+    checks.extend(ews_checks);
+    let headline = format!(
+        "A remote move can reach {host}: MRS Proxy answers, EWS takes the logon of {}{}.",
+        target.user,
+        mailbox.map(|m| format!(" and opens {m}")).unwrap_or_default()
+    );
+    (checks, headline)
+}
+
+fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
+    let mut e = Evidence::default().fact(label, answer.status_line());
+    for name in ["www-authenticate", "server", "content-type", "x-feserver"] {
+        for v in answer.header_values(name) {
+            e = e.fact(&format!("{label}: {name}"), v.to_string());
+        }
+    }
+    let body = String::from_utf8_lossy(&answer.body);
+    let first: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect();
+    if !first.is_empty() {
+        e = e.fact(&format!("{label}: body"), first);
+    }
+    e
+}
+
+async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Credentials<'_>) -> Check {
+    let url = format!("https://{host}{}", mrs::PATH);
+    let run = rec.start_step(Some(1), "mrs", format!("MRS Proxy at {url}"), None);
+    let mut anonymous_run = rec.start_step(
+        Some(1),
+        "mrs.anonymous",
+        format!("POST {url} without credentials"),
+        Some("mrs"),
+    );
+    let credentials_run = rec.start_step(
+        Some(1),
+        "mrs.credentials",
+        format!("POST {url} as {}", creds.user),
+        Some("mrs"),
+    );
+    let t = Instant::now();
+    let probed = mrs::probe(net, host, port, creds).await;
+    rec.phase(&mut anonymous_run, Phase::Http, t);
+    let fix = FIX_MRS.replace("HOST", host);
+    let probe = match probed {
+        Ok(p) => p,
+        Err(e) => {
+            let problem = Outcome::problem(
+                Status::Fail,
+                Cause::ExternalAccess,
+                format!("MRS Proxy at {url}: {e}."),
+                fix,
+            );
+            let children = vec![
+                rec.finish(anonymous_run, problem, vec![]),
+                rec.finish(credentials_run, Outcome::skip("Not tried."), vec![]),
+            ];
+            return rec.finish_parent(run, children, format!("MRS Proxy at {url} cannot be reached."));
+        }
+    };
+    let anonymous = match probe.anonymous.status {
+        401 => Outcome::pass("IIS asks for credentials: the path exists."),
+        404 | 503 => Outcome::problem(
+            Status::Fail,
+            Cause::ExternalAccess,
+            format!(
+                "{url} answers {}: the MRS Proxy endpoint is off or not published (MRSProxyEnabled is false).",
+                probe.anonymous.status_line()
+            ),
+            fix.clone(),
+        ),
+        _ => Outcome::new(
+            Status::Info,
+            format!("{url} answers {} without credentials.", probe.anonymous.status_line()),
+        ),
+    }
+    .with_evidence(evidence("Anonymous answer", &probe.anonymous));
+    let anonymous_failed = anonymous.status == Status::Fail;
+    let credentials = match (&probe.authenticated, probe.state()) {
+        (None, _) if anonymous_failed => Outcome::skip("Not tried: the endpoint is off (above)."),
+        (None, _) => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
+        (Some((scheme, answer)), state) => {
+            let outcome = match state {
+                MrsState::Enabled => Outcome::pass(format!(
+                    "MRS Proxy answers the migration account ({scheme}) with {}: it is enabled.",
+                    answer.status_line()
+                )),
+                MrsState::Disabled => Outcome::problem(
+                    Status::Fail,
+                    Cause::ExternalAccess,
+                    format!(
+                        "MRS Proxy at {url} is off: with credentials it answers {} (MRSProxyEnabled is false on the server behind {host}). Remote moves need it on every server behind the name.",
+                        answer.status_line()
+                    ),
+                    fix.clone(),
+                ),
+                MrsState::Rejected => Outcome::problem(
+                    Status::Fail,
+                    Cause::Permissions,
+                    format!(
+                        "MRS Proxy at {url} rejects the credentials of {} ({scheme}).",
+                        creds.user
+                    ),
+                    crate::probe::rpch::explain::FIX_CREDENTIALS,
+                ),
+            };
+            outcome.with_evidence(evidence(&format!("With credentials ({scheme})"), answer))
+        }
+    };
+    let children = vec![
+        rec.finish(anonymous_run, anonymous, vec![]),
+        rec.finish(credentials_run, credentials, vec![]),
+    ];
+    let summary = match super::worst(&children) {
+        Some(Status::Fail) => format!("MRS Proxy at {url} does not work for remote moves."),
+        _ => format!("MRS Proxy at {url} is enabled."),
+    };
+    rec.finish_parent(run, children, summary)
+}

@@ -1,0 +1,72 @@
+//! The MRS Proxy endpoint (`/EWS/mrsproxy.svc`), which remote moves go through: anonymous first (IIS
+//! asks for credentials when the path exists), then with the migration account on the same connection.
+
+use crate::net::Net;
+use crate::net::http::HttpAnswer;
+use crate::probe::autodiscover::client::{Credentials, Failure, authenticate, describe};
+
+pub const PATH: &str = "/EWS/mrsproxy.svc";
+
+const HEADERS: [(&str, &str); 2] = [
+    ("content-type", "application/soap+xml; charset=utf-8"),
+    ("user-agent", "migcheck"),
+];
+
+/// What the endpoint answered, raw: the evidence is the status lines and headers.
+#[derive(Debug)]
+pub struct MrsProbe {
+    pub anonymous: HttpAnswer,
+    pub authenticated: Option<(&'static str, HttpAnswer)>,
+}
+
+/// Whether an answer means the MRS Proxy service runs there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MrsState {
+    /// Answered as a running WCF service (any answer but 401, 404 and 503).
+    Enabled,
+    /// 503 (the service is off) or 404 (no such endpoint).
+    Disabled,
+    /// Still 401 with the credentials.
+    Rejected,
+}
+
+impl MrsProbe {
+    pub fn state(&self) -> MrsState {
+        let last = self.authenticated.as_ref().map(|(_, a)| a).unwrap_or(&self.anonymous);
+        match last.status {
+            401 => MrsState::Rejected,
+            404 | 503 => MrsState::Disabled,
+            _ => MrsState::Enabled,
+        }
+    }
+}
+
+pub async fn probe(net: &Net, host: &str, port: u16, creds: &Credentials<'_>) -> Result<MrsProbe, String> {
+    let mut conn = net.open_http(host, port, true).await.map_err(|e| e.to_string())?;
+    let anonymous = conn
+        .send(net, "POST", PATH, &HEADERS, Vec::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    if anonymous.status != 401 {
+        return Ok(MrsProbe {
+            anonymous,
+            authenticated: None,
+        });
+    }
+    let offered: Vec<String> = anonymous
+        .header_values("www-authenticate")
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    match authenticate(net, &mut conn, PATH, &HEADERS, "", creds, &offered).await {
+        Ok(done) => Ok(MrsProbe {
+            anonymous,
+            authenticated: Some(done),
+        }),
+        Err(Failure::NoScheme { offered }) => Err(format!(
+            "IIS offers no authentication migcheck can use on {PATH} ({})",
+            offered.join("; ")
+        )),
+        Err(other) => Err(describe(&other)),
+    }
+}
