@@ -50,8 +50,10 @@ pub fn app() -> Html {
         email: state.field_error("email"),
         rpc_proxy: state.field_error("rpc_proxy"),
         exchange_server: state.field_error("exchange_server"),
+        remote_server: state.field_error("remote_server"),
         user: state.field_error("user"),
         password: state.field_error("password"),
+        target_mailbox: state.field_error("target_mailbox"),
     };
     let (finished, started) = state.progress();
     let report = state.report.clone();
@@ -77,7 +79,9 @@ pub fn app() -> Html {
                     rpc_proxy={state.rpc_proxy.clone()}
                     exchange_server={state.exchange_server.clone()}
                     auth={state.auth}
+                    remote_server={state.remote_server.clone()}
                     user={state.user.clone()}
+                    target_mailbox={state.target_mailbox.clone()}
                     allow_redirect={state.allow_redirect}
                     {errors}
                     valid={state.request().is_ok()}

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
     AuthMethod, AutodiscoverTarget, Check, DiagnoseRequest, Event, Evidence, HostTarget, InputError,
-    OutlookAnywhereTarget, Password, RelayInfo, Report, Status,
+    OutlookAnywhereTarget, Password, RelayInfo, RemoteMoveTarget, Report, Status,
 };
 use yew::Reducible;
 
@@ -135,17 +135,23 @@ pub enum Mode {
     Host,
     /// `-ExchangeServer -RPCProxyServer -Authentication -Credentials`: the server names typed in.
     OutlookAnywhere,
+    /// `-ExchangeRemoteMove -RemoteServer -Credentials`: EWS and the MRS Proxy of the server named.
+    RemoteMove,
 }
 
 impl Mode {
     /// The fields of the form in this mode (an error for another field is shown at the top of the page).
     pub fn fields(self) -> &'static [&'static str] {
         match self {
-            Mode::Autodiscover => &["email", "user", "password"],
+            Mode::Autodiscover => &["email", "user", "password", "target_mailbox"],
             Mode::Host => &["host", "port"],
-            Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "user", "password"],
+            Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "user", "password", "target_mailbox"],
+            Mode::RemoteMove => &["remote_server", "user", "password", "target_mailbox"],
         }
     }
+
+    /// Every mode, in the order of the form's radio group.
+    pub const ALL: [Mode; 4] = [Mode::Autodiscover, Mode::Host, Mode::OutlookAnywhere, Mode::RemoteMove];
 }
 
 /// The whole page. Its `Debug` shows no password ([`Password`] redacts itself).
@@ -161,10 +167,15 @@ pub struct State {
     pub exchange_server: String,
     /// `-Authentication` of the Outlook Anywhere mode.
     pub auth: AuthMethod,
+    /// The MRS Proxy host (`-RemoteServer`) of the remote-move mode.
+    pub remote_server: String,
     /// The migration account; in the Autodiscover mode empty means the e-mail address.
     pub user: String,
     /// Only here and in the request body: never in the URL, the DOM's text, storage or a log.
     pub password: Password,
+    /// A mailbox the account must open with Full Access; empty: the e-mail address (Autodiscover mode), or
+    /// not checked (the other modes that log on).
+    pub target_mailbox: String,
     /// The fields edited at least once (no error is shown for a field never touched), by request name.
     pub touched: Vec<&'static str>,
     /// The user agreed that the password may go to servers outside the e-mail address's domain.
@@ -188,8 +199,10 @@ pub enum Action {
     SetRpcProxy(String),
     SetExchangeServer(String),
     SetAuth(AuthMethod),
+    SetRemoteServer(String),
     SetUser(String),
     SetPassword(Password),
+    SetTargetMailbox(String),
     SetAllowRedirect(bool),
     /// The page is left (or put in the back-forward cache): the password is dropped (and wiped).
     ForgetPassword,
@@ -236,6 +249,7 @@ impl State {
                 user: self.user.trim().to_string(),
                 password: self.password.clone(),
                 allow_credential_redirect: self.allow_redirect,
+                target_mailbox: self.target_mailbox.trim().to_string(),
             }),
             Mode::OutlookAnywhere => DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
                 rpc_proxy: self.rpc_proxy.trim().to_string(),
@@ -243,6 +257,13 @@ impl State {
                 auth: self.auth,
                 user: self.user.trim().to_string(),
                 password: self.password.clone(),
+                target_mailbox: self.target_mailbox.trim().to_string(),
+            }),
+            Mode::RemoteMove => DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+                remote_server: self.remote_server.trim().to_string(),
+                user: self.user.trim().to_string(),
+                password: self.password.clone(),
+                target_mailbox: self.target_mailbox.trim().to_string(),
             }),
         };
         request.validate().map(|_: ValidRequest| request)
@@ -258,9 +279,14 @@ impl State {
             "email" => parse_email("email", &self.email).err(),
             "rpc_proxy" => parse_host("rpc_proxy", &self.rpc_proxy).err(),
             "exchange_server" => parse_rpc_server("exchange_server", &self.exchange_server).err(),
-            // Only the request's own check says that this mode needs the account: shown once the fields
-            // before it are right.
-            "user" if self.mode == Mode::OutlookAnywhere && self.user.trim().is_empty() => {
+            "remote_server" => parse_host("remote_server", &self.remote_server).err(),
+            // Optional: only an address typed is checked (the rule the request's check applies).
+            "target_mailbox" if !self.target_mailbox.trim().is_empty() => {
+                parse_email("target_mailbox", self.target_mailbox.trim()).err()
+            }
+            // Only the request's own check says that the modes with server names need the account: shown
+            // once the fields before it are right.
+            "user" if self.mode != Mode::Autodiscover && self.user.trim().is_empty() => {
                 self.request().err().filter(|e| e.field == "user")
             }
             "user" if !self.user.trim().is_empty() => parse_user("user", &self.user).err(),
@@ -310,7 +336,7 @@ impl State {
 
     /// From now on every field says what is wrong with it.
     fn touch_all(&mut self) {
-        for mode in [Mode::Autodiscover, Mode::Host, Mode::OutlookAnywhere] {
+        for mode in Mode::ALL {
             mode.fields().iter().for_each(|field| self.touch(field));
         }
     }
@@ -362,8 +388,10 @@ impl Reducible for State {
             Action::SetRpcProxy(proxy) => next.rpc_proxy = next.edited("rpc_proxy", proxy),
             Action::SetExchangeServer(server) => next.exchange_server = next.edited("exchange_server", server),
             Action::SetAuth(auth) => next.auth = auth,
+            Action::SetRemoteServer(server) => next.remote_server = next.edited("remote_server", server),
             Action::SetUser(user) => next.user = next.edited("user", user),
             Action::SetPassword(password) => next.password = next.edited("password", password),
+            Action::SetTargetMailbox(mailbox) => next.target_mailbox = next.edited("target_mailbox", mailbox),
             Action::SetAllowRedirect(allow) => next.allow_redirect = allow,
             Action::ForgetPassword => {
                 if next.password.is_empty() {
@@ -435,6 +463,38 @@ mod tests {
             state = state.reduce(Action::Event { run, event });
         }
         state
+    }
+
+    /// Runs `state` once more, the relay refusing it with `message` about `field`.
+    fn relay_said(state: Rc<State>, field: &str, message: &str) -> Rc<State> {
+        run(
+            state,
+            vec![Event::Error {
+                message: message.into(),
+                field: Some(field.into()),
+            }],
+        )
+    }
+
+    /// What the relay says about each field of the mode is shown under that field, not at the top.
+    fn assert_relay_errors_under_fields(s: &Rc<State>) {
+        for field in s.mode.fields() {
+            let s = relay_said(s.clone(), field, &format!("relay: bad {field}"));
+            assert_eq!(s.field_error(field), Some(format!("relay: bad {field}")));
+            assert_eq!(s.general_error(), None, "{field} is shown under its field");
+        }
+    }
+
+    /// `s` switched to the Autodiscover mode with an address, and the request it builds there.
+    fn as_autodiscover(s: &Rc<State>) -> (Rc<State>, AutodiscoverTarget) {
+        let a = s
+            .clone()
+            .reduce(Action::SetMode(Mode::Autodiscover))
+            .reduce(Action::SetEmail("alice@contoso.com".into()));
+        match a.request() {
+            Ok(DiagnoseRequest::Autodiscover(target)) => (a, target),
+            other => panic!("not an Autodiscover request: {other:?}"),
+        }
     }
 
     #[test]
@@ -575,6 +635,7 @@ mod tests {
                 user: "CONTOSO\\alice".into(),
                 password: Password::new("Pa55 word!"),
                 allow_credential_redirect: true,
+                target_mailbox: String::new(),
             }))
         );
         for field in ["email", "user", "password"] {
@@ -662,22 +723,17 @@ mod tests {
                 auth: AuthMethod::Ntlm,
                 user: "CONTOSO\\migadmin".into(),
                 password: Password::new("Pa55 word!"),
+                target_mailbox: String::new(),
             }))
         );
         let json = serde_json::to_value(s.request().expect("valid")).expect("json");
         assert_eq!(json["mode"], "outlook_anywhere");
         assert_eq!(json["auth"], "ntlm");
-        for field in ["rpc_proxy", "exchange_server", "user", "password"] {
+        for field in Mode::OutlookAnywhere.fields() {
             assert_eq!(s.field_error(field), None, "{field}");
         }
         // The account and password are the same fields as in the Autodiscover mode.
-        let a = s
-            .clone()
-            .reduce(Action::SetMode(Mode::Autodiscover))
-            .reduce(Action::SetEmail("alice@contoso.com".into()));
-        let Ok(DiagnoseRequest::Autodiscover(target)) = a.request() else {
-            panic!("not an Autodiscover request: {:?}", a.request())
-        };
+        let (a, target) = as_autodiscover(&s);
         assert_eq!(
             (target.user.as_str(), target.password),
             ("CONTOSO\\migadmin", Password::new("Pa55 word!"))
@@ -751,39 +807,153 @@ mod tests {
     #[test]
     fn relay_errors_go_under_the_outlook_anywhere_fields() {
         let s = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "migadmin@contoso.com", "pw");
-        for field in ["rpc_proxy", "exchange_server", "user", "password"] {
-            let s = run(
-                s.clone(),
-                vec![Event::Error {
-                    message: format!("relay: bad {field}"),
-                    field: Some(field.into()),
-                }],
-            );
-            assert_eq!(s.field_error(field), Some(format!("relay: bad {field}")));
-            assert_eq!(s.general_error(), None, "{field} is shown under its field");
-        }
-        let s = run(
-            s,
-            vec![Event::Error {
-                message: "bad email".into(),
-                field: Some("email".into()),
-            }],
-        );
+        assert_relay_errors_under_fields(&s);
+        let s = relay_said(s, "email", "bad email");
         assert_eq!(
             s.general_error().as_deref(),
             Some("bad email"),
             "not a field of this mode"
         );
-        let s = run(
-            s,
-            vec![Event::Error {
-                message: "no such proxy".into(),
-                field: Some("rpc_proxy".into()),
-            }],
-        )
-        .reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
+        let s = relay_said(s, "rpc_proxy", "no such proxy").reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
         assert_eq!(
             s.field_error("rpc_proxy"),
+            None,
+            "editing the field clears the relay's word"
+        );
+    }
+
+    fn remote_move(server: &str, user: &str, password: &str, mailbox: &str) -> Rc<State> {
+        Rc::<State>::default()
+            .reduce(Action::SetMode(Mode::RemoteMove))
+            .reduce(Action::SetRemoteServer(server.into()))
+            .reduce(Action::SetUser(user.into()))
+            .reduce(Action::SetPassword(Password::new(password)))
+            .reduce(Action::SetTargetMailbox(mailbox.into()))
+    }
+
+    #[test]
+    fn remote_move_builds_its_request_like_the_cmdlet() {
+        let s = remote_move(" mail.contoso.com ", " CONTOSO\\migadmin ", "Pa55 word!", "");
+        assert_eq!(
+            s.request().ok(),
+            Some(DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+                remote_server: "mail.contoso.com".into(),
+                user: "CONTOSO\\migadmin".into(),
+                password: Password::new("Pa55 word!"),
+                target_mailbox: String::new(),
+            }))
+        );
+        let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+        assert_eq!(json["mode"], "remote_move");
+        assert_eq!(json["remote_server"], "mail.contoso.com");
+        assert!(
+            json.get("target_mailbox").is_none(),
+            "an empty mailbox is not sent: {json}"
+        );
+        let s = s.reduce(Action::SetTargetMailbox(" adele@contoso.com ".into()));
+        let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+        assert_eq!(json["target_mailbox"], "adele@contoso.com");
+        for field in Mode::RemoteMove.fields() {
+            assert_eq!(s.field_error(field), None, "{field}");
+        }
+        // The account, the password and the mailbox are the same fields in the other modes that log on.
+        let (a, target) = as_autodiscover(&s);
+        assert_eq!(
+            (target.user.as_str(), target.target_mailbox.as_str()),
+            ("CONTOSO\\migadmin", "adele@contoso.com")
+        );
+        let o = a
+            .reduce(Action::SetMode(Mode::OutlookAnywhere))
+            .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
+            .reduce(Action::SetExchangeServer("ex01.contoso.com".into()));
+        let Ok(DiagnoseRequest::OutlookAnywhere(target)) = o.request() else {
+            panic!("not an Outlook Anywhere request: {:?}", o.request())
+        };
+        assert_eq!(target.target_mailbox, "adele@contoso.com");
+        assert_eq!(
+            o.reduce(Action::SetMode(Mode::RemoteMove)).request(),
+            s.request(),
+            "switching back keeps the remote server"
+        );
+    }
+
+    #[test]
+    fn remote_move_fields_are_checked_as_typed() {
+        let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::RemoteMove));
+        assert_eq!(fresh.request().expect_err("empty form").field, "remote_server");
+        assert!(
+            Mode::RemoteMove.fields().iter().all(|f| fresh.field_error(f).is_none()),
+            "untouched fields show no error"
+        );
+        let emptied = fresh
+            .reduce(Action::SetRemoteServer("m".into()))
+            .reduce(Action::SetRemoteServer(" ".into()));
+        assert!(
+            emptied
+                .field_error("remote_server")
+                .is_some_and(|m| m.contains("server name")),
+            "{:?}",
+            emptied.field_error("remote_server")
+        );
+
+        // The mailbox is checked as soon as it is typed, whatever the other fields say.
+        let s = emptied.reduce(Action::SetTargetMailbox("not-an-address".into()));
+        assert!(
+            s.field_error("target_mailbox").is_some_and(|m| m.contains("'@'")),
+            "{:?}",
+            s.field_error("target_mailbox")
+        );
+        let s = s
+            .reduce(Action::SetRemoteServer("mail.contoso.com".into()))
+            .reduce(Action::SetUser(String::new()));
+        assert_eq!(
+            s.request().expect_err("no user").field,
+            "user",
+            "the account is required in this mode"
+        );
+        assert!(s.field_error("user").is_some_and(|m| m.contains("migration account")));
+        let s = s
+            .reduce(Action::SetUser("migadmin@contoso.com".into()))
+            .reduce(Action::SetPassword(Password::new("pw")));
+        assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+        let s = s.reduce(Action::SetTargetMailbox(" ".into()));
+        assert_eq!(s.field_error("target_mailbox"), None, "empty: not checked");
+        assert!(s.request().is_ok(), "{:?}", s.request());
+        assert_eq!(
+            s.reduce(Action::SetMode(Mode::Host)).field_error("target_mailbox"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_mailbox_is_checked_in_every_mode_that_logs_on() {
+        let s = autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetTargetMailbox("adele".into()));
+        assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+        assert!(s.field_error("target_mailbox").is_some());
+        assert!(Mode::Autodiscover.fields().contains(&"target_mailbox"));
+        assert!(Mode::OutlookAnywhere.fields().contains(&"target_mailbox"));
+        assert!(!Mode::Host.fields().contains(&"target_mailbox"));
+        let o = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "u@contoso.com", "pw")
+            .reduce(Action::SetTargetMailbox("adele@".into()));
+        assert_eq!(o.request().expect_err("bad mailbox").field, "target_mailbox");
+    }
+
+    #[test]
+    fn relay_errors_go_under_the_remote_move_fields() {
+        let s = remote_move("mail.contoso.com", "migadmin@contoso.com", "pw", "adele@contoso.com");
+        assert_relay_errors_under_fields(&s);
+        let s = relay_said(s, "target_mailbox", "no such mailbox");
+        assert_eq!(s.field_error("target_mailbox").as_deref(), Some("no such mailbox"));
+        let s = s.reduce(Action::SetMode(Mode::Host));
+        assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+        let s = relay_said(
+            s.reduce(Action::SetMode(Mode::RemoteMove)),
+            "target_mailbox",
+            "no such mailbox",
+        )
+        .reduce(Action::SetTargetMailbox("adele2@contoso.com".into()));
+        assert_eq!(
+            s.field_error("target_mailbox"),
             None,
             "editing the field clears the relay's word"
         );

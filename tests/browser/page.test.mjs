@@ -14,6 +14,11 @@
 //   MIGCHECK_OA_SERVER     the RPC server name (-ExchangeServer) that proxy knows, e.g. ex01.oalab.test
 //   MIGCHECK_OA_USER       the migration account the proxy accepts
 //   MIGCHECK_OA_PASSWORD   its password
+//   MIGCHECK_EX_HOST       a healthy lab Exchange server (EWS and MRS Proxy), served on 443
+//   MIGCHECK_EX_MRS_OFF_HOST  a lab Exchange server whose MRS Proxy is off (MRSProxyEnabled $false)
+//   MIGCHECK_EX_USER       the migration account both accept
+//   MIGCHECK_EX_PASSWORD   its password
+//   MIGCHECK_EX_DENIED_MAILBOX  a mailbox of MIGCHECK_EX_HOST that account may not open (no Full Access)
 // Optional: MIGCHECK_CHROMIUM (default /usr/bin/chromium). Only loopback is ever reached.
 
 import { test } from 'node:test';
@@ -49,6 +54,14 @@ const OA = {
  */
 const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
 const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
+const EX = {
+  host: env.MIGCHECK_EX_HOST,
+  mrsOffHost: env.MIGCHECK_EX_MRS_OFF_HOST,
+  user: env.MIGCHECK_EX_USER,
+  password: env.MIGCHECK_EX_PASSWORD,
+  deniedMailbox: env.MIGCHECK_EX_DENIED_MAILBOX,
+};
+const EX_VARS = ['MIGCHECK_URL', 'MIGCHECK_EX_USER', 'MIGCHECK_EX_PASSWORD'];
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -96,7 +109,7 @@ async function openPage(t) {
 }
 
 /** The first field of each mode, shown once the mode is chosen. */
-const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy' };
+const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy', 'remote-move': '#remote-server' };
 
 /** Picks a mode with its radio button and waits for its fields. */
 async function chooseMode(page, mode) {
@@ -111,9 +124,23 @@ async function runAutodiscover(page, errors) {
   await page.fill('#user', AD.user);
   await page.fill('#password', AD.password);
   assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
-  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${AD.email}\n${await pageState(page)}`);
+  await runAndWait(page, errors, `an Autodiscover diagnosis of ${AD.email}`);
+}
+
+/** Clicks Run (which must be enabled) and waits for the verdict of `what`. */
+async function runAndWait(page, errors, what) {
+  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${what}\n${await pageState(page)}`);
   await page.click('#run');
-  await waitOrExplain(page, errors, '#verdict', `an Autodiscover diagnosis of ${AD.email}`, RUN_TIMEOUT);
+  await waitOrExplain(page, errors, '#verdict', what, RUN_TIMEOUT);
+}
+
+/** Collects the URL of every diagnosis the page requests. */
+function watchDiagnoses(page) {
+  const diagnoses = [];
+  page.on('request', (r) => {
+    if (new globalThis.URL(r.url()).pathname.startsWith('/api/v1/diagnose')) diagnoses.push(r.url());
+  });
+  return diagnoses;
 }
 
 /**
@@ -127,10 +154,20 @@ async function runOutlookAnywhere(page, errors, c) {
   await page.selectOption('#auth', c.auth ?? 'basic');
   await page.fill('#user', c.user);
   await page.fill('#password', c.password);
-  const what = `an Outlook Anywhere diagnosis of ${c.server} behind ${c.proxy}`;
-  assert.equal(await page.isEnabled('#run'), true, `Run is disabled for ${what}\n${await pageState(page)}`);
-  await page.click('#run');
-  await waitOrExplain(page, errors, '#verdict', what, RUN_TIMEOUT);
+  await runAndWait(page, errors, `an Outlook Anywhere diagnosis of ${c.server} behind ${c.proxy}`);
+}
+
+/**
+ * Fills the remote-move form with `c` ({server, user, password, mailbox}) and runs it; returns when the
+ * verdict is shown.
+ */
+async function runRemoteMove(page, errors, c) {
+  await chooseMode(page, 'remote-move');
+  await page.fill('#remote-server', c.server);
+  await page.fill('#user', c.user);
+  await page.fill('#password', c.password);
+  await page.fill('#target-mailbox', c.mailbox ?? '');
+  await runAndWait(page, errors, `a remote-move diagnosis of ${c.server}${c.mailbox ? ` for the mailbox ${c.mailbox}` : ''}`);
 }
 
 /** Asserts that `secret` is nowhere but in the password field: not in the text, the URL, the markup, storage or the console. */
@@ -157,7 +194,7 @@ async function pageState(page) {
   return page.evaluate(() => {
     const text = (sel) => document.querySelector(sel)?.textContent?.trim() ?? '(none)';
     const nodes = [...document.querySelectorAll('[data-check-id]')].map((n) => `${n.dataset.checkId}=${n.dataset.status}`);
-    const fields = ['host', 'port', 'email', 'rpc_proxy', 'exchange_server', 'user', 'password'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
+    const fields = ['host', 'port', 'email', 'rpc_proxy', 'exchange_server', 'remote_server', 'user', 'password', 'target_mailbox'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
     return `verdict: ${text('#verdict')}\nerror: ${text('#error')}\n${fields}\n` +
       `progress: ${text('#progress-text')}\nchecks: ${nodes.join(' ') || '(none)'}`;
   });
@@ -321,10 +358,7 @@ test('Outlook Anywhere to the server the proxy knows: the 6001 endpoint binds', 
 
 test('the Outlook Anywhere fields are checked as typed and Run sends nothing while one is wrong', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
   const { page, errors } = await openPage(t);
-  const diagnoses = [];
-  page.on('request', (r) => {
-    if (new globalThis.URL(r.url()).pathname.startsWith('/api/v1/diagnose')) diagnoses.push(r.url());
-  });
+  const diagnoses = watchDiagnoses(page);
   await chooseMode(page, 'outlook-anywhere');
   assert.equal(await page.isVisible('#email'), false, 'the e-mail field is shown in the Outlook Anywhere mode');
   assert.equal(await page.isVisible('#allow-redirect'), false, 'the Autodiscover redirect box is shown in the Outlook Anywhere mode');
@@ -388,5 +422,89 @@ test('every Outlook Anywhere scenario of the lab: the check, the verdict and the
     }
     await assertSecretKept(page, logs, c.password);
   }
+  assertNoErrors(errors);
+});
+
+/** Asserts that a finding with `cause` is shown and one of them mentions `words`. */
+async function assertFinding(page, cause, words) {
+  const finding = page.locator(`.finding[data-cause="${cause}"]`);
+  assert.ok((await finding.count()) >= 1, `no ${cause} finding\n${await pageState(page)}`);
+  const texts = await finding.allTextContents();
+  assert.ok(texts.some((s) => s.includes(words)), `the ${cause} finding does not mention ${words}: ${texts.join(' | ')}`);
+}
+
+test('remote move to a server whose MRS Proxy is off', { skip: needs(...EX_VARS, 'MIGCHECK_EX_MRS_OFF_HOST'), timeout: 60_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  await runRemoteMove(page, errors, { ...EX, server: EX.mrsOffHost });
+  const check = page.locator('[data-check-id="mrs.credentials"][data-status="fail"]');
+  assert.equal(await check.count(), 1, `mrs.credentials did not fail for ${EX.mrsOffHost}\n${await pageState(page)}`);
+  assert.equal(await page.locator('#verdict[data-verdict="fail"]').count(), 1, `the verdict is not fail\n${await pageState(page)}`);
+  await assertFinding(page, 'external_access', 'MRSProxyEnabled');
+  await assertSecretKept(page, logs, EX.password);
+  assertNoErrors(errors);
+});
+
+test('a mailbox the account may not open is the permissions finding', { skip: needs(...EX_VARS, 'MIGCHECK_EX_HOST', 'MIGCHECK_EX_DENIED_MAILBOX'), timeout: 60_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  await runRemoteMove(page, errors, { ...EX, server: EX.host, mailbox: EX.deniedMailbox });
+  const check = page.locator('[data-check-id="ews.permission"][data-status="fail"]');
+  assert.equal(await check.count(), 1, `ews.permission did not fail for ${EX.deniedMailbox}\n${await pageState(page)}`);
+  await assertFinding(page, 'permissions', 'Add-MailboxPermission');
+  await assertSecretKept(page, logs, EX.password);
+  assertNoErrors(errors);
+});
+
+test('the remote-move fields and the mailbox are checked as typed and Run sends nothing while one is wrong', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  const diagnoses = watchDiagnoses(page);
+  // The mailbox field belongs to the modes that log on, not to the host mode.
+  await chooseMode(page, 'host');
+  assert.equal(await page.isVisible('#target-mailbox'), false, 'the mailbox field is shown in the host mode');
+  for (const mode of ['autodiscover', 'outlook-anywhere']) {
+    await chooseMode(page, mode);
+    assert.equal(await page.isVisible('#target-mailbox'), true, `the mailbox field is not shown in the ${mode} mode`);
+  }
+  await chooseMode(page, 'remote-move');
+  assert.equal(await page.isChecked('#mode-remote-move'), true);
+  assert.equal(await page.getAttribute('#mode-remote-move', 'value'), 'remote_move');
+  for (const hidden of ['#email', '#rpc-proxy', '#exchange-server', '#auth', '#host', '#allow-redirect']) {
+    assert.equal(await page.isVisible(hidden), false, `${hidden} is shown in the remote-move mode`);
+  }
+  for (const shown of ['#user', '#password', '#target-mailbox']) {
+    assert.equal(await page.isVisible(shown), true, `${shown} is not shown in the remote-move mode`);
+  }
+
+  await page.fill('#target-mailbox', 'not-an-address');
+  await waitOrExplain(page, errors, '#error-target_mailbox', 'the message for the mailbox not-an-address', 5_000);
+  assert.match(await page.textContent('#error-target_mailbox'), /@/, 'the mailbox error does not mention the @');
+  assert.equal(await page.getAttribute('#target-mailbox', 'aria-invalid'), 'true');
+
+  await page.fill('#remote-server', 'mail.contoso.com');
+  await page.fill('#remote-server', '');
+  await waitOrExplain(page, errors, '#error-remote_server', 'the message for an empty remote server', 5_000);
+  assert.match(await page.textContent('#error-remote_server'), /server name/, 'the remote server error does not ask for a server name');
+  assert.equal(await page.getAttribute('#remote-server', 'aria-invalid'), 'true');
+  await page.fill('#user', 'CONTOSO\\migadmin');
+  await page.fill('#password', 'not-empty');
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without a remote server');
+  await page.click('#run', { force: true });
+  await page.press('#remote-server', 'Enter');
+
+  // The server right, the mailbox still wrong: nothing goes out either.
+  await page.fill('#remote-server', 'mail.contoso.com');
+  await page.waitForSelector('#error-remote_server', { state: 'detached', timeout: 5_000 });
+  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled with a wrong mailbox');
+  await page.press('#target-mailbox', 'Enter');
+  await page.waitForTimeout(300);
+  assert.deepEqual(diagnoses, [], 'a diagnosis was requested while a field is wrong');
+  assert.equal(await page.locator('#verdict, [data-check-id]').count(), 0, 'a run started while a field is wrong');
+
+  // The mailbox is optional in this mode: emptied, the form is complete.
+  await page.fill('#target-mailbox', '');
+  await page.waitForSelector('#error-target_mailbox', { state: 'detached', timeout: 5_000 });
+  assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
+  await page.fill('#target-mailbox', 'adele@contoso.com');
+  assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid mailbox\n${await pageState(page)}`);
+  assert.deepEqual(diagnoses, [], 'a diagnosis was requested before Run');
   assertNoErrors(errors);
 });

@@ -1,6 +1,7 @@
-//! The form: the mode (Autodiscover from an e-mail address, a server name, or the Outlook Anywhere server
-//! names), its fields and the Run button. The modes follow the parameter sets of
-//! Test-MigrationServerAvailability; the two that log on share the account and password fields.
+//! The form: the mode (Autodiscover from an e-mail address, a server name, the Outlook Anywhere server
+//! names, or the MRS Proxy host of a remote move), its fields and the Run button. The modes follow the
+//! parameter sets of Test-MigrationServerAvailability; the three that log on share the account, password
+//! and mailbox fields.
 //!
 //! The password input is left uncontrolled: its value is never put back into the page from the state
 //! (so it sits in no virtual DOM), and it is emptied, with the state's copy, when the page is left.
@@ -21,8 +22,10 @@ pub struct FieldErrors {
     pub email: Option<String>,
     pub rpc_proxy: Option<String>,
     pub exchange_server: Option<String>,
+    pub remote_server: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
+    pub target_mailbox: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -34,7 +37,9 @@ pub struct Props {
     pub rpc_proxy: AttrValue,
     pub exchange_server: AttrValue,
     pub auth: AuthMethod,
+    pub remote_server: AttrValue,
     pub user: AttrValue,
+    pub target_mailbox: AttrValue,
     pub allow_redirect: bool,
     pub errors: FieldErrors,
     /// Every field of the current mode passes the shared input rules.
@@ -172,6 +177,7 @@ pub fn diagnose_form(props: &Props) -> Html {
     let autodiscover = props.mode == Mode::Autodiscover;
     let host = props.mode == Mode::Host;
     let outlook_anywhere = props.mode == Mode::OutlookAnywhere;
+    let remote_move = props.mode == Mode::RemoteMove;
     let auth_option = |method: AuthMethod, value: &'static str| {
         html! { <option {value} selected={props.auth == method}>{ method.label() }</option> }
     };
@@ -191,6 +197,10 @@ pub fn diagnose_form(props: &Props) -> Html {
                 { choice(Mode::OutlookAnywhere, "outlook_anywhere", "Server names (Outlook Anywhere)", html! { <>
                     { "As " }<code>{ "Test-MigrationServerAvailability -ExchangeServer" }</code>
                     { ": logs on to the RPC proxy and opens the Exchange server's RPC endpoints through it." }
+                </> }) }
+                { choice(Mode::RemoteMove, "remote_move", "Remote move (MRS Proxy)", html! { <>
+                    { "As " }<code>{ "Test-MigrationServerAvailability -ExchangeRemoteMove" }</code>
+                    { ": logs on to EWS and the MRS Proxy endpoint of the server named." }
                 </> }) }
             </fieldset>
 
@@ -228,6 +238,15 @@ pub fn diagnose_form(props: &Props) -> Html {
                 </div>
             </div>
 
+            <div class="fields remote-move" hidden={!remote_move}>
+                <Field id="remote-server" field="remote_server" label="Remote server (MRS Proxy host)"
+                    value={props.remote_server.clone()} placeholder="mail.contoso.com" inputmode="url"
+                    error={errors.remote_server.clone()} oninput={send(Action::SetRemoteServer)}>
+                    { "The external host name that publishes EWS, e.g. mail.contoso.com, as in " }
+                    <code>{ "-RemoteServer" }</code>{ "." }
+                </Field>
+            </div>
+
             <div class="fields credentials" hidden={host}>
                 <Field id="user" label="Migration account (user name)" value={props.user.clone()}
                     placeholder={if autodiscover { "DOMAIN\\user or user@domain; empty = the e-mail address" } else { "DOMAIN\\user or user@domain" }}
@@ -239,8 +258,18 @@ pub fn diagnose_form(props: &Props) -> Html {
                 <Field id="password" label="Password" kind="password" autocomplete="current-password"
                     node_ref={password.clone()} error={errors.password.clone()} oninput={on_password}>
                     { "Used for this diagnosis only: sent to the migcheck relay serving this page, and by it only to " }
-                    { if autodiscover { "Autodiscover and Outlook Anywhere servers in the e-mail address's domain" } else { "the RPC proxy server above" } }
+                    { match props.mode {
+                        Mode::Autodiscover => "Autodiscover and Outlook Anywhere servers in the e-mail address's domain",
+                        Mode::RemoteMove => "the remote server above",
+                        _ => "the RPC proxy server above",
+                    } }
                     { ". Never stored or logged." }
+                </Field>
+                <Field id="target-mailbox" field="target_mailbox" label="Mailbox to check"
+                    value={props.target_mailbox.clone()} kind="email" inputmode="email"
+                    placeholder={if autodiscover { "empty = the e-mail address" } else { "optional, e.g. adele@contoso.com" }}
+                    error={errors.target_mailbox.clone()} oninput={send(Action::SetTargetMailbox)}>
+                    { "A mailbox the migration account must open with Full Access; Autodiscover mode: the e-mail address if empty." }
                 </Field>
                 <div class="field wide check" hidden={!autodiscover}>
                     <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={props.allow_redirect}
