@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use migcheck_lab::{AdScenario, Fixture, OaScenario};
+use migcheck_lab::{AdScenario, EX_ZONE, ExScenario, Fixture, LabMailbox, OaScenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_diagnoses_in_chromium() {
@@ -28,6 +28,7 @@ async fn page_diagnoses_in_chromium() {
     let _ = lab().autodiscover();
     let _ = lab().outlook_anywhere();
     let oa = OaScenario::Healthy;
+    let _ = lab().exchange();
     let relay = start_relay(lab_net(3)).await;
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/browser/"])
@@ -45,6 +46,11 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_OA_USER", oa.user())
         .env("MIGCHECK_OA_PASSWORD", oa.password())
         .env("MIGCHECK_OA_CASES", outlook_anywhere_cases().to_string())
+        .env("MIGCHECK_EX_HOST", ExScenario::Healthy.host())
+        .env("MIGCHECK_EX_MRS_OFF_HOST", ExScenario::MrsDisabled.host())
+        .env("MIGCHECK_EX_USER", ExScenario::Healthy.user())
+        .env("MIGCHECK_EX_PASSWORD", ExScenario::Healthy.password())
+        .env("MIGCHECK_EX_DENIED_MAILBOX", LabMailbox::AccessDenied.address(EX_ZONE))
         .output()
         .await
         .expect("run node");
@@ -57,7 +63,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 10"),
+        text.contains("skipped 0") && text.contains("pass 13"),
         "not every browser test ran:\n{text}"
     );
 }

@@ -8,8 +8,6 @@ use common::*;
 use migcheck_lab::OaScenario;
 use migcheck_shared::{Cause, Report, Status, Verdict};
 
-const PASSWORD_VAR: &str = "MIGCHECK_OA_PASSWORD";
-
 /// One manual-mode run's inputs.
 struct Run {
     scenario: OaScenario,
@@ -53,7 +51,7 @@ impl Run {
 
     fn cli(&self) -> (i32, Report, String) {
         let _ = lab().outlook_anywhere();
-        let mut args: Vec<String> = vec![
+        let args: Vec<String> = vec![
             "check".into(),
             "--rpc-proxy".into(),
             self.scenario.proxy_host(),
@@ -63,21 +61,8 @@ impl Run {
             self.auth.into(),
             "--user".into(),
             self.user.clone(),
-            "--password-env".into(),
-            PASSWORD_VAR.into(),
-            "--json".into(),
         ];
-        args.extend(lab_flags(2));
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
-            .args(&args)
-            .env(PASSWORD_VAR, &self.password)
-            .output()
-            .expect("run migcheck");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not a report ({e}): {text}"));
-        assert!(!text.contains(&self.password), "the password is in the CLI output");
-        (out.status.code().unwrap_or(-1), report, text)
+        cli_report(args, &self.password)
     }
 }
 

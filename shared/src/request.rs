@@ -156,10 +156,7 @@ impl DiagnoseRequest {
                     u => input::parse_user("user", u)?,
                 };
                 require_password(&t.password)?;
-                let target_mailbox = match target_mailbox(&t.target_mailbox)? {
-                    Some(m) => m,
-                    None => email.clone(),
-                };
+                let target_mailbox = target_mailbox(&t.target_mailbox)?;
                 Ok(ValidRequest::Autodiscover(ValidAutodiscover {
                     email,
                     user,
@@ -271,8 +268,9 @@ pub struct ValidAutodiscover {
     pub user: String,
     pub password: Password,
     pub allow_credential_redirect: bool,
-    /// The mailbox whose Inbox the account must open (the e-mail address unless another was given).
-    pub target_mailbox: input::Email,
+    /// The mailbox whose Inbox the account must open; None: the address Autodiscover ends at (the
+    /// e-mail address, or where a redirectAddr led).
+    pub target_mailbox: Option<input::Email>,
 }
 
 /// What the relay says about itself on `GET /api/v1/info`, so the page can show it.
@@ -355,13 +353,13 @@ mod tests {
     }
 
     #[test]
-    fn the_target_mailbox_defaults_to_the_address_in_autodiscover_mode() {
+    fn the_target_mailbox_is_optional_in_autodiscover_mode() {
         let valid =
             outlook_anywhere(r#"{"mode":"autodiscover","email":"adele@contoso.com","password":"p"}"#).expect("valid");
         let ValidRequest::Autodiscover(ad) = valid else {
             panic!("not the autodiscover mode")
         };
-        assert_eq!(ad.target_mailbox.address, "adele@contoso.com");
+        assert_eq!(ad.target_mailbox, None, "then the address Autodiscover ends at is used");
     }
 
     #[test]

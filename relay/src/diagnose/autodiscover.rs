@@ -201,7 +201,13 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         match ews_host.as_deref().map(allowed) {
             Some(Ok(())) => {
                 let version = settings.exch.as_ref().and_then(|e| e.server_version);
-                let mailbox = Some(target.target_mailbox.address.as_str());
+                // Unless the user named one, the mailbox is the address Autodiscover ended at.
+                let mailbox = Some(
+                    target
+                        .target_mailbox
+                        .as_ref()
+                        .map_or(address.as_str(), |m| m.address.as_str()),
+                );
                 checks.extend(ews::with_version(net, rec, &ews_url, &creds, mailbox, version).await);
             }
             Some(Err(why)) => {

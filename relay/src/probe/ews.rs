@@ -230,7 +230,7 @@ mod tests {
             b"<",
             b"<a><b>",
             b"\xff\xfe<x/>",
-            ACCESS_DENIED[..200].as_bytes(),
+            &ACCESS_DENIED.as_bytes()[..200],
         ] {
             let _ = parse_answer(body);
         }

@@ -65,6 +65,25 @@ pub fn lab_flags(timeout_secs: u64) -> Vec<String> {
     ]
 }
 
+/// `migcheck check ARGS --password-env VAR --json` with the lab's flags (2 s timeout) and the password in
+/// VAR: exit code, report, and all it printed (which must not contain the password).
+pub fn cli_report(mut args: Vec<String>, password: &str) -> (i32, Report, String) {
+    const PASSWORD_VAR: &str = "MIGCHECK_TEST_PASSWORD";
+    args.extend(["--password-env".into(), PASSWORD_VAR.into(), "--json".into()]);
+    args.extend(lab_flags(2));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+        .args(&args)
+        .env(PASSWORD_VAR, password)
+        .output()
+        .expect("run migcheck");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let report: Report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not a report ({e}): {text}"));
+    assert!(!text.contains(password), "the password is in the CLI output");
+    (out.status.code().unwrap_or(-1), report, text)
+}
+
 pub fn migcheck(args: &[String]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
         .args(args)

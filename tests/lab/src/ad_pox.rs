@@ -54,7 +54,9 @@ fn error(code: u16, message: &str, s: AdScenario) -> String {
 
 fn settings(s: AdScenario, d: &str, expr: bool, ntlm: bool, mapi: bool) -> String {
     let guid = mailbox_guid(s);
-    let mail = format!("mail.{d}");
+    // The Exchange front end (EWS, OWA, OAB, MAPI): the Outlook Anywhere host, which serves them all
+    // (`mail.D`; `outlook.D` in HttpRedirectOnly, where mail.D only serves Autodiscover).
+    let mail = expr_host(s, d);
     let ews = format!("https://{mail}/EWS/Exchange.asmx");
     let oab = format!("https://{mail}/OAB/3e2b0a1c-9d8f-4e7a-b6c5-{:012x}/", s.number());
     let org_name = if d == format!("newco.{AD_ZONE}") {
@@ -107,7 +109,7 @@ fn settings(s: AdScenario, d: &str, expr: bool, ntlm: bool, mapi: bool) -> Strin
     x.push_str("      </Protocol>\n");
     if expr {
         // EXPR: Outlook Anywhere (RPC over HTTP) through the proxy (`mail.D`, see `expr_host`).
-        let proxy = expr_host(s, d);
+        let proxy = &mail;
         x.push_str("      <Protocol>\n");
         x.push_str("        <Type>EXPR</Type>\n");
         x.push_str(&format!("        <Server>{proxy}</Server>\n"));
@@ -182,4 +184,21 @@ pub(crate) fn v2_ews(d: &str) -> String {
 /// The V2 answer for any other protocol value (the shape Exchange Online uses; UNCONFIRMED on-premises).
 pub(crate) fn v2_bad_protocol() -> &'static str {
     "{\"ErrorCode\":\"InvalidProtocol\",\"ErrorMessage\":\"The given protocol value is invalid. Supported values are 'Ews,ActiveSync,AutodiscoverV1'\"}"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every URL of the settings names the host that serves EWS (the Outlook Anywhere host).
+    #[test]
+    fn settings_urls_name_the_exchange_front_end() {
+        for &s in AdScenario::ALL {
+            let d = s.domain();
+            let xml = settings(s, &d, true, false, true);
+            let ews = format!("<EwsUrl>https://{}/EWS/Exchange.asmx</EwsUrl>", expr_host(s, &d));
+            assert!(xml.contains(&ews), "{s}: {xml}");
+            assert!(!xml.contains(&format!("https://mail.{d}/")) || expr_host(s, &d) == format!("mail.{d}"));
+        }
+    }
 }

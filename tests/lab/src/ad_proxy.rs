@@ -5,13 +5,13 @@
 
 use std::path::Path;
 
-use crate::autodiscover::{HostPlan, NTLM_DOMAIN, Plan, Serve, mailbox_guid};
+use crate::autodiscover::{HostPlan, NTLM_DOMAIN, OWA_VERSION, Plan, Serve, mailbox_guid};
 use crate::certs::AdCertFiles;
-use crate::rpc_proxy::{HostConfig, Mode, NtlmNames, ProxyServer, Scheme, User};
+use crate::exchange_server::{ExchangeServer, ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
 use crate::{AdScenario, LabError};
 
 /// Starts the proxy for every Outlook Anywhere host of `plan` (None: there are none).
-pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Option<ProxyServer>, LabError> {
+pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Option<ExchangeServer>, LabError> {
     let oa: Vec<&HostPlan> = plan
         .hosts
         .iter()
@@ -32,15 +32,7 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
         let domain = h.name.split_once('.').map_or(h.name.as_str(), |(_, d)| d).to_string();
         let store = format!("ad-{}", s.slug());
         if !stores.iter().any(|(name, _)| *name == store) {
-            stores.push((
-                store.clone(),
-                NtlmNames {
-                    nb_domain: NTLM_DOMAIN.to_string(),
-                    dns_domain: s.domain(),
-                    nb_computer: "EX01".to_string(),
-                    dns_computer: format!("ex01.{}", s.domain()),
-                },
-            ));
+            stores.push((store.clone(), NtlmNames::ex01(NTLM_DOMAIN, &s.domain())));
         }
         let mut users = vec![user(s, s.email())];
         let settings_address = format!("alice@{domain}");
@@ -67,10 +59,17 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
                 h.name.clone(),
             ],
             mode: Mode::Normal,
+            // Exchange 2016 CU23 (the settings' OWA_VERSION); the settings domain's mailboxes.
+            web: Web::Exchange(ExchangeWeb {
+                owa_version: OWA_VERSION,
+                ews_version: OWA_VERSION,
+                mrs_enabled: true,
+                mail_domain: domain.clone(),
+            }),
         });
     }
     let log = dir.join("logs").join("rpcproxy-access.log");
-    ProxyServer::start(&dir.join("rpcproxy"), hosts, &stores, &log).map(Some)
+    ExchangeServer::start(&dir.join("rpcproxy"), hosts, &stores, &log).map(Some)
 }
 
 /// The scenario's user (`CONTOSO\alice` for NTLM) under the UPN `upn`.

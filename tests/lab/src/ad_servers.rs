@@ -24,7 +24,7 @@ pub(crate) struct AdServers {
     nginx: Option<Child>,
     apache: Option<Child>,
     silent: Vec<SilentServer>,
-    proxy: Option<crate::rpc_proxy::ProxyServer>,
+    proxy: Option<crate::exchange_server::ExchangeServer>,
 }
 
 impl Drop for AdServers {

@@ -504,7 +504,7 @@ impl HostPlan {
             Serve::Website => "nginx https:443: a web site, certificate for www.otherdomain.test".into(),
             Serve::Silent => "accepts TCP on 443, never answers".into(),
             Serve::OutlookAnywhere => format!(
-                "RPC proxy https:443: Outlook Anywhere (RPC over HTTP, {}) and MAPI PING",
+                "the lab's Exchange front end https:443: Outlook Anywhere (RPC over HTTP, {}), MAPI PING, EWS, MRS Proxy, OWA (2016 CU23)",
                 if self.scenario.uses_ntlm() {
                     "NTLM only"
                 } else {

@@ -15,19 +15,22 @@ mod autodiscover;
 mod certs;
 mod dns;
 mod error;
+mod exchange;
+mod exchange_server;
 mod nginx;
 mod outlook_anywhere;
-mod rpc_proxy;
 mod servers;
 mod silent;
 mod slot;
 mod sys;
+mod zone;
 
 pub use autodiscover::{
     AD_ZONE, AdCandidate, AdExpected, AdFailure, AdHost, AdRedirect, AdScenario, AdSrvRecord, AutodiscoverLab,
     NTLM_DOMAIN, OWA_VERSION, SERVER_VERSION,
 };
 pub use error::LabError;
+pub use exchange::{EX_NTLM_DOMAIN, EX_ZONE, ExLab, ExScenario, LabMailbox};
 pub use outlook_anywhere::{OA_NTLM_DOMAIN, OA_ZONE, OaLab, OaScenario};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -219,6 +222,8 @@ pub struct Lab {
     autodiscover: OnceLock<Result<AutodiscoverLab, LabError>>,
     /// Started on the first [`Lab::outlook_anywhere`] call.
     outlook_anywhere: OnceLock<Result<OaLab, LabError>>,
+    /// Started on the first [`Lab::exchange`] call.
+    exchange: OnceLock<Result<ExLab, LabError>>,
     /// Dropping this sender tells the supervisor thread to stop the servers.
     stop: Option<mpsc::Sender<()>>,
     supervisor: Option<thread::JoinHandle<()>>,
@@ -228,6 +233,7 @@ struct AdParts {
     slot: slot::Slot,
     plan: autodiscover::Plan,
     oa: outlook_anywhere::OaPlan,
+    ex: exchange::ExPlan,
     certs: certs::AdCertFiles,
 }
 
@@ -265,32 +271,40 @@ impl Lab {
             None => (None, Some("the lab directory has no parent".to_string())),
         };
         let plan = slot.as_ref().map(autodiscover::Plan::new);
-        let oa_plan = slot.as_ref().map(outlook_anywhere::OaPlan::new);
+        let oa_plan = slot.as_ref().map(outlook_anywhere::plan);
+        let ex_plan = slot.as_ref().map(exchange::plan);
         let sup_plan = plan.clone();
         let sup_oa = oa_plan.clone();
+        let sup_ex = ex_plan.clone();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Ready, LabError>>();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let sup_dir = dir.clone();
         let handle = thread::Builder::new()
             .name("migcheck-lab".into())
-            .spawn(move || supervise(&sup_dir, sup_plan.as_ref(), sup_oa.as_ref(), ready_tx, stop_rx))
+            .spawn(move || {
+                let plans = (sup_plan.as_ref(), sup_oa.as_ref(), sup_ex.as_ref());
+                supervise(&sup_dir, plans, ready_tx, stop_rx);
+            })
             .map_err(|e| LabError::io("spawning the lab supervisor thread", e))?;
         match ready_rx.recv() {
             Ok(Ok(ready)) => {
-                let ad = match (slot, plan, oa_plan) {
-                    (Some(slot), Some(plan), Some(oa)) => Some(AdParts {
+                let ad = match (slot, plan, oa_plan, ex_plan) {
+                    (Some(slot), Some(plan), Some(oa), Some(ex)) => Some(AdParts {
                         slot,
                         plan,
                         oa,
+                        ex,
                         certs: ready.ad_certs,
                     }),
                     _ => None,
                 };
                 let autodiscover = OnceLock::new();
                 let outlook_anywhere = OnceLock::new();
+                let exchange = OnceLock::new();
                 if let Some(why) = slot_error {
                     let _ = autodiscover.set(Err(LabError::Setup(why.clone())));
-                    let _ = outlook_anywhere.set(Err(LabError::Setup(why)));
+                    let _ = outlook_anywhere.set(Err(LabError::Setup(why.clone())));
+                    let _ = exchange.set(Err(LabError::Setup(why)));
                 }
                 Ok(Lab {
                     dir,
@@ -301,6 +315,7 @@ impl Lab {
                     ad,
                     autodiscover,
                     outlook_anywhere,
+                    exchange,
                     stop: Some(stop_tx),
                     supervisor: Some(handle),
                 })
@@ -398,14 +413,40 @@ impl Lab {
 
     /// [`Lab::outlook_anywhere`] without the panic. A failure is kept: later calls return the same error.
     pub fn try_outlook_anywhere(&self) -> Result<&OaLab, &LabError> {
-        self.outlook_anywhere
-            .get_or_init(|| {
-                let Some(ad) = &self.ad else {
-                    return Err(LabError::Setup("this lab has no address slot".into()));
-                };
-                OaLab::start(ad.oa.clone(), self.dir.join("outlook-anywhere"), &ad.certs)
-            })
-            .as_ref()
+        self.start_once(&self.outlook_anywhere, |ad| {
+            OaLab::start(ad.oa.clone(), self.dir.join("outlook-anywhere"), &ad.certs)
+        })
+    }
+
+    /// The EWS / MRS Proxy / OWA version scenarios ([`ExScenario`]): the lab's own Exchange-like
+    /// front end on `127.(10+k).101.N:443`, started on the first call (with its own pyspnego NTLM
+    /// helper; independent of [`Lab::outlook_anywhere`]) and stopped with the lab. Panics with the
+    /// reason if it cannot start.
+    pub fn exchange(&self) -> &ExLab {
+        match self.try_exchange() {
+            Ok(ex) => ex,
+            Err(e) => panic!("the migcheck lab's Exchange (EWS) servers could not start: {e}"),
+        }
+    }
+
+    /// [`Lab::exchange`] without the panic. A failure is kept: later calls return the same error.
+    pub fn try_exchange(&self) -> Result<&ExLab, &LabError> {
+        self.start_once(&self.exchange, |ad| {
+            ExLab::start(ad.ex.clone(), self.dir.join("exchange"), &ad.certs)
+        })
+    }
+
+    /// Starts a part of the lab that lives in the address slot, once; its failure is kept.
+    fn start_once<'a, T>(
+        &'a self,
+        cell: &'a OnceLock<Result<T, LabError>>,
+        start: impl FnOnce(&AdParts) -> Result<T, LabError>,
+    ) -> Result<&'a T, &'a LabError> {
+        cell.get_or_init(|| match &self.ad {
+            Some(ad) => start(ad),
+            None => Err(LabError::Setup("this lab has no address slot".into())),
+        })
+        .as_ref()
     }
 
     /// The index k (0..=99) of this lab's Autodiscover address block `127.(10+k).0.0/16`.
@@ -432,6 +473,7 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         // The Autodiscover servers first (their own thread), then the rest.
+        drop(self.exchange.take());
         drop(self.outlook_anywhere.take());
         drop(self.autodiscover.take());
         // Closing the channel wakes the supervisor, which kills nginx and dnsmasq and stops the
@@ -444,15 +486,21 @@ impl Drop for Lab {
     }
 }
 
+/// The address plans whose DNS records and certificates the lab makes at start.
+type Plans<'a> = (
+    Option<&'a autodiscover::Plan>,
+    Option<&'a outlook_anywhere::OaPlan>,
+    Option<&'a exchange::ExPlan>,
+);
+
 fn supervise(
     dir: &Path,
-    ad: Option<&autodiscover::Plan>,
-    oa: Option<&outlook_anywhere::OaPlan>,
+    (ad, oa, ex): Plans<'_>,
     ready_tx: mpsc::Sender<Result<Ready, LabError>>,
     stop_rx: mpsc::Receiver<()>,
 ) {
     let key_cache = dir.parent().map(|base| base.join("keys"));
-    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad, oa) {
+    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad, oa, ex) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready_tx.send(Err(e));

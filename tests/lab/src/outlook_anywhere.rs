@@ -1,15 +1,17 @@
 //! Outlook Anywhere (KB step 1, manual mode) scenarios as data, served by the lab's own RPC over HTTP
-//! proxy (`rpc_proxy`). Each scenario is a host `<slug>.oalab.test` on `127.(10+k).100.N` (N = the
+//! proxy (`exchange_server`). Each scenario is a host `<slug>.oalab.test` on `127.(10+k).100.N` (N = the
 //! scenario's number), HTTPS on the real port 443, with a certificate from the lab CA; the lab's
 //! dnsmasq answers the names from [`crate::Lab::start`] on, the proxy starts on the first
 //! [`crate::Lab::outlook_anywhere`] call.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
-use crate::certs::AdCertFiles;
-use crate::rpc_proxy::{HostConfig, Mode, NtlmNames, ProxyServer, Scheme, User};
+use crate::certs::{AdCertFiles, ServerCert};
+use crate::exchange::BUILD_SE;
+use crate::exchange_server::{ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
+use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the manual-mode scenarios.
 pub const OA_ZONE: &str = "oalab.test";
@@ -112,12 +114,6 @@ impl OaScenario {
         }
     }
 
-    /// 1-based position in [`OaScenario::ALL`]: the last octet of the scenario's address.
-    fn number(self) -> u8 {
-        let i = OaScenario::ALL.iter().position(|s| *s == self).unwrap_or(0);
-        u8::try_from(i + 1).unwrap_or(u8::MAX)
-    }
-
     fn mode(self) -> Mode {
         match self {
             OaScenario::Healthy | OaScenario::NoBasic | OaScenario::NtlmOnly => Mode::Normal,
@@ -135,6 +131,14 @@ impl OaScenario {
             _ => vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic],
         }
     }
+}
+
+impl ZoneScenario for OaScenario {
+    const ALL: &'static [OaScenario] = OaScenario::ALL;
+
+    fn host_name(self) -> String {
+        self.proxy_host()
+    }
 
     fn cert_slug(self) -> String {
         format!("oa-{}", self.slug())
@@ -148,112 +152,63 @@ impl std::fmt::Display for OaScenario {
 }
 
 /// Where every scenario host lives in one lab slot.
-#[derive(Clone, Debug)]
-pub(crate) struct OaPlan {
-    hosts: Vec<(OaScenario, Ipv4Addr)>,
-}
+pub(crate) type OaPlan = ZonePlan<OaScenario>;
 
-impl OaPlan {
-    pub(crate) fn new(slot: &crate::slot::Slot) -> OaPlan {
-        let hosts = OaScenario::ALL
-            .iter()
-            .map(|&s| (s, slot.ip(THIRD_OCTET, s.number())))
-            .collect();
-        OaPlan { hosts }
-    }
-
-    /// dnsmasq arguments: the zone and an A record per proxy host.
-    pub(crate) fn dnsmasq_args(&self) -> Vec<String> {
-        let mut args = vec![format!("--local=/{OA_ZONE}/")];
-        args.extend(
-            self.hosts
-                .iter()
-                .map(|(s, ip)| format!("--host-record={},{ip}", s.proxy_host())),
-        );
-        args
-    }
-
-    /// Certificates to make: (file slug, names).
-    pub(crate) fn cert_requests(&self) -> Vec<(String, Vec<String>)> {
-        self.hosts
-            .iter()
-            .map(|(s, _)| (s.cert_slug(), vec![s.proxy_host()]))
-            .collect()
-    }
+pub(crate) fn plan(slot: &crate::slot::Slot) -> OaPlan {
+    ZonePlan::new(slot, OA_ZONE, THIRD_OCTET)
 }
 
 /// The running manual-mode proxy hosts: started by [`crate::Lab::outlook_anywhere`], stopped with the lab.
 pub struct OaLab {
-    plan: OaPlan,
-    dir: PathBuf,
-    _proxy: ProxyServer,
+    zone: ZoneServer<OaScenario>,
 }
 
 impl std::fmt::Debug for OaLab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OaLab").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("OaLab")
+            .field("dir", &self.zone.dir())
+            .finish_non_exhaustive()
     }
 }
 
 impl OaLab {
     pub(crate) fn start(plan: OaPlan, dir: PathBuf, certs: &AdCertFiles) -> Result<OaLab, LabError> {
-        let mut hosts = Vec::new();
-        for &(s, ip) in &plan.hosts {
-            let cert = certs
-                .leaves
-                .get(&s.cert_slug())
-                .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", s.proxy_host())))?;
-            hosts.push(HostConfig {
-                ip,
-                name: s.proxy_host(),
-                label: format!("oa-{}", s.slug()),
-                chain: cert.chain.clone(),
-                key: cert.key.clone(),
-                schemes: s.schemes(),
-                users: vec![User {
-                    upn: s.user(),
-                    domain: OA_NTLM_DOMAIN.to_string(),
-                    name: "migadmin".to_string(),
-                    password: s.password(),
-                }],
-                ntlm_store: STORE.to_string(),
-                rpc_servers: vec![s.exchange_server(), "ex01".to_string()],
-                mode: s.mode(),
-            });
-        }
-        let names = NtlmNames {
-            nb_domain: OA_NTLM_DOMAIN.to_string(),
-            dns_domain: OA_ZONE.to_string(),
-            nb_computer: "EX01".to_string(),
-            dns_computer: format!("ex01.{OA_ZONE}"),
+        let names = NtlmNames::ex01(OA_NTLM_DOMAIN, OA_ZONE);
+        let host = |s: OaScenario, ip, cert: &ServerCert| HostConfig {
+            ip,
+            name: s.proxy_host(),
+            label: s.cert_slug(),
+            chain: cert.chain.clone(),
+            key: cert.key.clone(),
+            schemes: s.schemes(),
+            users: vec![User::migadmin(s.user(), OA_NTLM_DOMAIN, s.password())],
+            ntlm_store: STORE.to_string(),
+            rpc_servers: vec![s.exchange_server(), "ex01".to_string()],
+            mode: s.mode(),
+            // The Exchange behind the proxy: Subscription Edition, the zone's mailboxes.
+            web: Web::Exchange(ExchangeWeb {
+                owa_version: BUILD_SE,
+                ews_version: BUILD_SE,
+                mrs_enabled: true,
+                mail_domain: OA_ZONE.to_string(),
+            }),
         };
-        let log = dir.join("rpcproxy-access.log");
-        let proxy = ProxyServer::start(&dir, hosts, &[(STORE.to_string(), names)], &log)?;
-        Ok(OaLab {
-            plan,
-            dir,
-            _proxy: proxy,
-        })
+        let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "rpcproxy-access.log", host)?;
+        Ok(OaLab { zone })
     }
 
     /// The proxy host's address (`127.(10+k).100.N`).
     pub fn addr(&self, s: OaScenario) -> IpAddr {
-        let ip = self
-            .plan
-            .hosts
-            .iter()
-            .find(|(x, _)| *x == s)
-            .map_or(Ipv4Addr::UNSPECIFIED, |(_, ip)| *ip);
-        IpAddr::V4(ip)
+        self.zone.addr(s)
     }
 
     /// One line per request: `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
     pub fn request_log(&self) -> PathBuf {
-        self.dir.join("rpcproxy-access.log")
+        self.zone.request_log()
     }
 
     /// Where the proxy's NTLM user file, helper config and logs are.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.zone.dir()
     }
 }

@@ -219,7 +219,11 @@ fn mapi_ping_needs_authentication_and_answers_response_code_0() {
         );
         assert!(r.body.starts_with("PROCESSING\r\nDONE\r\n"), "{:?}", r.body);
     }
+    // The Exchange behind the proxy serves OWA too (see tests/exchange.rs); other paths are 404.
     let r = oa_curl(s, &[&format!("https://{}/owa/", s.proxy_host())]);
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("X-OWA-Version").as_deref(), Some("15.2.2562.17"));
+    let r = oa_curl(s, &[&format!("https://{}/nothing-here/", s.proxy_host())]);
     assert_eq!(r.status, 404);
     let f = OaScenario::FrontProxy405;
     let r = oa_curl(f, &[&format!("https://{}/", f.proxy_host())]);

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use migcheck_lab::{AdScenario, Fixture, Lab, OaScenario};
+use migcheck_lab::{AdScenario, ExScenario, Fixture, Lab, LabMailbox, OaScenario};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -94,6 +94,31 @@ fn main() -> ExitCode {
             );
         }
         Err(e) => println!("Outlook Anywhere scenarios: not started: {e}"),
+    }
+    println!();
+    match lab.try_exchange() {
+        Ok(ex) => {
+            println!(
+                "EWS / MRS Proxy / OWA scenarios (the lab's Exchange front end, port 443; request log {}):",
+                ex.request_log().display()
+            );
+            for &s in ExScenario::ALL {
+                println!(
+                    "  {:<28} {:<16} {s}: {}",
+                    s.host(),
+                    ex.addr(s).to_string(),
+                    s.description()
+                );
+            }
+            let s = ExScenario::Healthy;
+            println!("  user {} or {}, password {}", s.user(), s.ntlm_user(), s.password());
+            let mailboxes: Vec<String> = LabMailbox::ALL
+                .iter()
+                .map(|m| format!("{} {}", m.address(migcheck_lab::EX_ZONE), m.response_code()))
+                .collect();
+            println!("  mailboxes (in every EWS host's own domain): {}", mailboxes.join(", "));
+        }
+        Err(e) => println!("EWS scenarios: not started: {e}"),
     }
     println!();
     println!("DNS (UDP+TCP)  {}", lab.dns());

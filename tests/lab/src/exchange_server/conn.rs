@@ -15,7 +15,7 @@ use tokio_rustls::server::TlsStream;
 use super::auth::{self, Credentials, Scheme};
 use super::http::{self, Conn, ReadError, Request};
 use super::ntlm::Verdict;
-use super::{HostConfig, Mode, Shared, mapi, pdu, vc};
+use super::{HostConfig, Mode, Shared, Web, mapi, pdu, vc, web};
 
 /// How long a keep-alive connection may sit idle before its next request.
 const IDLE: Duration = Duration::from_secs(30);
@@ -25,6 +25,10 @@ const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
 /// Bodies read and thrown away to keep a connection (larger ones close it).
 const MAX_DISCARD: u64 = 64 * 1024;
 const IIS: &str = "Microsoft-IIS/10.0";
+/// Exchange 2010 runs on Windows Server 2008 R2.
+const IIS_2010: &str = "Microsoft-IIS/7.5";
+/// Exchange 2003 runs on Windows Server 2003.
+const IIS_2003: &str = "Microsoft-IIS/6.0";
 const FRONT_PROXY: &str = "BIG-IP-LabProxy/1.0 (reverse proxy, migcheck-lab)";
 
 pub(crate) type Stream = TlsStream<TcpStream>;
@@ -43,16 +47,29 @@ impl Ctx {
         self.shared.log(self.listen, &self.host, req, status, user);
     }
 
-    /// The headers an IIS front end adds (none for the reverse proxy in front).
+    /// The headers an IIS front end adds (none for the reverse proxy in front): the IIS of the
+    /// host's Exchange, `X-FEServer` from 2013 on, `X-OWA-Version` from 2010 on.
     pub(crate) fn server_headers(&self) -> Vec<(&'static str, String)> {
         if self.host.mode == Mode::FrontProxy405 {
             return vec![("Server", FRONT_PROXY.to_string())];
         }
-        vec![
-            ("Server", IIS.to_string()),
-            ("X-Powered-By", "ASP.NET".to_string()),
-            ("X-FEServer", "EX01".to_string()),
-        ]
+        match &self.host.web {
+            Web::Exchange2003 => vec![
+                ("Server", IIS_2003.to_string()),
+                ("X-Powered-By", "ASP.NET".to_string()),
+            ],
+            Web::Exchange(w) if w.owa_version.starts_with("14.") => vec![
+                ("Server", IIS_2010.to_string()),
+                ("X-Powered-By", "ASP.NET".to_string()),
+                ("X-OWA-Version", w.owa_version.to_string()),
+            ],
+            Web::Exchange(w) => vec![
+                ("Server", IIS.to_string()),
+                ("X-Powered-By", "ASP.NET".to_string()),
+                ("X-FEServer", "EX01".to_string()),
+                ("X-OWA-Version", w.owa_version.to_string()),
+            ],
+        }
     }
 }
 
@@ -154,6 +171,9 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
         ctx.log(req, status, "-");
         return finish(ctx, conn, req, status, http::reason(status), extra, body).await;
     }
+    if let Some(route) = web::route(&ctx.host.web, &path) {
+        return web::serve(ctx, conn, req, ntlm_user, route).await;
+    }
     let rpc = path == "/rpc/rpcproxy.dll" && is_rpc(&req.method);
     let mapi = (path.starts_with("/mapi/emsmdb") || path.starts_with("/mapi/nspi")) && req.method == "POST";
     if !rpc && !mapi {
@@ -190,7 +210,7 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
 }
 
 /// Checks the request's credentials. `Err`: the `WWW-Authenticate` headers of the 401 to send.
-async fn authenticate(
+pub(crate) async fn authenticate(
     ctx: &Ctx,
     req: &Request,
     ntlm_user: &mut Option<String>,
@@ -230,19 +250,32 @@ async fn authenticate(
 
 /// Sends a whole response and decides whether the connection can stay: only when the request's
 /// body is small enough to read and throw away (a 1 GiB channel body never is).
-async fn finish(
+pub(crate) async fn finish(
     ctx: &Ctx,
     conn: &mut Conn<Stream>,
     req: &Request,
     status: u16,
     reason: &str,
+    headers: Vec<(&'static str, String)>,
+    body: &[u8],
+) -> bool {
+    send_answer(ctx, conn, req, (status, reason), headers, body, false).await
+}
+
+/// [`finish`], for a request whose body the handler has read already (`body_read`).
+pub(crate) async fn send_answer(
+    ctx: &Ctx,
+    conn: &mut Conn<Stream>,
+    req: &Request,
+    (status, reason): (u16, &str),
     mut headers: Vec<(&'static str, String)>,
     body: &[u8],
+    body_read: bool,
 ) -> bool {
     if !headers.iter().any(|(k, _)| *k == "Server") {
         headers.extend(ctx.server_headers());
     }
-    let length = req.content_length();
+    let length = if body_read { Ok(0) } else { req.content_length() };
     let keep = !req.chunked()
         && match length {
             Ok(0) => true,

@@ -1,19 +1,23 @@
-//! The lab's own Outlook Anywhere server: an RPC over HTTP v2 proxy ([MS-RPCH]) with MAPI over HTTP
-//! PING, written from the specs because no real RPC proxy runs on Linux. HTTPS on `IP:443` per host,
-//! certificates from the lab CA, Basic checked here, NTLM checked by pyspnego (`ntlm.rs`).
+//! The lab's own Exchange-like front end, written from the specs because no Exchange runs on Linux:
+//! an RPC over HTTP v2 proxy ([MS-RPCH]) with MAPI over HTTP PING, and the web side (`web.rs`): EWS
+//! (`ews.rs`), MRS Proxy and OWA (`owa.rs`), or Exchange 2003's `/exchange/`. HTTPS on `IP:443` per
+//! host, certificates from the lab CA, Basic checked here, NTLM checked by pyspnego (`ntlm.rs`).
 //!
-//! One [`ProxyServer`] serves a set of hosts from its own thread (a small tokio runtime); dropping it
+//! One [`ExchangeServer`] serves a set of hosts from its own thread (a small tokio runtime); dropping it
 //! stops everything, the NTLM helper included. Everything from the network is bounded: head size,
 //! waits, PDU sizes, connection count.
 
 mod auth;
 mod conn;
+mod ews;
 mod http;
 mod mapi;
 mod ntlm;
+mod owa;
 mod pdu;
 mod rts;
 mod vc;
+mod web;
 
 pub(crate) use auth::{Scheme, User};
 
@@ -69,6 +73,29 @@ pub(crate) struct HostConfig {
     /// RPC server names the proxy can reach (compared case-insensitively).
     pub rpc_servers: Vec<String>,
     pub mode: Mode,
+    /// What EWS, MRS Proxy and OWA show on this host.
+    pub web: Web,
+}
+
+/// The web side of a host: which Exchange answers `/EWS/`, `/owa/` (or `/exchange/`).
+#[derive(Clone, Debug)]
+pub(crate) enum Web {
+    /// Exchange 2010 and later: EWS, MRS Proxy, OWA.
+    Exchange(ExchangeWeb),
+    /// Exchange 2003: no EWS, no `/owa/`; OWA at `/exchange/` with `/exchweb/` resources on IIS 6.
+    Exchange2003,
+}
+
+/// The versions and switches of an Exchange 2010+ web front end.
+#[derive(Clone, Debug)]
+pub(crate) struct ExchangeWeb {
+    /// `X-OWA-Version` and the OWA resource paths (`a.b.c.d`).
+    pub owa_version: &'static str,
+    /// EWS `ServerVersionInfo` (`a.b.c.d`).
+    pub ews_version: &'static str,
+    pub mrs_enabled: bool,
+    /// The domain of the lab mailboxes ([`crate::LabMailbox::address`]).
+    pub mail_domain: String,
 }
 
 /// The names an NTLM challenge of a store carries.
@@ -78,6 +105,18 @@ pub(crate) struct NtlmNames {
     pub dns_domain: String,
     pub nb_computer: String,
     pub dns_computer: String,
+}
+
+impl NtlmNames {
+    /// The names of the lab's usual server `EX01` / `ex01.<dns_domain>`.
+    pub(crate) fn ex01(nb_domain: &str, dns_domain: &str) -> NtlmNames {
+        NtlmNames {
+            nb_domain: nb_domain.to_string(),
+            dns_domain: dns_domain.to_string(),
+            nb_computer: "EX01".to_string(),
+            dns_computer: format!("ex01.{dns_domain}"),
+        }
+    }
 }
 
 /// State every connection shares.
@@ -109,12 +148,12 @@ impl Shared {
 }
 
 /// A running proxy; dropping it stops the servers and the NTLM helper.
-pub(crate) struct ProxyServer {
+pub(crate) struct ExchangeServer {
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
-impl ProxyServer {
+impl ExchangeServer {
     /// Writes the NTLM user files and helper config under `dir`, binds every host on `IP:443`, starts
     /// the NTLM helper (when a host offers NTLM) and the runtime, and returns once all listen.
     pub(crate) fn start(
@@ -122,7 +161,7 @@ impl ProxyServer {
         hosts: Vec<HostConfig>,
         stores: &[(String, NtlmNames)],
         request_log: &Path,
-    ) -> Result<ProxyServer, LabError> {
+    ) -> Result<ExchangeServer, LabError> {
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(format!("creating {}", dir.display()), e))?;
         let config = write_ntlm_config(dir, &hosts, stores)?;
         let log = std::fs::OpenOptions::new()
@@ -159,7 +198,7 @@ impl ProxyServer {
             })
             .map_err(|e| LabError::io("spawning the RPC proxy thread", e))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(ProxyServer {
+            Ok(Ok(())) => Ok(ExchangeServer {
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -175,7 +214,7 @@ impl ProxyServer {
     }
 }
 
-impl Drop for ProxyServer {
+impl Drop for ExchangeServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -21,6 +21,18 @@ pub(crate) struct User {
     pub password: String,
 }
 
+impl User {
+    /// The lab's migration account `migadmin` (`<nb_domain>\\migadmin` or the UPN `upn`).
+    pub(crate) fn migadmin(upn: String, nb_domain: &str, password: String) -> User {
+        User {
+            upn,
+            domain: nb_domain.to_string(),
+            name: "migadmin".to_string(),
+            password,
+        }
+    }
+}
+
 /// What the client sent in `Authorization`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Credentials {

@@ -1,0 +1,273 @@
+//! The remote-move mode (`--remote-server`: MRS Proxy, EWS, the mailbox permission, the version) and the
+//! mailbox permission and version checks of the other modes, against the lab's Exchange-like servers:
+//! one host per scenario (`ExScenario`), the same mailboxes on each (`LabMailbox`).
+
+mod common;
+
+use common::*;
+use migcheck_lab::{EX_ZONE, ExScenario, LabMailbox, OaScenario};
+use migcheck_shared::{Cause, Report, Status, Verdict};
+
+fn body(s: ExScenario, mailbox: Option<LabMailbox>) -> String {
+    serde_json::json!({
+        "mode": "remote_move", "remote_server": s.host(), "user": s.user(), "password": s.password(),
+        "target_mailbox": mailbox.map(|m| m.address(EX_ZONE)).unwrap_or_default(),
+    })
+    .to_string()
+}
+
+fn api(s: ExScenario, mailbox: Option<LabMailbox>) -> Report {
+    let _ = lab().exchange();
+    let (report, stream) = api_report(body(s, mailbox));
+    assert!(!stream.contains(&s.password()), "the password is in the stream");
+    report
+}
+
+fn pretty(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default()
+}
+
+fn status(report: &Report, id: &str) -> Option<Status> {
+    report.check(id).map(|c| c.status)
+}
+
+fn summary<'a>(report: &'a Report, id: &str) -> &'a str {
+    report
+        .check(id)
+        .map(|c| c.summary.as_str())
+        .unwrap_or_else(|| panic!("no {id}: {}", pretty(report)))
+}
+
+/// The finding raised by `check_id`: its cause and fix.
+fn finding_of(report: &Report, check_id: &str) -> (Cause, Status, String) {
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check_ids.iter().any(|c| c == check_id))
+        .unwrap_or_else(|| panic!("no finding from {check_id}: {}", pretty(report)));
+    (f.cause, f.severity, f.fix.clone())
+}
+
+#[test]
+fn a_healthy_remote_move_through_cli_and_api() {
+    let _ = lab().exchange();
+    let s = ExScenario::Healthy;
+    let args: Vec<String> = vec![
+        "check".into(),
+        "--remote-server".into(),
+        s.host(),
+        "--user".into(),
+        s.user(),
+        "--target-mailbox".into(),
+        LabMailbox::FullAccess.address(EX_ZONE),
+    ];
+    let (code, report, _) = cli_report(args, &s.password());
+    assert_eq!(code, 0);
+    for report in [report, api(s, Some(LabMailbox::FullAccess))] {
+        let ctx = pretty(&report);
+        for id in [
+            "tls.name",
+            "mrs.anonymous",
+            "mrs.credentials",
+            "ews.auth",
+            "ews.logon",
+            "ews.permission",
+            "version",
+        ] {
+            assert_eq!(status(&report, id), Some(Status::Pass), "{id}: {ctx}");
+        }
+        assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+        assert!(
+            summary(&report, "version").contains("Exchange Server Subscription Edition RTM (15.2.2562)"),
+            "{ctx}"
+        );
+        assert!(report.headline.starts_with("A remote move can reach"), "{ctx}");
+    }
+}
+
+#[test]
+fn mrs_proxy_off_is_named_with_its_fix() {
+    let report = api(ExScenario::MrsDisabled, None);
+    assert_eq!(
+        status(&report, "mrs.credentials"),
+        Some(Status::Fail),
+        "{}",
+        pretty(&report)
+    );
+    assert!(
+        summary(&report, "mrs.credentials").contains("MRS Proxy at https://"),
+        "{}",
+        pretty(&report)
+    );
+    assert!(
+        summary(&report, "mrs.credentials").contains("503"),
+        "{}",
+        pretty(&report)
+    );
+    let (cause, _, fix) = finding_of(&report, "mrs.credentials");
+    assert_eq!(cause, Cause::ExternalAccess);
+    assert!(
+        fix.contains("Set-WebServicesVirtualDirectory -MRSProxyEnabled $true"),
+        "{fix}"
+    );
+    // The raw evidence is shown next to the interpretation.
+    let check = report.check("mrs.credentials").expect("check");
+    assert!(
+        check.evidence.facts.iter().any(|f| f.value.contains("503")),
+        "{}",
+        pretty(&report)
+    );
+    assert_eq!(report.verdict, Verdict::Fail);
+}
+
+#[test]
+fn each_mailbox_answer_is_its_own_finding() {
+    for (mailbox, status_want, cause, words) in [
+        (
+            LabMailbox::AccessDenied,
+            Status::Fail,
+            Cause::Permissions,
+            "(ErrorAccessDenied)",
+        ),
+        (
+            LabMailbox::ImpersonationDenied,
+            Status::Fail,
+            Cause::Permissions,
+            "(ErrorImpersonateUserDenied)",
+        ),
+        (
+            LabMailbox::Missing,
+            Status::Fail,
+            Cause::WrongServerName,
+            "(ErrorNonExistentMailbox)",
+        ),
+        (
+            LabMailbox::MoveInProgress,
+            Status::Warn,
+            Cause::ExternalAccess,
+            "(ErrorMailboxMoveInProgress)",
+        ),
+        (
+            LabMailbox::StoreUnavailable,
+            Status::Fail,
+            Cause::ExternalAccess,
+            "(ErrorMailboxStoreUnavailable)",
+        ),
+    ] {
+        let report = api(ExScenario::Healthy, Some(mailbox));
+        let ctx = format!("{mailbox:?}: {}", pretty(&report));
+        assert_eq!(status(&report, "ews.logon"), Some(Status::Pass), "{ctx}");
+        assert_eq!(status(&report, "ews.permission"), Some(status_want), "{ctx}");
+        assert!(summary(&report, "ews.permission").contains(words), "{ctx}");
+        assert_eq!(finding_of(&report, "ews.permission").0, cause, "{ctx}");
+    }
+    let report = api(ExScenario::Healthy, Some(LabMailbox::AccessDenied));
+    let fix = finding_of(&report, "ews.permission").2;
+    assert!(
+        fix.contains(
+            "Add-MailboxPermission -Identity bob@ewslab.test -User migadmin@ewslab.test -AccessRights FullAccess"
+        ),
+        "{fix}"
+    );
+    assert!(
+        summary(&report, "ews.permission").contains("Domain Admins"),
+        "the known hint"
+    );
+}
+
+#[test]
+fn every_version_fingerprint_is_named() {
+    for (s, want, words) in [
+        (
+            ExScenario::Exchange2003,
+            Status::Fail,
+            "Exchange 2003 isn't supported in Office 365",
+        ),
+        (
+            ExScenario::Exchange2010,
+            Status::Warn,
+            "Exchange Server 2010 SP3 (14.3.513), past its end of support (2020-10-13)",
+        ),
+        (
+            ExScenario::Exchange2016,
+            Status::Warn,
+            "Exchange Server 2016 CU23 (15.1.2507), past its end of support (2025-10-14)",
+        ),
+        (
+            ExScenario::Exchange2019,
+            Status::Warn,
+            "Exchange Server 2019 CU14 (15.2.1544), past its end of support (2025-10-14)",
+        ),
+        (
+            ExScenario::Healthy,
+            Status::Pass,
+            "Exchange Server Subscription Edition RTM (15.2.2562), a supported version",
+        ),
+        (ExScenario::Disagree, Status::Warn, "The sources disagree"),
+    ] {
+        let report = api(s, None);
+        let ctx = format!("{s:?}: {}", pretty(&report));
+        assert_eq!(status(&report, "version"), Some(want), "{ctx}");
+        assert!(summary(&report, "version").contains(words), "{ctx}");
+        if want != Status::Pass {
+            assert_eq!(finding_of(&report, "version").0, Cause::UnsupportedVersion, "{ctx}");
+        }
+    }
+    let report = api(ExScenario::Disagree, None);
+    let version = report.check("version").expect("version");
+    for label in ["EWS ServerVersionInfo", "X-OWA-Version", "OWA resource path"] {
+        assert!(
+            version.evidence.facts.iter().any(|f| f.label == label),
+            "{label}: {}",
+            pretty(&report)
+        );
+    }
+}
+
+#[test]
+fn every_scenario_has_a_test() {
+    assert_eq!(ExScenario::ALL.len(), 7, "add the new scenario to the tests above");
+    assert_eq!(LabMailbox::ALL.len(), 6, "add the new mailbox to the tests above");
+}
+
+#[test]
+fn the_manual_outlook_anywhere_mode_checks_the_mailbox_too() {
+    let _ = lab().outlook_anywhere();
+    let s = OaScenario::Healthy;
+    let mailbox = LabMailbox::AccessDenied.address(migcheck_lab::OA_ZONE);
+    let body = serde_json::json!({
+        "mode": "outlook_anywhere", "rpc_proxy": s.proxy_host(), "exchange_server": s.exchange_server(),
+        "user": s.user(), "password": s.password(), "target_mailbox": mailbox,
+    });
+    let (report, _) = api_report(body.to_string());
+    let ctx = pretty(&report);
+    assert_eq!(status(&report, "oa.bind.6001"), Some(Status::Pass), "{ctx}");
+    assert_eq!(status(&report, "ews.permission"), Some(Status::Fail), "{ctx}");
+    assert_eq!(finding_of(&report, "ews.permission").0, Cause::Permissions, "{ctx}");
+    assert_eq!(status(&report, "version"), Some(Status::Pass), "{ctx}");
+}
+
+#[test]
+fn bad_remote_move_inputs_name_their_field() {
+    let out = migcheck(&["check".into(), "--remote-server".into(), "mail.contoso.com".into()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = migcheck(&[
+        "check".into(),
+        "--remote-server".into(),
+        "mail.contoso.com".into(),
+        "--user".into(),
+        "u@contoso.com".into(),
+        "--password-env".into(),
+        "HOME".into(),
+        "--target-mailbox".into(),
+        "not an address".into(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--target-mailbox:"), "{stderr}");
+}

@@ -1,0 +1,314 @@
+//! EWS, MRS Proxy, OWA and version fingerprints (KB steps 3 and 4) as data: the scenarios of the zone
+//! [`EX_ZONE`], each a host `<slug>.ewslab.test` on `127.(10+k).101.N` (N = the scenario's number),
+//! HTTPS on the real port 443 with a certificate from the lab CA, Basic and NTLM offered. They are
+//! served by the lab's own Exchange-like front end (`exchange_server`); the lab's dnsmasq answers the
+//! names from [`crate::Lab::start`] on, the server starts on the first [`crate::Lab::exchange`] call.
+//!
+//! The mailboxes ([`LabMailbox`]) are the same on every EWS host of the lab: `alice@`, `bob@`, ...
+//! in the host's zone (`ewslab.test`, `oalab.test`, or the Autodiscover scenario's domain).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use crate::LabError;
+use crate::certs::{AdCertFiles, ServerCert};
+use crate::exchange_server::{ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
+use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
+
+/// The DNS zone of the EWS scenarios (and the domain of their mailboxes).
+pub const EX_ZONE: &str = "ewslab.test";
+/// The NetBIOS domain of the scenarios' user and of the server's NTLM challenge.
+pub const EX_NTLM_DOMAIN: &str = "EWSLAB";
+/// The third octet of the scenario hosts in the lab's slot block.
+const THIRD_OCTET: u8 = 101;
+const STORE: &str = "ex";
+
+/// Exchange Server Subscription Edition RTM.
+pub(crate) const BUILD_SE: &str = "15.2.2562.17";
+/// Exchange 2019 CU14.
+const BUILD_2019: &str = "15.2.1544.4";
+/// Exchange 2016 CU23 (the Autodiscover scenarios' `OWA_VERSION`, 15.1.2507.6).
+const BUILD_2016: &str = crate::OWA_VERSION;
+/// Exchange 2010 SP3 RU32.
+const BUILD_2010: &str = "14.3.513.0";
+
+/// A mailbox every EWS host of the lab knows, and what `GetFolder` of its inbox answers the
+/// migration account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LabMailbox {
+    /// `alice@`: Full Access granted: `NoError`.
+    FullAccess,
+    /// `bob@`: no permission (e.g. an explicit deny for Domain Admins): `ErrorAccessDenied`.
+    AccessDenied,
+    /// `nobody@`: no such mailbox: `ErrorNonExistentMailbox`.
+    Missing,
+    /// `carol@`: being moved: `ErrorMailboxMoveInProgress`.
+    MoveInProgress,
+    /// `dave@`: its database is dismounted: `ErrorMailboxStoreUnavailable`.
+    StoreUnavailable,
+    /// `erin@`: the account may not impersonate her: `ErrorImpersonateUserDenied`.
+    ImpersonationDenied,
+}
+
+impl LabMailbox {
+    pub const ALL: &'static [LabMailbox] = &[
+        LabMailbox::FullAccess,
+        LabMailbox::AccessDenied,
+        LabMailbox::Missing,
+        LabMailbox::MoveInProgress,
+        LabMailbox::StoreUnavailable,
+        LabMailbox::ImpersonationDenied,
+    ];
+
+    pub fn local_part(self) -> &'static str {
+        match self {
+            LabMailbox::FullAccess => "alice",
+            LabMailbox::AccessDenied => "bob",
+            LabMailbox::Missing => "nobody",
+            LabMailbox::MoveInProgress => "carol",
+            LabMailbox::StoreUnavailable => "dave",
+            LabMailbox::ImpersonationDenied => "erin",
+        }
+    }
+
+    /// The SMTP address in `zone` (a DNS domain), e.g. `bob@ewslab.test`.
+    pub fn address(self, zone: &str) -> String {
+        format!("{}@{zone}", self.local_part())
+    }
+
+    /// The EWS `ResponseCode` of `GetFolder` on this mailbox.
+    pub fn response_code(self) -> &'static str {
+        match self {
+            LabMailbox::FullAccess => "NoError",
+            LabMailbox::AccessDenied => "ErrorAccessDenied",
+            LabMailbox::Missing => "ErrorNonExistentMailbox",
+            LabMailbox::MoveInProgress => "ErrorMailboxMoveInProgress",
+            LabMailbox::StoreUnavailable => "ErrorMailboxStoreUnavailable",
+            LabMailbox::ImpersonationDenied => "ErrorImpersonateUserDenied",
+        }
+    }
+
+    /// The `MessageText` Exchange writes with the error (None: success).
+    pub fn message_text(self) -> Option<&'static str> {
+        match self {
+            LabMailbox::FullAccess => None,
+            LabMailbox::AccessDenied => Some("Access is denied. Check credentials and try again."),
+            LabMailbox::Missing => Some("The SMTP address has no mailbox associated with it."),
+            LabMailbox::MoveInProgress => Some("Mailbox move in progress. Try again later."),
+            LabMailbox::StoreUnavailable => Some("The mailbox database is temporarily unavailable."),
+            LabMailbox::ImpersonationDenied => {
+                Some("The account does not have permission to impersonate the requested user.")
+            }
+        }
+    }
+
+    /// The mailbox `address` names in `zone` (case-insensitive).
+    pub fn find(address: &str, zone: &str) -> Option<LabMailbox> {
+        LabMailbox::ALL
+            .iter()
+            .copied()
+            .find(|m| m.address(zone).eq_ignore_ascii_case(address.trim()))
+    }
+}
+
+/// One EWS / MRS Proxy / version scenario (one Exchange front end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExScenario {
+    /// Subscription Edition: EWS, MRS Proxy enabled, every version source agrees.
+    Healthy,
+    /// Subscription Edition with MRS Proxy disabled: `/EWS/mrsproxy.svc` answers 503.
+    MrsDisabled,
+    /// Exchange 2003: no EWS, no `/owa/`; `/exchange/` on IIS 6 with `/exchweb/` resources.
+    Exchange2003,
+    /// Exchange 2010 SP3 RU32 (14.3.513.0).
+    Exchange2010,
+    /// Exchange 2016 CU23 (15.1.2507.6).
+    Exchange2016,
+    /// Exchange 2019 CU14 (15.2.1544.4).
+    Exchange2019,
+    /// A load balancer over mixed servers: OWA says 2016 CU23, EWS says 2019 CU14.
+    Disagree,
+}
+
+impl ExScenario {
+    /// Every scenario, in the order of their addresses (`Healthy` is `127.(10+k).101.1`).
+    pub const ALL: &'static [ExScenario] = &[
+        ExScenario::Healthy,
+        ExScenario::MrsDisabled,
+        ExScenario::Exchange2003,
+        ExScenario::Exchange2010,
+        ExScenario::Exchange2016,
+        ExScenario::Exchange2019,
+        ExScenario::Disagree,
+    ];
+
+    /// A short lowercase id; also the first label of the host.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ExScenario::Healthy => "healthy",
+            ExScenario::MrsDisabled => "mrsdisabled",
+            ExScenario::Exchange2003 => "ex2003",
+            ExScenario::Exchange2010 => "ex2010",
+            ExScenario::Exchange2016 => "ex2016",
+            ExScenario::Exchange2019 => "ex2019",
+            ExScenario::Disagree => "disagree",
+        }
+    }
+
+    /// `<slug>.ewslab.test`: what the user types as the Exchange server.
+    pub fn host(self) -> String {
+        format!("{}.{EX_ZONE}", self.slug())
+    }
+
+    /// The migration account in UPN form.
+    pub fn user(self) -> String {
+        format!("migadmin@{EX_ZONE}")
+    }
+
+    /// The same account as `EWSLAB\migadmin`.
+    pub fn ntlm_user(self) -> String {
+        format!("{EX_NTLM_DOMAIN}\\migadmin")
+    }
+
+    /// The password the host accepts.
+    pub fn password(self) -> String {
+        "Ews-Lab-Passw0rd!".to_string()
+    }
+
+    /// One sentence: what the scenario plays.
+    pub fn description(self) -> &'static str {
+        match self {
+            ExScenario::Healthy => "Subscription Edition 15.2.2562.17: EWS, MRS Proxy enabled, all versions agree",
+            ExScenario::MrsDisabled => "Subscription Edition 15.2.2562.17 with MRS Proxy disabled (503)",
+            ExScenario::Exchange2003 => "Exchange 2003: no EWS, no /owa/; /exchange/ on IIS 6 with /exchweb/ paths",
+            ExScenario::Exchange2010 => "Exchange 2010 SP3 RU32 14.3.513.0 on IIS 7.5",
+            ExScenario::Exchange2016 => "Exchange 2016 CU23 15.1.2507.6",
+            ExScenario::Exchange2019 => "Exchange 2019 CU14 15.2.1544.4",
+            ExScenario::Disagree => "load balancer over mixed servers: OWA says 15.1.2507.6, EWS says 15.2.1544.4",
+        }
+    }
+
+    /// The `X-OWA-Version` header (None: not sent).
+    pub fn owa_header(self) -> Option<&'static str> {
+        match self {
+            ExScenario::Healthy | ExScenario::MrsDisabled => Some(BUILD_SE),
+            ExScenario::Exchange2003 => None,
+            ExScenario::Exchange2010 => Some(BUILD_2010),
+            ExScenario::Exchange2016 | ExScenario::Disagree => Some(BUILD_2016),
+            ExScenario::Exchange2019 => Some(BUILD_2019),
+        }
+    }
+
+    /// EWS `ServerVersionInfo` as `a.b.c.d` (None: no EWS).
+    pub fn ews_build(self) -> Option<&'static str> {
+        match self {
+            ExScenario::Disagree => Some(BUILD_2019),
+            s => s.owa_header(),
+        }
+    }
+
+    /// The build in the OWA resource paths: `15.1.2507` (`/owa/auth/15.1.2507/...`) from 2013 on,
+    /// `14.3.513.0` (`/owa/14.3.513.0/...`) for 2010; None for 2003.
+    pub fn owa_path_build(self) -> Option<&'static str> {
+        self.owa_header().map(owa_path_build)
+    }
+
+    /// Whether `/EWS/mrsproxy.svc` answers (authenticated) 200.
+    pub fn mrs_enabled(self) -> bool {
+        !matches!(self, ExScenario::MrsDisabled | ExScenario::Exchange2003)
+    }
+
+    fn web(self) -> Web {
+        match (self.owa_header(), self.ews_build()) {
+            (Some(owa), Some(ews)) => Web::Exchange(ExchangeWeb {
+                owa_version: owa,
+                ews_version: ews,
+                mrs_enabled: self.mrs_enabled(),
+                mail_domain: EX_ZONE.to_string(),
+            }),
+            _ => Web::Exchange2003,
+        }
+    }
+}
+
+impl ZoneScenario for ExScenario {
+    const ALL: &'static [ExScenario] = ExScenario::ALL;
+
+    fn host_name(self) -> String {
+        self.host()
+    }
+
+    fn cert_slug(self) -> String {
+        format!("ex-{}", self.slug())
+    }
+}
+
+impl std::fmt::Display for ExScenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// The OWA path form of a build: three parts from 2013 on, all four for 2010.
+pub(crate) fn owa_path_build(build: &str) -> &str {
+    if build.starts_with("14.") {
+        return build;
+    }
+    build.rsplit_once('.').map_or(build, |(head, _)| head)
+}
+
+/// Where every scenario host lives in one lab slot.
+pub(crate) type ExPlan = ZonePlan<ExScenario>;
+
+pub(crate) fn plan(slot: &crate::slot::Slot) -> ExPlan {
+    ZonePlan::new(slot, EX_ZONE, THIRD_OCTET)
+}
+
+/// The running EWS scenario hosts: started by [`crate::Lab::exchange`], stopped with the lab.
+pub struct ExLab {
+    zone: ZoneServer<ExScenario>,
+}
+
+impl std::fmt::Debug for ExLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExLab")
+            .field("dir", &self.zone.dir())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExLab {
+    pub(crate) fn start(plan: ExPlan, dir: PathBuf, certs: &AdCertFiles) -> Result<ExLab, LabError> {
+        let names = NtlmNames::ex01(EX_NTLM_DOMAIN, EX_ZONE);
+        let host = |s: ExScenario, ip, cert: &ServerCert| HostConfig {
+            ip,
+            name: s.host(),
+            label: s.cert_slug(),
+            chain: cert.chain.clone(),
+            key: cert.key.clone(),
+            schemes: vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic],
+            users: vec![User::migadmin(s.user(), EX_NTLM_DOMAIN, s.password())],
+            ntlm_store: STORE.to_string(),
+            rpc_servers: vec![format!("ex01.{EX_ZONE}"), "ex01".to_string()],
+            mode: Mode::Normal,
+            web: s.web(),
+        };
+        let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "exchange-access.log", host)?;
+        Ok(ExLab { zone })
+    }
+
+    /// The host's address (`127.(10+k).101.N`).
+    pub fn addr(&self, s: ExScenario) -> IpAddr {
+        self.zone.addr(s)
+    }
+
+    /// One line per request: `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
+    pub fn request_log(&self) -> PathBuf {
+        self.zone.request_log()
+    }
+
+    /// Where the server's NTLM user file, helper config and logs are.
+    pub fn dir(&self) -> &Path {
+        self.zone.dir()
+    }
+}

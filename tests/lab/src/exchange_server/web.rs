@@ -1,0 +1,131 @@
+//! Routing and authentication of the web side: EWS and MRS Proxy behind the host's authentication
+//! (anonymous: 401 with its `WWW-Authenticate` list), OWA's redirect and logon page anonymously,
+//! Exchange 2003's `/exchange/` behind authentication and its `/exchweb/` logon form anonymously.
+
+use super::conn::{self, Ctx, STEP, Stream};
+use super::http::{self, Conn, Request};
+use super::owa::{self, Page};
+use super::{Web, ews};
+
+/// Which part of the web side a path belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    Ews,
+    Mrs,
+    Owa,
+    /// Exchange 2003: `/exchange/`.
+    Exchange,
+    /// Exchange 2003: `/exchweb/`.
+    Exchweb,
+}
+
+/// The route of a (lowercased) path on a host; None: not the web side's (RPC, MAPI, or 404).
+pub(crate) fn route(web: &Web, path: &str) -> Option<Route> {
+    let under = |dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    match web {
+        Web::Exchange(_) if path == "/ews/exchange.asmx" => Some(Route::Ews),
+        Web::Exchange(_) if under("/ews/mrsproxy.svc") => Some(Route::Mrs),
+        Web::Exchange(_) if under("/owa") => Some(Route::Owa),
+        Web::Exchange2003 if under("/exchange") => Some(Route::Exchange),
+        Web::Exchange2003 if under("/exchweb") => Some(Route::Exchweb),
+        _ => None,
+    }
+}
+
+/// Serves one request of the web side; `false` when the connection must close.
+pub(crate) async fn serve(
+    ctx: &Ctx,
+    conn: &mut Conn<Stream>,
+    req: &Request,
+    ntlm_user: &mut Option<String>,
+    route: Route,
+) -> bool {
+    let path = req.path().to_ascii_lowercase();
+    let name = ctx.host.name.as_str();
+    let web = match &ctx.host.web {
+        Web::Exchange(w) => Some(w),
+        Web::Exchange2003 => None,
+    };
+    let mut logged_user = "-".to_string();
+    let page = match (route, web) {
+        (Route::Owa, Some(w)) => owa::owa(name, w.owa_version, &path),
+        (Route::Exchweb, _) if path == "/exchweb/bin/auth/owalogon.asp" => owa::owa2003_logon(),
+        (Route::Exchweb, _) if path.starts_with("/exchweb/img/") => Page {
+            status: 200,
+            headers: vec![("Content-Type", "image/gif".into())],
+            body: b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+        },
+        (Route::Exchweb, _) => not_found(),
+        _ => {
+            // Everything else is behind the host's authentication.
+            let user = match conn::authenticate(ctx, req, ntlm_user).await {
+                Ok(u) => u,
+                Err(mut challenge) => {
+                    ctx.log(req, 401, "-");
+                    challenge.push(("Content-Type", "text/html".into()));
+                    let body = b"401 - Unauthorized: Access is denied due to invalid credentials.\n";
+                    return conn::finish(ctx, conn, req, 401, "Unauthorized", challenge, body).await;
+                }
+            };
+            logged_user.clone_from(&user);
+            match (route, web) {
+                (Route::Ews, Some(w)) if req.method == "POST" => return ews_post(ctx, conn, req, &user, w).await,
+                (Route::Ews, Some(_)) => Page {
+                    status: 200,
+                    headers: vec![("Content-Type", "text/html; charset=utf-8".into())],
+                    body: owa::wcf_help("Service", &format!("https://{name}/EWS/Exchange.asmx")).into_bytes(),
+                },
+                (Route::Mrs, Some(w)) => owa::mrs(name, w.mrs_enabled),
+                (Route::Exchange, None) => owa::owa2003_mailbox(&user),
+                _ => not_found(),
+            }
+        }
+    };
+    ctx.log(req, page.status, &logged_user);
+    let reason = http::reason(page.status);
+    conn::finish(ctx, conn, req, page.status, reason, page.headers, &page.body).await
+}
+
+fn not_found() -> Page {
+    Page {
+        status: 404,
+        headers: vec![("Content-Type", "text/html".into())],
+        body: b"404 - File or directory not found.\n".to_vec(),
+    }
+}
+
+/// An authenticated EWS POST: the body (bounded) read, parsed and answered.
+async fn ews_post(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &str, w: &super::ExchangeWeb) -> bool {
+    let refuse = |status: u16| {
+        ctx.log(req, status, user);
+        (status, http::reason(status))
+    };
+    let length = match req.content_length() {
+        _ if req.chunked() => return close(ctx, conn, refuse(411)).await,
+        Ok(n) if n <= ews::MAX_BODY as u64 => n as usize,
+        _ => return close(ctx, conn, refuse(413)).await,
+    };
+    if req.expects_continue() && !conn.send(b"HTTP/1.1 100 Continue\r\n\r\n").await {
+        return false;
+    }
+    let Some(body) = conn.read_exact(length, STEP).await else {
+        return false;
+    };
+    let host = ews::Host {
+        build: w.ews_version,
+        mail_domain: &w.mail_domain,
+    };
+    let (status, xml) = ews::answer(&host, &body);
+    ctx.log(req, status, user);
+    let headers = vec![("Content-Type", "text/xml; charset=utf-8".to_string())];
+    let answer = (status, http::reason(status));
+    conn::send_answer(ctx, conn, req, answer, headers, xml.as_bytes(), true).await
+}
+
+/// An error answer that closes the connection (the body is not read).
+async fn close(ctx: &Ctx, conn: &mut Conn<Stream>, (status, reason): (u16, &str)) -> bool {
+    let mut headers = ctx.server_headers();
+    headers.push(("Connection", "close".into()));
+    let _ = conn.send(&http::response(status, reason, &headers, b"")).await;
+    false
+}
