@@ -46,6 +46,7 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_OA_USER", oa.user())
         .env("MIGCHECK_OA_PASSWORD", oa.password())
         .env("MIGCHECK_OA_CASES", outlook_anywhere_cases().to_string())
+        .env("MIGCHECK_EX_CASES", remote_move_cases().to_string())
         .env("MIGCHECK_EX_HOST", ExScenario::Healthy.host())
         .env("MIGCHECK_EX_MRS_OFF_HOST", ExScenario::MrsDisabled.host())
         .env("MIGCHECK_EX_USER", ExScenario::Healthy.user())
@@ -63,7 +64,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 13"),
+        text.contains("skipped 0") && text.contains("pass 14"),
         "not every browser test ran:\n{text}"
     );
 }
@@ -98,6 +99,60 @@ fn outlook_anywhere_cases() -> serde_json::Value {
         fail(BindRejected, "oa.bind.6001", "wrong_server_name"),
         fail(SilentAfterHeaders, "oa.connection", "network"),
         case(NtlmOnly, true, NtlmOnly.password(), "oa.bind.6001", "pass", None),
+    ])
+}
+
+/// Every remote-move scenario (MRS Proxy, the mailbox answers, the version fingerprints) as the page must
+/// show it.
+fn remote_move_cases() -> serde_json::Value {
+    use ExScenario::*;
+    let case =
+        |s: ExScenario, mailbox: Option<LabMailbox>, check: &str, status: &str, cause: Option<&str>, words: &str| {
+            let verdict = match (cause, status) {
+                (None, _) => "pass",
+                (Some(_), "warn") => "warn",
+                _ => "fail",
+            };
+            serde_json::json!({
+                "name": format!("{s:?} {mailbox:?}"), "server": s.host(), "user": s.user(), "password": s.password(),
+                "mailbox": mailbox.map(|m| m.address(EX_ZONE)).unwrap_or_default(),
+                "check": check, "status": status, "cause": cause, "words": words, "verdict": verdict,
+            })
+        };
+    let version = |s: ExScenario, status: &str, words: &str| {
+        let cause = (status != "pass").then_some("unsupported_version");
+        case(s, None, "version", status, cause, words)
+    };
+    serde_json::json!([
+        case(
+            Healthy,
+            Some(LabMailbox::FullAccess),
+            "ews.permission",
+            "pass",
+            None,
+            ""
+        ),
+        case(
+            MrsDisabled,
+            None,
+            "mrs.credentials",
+            "fail",
+            Some("external_access"),
+            "MRSProxyEnabled"
+        ),
+        case(
+            Healthy,
+            Some(LabMailbox::Missing),
+            "ews.permission",
+            "fail",
+            Some("wrong_server_name"),
+            "ErrorNonExistentMailbox"
+        ),
+        version(Exchange2003, "fail", "isn't supported in Office 365"),
+        version(Exchange2010, "warn", "Exchange Server 2010 SP3"),
+        version(Exchange2016, "warn", "Exchange Server 2016 CU23"),
+        version(Exchange2019, "warn", "Exchange Server 2019 CU14"),
+        version(Disagree, "warn", "The sources disagree"),
     ])
 }
 

@@ -53,6 +53,8 @@ const OA = {
  * and when `cause` is set a finding has it.
  */
 const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
+/** MIGCHECK_EX_CASES: the remote-move scenarios, the same shape with `server` and `mailbox` for the mode's fields. */
+const EX_CASES = env.MIGCHECK_EX_CASES ? JSON.parse(env.MIGCHECK_EX_CASES) : [];
 const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
 const EX = {
   host: env.MIGCHECK_EX_HOST,
@@ -406,12 +408,16 @@ test('the Outlook Anywhere fields are checked as typed and Run sends nothing whi
   assertNoErrors(errors);
 });
 
-test('every Outlook Anywhere scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_OA_CASES'), timeout: 240_000 }, async (t) => {
+/**
+ * Runs each case with `run` in a fresh page load and checks what the page shows: `check` has `status`, the
+ * verdict is `verdict`, a finding has `cause` (when set) and mentions `words` (when set); the password stays.
+ */
+async function assertCases(t, cases, run) {
   const { page, errors, logs } = await openPage(t);
-  for (const c of OA_CASES) {
+  for (const c of cases) {
     await page.goto(URL, { waitUntil: 'load' });
     await page.waitForSelector('#run');
-    await runOutlookAnywhere(page, errors, c);
+    await run(page, errors, c);
     const state = async () => `${c.name}\n${await pageState(page)}`;
     const check = page.locator(`[data-check-id="${c.check}"][data-status="${c.status}"]`);
     assert.equal(await check.count(), 1, `${c.check} is not ${c.status}: ${await state()}`);
@@ -419,10 +425,22 @@ test('every Outlook Anywhere scenario of the lab: the check, the verdict and the
     if (c.cause) {
       const finding = page.locator(`.finding[data-cause="${c.cause}"]`);
       assert.ok((await finding.count()) >= 1, `no ${c.cause} finding: ${await state()}`);
+      if (c.words) {
+        const texts = await finding.allTextContents();
+        assert.ok(texts.some((x) => x.includes(c.words)), `no ${c.cause} finding mentions ${c.words}: ${await state()}`);
+      }
     }
     await assertSecretKept(page, logs, c.password);
   }
   assertNoErrors(errors);
+}
+
+test('every Outlook Anywhere scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_OA_CASES'), timeout: 240_000 }, async (t) => {
+  await assertCases(t, OA_CASES, runOutlookAnywhere);
+});
+
+test('every remote-move and version scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_EX_CASES'), timeout: 240_000 }, async (t) => {
+  await assertCases(t, EX_CASES, runRemoteMove);
 });
 
 /** Asserts that a finding with `cause` is shown and one of them mentions `words`. */
