@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, InputError, RelayInfo};
+use migcheck_shared::{DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, INFO_PATH, InputError, RelayInfo};
 
 use crate::assets;
 use crate::diagnose;
@@ -24,6 +24,8 @@ const MAX_BODY: usize = 16 * 1024;
 
 pub struct AppState {
     pub net: Net,
+    /// Ready-made diagnoses of a demo lab, offered by the page (empty on a normal relay).
+    pub demos: Vec<Demo>,
 }
 
 /// The whole route table.
@@ -125,6 +127,7 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
     Json(RelayInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         egress: state.net.egress.to_string(),
+        demos: state.demos.clone(),
     })
 }
 

@@ -36,6 +36,10 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
         listen: SocketAddr,
+        /// Offer the ready-made diagnoses of a demo lab in the page (a JSON list written by
+        /// `cargo xtask run --demo`).
+        #[arg(long, value_name = "FILE")]
+        demo: Option<PathBuf>,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -160,8 +164,8 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), &cli.net)),
-        Some(Command::Serve { listen, net }) => runtime.block_on(serve(listen, &net)),
+        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), None, &cli.net)),
+        Some(Command::Serve { listen, demo, net }) => runtime.block_on(serve(listen, demo, &net)),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
     }
 }
@@ -175,7 +179,14 @@ fn init_logging() {
         .try_init();
 }
 
-async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
+async fn serve(listen: SocketAddr, demo: Option<PathBuf>, net: &NetArgs) -> ExitCode {
+    let demos = match demo.as_deref().map(read_demos).transpose() {
+        Ok(d) => d.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("migcheck: --demo: {e}");
+            return ExitCode::from(2);
+        }
+    };
     init_logging();
     let net = match net.build() {
         Ok(n) => n,
@@ -197,7 +208,7 @@ async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         net.egress
     );
-    let router = app(Arc::new(AppState { net }));
+    let router = app(Arc::new(AppState { net, demos }));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -211,6 +222,11 @@ async fn serve(listen: SocketAddr, net: &NetArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not a list of demos: {e}", path.display()))
 }
 
 /// The request the flags describe, or the message for a mix that makes no sense.

@@ -3,6 +3,7 @@
 //! Everything here is plain data with serde: it builds for wasm32 and native and does no I/O, so the
 //! page and the relay can never disagree on a field name.
 
+pub mod commands;
 pub mod event;
 pub mod input;
 pub mod report;
@@ -13,7 +14,8 @@ pub use event::Event;
 pub use input::{Email, HostPort, InputError};
 pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
 pub use request::{
-    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo, RemoteMoveTarget,
+    AuthMethod, AutodiscoverTarget, Demo, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo,
+    RemoteMoveTarget,
 };
 pub use secret::Password;
 

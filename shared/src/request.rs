@@ -280,6 +280,20 @@ pub struct RelayInfo {
     pub version: String,
     /// The egress policy in words: which addresses this relay may reach.
     pub egress: String,
+    /// Ready-made diagnoses of a demo lab (`migcheck serve --demo FILE`), for someone without an Exchange
+    /// server: the page offers them pre-filled. Empty on a normal relay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demos: Vec<Demo>,
+}
+
+/// One ready-made diagnosis of the demo lab. Its password is a lab account's, public by design.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Demo {
+    /// A short name: "Autodiscover, Exchange 2016".
+    pub title: String,
+    /// What a user will see go wrong, in a sentence.
+    pub description: String,
+    pub request: DiagnoseRequest,
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub fn lab_net(timeout_secs: u64) -> Net {
 pub async fn start_relay(net: Net) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(Arc::new(AppState { net }));
+    let router = app(Arc::new(AppState { net, demos: Vec::new() }));
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
