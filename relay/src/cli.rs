@@ -224,6 +224,11 @@ async fn serve(listen: SocketAddr, demo: Option<PathBuf>, net: &NetArgs) -> Exit
     }
 }
 
+/// Colours on a terminal, unless NO_COLOR is set (https://no-color.org).
+fn use_colour(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{} is not a list of demos: {e}", path.display()))
@@ -303,8 +308,25 @@ async fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // The tree fills in on stderr while the checks run (stdout keeps the report, or the JSON alone).
+    let live = (!args.json).then(|| {
+        let color = use_colour(&std::io::stderr());
+        tokio::spawn(async move {
+            use std::io::Write as _;
+            let mut live = render::Live::new(color);
+            while let Some(event) = rx.recv().await {
+                let text = live.event(&event);
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text.as_bytes());
+                let _ = err.flush();
+            }
+        })
+    });
     let report = diagnose::run(&net, request, valid, tx).await;
+    if let Some(task) = live {
+        let _ = task.await;
+    }
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),
@@ -314,7 +336,7 @@ async fn check(args: CheckArgs) -> ExitCode {
             }
         }
     } else {
-        print!("{}", render::text(&report));
+        print!("{}", render::text(&report, use_colour(&std::io::stdout())));
     }
     match report.verdict {
         Verdict::Pass | Verdict::Warn => ExitCode::SUCCESS,

@@ -34,14 +34,38 @@ fn bad_input_names_the_flag_and_exits_2() {
 }
 
 #[test]
+fn json_stays_alone_on_stdout_and_stderr_stays_quiet() {
+    let host = lab().fixture(Fixture::Expired).name;
+    let port = lab().port().to_string();
+    let mut args = vec!["check", "--host", &host, "--port", &port, "--json"];
+    let flags = lab_flags(5);
+    args.extend(flags.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1);
+    assert!(serde_json::from_str::<migcheck_shared::Report>(&out).is_ok(), "{out}");
+    assert_eq!(err, "", "--json prints nothing else");
+}
+
+#[test]
 fn readable_tree_leads_with_the_verdict_and_the_fix() {
     let host = lab().fixture(Fixture::Expired).name;
     let port = lab().port().to_string();
     let mut args = vec!["check", "--host", &host, "--port", &port];
     let flags = lab_flags(5);
     args.extend(flags.iter().map(String::as_str));
-    let (code, out, _) = run(&args);
+    let (code, out, err) = run(&args);
     assert_eq!(code, 1);
+    // While it ran, the tree filled in on stderr, children indented under their parent; not a terminal
+    // here, so plain text without colour codes.
+    assert!(err.contains("\n    [FAIL] Certificate dates ("), "{err}");
+    assert!(err.contains("\n  [FAIL] "), "{err}");
+    assert!(
+        !err.contains('\x1b') && !out.contains('\x1b'),
+        "colour codes outside a terminal"
+    );
+    let child = err.find("[FAIL] Certificate dates").unwrap_or(usize::MAX);
+    let parent = err.rfind("\n  [FAIL] ").unwrap_or(0);
+    assert!(child < parent, "a child finishes before its parent:\n{err}");
     assert!(
         out.starts_with("Verdict: FAIL: The certificate of expired.contoso.test expired on"),
         "{out}"
