@@ -58,7 +58,15 @@ fn main() -> ExitCode {
     let outcome = match command.as_deref() {
         Some("dist") if rest.is_empty() => dist(),
         // `cargo xtask run -- --listen ADDR` means `migcheck serve --listen ADDR`.
-        Some("run") => dist().and_then(|()| run_relay(rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(&rest))),
+        // `cargo xtask run --demo` also starts the lab and offers its broken scenarios in the page.
+        Some("run") => {
+            let (demo, rest) = match rest.split_first() {
+                Some((flag, more)) if flag == "--demo" => (true, more),
+                _ => (false, &rest[..]),
+            };
+            let rest = rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(rest);
+            dist().and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
+        }
         Some("test") => test(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
@@ -83,6 +91,7 @@ fn usage() {
         "usage: cargo xtask <command>\n\
          \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
+         \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS..."
     );
 }
@@ -274,6 +283,70 @@ fn run_relay(args: &[OsString]) -> Result {
         .args(["run", "--release", "-p", "migcheck-relay", "--", "serve"])
         .args(args);
     run(command, "the relay")
+}
+
+/// Builds one binary and returns its path (from cargo's JSON messages, so CARGO_TARGET_DIR is honoured).
+fn build_bin(package: &str) -> Result<PathBuf> {
+    step(&format!("cargo build -p {package}"));
+    let mut command = cargo();
+    command
+        .args(["build", "-q", "-p", package, "--message-format=json-render-diagnostics"])
+        .stdout(Stdio::piped());
+    let output = command.output().map_err(|e| format!("cannot start cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo build of {package} failed ({})", output.status));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next_back()
+        .ok_or_else(|| format!("cargo built {package} but named no executable"))
+}
+
+/// The lab (its certificate fixtures, Autodiscover, Outlook Anywhere and EWS scenarios on loopback)
+/// and the relay pointed at it, offering the demo's ready-made diagnoses in the page.
+fn run_demo(args: &[OsString]) -> Result {
+    ensure_test_packages()?;
+    ensure_lab_venv()?;
+    let lab_bin = build_bin("migcheck-lab")?;
+    let dir = workspace().join("target").join("demo");
+    let demos = dir.join("demos.json");
+    let _ = fs::remove_file(&demos);
+    step("starting the lab (migcheck-lab --demo-out target/demo)");
+    let mut lab = Command::new(&lab_bin)
+        .arg("--demo-out")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", lab_bin.display()))?;
+    let stop_lab = |lab: &mut std::process::Child| {
+        // SIGTERM: the lab stops its servers and removes its directory.
+        let _ = Command::new("kill").arg(lab.id().to_string()).status();
+        let _ = lab.wait();
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !demos.exists() {
+        if let Ok(Some(status)) = lab.try_wait() {
+            return Err(format!("the lab stopped before it was ready ({status})"));
+        }
+        if std::time::Instant::now() > deadline {
+            stop_lab(&mut lab);
+            return Err("the lab was not ready within 120 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let flags: Vec<String> = fs::read_to_string(dir.join("relay-flags.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut relay_args: Vec<OsString> = vec!["--demo".into(), demos.into_os_string()];
+    relay_args.extend(flags.into_iter().map(OsString::from));
+    relay_args.extend(args.iter().cloned());
+    step("the page offers the demo's diagnoses under \"Try the demo\"");
+    let outcome = run_relay(&relay_args);
+    stop_lab(&mut lab);
+    outcome
 }
 
 fn test(args: &[OsString]) -> Result {

@@ -13,6 +13,7 @@ mod ad_proxy;
 mod ad_servers;
 mod autodiscover;
 mod certs;
+pub mod demo;
 mod dns;
 mod error;
 mod exchange;

@@ -1,4 +1,6 @@
 //! `migcheck-lab`: starts the lab, prints where everything is, and waits for Ctrl-C / SIGTERM.
+//! `migcheck-lab --demo-out DIR` also writes the demo's requests and relay flags into DIR (for
+//! `cargo xtask run --demo`).
 
 use std::process::ExitCode;
 
@@ -22,6 +24,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, dir] = args.as_slice()
+        && flag == "--demo-out"
+    {
+        match migcheck_lab::demo::write(&lab, std::path::Path::new(dir)) {
+            Ok((demos, _)) => println!("demo written to {}", demos.display()),
+            Err(e) => {
+                eprintln!("migcheck-lab: the demo could not start: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else if !args.is_empty() {
+        eprintln!("usage: migcheck-lab [--demo-out DIR]");
+        return ExitCode::from(2);
+    }
     let port = lab.port();
     println!("migcheck lab started in {:.2?}\n", lab.startup_time());
     println!("{:<20} {:<28} ADDRESS", "FIXTURE", "NAME");
