@@ -163,3 +163,50 @@ async fn info_tells_the_egress_mode() {
         Some(format!("networks: {}", lab().egress_cidr()).as_str())
     );
 }
+
+/// Cancel in the page closes the stream; the relay must then stop the probes, not finish them for nobody.
+/// A silent TLS peer of our own shows it: the relay's connection to it closes as soon as the client
+/// goes, long before the relay's 30 s time limit.
+#[tokio::test]
+async fn a_client_that_goes_away_stops_the_probes() {
+    use tokio::io::AsyncReadExt;
+    // An address of the lab's block that no fixture uses, so the lab's egress policy allows it.
+    let listener = tokio::net::TcpListener::bind("127.0.2.231:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if let Ok((mut peer, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            // Read the ClientHello and never answer; a read of 0 bytes is the relay hanging up.
+            while let Ok(n) = peer.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = closed_tx.send(std::time::Instant::now());
+        }
+    });
+    let relay = start_relay(lab_net(30)).await;
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let mut response = client
+        .post(format!("http://{relay}/api/v1/diagnose"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"mode": "host", "host": "127.0.2.231", "port": port}).to_string())
+        .send()
+        .await
+        .expect("send");
+    // Wait until the TLS check is underway, then go away.
+    let mut seen = String::new();
+    while !seen.contains(r#""id":"tls""#) {
+        let chunk = response.chunk().await.expect("chunk").expect("the stream ended early");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let gone = std::time::Instant::now();
+    drop(response);
+    drop(client);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), closed_rx)
+        .await
+        .expect("the relay kept probing after the client went away")
+        .expect("the silent peer saw no connection");
+    assert!(closed.duration_since(gone) < std::time::Duration::from_secs(10));
+}
