@@ -9,16 +9,33 @@ use gloo_net::http::{Request, Response};
 use js_sys::Uint8Array;
 use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, RelayInfo};
 use wasm_bindgen::JsCast;
+use web_sys::AbortController;
+
+use crate::state::RUN_FIELD;
+
+/// Stops a running diagnosis: aborts its fetch, so the relay sees the stream closed and stops its probes.
+#[derive(Clone)]
+pub struct Abort(AbortController);
+
+impl Abort {
+    pub fn new() -> Option<Self> {
+        AbortController::new().ok().map(Abort)
+    }
+
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+}
 
 /// Runs one diagnosis and calls `emit` with each event as it arrives. Ends after a `done` or an
 /// `error`; a stream cut before either yields an error too.
-pub async fn diagnose(request: &DiagnoseRequest, emit: impl Fn(Event)) {
+pub async fn diagnose(request: &DiagnoseRequest, abort: Option<&Abort>, emit: impl Fn(Event)) {
     let finished = std::cell::Cell::new(false);
     let forward = |event: Event| {
         finished.set(finished.get() || matches!(event, Event::Done { .. } | Event::Error { .. }));
         emit(event);
     };
-    match stream(request, &forward).await {
+    match stream(request, abort, &forward).await {
         Err(event) => forward(event),
         Ok(()) if !finished.get() => forward(error(
             "The relay ended the answer before the diagnosis finished. Try again.",
@@ -43,7 +60,15 @@ fn error(message: impl Into<String>) -> Event {
     }
 }
 
-async fn stream(request: &DiagnoseRequest, emit: &impl Fn(Event)) -> Result<(), Event> {
+/// An error shown next to the Run button.
+fn run_error(message: String) -> Event {
+    Event::Error {
+        message,
+        field: Some(RUN_FIELD.into()),
+    }
+}
+
+async fn stream(request: &DiagnoseRequest, abort: Option<&Abort>, emit: &impl Fn(Event)) -> Result<(), Event> {
     // The body carries the password: wiped from wasm memory once handed to the browser.
     let body = zeroize::Zeroizing::new(
         serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
@@ -51,11 +76,19 @@ async fn stream(request: &DiagnoseRequest, emit: &impl Fn(Event)) -> Result<(), 
     let response = Request::post(DIAGNOSE_PATH)
         .header("content-type", "application/json")
         .header("accept", "application/x-ndjson")
+        .abort_signal(abort.map(|a| a.0.signal()).as_ref())
         .body(body.as_str())
         .map_err(|e| error(format!("Could not build the request: {e}")))?
         .send()
         .await
-        .map_err(|_| error("The relay could not be reached. Is migcheck still running?"))?;
+        .map_err(|_| {
+            let origin = web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default();
+            run_error(format!(
+                "Cannot reach the migcheck relay at {origin}: is migcheck still running?"
+            ))
+        })?;
     if !response.ok() {
         return Err(refusal(&response).await);
     }
@@ -114,9 +147,11 @@ async fn refusal(response: &Response) -> Event {
             let wait = response
                 .headers()
                 .get("retry-after")
-                .map(|s| format!(" Try again in {} seconds.", s.trim()))
-                .unwrap_or_else(|| " Try again in a minute.".to_string());
-            error(format!("Too many diagnoses from this address just now.{wait}"))
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .map_or_else(|| "a minute".to_string(), |s| format!("{s} s"));
+            run_error(format!(
+                "The relay is busy (too many diagnoses from this address just now): try again in {wait}."
+            ))
         }
         _ => Event::Error {
             message: said("error").unwrap_or_else(|| format!("The relay refused the request (HTTP {status}).")),

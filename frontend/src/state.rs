@@ -114,6 +114,52 @@ impl From<&Check> for Node {
     }
 }
 
+/// The keys of the reopen link in `mode`, besides `mode` itself: never the password.
+fn fragment_keys(mode: Mode) -> &'static [&'static str] {
+    match mode {
+        Mode::Autodiscover => &["email", "user", "target_mailbox", "allow_redirect"],
+        Mode::Host => &["host", "port"],
+        Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "auth", "user", "target_mailbox"],
+        Mode::RemoteMove => &["remote_server", "user", "target_mailbox"],
+    }
+}
+
+/// Percent-encodes all but the unreserved characters (as `encodeURIComponent`, and `'` too).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Undoes [`encode`] (and `+` for a space, as a form would write it); a broken escape stays as it is.
+fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn find_mut<'a>(nodes: &'a mut [Node], id: &str) -> Option<&'a mut Node> {
     nodes.iter_mut().find_map(|n| n.find_mut(id))
 }
@@ -152,7 +198,75 @@ impl Mode {
 
     /// Every mode, in the order of the form's radio group.
     pub const ALL: [Mode; 4] = [Mode::Autodiscover, Mode::Host, Mode::OutlookAnywhere, Mode::RemoteMove];
+
+    /// The answer to the wizard's first question this mode belongs to.
+    pub fn kind(self) -> Kind {
+        match self {
+            Mode::Autodiscover | Mode::OutlookAnywhere => Kind::Staged,
+            Mode::RemoteMove => Kind::RemoteMove,
+            Mode::Host => Kind::Host,
+        }
+    }
+
+    /// The wizard's steps in this mode: "how to find the server" only for a cutover or staged migration.
+    pub fn steps(self) -> &'static [Step] {
+        match self.kind() {
+            Kind::Staged => &[Step::Kind, Step::Find, Step::Details],
+            _ => &[Step::Kind, Step::Details],
+        }
+    }
+
+    /// The fields the wizard shows at `step` in this mode.
+    pub fn step_fields(self, step: Step) -> &'static [&'static str] {
+        match (step, self) {
+            (Step::Kind, _) => &[],
+            (Step::Find, Mode::Autodiscover) => &["email"],
+            (Step::Find, Mode::OutlookAnywhere) => &["rpc_proxy", "exchange_server"],
+            (Step::Find, _) => &[],
+            (Step::Details, Mode::Autodiscover | Mode::OutlookAnywhere) => &["user", "password", "target_mailbox"],
+            (Step::Details, _) => self.fields(),
+        }
+    }
+
+    /// The mode as the request and the reopen link write it (`outlook_anywhere`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Autodiscover => "autodiscover",
+            Mode::Host => "host",
+            Mode::OutlookAnywhere => "outlook_anywhere",
+            Mode::RemoteMove => "remote_move",
+        }
+    }
 }
+
+/// The first question of the wizard: what kind of migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A cutover or staged migration: through Outlook Anywhere.
+    Staged,
+    /// A remote move: through the MRS Proxy.
+    RemoteMove,
+    /// No migration yet: just the certificate and TLS of a server.
+    Host,
+}
+
+/// The steps of the wizard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Step {
+    /// 1: what kind of migration.
+    #[default]
+    Kind,
+    /// 2 (cutover or staged only): how to find the server, Autodiscover or the server names.
+    Find,
+    /// 3: the server of a remote move or a certificate check, the credentials, then Run.
+    Details,
+}
+
+/// The pseudo field of errors shown next to the Run button (the relay busy or out of reach).
+pub const RUN_FIELD: &str = "run";
+
+/// The longest value the reopen link may set in a field (longer is cut).
+const FRAGMENT_VALUE_MAX: usize = 320;
 
 /// The whole page. Its `Debug` shows no password ([`Password`] redacts itself).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -187,6 +301,12 @@ pub struct State {
     pub report: Option<Report>,
     pub error: Option<ShownError>,
     pub info: Option<RelayInfo>,
+    /// The wizard's current step.
+    pub step: Step,
+    /// The last run was cancelled: its finished checks stay, no verdict.
+    pub cancelled: bool,
+    /// Increases each time the password is set from outside its input (a demo), so the input follows.
+    pub password_filled: u64,
 }
 
 /// Every change the page can make to its state.
@@ -204,6 +324,20 @@ pub enum Action {
     SetPassword(Password),
     SetTargetMailbox(String),
     SetAllowRedirect(bool),
+    /// The wizard's first question answered.
+    SetKind(Kind),
+    /// The wizard's Next: to the next step, or, when a field of this step is wrong, shows why.
+    Next,
+    /// The wizard's Back.
+    Back,
+    /// Fills the wizard with a ready-made request (a demo, password included), ready to run.
+    Fill(DiagnoseRequest),
+    /// Fills the wizard from the page URL's fragment (see [`State::fragment`]); never a password.
+    Reopen(String),
+    /// The user cancelled run `run`: what finished stays, the rest is stopped, later events are dropped.
+    Cancel {
+        run: u64,
+    },
     /// The page is left (or put in the back-forward cache): the password is dropped (and wiped).
     ForgetPassword,
     /// Run number `run` begins (the request goes out): clears the previous result.
@@ -239,7 +373,19 @@ impl State {
 
     /// The request the form describes, or the first field at fault (checked with the relay's own rules).
     pub fn request(&self) -> Result<DiagnoseRequest, InputError> {
-        let request = match self.mode {
+        let request = self.build(self.password.clone())?;
+        request.validate().map(|_: ValidRequest| request)
+    }
+
+    /// The request the form describes whether or not the password is typed yet, with no password: for
+    /// the command lines and the reopen link. `None` while another field is wrong.
+    pub fn draft(&self) -> Option<DiagnoseRequest> {
+        self.build(Password::new("-")).ok()?.validate().ok()?;
+        self.build(Password::default()).ok()
+    }
+
+    fn build(&self, password: Password) -> Result<DiagnoseRequest, InputError> {
+        Ok(match self.mode {
             Mode::Host => DiagnoseRequest::Host(HostTarget {
                 host: self.host.trim().to_string(),
                 port: self.port_value()?,
@@ -247,7 +393,7 @@ impl State {
             Mode::Autodiscover => DiagnoseRequest::Autodiscover(AutodiscoverTarget {
                 email: self.email.trim().to_string(),
                 user: self.user.trim().to_string(),
-                password: self.password.clone(),
+                password,
                 allow_credential_redirect: self.allow_redirect,
                 target_mailbox: self.target_mailbox.trim().to_string(),
             }),
@@ -256,17 +402,16 @@ impl State {
                 exchange_server: self.exchange_server.trim().to_string(),
                 auth: self.auth,
                 user: self.user.trim().to_string(),
-                password: self.password.clone(),
+                password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
             }),
             Mode::RemoteMove => DiagnoseRequest::RemoteMove(RemoteMoveTarget {
                 remote_server: self.remote_server.trim().to_string(),
                 user: self.user.trim().to_string(),
-                password: self.password.clone(),
+                password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
             }),
-        };
-        request.validate().map(|_: ValidRequest| request)
+        })
     }
 
     /// The message to show under `field`: what the user typed wrong, else what the relay said.
@@ -308,8 +453,177 @@ impl State {
     pub fn general_error(&self) -> Option<String> {
         self.error
             .as_ref()
-            .filter(|e| !e.field.as_deref().is_some_and(|f| self.mode.fields().contains(&f)))
+            .filter(|e| {
+                !e.field
+                    .as_deref()
+                    .is_some_and(|f| f == RUN_FIELD || self.mode.fields().contains(&f))
+            })
             .map(|e| e.message.clone())
+    }
+
+    /// An error shown next to the Run button: the relay is busy, or out of reach.
+    pub fn run_error(&self) -> Option<String> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field.as_deref() == Some(RUN_FIELD))
+            .map(|e| e.message.clone())
+    }
+
+    /// Whether a field of `step` is wrong (its message shown or not yet).
+    pub fn step_has_error(&self, step: Step) -> bool {
+        let fields = self.mode.step_fields(step);
+        let mut all = self.clone();
+        fields.iter().for_each(|f| all.touch(f));
+        fields.iter().any(|f| all.field_error(f).is_some())
+    }
+
+    /// The wizard's step number (1-based) and how many steps this mode has.
+    pub fn step_number(&self) -> (usize, usize) {
+        let steps = self.mode.steps();
+        let at = steps.iter().position(|s| *s == self.step).unwrap_or(0);
+        (at + 1, steps.len())
+    }
+
+    /// The inputs as a URL fragment that reopens the wizard with them (`mode=host&host=...`): the fields of
+    /// the mode that are filled in, URL-encoded, and never the password.
+    pub fn fragment(&self) -> String {
+        let mut pairs = vec![("mode", self.mode.name().to_string())];
+        for key in fragment_keys(self.mode) {
+            let value = match *key {
+                "auth" => self.auth_name().to_string(),
+                "allow_redirect" if self.allow_redirect => "1".into(),
+                key => self.text(key).map(|v| v.trim().to_string()).unwrap_or_default(),
+            };
+            if !value.is_empty() {
+                pairs.push((key, value));
+            }
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn auth_name(&self) -> &'static str {
+        match self.auth {
+            AuthMethod::Basic => "basic",
+            AuthMethod::Ntlm => "ntlm",
+        }
+    }
+
+    /// The text field named `key` (by its request name); the password is not one.
+    fn text(&self, key: &str) -> Option<&String> {
+        Some(match key {
+            "host" => &self.host,
+            "port" => &self.port,
+            "email" => &self.email,
+            "rpc_proxy" => &self.rpc_proxy,
+            "exchange_server" => &self.exchange_server,
+            "remote_server" => &self.remote_server,
+            "user" => &self.user,
+            "target_mailbox" => &self.target_mailbox,
+            _ => return None,
+        })
+    }
+
+    /// Fills the fields from a fragment made by [`State::fragment`]: unknown keys, keys of another mode and
+    /// the password are ignored, values are cut at [`FRAGMENT_VALUE_MAX`] characters. Without a known
+    /// mode nothing changes. The wizard opens at the first step with a wrong field, else the last.
+    fn reopen(&mut self, fragment: &str) {
+        let pairs: Vec<(String, String)> = fragment
+            .trim_start_matches('#')
+            .split('&')
+            .take(32)
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (decode(k), decode(v).chars().take(FRAGMENT_VALUE_MAX).collect()))
+            .collect();
+        let Some(mode) = pairs
+            .iter()
+            .find(|(k, _)| k == "mode")
+            .and_then(|(_, v)| Mode::ALL.into_iter().find(|m| m.name() == v))
+        else {
+            return;
+        };
+        self.mode = mode;
+        for (key, value) in &pairs {
+            let Some(key) = fragment_keys(mode).iter().find(|k| **k == key.as_str()) else {
+                continue;
+            };
+            match *key {
+                "auth" => {
+                    self.auth = if value == "ntlm" {
+                        AuthMethod::Ntlm
+                    } else {
+                        AuthMethod::Basic
+                    }
+                }
+                "allow_redirect" => self.allow_redirect = value == "1",
+                _ => {
+                    if let Some(field) = self.text_mut(key) {
+                        field.clone_from(value);
+                        self.touch(key);
+                    }
+                }
+            }
+        }
+        self.step = mode.steps()[1..]
+            .iter()
+            .copied()
+            .find(|s| *s != Step::Details && self.step_has_error(*s))
+            .unwrap_or(Step::Details);
+    }
+
+    fn text_mut(&mut self, key: &str) -> Option<&mut String> {
+        Some(match key {
+            "host" => &mut self.host,
+            "port" => &mut self.port,
+            "email" => &mut self.email,
+            "rpc_proxy" => &mut self.rpc_proxy,
+            "exchange_server" => &mut self.exchange_server,
+            "remote_server" => &mut self.remote_server,
+            "user" => &mut self.user,
+            "target_mailbox" => &mut self.target_mailbox,
+            _ => return None,
+        })
+    }
+
+    /// Sets every field from `request` (a demo's, password included) and goes to the last step.
+    fn fill(&mut self, request: DiagnoseRequest) {
+        let (mode, password) = match request {
+            DiagnoseRequest::Host(t) => {
+                self.host = t.host;
+                self.port = t.port.map(|p| p.to_string()).unwrap_or_default();
+                (Mode::Host, Password::default())
+            }
+            DiagnoseRequest::Autodiscover(t) => {
+                self.email = t.email;
+                self.user = t.user;
+                self.allow_redirect = t.allow_credential_redirect;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::Autodiscover, t.password)
+            }
+            DiagnoseRequest::OutlookAnywhere(t) => {
+                self.rpc_proxy = t.rpc_proxy;
+                self.exchange_server = t.exchange_server;
+                self.auth = t.auth;
+                self.user = t.user;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::OutlookAnywhere, t.password)
+            }
+            DiagnoseRequest::RemoteMove(t) => {
+                self.remote_server = t.remote_server;
+                self.user = t.user;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::RemoteMove, t.password)
+            }
+        };
+        self.mode = mode;
+        self.password = password;
+        self.password_filled += 1;
+        self.error = None;
+        self.touch_all();
+        self.step = Step::Details;
     }
 
     /// (finished, started) over the live tree.
@@ -377,6 +691,39 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
+            Action::SetKind(kind) => {
+                let mode = match kind {
+                    _ if next.mode.kind() == kind => next.mode,
+                    Kind::Staged => Mode::Autodiscover,
+                    Kind::RemoteMove => Mode::RemoteMove,
+                    Kind::Host => Mode::Host,
+                };
+                return self.reduce(Action::SetMode(mode));
+            }
+            Action::Next => {
+                let step = next.step;
+                if next.step_has_error(step) {
+                    // Say what is wrong rather than move on.
+                    next.mode.step_fields(step).iter().for_each(|f| next.touch(f));
+                } else if let Some(at) = next.mode.steps().iter().position(|s| *s == step) {
+                    next.step = next.mode.steps().get(at + 1).copied().unwrap_or(step);
+                }
+            }
+            Action::Back => {
+                let steps = next.mode.steps();
+                let at = steps.iter().position(|s| *s == next.step).unwrap_or(0);
+                next.step = steps[at.saturating_sub(1)];
+            }
+            Action::Fill(request) => next.fill(request),
+            Action::Reopen(fragment) => next.reopen(&fragment),
+            Action::Cancel { run } => {
+                if run != next.run || !next.running {
+                    return self;
+                }
+                next.running = false;
+                next.cancelled = true;
+                next.tree.iter_mut().for_each(Node::stop);
+            }
             Action::SetMode(mode) => {
                 next.mode = mode;
                 // The relay's word on a field of the other form no longer applies.
@@ -405,19 +752,20 @@ impl Reducible for State {
                 }
                 next.run = run;
                 next.running = true;
+                next.cancelled = false;
                 next.touch_all();
                 next.tree.clear();
                 next.report = None;
                 next.error = None;
             }
             Action::Event { run, event } => {
-                if run != next.run {
+                if run != next.run || next.cancelled {
                     return self;
                 }
                 next.apply(event);
             }
             Action::Ended { run } => {
-                if run != next.run {
+                if run != next.run || next.cancelled {
                     return self;
                 }
                 next.running = false;
@@ -957,5 +1305,206 @@ mod tests {
             None,
             "editing the field clears the relay's word"
         );
+    }
+
+    #[test]
+    fn the_wizard_walks_its_steps_and_stops_at_a_wrong_field() {
+        let s = Rc::<State>::default();
+        assert_eq!((s.step, s.step_number()), (Step::Kind, (1, 3)));
+        let s = s.reduce(Action::Next);
+        assert_eq!(
+            (s.step, s.step_number()),
+            (Step::Find, (2, 3)),
+            "a staged migration asks how to find the server"
+        );
+        let s = s.reduce(Action::Next);
+        assert_eq!(s.step, Step::Find, "no e-mail address yet: the step stays");
+        assert!(s.field_error("email").is_some(), "and says why");
+        let s = s
+            .reduce(Action::SetEmail("alice@contoso.com".into()))
+            .reduce(Action::Next);
+        assert_eq!((s.step, s.step_number()), (Step::Details, (3, 3)));
+        assert_eq!(
+            s.clone().reduce(Action::Next).step,
+            Step::Details,
+            "the last step has no Next"
+        );
+        let s = s.reduce(Action::Back).reduce(Action::Back);
+        assert_eq!(s.step, Step::Kind);
+        assert_eq!(s.clone().reduce(Action::Back).step, Step::Kind);
+
+        // A remote move and a certificate check skip step 2.
+        let r = s.clone().reduce(Action::SetKind(Kind::RemoteMove));
+        assert_eq!((r.mode, r.step_number()), (Mode::RemoteMove, (1, 2)));
+        let r = r.reduce(Action::Next);
+        assert_eq!((r.step, r.step_number()), (Step::Details, (2, 2)));
+        assert_eq!(r.mode.step_fields(Step::Details), Mode::RemoteMove.fields());
+        assert_eq!(r.reduce(Action::Back).step, Step::Kind);
+        let h = s.clone().reduce(Action::SetKind(Kind::Host)).reduce(Action::Next);
+        assert_eq!((h.mode, h.step), (Mode::Host, Step::Details));
+
+        // Back to a staged migration: the server names chosen before are kept.
+        let o = s
+            .reduce(Action::Next)
+            .reduce(Action::SetMode(Mode::OutlookAnywhere))
+            .reduce(Action::Back)
+            .reduce(Action::SetKind(Kind::RemoteMove))
+            .reduce(Action::SetKind(Kind::Staged));
+        assert_eq!(o.mode, Mode::Autodiscover, "from another kind, Autodiscover first");
+        let o = o
+            .reduce(Action::SetMode(Mode::OutlookAnywhere))
+            .reduce(Action::SetKind(Kind::Staged));
+        assert_eq!(o.mode, Mode::OutlookAnywhere, "the same kind keeps its mode");
+        let o = o
+            .reduce(Action::Next)
+            .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
+            .reduce(Action::Next);
+        assert_eq!(o.step, Step::Find, "the Exchange server is missing");
+        assert!(o.field_error("exchange_server").is_some());
+        assert_eq!(o.field_error("user"), None, "a field of a later step waits");
+    }
+
+    #[test]
+    fn the_reopen_link_carries_the_inputs_but_never_the_password() {
+        let s = outlook_anywhere(
+            "mail.contoso.com",
+            "ex01.contoso.com",
+            "CONTOSO\\mig admin",
+            "Sup3r&secret=1",
+        )
+        .reduce(Action::SetAuth(AuthMethod::Ntlm))
+        .reduce(Action::SetTargetMailbox("adele+mig@contoso.com".into()));
+        let fragment = s.fragment();
+        assert_eq!(
+            fragment,
+            "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=ex01.contoso.com&auth=ntlm\
+             &user=CONTOSO%5Cmig%20admin&target_mailbox=adele%2Bmig%40contoso.com"
+        );
+        assert!(!fragment.contains("Sup3r") && !fragment.contains("password"));
+
+        let r = Rc::<State>::default().reduce(Action::Reopen(format!("#{fragment}")));
+        assert_eq!(
+            r.step,
+            Step::Details,
+            "the server names are right: the credentials are left"
+        );
+        assert!(r.password.is_empty());
+        assert_eq!(r.draft(), s.draft(), "the same inputs");
+        assert_eq!(
+            r.field_error("password"),
+            None,
+            "the password untouched: no message yet"
+        );
+        assert_eq!(r.fragment(), fragment);
+
+        // Other modes, and what a hand-made link may hold.
+        for s in [
+            autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetAllowRedirect(true)),
+            remote_move("mail.contoso.com", "m@contoso.com", "pw", "adele@contoso.com"),
+            Rc::<State>::default()
+                .reduce(Action::SetKind(Kind::Host))
+                .reduce(Action::SetHost("mail.contoso.com".into()))
+                .reduce(Action::SetPort("444".into())),
+        ] {
+            let r = Rc::<State>::default().reduce(Action::Reopen(s.fragment()));
+            assert_eq!((r.mode, r.draft()), (s.mode, s.draft()), "{}", s.fragment());
+        }
+        let r = Rc::<State>::default().reduce(Action::Reopen(
+            "mode=remote_move&password=leak&remote_server=mail.contoso.com&email=x%40y.z&nonsense&bad=%zz&user=a+b%ZZ"
+                .into(),
+        ));
+        assert!(r.password.is_empty(), "a password in a link is ignored");
+        assert_eq!(
+            (r.mode, r.remote_server.as_str(), r.user.as_str()),
+            (Mode::RemoteMove, "mail.contoso.com", "a b%ZZ")
+        );
+        assert_eq!(r.email, "", "a field of another mode is ignored");
+        let long = "a".repeat(5000);
+        let r = Rc::<State>::default().reduce(Action::Reopen(format!("mode=host&host={long}")));
+        assert_eq!(r.host.len(), FRAGMENT_VALUE_MAX);
+        assert_eq!(
+            Rc::<State>::default()
+                .reduce(Action::Reopen("mode=exchange2003&host=x".into()))
+                .as_ref(),
+            &State::default(),
+            "an unknown mode changes nothing"
+        );
+        let r = Rc::<State>::default().reduce(Action::Reopen(
+            "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=alice%40contoso.com".into(),
+        ));
+        assert_eq!(r.step, Step::Find, "opens at the step with the wrong field");
+        assert!(r.field_error("exchange_server").is_some_and(|m| m.contains("GUID")));
+    }
+
+    #[test]
+    fn a_demo_fills_the_wizard_ready_to_run() {
+        let request: DiagnoseRequest = serde_json::from_value(serde_json::json!({
+            "mode": "remote_move", "remote_server": "ex01.demo.test", "user": "demo\\mig", "password": "lab-pw",
+        }))
+        .expect("request");
+        let s = Rc::<State>::default().reduce(Action::Fill(request.clone()));
+        assert_eq!(s.step, Step::Details);
+        assert_eq!(s.request(), Ok(request));
+        assert_eq!(s.password_filled, 1, "the password input is told to show it");
+        let host: DiagnoseRequest =
+            serde_json::from_value(serde_json::json!({"mode": "host", "host": "expired.demo.test", "port": 8443}))
+                .expect("host");
+        let h = s.reduce(Action::Fill(host.clone()));
+        assert_eq!((h.request(), h.port.as_str()), (Ok(host), "8443"));
+        assert!(h.password.is_empty(), "no password in this mode");
+    }
+
+    #[test]
+    fn a_cancelled_run_keeps_what_finished_and_drops_the_rest() {
+        let s = run(
+            Rc::default(),
+            vec![
+                started("tls", None),
+                started("net", None),
+                Event::Finished {
+                    check: check("net", Status::Pass, vec![]),
+                },
+            ],
+        );
+        let run_id = s.run;
+        assert!(
+            !s.clone().reduce(Action::Cancel { run: run_id - 1 }).cancelled,
+            "an older run"
+        );
+        let s = s.reduce(Action::Cancel { run: run_id });
+        assert!(s.cancelled && !s.running);
+        assert_eq!(s.tree[0].status, NodeStatus::Stopped);
+        assert_eq!(
+            s.tree[1].status,
+            NodeStatus::Done(Status::Pass),
+            "a finished check stays"
+        );
+        // The aborted fetch ends with an error: not shown, nor anything after the cancel.
+        let s = s
+            .reduce(Action::Event {
+                run: run_id,
+                event: Event::Error {
+                    message: "cannot reach".into(),
+                    field: Some(RUN_FIELD.into()),
+                },
+            })
+            .reduce(Action::Ended { run: run_id });
+        assert_eq!((s.error.clone(), s.report.clone()), (None, None));
+        assert!(s.cancelled);
+        let s = s.reduce(Action::Start { run: run_id + 1 });
+        assert!(!s.cancelled && s.running && s.tree.is_empty());
+        assert!(s.reduce(Action::Cancel { run: run_id + 1 }).cancelled);
+    }
+
+    #[test]
+    fn a_busy_or_unreachable_relay_is_said_next_to_run() {
+        let s = relay_said(
+            autodiscover("alice@contoso.com", "", "pw"),
+            RUN_FIELD,
+            "the relay is busy",
+        );
+        assert_eq!(s.run_error().as_deref(), Some("the relay is busy"));
+        assert_eq!(s.general_error(), None);
+        assert_eq!(s.field_error("email"), None);
     }
 }

@@ -23,17 +23,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const env = process.env;
 const URL = env.MIGCHECK_URL;
 const LAB_PORT = env.MIGCHECK_LAB_PORT;
 const EXPIRED = env.MIGCHECK_EXPIRED_HOST ?? 'expired.contoso.test';
 const SILENT = env.MIGCHECK_SILENT_HOST ?? 'silent.contoso.test';
-const CHROMIUM = env.MIGCHECK_CHROMIUM ?? '/usr/bin/chromium';
 const AD = {
   email: env.MIGCHECK_AD_EMAIL,
   user: env.MIGCHECK_AD_USER ?? '',
@@ -64,10 +60,6 @@ const EX = {
   deniedMailbox: env.MIGCHECK_EX_DENIED_MAILBOX,
 };
 const EX_VARS = ['MIGCHECK_URL', 'MIGCHECK_EX_USER', 'MIGCHECK_EX_PASSWORD'];
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 /** How long a whole diagnosis may take in the page. */
 const RUN_TIMEOUT = 30_000;
 
@@ -81,29 +73,12 @@ const needs = (...names) => {
  * every console message (to prove the password is never logged).
  */
 async function openPage(t) {
-  const profile = mkdtempSync(join(tmpdir(), 'migcheck-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1000, height: 800 },
-  });
-  t.after(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const errors = [];
+  const { page, errors } = await launch(t);
   const logs = [];
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    logs.push(`${m.type()}: ${m.text()}`);
-    if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
-  });
-  page.setDefaultTimeout(10_000);
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   await page.goto(URL, { waitUntil: 'load' });
   try {
-    await page.waitForSelector('#run', { timeout: 10_000 });
+    await page.waitForSelector('#wizard', { timeout: 10_000 });
   } catch {
     assert.fail(`the page at ${URL} did not render its form within 10 s${describe(errors)}`);
   }
@@ -112,18 +87,36 @@ async function openPage(t) {
 
 /** The first field of each mode, shown once the mode is chosen. */
 const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy', 'remote-move': '#remote-server' };
+/** The answer to the wizard's first question ("What kind of migration?") for each mode. */
+const KIND = { autodiscover: 'staged', 'outlook-anywhere': 'staged', 'remote-move': 'remote-move', host: 'host' };
+/** The wizard's steps, in order (the second only for a cutover or staged migration). */
+const STEPS = ['step-kind', 'step-find', 'step-details'];
 
-/** Picks a mode with its radio button and waits for its fields. */
+/** Walks the wizard back to step 1, answers it and (cutover or staged) step 2 for `mode`, and waits for its first field. */
 async function chooseMode(page, mode) {
-  await page.check(`#mode-${mode}`);
+  while (await page.isVisible('#back')) await page.click('#back');
+  await page.check(`#mode-${KIND[mode]}`);
+  await page.click('#next');
+  if (KIND[mode] === 'staged') await page.check(`#mode-${mode}`);
   await page.waitForSelector(FIRST_FIELD[mode], { state: 'visible', timeout: 5_000 });
+}
+
+/** Goes Next or Back to the wizard step that holds `selector` (Next must not be held back by a wrong field), then fills it. */
+async function fill(page, selector, value) {
+  const wanted = STEPS.indexOf(await page.$eval(selector, (el) => el.closest('fieldset.step').id));
+  for (let i = 0; i < STEPS.length; i++) {
+    const at = STEPS.indexOf(await page.$eval('fieldset.step:not([hidden])', (el) => el.id));
+    if (at === wanted) break;
+    await page.click(at < wanted ? '#next' : '#back');
+  }
+  await page.fill(selector, value);
 }
 
 /** Fills the Autodiscover form with the healthy scenario and runs it; returns when the verdict is shown. */
 async function runAutodiscover(page, errors) {
   await chooseMode(page, 'autodiscover');
   await page.fill('#email', AD.email);
-  await page.fill('#user', AD.user);
+  await fill(page, '#user', AD.user);
   await page.fill('#password', AD.password);
   assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
   await runAndWait(page, errors, `an Autodiscover diagnosis of ${AD.email}`);
@@ -154,7 +147,7 @@ async function runOutlookAnywhere(page, errors, c) {
   await page.fill('#rpc-proxy', c.proxy);
   await page.fill('#exchange-server', c.server);
   await page.selectOption('#auth', c.auth ?? 'basic');
-  await page.fill('#user', c.user);
+  await fill(page, '#user', c.user);
   await page.fill('#password', c.password);
   await runAndWait(page, errors, `an Outlook Anywhere diagnosis of ${c.server} behind ${c.proxy}`);
 }
@@ -196,8 +189,9 @@ async function pageState(page) {
   return page.evaluate(() => {
     const text = (sel) => document.querySelector(sel)?.textContent?.trim() ?? '(none)';
     const nodes = [...document.querySelectorAll('[data-check-id]')].map((n) => `${n.dataset.checkId}=${n.dataset.status}`);
-    const fields = ['host', 'port', 'email', 'rpc_proxy', 'exchange_server', 'remote_server', 'user', 'password', 'target_mailbox'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
-    return `verdict: ${text('#verdict')}\nerror: ${text('#error')}\n${fields}\n` +
+    const fields = ['host', 'port', 'email', 'rpc_proxy', 'exchange_server', 'remote_server', 'user', 'password', 'target_mailbox', 'run'].map((f) => `error-${f}: ${text(`#error-${f}`)}`).join('\n');
+    const step = document.querySelector('fieldset.step:not([hidden]) legend')?.textContent ?? '(none)';
+    return `wizard: ${step}\nverdict: ${text('#verdict')}\nerror: ${text('#error')}\n${fields}\n` +
       `progress: ${text('#progress-text')}\nchecks: ${nodes.join(' ') || '(none)'}`;
   });
 }
@@ -283,24 +277,36 @@ test('Autodiscover finds the server: the candidates, the settings and the Outloo
 
 test('the Autodiscover fields are checked as typed and the password is masked', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
   const { page, errors } = await openPage(t);
-  // The mode is a radio group: the arrow keys move between the two modes.
-  await chooseMode(page, 'autodiscover');
-  await page.focus('#mode-autodiscover');
+  // The wizard's first question is a radio group: the arrow keys move between its answers.
+  assert.equal(await page.isChecked('#mode-staged'), true, 'a cutover or staged migration is not the first answer');
+  await page.focus('#mode-staged');
   await page.keyboard.press('ArrowRight');
-  assert.equal(await page.isChecked('#mode-host'), true, 'the arrow key did not move to the host mode');
+  assert.equal(await page.isChecked('#mode-remote-move'), true, 'the arrow key did not move to the remote move');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.isChecked('#mode-host'), true, 'the arrow key did not move to the certificate check');
+  await page.click('#next');
   assert.equal(await page.isVisible('#host'), true, 'the host field is not shown in the host mode');
   assert.equal(await page.isVisible('#email'), false, 'the e-mail field is shown in the host mode');
+  await page.click('#back');
+  await page.focus('#mode-host');
   await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.isChecked('#mode-staged'), true, 'the arrow keys did not move back to the staged migration');
+  await page.click('#next');
+  assert.equal(await page.isChecked('#mode-autodiscover'), true, 'Autodiscover is not the first way to find the server');
   await page.waitForSelector('#email', { state: 'visible', timeout: 5_000 });
 
   await page.fill('#email', 'alice.contoso.com');
-  await page.fill('#password', 'not-empty');
   await waitOrExplain(page, errors, '#error-email', 'the message for an e-mail address without @', 5_000);
   assert.match(await page.textContent('#error-email'), /@/, 'the e-mail error does not mention the @');
   assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
-  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled for an e-mail address without @');
+  await page.press('#email', 'Enter');
+  await page.click('#next');
+  assert.equal(await page.isVisible('#email'), true, 'Next left the step with an e-mail address without @');
+  assert.equal(await page.locator('#run').count(), 0, 'Run is offered with an e-mail address without @');
   await page.fill('#email', 'alice@contoso.com');
   await page.waitForSelector('#error-email', { state: 'detached', timeout: 5_000 });
+  await fill(page, '#password', 'not-empty');
   assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
 
   assert.equal(await page.getAttribute('#password', 'type'), 'password', 'the password is not masked');
@@ -375,32 +381,36 @@ test('the Outlook Anywhere fields are checked as typed and Run sends nothing whi
   await waitOrExplain(page, errors, '#error-exchange_server', 'the message for the Exchange server alice@contoso.com', 5_000);
   assert.match(await page.textContent('#error-exchange_server'), /GUID/, 'the Exchange server error does not mention the GUID');
   assert.equal(await page.getAttribute('#exchange-server', 'aria-invalid'), 'true');
-  await page.fill('#user', 'migadmin@contoso.com');
-  await page.fill('#password', 'not-empty');
-  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled with a wrong Exchange server and no proxy');
 
-  // The proxy typed and emptied again says what it needs; neither Run nor Enter sends anything.
+  // The proxy typed and emptied again says what it needs; neither Next nor Enter goes on, nothing is sent.
   await page.fill('#rpc-proxy', 'mail.contoso.com');
   await page.fill('#rpc-proxy', '');
   await waitOrExplain(page, errors, '#error-rpc_proxy', 'the message for an empty RPC proxy', 5_000);
   assert.match(await page.textContent('#error-rpc_proxy'), /server name/, 'the RPC proxy error does not ask for a server name');
   assert.equal(await page.getAttribute('#rpc-proxy', 'aria-invalid'), 'true');
-  assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without an RPC proxy');
-  await page.click('#run', { force: true });
+  await page.click('#next');
   await page.press('#rpc-proxy', 'Enter');
   await page.fill('#exchange-server', '0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D@contoso.com');
   await page.waitForSelector('#error-exchange_server', { state: 'detached', timeout: 5_000 });
   await page.press('#exchange-server', 'Enter');
   await page.waitForTimeout(300);
+  assert.equal(await page.isVisible('#rpc-proxy'), true, 'the wizard went on without an RPC proxy');
+  assert.equal(await page.locator('#run').count(), 0, 'Run is offered without an RPC proxy');
   assert.deepEqual(diagnoses, [], 'a diagnosis was requested while a field is wrong');
   assert.equal(await page.locator('#verdict, [data-check-id]').count(), 0, 'a run started while a field is wrong');
 
-  // Right fields, and the account is required in this mode.
+  // Right fields: Enter goes on to the credentials, and the account is required in this mode.
   await page.fill('#rpc-proxy', 'mail.contoso.com');
   await page.waitForSelector('#error-rpc_proxy', { state: 'detached', timeout: 5_000 });
+  await page.press('#rpc-proxy', 'Enter');
+  await page.waitForSelector('#user', { state: 'visible', timeout: 5_000 });
+  await page.fill('#password', 'not-empty');
+  await page.fill('#user', 'migadmin@contoso.com');
   await page.fill('#user', '');
   await waitOrExplain(page, errors, '#error-user', 'the message for an empty migration account', 5_000);
   assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without a migration account');
+  await page.click('#run', { force: true });
+  await page.press('#user', 'Enter');
   await page.fill('#user', 'CONTOSO\\migadmin');
   await page.waitForSelector('#error-user', { state: 'detached', timeout: 5_000 });
   assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
@@ -416,7 +426,7 @@ async function assertCases(t, cases, run) {
   const { page, errors, logs } = await openPage(t);
   for (const c of cases) {
     await page.goto(URL, { waitUntil: 'load' });
-    await page.waitForSelector('#run');
+    await page.waitForSelector('#wizard');
     await run(page, errors, c);
     const state = async () => `${c.name}\n${await pageState(page)}`;
     const check = page.locator(`[data-check-id="${c.check}"][data-status="${c.status}"]`);
@@ -478,8 +488,10 @@ test('the remote-move fields and the mailbox are checked as typed and Run sends 
   // The mailbox field belongs to the modes that log on, not to the host mode.
   await chooseMode(page, 'host');
   assert.equal(await page.isVisible('#target-mailbox'), false, 'the mailbox field is shown in the host mode');
-  for (const mode of ['autodiscover', 'outlook-anywhere']) {
+  for (const [mode, fields] of [['autodiscover', { '#email': 'alice@contoso.com' }], ['outlook-anywhere', { '#rpc-proxy': 'mail.contoso.com', '#exchange-server': 'ex01.contoso.com' }]]) {
     await chooseMode(page, mode);
+    for (const [selector, value] of Object.entries(fields)) await page.fill(selector, value);
+    await page.click('#next');
     assert.equal(await page.isVisible('#target-mailbox'), true, `the mailbox field is not shown in the ${mode} mode`);
   }
   await chooseMode(page, 'remote-move');

@@ -1,35 +1,52 @@
-//! One finding: the KB cause, what is wrong, which checks show it, and the fix with a Copy button.
+//! One finding: the KB cause, what is wrong, the evidence of the checks that show it, and the fix with a
+//! Copy button.
 
-use migcheck_shared::Finding;
-use wasm_bindgen::{JsCast, JsValue};
+use migcheck_shared::{Check, Finding};
 use yew::platform::spawn_local;
 use yew::prelude::*;
+
+use super::EvidenceView;
+use super::browser::copy_text;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub finding: Finding,
-    /// The evidence: (check id, check title) for each of `finding.check_ids`.
-    pub checks: Vec<(String, String)>,
+    /// The evidence: each of `finding.check_ids` with its check (`None` when the tree lacks it).
+    pub checks: Vec<(String, Option<Check>)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Copied {
+pub enum Copied {
     Not,
     Yes,
     Failed,
 }
 
-/// Puts `text` on the clipboard; `false` where the browser has no clipboard API (plain http) or refuses.
-async fn copy(text: String) -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let navigator = window.navigator();
-    let clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard")).ok();
-    let Some(clipboard) = clipboard.and_then(|c| c.dyn_into::<web_sys::Clipboard>().ok()) else {
-        return false;
-    };
-    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
-        .await
-        .is_ok()
+impl Copied {
+    /// The button's word, and its `data-copied` value.
+    pub fn says(self, idle: &'static str) -> (&'static str, &'static str) {
+        match self {
+            Copied::Not => (idle, "no"),
+            Copied::Yes => ("Copied ✓", "yes"),
+            Copied::Failed => ("Select and copy by hand", "failed"),
+        }
+    }
+}
+
+/// A click handler that copies what `text` gives and records how it went in `copied`.
+pub fn copy_on_click(copied: &UseStateHandle<Copied>, text: impl Fn() -> String + 'static) -> Callback<MouseEvent> {
+    let copied = copied.clone();
+    Callback::from(move |_: MouseEvent| {
+        let copied = copied.clone();
+        let text = text();
+        spawn_local(async move {
+            copied.set(if copy_text(text).await {
+                Copied::Yes
+            } else {
+                Copied::Failed
+            });
+        });
+    })
 }
 
 /// The fix, line by line: PowerShell `#` comments are set apart from the commands. The text (and what
@@ -44,6 +61,26 @@ fn fix_lines(fix: &str) -> Html {
     }
 }
 
+/// What one check named by the finding saw: its status, summary and evidence, with a link to the tree.
+fn evidence_of(id: &str, check: &Check) -> Html {
+    let status = check.status.label();
+    html! {
+        <details class="evidence-of" data-evidence-of={id.to_string()} open=true>
+            <summary>
+                <span class={classes!("badge", status)}>{ status }</span>
+                { " " }{ &check.title }
+            </summary>
+            if !check.summary.is_empty() {
+                <p class="summary">{ &check.summary }</p>
+            }
+            if !check.evidence.is_empty() {
+                <EvidenceView evidence={check.evidence.clone()} />
+            }
+            <p class="to-tree"><a href={format!("#check-{id}")}>{ format!("Show {id} in the checks") }</a></p>
+        </details>
+    }
+}
+
 #[function_component(FindingItem)]
 pub fn finding_item(props: &Props) -> Html {
     let copied = use_state(|| Copied::Not);
@@ -53,21 +90,10 @@ pub fn finding_item(props: &Props) -> Html {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     let onclick = {
-        let copied = copied.clone();
         let fix = finding.fix.clone();
-        Callback::from(move |_: MouseEvent| {
-            let copied = copied.clone();
-            let fix = fix.clone();
-            spawn_local(async move {
-                copied.set(if copy(fix).await { Copied::Yes } else { Copied::Failed });
-            });
-        })
+        copy_on_click(&copied, move || fix.clone())
     };
-    let button = match *copied {
-        Copied::Not => "Copy",
-        Copied::Yes => "Copied",
-        Copied::Failed => "Select and copy by hand",
-    };
+    let (word, state) = copied.says("Copy");
     html! {
         <li class={classes!("finding", finding.severity.label())} data-cause={cause}>
             <p class="cause">
@@ -78,21 +104,20 @@ pub fn finding_item(props: &Props) -> Html {
                 }
             </p>
             <p class="summary">{ &finding.summary }</p>
-            if !props.checks.is_empty() {
-                <p class="seen">
-                    { "Seen in: " }
-                    { for props.checks.iter().enumerate().map(|(i, (id, title))| html! {
-                        <>
-                            if i > 0 { { ", " } }
-                            <a href={format!("#check-{id}")}>{ title }</a>
-                        </>
-                    }) }
-                </p>
-            }
             if !finding.fix.is_empty() {
                 <div class="fix">
                     <pre><code>{ fix_lines(&finding.fix) }</code></pre>
-                    <button type="button" class="copy" {onclick} aria-live="polite">{ button }</button>
+                    <button type="button" class={classes!("copy", "copy-fix", (*copied == Copied::Yes).then_some("copied"))}
+                        data-copied={state} {onclick} aria-live="polite">{ word }</button>
+                </div>
+            }
+            if !props.checks.is_empty() {
+                <div class="seen">
+                    <p class="seen-title">{ "Evidence" }</p>
+                    { for props.checks.iter().map(|(id, check)| match check {
+                        Some(check) => evidence_of(id, check),
+                        None => html! { <p class="missing"><code>{ id }</code></p> },
+                    }) }
                 </div>
             }
         </li>

@@ -17,14 +17,14 @@ pub fn finding_list(props: &Props) -> Html {
         return html! {};
     }
     html! {
-        <section class="findings" aria-labelledby="findings-title">
+        <section id="findings" class="findings" aria-labelledby="findings-title">
             <h2 id="findings-title">{ "What to change" }</h2>
             <ol>
                 { for report.findings.iter().map(|finding| {
-                    let checks: Vec<(String, String)> = finding
+                    let checks: Vec<_> = finding
                         .check_ids
                         .iter()
-                        .map(|id| (id.clone(), report.check(id).map(|c| c.title.clone()).unwrap_or_else(|| id.clone())))
+                        .map(|id| (id.clone(), report.check(id).cloned()))
                         .collect();
                     html! { <FindingItem finding={finding.clone()} {checks} /> }
                 }) }

@@ -1,4 +1,4 @@
-//! How far the diagnosis is: n checks finished of m started.
+//! How far the diagnosis is: n checks finished of m started, as a bar and in words.
 
 use yew::prelude::*;
 
@@ -17,9 +17,10 @@ pub fn progress(props: &Props) -> Html {
         format!("{} of {} checks finished", props.finished, props.started)
     };
     html! {
-        <div class="progress" role="status" aria-live="polite">
-            <progress max={props.started.max(1).to_string()} value={props.finished.to_string()} aria-hidden="true" />
-            <span id="progress-text">{ text }</span>
+        <div id="progress" class="progress" data-finished={props.finished.to_string()} data-started={props.started.to_string()}
+            data-running={props.running.to_string()}>
+            <progress max={props.started.max(1).to_string()} value={props.finished.to_string()} aria-labelledby="progress-text" />
+            <span id="progress-text" role="status" aria-live="polite">{ text }</span>
         </div>
     }
 }

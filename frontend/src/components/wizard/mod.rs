@@ -1,0 +1,233 @@
+//! The wizard that replaces the bare mode radio group: (1) what kind of migration, (2) for a cutover or
+//! staged migration, how to find the server (Autodiscover, or the server names: the two parameter sets of
+//! Test-MigrationServerAvailability), (3) the server of a remote move or a certificate check, the
+//! credentials, then Run (and Cancel while it runs).
+//!
+//! Every step is in the page at once, the others hidden, so the password input (left uncontrolled: its
+//! value is never put into the virtual DOM) keeps what was typed when going Back and Next.
+
+mod details;
+mod field;
+mod find;
+mod kind;
+
+use migcheck_shared::Password;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{HtmlElement, HtmlInputElement};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api;
+use crate::state::{Action, State, Step};
+
+use details::Details;
+use find::Find;
+use kind::KindStep;
+
+/// What each step gets: the page state (it dispatches its own actions).
+#[derive(Properties, PartialEq)]
+pub struct StepProps {
+    pub state: UseReducerHandle<State>,
+    /// The password input (the details step), filled from a demo and emptied when the page is left.
+    #[prop_or_default]
+    pub password: NodeRef,
+}
+
+/// The legend of `step`: "Step 2 of 3: ...".
+pub fn legend(state: &State, step: Step, title: &str) -> Html {
+    let steps = state.mode.steps();
+    let at = steps.iter().position(|s| *s == step).unwrap_or(0) + 1;
+    html! { <legend>{ format!("Step {at} of {}: {title}", steps.len()) }</legend> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub state: UseReducerHandle<State>,
+}
+
+#[function_component(Wizard)]
+pub fn wizard(props: &Props) -> Html {
+    let state = &props.state;
+    let password = use_node_ref();
+    let form = use_node_ref();
+    let abort = use_mut_ref(|| None::<api::Abort>);
+    use_forget_password_on_pagehide(state, &password);
+
+    // The reopen link: the inputs in the fragment (never a password) fill the wizard.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |()| {
+            let hash = web_sys::window().and_then(|w| w.location().hash().ok());
+            if let Some(hash) = hash.filter(|h| h.len() > 1) {
+                dispatcher.dispatch(Action::Reopen(hash));
+            }
+        });
+    }
+    // A demo sets the password: the input shows it (as a property, never an attribute).
+    {
+        let input = password.clone();
+        let state = state.clone();
+        use_effect_with(state.password_filled, move |filled| {
+            if *filled > 0
+                && let Some(input) = input.cast::<HtmlInputElement>()
+            {
+                input.set_value(state.password.expose());
+            }
+        });
+    }
+    // A new step takes the focus to its first choice or the first field to fill in.
+    {
+        let form = form.clone();
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.step, move |step| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                focus_step(&form, *step);
+            }
+        });
+    }
+
+    let on_run = {
+        let state = state.clone();
+        let abort = abort.clone();
+        Callback::from(move |()| {
+            if state.running {
+                return;
+            }
+            let Ok(request) = state.request() else { return };
+            let run = state.run + 1;
+            let dispatcher = state.dispatcher();
+            let stop = api::Abort::new();
+            abort.borrow_mut().clone_from(&stop);
+            dispatcher.dispatch(Action::Start { run });
+            spawn_local(async move {
+                let events = dispatcher.clone();
+                api::diagnose(&request, stop.as_ref(), move |event| {
+                    events.dispatch(Action::Event { run, event });
+                })
+                .await;
+                dispatcher.dispatch(Action::Ended { run });
+            });
+        })
+    };
+    let on_cancel = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(stop) = abort.borrow_mut().take() {
+                stop.abort();
+            }
+            state.dispatch(Action::Cancel { run: state.run });
+        })
+    };
+    let last = state.mode.steps().last() == Some(&state.step);
+    let onsubmit = {
+        let state = state.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if last {
+                on_run.emit(());
+            } else {
+                state.dispatch(Action::Next);
+            }
+        })
+    };
+    let on_back = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::Back))
+    };
+    let run_error = state.run_error();
+    let valid = state.request().is_ok();
+
+    html! {
+        <form id="wizard" class="diagnose wizard" ref={form} {onsubmit} novalidate=true>
+            <KindStep state={state.clone()} />
+            <Find state={state.clone()} />
+            <Details state={state.clone()} password={password} />
+            <div class="nav">
+                if state.step != Step::Kind {
+                    <button id="back" type="button" class="secondary" onclick={on_back}>{ "Back" }</button>
+                }
+                if last {
+                    <button id="run" type="submit" disabled={!valid || state.running}
+                        aria-describedby={run_error.as_ref().map(|_| "error-run")}>
+                        { if state.running { "Running…" } else { "Run" } }
+                    </button>
+                } else {
+                    <button id="next" type="submit">{ "Next" }</button>
+                }
+                if state.running {
+                    <button id="cancel" type="button" class="secondary" onclick={on_cancel}>{ "Cancel" }</button>
+                }
+                if let Some(message) = run_error {
+                    <p id="error-run" class="error" role="alert">{ message }</p>
+                }
+                if state.cancelled {
+                    <p id="cancelled" class="notice" role="status">
+                        { "Cancelled: the relay stopped its checks. Those that finished are shown below; run again for a verdict." }
+                    </p>
+                }
+            </div>
+        </form>
+    }
+}
+
+/// Leaving the page (or going into the back-forward cache) forgets the password.
+#[hook]
+fn use_forget_password_on_pagehide(state: &UseReducerHandle<State>, password: &NodeRef) {
+    let password = password.clone();
+    let dispatcher = state.dispatcher();
+    use_effect_with((), move |()| {
+        let forget = Closure::<dyn Fn()>::new(move || {
+            if let Some(input) = password.cast::<HtmlInputElement>() {
+                input.set_value("");
+            }
+            dispatcher.dispatch(Action::ForgetPassword);
+        });
+        let window = web_sys::window();
+        if let Some(w) = &window {
+            let _ = w.add_event_listener_with_callback("pagehide", forget.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(w) = &window {
+                let _ = w.remove_event_listener_with_callback("pagehide", forget.as_ref().unchecked_ref());
+            }
+            drop(forget);
+        }
+    });
+}
+
+/// Focuses the chosen radio button of `step`, else its first empty field, else its first field.
+fn focus_step(form: &NodeRef, step: Step) {
+    let id = match step {
+        Step::Kind => "step-kind",
+        Step::Find => "step-find",
+        Step::Details => "step-details",
+    };
+    let Some(fieldset) = form
+        .cast::<web_sys::Element>()
+        .and_then(|f| f.query_selector(&format!("#{id}")).ok().flatten())
+    else {
+        return;
+    };
+    let Ok(inputs) = fieldset.query_selector_all("input, select") else {
+        return;
+    };
+    let shown: Vec<HtmlElement> = (0..inputs.length())
+        .filter_map(|i| inputs.get(i)?.dyn_into::<HtmlElement>().ok())
+        .filter(|e| e.offset_parent().is_some())
+        .collect();
+    let wanted = |e: &&HtmlElement| match e.dyn_ref::<HtmlInputElement>() {
+        Some(input) if input.type_() == "radio" => input.checked(),
+        Some(input) if input.type_() == "checkbox" => false,
+        Some(input) => input.value().is_empty(),
+        None => false,
+    };
+    if let Some(target) = shown.iter().find(wanted).or(shown.first()) {
+        let _ = target.focus();
+    }
+}
+
+/// The password typed, as the state keeps it.
+pub fn password_action(event: &InputEvent) -> Action {
+    Action::SetPassword(Password::new(field::value_of(event)))
+}
