@@ -86,6 +86,7 @@ pub fn parse_host(field: &str, raw: &str) -> Result<HostPort, InputError> {
         ));
     }
     if host.parse::<std::net::Ipv6Addr>().is_err() {
+        check_ip_forms(field, &host)?;
         check_name(field, &host)?;
     }
     Ok(HostPort { host, port })
@@ -233,6 +234,34 @@ fn parse_port(field: &str, text: &str) -> Result<u16, InputError> {
     }
 }
 
+/// A name made only of numbers is an IPv4 address: only the plain dotted form (four decimal numbers, no
+/// leading zeros) is taken. The decimal (2130706433), hex (0x7f000001), octal (0177.0.0.1) and short
+/// (127.1) forms mean different addresses to different parsers, which is how requests sneak past filters.
+fn check_ip_forms(field: &str, host: &str) -> Result<(), InputError> {
+    let numeric = |label: &str| {
+        let hex = label.strip_prefix("0x").or_else(|| label.strip_prefix("0X"));
+        match hex {
+            Some(h) => h.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !label.is_empty() && label.chars().all(|c| c.is_ascii_digit()),
+        }
+    };
+    if !host.split('.').all(numeric) {
+        return Ok(());
+    }
+    let plain = host.split('.').count() == 4
+        && host.parse::<std::net::Ipv4Addr>().is_ok()
+        && host.split('.').all(|l| l == "0" || !l.starts_with('0'));
+    if plain {
+        return Ok(());
+    }
+    Err(InputError::new(
+        field,
+        format!(
+            "'{host}' is an IP address in a form migcheck does not take (decimal, hex, octal or shortened); write it as four decimal numbers, for example 192.0.2.10"
+        ),
+    ))
+}
+
 fn check_name(field: &str, host: &str) -> Result<(), InputError> {
     if host.len() > MAX_NAME {
         return Err(InputError::new(field, "a server name is at most 253 characters"));
@@ -297,6 +326,38 @@ mod tests {
             ok("HTTPS://mail.contoso.com:444/rpc/rpcproxy.dll?x"),
             ("mail.contoso.com".into(), Some(444))
         );
+    }
+
+    #[test]
+    fn ip_addresses_in_sneaky_forms_are_refused_by_name() {
+        for raw in [
+            "2130706433",
+            "0x7f000001",
+            "0x7f.0.0.1",
+            "0177.0.0.1",
+            "127.000.000.001",
+            "127.1",
+            "127.0.1",
+            "https://2130706433/owa",
+            "0X7F000001.",
+        ] {
+            let e = err(raw);
+            assert!(e.contains("in a form migcheck does not take"), "{raw}: {e}");
+        }
+        assert_eq!(ok("192.0.2.10"), ("192.0.2.10".into(), None));
+        assert_eq!(ok("10.0.0.1:443"), ("10.0.0.1".into(), Some(443)));
+        // Names that merely contain digits stay names.
+        assert_eq!(ok("ex2019.contoso.com"), ("ex2019.contoso.com".into(), None));
+        for (raw, says) in [
+            ("alice@127.0.0.1", "without a user name or '@'"),
+            ("https://user:pass@mail.contoso.com/", "without a user name or '@'"),
+            ("mаil.contoso.com", "xn-- form"),
+            ("mail．contoso．com", "xn-- form"),
+            ("mail.contoso.com..", "empty part"),
+        ] {
+            let e = err(raw);
+            assert!(e.contains(says), "{raw}: {e}");
+        }
     }
 
     #[test]
