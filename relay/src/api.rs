@@ -1,11 +1,13 @@
 //! The HTTP API and the page. The route table is [`app`]; tests drive it directly.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,6 +19,7 @@ use migcheck_shared::{DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, INFO_PATH, In
 
 use crate::assets;
 use crate::diagnose;
+use crate::limits::{Hosting, Refused};
 use crate::net::Net;
 
 /// A diagnose request is a few hundred bytes; anything much larger is not one.
@@ -26,17 +29,40 @@ pub struct AppState {
     pub net: Net,
     /// Ready-made diagnoses of a demo lab, offered by the page (empty on a normal relay).
     pub demos: Vec<Demo>,
+    /// Limits, access token and allowed origins (`Hosting::default()` for a public relay's limits).
+    pub hosting: Hosting,
 }
 
 /// The whole route table.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route(DIAGNOSE_PATH, post(diagnose_handler))
         .route(INFO_PATH, get(info))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
+    let mut router = api
         .fallback(assets::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .layer(axum::middleware::map_response(security_headers));
+    // Closed unless origins are named: then only their pages may call the API from a browser.
+    if !state.hosting.cors_origins.is_empty() {
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::AllowOrigin::list(state.hosting.cors_origins.clone()))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+        );
+    }
+    router.with_state(state)
+}
+
+/// The API answers only with the access token, when the relay has one; the page stays public.
+async fn require_token(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let given = request.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    if state.hosting.token_matches(given) {
+        next.run(request).await
+    } else {
+        ApiError::NeedsToken.into_response()
+    }
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -58,16 +84,47 @@ pub enum ApiError {
     /// The body is not a JSON diagnose request at all.
     #[error("{0}")]
     Malformed(String),
+    /// The relay has an access token and the request did not carry it.
+    #[error("this relay needs its access token")]
+    NeedsToken,
+    /// Too many diagnoses from this client, or running overall.
+    #[error("{}", .0.message)]
+    TooMany(Refused),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::info!(error = %self, "rejected a diagnose request");
-        let body = match &self {
-            ApiError::BadInput(e) => serde_json::json!({ "error": e.to_string(), "field": e.field }),
-            ApiError::Malformed(m) => serde_json::json!({ "error": m }),
+        let (status, body) = match &self {
+            ApiError::BadInput(e) => (
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": e.to_string(), "field": e.field }),
+            ),
+            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, serde_json::json!({ "error": m })),
+            ApiError::NeedsToken => (
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "error": self.to_string(), "field": "token" }),
+            ),
+            ApiError::TooMany(r) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                serde_json::json!({ "error": r.message, "field": null }),
+            ),
         };
-        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        match &self {
+            ApiError::NeedsToken => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TooMany(r) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, r.retry_after_secs.into());
+            }
+            _ => {}
+        }
+        response
     }
 }
 
@@ -131,16 +188,39 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
     })
 }
 
-async fn diagnose_handler(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+async fn diagnose_handler(
+    State(state): State<Arc<AppState>>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let request = parse_request(&body)?;
     let valid = request.validate().map_err(ApiError::BadInput)?;
+    let slot = state
+        .hosting
+        .admit(peer.map(|p| p.0.0.ip()))
+        .map_err(ApiError::TooMany)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let net = state.net.clone();
+    let deadline = state.hosting.limits.deadline;
     let task = tokio::spawn(async move {
-        diagnose::run(&net, request, valid, tx).await;
+        let late = tx.clone();
+        // Past the deadline the probes are dropped mid-step, and the stream says why it ends.
+        if tokio::time::timeout(deadline, diagnose::run(&net, request, valid, tx))
+            .await
+            .is_err()
+        {
+            let _ = late.send(Event::Error {
+                message: format!(
+                    "the diagnosis took longer than {} s and was stopped",
+                    deadline.as_secs_f64()
+                ),
+                field: None,
+            });
+        }
     });
-    // When the client goes away the body stream is dropped, and with it the guard: the probes stop.
-    let guard = AbortOnDrop(task);
+    // When the client goes away the body stream is dropped, and with it the guard: the probes stop and
+    // the slot is free again (it is also freed when the diagnosis ends and the stream closes).
+    let guard = (AbortOnDrop(task), slot);
     let lines = UnboundedReceiverStream::new(rx).map(move |event: Event| {
         let _keep = &guard;
         let mut line =

@@ -13,7 +13,10 @@ use migcheck_shared::{
     Verdict,
 };
 
+use axum::http::HeaderValue;
+
 use crate::api::{AppState, app};
+use crate::limits::{Hosting, Limits};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
 use crate::policy::EgressPolicy;
 use crate::{diagnose, render};
@@ -40,6 +43,8 @@ enum Command {
         /// `cargo xtask run --demo`).
         #[arg(long, value_name = "FILE")]
         demo: Option<PathBuf>,
+        #[command(flatten)]
+        hosting: HostingArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -88,6 +93,73 @@ struct CheckArgs {
     json: bool,
     #[command(flatten)]
     net: NetArgs,
+}
+
+/// How `serve` exposes the relay: limits, access token, allowed origins, HTTPS.
+#[derive(Args, Debug, Clone)]
+struct HostingArgs {
+    /// Diagnoses each client address may start per minute.
+    #[arg(long = "rate-per-minute", default_value_t = Limits::default().rate_per_minute, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_per_minute: u32,
+    /// Diagnoses a client address may start at once before the rate applies.
+    #[arg(long, default_value_t = Limits::default().burst, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    burst: u32,
+    /// Diagnoses running at once, all clients together.
+    #[arg(long = "max-concurrent", default_value_t = Limits::default().max_concurrent as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_concurrent: u64,
+    /// The longest one diagnosis may run, in seconds.
+    #[arg(long, default_value_t = Limits::default().deadline.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    deadline: u64,
+    /// The environment variable that holds an access token: the API then needs
+    /// `Authorization: Bearer TOKEN` (the page asks for it).
+    #[arg(long = "token-env", value_name = "VAR")]
+    token_env: Option<String>,
+    /// An origin whose pages may call the API from a browser (CORS), e.g. https://example.test
+    /// (repeatable; none by default).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// Serve over HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long = "tls-cert", value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long = "tls-key", value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl HostingArgs {
+    fn build(&self) -> Result<Hosting, String> {
+        let limits = Limits {
+            rate_per_minute: self.rate_per_minute,
+            burst: self.burst,
+            max_concurrent: usize::try_from(self.max_concurrent).map_err(|e| format!("--max-concurrent: {e}"))?,
+            deadline: Duration::from_secs(self.deadline),
+        };
+        let origins = self
+            .cors_origin
+            .iter()
+            .map(|o| {
+                let trimmed = o.trim_end_matches('/');
+                match url::Url::parse(trimmed) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/" => {
+                        HeaderValue::from_str(trimmed).map_err(|e| format!("--cors-origin {o}: {e}"))
+                    }
+                    _ => Err(format!(
+                        "--cors-origin {o}: an origin is a scheme and a host, like https://example.test"
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut hosting = Hosting::new(limits).with_cors_origins(origins);
+        if let Some(var) = &self.token_env {
+            let token =
+                std::env::var(var).map_err(|_| format!("--token-env: the environment variable {var} is not set"))?;
+            if token.trim().is_empty() {
+                return Err(format!("--token-env: the environment variable {var} is empty"));
+            }
+            hosting = hosting.with_token(token.trim());
+        }
+        Ok(hosting)
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -164,8 +236,13 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), None, &cli.net)),
-        Some(Command::Serve { listen, demo, net }) => runtime.block_on(serve(listen, demo, &net)),
+        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), None, None, &cli.net)),
+        Some(Command::Serve {
+            listen,
+            demo,
+            hosting,
+            net,
+        }) => runtime.block_on(serve(listen, demo, Some(&hosting), &net)),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
     }
 }
@@ -179,11 +256,27 @@ fn init_logging() {
         .try_init();
 }
 
-async fn serve(listen: SocketAddr, demo: Option<PathBuf>, net: &NetArgs) -> ExitCode {
+async fn serve(listen: SocketAddr, demo: Option<PathBuf>, hosting: Option<&HostingArgs>, net: &NetArgs) -> ExitCode {
     let demos = match demo.as_deref().map(read_demos).transpose() {
         Ok(d) => d.unwrap_or_default(),
         Err(e) => {
             eprintln!("migcheck: --demo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let built = hosting.map(HostingArgs::build).transpose().and_then(|h| {
+        let tls = match hosting.and_then(|a| a.tls_cert.as_deref().zip(a.tls_key.as_deref())) {
+            Some((cert, key)) => {
+                Some(crate::serve_tls::server_config(cert, key).map_err(|e| format!("--tls-cert: {e}"))?)
+            }
+            None => None,
+        };
+        Ok((h.unwrap_or_default(), tls))
+    });
+    let (hosting, tls) = match built {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("migcheck: {e}");
             return ExitCode::from(2);
         }
     };
@@ -204,18 +297,35 @@ async fn serve(listen: SocketAddr, demo: Option<PathBuf>, net: &NetArgs) -> Exit
     };
     let shown = listener.local_addr().unwrap_or(listen);
     eprintln!(
-        "migcheck {} serving the page at http://{shown}/ (egress {})",
+        "migcheck {} serving the page at {}://{shown}/ (egress {})",
         env!("CARGO_PKG_VERSION"),
+        if tls.is_some() { "https" } else { "http" },
         net.egress
     );
-    let router = app(Arc::new(AppState { net, demos }));
+    let router = app(Arc::new(AppState { net, demos, hosting }));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    let served = match tls {
+        Some(config) => match crate::serve_tls::TlsListener::new(listener, config) {
+            // `tap_io` only lends the listener axum's peer-address plumbing.
+            Ok(l) => {
+                axum::serve(
+                    axum::serve::ListenerExt::tap_io(l, |_| {}),
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+            }
+            Err(e) => Err(e),
+        },
+        None => {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("migcheck: server stopped: {e}");

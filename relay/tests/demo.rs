@@ -34,6 +34,7 @@ async fn the_relay_offers_the_demos_in_its_info() {
     let router = app(Arc::new(AppState {
         net: lab_net(2),
         demos: demos.clone(),
+        hosting: migcheck_relay::limits::Hosting::default(),
     }));
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;

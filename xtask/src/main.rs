@@ -340,7 +340,15 @@ fn run_demo(args: &[OsString]) -> Result {
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let mut relay_args: Vec<OsString> = vec!["--demo".into(), demos.into_os_string()];
+    // A local demo: no public relay's rate limit between a newcomer and the next try.
+    let mut relay_args: Vec<OsString> = vec![
+        "--demo".into(),
+        demos.into_os_string(),
+        "--rate-per-minute".into(),
+        "600".into(),
+        "--burst".into(),
+        "60".into(),
+    ];
     relay_args.extend(flags.into_iter().map(OsString::from));
     relay_args.extend(args.iter().cloned());
     step("the page offers the demo's diagnoses under \"Try the demo\"");

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use migcheck_lab::{Fixture, Lab};
 use migcheck_relay::api::{AppState, app};
+use migcheck_relay::limits::Hosting;
 use migcheck_relay::net::{Dns, Net, TrustStore};
 use migcheck_shared::{Event, Report};
 
@@ -40,12 +41,28 @@ pub fn lab_net(timeout_secs: u64) -> Net {
 }
 
 /// Starts the relay's router on a free loopback port and returns its address.
+/// A relay for tests that are not about its limits: the public relay's rate limit (a few diagnoses a
+/// minute per client) would stop a browser test that runs thirty.
 pub async fn start_relay(net: Net) -> SocketAddr {
+    let limits = migcheck_relay::limits::Limits {
+        rate_per_minute: 100_000,
+        burst: 100_000,
+        ..Default::default()
+    };
+    start_relay_with(net, Hosting::new(limits)).await
+}
+
+/// The same with the given limits, token and origins; the relay sees each client's address.
+pub async fn start_relay_with(net: Net, hosting: Hosting) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(Arc::new(AppState { net, demos: Vec::new() }));
+    let router = app(Arc::new(AppState {
+        net,
+        demos: Vec::new(),
+        hosting,
+    }));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
     addr
 }

@@ -1,0 +1,208 @@
+//! What keeps a hosted relay usable for everyone: a rate per client address, a cap on diagnoses running
+//! at once, a deadline for each, an optional access token and the origins allowed to call the API.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// The numbers; the defaults are what a public relay needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Diagnoses each client address may start per minute, on average.
+    pub rate_per_minute: u32,
+    /// Diagnoses a client address may start at once before the rate applies.
+    pub burst: u32,
+    /// Diagnoses running at once, all clients together.
+    pub max_concurrent: usize,
+    /// The longest one diagnosis may run; then it is stopped.
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_per_minute: 10,
+            burst: 5,
+            max_concurrent: 32,
+            deadline: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Why a diagnosis may not start now, and when to try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub message: String,
+    pub retry_after_secs: u64,
+}
+
+/// How the relay is exposed: limits, access token, allowed origins; and the counters the limits need.
+pub struct Hosting {
+    pub limits: Limits,
+    token: Option<[u8; 32]>,
+    /// Origins whose pages may call the API (CORS); none by default.
+    pub cors_origins: Vec<HeaderValue>,
+    slots: Arc<Semaphore>,
+    /// Per client address, the theoretical arrival time of its next request (GCRA).
+    next_arrival: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl Default for Hosting {
+    fn default() -> Self {
+        Hosting::new(Limits::default())
+    }
+}
+
+/// Past this many tracked addresses, the ones already back to a full burst are forgotten.
+const TRACKED: usize = 10_000;
+
+impl Hosting {
+    pub fn new(limits: Limits) -> Self {
+        Hosting {
+            slots: Arc::new(Semaphore::new(limits.max_concurrent)),
+            limits,
+            token: None,
+            cors_origins: Vec::new(),
+            next_arrival: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Requires `Authorization: Bearer TOKEN` on the API.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(digest(token.as_bytes()));
+        self
+    }
+
+    pub fn with_cors_origins(mut self, origins: Vec<HeaderValue>) -> Self {
+        self.cors_origins = origins;
+        self
+    }
+
+    pub fn needs_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Whether an `Authorization` header value carries the token (compared in constant time).
+    pub fn token_matches(&self, authorization: Option<&[u8]>) -> bool {
+        let Some(expected) = &self.token else {
+            return true;
+        };
+        let Some(given) = authorization.and_then(|a| a.strip_prefix(b"Bearer ")) else {
+            return false;
+        };
+        let given = digest(given.trim_ascii());
+        // Both sides are SHA-256 digests: equal lengths, and every byte is looked at.
+        given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// A slot for one diagnosis from `client`, held until the diagnosis ends; or why not.
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
+        let permit = Arc::clone(&self.slots).try_acquire_owned().map_err(|_| Refused {
+            message: format!(
+                "this relay is running {} diagnoses already; try again in a few seconds",
+                self.limits.max_concurrent
+            ),
+            retry_after_secs: 5,
+        })?;
+        if let Some(ip) = client {
+            self.take_rate(client_key(ip))?;
+        }
+        Ok(permit)
+    }
+
+    fn take_rate(&self, ip: IpAddr) -> Result<(), Refused> {
+        let interval = Duration::from_secs(60) / self.limits.rate_per_minute.max(1);
+        let tolerance = interval * self.limits.burst.max(1).saturating_sub(1);
+        let now = Instant::now();
+        let mut map = self.next_arrival.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= TRACKED {
+            map.retain(|_, at| *at > now);
+        }
+        let at = map.get(&ip).copied().filter(|at| *at > now).unwrap_or(now);
+        let ahead = at - now;
+        if ahead > tolerance {
+            let wait = ahead - tolerance;
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(Refused {
+                message: format!(
+                    "too many diagnoses from your address ({} a minute); try again in {secs} s",
+                    self.limits.rate_per_minute
+                ),
+                retry_after_secs: secs,
+            });
+        }
+        map.insert(ip, at + interval);
+        Ok(())
+    }
+}
+
+/// The unit the rate applies to: an IPv4 address, or an IPv6 /64 (one subscriber's network, in which
+/// a client may pick any address it likes).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_then_the_rate() {
+        let hosting = Hosting::new(Limits {
+            rate_per_minute: 10,
+            burst: 3,
+            ..Limits::default()
+        });
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        let other: IpAddr = "192.0.2.2".parse().expect("ip");
+        for _ in 0..3 {
+            assert!(hosting.admit(Some(ip)).is_ok());
+        }
+        let refused = hosting.admit(Some(ip)).expect_err("over the burst");
+        assert_eq!(refused.retry_after_secs, 6);
+        assert!(hosting.admit(Some(other)).is_ok(), "another address has its own budget");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(hosting.admit(Some(ip)).is_ok(), "one more after one interval");
+        assert!(hosting.admit(Some(ip)).is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ipv6_network_shares_one_budget() {
+        let hosting = Hosting::new(Limits {
+            burst: 1,
+            ..Limits::default()
+        });
+        let one: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let same_net: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        let other_net: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert!(hosting.admit(Some(one)).is_ok());
+        assert!(hosting.admit(Some(same_net)).is_err());
+        assert!(hosting.admit(Some(other_net)).is_ok());
+    }
+
+    #[test]
+    fn the_token_is_a_bearer_token() {
+        let open = Hosting::default();
+        assert!(open.token_matches(None));
+        let closed = Hosting::default().with_token("s3cret");
+        assert!(closed.needs_token());
+        assert!(closed.token_matches(Some(b"Bearer s3cret")));
+        assert!(!closed.token_matches(Some(b"Bearer s3cre")));
+        assert!(!closed.token_matches(Some(b"Basic s3cret")));
+        assert!(!closed.token_matches(None));
+    }
+}
