@@ -252,7 +252,7 @@ impl HttpConnection {
                 .sender
                 .send_request(request)
                 .await
-                .map_err(|e| http_error(e.to_string()))?;
+                .map_err(|e| http_error(describe_hyper(&e)))?;
             let status = response.status();
             let headers = response
                 .headers()
@@ -267,7 +267,7 @@ impl HttpConnection {
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
-                .map_err(|e| http_error(format!("reading the body: {e}")))?
+                .map_err(|e| http_error(describe_body_error(&*e)))?
                 .to_bytes()
                 .to_vec();
             Ok::<_, NetError>(HttpAnswer {
@@ -283,5 +283,30 @@ impl HttpConnection {
                 addr: peer,
                 secs: net.timeout.as_secs(),
             })?
+    }
+}
+
+/// hyper's words, with its limit on the response head said plainly.
+fn describe_hyper(e: &hyper::Error) -> String {
+    if e.is_parse_too_large() {
+        return String::from(
+            "the answer's headers are larger than migcheck accepts (about 400 KB): not an answer a web server sends",
+        );
+    }
+    e.to_string()
+}
+
+/// Why reading a body stopped; a body past [`MAX_BODY`] is cut there (it is never decompressed either:
+/// migcheck sends no Accept-Encoding and reads what comes as opaque bytes).
+fn describe_body_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+        return format!(
+            "the answer is larger than {} KiB, more than any Autodiscover or SOAP answer; migcheck stopped reading",
+            MAX_BODY / 1024
+        );
+    }
+    match e.downcast_ref::<hyper::Error>() {
+        Some(h) => format!("reading the body: {}", describe_hyper(h)),
+        None => format!("reading the body: {e}"),
     }
 }

@@ -18,6 +18,7 @@ mod dns;
 mod error;
 mod exchange;
 mod exchange_server;
+mod hostile;
 mod nginx;
 mod outlook_anywhere;
 mod servers;
@@ -32,6 +33,7 @@ pub use autodiscover::{
 };
 pub use error::LabError;
 pub use exchange::{EX_NTLM_DOMAIN, EX_ZONE, ExLab, ExScenario, LabMailbox};
+pub use hostile::{HOSTILE_ZONE, HostileLab, HostileScenario};
 pub use outlook_anywhere::{OA_NTLM_DOMAIN, OA_ZONE, OaLab, OaScenario};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -225,6 +227,8 @@ pub struct Lab {
     outlook_anywhere: OnceLock<Result<OaLab, LabError>>,
     /// Started on the first [`Lab::exchange`] call.
     exchange: OnceLock<Result<ExLab, LabError>>,
+    /// Started on the first [`Lab::hostile`] call.
+    hostile: OnceLock<Result<HostileLab, LabError>>,
     /// Dropping this sender tells the supervisor thread to stop the servers.
     stop: Option<mpsc::Sender<()>>,
     supervisor: Option<thread::JoinHandle<()>>,
@@ -235,6 +239,7 @@ struct AdParts {
     plan: autodiscover::Plan,
     oa: outlook_anywhere::OaPlan,
     ex: exchange::ExPlan,
+    hostile: hostile::HostilePlan,
     certs: certs::AdCertFiles,
 }
 
@@ -274,27 +279,35 @@ impl Lab {
         let plan = slot.as_ref().map(autodiscover::Plan::new);
         let oa_plan = slot.as_ref().map(outlook_anywhere::plan);
         let ex_plan = slot.as_ref().map(exchange::plan);
+        let hostile_plan = slot.as_ref().map(hostile::plan);
         let sup_plan = plan.clone();
         let sup_oa = oa_plan.clone();
         let sup_ex = ex_plan.clone();
+        let sup_hostile = hostile_plan.clone();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<Ready, LabError>>();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let sup_dir = dir.clone();
         let handle = thread::Builder::new()
             .name("migcheck-lab".into())
             .spawn(move || {
-                let plans = (sup_plan.as_ref(), sup_oa.as_ref(), sup_ex.as_ref());
+                let plans = (
+                    sup_plan.as_ref(),
+                    sup_oa.as_ref(),
+                    sup_ex.as_ref(),
+                    sup_hostile.as_ref(),
+                );
                 supervise(&sup_dir, plans, ready_tx, stop_rx);
             })
             .map_err(|e| LabError::io("spawning the lab supervisor thread", e))?;
         match ready_rx.recv() {
             Ok(Ok(ready)) => {
-                let ad = match (slot, plan, oa_plan, ex_plan) {
-                    (Some(slot), Some(plan), Some(oa), Some(ex)) => Some(AdParts {
+                let ad = match (slot, plan, oa_plan, ex_plan, hostile_plan) {
+                    (Some(slot), Some(plan), Some(oa), Some(ex), Some(hostile)) => Some(AdParts {
                         slot,
                         plan,
                         oa,
                         ex,
+                        hostile,
                         certs: ready.ad_certs,
                     }),
                     _ => None,
@@ -302,9 +315,11 @@ impl Lab {
                 let autodiscover = OnceLock::new();
                 let outlook_anywhere = OnceLock::new();
                 let exchange = OnceLock::new();
+                let hostile = OnceLock::new();
                 if let Some(why) = slot_error {
                     let _ = autodiscover.set(Err(LabError::Setup(why.clone())));
                     let _ = outlook_anywhere.set(Err(LabError::Setup(why.clone())));
+                    let _ = hostile.set(Err(LabError::Setup(why.clone())));
                     let _ = exchange.set(Err(LabError::Setup(why)));
                 }
                 Ok(Lab {
@@ -317,6 +332,7 @@ impl Lab {
                     autodiscover,
                     outlook_anywhere,
                     exchange,
+                    hostile,
                     stop: Some(stop_tx),
                     supervisor: Some(handle),
                 })
@@ -437,6 +453,20 @@ impl Lab {
         })
     }
 
+    /// The hostile servers ([`HostileScenario`]): our own small server on `127.(10+k).102.N:443`,
+    /// started on the first call and stopped with the lab. Panics with the reason if it cannot start.
+    pub fn hostile(&self) -> &HostileLab {
+        match self.try_hostile() {
+            Ok(h) => h,
+            Err(e) => panic!("the migcheck lab's hostile servers could not start: {e}"),
+        }
+    }
+
+    /// [`Lab::hostile`] without the panic. A failure is kept: later calls return the same error.
+    pub fn try_hostile(&self) -> Result<&HostileLab, &LabError> {
+        self.start_once(&self.hostile, |ad| HostileLab::start(ad.hostile.clone(), &ad.certs))
+    }
+
     /// Starts a part of the lab that lives in the address slot, once; its failure is kept.
     fn start_once<'a, T>(
         &'a self,
@@ -474,6 +504,7 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         // The Autodiscover servers first (their own thread), then the rest.
+        drop(self.hostile.take());
         drop(self.exchange.take());
         drop(self.outlook_anywhere.take());
         drop(self.autodiscover.take());
@@ -492,16 +523,17 @@ type Plans<'a> = (
     Option<&'a autodiscover::Plan>,
     Option<&'a outlook_anywhere::OaPlan>,
     Option<&'a exchange::ExPlan>,
+    Option<&'a hostile::HostilePlan>,
 );
 
 fn supervise(
     dir: &Path,
-    (ad, oa, ex): Plans<'_>,
+    (ad, oa, ex, hostile): Plans<'_>,
     ready_tx: mpsc::Sender<Result<Ready, LabError>>,
     stop_rx: mpsc::Receiver<()>,
 ) {
     let key_cache = dir.parent().map(|base| base.join("keys"));
-    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad, oa, ex) {
+    let servers = match servers::Servers::start(dir, key_cache.as_deref(), ad, oa, ex, hostile) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready_tx.send(Err(e));

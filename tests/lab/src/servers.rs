@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::autodiscover::Plan;
 use crate::certs::{self, AdCertFiles, CertFiles};
 use crate::exchange::ExPlan;
+use crate::hostile::HostilePlan;
 use crate::outlook_anywhere::OaPlan;
 use crate::silent::SilentServer;
 use crate::{Fixture, LabError, dns, dns_ip, nginx, sys};
@@ -38,12 +39,14 @@ impl Servers {
     /// servers start later, on demand).
     /// `oa`: the Outlook Anywhere scenario hosts (DNS records and certificates, like `ad`).
     /// `ex`: the EWS scenario hosts (the same).
+    /// `hostile`: the hostile server hosts (the same).
     pub(crate) fn start(
         dir: &Path,
         key_cache: Option<&Path>,
         ad: Option<&Plan>,
         oa: Option<&OaPlan>,
         ex: Option<&ExPlan>,
+        hostile: Option<&HostilePlan>,
     ) -> Result<Servers, LabError> {
         let logs = dir.join("logs");
         for d in [&logs, &dir.join("tmp")] {
@@ -55,6 +58,7 @@ impl Servers {
         let mut ad_dns = ad.map(Plan::dnsmasq_args).unwrap_or_default();
         ad_dns.extend(oa.map(OaPlan::dnsmasq_args).unwrap_or_default());
         ad_dns.extend(ex.map(ExPlan::dnsmasq_args).unwrap_or_default());
+        ad_dns.extend(hostile.map(HostilePlan::dnsmasq_args).unwrap_or_default());
         let (dnsmasq, dns) = start_dnsmasq(dir, &ad_dns)?;
         let t_dns = t0.elapsed();
         // From here on a failure must stop dnsmasq.
@@ -62,6 +66,7 @@ impl Servers {
         let mut ad_certs = ad.map(Plan::cert_requests).unwrap_or_default();
         ad_certs.extend(oa.map(OaPlan::cert_requests).unwrap_or_default());
         ad_certs.extend(ex.map(ExPlan::cert_requests).unwrap_or_default());
+        ad_certs.extend(hostile.map(HostilePlan::cert_requests).unwrap_or_default());
         let certs = certs::generate(keys, &ad_certs)?;
         let t_certs = t0.elapsed();
         let (nginx, silent, port) = start_nginx(dir, &certs)?;

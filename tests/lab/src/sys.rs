@@ -61,3 +61,44 @@ pub(crate) fn kill_pid(pid: u32) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// A two-thread tokio runtime for one of the lab's own servers; a failure to build it is reported on
+/// `ready` (the caller then returns).
+pub(crate) fn server_runtime(
+    thread_name: &str,
+    what: &str,
+    ready: &std::sync::mpsc::Sender<Result<(), crate::LabError>>,
+) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(thread_name)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            let _ = ready.send(Err(crate::LabError::io(format!("building the {what} runtime"), e)));
+            None
+        }
+    }
+}
+
+/// Waits until a server thread says it is ready; on a failure (or a thread that ended first) joins it
+/// and returns the error.
+pub(crate) fn await_ready(
+    ready: std::sync::mpsc::Receiver<Result<(), crate::LabError>>,
+    thread: std::thread::JoinHandle<()>,
+    what: &str,
+) -> Result<std::thread::JoinHandle<()>, crate::LabError> {
+    match ready.recv() {
+        Ok(Ok(())) => Ok(thread),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(crate::LabError::Setup(format!("{what} ended before it was ready")))
+        }
+    }
+}

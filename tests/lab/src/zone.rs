@@ -56,7 +56,7 @@ impl<S: ZoneScenario> ZonePlan<S> {
             .collect()
     }
 
-    fn addr(&self, s: S) -> IpAddr {
+    pub(crate) fn addr(&self, s: S) -> IpAddr {
         let ip = self
             .hosts
             .iter()

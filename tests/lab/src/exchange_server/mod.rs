@@ -197,20 +197,11 @@ impl ExchangeServer {
                 run(hosts, shared, ready_tx, stop_rx);
             })
             .map_err(|e| LabError::io("spawning the RPC proxy thread", e))?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(ExchangeServer {
-                stop: Some(stop_tx),
-                thread: Some(thread),
-            }),
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                Err(e)
-            }
-            Err(_) => {
-                let _ = thread.join();
-                Err(LabError::Setup("the RPC proxy thread ended before it was ready".into()))
-            }
-        }
+        let thread = crate::sys::await_ready(ready_rx, thread, "the RPC proxy thread")?;
+        Ok(ExchangeServer {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 }
 
@@ -232,17 +223,8 @@ fn run(
     ready: mpsc::Sender<Result<(), LabError>>,
     stop: oneshot::Receiver<()>,
 ) {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("migcheck-lab-rpcproxy-rt")
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = ready.send(Err(LabError::io("building the RPC proxy runtime", e)));
-            return;
-        }
+    let Some(rt) = crate::sys::server_runtime("migcheck-lab-rpcproxy-rt", "RPC proxy", &ready) else {
+        return;
     };
     rt.block_on(async move {
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -280,16 +262,21 @@ fn run(
 }
 
 fn tls_config(host: &HostConfig) -> Result<tokio_rustls::TlsAcceptor, LabError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&host.chain)
+    tls_acceptor(&host.chain, &host.key, &host.name)
+}
+
+/// A TLS acceptor (HTTP/1.1 by ALPN) for a certificate chain and key from the lab CA.
+pub(crate) fn tls_acceptor(chain: &Path, key: &Path, name: &str) -> Result<tokio_rustls::TlsAcceptor, LabError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(chain)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| LabError::Setup(format!("reading {}: {e}", host.chain.display())))?;
-    let key = PrivateKeyDer::from_pem_file(&host.key)
-        .map_err(|e| LabError::Setup(format!("reading {}: {e}", host.key.display())))?;
+        .map_err(|e| LabError::Setup(format!("reading {}: {e}", chain.display())))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| LabError::Setup(format!("reading {}: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|e| LabError::Setup(format!("TLS setup for {}: {e}", host.name)))?;
+        .map_err(|e| LabError::Setup(format!("TLS setup for {name}: {e}")))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
