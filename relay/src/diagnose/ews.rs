@@ -285,7 +285,7 @@ pub(crate) async fn with_version(
     mailbox: Option<&str>,
     autodiscover_version: Option<crate::probe::version::ExchangeBuild>,
 ) -> Vec<Check> {
-    let owa_host = ews::split_url(url).ok();
+    let owa_host = crate::probe::logon::https_target(url).ok();
     let owa = async {
         match &owa_host {
             Some((host, port, _)) => crate::probe::owa::probe(net, host, *port).await,

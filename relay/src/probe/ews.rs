@@ -4,11 +4,11 @@
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use url::Url;
 
 use crate::net::Net;
-use crate::net::http::{HttpAnswer, HttpConnection};
-use crate::probe::autodiscover::client::{Credentials, Failure, authenticate, describe};
+use crate::net::http::HttpAnswer;
+use crate::probe::autodiscover::client::{Credentials, Failure, describe};
+use crate::probe::logon::{self, https_target};
 use crate::probe::version::ExchangeBuild;
 
 /// What the authenticated `GetFolder` said.
@@ -129,26 +129,6 @@ fn push_text(out: &mut EwsAnswer, field: Option<&'static str>, text: &str) {
     }
 }
 
-/// Opens the EWS URL (https only): host, port and path.
-pub fn split_url(url: &str) -> Result<(String, u16, String), String> {
-    let parsed = Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
-    if parsed.scheme() != "https" {
-        return Err(format!("'{url}' is not https: credentials would travel in clear"));
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| format!("'{url}' has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let path = match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_string(),
-    };
-    Ok((host, port, path))
-}
-
 const HEADERS: [(&str, &str); 2] = [("content-type", "text/xml; charset=utf-8"), ("user-agent", "migcheck")];
 
 /// The anonymous POST, then (when it asked for credentials) the GetFolder with them on the same
@@ -159,38 +139,21 @@ pub async fn get_folder(
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
 ) -> Result<Exchange, String> {
-    let (host, port, path) = split_url(url)?;
-    let mut conn: HttpConnection = net.open_http(&host, port, true).await.map_err(|e| e.to_string())?;
+    let (host, port, path) = https_target(url)?;
     let body = get_folder_request(mailbox);
-    let anonymous = conn
-        .send(net, "POST", &path, &HEADERS, body.clone().into_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    if anonymous.status != 401 {
-        return Ok(Exchange {
-            anonymous,
-            authenticated: None,
-        });
-    }
-    let offered: Vec<String> = anonymous
-        .header_values("www-authenticate")
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    match authenticate(net, &mut conn, &path, &HEADERS, &body, creds, &offered).await {
-        Ok((scheme, answer)) => {
+    let logon = logon::post(net, &host, port, &path, &HEADERS, &body, creds).await?;
+    let authenticated = match logon.authenticated {
+        Ok(Some((scheme, answer))) => {
             let parsed = parse_answer(&answer.body);
-            Ok(Exchange {
-                anonymous,
-                authenticated: Some((scheme, answer, parsed)),
-            })
+            Some((scheme, answer, parsed))
         }
-        Err(Failure::NoScheme { .. }) => Ok(Exchange {
-            anonymous,
-            authenticated: None,
-        }),
-        Err(other) => Err(describe(&other)),
-    }
+        Ok(None) | Err(Failure::NoScheme { .. }) => None,
+        Err(other) => return Err(describe(&other)),
+    };
+    Ok(Exchange {
+        anonymous: logon.anonymous,
+        authenticated,
+    })
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! MAPI over HTTP ([MS-OXCMAPIHTTP]): the PING request on a MailStore or AddressBook URL, anonymous
 //! first (what IIS offers), then with the credentials on the same connection.
 
-use url::Url;
-
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::{Credentials, Failure, authenticate, describe};
+use crate::probe::autodiscover::client::{Credentials, Failure, describe};
+use crate::probe::logon::{self, https_target};
 
 /// What a PING got.
 #[derive(Debug)]
@@ -46,22 +45,7 @@ pub fn response_code(code: &str) -> &'static str {
 
 /// POSTs a PING to `url` (https only).
 pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping, String> {
-    let parsed = Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
-    if parsed.scheme() != "https" {
-        return Err(format!("'{url}' is not https: credentials would travel in clear"));
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| format!("'{url}' has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let path = match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_string(),
-    };
-    let mut conn = net.open_http(&host, port, true).await.map_err(|e| e.to_string())?;
+    let (host, port, path) = https_target(url)?;
     let request_id = "{6a2f4b3c-1d5e-4f70-8a9b-0c1d2e3f4a5b}:1";
     let client_info = "{6a2f4b3c-1d5e-4f70-8a9b-0c1d2e3f4a5b}";
     let headers = [
@@ -72,23 +56,9 @@ pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping,
         ("content-type", "application/mapi-http"),
         ("user-agent", "migcheck"),
     ];
-    let anonymous = conn
-        .send(net, "POST", &path, &headers, Vec::new())
-        .await
-        .map_err(|e| e.to_string())?;
-    if anonymous.status != 401 {
-        return Ok(Ping {
-            anonymous,
-            authenticated: None,
-        });
-    }
-    let offered: Vec<String> = anonymous
-        .header_values("www-authenticate")
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    let authenticated = match authenticate(net, &mut conn, &path, &headers, "", creds, &offered).await {
-        Ok(done) => Some(done),
+    let logon = logon::post(net, &host, port, &path, &headers, "", creds).await?;
+    let authenticated = match logon.authenticated {
+        Ok(done) => done,
         Err(Failure::NoScheme { offered }) => {
             return Err(format!(
                 "it offers no authentication migcheck can use ({})",
@@ -98,7 +68,7 @@ pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping,
         Err(other) => return Err(describe(&other)),
     };
     Ok(Ping {
-        anonymous,
+        anonymous: logon.anonymous,
         authenticated,
     })
 }

@@ -4,6 +4,7 @@ pub mod autodiscover;
 pub mod certificate;
 pub mod ews;
 pub mod fixes;
+pub mod logon;
 pub mod mapi;
 pub mod mrs;
 pub mod owa;

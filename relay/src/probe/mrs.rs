@@ -3,7 +3,8 @@
 
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::{Credentials, Failure, authenticate, describe};
+use crate::probe::autodiscover::client::{Credentials, Failure, describe};
+use crate::probe::logon;
 
 pub const PATH: &str = "/EWS/mrsproxy.svc";
 
@@ -42,26 +43,11 @@ impl MrsProbe {
 }
 
 pub async fn probe(net: &Net, host: &str, port: u16, creds: &Credentials<'_>) -> Result<MrsProbe, String> {
-    let mut conn = net.open_http(host, port, true).await.map_err(|e| e.to_string())?;
-    let anonymous = conn
-        .send(net, "POST", PATH, &HEADERS, Vec::new())
-        .await
-        .map_err(|e| e.to_string())?;
-    if anonymous.status != 401 {
-        return Ok(MrsProbe {
-            anonymous,
-            authenticated: None,
-        });
-    }
-    let offered: Vec<String> = anonymous
-        .header_values("www-authenticate")
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    match authenticate(net, &mut conn, PATH, &HEADERS, "", creds, &offered).await {
-        Ok(done) => Ok(MrsProbe {
-            anonymous,
-            authenticated: Some(done),
+    let logon = logon::post(net, host, port, PATH, &HEADERS, "", creds).await?;
+    match logon.authenticated {
+        Ok(authenticated) => Ok(MrsProbe {
+            anonymous: logon.anonymous,
+            authenticated,
         }),
         Err(Failure::NoScheme { offered }) => Err(format!(
             "IIS offers no authentication migcheck can use on {PATH} ({})",
