@@ -32,6 +32,16 @@ pub enum Refusal {
     /// The address is outside the configured networks.
     #[error("{addr} is outside the networks this relay may reach ({allowed})")]
     OutsideNetworks { addr: IpAddr, allowed: String },
+    /// The name resolves to public and non-public addresses at once: a way to reach an internal host
+    /// through a name that looks public, so none of its addresses is used.
+    #[error(
+        "the name resolves to the public address {public} and also to {private}, {range}: this relay does not use a name that mixes public and non-public addresses"
+    )]
+    MixedResolution {
+        public: IpAddr,
+        private: IpAddr,
+        range: &'static str,
+    },
 }
 
 impl EgressPolicy {
@@ -66,6 +76,24 @@ impl EgressPolicy {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Checks all the addresses a name resolved to, before any is tried: in public mode a name that
+    /// mixes public and non-public addresses is refused whole (DNS answers are the attacker's to choose).
+    pub fn check_resolution(&self, addrs: &[IpAddr]) -> Result<(), Refusal> {
+        if !matches!(self, EgressPolicy::Public { .. }) {
+            return Ok(());
+        }
+        let public = addrs.iter().find(|a| non_public_range(**a).is_none());
+        let private = addrs.iter().find_map(|a| non_public_range(*a).map(|range| (a, range)));
+        match (public, private) {
+            (Some(&public), Some((&private, range))) => Err(Refusal::MixedResolution {
+                public: public.to_canonical(),
+                private: private.to_canonical(),
+                range,
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -301,6 +329,41 @@ mod tests {
             err.to_string(),
             "port 25 is not allowed by this relay (allowed: 443,80)"
         );
+    }
+
+    #[test]
+    fn a_name_mixing_public_and_private_addresses_is_refused_whole() {
+        let public = EgressPolicy::public_default();
+        let ips = |list: &[&str]| list.iter().map(|a| a.parse().expect("ip")).collect::<Vec<IpAddr>>();
+        for mixed in [
+            &["93.184.215.14", "127.0.0.1"][..],
+            &["10.0.0.5", "93.184.215.14"],
+            &["2606:2800:21f:cb07::1", "::ffff:192.168.1.1"],
+            &["93.184.215.14", "fd00::1"],
+        ] {
+            let refusal = public.check_resolution(&ips(mixed)).expect_err("mixed");
+            assert!(
+                matches!(refusal, Refusal::MixedResolution { .. }),
+                "{mixed:?}: {refusal:?}"
+            );
+            assert!(refusal.to_string().contains("mixes public and non-public"), "{refusal}");
+        }
+        assert_eq!(
+            public
+                .check_resolution(&ips(&["93.184.215.14", "127.0.0.1"]))
+                .map_err(|r| r.to_string()),
+            Err("the name resolves to the public address 93.184.215.14 and also to 127.0.0.1, a loopback address: this relay does not use a name that mixes public and non-public addresses".into())
+        );
+        // All public, or all private (refused address by address later, with its own message), pass here.
+        assert_eq!(
+            public.check_resolution(&ips(&["93.184.215.14", "2606:2800:21f:cb07::1"])),
+            Ok(())
+        );
+        assert_eq!(public.check_resolution(&ips(&["127.0.0.1", "10.1.1.1"])), Ok(()));
+        // A consultant's policies do not judge names.
+        for policy in [EgressPolicy::Any, "127.0.0.0/8".parse().expect("cidr")] {
+            assert_eq!(policy.check_resolution(&ips(&["93.184.215.14", "127.0.0.1"])), Ok(()));
+        }
     }
 
     #[test]

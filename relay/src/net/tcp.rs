@@ -18,12 +18,18 @@ pub struct Connected {
 impl Net {
     /// Connects to the first of `addrs` that the policy allows and that answers. When none works the
     /// error of the first allowed address is returned (or the policy refusal when all were refused).
+    /// In public mode a name resolving to public and non-public addresses is refused before any is tried.
     pub async fn connect(
         &self,
         addrs: &[IpAddr],
         port: u16,
     ) -> Result<Connected, (NetError, Vec<(SocketAddr, NetError)>)> {
         let mut skipped: Vec<(SocketAddr, NetError)> = Vec::new();
+        if let Err(refusal) = self.egress.check_resolution(addrs) {
+            let addr = SocketAddr::new(addrs.first().copied().unwrap_or(IpAddr::from([0, 0, 0, 0])), port);
+            let error = NetError::Refused { addr, refusal };
+            return Err((error.clone(), vec![(addr, error)]));
+        }
         for &ip in addrs {
             let addr = SocketAddr::new(ip, port);
             if let Err(refusal) = self.egress.check(addr) {
@@ -68,5 +74,52 @@ impl Net {
                 host: String::from("(no address)"),
             });
         Err((first, skipped))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::net::{Dns, TrustStore};
+    use crate::policy::{EgressPolicy, Refusal};
+
+    #[tokio::test]
+    async fn a_name_mixing_public_and_loopback_is_refused_before_any_connection() {
+        let timeout = Duration::from_secs(1);
+        // No port is allowed: were the name not refused whole, the public address would be refused by
+        // port and the loopback one by range, so nothing can leave this machine either way.
+        let net = Net {
+            dns: Arc::new(Dns::new(
+                Some("127.0.0.1:9".parse().expect("addr")),
+                timeout,
+                vec![],
+                vec![],
+            )),
+            egress: EgressPolicy::public_default().with_ports(vec![]),
+            trust: Arc::new(TrustStore::load(None).expect("roots")),
+            timeout,
+        };
+        let addrs: Vec<IpAddr> = vec!["127.0.0.1".parse().expect("ip"), "93.184.215.14".parse().expect("ip")];
+        let Err((error, skipped)) = net.connect(&addrs, 443).await else {
+            panic!("connected");
+        };
+        assert!(
+            matches!(
+                &error,
+                NetError::Refused {
+                    refusal: Refusal::MixedResolution { .. },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("mixes public and non-public addresses"),
+            "{error}"
+        );
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
     }
 }

@@ -205,4 +205,17 @@ mod tests {
             "custom entities are not expanded"
         );
     }
+
+    #[test]
+    fn deep_nesting_is_read_without_recursion() {
+        let depth = 200_000;
+        let body = format!(
+            "<s:Envelope>{}<m:ResponseCode>NoError</m:ResponseCode>{}</s:Envelope>",
+            "<x>".repeat(depth),
+            "</x>".repeat(depth)
+        );
+        let answer = parse_answer(body.as_bytes());
+        assert_eq!(answer.response_code.as_deref(), Some("NoError"));
+        let _ = parse_answer("<x>".repeat(depth).as_bytes());
+    }
 }

@@ -368,6 +368,22 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_read_without_recursion() {
+        // 200,000 levels (1.4 MB, above what the relay reads): a recursive parser would overflow its stack.
+        let depth = 200_000;
+        let mut body = "<Autodiscover><Response>".to_string();
+        body.push_str(&"<Account>".repeat(depth));
+        body.push_str("<Action>redirectAddr</Action><RedirectAddr>x@evil.test</RedirectAddr>");
+        body.push_str(&"</Account>".repeat(depth));
+        body.push_str("</Response></Autodiscover>");
+        // What is buried inside unknown elements is not taken for the account's own answer.
+        let outcome = parse(body.as_bytes());
+        assert!(!matches!(outcome, Ok(PoxAnswer::RedirectAddr(_))), "{outcome:?}");
+        let unclosed = "<a>".repeat(depth);
+        assert!(parse(unclosed.as_bytes()).is_err());
+    }
+
+    #[test]
     fn request_escapes_the_address() {
         let body = request_body("a<b@contoso.com");
         assert!(body.contains("<EMailAddress>a&lt;b@contoso.com</EMailAddress>"));
