@@ -105,7 +105,7 @@ const RPC_CASES: &[(HostileScenario, &str, &str)] = &[
     (
         HostileScenario::RtsPings,
         "basic",
-        "answers 200 Success on the RPC channel",
+        "sent 16 RTS pings or acknowledgements in a row and still no CONN/A3: the proxy keeps the channel alive but nothing behind it answers",
     ),
 ];
 

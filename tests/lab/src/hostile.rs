@@ -243,6 +243,7 @@ struct Request {
     method: String,
     path: String,
     authorization: Option<String>,
+    content_length: usize,
 }
 
 async fn misbehave<S: AsyncRead + AsyncWrite + Unpin>(
@@ -338,16 +339,25 @@ async fn misbehave<S: AsyncRead + AsyncWrite + Unpin>(
                 stream.flush().await?;
                 tokio::time::sleep(LIFETIME).await;
             }
+            // A proxy that logs on, answers the echo, keeps the IN channel open and silent as a real one
+            // does, and on the OUT channel sends RTS pings forever instead of CONN/A3.
+            HostileScenario::RtsPings if req.method.eq_ignore_ascii_case("RPC_IN_DATA") && req.content_length == 0 => {
+                let echo = [5u8, 0, 20, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
+                stream
+                    .write_all(b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: 20\r\n\r\n")
+                    .await?;
+                stream.write_all(&echo).await?;
+            }
+            HostileScenario::RtsPings if req.method.eq_ignore_ascii_case("RPC_IN_DATA") => {
+                tokio::time::sleep(LIFETIME).await;
+                return Ok(());
+            }
             HostileScenario::RtsPings => {
-                let length = if req.method.eq_ignore_ascii_case("RPC_OUT_DATA") {
-                    "1073741824"
-                } else {
-                    "76"
-                };
-                let head = format!(
-                    "HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: {length}\r\n\r\n"
-                );
-                stream.write_all(head.as_bytes()).await?;
+                stream
+                    .write_all(
+                        b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: 1073741824\r\n\r\n",
+                    )
+                    .await?;
                 // RTS ping: a 20-byte PDU, flags RTS_FLAG_PING, no commands.
                 let ping = [5u8, 0, 20, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0];
                 loop {
@@ -443,5 +453,6 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<O
         method,
         path,
         authorization,
+        content_length: length,
     }))
 }

@@ -72,7 +72,7 @@ pub(super) fn status_problem(head: &ResponseHead, proxy: &str, server: &str, end
 
 pub(super) fn problem_of_error(e: &RpchError, proxy: &str) -> Outcome {
     let fix = match e {
-        RpchError::Timeout { .. } => explain::FIX_SILENT.to_string(),
+        RpchError::Timeout { .. } | RpchError::TooChatty { .. } => explain::FIX_SILENT.to_string(),
         _ => explain::FIX_FRONT_PROXY.replace("HOST", proxy),
     };
     Outcome::problem(Status::Fail, Cause::Network, format!("{e}."), fix)

@@ -90,6 +90,15 @@ pub enum RpchError {
     /// The channel's body is not the PDU expected.
     #[error("{addr} sent a PDU migcheck cannot read: {error}")]
     Pdu { addr: SocketAddr, error: PduError },
+    /// The proxy keeps the OUT channel busy with pings or flow control and never sends the awaited PDU.
+    #[error(
+        "{addr} sent {count} RTS pings or acknowledgements in a row and still no {what}: the proxy keeps the channel alive but nothing behind it answers"
+    )]
+    TooChatty {
+        addr: SocketAddr,
+        count: usize,
+        what: &'static str,
+    },
     /// The NTLM handshake could not go on.
     #[error("NTLM with {addr}: {error}")]
     Ntlm { addr: SocketAddr, error: NtlmError },
@@ -517,11 +526,10 @@ async fn next_answer(out_ch: &mut Channel) -> Result<Vec<u8>, RpchError> {
 }
 
 fn too_chatty(out_ch: &Channel, what: &'static str) -> RpchError {
-    RpchError::Pdu {
+    RpchError::TooChatty {
         addr: out_ch.peer,
-        error: PduError::Unexpected(format!(
-            "{MAX_PDUS_PER_WAIT} RTS pings or acknowledgements in a row and still no {what}"
-        )),
+        count: MAX_PDUS_PER_WAIT,
+        what,
     }
 }
 
