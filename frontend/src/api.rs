@@ -5,9 +5,9 @@
 // The error side of these results is an `Event` by design: made at most once per run.
 #![allow(clippy::result_large_err)]
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::Uint8Array;
-use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, RelayInfo};
+use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
@@ -28,14 +28,14 @@ impl Abort {
 }
 
 /// Runs one diagnosis and calls `emit` with each event as it arrives. Ends after a `done` or an
-/// `error`; a stream cut before either yields an error too.
-pub async fn diagnose(request: &DiagnoseRequest, abort: Option<&Abort>, emit: impl Fn(Event)) {
+/// `error`; a stream cut before either yields an error too. `token`: the relay's access token, if any.
+pub async fn diagnose(request: &DiagnoseRequest, token: &Password, abort: Option<&Abort>, emit: impl Fn(Event)) {
     let finished = std::cell::Cell::new(false);
     let forward = |event: Event| {
         finished.set(finished.get() || matches!(event, Event::Done { .. } | Event::Error { .. }));
         emit(event);
     };
-    match stream(request, abort, &forward).await {
+    match stream(request, token, abort, &forward).await {
         Err(event) => forward(event),
         Ok(()) if !finished.get() => forward(error(
             "The relay ended the answer before the diagnosis finished. Try again.",
@@ -44,13 +44,36 @@ pub async fn diagnose(request: &DiagnoseRequest, abort: Option<&Abort>, emit: im
     }
 }
 
-/// What the relay says about itself; `None` when it cannot be had (the footer then stays quiet).
-pub async fn info() -> Option<RelayInfo> {
-    let response = Request::get(INFO_PATH).send().await.ok()?;
-    if !response.ok() {
-        return None;
+/// What the relay says about itself.
+pub enum InfoAnswer {
+    Info(RelayInfo),
+    /// The relay has an access token and `token` is not it (or empty).
+    NeedsToken,
+    /// No answer to be had (the footer then stays quiet).
+    Unavailable,
+}
+
+pub async fn info(token: &Password) -> InfoAnswer {
+    let Ok(response) = bearer(Request::get(INFO_PATH), token).send().await else {
+        return InfoAnswer::Unavailable;
+    };
+    match response.status() {
+        401 => InfoAnswer::NeedsToken,
+        200 => match response.text().await.map(|t| serde_json::from_str(&t)) {
+            Ok(Ok(info)) => InfoAnswer::Info(info),
+            _ => InfoAnswer::Unavailable,
+        },
+        _ => InfoAnswer::Unavailable,
     }
-    serde_json::from_str(&response.text().await.ok()?).ok()
+}
+
+/// Adds the access token, when there is one, as the relay expects it.
+fn bearer(builder: RequestBuilder, token: &Password) -> RequestBuilder {
+    if token.is_empty() {
+        builder
+    } else {
+        builder.header("authorization", &format!("Bearer {}", token.expose().trim()))
+    }
 }
 
 fn error(message: impl Into<String>) -> Event {
@@ -68,12 +91,17 @@ fn run_error(message: String) -> Event {
     }
 }
 
-async fn stream(request: &DiagnoseRequest, abort: Option<&Abort>, emit: &impl Fn(Event)) -> Result<(), Event> {
+async fn stream(
+    request: &DiagnoseRequest,
+    token: &Password,
+    abort: Option<&Abort>,
+    emit: &impl Fn(Event),
+) -> Result<(), Event> {
     // The body carries the password: wiped from wasm memory once handed to the browser.
     let body = zeroize::Zeroizing::new(
         serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
     );
-    let response = Request::post(DIAGNOSE_PATH)
+    let response = bearer(Request::post(DIAGNOSE_PATH), token)
         .header("content-type", "application/json")
         .header("accept", "application/x-ndjson")
         .abort_signal(abort.map(|a| a.0.signal()).as_ref())

@@ -3,8 +3,8 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::api;
-use crate::components::{Commands, Demos, Footer, ReportView, Wizard};
+use crate::api::{self, InfoAnswer};
+use crate::components::{AccessToken, Commands, Demos, Footer, ReportView, Wizard};
 use crate::state::{Action, State};
 
 #[function_component(App)]
@@ -15,8 +15,10 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |()| {
             spawn_local(async move {
-                if let Some(info) = api::info().await {
-                    dispatcher.dispatch(Action::Info(info));
+                match api::info(&Default::default()).await {
+                    InfoAnswer::Info(info) => dispatcher.dispatch(Action::Info(info)),
+                    InfoAnswer::NeedsToken => dispatcher.dispatch(Action::NeedsToken { refused: false }),
+                    InfoAnswer::Unavailable => {}
                 }
             });
         });
@@ -38,6 +40,7 @@ pub fn app() -> Html {
                 if let Some(message) = state.general_error() {
                     <p id="error" class="error banner" role="alert">{ message }</p>
                 }
+                <AccessToken state={state.clone()} />
                 <Demos state={state.clone()} />
                 <Wizard state={state.clone()} />
                 <ReportView tree={state.tree.clone()} {report} running={state.running} {finished} {started} />

@@ -264,6 +264,8 @@ pub enum Step {
 
 /// The pseudo field of errors shown next to the Run button (the relay busy or out of reach).
 pub const RUN_FIELD: &str = "run";
+/// The field of the relay's access token (the relay's 401 names it).
+pub const TOKEN_FIELD: &str = "token";
 
 /// The longest value the reopen link may set in a field (longer is cut).
 const FRAGMENT_VALUE_MAX: usize = 320;
@@ -307,6 +309,10 @@ pub struct State {
     pub cancelled: bool,
     /// Increases each time the password is set from outside its input (a demo), so the input follows.
     pub password_filled: u64,
+    /// The relay's access token (`migcheck serve --token-env`), held like the password: memory only.
+    pub token: Password,
+    /// The relay asked for its access token: the page shows the token field.
+    pub needs_token: bool,
 }
 
 /// Every change the page can make to its state.
@@ -354,6 +360,11 @@ pub enum Action {
         run: u64,
     },
     Info(RelayInfo),
+    /// The relay answered 401: it has an access token and this page has not given it (or a wrong one).
+    NeedsToken {
+        refused: bool,
+    },
+    SetToken(Password),
 }
 
 impl State {
@@ -456,7 +467,7 @@ impl State {
             .filter(|e| {
                 !e.field
                     .as_deref()
-                    .is_some_and(|f| f == RUN_FIELD || self.mode.fields().contains(&f))
+                    .is_some_and(|f| f == RUN_FIELD || f == TOKEN_FIELD || self.mode.fields().contains(&f))
             })
             .map(|e| e.message.clone())
     }
@@ -741,10 +752,11 @@ impl Reducible for State {
             Action::SetTargetMailbox(mailbox) => next.target_mailbox = next.edited("target_mailbox", mailbox),
             Action::SetAllowRedirect(allow) => next.allow_redirect = allow,
             Action::ForgetPassword => {
-                if next.password.is_empty() {
+                if next.password.is_empty() && next.token.is_empty() {
                     return self;
                 }
                 next.password = Password::default();
+                next.token = Password::default();
             }
             Action::Start { run } => {
                 if run <= next.run {
@@ -763,6 +775,13 @@ impl Reducible for State {
                     return self;
                 }
                 next.apply(event);
+                if next
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
+                {
+                    next.needs_token = true;
+                }
             }
             Action::Ended { run } => {
                 if run != next.run || next.cancelled {
@@ -771,7 +790,35 @@ impl Reducible for State {
                 next.running = false;
                 next.tree.iter_mut().for_each(Node::stop);
             }
-            Action::Info(info) => next.info = Some(info),
+            Action::Info(info) => {
+                next.info = Some(info);
+                if next
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
+                {
+                    next.error = None;
+                }
+            }
+            Action::NeedsToken { refused } => {
+                next.needs_token = true;
+                if refused {
+                    next.error = Some(ShownError {
+                        field: Some(TOKEN_FIELD.into()),
+                        message: "The relay did not accept this access token.".into(),
+                    });
+                }
+            }
+            Action::SetToken(token) => {
+                next.token = token;
+                if next
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
+                {
+                    next.error = None;
+                }
+            }
         }
         Rc::new(next)
     }

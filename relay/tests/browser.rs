@@ -30,10 +30,23 @@ async fn page_diagnoses_in_chromium() {
     let oa = OaScenario::Healthy;
     let _ = lab().exchange();
     let relay = start_relay(lab_net(3)).await;
+    let token = "lab-relay-token-7Qx";
+    let token_relay = start_relay_with(
+        lab_net(3),
+        migcheck_relay::limits::Hosting::new(migcheck_relay::limits::Limits {
+            rate_per_minute: 100_000,
+            burst: 100_000,
+            ..Default::default()
+        })
+        .with_token(token),
+    )
+    .await;
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/browser/"])
         .current_dir(&root)
         .env("MIGCHECK_URL", format!("http://{relay}/"))
+        .env("MIGCHECK_TOKEN_URL", format!("http://{token_relay}/"))
+        .env("MIGCHECK_TOKEN", token)
         .env("MIGCHECK_LAB_PORT", lab().port().to_string())
         .env("MIGCHECK_EXPIRED_HOST", lab().fixture(Fixture::Expired).name)
         .env("MIGCHECK_SILENT_HOST", lab().fixture(Fixture::Silent).name)
@@ -64,7 +77,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 34"),
+        text.contains("skipped 0") && text.contains("pass 36"),
         "not every browser test ran:\n{text}"
     );
 }

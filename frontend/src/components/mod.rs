@@ -1,5 +1,6 @@
 //! One component per file, each with its `Props`.
 
+mod access_token;
 mod browser;
 mod certificate;
 mod check_node;
@@ -17,6 +18,7 @@ mod verdict;
 mod waterfall;
 mod wizard;
 
+pub use access_token::AccessToken;
 pub use certificate::CertificateTable;
 pub use check_node::CheckNode;
 pub use check_tree::CheckTree;

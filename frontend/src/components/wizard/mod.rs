@@ -7,7 +7,7 @@
 //! value is never put into the virtual DOM) keeps what was typed when going Back and Next.
 
 mod details;
-mod field;
+pub(crate) mod field;
 mod find;
 mod kind;
 
@@ -99,10 +99,11 @@ pub fn wizard(props: &Props) -> Html {
             let dispatcher = state.dispatcher();
             let stop = api::Abort::new();
             abort.borrow_mut().clone_from(&stop);
+            let token = state.token.clone();
             dispatcher.dispatch(Action::Start { run });
             spawn_local(async move {
                 let events = dispatcher.clone();
-                api::diagnose(&request, stop.as_ref(), move |event| {
+                api::diagnose(&request, &token, stop.as_ref(), move |event| {
                     events.dispatch(Action::Event { run, event });
                 })
                 .await;
