@@ -460,6 +460,16 @@ impl State {
         })
     }
 
+    fn error_is_about(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|e| e.field.as_deref() == Some(field))
+    }
+
+    fn clear_error_of(&mut self, field: &str) {
+        if self.error_is_about(field) {
+            self.error = None;
+        }
+    }
+
     /// An error that belongs to no field of the form.
     pub fn general_error(&self) -> Option<String> {
         self.error
@@ -775,13 +785,7 @@ impl Reducible for State {
                     return self;
                 }
                 next.apply(event);
-                if next
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
-                {
-                    next.needs_token = true;
-                }
+                next.needs_token |= next.error_is_about(TOKEN_FIELD);
             }
             Action::Ended { run } => {
                 if run != next.run || next.cancelled {
@@ -792,13 +796,7 @@ impl Reducible for State {
             }
             Action::Info(info) => {
                 next.info = Some(info);
-                if next
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
-                {
-                    next.error = None;
-                }
+                next.clear_error_of(TOKEN_FIELD);
             }
             Action::NeedsToken { refused } => {
                 next.needs_token = true;
@@ -811,13 +809,7 @@ impl Reducible for State {
             }
             Action::SetToken(token) => {
                 next.token = token;
-                if next
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| e.field.as_deref() == Some(TOKEN_FIELD))
-                {
-                    next.error = None;
-                }
+                next.clear_error_of(TOKEN_FIELD);
             }
         }
         Rc::new(next)
@@ -934,6 +926,33 @@ mod tests {
         assert_eq!(tls.children[0].status, NodeStatus::Done(Status::Pass));
         assert_eq!(tls.children[1].id, "tls.dates");
         assert_eq!(s.progress(), (3, 3));
+    }
+
+    #[test]
+    fn the_token_field_shows_the_relays_refusal_until_the_token_changes() {
+        let s = run(
+            Rc::default(),
+            vec![Event::Error {
+                message: "this relay needs its access token".into(),
+                field: Some(TOKEN_FIELD.into()),
+            }],
+        );
+        assert!(s.needs_token);
+        assert_eq!(
+            s.field_error(TOKEN_FIELD).as_deref(),
+            Some("this relay needs its access token")
+        );
+        assert_eq!(s.general_error(), None, "shown at the field, not at the top");
+        let s = s.reduce(Action::SetToken(Password::new("t0ken")));
+        assert_eq!(s.field_error(TOKEN_FIELD), None);
+        let s = s.reduce(Action::NeedsToken { refused: true });
+        assert_eq!(
+            s.field_error(TOKEN_FIELD).as_deref(),
+            Some("The relay did not accept this access token.")
+        );
+        let s = s.reduce(Action::ForgetPassword);
+        assert!(s.token.is_empty() && s.needs_token);
+        assert!(!format!("{s:?}").contains("t0ken"));
     }
 
     #[test]
