@@ -21,7 +21,7 @@ use super::{HostConfig, Mode, Shared, Web, mapi, pdu, vc, web};
 const IDLE: Duration = Duration::from_secs(30);
 /// How long a request head (or a small body) may take once started.
 pub(crate) const STEP: Duration = Duration::from_secs(10);
-const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
+const TLS_HANDSHAKE: Duration = Duration::from_secs(60);
 /// Bodies read and thrown away to keep a connection (larger ones close it).
 const MAX_DISCARD: u64 = 64 * 1024;
 const IIS: &str = "Microsoft-IIS/10.0";

@@ -40,7 +40,7 @@ use crate::{LabError, servers};
 /// The HTTPS port every proxy host listens on.
 pub(crate) const PORT: u16 = 443;
 /// Connections served at once per proxy (past that, new ones wait in the kernel's backlog).
-const MAX_CONNECTIONS: usize = 256;
+const MAX_CONNECTIONS: usize = 4096;
 
 /// What a host does besides the healthy behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

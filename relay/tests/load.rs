@@ -1,0 +1,240 @@
+//! A bounded load test on loopback: the real `migcheck serve` process with the public relay's rate limits,
+//! 200 full Autodiscover diagnoses at once from 200 client addresses, a client flooding the relay beside
+//! one that is not, and the relay's peak memory. A fixed number of requests: it stops by itself.
+//! The figures are printed, never asserted (this machine is noisy); what is asserted is what users see.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use migcheck_lab::{AdScenario, Fixture};
+use migcheck_shared::{Event, Report, Verdict};
+use tokio::sync::Barrier;
+
+/// The relay as a consultant or a host runs it: its own process, so its memory is its own.
+struct RelayProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl RelayProcess {
+    /// `migcheck serve` on a free loopback port with the lab's network flags and `extra` flags.
+    fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_migcheck"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            // Generous steps and deadline: the lab's servers share this machine's two cores with 200
+            // diagnoses, and what is tested is that all finish, not how fast.
+            .args(lab_flags(60))
+            .args(["--deadline", "300"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start migcheck serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the serving line, then keeps draining so the relay never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("serving the page at http://").nth(1) {
+                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("migcheck serve did not say where it serves")
+            .parse()
+            .expect("address");
+        RelayProcess { child, addr }
+    }
+
+    /// The most resident memory the relay has used so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kib / 1024.0
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one client got: the report, or the refusal's status, Retry-After and message.
+enum Answer {
+    Report(Box<Report>),
+    Refused {
+        status: u16,
+        retry_after: Option<u64>,
+        body: String,
+    },
+}
+
+/// One diagnosis sent from `source` (a loopback address of its own: the relay limits per address).
+/// Also returns when the first bytes of the answer (the first `started` event) arrived.
+async fn diagnose_from(relay: SocketAddr, source: IpAddr, body: &str) -> (Answer, Instant) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(source)
+        .build()
+        .expect("client");
+    let mut response = client
+        .post(format!("http://{relay}/api/v1/diagnose"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("send");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let mut text = Vec::new();
+    let mut first = None;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        first.get_or_insert_with(Instant::now);
+        text.extend_from_slice(&chunk);
+    }
+    let first = first.unwrap_or_else(Instant::now);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if status != 200 {
+        let refused = Answer::Refused {
+            status,
+            retry_after,
+            body: text,
+        };
+        return (refused, first);
+    }
+    let last = text.lines().last().unwrap_or_default();
+    match serde_json::from_str::<Event>(last) {
+        Ok(Event::Done { report }) => (Answer::Report(Box::new(report)), first),
+        other => panic!("the stream from {source} did not end with a report: {other:?}"),
+    }
+}
+
+fn healthy_autodiscover() -> String {
+    let s = AdScenario::Healthy;
+    serde_json::json!({ "mode": "autodiscover", "email": s.email(), "user": s.user(), "password": s.password() })
+        .to_string()
+}
+
+/// The healthy lab as every diagnosis must see it: only the lab's old Exchange 2016 to warn about.
+fn assert_healthy(report: &Report, who: &str) {
+    let causes: Vec<String> = report.findings.iter().map(|f| format!("{:?}", f.cause)).collect();
+    assert_eq!(report.verdict, Verdict::Warn, "{who}: {} {causes:?}", report.headline);
+    assert_eq!(causes.len(), 1, "{who}: {causes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_diagnoses_at_once_all_finish() {
+    const CLIENTS: u8 = 200;
+    let _ = lab().autodiscover();
+    // The public relay's defaults, but room for all 200 at once.
+    let relay = RelayProcess::start(&["--max-concurrent", "256"]);
+    let idle = relay.peak_rss_mib();
+    let body = Arc::new(healthy_autodiscover());
+    let gate = Arc::new(Barrier::new(usize::from(CLIENTS)));
+    let started = Instant::now();
+    let tasks: Vec<_> = (1..=CLIENTS)
+        .map(|i| {
+            let (body, gate, addr) = (Arc::clone(&body), Arc::clone(&gate), relay.addr);
+            tokio::spawn(async move {
+                let source = IpAddr::V4(Ipv4Addr::new(127, 0, 1, i));
+                gate.wait().await;
+                let sent = Instant::now();
+                let (answer, first_event) = diagnose_from(addr, source, &body).await;
+                (source, answer, first_event, Instant::now(), sent.elapsed())
+            })
+        })
+        .collect();
+    let mut took = Vec::new();
+    let (mut last_start, mut first_done) = (started, None::<Instant>);
+    for task in tasks {
+        let (source, answer, first_event, done, elapsed) = task.await.expect("client task");
+        match answer {
+            Answer::Report(report) => assert_healthy(&report, &source.to_string()),
+            Answer::Refused { status, body, .. } => panic!("{source} was refused: {status} {body}"),
+        }
+        last_start = last_start.max(first_event);
+        first_done = Some(first_done.map_or(done, |d| d.min(done)));
+        took.push(elapsed);
+    }
+    let wall = started.elapsed();
+    // At once, not one after the other: every diagnosis had begun before the first one ended.
+    assert!(
+        first_done.is_some_and(|d| last_start < d),
+        "a diagnosis ended before all had begun"
+    );
+    took.sort();
+    let peak = relay.peak_rss_mib();
+    println!(
+        "load: {CLIENTS} full Autodiscover diagnoses at once: all finished healthy in {:.2} s ({:.0}/s); per diagnosis median {} ms, p99 {} ms; relay peak RSS {peak:.1} MiB (idle {idle:.1} MiB)",
+        wall.as_secs_f64(),
+        f64::from(CLIENTS) / wall.as_secs_f64(),
+        took[took.len() / 2].as_millis(),
+        took[took.len() * 99 / 100].as_millis(),
+    );
+    // A bound, not a figure: buffers are capped per probe, so 200 diagnoses stay well inside this.
+    assert!(peak < 256.0, "the relay used {peak:.1} MiB for {CLIENTS} diagnoses");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flooding_client_does_not_stop_another() {
+    const FLOOD: usize = 60;
+    let _ = lab().autodiscover();
+    // The public relay exactly as it ships: 10 diagnoses a minute per address, bursts of 5, 32 at once.
+    let relay = RelayProcess::start(&[]);
+    let flooder = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
+    let polite = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 2));
+    let valid = lab().fixture(Fixture::Valid);
+    let cheap = serde_json::json!({ "mode": "host", "host": valid.name, "port": lab().port() }).to_string();
+    let flood: Vec<_> = (0..FLOOD)
+        .map(|_| {
+            let (addr, body) = (relay.addr, cheap.clone());
+            tokio::spawn(async move { diagnose_from(addr, flooder, &body).await.0 })
+        })
+        .collect();
+    let (other, _) = diagnose_from(relay.addr, polite, &healthy_autodiscover()).await;
+    match other {
+        Answer::Report(report) => assert_healthy(&report, "the other client"),
+        Answer::Refused { status, body, .. } => {
+            panic!("the other client was refused during the flood: {status} {body}")
+        }
+    }
+    let (mut served, mut refused) = (0, 0);
+    for task in flood {
+        match task.await.expect("flood task") {
+            Answer::Report(_) => served += 1,
+            Answer::Refused {
+                status,
+                retry_after,
+                body,
+            } => {
+                assert_eq!(status, 429, "{body}");
+                assert!(retry_after.is_some_and(|s| s >= 1), "no Retry-After: {body}");
+                assert!(body.contains("too many diagnoses from your address"), "{body}");
+                refused += 1;
+            }
+        }
+    }
+    println!(
+        "flood: {FLOOD} requests at once from {flooder}: {served} served, {refused} refused with 429; {polite} got its full diagnosis meanwhile; relay peak RSS {:.1} MiB",
+        relay.peak_rss_mib()
+    );
+    // The burst of 5, and at most one more if the flood outlasted one 6-second interval.
+    assert!((5..=6).contains(&served), "{served} of the flood were served");
+}
