@@ -57,7 +57,7 @@ pub enum AdScenario {
     /// The root domain serves a web site with a certificate for `www.otherdomain.test` only;
     /// `autodiscover.D` answers.
     RootDomainWebsite,
-    /// `autodiscover.D` accepts TCP and never answers; the SRV candidate (`adsrv.D`) answers.
+    /// The root domain and `autodiscover.D` accept TCP and never answer; the SRV candidate (`adsrv.D`) answers.
     Hanging,
 }
 
@@ -244,7 +244,9 @@ impl AdScenario {
             AdScenario::RootDomainWebsite => {
                 "https://D is a web site with a certificate for www.otherdomain.test only; autodiscover.D answers"
             }
-            AdScenario::Hanging => "autodiscover.D accepts TCP and never answers; the SRV target adsrv.D answers",
+            AdScenario::Hanging => {
+                "the root domain and autodiscover.D accept TCP and never answer; the SRV target adsrv.D answers"
+            }
         }
     }
 
@@ -565,10 +567,10 @@ impl Plan {
             };
             let url = |host: &str| format!("https://{host}.{d}{PROTOCOL_PATH}");
             // Host 1: the root domain; 2: autodiscover.D; 3: mail.D; 4..: others.
-            let root = if s == AdScenario::RootDomainWebsite {
-                Serve::Website
-            } else {
-                Serve::Nothing
+            let root = match s {
+                AdScenario::RootDomainWebsite => Serve::Website,
+                AdScenario::Hanging => Serve::Silent,
+                _ => Serve::Nothing,
             };
             add(1, d.clone(), root);
             let mail = if s == AdScenario::HttpRedirectOnly {
