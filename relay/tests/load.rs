@@ -5,72 +5,24 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
+use migcheck_lab::relay_process::RelayProcess;
 use migcheck_lab::{AdScenario, Fixture};
 use migcheck_shared::{Event, Report, Verdict};
 use tokio::sync::Barrier;
 
-/// The relay as a consultant or a host runs it: its own process, so its memory is its own.
-struct RelayProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl RelayProcess {
-    /// `migcheck serve` on a free loopback port with the lab's network flags and `extra` flags.
-    fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_migcheck"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            // Generous steps and deadline: the lab's servers share this machine's two cores with 200
-            // diagnoses, and what is tested is that all finish, not how fast.
-            .args(lab_flags(60))
-            .args(["--deadline", "300"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start migcheck serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Reads the serving line, then keeps draining so the relay never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("serving the page at http://").nth(1) {
-                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("migcheck serve did not say where it serves")
-            .parse()
-            .expect("address");
-        RelayProcess { child, addr }
-    }
-
-    /// The most resident memory the relay has used so far (VmHWM), in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM");
-        kib / 1024.0
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `migcheck serve` (this build) on the lab with the public relay's limits, unless `extra` says otherwise.
+fn start_relay_process(extra: &[&str]) -> RelayProcess {
+    let mut args = lab_flags(60);
+    // Generous steps and deadline: the lab's servers share this machine's two cores with 200
+    // diagnoses, and what is tested is that all finish, not how fast.
+    args.extend(["--deadline".to_string(), "300".to_string()]);
+    args.extend(extra.iter().map(ToString::to_string));
+    RelayProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_migcheck")), &args).expect("migcheck serve")
 }
 
 /// What one client got: the report, or the refusal's status, Retry-After and message.
@@ -144,7 +96,7 @@ async fn two_hundred_diagnoses_at_once_all_finish() {
     const CLIENTS: u8 = 200;
     let _ = lab().autodiscover();
     // The public relay's defaults, but room for all 200 at once.
-    let relay = RelayProcess::start(&["--max-concurrent", "256"]);
+    let relay = start_relay_process(&["--max-concurrent", "256"]);
     let idle = relay.peak_rss_mib();
     let body = Arc::new(healthy_autodiscover());
     let gate = Arc::new(Barrier::new(usize::from(CLIENTS)));
@@ -197,7 +149,7 @@ async fn a_flooding_client_does_not_stop_another() {
     const FLOOD: usize = 60;
     let _ = lab().autodiscover();
     // The public relay exactly as it ships: 10 diagnoses a minute per address, bursts of 5, 32 at once.
-    let relay = RelayProcess::start(&[]);
+    let relay = start_relay_process(&[]);
     let flooder = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
     let polite = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 2));
     let valid = lab().fixture(Fixture::Valid);

@@ -21,6 +21,7 @@ mod exchange_server;
 mod hostile;
 mod nginx;
 mod outlook_anywhere;
+pub mod relay_process;
 mod servers;
 mod silent;
 mod slot;
