@@ -327,6 +327,57 @@ async fn candidates_start_together() {
     assert!(last_start < first_finish, "a candidate finished before all had started");
 }
 
+#[tokio::test]
+async fn endpoints_named_by_the_settings_are_checked_together() {
+    // After the settings: V2, the certificate, Outlook Anywhere, MAPI and EWS all start before any ends,
+    // so a dead V2 host (or any slow endpoint) costs its own timeout only.
+    let _ = lab().autodiscover();
+    let relay = start_relay(lab_net(2)).await;
+    let (_, events, _) = post_diagnose(relay, body(AdScenario::Healthy, false)).await;
+    // (`tls` follows `net`: the certificate check connects first.)
+    let top = ["autodiscover.v2", "net", "oa", "mapi", "ews"];
+    let position = |pred: &dyn Fn(&Event) -> bool| events.iter().position(|(_, e)| pred(e));
+    let last_start = top
+        .iter()
+        .map(|id| position(&|e| matches!(e, Event::Started { id: i, .. } if i == id)).expect(id))
+        .max()
+        .expect("five");
+    let first_finish = top
+        .iter()
+        .filter_map(|id| position(&|e| matches!(e, Event::Finished { check } if check.id == *id)))
+        .min()
+        .expect("one finished");
+    let seen: Vec<String> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Started { id, .. } if top.contains(&id.as_str()) => Some(format!("+{id}")),
+            Event::Finished { check } if top.contains(&check.id.as_str()) => Some(format!("-{}", check.id)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        last_start < first_finish,
+        "an endpoint check ended before all had started: {seen:?}"
+    );
+    let report = report_of(&events);
+    let order: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "autodiscover",
+            "autodiscover.settings",
+            "autodiscover.v2",
+            "net",
+            "tls",
+            "oa",
+            "mapi",
+            "ews",
+            "version"
+        ],
+        "the report keeps the KB's order"
+    );
+}
+
 #[test]
 fn candidates_show_dns_tls_and_the_waterfall() {
     let (_, report, _) = cli(AdScenario::Healthy, false);

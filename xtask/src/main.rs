@@ -49,6 +49,8 @@ const TEST_PACKAGES: &[&str] = &[
     "python3-venv",
 ];
 
+mod bench;
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
             dist().and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
         }
         Some("test") => test(&rest),
+        Some("bench") => bench::main(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
             return ExitCode::SUCCESS;
@@ -92,7 +95,8 @@ fn usage() {
          \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
-         \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS..."
+         \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS...\
+         \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md"
     );
 }
 

@@ -10,15 +10,15 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use url::Url;
 
-use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
-use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, PhaseTiming, Status};
+use migcheck_shared::request::ValidAutodiscover;
+use migcheck_shared::{Cause, Check, Evidence, Phase, PhaseTiming, Status};
 
-use super::{Recorder, ews, host, mapi, outlook};
+use super::{Recorder, endpoints};
 use crate::net::Net;
+use crate::probe::Outcome;
 use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
 use crate::probe::tls::{CertificateChecks, judge};
-use crate::probe::{Outcome, rpch};
 
 const KB_AUTODISCOVER: Option<u8> = Some(3);
 /// redirectAddr answers followed before giving up.
@@ -110,117 +110,9 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         return (checks, String::new());
     };
     checks.push(settings_check(rec, &settings, &url));
-    // V2 on the host that answered and on the two https candidates of the address's domain.
-    let domain = address
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
-        .unwrap_or_default();
-    let mut v2_hosts: Vec<String> = Url::parse(&url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .into_iter()
-        .collect();
-    for host in [format!("autodiscover.{domain}"), domain] {
-        if !v2_hosts.contains(&host) {
-            v2_hosts.push(host);
-        }
-    }
-    checks.push(v2_check(net, rec, &v2_hosts, &address).await);
-    // The name comes from the server: it is checked like anything a user types (settings_check says so
-    // when it is not a host name).
-    let Some(oa) = settings
-        .expr
-        .as_ref()
-        .and_then(|e| e.server.as_deref())
-        .and_then(|s| migcheck_shared::input::parse_host("EXPR Server", s).ok())
-    else {
-        return (checks, String::new());
-    };
-    let oa = HostPort {
-        host: oa.host,
-        port: Some(oa.port.unwrap_or(443)),
-    };
-    checks.extend(host::host_checks(net, rec, &oa).await);
-    let expr = settings.expr.as_ref();
-    let rpc_server = settings.exch.as_ref().and_then(|e| e.server.clone());
-    let allowed = |host: &str| {
-        if consent.allows(host) {
-            Ok(())
-        } else {
-            Err(format!(
-                "Not tried: the password would go to {host}, outside {}; allow it with the credential-redirect option.",
-                consent.domain
-            ))
-        }
-    };
-    // The auth package Autodiscover advertises is what Outlook (and the migration) will use.
-    let auth = match expr.and_then(|e| e.auth_package.as_deref()) {
-        Some(p) if p.eq_ignore_ascii_case("ntlm") || p.eq_ignore_ascii_case("negotiate") => AuthMethod::Ntlm,
-        _ => AuthMethod::Basic,
-    };
-    if let Some(server) = rpc_server.as_deref() {
-        let oa_inputs = outlook::OutlookAnywhere {
-            proxy: &oa,
-            server,
-            creds: rpch::client::Credentials {
-                auth,
-                user: &target.user,
-                password: &target.password,
-            },
-            may_send_password: allowed(&oa.host),
-            cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
-        };
-        checks.push(outlook::checks_for(net, rec, &oa_inputs).await);
-    }
-    if let Some(m) = &settings.mapi_http {
-        let urls: Vec<_> = [
-            ("emsmdb", "mail store", m.mail_store_external.clone()),
-            ("nspi", "address book", m.address_book_external.clone()),
-        ]
-        .into_iter()
-        .filter_map(|(id, name, url)| url.map(|u| (id, name, u)))
-        .collect();
-        let host_of = |u: &str| Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_string));
-        let may = urls
-            .iter()
-            .filter_map(|(_, _, u)| host_of(u))
-            .map(|h| allowed(&h))
-            .find(Result::is_err)
-            .unwrap_or(Ok(()));
-        if !urls.is_empty() {
-            checks.push(mapi::checks(net, rec, &urls, &creds, &may).await);
-        }
-    }
-    let ews_url = settings
-        .exch
-        .as_ref()
-        .and_then(|e| e.ews_url.clone())
-        .or_else(|| expr.and_then(|e| e.ews_url.clone()));
-    if let Some(ews_url) = ews_url {
-        let ews_host = Url::parse(&ews_url).ok().and_then(|u| u.host_str().map(str::to_string));
-        match ews_host.as_deref().map(allowed) {
-            Some(Ok(())) => {
-                let version = settings.exch.as_ref().and_then(|e| e.server_version);
-                // Unless the user named one, the mailbox is the address Autodiscover ended at.
-                let mailbox = Some(
-                    target
-                        .target_mailbox
-                        .as_ref()
-                        .map_or(address.as_str(), |m| m.address.as_str()),
-                );
-                checks.extend(ews::with_version(net, rec, &ews_url, &creds, mailbox, version).await);
-            }
-            Some(Err(why)) => {
-                let run = rec.start_step(Some(4), "ews", format!("EWS at {ews_url}"), None);
-                checks.push(rec.finish(run, Outcome::skip(why), vec![]));
-            }
-            None => {}
-        }
-    }
-    let headline = format!(
-        "Autodiscover for {} works ({url}); Outlook Anywhere at {} takes the logon and reaches the mailbox endpoints, and its certificate is fine.",
-        target.email.address, oa.host
-    );
+    let (endpoint_checks, headline) =
+        endpoints::checks(net, rec, target, &settings, &url, &address, &consent, &creds).await;
+    checks.extend(endpoint_checks);
     (checks, headline)
 }
 
@@ -637,7 +529,7 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
     rec.finish(run, outcome.with_evidence(evidence), vec![])
 }
 
-async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) -> Check {
+pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) -> Check {
     let mut run = rec.start_step(KB_AUTODISCOVER, "autodiscover.v2", "Autodiscover V2 (JSON)", None);
     let t = Instant::now();
     let answers = join_all(hosts.iter().map(|host| client::v2(net, host, address))).await;

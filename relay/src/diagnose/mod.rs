@@ -16,6 +16,7 @@ use crate::net::Net;
 use crate::probe::{Outcome, Problem};
 
 mod autodiscover;
+mod endpoints;
 mod ews;
 pub(crate) mod host;
 mod mapi;

@@ -69,17 +69,7 @@ pub async fn start_relay_with(net: Net, hosting: Hosting) -> SocketAddr {
 
 /// The network flags that point the CLI at the lab.
 pub fn lab_flags(timeout_secs: u64) -> Vec<String> {
-    let lab = lab();
-    vec![
-        "--dns".into(),
-        lab.dns().to_string(),
-        "--ca-file".into(),
-        lab.ca_file().display().to_string(),
-        "--egress".into(),
-        lab.egress_cidr(),
-        "--timeout".into(),
-        timeout_secs.to_string(),
-    ]
+    lab().migcheck_flags(timeout_secs)
 }
 
 /// `migcheck check ARGS --password-env VAR --json` with the lab's flags (2 s timeout) and the password in

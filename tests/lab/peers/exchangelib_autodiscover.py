@@ -1,6 +1,7 @@
 """Runs exchangelib's POX Autodiscover against the migcheck lab and prints what it found as JSON.
 
 Usage: /usr/bin/python3 exchangelib_autodiscover.py --dns IP:PORT --ca-file PEM --email ADDR --user NAME
+       [--timeout SECONDS]  (exchangelib's per-request Autodiscover timeout, 10 s by default)
 The password comes from the environment variable LAB_PASSWORD (never a command-line argument).
 
 exchangelib asks the system resolver; here every name is resolved by the lab's dnsmasq instead
@@ -22,6 +23,7 @@ def main():
     p.add_argument("--ca-file", required=True)
     p.add_argument("--email", required=True)
     p.add_argument("--user", required=True)
+    p.add_argument("--timeout", type=float)
     a = p.parse_args()
     dns_ip, dns_port = a.dns.rsplit(":", 1)
 
@@ -86,6 +88,10 @@ def main():
 
     import exchangelib
     from exchangelib import Credentials
+    from exchangelib.autodiscover.protocol import AutodiscoverProtocol
+
+    if a.timeout:
+        AutodiscoverProtocol.TIMEOUT = a.timeout
     from exchangelib.autodiscover.discovery.pox import PoxAutodiscovery
 
     out = {"exchangelib": exchangelib.__version__, "visited": visited}

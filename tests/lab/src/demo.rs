@@ -43,16 +43,9 @@ pub fn demos(lab: &Lab) -> serde_json::Value {
     ])
 }
 
-/// The relay flags that point it at this lab: its DNS server, its CA, its addresses.
+/// The relay flags that point it at this lab, with the relay's default step timeout (10 s).
 pub fn relay_flags(lab: &Lab) -> Vec<String> {
-    vec![
-        "--dns".into(),
-        lab.dns().to_string(),
-        "--ca-file".into(),
-        lab.ca_file().display().to_string(),
-        "--egress".into(),
-        lab.egress_cidr(),
-    ]
+    lab.migcheck_flags(10)
 }
 
 /// Starts every part of the lab the demos use and writes `demos.json` and `relay-flags.json` into `dir`.

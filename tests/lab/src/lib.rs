@@ -21,6 +21,7 @@ mod exchange_server;
 mod hostile;
 mod nginx;
 mod outlook_anywhere;
+pub mod peers;
 pub mod relay_process;
 mod servers;
 mod silent;
@@ -394,6 +395,21 @@ impl Lab {
             Some(ad) => format!("{fixtures},{}", ad.plan.cidr),
             None => fixtures,
         }
+    }
+
+    /// The flags that point `migcheck` (check or serve) at this lab: its DNS server, its CA, its
+    /// addresses as the egress fence, and the per-step timeout.
+    pub fn migcheck_flags(&self, timeout_secs: u64) -> Vec<String> {
+        vec![
+            "--dns".into(),
+            self.dns().to_string(),
+            "--ca-file".into(),
+            self.ca_file().display().to_string(),
+            "--egress".into(),
+            self.egress_cidr(),
+            "--timeout".into(),
+            timeout_secs.to_string(),
+        ]
     }
 
     /// The Autodiscover scenarios' servers ([`AdScenario`]), started on the first call (about

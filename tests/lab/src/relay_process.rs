@@ -28,7 +28,10 @@ impl RelayProcess {
         let (tx, rx) = std::sync::mpsc::channel();
         // Reads the serving line, then keeps draining so the relay never blocks on a full pipe.
         std::thread::spawn(move || {
-            for line in stderr.into_iter().flat_map(|s| BufReader::new(s).lines().map_while(Result::ok)) {
+            for line in stderr
+                .into_iter()
+                .flat_map(|s| BufReader::new(s).lines().map_while(Result::ok))
+            {
                 if let Some(rest) = line.split("serving the page at http://").nth(1) {
                     let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
                 }

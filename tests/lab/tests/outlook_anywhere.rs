@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{FOREIGN_ENV, Reply, run_client};
+use common::{Reply, run_client};
 use migcheck_lab::{AdScenario, Lab, OaScenario};
 
 const ECHO: [u8; 20] = [5, 0, 0x14, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
@@ -371,24 +371,8 @@ fn autodiscover_expr_hosts_are_rpc_proxies() {
 fn rpcmap(s: OaScenario, limit: Duration) -> (String, bool) {
     let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab-venv/bin");
     let python = std::env::var_os("MIGCHECK_LAB_PYTHON").map_or_else(|| venv.join("python"), Into::into);
-    let binding = format!("ncacn_http:{}[6001,RpcProxy={}:443]", s.exchange_server(), addr(s));
-    let mut cmd = Command::new(&python);
-    cmd.arg(python.with_file_name("rpcmap.py"))
-        .arg(&binding)
-        .args([
-            "-uuid",
-            &format!("{EMSMDB} v0.81"),
-            "-auth-level",
-            "1",
-            "-auth-transport",
-        ])
-        .arg(format!("OALAB/migadmin:{}", s.password()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for v in FOREIGN_ENV {
-        cmd.env_remove(v);
-    }
+    let mut cmd = migcheck_lab::peers::rpcmap(&python, s, addr(s));
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run rpcmap.py ({python:?}): {e}"));

@@ -34,19 +34,8 @@ pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
     .expect("build resolver")
 }
 
-#[allow(dead_code)] // not every test binary runs clients
-/// Environment that would send a client elsewhere: proxies, and this machine's CA bundles.
-pub const FOREIGN_ENV: &[&str] = &[
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "CURL_CA_BUNDLE",
-];
+#[allow(unused_imports)] // not every test binary runs clients
+pub use migcheck_lab::peers::FOREIGN_ENV;
 
 /// One HTTP exchange as a client saw it.
 #[allow(dead_code)]

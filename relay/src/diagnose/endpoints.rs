@@ -1,0 +1,151 @@
+//! After Autodiscover has answered: every endpoint its settings name, checked at the same time (they
+//! do not depend on each other, so a slow or dead one costs its own time only): Autodiscover V2, the
+//! Outlook Anywhere host's certificate (KB step 2) and its RPC over HTTP, MAPI over HTTP, EWS and the
+//! version. The report keeps them in this order whatever finishes first.
+
+use futures_util::future::OptionFuture;
+use url::Url;
+
+use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
+use migcheck_shared::{Check, HostPort};
+
+use super::{Recorder, autodiscover, ews, host, mapi, outlook};
+use crate::net::Net;
+use crate::probe::autodiscover::client::{Consent, Credentials};
+use crate::probe::autodiscover::pox::Settings;
+use crate::probe::{Outcome, rpch};
+
+/// The endpoint checks of `settings` (answered at `url` for `address`) and the headline when all pass.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn checks(
+    net: &Net,
+    rec: &Recorder,
+    target: &ValidAutodiscover,
+    settings: &Settings,
+    url: &str,
+    address: &str,
+    consent: &Consent,
+    creds: &Credentials<'_>,
+) -> (Vec<Check>, String) {
+    let v2_hosts = v2_hosts(url, address);
+    let v2 = autodiscover::v2_check(net, rec, &v2_hosts, address);
+    // The name comes from the server: it is checked like anything a user types (settings_check says so
+    // when it is not a host name).
+    let Some(oa) = settings
+        .expr
+        .as_ref()
+        .and_then(|e| e.server.as_deref())
+        .and_then(|s| migcheck_shared::input::parse_host("EXPR Server", s).ok())
+    else {
+        return (vec![v2.await], String::new());
+    };
+    let oa = HostPort {
+        host: oa.host,
+        port: Some(oa.port.unwrap_or(443)),
+    };
+    let expr = settings.expr.as_ref();
+    let allowed = |host: &str| {
+        if consent.allows(host) {
+            Ok(())
+        } else {
+            Err(format!(
+                "Not tried: the password would go to {host}, outside {}; allow it with the credential-redirect option.",
+                consent.domain
+            ))
+        }
+    };
+    // The auth package Autodiscover advertises is what Outlook (and the migration) will use.
+    let auth = match expr.and_then(|e| e.auth_package.as_deref()) {
+        Some(p) if p.eq_ignore_ascii_case("ntlm") || p.eq_ignore_ascii_case("negotiate") => AuthMethod::Ntlm,
+        _ => AuthMethod::Basic,
+    };
+    let oa_inputs = settings
+        .exch
+        .as_ref()
+        .and_then(|e| e.server.as_deref())
+        .map(|server| outlook::OutlookAnywhere {
+            proxy: &oa,
+            server,
+            creds: rpch::client::Credentials {
+                auth,
+                user: &target.user,
+                password: &target.password,
+            },
+            may_send_password: allowed(&oa.host),
+            cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
+        });
+    let outlook_anywhere: OptionFuture<_> = oa_inputs.as_ref().map(|i| outlook::checks_for(net, rec, i)).into();
+
+    let mapi_urls: Vec<_> = settings
+        .mapi_http
+        .iter()
+        .flat_map(|m| {
+            [
+                ("emsmdb", "mail store", m.mail_store_external.clone()),
+                ("nspi", "address book", m.address_book_external.clone()),
+            ]
+        })
+        .filter_map(|(id, name, url)| url.map(|u| (id, name, u)))
+        .collect();
+    let mapi_may = mapi_urls
+        .iter()
+        .filter_map(|(_, _, u)| host_of(u))
+        .map(|h| allowed(&h))
+        .find(Result::is_err)
+        .unwrap_or(Ok(()));
+    let mapi: OptionFuture<_> = (!mapi_urls.is_empty())
+        .then(|| mapi::checks(net, rec, &mapi_urls, creds, &mapi_may))
+        .into();
+
+    let ews_url = settings
+        .exch
+        .as_ref()
+        .and_then(|e| e.ews_url.clone())
+        .or_else(|| expr.and_then(|e| e.ews_url.clone()));
+    // Unless the user named one, the mailbox is the address Autodiscover ended at.
+    let mailbox = Some(target.target_mailbox.as_ref().map_or(address, |m| m.address.as_str()));
+    let version = settings.exch.as_ref().and_then(|e| e.server_version);
+    let ews = async {
+        let Some(ews_url) = ews_url else { return Vec::new() };
+        match host_of(&ews_url).as_deref().map(allowed) {
+            Some(Ok(())) => ews::with_version(net, rec, &ews_url, creds, mailbox, version).await,
+            Some(Err(why)) => {
+                let run = rec.start_step(Some(4), "ews", format!("EWS at {ews_url}"), None);
+                vec![rec.finish(run, Outcome::skip(why), vec![])]
+            }
+            None => Vec::new(),
+        }
+    };
+
+    let (v2, certificate, outlook_anywhere, mapi, ews) =
+        tokio::join!(v2, host::host_checks(net, rec, &oa), outlook_anywhere, mapi, ews);
+    let mut checks = vec![v2];
+    checks.extend(certificate);
+    checks.extend(outlook_anywhere);
+    checks.extend(mapi);
+    checks.extend(ews);
+    let headline = format!(
+        "Autodiscover for {} works ({url}); Outlook Anywhere at {} takes the logon and reaches the mailbox endpoints, and its certificate is fine.",
+        target.email.address, oa.host
+    );
+    (checks, headline)
+}
+
+/// V2 on the host that answered and on the two https candidates of the address's domain.
+fn v2_hosts(url: &str, address: &str) -> Vec<String> {
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut hosts: Vec<String> = host_of(url).into_iter().collect();
+    for host in [format!("autodiscover.{domain}"), domain] {
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
+fn host_of(url: &str) -> Option<String> {
+    Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string))
+}
