@@ -191,14 +191,16 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
 async fn diagnose_handler(
     State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = parse_request(&body)?;
     let valid = request.validate().map_err(ApiError::BadInput)?;
-    let slot = state
-        .hosting
-        .admit(peer.map(|p| p.0.0.ip()))
-        .map_err(ApiError::TooMany)?;
+    let client = state.hosting.client_address(
+        peer.map(|p| p.0.0.ip()),
+        headers.get("x-forwarded-for").map(HeaderValue::as_bytes),
+    );
+    let slot = state.hosting.admit(client).map_err(ApiError::TooMany)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let net = state.net.clone();
     let deadline = state.hosting.limits.deadline;

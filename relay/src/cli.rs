@@ -118,6 +118,10 @@ struct HostingArgs {
     /// (repeatable; none by default).
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origin: Vec<String>,
+    /// A reverse proxy in front of the relay (an address or CIDR network, repeatable): its
+    /// X-Forwarded-For names the client the limits count. None by default (the header is ignored).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxy: Vec<String>,
     /// Serve over HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long = "tls-cert", value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -149,7 +153,18 @@ impl HostingArgs {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut hosting = Hosting::new(limits).with_cors_origins(origins);
+        let proxies = self
+            .trusted_proxy
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("--trusted-proxy {p}: an address or a CIDR network, like 10.0.0.0/8"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut hosting = Hosting::new(limits)
+            .with_cors_origins(origins)
+            .with_trusted_proxies(proxies);
         if let Some(var) = &self.token_env {
             let token =
                 std::env::var(var).map_err(|_| format!("--token-env: the environment variable {var} is not set"))?;

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
+
+use ipnet::IpNet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +49,8 @@ pub struct Hosting {
     token: Option<[u8; 32]>,
     /// Origins whose pages may call the API (CORS); none by default.
     pub cors_origins: Vec<HeaderValue>,
+    /// Reverse proxies in front of the relay whose `X-Forwarded-For` is believed; none by default.
+    trusted_proxies: Vec<IpNet>,
     slots: Arc<Semaphore>,
     /// Per client address, the theoretical arrival time of its next request (GCRA).
     next_arrival: Mutex<HashMap<IpAddr, Instant>>,
@@ -68,6 +72,7 @@ impl Hosting {
             limits,
             token: None,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             next_arrival: Mutex::new(HashMap::new()),
         }
     }
@@ -81,6 +86,35 @@ impl Hosting {
     pub fn with_cors_origins(mut self, origins: Vec<HeaderValue>) -> Self {
         self.cors_origins = origins;
         self
+    }
+
+    /// Believes `X-Forwarded-For` from these networks (the reverse proxy the relay is hosted behind).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpNet>) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// The client the limits count: the connection's peer, or, when that peer is a trusted proxy, the
+    /// nearest address in `X-Forwarded-For` that is not one (the entries further left are the client's
+    /// own to write, so they are never believed).
+    pub fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&[u8]>) -> Option<IpAddr> {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(&ip.to_canonical()));
+        let peer = peer?;
+        if !trusted(&peer) {
+            return Some(peer);
+        }
+        let header = forwarded_for
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .unwrap_or_default();
+        for hop in header.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) if trusted(&ip) => continue,
+                Ok(ip) => return Some(ip),
+                // Garbage where an address should be: stop believing the header.
+                Err(_) => break,
+            }
+        }
+        Some(peer)
     }
 
     pub fn needs_token(&self) -> bool {
@@ -192,6 +226,36 @@ mod tests {
         assert!(hosting.admit(Some(one)).is_ok());
         assert!(hosting.admit(Some(same_net)).is_err());
         assert!(hosting.admit(Some(other_net)).is_ok());
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let open = Hosting::default();
+        let proxy = Some(ip("10.0.0.5"));
+        assert_eq!(
+            open.client_address(proxy, Some(b"198.51.100.7")),
+            proxy,
+            "no proxy trusted"
+        );
+        let behind = Hosting::default().with_trusted_proxies(vec!["10.0.0.0/8".parse().expect("cidr")]);
+        assert_eq!(
+            behind.client_address(proxy, Some(b"198.51.100.7")),
+            Some(ip("198.51.100.7"))
+        );
+        // The client wrote the left part: the nearest untrusted hop counts.
+        assert_eq!(
+            behind.client_address(proxy, Some(b"1.2.3.4, 198.51.100.7, 10.0.0.9")),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(behind.client_address(proxy, Some(b"not-an-ip")), proxy);
+        assert_eq!(behind.client_address(proxy, None), proxy);
+        let direct = Some(ip("203.0.113.9"));
+        assert_eq!(
+            behind.client_address(direct, Some(b"198.51.100.7")),
+            direct,
+            "a client that is not the proxy cannot pick its address"
+        );
     }
 
     #[test]

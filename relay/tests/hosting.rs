@@ -95,6 +95,38 @@ async fn a_flooding_client_is_slowed_and_another_is_not() {
     report_of(&events);
 }
 
+async fn post_forwarded_for(relay: SocketAddr, client: &str, body: &str) -> u16 {
+    client_from("127.0.0.4")
+        .post(format!("http://{relay}/api/v1/diagnose"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", format!("203.0.113.66, {client}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("send")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    let limits = Limits {
+        rate_per_minute: 1,
+        burst: 1,
+        ..Limits::default()
+    };
+    let body = host_body(Fixture::Valid);
+    let behind = Hosting::new(limits.clone()).with_trusted_proxies(vec!["127.0.0.4/32".parse().expect("cidr")]);
+    let relay = start_relay_with(lab_net(2), behind).await;
+    assert_eq!(post_forwarded_for(relay, "198.51.100.1", &body).await, 200);
+    assert_eq!(post_forwarded_for(relay, "198.51.100.2", &body).await, 200);
+    assert_eq!(post_forwarded_for(relay, "198.51.100.1", &body).await, 429);
+    // Without --trusted-proxy the header is the client's to write: it changes nothing.
+    let relay = start_relay_with(lab_net(2), Hosting::new(limits)).await;
+    assert_eq!(post_forwarded_for(relay, "198.51.100.1", &body).await, 200);
+    assert_eq!(post_forwarded_for(relay, "198.51.100.2", &body).await, 429);
+}
+
 #[tokio::test]
 async fn the_relay_runs_at_most_max_concurrent_diagnoses() {
     let port = silent_peer().await;
