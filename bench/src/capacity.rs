@@ -18,6 +18,8 @@ pub struct Capacity {
     pub first_error: Option<String>,
     pub p99: Duration,
     pub peak_rss_mib: f64,
+    /// The relay's own CPU time per diagnosis (the lab and the load generator use the rest).
+    pub relay_cpu_per_diagnosis: Duration,
 }
 
 /// `requests` diagnoses of `body`, `concurrency` at a time; stops at `limit` whatever is left.
@@ -60,5 +62,6 @@ pub async fn run(relay: SocketAddr, body: &str, concurrency: usize, requests: us
         first_error: errors.into_iter().next(),
         p99: Samples::new(times).percentile(99),
         peak_rss_mib: 0.0,
+        relay_cpu_per_diagnosis: Duration::ZERO,
     }
 }

@@ -52,6 +52,24 @@ impl RelayProcess {
         }
     }
 
+    /// The CPU time (user and system) the relay has used so far; zero when unknown.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields 14 and 15 (utime, stime), counted after the ')' that ends the command name.
+        let ticks: u64 = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| {
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|f| f.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0);
+        // Linux reports in clock ticks of 1/100 s (USER_HZ) on every architecture Rust targets here.
+        Duration::from_millis(ticks * 10)
+    }
+
     /// The most resident memory the relay has used so far (VmHWM), in MiB; 0 when unknown.
     pub fn peak_rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
