@@ -342,7 +342,7 @@ async fn misbehave<S: AsyncRead + AsyncWrite + Unpin>(
             // A proxy that logs on, answers the echo, keeps the IN channel open and silent as a real one
             // does, and on the OUT channel sends RTS pings forever instead of CONN/A3.
             HostileScenario::RtsPings if req.method.eq_ignore_ascii_case("RPC_IN_DATA") && req.content_length == 0 => {
-                let echo = [5u8, 0, 20, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
+                let echo = crate::exchange_server::rts::echo();
                 stream
                     .write_all(b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: 20\r\n\r\n")
                     .await?;

@@ -15,7 +15,7 @@ mod mapi;
 mod ntlm;
 mod owa;
 mod pdu;
-mod rts;
+pub(crate) mod rts;
 mod vc;
 mod web;
 
