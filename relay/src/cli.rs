@@ -157,9 +157,8 @@ impl HostingArgs {
             .trusted_proxy
             .iter()
             .map(|p| {
-                p.parse::<ipnet::IpNet>()
-                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| format!("--trusted-proxy {p}: an address or a CIDR network, like 10.0.0.0/8"))
+                crate::policy::parse_network(p)
+                    .ok_or_else(|| format!("--trusted-proxy {p}: an address or a CIDR network, like 10.0.0.0/8"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut hosting = Hosting::new(limits)

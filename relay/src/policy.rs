@@ -128,15 +128,21 @@ impl FromStr for EgressPolicy {
                     .split(',')
                     .map(|part| {
                         let part = part.trim();
-                        part.parse::<IpNet>()
-                            .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
-                            .map_err(|_| format!("'{part}' is not a CIDR network (expected public, any, or a list like 10.0.0.0/8,192.168.1.5)"))
+                        parse_network(part)
+                            .ok_or_else(|| format!("'{part}' is not a CIDR network (expected public, any, or a list like 10.0.0.0/8,192.168.1.5)"))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(EgressPolicy::Networks(nets))
             }
         }
     }
+}
+
+/// A CIDR network (`10.0.0.0/8`) or a single address (`192.168.1.5`, as a /32 or /128).
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .ok()
 }
 
 fn join<T: fmt::Display>(items: &[T]) -> String {
