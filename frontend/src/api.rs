@@ -67,6 +67,18 @@ pub async fn info(token: &Password) -> InfoAnswer {
     }
 }
 
+/// Asks the relay about itself with `token` and tells the page what it learnt: the relay's info, or
+/// that it wants its token (`refused`: the page offered one). Nothing when the relay cannot be reached.
+pub fn load_info(dispatcher: yew::UseReducerDispatcher<crate::state::State>, token: Password, refused: bool) {
+    yew::platform::spawn_local(async move {
+        match info(&token).await {
+            InfoAnswer::Info(info) => dispatcher.dispatch(crate::state::Action::Info(info)),
+            InfoAnswer::NeedsToken => dispatcher.dispatch(crate::state::Action::NeedsToken { refused }),
+            InfoAnswer::Unavailable => {}
+        }
+    });
+}
+
 /// Adds the access token, when there is one, as the relay expects it.
 fn bearer(builder: RequestBuilder, token: &Password) -> RequestBuilder {
     if token.is_empty() {

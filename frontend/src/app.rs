@@ -1,11 +1,10 @@
 //! The root component: owns the state, starts runs, and lays the page out.
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::api::{self, InfoAnswer};
+use crate::api;
 use crate::components::{AccessToken, Commands, Demos, Footer, ReportView, Wizard};
-use crate::state::{Action, State};
+use crate::state::State;
 
 #[function_component(App)]
 pub fn app() -> Html {
@@ -14,13 +13,7 @@ pub fn app() -> Html {
     {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |()| {
-            spawn_local(async move {
-                match api::info(&Default::default()).await {
-                    InfoAnswer::Info(info) => dispatcher.dispatch(Action::Info(info)),
-                    InfoAnswer::NeedsToken => dispatcher.dispatch(Action::NeedsToken { refused: false }),
-                    InfoAnswer::Unavailable => {}
-                }
-            });
+            api::load_info(dispatcher, Default::default(), false);
         });
     }
 

@@ -2,11 +2,10 @@
 //! with `migcheck serve --token-env`). Held in memory like the password; "Use" asks the relay again.
 
 use migcheck_shared::Password;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::wizard::field::{Field, value_of};
-use crate::api::{self, InfoAnswer};
+use crate::api;
 use crate::state::{Action, State, TOKEN_FIELD};
 
 #[derive(Properties, PartialEq)]
@@ -28,15 +27,7 @@ pub fn access_token(props: &Props) -> Html {
         let state = state.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let token = state.token.clone();
-            let dispatcher = state.dispatcher();
-            spawn_local(async move {
-                match api::info(&token).await {
-                    InfoAnswer::Info(info) => dispatcher.dispatch(Action::Info(info)),
-                    InfoAnswer::NeedsToken => dispatcher.dispatch(Action::NeedsToken { refused: true }),
-                    InfoAnswer::Unavailable => {}
-                }
-            });
+            api::load_info(state.dispatcher(), state.token.clone(), true);
         })
     };
     let accepted = state.info.is_some() && state.field_error(TOKEN_FIELD).is_none();
