@@ -3,12 +3,11 @@
 //! `migcheck-bench`, then runs it: it prints the table and writes BENCHMARKS.md.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::{
-    DEBIAN_PYTHON, Result, cargo, dist, ensure_browser_test_deps, ensure_lab_venv, ensure_test_packages, run, step,
-    workspace,
+    DEBIAN_PYTHON, Result, build_executables, dist, ensure_browser_test_deps, ensure_lab_venv, ensure_test_packages,
+    run, step, workspace,
 };
 
 /// The peer for certificates, pinned like the lab's other Python packages.
@@ -20,7 +19,7 @@ pub fn main(args: &[OsString]) -> Result {
     ensure_sslyze()?;
     ensure_browser_test_deps()?;
     dist()?;
-    let built = build_release(&["migcheck-relay", "migcheck-bench"])?;
+    let built = build_executables(&["--release", "-p", "migcheck-relay", "-p", "migcheck-bench"])?;
     let find = |name: &str| {
         built
             .iter()
@@ -66,27 +65,4 @@ fn ensure_sslyze() -> Result {
     let mut pip = Command::new(bin.join("pip"));
     pip.args(["install", "--quiet", "--disable-pip-version-check", SSLYZE]);
     run(pip, "pip install sslyze")
-}
-
-/// `cargo build --release` of `packages`; the executables built (from cargo's JSON messages, so
-/// CARGO_TARGET_DIR is honoured).
-fn build_release(packages: &[&str]) -> Result<Vec<PathBuf>> {
-    step(&format!("cargo build --release -p {}", packages.join(" -p ")));
-    let mut command = cargo();
-    command.args(["build", "--release", "--message-format=json-render-diagnostics"]);
-    for p in packages {
-        command.args(["-p", p]);
-    }
-    let output = command
-        .stdout(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot start cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo build --release failed ({})", output.status));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .collect())
 }

@@ -289,23 +289,32 @@ fn run_relay(args: &[OsString]) -> Result {
     run(command, "the relay")
 }
 
-/// Builds one binary and returns its path (from cargo's JSON messages, so CARGO_TARGET_DIR is honoured).
+/// Builds one binary and returns its path.
 fn build_bin(package: &str) -> Result<PathBuf> {
-    step(&format!("cargo build -p {package}"));
+    build_executables(&["-q", "-p", package])?
+        .pop()
+        .ok_or_else(|| format!("cargo built {package} but named no executable"))
+}
+
+/// `cargo build ARGS` and the executables it built, in order (from cargo's JSON messages, so
+/// CARGO_TARGET_DIR is honoured).
+fn build_executables(args: &[&str]) -> Result<Vec<PathBuf>> {
+    step(&format!("cargo build {}", args.join(" ")));
     let mut command = cargo();
     command
-        .args(["build", "-q", "-p", package, "--message-format=json-render-diagnostics"])
+        .arg("build")
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped());
     let output = command.output().map_err(|e| format!("cannot start cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!("cargo build of {package} failed ({})", output.status));
+        return Err(format!("cargo build {} failed ({})", args.join(" "), output.status));
     }
-    String::from_utf8_lossy(&output.stdout)
+    Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .next_back()
-        .ok_or_else(|| format!("cargo built {package} but named no executable"))
+        .collect())
 }
 
 /// The lab (its certificate fixtures, Autodiscover, Outlook Anywhere and EWS scenarios on loopback)
