@@ -50,6 +50,8 @@ const TEST_PACKAGES: &[&str] = &[
 ];
 
 mod bench;
+/// `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in fuzz/, each N seconds on its corpus.
+mod fuzz;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         }
         Some("test") => test(&rest),
         Some("bench") => bench::main(&rest),
+        Some("fuzz") => fuzz::run(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
             return ExitCode::SUCCESS;
@@ -96,7 +99,8 @@ fn usage() {
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS...\
-         \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md"
+         \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
+         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --replay: the corpus on stable"
     );
 }
 

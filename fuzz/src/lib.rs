@@ -1,0 +1,119 @@
+//! The bodies of the fuzz targets, as plain functions: `fuzz_targets/*.rs` hand them libFuzzer's
+//! input, and `tests/corpus.rs` replays the committed corpus through them on stable Rust. Each must
+//! return (never panic, never hang) whatever the bytes are; the asserts are properties of our code.
+
+use base64::Engine as _;
+use migcheck_relay::net::ntlm::parse_challenge;
+use migcheck_relay::probe::autodiscover::pox;
+use migcheck_relay::probe::rpch::{channel, pdu};
+use migcheck_relay::probe::{certificate as cert, ews};
+use migcheck_shared::input::parse_host;
+use migcheck_shared::request::DiagnoseRequest;
+use migcheck_shared::secret::Password;
+use rustls_pki_types::CertificateDer;
+
+/// A target's body.
+pub type Target = fn(&[u8]);
+
+/// Every target by name (the name of its `fuzz_targets/<name>.rs` and `corpus/<name>/`).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("autodiscover_xml", autodiscover_xml),
+    ("certificate", certificate),
+    ("ews_xml", ews_xml),
+    ("host_input", host_input),
+    ("ntlm_challenge", ntlm_challenge),
+    ("request", request),
+    ("rpch", rpch),
+];
+
+/// A POX Autodiscover answer, as any server on the candidate list may send it.
+pub fn autodiscover_xml(data: &[u8]) {
+    let _ = pox::parse(data);
+}
+
+/// A certificate presented in a TLS handshake.
+pub fn certificate(data: &[u8]) {
+    let _ = cert::decode(&CertificateDer::from(data));
+}
+
+/// An EWS SOAP answer (or whatever the server sends instead).
+pub fn ews_xml(data: &[u8]) {
+    let _ = ews::parse_answer(data);
+}
+
+/// A host name as a user types it: an accepted one parses again to itself.
+pub fn host_input(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(parsed) = parse_host("host", text)
+    {
+        let again = parse_host("host", &parsed.host).expect("a parsed host parses again");
+        assert_eq!(again.host, parsed.host);
+    }
+}
+
+/// A `WWW-Authenticate` value; and the same bytes as the CHALLENGE_MESSAGE itself, base64-encoded into
+/// an `NTLM <token>` value so that the binary parser sees them as they are.
+pub fn ntlm_challenge(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse_challenge(text);
+    }
+    let header = format!("NTLM {}", base64::engine::general_purpose::STANDARD.encode(data));
+    let _ = parse_challenge(&header);
+}
+
+/// What the RPC proxy sends: the response head, RTS PDUs, bind answers (bind_ack, bind_nak, fault).
+pub fn rpch(data: &[u8]) {
+    if let Ok(Some(head)) = channel::parse_head(data) {
+        let _ = head.rpc_error();
+    }
+    let _ = pdu::Rts::decode(data);
+    let _ = pdu::BindAnswer::decode(data);
+}
+
+/// Marks the password in [`request`]: a value no validator can make up.
+const CANARY: &str = "Canary-pw-7c1e93";
+
+/// The JSON body of `POST /api/v1/diagnose`. A refused request names a field; the password only counts
+/// as given or missing: another non-empty one gets the same answer, and no error ever shows it.
+pub fn request(data: &[u8]) {
+    let Ok(request) = serde_json::from_slice::<DiagnoseRequest>(data) else {
+        return;
+    };
+    let outcome = request.validate();
+    if let Err(error) = &outcome {
+        assert!(!error.field.is_empty(), "an error without a field: {error:?}");
+    }
+    let Some((had_password, canaried)) = with_password(&request, CANARY) else {
+        return; // host mode: no password
+    };
+    let canaried = canaried.validate();
+    if had_password {
+        assert_eq!(
+            outcome.as_ref().err(),
+            canaried.as_ref().err(),
+            "the error depends on the password's value"
+        );
+    }
+    if let Err(error) = canaried {
+        // Only where the user typed the canary into another field may an error quote it.
+        let others = format!("{:?}", request.redacted());
+        assert!(
+            !error.to_string().contains(CANARY) || others.contains(CANARY),
+            "the error shows the password: {error}"
+        );
+    }
+}
+
+/// The request with its password replaced, and whether it had one; None in host mode.
+fn with_password(request: &DiagnoseRequest, password: &str) -> Option<(bool, DiagnoseRequest)> {
+    let mut copy = request.clone();
+    let slot = match &mut copy {
+        DiagnoseRequest::Host(_) => return None,
+        DiagnoseRequest::Autodiscover(t) => &mut t.password,
+        DiagnoseRequest::OutlookAnywhere(t) => &mut t.password,
+        DiagnoseRequest::RemoteMove(t) => &mut t.password,
+    };
+    let had = !slot.is_empty();
+    *slot = Password::new(password);
+    Some((had, copy))
+}
