@@ -50,6 +50,8 @@ const TEST_PACKAGES: &[&str] = &[
 ];
 
 mod bench;
+/// `release [--test]`: migcheck.exe and the static Linux binary, and their test under wine and chroot.
+mod release;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         }
         Some("test") => test(&rest),
         Some("bench") => bench::main(&rest),
+        Some("release") => release::main(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
             return ExitCode::SUCCESS;
@@ -96,7 +99,10 @@ fn usage() {
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS...\
-         \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md"
+         \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
+         \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
+         \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\
+         \n  release --test-only  that test on the binaries already in target/release-artifacts/"
     );
 }
 
