@@ -194,9 +194,13 @@ struct NetArgs {
     /// Ask this DNS server instead of the system's.
     #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_dns, global = true)]
     dns: Option<SocketAddr>,
-    /// Extra trusted root certificates (PEM), besides Mozilla's list.
+    /// Extra trusted root certificates (PEM, or one DER .cer), besides Mozilla's list.
     #[arg(long = "ca-file", value_name = "PEM", global = true)]
     ca_file: Option<PathBuf>,
+    /// Also trust the operating system's root certificates: on Windows the certificate store (where a
+    /// corporate CA usually is), elsewhere the system bundle.
+    #[arg(long = "system-roots", global = true)]
+    system_roots: bool,
     /// Which addresses may be reached: public, any, or a CIDR list (10.0.0.0/8,192.168.1.5).
     #[arg(long, default_value = "public", value_name = "POLICY", global = true)]
     egress: EgressPolicy,
@@ -225,7 +229,10 @@ fn parse_dns(s: &str) -> Result<SocketAddr, String> {
 impl NetArgs {
     fn build(&self) -> Result<Net, String> {
         let timeout = Duration::from_secs(self.timeout);
-        let trust = TrustStore::load(self.ca_file.as_deref())?;
+        let mut trust = TrustStore::load(self.ca_file.as_deref())?;
+        if self.system_roots {
+            crate::platform::add_system_roots(&mut trust)?;
+        }
         Ok(Net {
             dns: Arc::new(Dns::new(
                 self.dns,
@@ -241,7 +248,12 @@ impl NetArgs {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The help's name and examples for this system (migcheck.exe and cmd.exe/PowerShell on Windows).
+    let matches = crate::platform::adapt(<Cli as clap::CommandFactory>::command()).get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -250,13 +262,23 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => runtime.block_on(serve(SocketAddr::from(([127, 0, 0, 1], 8080)), None, None, &cli.net)),
+        None => {
+            // A double-click on Windows: the page opens in the default browser, and an error stays on
+            // screen until Enter.
+            let double_click = crate::platform::double_clicked();
+            let default = SocketAddr::from(([127, 0, 0, 1], 8080));
+            let code = runtime.block_on(serve(default, None, None, &cli.net, double_click));
+            if double_click && code != ExitCode::SUCCESS {
+                crate::platform::wait_before_closing();
+            }
+            code
+        }
         Some(Command::Serve {
             listen,
             demo,
             hosting,
             net,
-        }) => runtime.block_on(serve(listen, demo, Some(&hosting), &net)),
+        }) => runtime.block_on(serve(listen, demo, Some(&hosting), &net, false)),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
     }
 }
@@ -270,7 +292,15 @@ fn init_logging() {
         .try_init();
 }
 
-async fn serve(listen: SocketAddr, demo: Option<PathBuf>, hosting: Option<&HostingArgs>, net: &NetArgs) -> ExitCode {
+/// `open_page`: started by a double-click: any free port if the default one is taken, and the page
+/// opened in the default browser.
+async fn serve(
+    listen: SocketAddr,
+    demo: Option<PathBuf>,
+    hosting: Option<&HostingArgs>,
+    net: &NetArgs,
+    open_page: bool,
+) -> ExitCode {
     let demos = match demo.as_deref().map(read_demos).transpose() {
         Ok(d) => d.unwrap_or_default(),
         Err(e) => {
@@ -302,7 +332,13 @@ async fn serve(listen: SocketAddr, demo: Option<PathBuf>, hosting: Option<&Hosti
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(listen).await {
+    let bound = match tokio::net::TcpListener::bind(listen).await {
+        Err(e) if open_page && e.kind() == std::io::ErrorKind::AddrInUse => {
+            tokio::net::TcpListener::bind(SocketAddr::new(listen.ip(), 0)).await
+        }
+        other => other,
+    };
+    let listener = match bound {
         Ok(l) => l,
         Err(e) => {
             eprintln!("migcheck: cannot listen on {listen}: {e}");
@@ -310,12 +346,19 @@ async fn serve(listen: SocketAddr, demo: Option<PathBuf>, hosting: Option<&Hosti
         }
     };
     let shown = listener.local_addr().unwrap_or(listen);
+    let url = format!("{}://{shown}/", if tls.is_some() { "https" } else { "http" });
     eprintln!(
-        "migcheck {} serving the page at {}://{shown}/ (egress {})",
+        "migcheck {} serving the page at {url} (egress {})",
         env!("CARGO_PKG_VERSION"),
-        if tls.is_some() { "https" } else { "http" },
         net.egress
     );
+    eprintln!("{}", trust_and_dns(&net));
+    if open_page {
+        match crate::platform::open_browser(&url) {
+            Ok(()) => eprintln!("opened {url} in the default browser; close this window or press Ctrl+C to stop"),
+            Err(e) => eprintln!("migcheck: {e}; open {url} yourself"),
+        }
+    }
     let router = app(Arc::new(AppState { net, demos, hosting }));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -348,9 +391,30 @@ async fn serve(listen: SocketAddr, demo: Option<PathBuf>, hosting: Option<&Hosti
     }
 }
 
-/// Colours on a terminal, unless NO_COLOR is set (https://no-color.org).
+/// Colours on a terminal, unless NO_COLOR is set (https://no-color.org) or the console cannot show them.
 fn use_colour(stream: &impl std::io::IsTerminal) -> bool {
-    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && crate::platform::ansi_colours()
+}
+
+/// Where names are resolved and which roots are trusted, for the line `serve` prints when it starts.
+fn trust_and_dns(net: &Net) -> String {
+    let mozilla = net
+        .trust
+        .anchors
+        .len()
+        .saturating_sub(net.trust.extra + net.trust.system);
+    let mut roots = format!("Mozilla's {mozilla}");
+    if net.trust.extra > 0 {
+        roots.push_str(&format!(" + {} from --ca-file", net.trust.extra));
+    }
+    if net.trust.system > 0 {
+        roots.push_str(&format!(
+            " + {} from {}",
+            net.trust.system,
+            crate::platform::SYSTEM_ROOTS
+        ));
+    }
+    format!("DNS: {}; trusted roots: {roots}", net.dns.source)
 }
 
 fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, String> {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod diagnose;
 pub mod limits;
 pub mod net;
+pub mod platform;
 pub mod policy;
 pub mod probe;
 pub mod render;

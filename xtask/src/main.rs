@@ -52,6 +52,8 @@ const TEST_PACKAGES: &[&str] = &[
 mod bench;
 /// `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in fuzz/, each N seconds on its corpus.
 mod fuzz;
+/// `release [--test]`: migcheck.exe and the static Linux binary, and their test under wine and chroot.
+mod release;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Some("test") => test(&rest),
         Some("bench") => bench::main(&rest),
         Some("fuzz") => fuzz::run(&rest),
+        Some("release") => release::main(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
             return ExitCode::SUCCESS;
@@ -100,7 +103,10 @@ fn usage() {
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS...\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
-         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --replay: the corpus on stable"
+         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --replay: the corpus on stable\
+         \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
+         \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\
+         \n  release --test-only  that test on the binaries already in target/release-artifacts/"
     );
 }
 

@@ -116,10 +116,32 @@ impl Dns {
                     format!("DNS server {addr}"),
                 )
             }
-            None => (
-                TokioResolver::builder(provider).map_err(|e| format!("cannot read the system DNS settings: {e}")),
-                "the system's DNS servers".to_string(),
-            ),
+            // resolv.conf, or on Windows the DNS servers of the adapters that are up; named in the
+            // evidence, so a user sees which servers answered.
+            None => match hickory_resolver::system_conf::read_system_conf() {
+                Ok((config, options)) => {
+                    // Windows lists a server once per adapter: name each once.
+                    let mut servers: Vec<String> = Vec::new();
+                    for ns in config.name_servers() {
+                        let ip = ns.ip.to_string();
+                        if !servers.contains(&ip) {
+                            servers.push(ip);
+                        }
+                    }
+                    let source = if servers.is_empty() {
+                        "the system's DNS servers (none configured)".to_string()
+                    } else {
+                        format!("the system's DNS servers ({})", servers.join(", "))
+                    };
+                    let mut builder = TokioResolver::builder_with_config(config, provider);
+                    *builder.options_mut() = options;
+                    (Ok(builder), source)
+                }
+                Err(e) => (
+                    Err(format!("cannot read the system DNS settings: {e}")),
+                    "the system's DNS servers".to_string(),
+                ),
+            },
         };
         let resolver = builder.and_then(|mut b| {
             let opts = b.options_mut();

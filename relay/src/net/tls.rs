@@ -19,22 +19,33 @@ use tokio_rustls::TlsConnector;
 
 use super::{Net, NetError};
 
-/// The roots a chain must lead to: Mozilla's (webpki-roots) plus the user's `--ca-file`.
+/// The roots a chain must lead to: Mozilla's (webpki-roots) plus the user's `--ca-file`, and with
+/// `--system-roots` the operating system's (see `platform::add_system_roots`).
 pub struct TrustStore {
     pub anchors: Vec<TrustAnchor<'static>>,
     /// How many came from `--ca-file`.
     pub extra: usize,
+    /// How many came from the operating system's store (`--system-roots`).
+    pub system: usize,
 }
 
 impl TrustStore {
-    /// Mozilla's roots plus the certificates of a PEM file.
+    /// Mozilla's roots plus the certificates of a PEM file, or of a DER file (a `.cer` as Windows'
+    /// certificate export wizard writes it by default).
     pub fn load(ca_file: Option<&std::path::Path>) -> Result<Self, String> {
         let mut anchors: Vec<TrustAnchor<'static>> = webpki_roots::TLS_SERVER_ROOTS.to_vec();
         let mut extra = 0;
         if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-            for item in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let der = item.map_err(|e| format!("--ca-file {}: not a PEM certificate file: {e}", path.display()))?;
+            let bytes = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            let ders: Vec<CertificateDer<'static>> = if bytes.first() == Some(&0x30) {
+                // DER: one certificate, an ASN.1 SEQUENCE (PEM starts with text).
+                vec![CertificateDer::from(bytes)]
+            } else {
+                rustls_pemfile::certs(&mut bytes.as_slice())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--ca-file {}: not a PEM certificate file: {e}", path.display()))?
+            };
+            for der in ders {
                 let anchor = webpki::anchor_from_trusted_cert(&der)
                     .map_err(|e| {
                         format!(
@@ -47,10 +58,17 @@ impl TrustStore {
                 extra += 1;
             }
             if extra == 0 {
-                return Err(format!("--ca-file {}: no PEM certificate found in it", path.display()));
+                return Err(format!(
+                    "--ca-file {}: no certificate found in it (PEM, or one DER certificate)",
+                    path.display()
+                ));
             }
         }
-        Ok(TrustStore { anchors, extra })
+        Ok(TrustStore {
+            anchors,
+            extra,
+            system: 0,
+        })
     }
 }
 
