@@ -7,6 +7,10 @@
 //! fails the task with the path of the input libFuzzer wrote under `fuzz/artifacts/<target>/`.
 //! Built artifacts go where cargo puts them: `fuzz/target/`, or `$CARGO_TARGET_DIR`.
 //!
+//! `cargo xtask fuzz --short` is the run `cargo xtask test` ends with: an unoptimised build (a third of
+//! the release build's time), 15 s per target, and the inputs it finds kept out of the committed corpus
+//! (in `fuzz/target/short-run/<target>/`), so a test run leaves the repository as it was.
+//!
 //! `cargo xtask fuzz --replay` instead replays every corpus file through the targets on stable Rust
 //! (`cargo test --manifest-path fuzz/Cargo.toml`): no libFuzzer, no nightly.
 
@@ -22,12 +26,25 @@ use super::{Result, has_command, step, workspace};
 /// The cargo-fuzz this task installs (`cargo install cargo-fuzz --locked --version ...`).
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const DEFAULT_SECS: u64 = 600;
+/// Seconds per target in the short run of the test suite: enough to replay the corpus and mutate it
+/// some hundred thousand times.
+const SHORT_SECS: u64 = 15;
 /// libFuzzer's limits for every run: memory per process, and seconds for one input (a hang).
 const RSS_LIMIT_MB: u32 = 2048;
 const INPUT_TIMEOUT_SECS: u32 = 10;
 
+/// How a run is built and where it keeps what it finds.
+struct Plan {
+    secs: u64,
+    /// `--short`: the unoptimised build, new inputs outside the committed corpus.
+    short: bool,
+}
+
 pub fn run(args: &[OsString]) -> Result {
-    let mut secs = DEFAULT_SECS;
+    let mut plan = Plan {
+        secs: DEFAULT_SECS,
+        short: false,
+    };
     let mut replay = false;
     let mut wanted = Vec::new();
     let mut args = args.iter().map(|a| a.to_string_lossy().into_owned());
@@ -35,11 +52,17 @@ pub fn run(args: &[OsString]) -> Result {
         match arg.as_str() {
             "--secs" => {
                 let value = args.next().ok_or("--secs needs a number of seconds")?;
-                secs = value
+                plan.secs = value
                     .parse()
                     .ok()
                     .filter(|s| *s > 0)
                     .ok_or_else(|| format!("--secs {value}: not a number of seconds"))?;
+            }
+            "--short" => {
+                plan = Plan {
+                    secs: SHORT_SECS,
+                    short: true,
+                }
             }
             "--replay" => replay = true,
             flag if flag.starts_with('-') => return Err(format!("fuzz: unknown option {flag}")),
@@ -50,21 +73,33 @@ pub fn run(args: &[OsString]) -> Result {
     if replay {
         return replay_corpus(&fuzz_dir);
     }
-    let all = targets(&fuzz_dir)?;
-    for name in &wanted {
+    fuzz(&fuzz_dir, &wanted, &plan)
+}
+
+/// The short run of every target, as the test suite makes it.
+pub fn short() -> Result {
+    fuzz(
+        &workspace().join("fuzz"),
+        &[],
+        &Plan {
+            secs: SHORT_SECS,
+            short: true,
+        },
+    )
+}
+
+fn fuzz(fuzz_dir: &Path, wanted: &[String], plan: &Plan) -> Result {
+    let all = targets(fuzz_dir)?;
+    for name in wanted {
         if !all.contains(name) {
             return Err(format!("fuzz: no target {name} (targets: {})", all.join(", ")));
         }
     }
-    let targets = if wanted.is_empty() { all } else { wanted };
+    let targets = if wanted.is_empty() { all } else { wanted.to_vec() };
     ensure_cargo_fuzz()?;
-    let toolchain = Toolchain::pick();
+    let toolchain = Toolchain::pick(plan.short);
     let started = Instant::now();
-    step(&format!(
-        "cargo {}fuzz build{}",
-        toolchain.plus(),
-        toolchain.sanitizer_flag()
-    ));
+    step(&format!("cargo {}fuzz build{}", toolchain.plus(), toolchain.flags()));
     let mut build = toolchain.cargo_fuzz("build");
     if let [only] = targets.as_slice() {
         build.arg(only); // else every target
@@ -72,18 +107,21 @@ pub fn run(args: &[OsString]) -> Result {
     super::run(build, "cargo fuzz build")?;
     step(&format!("built in {:.0?}", started.elapsed()));
     let mut failures = Vec::new();
+    let mut executions = 0;
     for target in &targets {
-        let outcome = fuzz_one(&toolchain, &fuzz_dir, target, secs)?;
+        let outcome = fuzz_one(&toolchain, fuzz_dir, target, plan)?;
         println!("{outcome}");
         let _ = std::io::stdout().flush();
+        executions += outcome.executions.unwrap_or(0);
         if let Some(failure) = outcome.failure {
             failures.push(format!("{target}: {failure}"));
         }
     }
     if failures.is_empty() {
         step(&format!(
-            "fuzz: {} targets, {secs} s each, no crash ({:.0?} in all)",
+            "fuzz: {} targets, {} s each, {executions} executions, no crash ({:.0?} in all)",
             targets.len(),
+            plan.secs,
             started.elapsed()
         ));
         Ok(())
@@ -132,10 +170,12 @@ fn ensure_cargo_fuzz() -> Result {
 /// Nightly builds with the address sanitizer; without a nightly toolchain, stable and `-s none`.
 struct Toolchain {
     nightly: bool,
+    /// `--dev`: the unoptimised build.
+    dev: bool,
 }
 
 impl Toolchain {
-    fn pick() -> Self {
+    fn pick(dev: bool) -> Self {
         let nightly = has_command("rustup")
             && Command::new("rustup")
                 .args(["run", "nightly", "rustc", "--version"])
@@ -146,15 +186,22 @@ impl Toolchain {
         if !nightly {
             step("no nightly toolchain: building on stable without a sanitizer (-s none)");
         }
-        Toolchain { nightly }
+        Toolchain { nightly, dev }
     }
 
     fn plus(&self) -> &'static str {
         if self.nightly { "+nightly " } else { "" }
     }
 
-    fn sanitizer_flag(&self) -> &'static str {
-        if self.nightly { "" } else { " -s none" }
+    fn flags(&self) -> String {
+        let mut flags = String::new();
+        if !self.nightly {
+            flags.push_str(" -s none");
+        }
+        if self.dev {
+            flags.push_str(" --dev");
+        }
+        flags
     }
 
     /// `cargo [+nightly] fuzz SUBCOMMAND [-s none]`, through rustup's proxy on PATH (the `cargo` running
@@ -167,6 +214,9 @@ impl Toolchain {
         command.args(["fuzz", subcommand]);
         if !self.nightly {
             command.args(["-s", "none"]);
+        }
+        if self.dev {
+            command.arg("--dev");
         }
         command
             .current_dir(workspace())
@@ -204,17 +254,28 @@ impl std::fmt::Display for Outcome {
 
 /// `cargo fuzz run TARGET fuzz/corpus/TARGET -- -max_total_time=SECS ...`; libFuzzer's output goes to
 /// `fuzz/artifacts/TARGET/last-run.log`, its tail to the terminal when the run fails.
-fn fuzz_one(toolchain: &Toolchain, fuzz_dir: &Path, target: &str, secs: u64) -> Result<Outcome> {
+fn fuzz_one(toolchain: &Toolchain, fuzz_dir: &Path, target: &str, plan: &Plan) -> Result<Outcome> {
     let corpus = fuzz_dir.join("corpus").join(target);
+    // libFuzzer writes what it finds into the first directory and only reads the others.
+    let found = if plan.short {
+        let dir = fuzz_dir.join("target").join("short-run").join(target);
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        dir
+    } else {
+        corpus.clone()
+    };
+    let secs = plan.secs;
     let artifacts = fuzz_dir.join("artifacts").join(target);
     fs::create_dir_all(&corpus).map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
     fs::create_dir_all(&artifacts).map_err(|e| format!("cannot create {}: {e}", artifacts.display()))?;
     let log_path = artifacts.join("last-run.log");
     let mut log = fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let mut command = toolchain.cargo_fuzz("run");
+    command.arg(target).arg(&found);
+    if found != corpus {
+        command.arg(&corpus);
+    }
     command
-        .arg(target)
-        .arg(&corpus)
         .arg("--")
         .arg(format!("-max_total_time={secs}"))
         .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))

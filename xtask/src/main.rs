@@ -5,7 +5,7 @@
 //!   `migcheck_frontend_bg.wasm`; then prints their sizes raw, gzip and brotli.
 //! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
 //! - `test [ARGS...]`: installs what the tests need when it is missing, `dist`, then
-//!   `cargo test --workspace ARGS...`.
+//!   `cargo test --workspace ARGS...`, then the short fuzz run (`fuzz --short`).
 //!
 //! Every step prints one line; any failing step ends the task with a message and exit code 1.
 
@@ -101,9 +101,9 @@ fn usage() {
          \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
-         \n  test [ARGS...]  install missing test tools, dist, then cargo test --workspace ARGS...\
+         \n  test [ARGS...]  install missing test tools, dist, cargo test --workspace ARGS..., fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
-         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --replay: the corpus on stable\
+         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 15 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
          \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\
          \n  release --test-only  that test on the binaries already in target/release-artifacts/"
@@ -407,10 +407,14 @@ fn test(args: &[OsString]) -> Result {
         "tests: {} passed, {} failed, {} skipped",
         totals[0], totals[1], totals[2]
     );
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("cargo test --workspace failed ({status})"))
+    // The short fuzz run is part of the suite (issue 7); it runs after a failed test too, so one run
+    // tells both.
+    let fuzzed = fuzz::short();
+    match (status.success(), fuzzed) {
+        (true, Ok(())) => Ok(()),
+        (true, Err(fuzz)) => Err(fuzz),
+        (false, Ok(())) => Err(format!("cargo test --workspace failed ({status})")),
+        (false, Err(fuzz)) => Err(format!("cargo test --workspace failed ({status}); {fuzz}")),
     }
 }
 
