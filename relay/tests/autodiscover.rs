@@ -235,6 +235,28 @@ scenario_tests! {
 }
 
 #[test]
+fn v2_does_not_wait_again_on_hosts_that_autodiscover_waited_out() {
+    // The dead root domain and autodiscover.D cost the POX round one deadline; V2 asks only the host
+    // that answered, and says why it skipped the others, so the diagnosis pays one deadline, not two.
+    let s = AdScenario::Hanging;
+    let (_, report, text) = cli(s, false);
+    let v2 = report
+        .check("autodiscover.v2")
+        .unwrap_or_else(|| panic!("no V2 check; {text}"));
+    let d = s.domain();
+    for host in [d.clone(), format!("autodiscover.{d}")] {
+        let asked = fact(v2, &format!("GET https://{host}/autodiscover/autodiscover.json"));
+        assert_eq!(
+            asked,
+            Some(format!("not asked: {host} did not answer the POX request above within the deadline").as_str()),
+            "{v2:?}"
+        );
+    }
+    let answered = fact(v2, &format!("GET https://adsrv.{d}/autodiscover/autodiscover.json"));
+    assert!(answered.is_some_and(|a| !a.starts_with("not asked")), "{v2:?}");
+}
+
+#[test]
 fn every_scenario_has_a_test() {
     assert_eq!(AdScenario::ALL.len(), 13);
 }

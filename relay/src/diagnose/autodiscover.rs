@@ -69,8 +69,11 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
     let mut address = target.email.address.clone();
     let mut addresses_seen = vec![address.to_ascii_lowercase()];
     let mut settings: Option<(Box<Settings>, String)> = None;
+    // Hosts that let a POX request run into its deadline: V2 does not wait on them a second time.
+    let mut silent: Vec<String> = Vec::new();
     for round in 1..=MAX_ADDRESS_REDIRECTS + 1 {
-        let (check, decided) = round_checks(net, rec, round, &address, &creds, &consent).await;
+        let (check, decided, round_silent) = round_checks(net, rec, round, &address, &creds, &consent).await;
+        silent.extend(round_silent);
         checks.push(check);
         match decided {
             Some(Ending::Settings { settings: s, url }) => {
@@ -111,12 +114,13 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
     };
     checks.push(settings_check(rec, &settings, &url));
     let (endpoint_checks, headline) =
-        endpoints::checks(net, rec, target, &settings, &url, &address, &consent, &creds).await;
+        endpoints::checks(net, rec, target, &settings, &url, &address, &silent, &consent, &creds).await;
     checks.extend(endpoint_checks);
     (checks, headline)
 }
 
-/// One pass of the four candidates for `address`; returns its check and the deciding ending.
+/// One pass of the four candidates for `address`; returns its check, the deciding ending and the hosts
+/// that did not answer within the deadline.
 async fn round_checks(
     net: &Net,
     rec: &Recorder,
@@ -124,7 +128,7 @@ async fn round_checks(
     address: &str,
     creds: &Credentials<'_>,
     consent: &Consent,
-) -> (Check, Option<Ending>) {
+) -> (Check, Option<Ending>, Vec<String>) {
     let domain = address
         .rsplit_once('@')
         .map(|(_, d)| d.to_ascii_lowercase())
@@ -183,6 +187,7 @@ async fn round_checks(
             _ => None,
         })
         .collect();
+    let silent: Vec<String> = runs.iter().filter_map(silent_host).collect();
     // The certificates of the hosts reached, fetched together.
     let ids: Vec<String> = running.iter().map(|(_, r)| r.id.clone()).collect();
     let certificates = join_all(
@@ -218,7 +223,19 @@ async fn round_checks(
         ),
         None => no_candidate(address, domain, &consent.domain, &stopped),
     };
-    (rec.finish(parent, outcome, children), decided)
+    (rec.finish(parent, outcome, children), decided, silent)
+}
+
+/// The host a candidate's last request went to, when that request ran into its deadline.
+fn silent_host(run: &Run) -> Option<String> {
+    let Ending::Failed(Failure::Net(error)) = &run.ending else {
+        return None;
+    };
+    if !error.is_timeout() {
+        return None;
+    }
+    let url = Url::parse(&run.steps.last()?.url).ok()?;
+    url.host_str().map(str::to_ascii_lowercase)
 }
 
 /// An ending that decides the sequence: a client stops at the first of these.
@@ -529,10 +546,21 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
     rec.finish(run, outcome.with_evidence(evidence), vec![])
 }
 
-pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], address: &str) -> Check {
+/// V2 on `hosts`, except those in `silent` (POX already waited out their deadline: the evidence says
+/// so instead of waiting again).
+pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], silent: &[String], address: &str) -> Check {
     let mut run = rec.start_step(KB_AUTODISCOVER, "autodiscover.v2", "Autodiscover V2 (JSON)", None);
     let t = Instant::now();
-    let answers = join_all(hosts.iter().map(|host| client::v2(net, host, address))).await;
+    let answers = join_all(hosts.iter().map(|host| async move {
+        if silent.iter().any(|s| s.eq_ignore_ascii_case(host)) {
+            Err(format!(
+                "not asked: {host} did not answer the POX request above within the deadline"
+            ))
+        } else {
+            client::v2(net, host, address).await
+        }
+    }))
+    .await;
     rec.phase(&mut run, Phase::Http, t);
     let mut found = None;
     let mut evidence = Evidence::default();

@@ -15,7 +15,8 @@ use crate::probe::autodiscover::client::{Consent, Credentials};
 use crate::probe::autodiscover::pox::Settings;
 use crate::probe::{Outcome, rpch};
 
-/// The endpoint checks of `settings` (answered at `url` for `address`) and the headline when all pass.
+/// The endpoint checks of `settings` (answered at `url` for `address`) and the headline when all pass;
+/// `silent`: hosts Autodiscover waited out already.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn checks(
     net: &Net,
@@ -24,11 +25,12 @@ pub(super) async fn checks(
     settings: &Settings,
     url: &str,
     address: &str,
+    silent: &[String],
     consent: &Consent,
     creds: &Credentials<'_>,
 ) -> (Vec<Check>, String) {
     let v2_hosts = v2_hosts(url, address);
-    let v2 = autodiscover::v2_check(net, rec, &v2_hosts, address);
+    let v2 = autodiscover::v2_check(net, rec, &v2_hosts, silent, address);
     // The name comes from the server: it is checked like anything a user types (settings_check says so
     // when it is not a host name).
     let Some(oa) = settings

@@ -66,6 +66,17 @@ pub enum NetError {
 }
 
 impl NetError {
+    /// The peer (or its DNS) said nothing within the deadline: asking it again costs the deadline again.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            NetError::DnsTimeout { .. }
+                | NetError::ConnectTimeout { .. }
+                | NetError::TlsTimeout { .. }
+                | NetError::HttpTimeout { .. }
+        )
+    }
+
     /// The address a TCP connection was made to before this failure, if it got that far.
     pub fn connected_peer(&self) -> Option<SocketAddr> {
         match self {
