@@ -202,7 +202,7 @@ async fn diagnose_handler(
     );
     let slot = state.hosting.admit(client).map_err(ApiError::TooMany)?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let net = state.net.clone();
+    let net = state.net.for_one_diagnosis();
     let deadline = state.hosting.limits.deadline;
     let task = tokio::spawn(async move {
         let late = tx.clone();

@@ -233,17 +233,17 @@ impl NetArgs {
         if self.system_roots {
             crate::platform::add_system_roots(&mut trust)?;
         }
-        Ok(Net {
-            dns: Arc::new(Dns::new(
+        Ok(Net::new(
+            Arc::new(Dns::new(
                 self.dns,
                 timeout,
                 self.resolve.clone(),
                 self.connect_to.clone(),
             )),
-            egress: self.egress.clone().with_ports(self.ports.clone()),
-            trust: Arc::new(trust),
+            self.egress.clone().with_ports(self.ports.clone()),
+            Arc::new(trust),
             timeout,
-        })
+        ))
     }
 }
 

@@ -36,6 +36,29 @@ async fn verified_https_reads_the_answer() {
 }
 
 #[tokio::test]
+async fn a_diagnosis_resumes_its_own_tls_sessions_and_no_other() {
+    use rustls::HandshakeKind;
+    let net = lab_net(5).for_one_diagnosis();
+    let valid = lab().fixture(Fixture::Valid);
+    let kind = |net: migcheck_relay::net::Net| {
+        let name = valid.name.clone();
+        async move {
+            let tls = net.open_tls(&name, lab().port()).await.expect("connect");
+            // The leaf is there on a resumed connection too (the Outlook Anywhere checks compare its names).
+            assert!(tls.leaf.is_some());
+            tls.stream.get_ref().1.handshake_kind()
+        }
+    };
+    assert_eq!(kind(net.clone()).await, Some(HandshakeKind::Full));
+    // TLS 1.3 sends its tickets after the handshake: a request and answer make sure one arrived.
+    let mut conn = net.open_http(&valid.name, lab().port(), true).await.expect("connect");
+    conn.send(&net, "GET", "/", &[], Vec::new()).await.expect("answer");
+    assert_eq!(kind(net.clone()).await, Some(HandshakeKind::Resumed));
+    // Another diagnosis starts with none of them.
+    assert_eq!(kind(net.for_one_diagnosis()).await, Some(HandshakeKind::Full));
+}
+
+#[tokio::test]
 async fn plain_http_works_without_tls() {
     let net = lab_net(5);
     let plain = lab().fixture(Fixture::NotTls);

@@ -12,9 +12,9 @@ use axum::body::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use rustls::client::WebPkiServerVerifier;
+use rustls::ClientConfig;
+use rustls::client::Resumption;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
@@ -85,22 +85,12 @@ impl HttpAnswer {
 }
 
 impl Net {
-    /// A TLS client that verifies like Exchange Online would: our roots, the name, the dates. Only
-    /// connections made this way may carry credentials.
+    /// The strict client of [`TrustStore::strict_config`](super::TrustStore::strict_config), resuming
+    /// the TLS sessions of this diagnosis: its later connections to a host skip the certificate and
+    /// key exchange work on both sides.
     fn strict_tls(&self) -> Result<ClientConfig, String> {
-        let roots = RootCertStore {
-            roots: self.trust.anchors.clone(),
-        };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_webpki_verifier(verifier)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let mut config = (*self.trust.strict_config()?).clone();
+        config.resumption = Resumption::store(self.sessions.clone());
         Ok(config)
     }
 

@@ -18,6 +18,8 @@ pub use legacy::LegacyAnswer;
 pub use tcp::Connected;
 pub use tls::{Inspection, TrustStore};
 
+use rustls::client::{ClientSessionMemoryCache, ClientSessionStore};
+
 use crate::policy::EgressPolicy;
 
 /// The relay's network settings, fixed when it starts; a request can never widen them.
@@ -28,4 +30,27 @@ pub struct Net {
     pub trust: Arc<TrustStore>,
     /// The limit for each network step (DNS, TCP connect, TLS handshake).
     pub timeout: Duration,
+    /// TLS sessions to resume, kept for one diagnosis only (see [`Net::for_one_diagnosis`]): a shared
+    /// store would let one user learn from timing which hosts another user's diagnosis reached.
+    pub sessions: Arc<dyn ClientSessionStore>,
+}
+
+/// Sessions one diagnosis may hold: a few hosts, each reached on a handful of connections.
+const SESSIONS_PER_DIAGNOSIS: usize = 32;
+
+impl Net {
+    pub fn new(dns: Arc<Dns>, egress: EgressPolicy, trust: Arc<TrustStore>, timeout: Duration) -> Self {
+        Net {
+            dns,
+            egress,
+            trust,
+            timeout,
+            sessions: Arc::new(ClientSessionMemoryCache::new(SESSIONS_PER_DIAGNOSIS)),
+        }
+    }
+
+    /// The same settings with an empty TLS session store, for one diagnosis.
+    pub fn for_one_diagnosis(&self) -> Self {
+        Net::new(self.dns.clone(), self.egress.clone(), self.trust.clone(), self.timeout)
+    }
 }

@@ -91,17 +91,17 @@ mod tests {
         let timeout = Duration::from_secs(1);
         // No port is allowed: were the name not refused whole, the public address would be refused by
         // port and the loopback one by range, so nothing can leave this machine either way.
-        let net = Net {
-            dns: Arc::new(Dns::new(
+        let net = Net::new(
+            Arc::new(Dns::new(
                 Some("127.0.0.1:9".parse().expect("addr")),
                 timeout,
                 vec![],
                 vec![],
             )),
-            egress: EgressPolicy::public_default().with_ports(vec![]),
-            trust: Arc::new(TrustStore::load(None).expect("roots")),
+            EgressPolicy::public_default().with_ports(vec![]),
+            Arc::new(TrustStore::load(None).expect("roots")),
             timeout,
-        };
+        );
         let addrs: Vec<IpAddr> = vec!["127.0.0.1".parse().expect("ip"), "93.184.215.14".parse().expect("ip")];
         let Err((error, skipped)) = net.connect(&addrs, 443).await else {
             panic!("connected");

@@ -5,7 +5,7 @@
 //! password) may ever be sent over it.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -27,6 +27,9 @@ pub struct TrustStore {
     pub extra: usize,
     /// How many came from the operating system's store (`--system-roots`).
     pub system: usize,
+    /// The verifying client built from `anchors` on first use: building it per connection cost more
+    /// CPU than the handshake itself.
+    strict: OnceLock<Arc<ClientConfig>>,
 }
 
 impl TrustStore {
@@ -68,7 +71,32 @@ impl TrustStore {
             anchors,
             extra,
             system: 0,
+            strict: OnceLock::new(),
         })
+    }
+
+    /// A TLS client that verifies like Exchange Online would: these roots, the name, the dates. Only
+    /// connections made with it may carry credentials. It resumes no session: [`Net`] gives each
+    /// diagnosis its own session store.
+    pub fn strict_config(&self) -> Result<Arc<ClientConfig>, String> {
+        if let Some(config) = self.strict.get() {
+            return Ok(config.clone());
+        }
+        let roots = rustls::RootCertStore {
+            roots: self.anchors.clone(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_webpki_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.resumption = rustls::client::Resumption::disabled();
+        Ok(self.strict.get_or_init(|| Arc::new(config)).clone())
     }
 }
 

@@ -32,12 +32,12 @@ pub fn lab() -> &'static Lab {
 pub fn lab_net(timeout_secs: u64) -> Net {
     let lab = lab();
     let timeout = Duration::from_secs(timeout_secs);
-    Net {
-        dns: Arc::new(Dns::new(Some(lab.dns()), timeout, vec![], vec![])),
-        egress: lab.egress_cidr().parse().expect("lab egress"),
-        trust: Arc::new(TrustStore::load(Some(lab.ca_file())).expect("lab CA")),
+    Net::new(
+        Arc::new(Dns::new(Some(lab.dns()), timeout, vec![], vec![])),
+        lab.egress_cidr().parse().expect("lab egress"),
+        Arc::new(TrustStore::load(Some(lab.ca_file())).expect("lab CA")),
         timeout,
-    }
+    )
 }
 
 /// Starts the relay's router on a free loopback port and returns its address.
