@@ -3,7 +3,10 @@
 //! the same run, prints a table and writes BENCHMARKS.md. Figures are printed, never asserted; an answer
 //! that is not the expected one is an error, so every figure is of work actually done.
 //!
-//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE]
+//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE] [--capacity-only]
+//!
+//! `--capacity-only` measures the relay's capacity alone and prints it, leaving BENCHMARKS.md as it is
+//! (for profiling the relay under load: `perf record -p` on the relay it starts).
 
 mod capacity;
 mod latency;
@@ -31,12 +34,18 @@ struct Args {
     migcheck: PathBuf,
     runs: usize,
     out: PathBuf,
+    capacity_only: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut root, mut migcheck, mut runs, mut out) = (None, None, 30, None);
+    let mut capacity_only = false;
     while let Some(flag) = it.next() {
+        if flag == "--capacity-only" {
+            capacity_only = true;
+            continue;
+        }
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--root" => root = Some(PathBuf::from(value()?)),
@@ -52,6 +61,7 @@ fn args() -> Result<Args, String> {
         out: out.unwrap_or_else(|| root.join("BENCHMARKS.md")),
         runs: runs.max(3),
         root,
+        capacity_only,
     })
 }
 
@@ -98,6 +108,12 @@ fn run() -> Result<(), String> {
     let healthy = AdScenario::Healthy;
     let mut rows = Vec::new();
     let mut detail = String::new();
+    if args.capacity_only {
+        let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        let rows = capacity_rows(&args, &rt, &mut detail)?;
+        println!("\n{}\n{detail}", table(&rows));
+        return Ok(());
+    }
 
     // Warm-up, and the report the profile reads.
     let (_, report) = latency::cli(&args.migcheck, healthy, 2)?;
@@ -120,12 +136,6 @@ fn run() -> Result<(), String> {
     ));
 
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let generous = |extra: &[&str]| {
-        let mut flags = latency::lab_flags(2);
-        flags.extend(["--rate-per-minute", "1000000", "--burst", "1000000"].map(String::from));
-        flags.extend(extra.iter().map(ToString::to_string));
-        flags
-    };
     say(&format!("{} API runs", args.runs));
     let api = {
         let relay = RelayProcess::start(&args.migcheck, &generous(&[])).map_err(|e| e.to_string())?;
@@ -226,42 +236,7 @@ fn run() -> Result<(), String> {
         None,
     ));
 
-    say("relay capacity at 50 and 200 at once");
-    let body = latency::body(healthy);
-    for (concurrency, requests) in [(50, 500), (200, 1000)] {
-        let relay =
-            RelayProcess::start(&args.migcheck, &generous(&["--max-concurrent", "512"])).map_err(|e| e.to_string())?;
-        let cpu_before = relay.cpu_time();
-        let mut c = rt.block_on(capacity::run(
-            relay.addr,
-            &body,
-            concurrency,
-            requests,
-            Duration::from_secs(120),
-        ));
-        c.peak_rss_mib = relay.peak_rss_mib();
-        c.relay_cpu_per_diagnosis = (relay.cpu_time() - cpu_before) / u32::try_from(c.requests.max(1)).unwrap_or(1);
-        let _ = writeln!(
-            detail,
-            "- at concurrency {concurrency}: the relay's own CPU time was {:.1} ms per diagnosis; the rest of the two cores went to the lab's servers and the load generator",
-            c.relay_cpu_per_diagnosis.as_secs_f64() * 1000.0
-        );
-        if let Some(e) = &c.first_error {
-            let _ = writeln!(detail, "- at concurrency {concurrency}, the first error: {e}");
-        }
-        rows.push(row(
-            format!("Capacity at {concurrency} at once ({} full diagnoses)", c.requests),
-            format!(
-                "{:.0}/s, {} errors, p99 {}, peak RSS {:.0} MiB",
-                c.per_second,
-                c.errors,
-                ms(c.p99),
-                c.peak_rss_mib
-            ),
-            "≥ 50/s, 0 errors, ≤ 100 MB",
-            Some(c.per_second >= 50.0 && c.errors == 0 && c.peak_rss_mib <= 100.0),
-        ));
-    }
+    rows.extend(capacity_rows(&args, &rt, &mut detail)?);
 
     say("the page");
     let sizes = page::sizes(&args.root.join("dist"))?;
@@ -304,6 +279,57 @@ fn run() -> Result<(), String> {
     std::fs::write(&args.out, text).map_err(|e| format!("{}: {e}", args.out.display()))?;
     say(&format!("wrote {}", args.out.display()));
     Ok(())
+}
+
+/// The relay's flags on the lab, with a rate limit no benchmark reaches.
+fn generous(extra: &[&str]) -> Vec<String> {
+    let mut flags = latency::lab_flags(2);
+    flags.extend(["--rate-per-minute", "1000000", "--burst", "1000000"].map(String::from));
+    flags.extend(extra.iter().map(ToString::to_string));
+    flags
+}
+
+/// Capacity at 50 and 200 at once: a row each, the relay's CPU per diagnosis in `detail`.
+fn capacity_rows(args: &Args, rt: &tokio::runtime::Runtime, detail: &mut String) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    say("relay capacity at 50 and 200 at once");
+    let body = latency::body(AdScenario::Healthy);
+    for (concurrency, requests) in [(50, 500), (200, 1000)] {
+        let relay =
+            RelayProcess::start(&args.migcheck, &generous(&["--max-concurrent", "512"])).map_err(|e| e.to_string())?;
+        let cpu_before = relay.cpu_time();
+        let mut c = rt.block_on(capacity::run(
+            relay.addr,
+            &body,
+            concurrency,
+            requests,
+            Duration::from_secs(120),
+        ));
+        c.peak_rss_mib = relay.peak_rss_mib();
+        c.relay_cpu_per_diagnosis = (relay.cpu_time() - cpu_before) / u32::try_from(c.requests.max(1)).unwrap_or(1);
+        let _ = writeln!(
+            detail,
+            "- at concurrency {concurrency}: the relay's own CPU time was {:.1} ms per diagnosis; the rest of the two cores went to the lab's servers and the load generator",
+            c.relay_cpu_per_diagnosis.as_secs_f64() * 1000.0
+        );
+        if let Some(e) = &c.first_error {
+            let _ = writeln!(detail, "- at concurrency {concurrency}, the first error: {e}");
+        }
+        rows.push(row(
+            format!("Capacity at {concurrency} at once ({} full diagnoses)", c.requests),
+            format!(
+                "{:.0}/s, {} errors, p99 {}, peak RSS {:.0} MiB",
+                c.per_second,
+                c.errors,
+                ms(c.p99),
+                c.peak_rss_mib
+            ),
+            "≥ 50/s, 0 errors, ≤ 100 MB",
+            Some(c.per_second >= 50.0 && c.errors == 0 && c.peak_rss_mib <= 100.0),
+        ));
+    }
+
+    Ok(rows)
 }
 
 fn table(rows: &[Row]) -> String {
