@@ -150,8 +150,11 @@ fn has_command(name: &str) -> bool {
 fn dist() -> Result {
     ensure_wasm_target()?;
     let wasm = build_frontend()?;
-    let out = workspace().join("dist");
-    step(&format!("wasm-bindgen (library, --target web) -> {}", out.display()));
+    let dist = workspace().join("dist");
+    // Built beside dist/ and then synced into it, so files that did not change keep their time and the
+    // relay (whose build script watches dist/) is not rebuilt for nothing.
+    let out = workspace().join("target").join("dist.next");
+    step(&format!("wasm-bindgen (library, --target web) -> {}", dist.display()));
     if out.exists() {
         fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
@@ -183,7 +186,42 @@ fn dist() -> Result {
             ));
         }
     }
-    print_sizes(&out)
+    sync_dir(&out, &dist)?;
+    let _ = fs::remove_dir_all(&out);
+    print_sizes(&dist)
+}
+
+/// Makes `to` hold exactly the files of `from`, writing only those whose bytes differ.
+fn sync_dir(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let mut names = Vec::new();
+    for entry in fs::read_dir(from)
+        .map_err(|e| format!("cannot read {}: {e}", from.display()))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let new = fs::read(entry.path()).map_err(|e| format!("cannot read {}: {e}", entry.path().display()))?;
+        let target = to.join(&name);
+        if fs::read(&target).ok().as_deref() != Some(new.as_slice()) {
+            fs::write(&target, &new).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        }
+        names.push(name);
+    }
+    for entry in fs::read_dir(to)
+        .map_err(|e| format!("cannot read {}: {e}", to.display()))?
+        .flatten()
+    {
+        if !names.contains(&entry.file_name()) {
+            let path = entry.path();
+            let gone = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            gone.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target() -> Result {
@@ -548,7 +586,38 @@ fn ensure_browser_test_deps() -> Result {
 
 #[cfg(test)]
 mod tests {
-    use super::count_before;
+    use super::{count_before, sync_dir};
+    use std::fs;
+
+    #[test]
+    fn sync_leaves_unchanged_files_alone_and_removes_stale_ones() {
+        let base = std::env::temp_dir().join(format!("xtask-sync-{}", std::process::id()));
+        let (from, to) = (base.join("from"), base.join("to"));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&from).expect("from");
+        fs::create_dir_all(&to).expect("to");
+        for (dir, name, text) in [
+            (&from, "same.js", "same"),
+            (&to, "same.js", "same"),
+            (&from, "new.wasm", "new"),
+            (&to, "new.wasm", "old"),
+            (&to, "stale.js", "gone"),
+        ] {
+            fs::write(dir.join(name), text).expect("write");
+        }
+        let old_time = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        let same = fs::File::options().write(true).open(to.join("same.js")).expect("open");
+        same.set_modified(old_time).expect("set time");
+        drop(same);
+        sync_dir(&from, &to).expect("sync");
+        let modified = fs::metadata(to.join("same.js"))
+            .and_then(|m| m.modified())
+            .expect("time");
+        assert_eq!(modified, old_time, "an unchanged file was rewritten");
+        assert_eq!(fs::read_to_string(to.join("new.wasm")).expect("read"), "new");
+        assert!(!to.join("stale.js").exists());
+        let _ = fs::remove_dir_all(&base);
+    }
 
     #[test]
     fn cargo_result_lines_are_counted() {
