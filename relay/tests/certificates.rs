@@ -207,6 +207,22 @@ fn valid_report_shows_the_chain_as_presented() {
     assert_eq!(certs.len(), 2, "leaf and intermediate");
     assert!(certs[0].san.contains(&"DNS:mail.contoso.test".to_string()));
     assert!(certs[1].subject.contains("migcheck Lab Issuing CA 1"));
+    // The lab's root is trusted only through --ca-file: good for migcheck, not for Exchange Online.
+    assert_eq!(chain.status, Status::Pass);
+    assert!(
+        chain.summary.contains("a root from --ca-file") && chain.summary.contains("Exchange Online trusts only public"),
+        "{}",
+        chain.summary
+    );
+    assert!(
+        chain
+            .evidence
+            .facts
+            .iter()
+            .any(|f| f.label == "Root trusted through" && f.value == "--ca-file"),
+        "{:?}",
+        chain.evidence.facts
+    );
     assert_eq!(certs[0].sha256.len(), 32 * 3 - 1);
     assert_eq!(certs[0].thumbprint.len(), 40);
     let handshake = report.check("tls.handshake").expect("handshake");

@@ -16,7 +16,7 @@ pub use dns::{ConnectTo, Dns, ResolveOverride, SrvRecord};
 pub use error::NetError;
 pub use legacy::LegacyAnswer;
 pub use tcp::Connected;
-pub use tls::{Inspection, TrustStore};
+pub use tls::{Inspection, RootSource, TrustStore};
 
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore};
 

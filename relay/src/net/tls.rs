@@ -75,6 +75,22 @@ impl TrustStore {
         })
     }
 
+    /// Where a root the chain led to came from: Exchange Online trusts only the public ones.
+    pub fn root_source(&self, anchor: &TrustAnchor<'_>) -> RootSource {
+        let position = self.anchors.iter().position(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        });
+        let public = self.anchors.len() - self.extra - self.system;
+        match position {
+            Some(i) if i < public => RootSource::Public,
+            Some(i) if i < public + self.extra => RootSource::CaFile,
+            Some(_) => RootSource::System,
+            // Not one of ours cannot happen for a verified path; claim the least trust.
+            None => RootSource::CaFile,
+        }
+    }
+
     /// A TLS client that verifies like Exchange Online would: these roots, the name, the dates. Only
     /// connections made with it may carry credentials. It resumes no session: [`Net`] gives each
     /// diagnosis its own session store.
@@ -98,6 +114,17 @@ impl TrustStore {
         config.resumption = rustls::client::Resumption::disabled();
         Ok(self.strict.get_or_init(|| Arc::new(config)).clone())
     }
+}
+
+/// Where a trusted root came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootSource {
+    /// Mozilla's list of public certification authorities (the list Exchange Online's resembles).
+    Public,
+    /// The user's `--ca-file`.
+    CaFile,
+    /// The operating system's store (`--system-roots`).
+    System,
 }
 
 /// What one inspection handshake learned.
@@ -323,4 +350,25 @@ pub(super) fn classify(addr: SocketAddr, err: &std::io::Error) -> NetError {
 
 fn not_tls_reason(reason: &str) -> String {
     format!("its first bytes are not a TLS record ({reason}); a plain HTTP site on this port is the usual cause")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RootSource, TrustStore};
+
+    #[test]
+    fn mozilla_roots_are_public_and_added_ones_are_not() {
+        let mut trust = TrustStore::load(None).expect("roots");
+        let public = trust.anchors[0].clone();
+        assert_eq!(trust.root_source(&public), RootSource::Public);
+        // A root added after Mozilla's, as --system-roots adds them.
+        let mut added = public.clone();
+        added.subject = b"not a Mozilla subject".to_vec().into();
+        trust.anchors.push(added.clone());
+        trust.system += 1;
+        assert_eq!(trust.root_source(&added), RootSource::System);
+        trust.system -= 1;
+        trust.extra += 1;
+        assert_eq!(trust.root_source(&added), RootSource::CaFile);
+    }
 }

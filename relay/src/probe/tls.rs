@@ -10,7 +10,7 @@ use migcheck_shared::{Cause, Evidence, Status};
 use super::Outcome;
 use super::certificate::{Decoded, decode};
 use super::fixes::{self, fill, renew_because};
-use crate::net::{Inspection, TrustStore};
+use crate::net::{Inspection, RootSource, TrustStore};
 
 /// Below this many days left, an in-date certificate is a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -144,11 +144,36 @@ fn chain_check(
     );
     let sent = format!("{} certificate(s)", ders.len());
     let last_issuer = chain.last().map(|d| d.info.issuer.clone()).unwrap_or_default();
+    let mut origin = None;
     let outcome = match result {
-        Ok(path) => Outcome::pass(format!(
-            "Trusted: the chain leads from the server's certificate through {} intermediate(s) to a trusted root ({last_issuer}).",
-            path.intermediate_certificates().count()
-        )),
+        Ok(path) => {
+            let through = format!(
+                "Trusted: the chain leads from the server's certificate through {} intermediate(s) to a trusted root ({last_issuer})",
+                path.intermediate_certificates().count()
+            );
+            let (from, summary) = match trust.root_source(path.anchor()) {
+                RootSource::Public => (
+                    "a public certification authority (Mozilla's list)",
+                    format!("{through}."),
+                ),
+                // A consultant's internal CA makes the chain good for this tool, not for the migration
+                // service, which connects from the internet and trusts public CAs only.
+                RootSource::CaFile => (
+                    "--ca-file",
+                    format!(
+                        "{through}, a root from --ca-file. Exchange Online trusts only public certification authorities: the name it connects to needs a certificate from one."
+                    ),
+                ),
+                RootSource::System => (
+                    "this computer's certificate store (--system-roots)",
+                    format!(
+                        "{through}, a root from this computer's certificate store. Exchange Online trusts only public certification authorities: the name it connects to needs a certificate from one."
+                    ),
+                ),
+            };
+            origin = Some(from);
+            Outcome::pass(summary)
+        }
         Err(webpki::Error::UnknownIssuer) if ders.len() == 1 && chain.first().is_some_and(|l| l.info.self_signed) => {
             Outcome::problem(
                 Status::Fail,
@@ -200,7 +225,11 @@ fn chain_check(
             fill(fixes::RENEW, host),
         ),
     };
-    outcome.with_evidence(evidence).fact("Presented", sent)
+    let outcome = outcome.with_evidence(evidence).fact("Presented", sent);
+    match origin {
+        Some(from) => outcome.fact("Root trusted through", from),
+        None => outcome,
+    }
 }
 
 fn short(e: &webpki::Error) -> String {
