@@ -103,7 +103,7 @@ fn usage() {
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  test [ARGS...]  install missing test tools, dist, cargo test --workspace ARGS..., fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
-         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 15 s each, unoptimised; --replay: the corpus on stable\
+         \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
          \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\
          \n  release --test-only  that test on the binaries already in target/release-artifacts/"
