@@ -1,0 +1,757 @@
+use migcheck_shared::{Check, Evidence, Status};
+
+use super::fragment::FRAGMENT_VALUE_MAX;
+use super::*;
+
+fn check(id: &str, status: Status, children: Vec<Check>) -> Check {
+    Check {
+        id: id.into(),
+        title: id.into(),
+        status,
+        summary: format!("{id} summary"),
+        evidence: Evidence::default(),
+        elapsed_ms: 7,
+        timings: Vec::new(),
+        kb_step: Some(2),
+        children,
+    }
+}
+
+fn started(id: &str, parent: Option<&str>) -> Event {
+    Event::Started {
+        id: id.into(),
+        title: id.into(),
+        parent: parent.map(Into::into),
+    }
+}
+
+fn run(state: Rc<State>, events: Vec<Event>) -> Rc<State> {
+    let run = state.run + 1;
+    let mut state = state.reduce(Action::Start { run });
+    let run = state.run;
+    for event in events {
+        state = state.reduce(Action::Event { run, event });
+    }
+    state
+}
+
+/// Runs `state` once more, the relay refusing it with `message` about `field`.
+fn relay_said(state: Rc<State>, field: &str, message: &str) -> Rc<State> {
+    run(
+        state,
+        vec![Event::Error {
+            message: message.into(),
+            field: Some(field.into()),
+        }],
+    )
+}
+
+/// What the relay says about each field of the mode is shown under that field, not at the top.
+fn assert_relay_errors_under_fields(s: &Rc<State>) {
+    for field in s.mode.fields() {
+        let s = relay_said(s.clone(), field, &format!("relay: bad {field}"));
+        assert_eq!(s.field_error(field), Some(format!("relay: bad {field}")));
+        assert_eq!(s.general_error(), None, "{field} is shown under its field");
+    }
+}
+
+/// `s` switched to the Autodiscover mode with an address, and the request it builds there.
+fn as_autodiscover(s: &Rc<State>) -> (Rc<State>, AutodiscoverTarget) {
+    let a = s
+        .clone()
+        .reduce(Action::SetMode(Mode::Autodiscover))
+        .reduce(Action::SetEmail("alice@contoso.com".into()));
+    match a.request() {
+        Ok(DiagnoseRequest::Autodiscover(target)) => (a, target),
+        other => panic!("not an Autodiscover request: {other:?}"),
+    }
+}
+
+#[test]
+fn started_events_build_the_tree_under_their_parent() {
+    let s = run(
+        Rc::default(),
+        vec![
+            started("tls", None),
+            started("tls.chain", Some("tls")),
+            started("net", None),
+        ],
+    );
+    assert_eq!(s.tree.len(), 2);
+    assert_eq!(s.tree[0].children[0].id, "tls.chain");
+    assert_eq!(s.tree[0].children[0].status, NodeStatus::Running);
+    assert_eq!(s.progress(), (0, 3));
+    assert!(s.running);
+}
+
+#[test]
+fn finished_parent_merges_its_children_by_id() {
+    let s = run(
+        Rc::default(),
+        vec![
+            started("tls", None),
+            started("tls.chain", Some("tls")),
+            Event::Finished {
+                check: check(
+                    "tls",
+                    Status::Fail,
+                    vec![
+                        check("tls.chain", Status::Pass, vec![]),
+                        check("tls.dates", Status::Fail, vec![]),
+                    ],
+                ),
+            },
+        ],
+    );
+    let tls = &s.tree[0];
+    assert_eq!(tls.status, NodeStatus::Done(Status::Fail));
+    assert_eq!(tls.children.len(), 2);
+    assert_eq!(tls.children[0].status, NodeStatus::Done(Status::Pass));
+    assert_eq!(tls.children[1].id, "tls.dates");
+    assert_eq!(s.progress(), (3, 3));
+}
+
+#[test]
+fn the_token_field_shows_the_relays_refusal_until_the_token_changes() {
+    let s = run(
+        Rc::default(),
+        vec![Event::Error {
+            message: "this relay needs its access token".into(),
+            field: Some(TOKEN_FIELD.into()),
+        }],
+    );
+    assert!(s.needs_token);
+    assert_eq!(
+        s.field_error(TOKEN_FIELD).as_deref(),
+        Some("this relay needs its access token")
+    );
+    assert_eq!(s.general_error(), None, "shown at the field, not at the top");
+    let s = s.reduce(Action::SetToken(Password::new("t0ken")));
+    assert_eq!(s.field_error(TOKEN_FIELD), None);
+    let s = s.reduce(Action::NeedsToken { refused: true });
+    assert_eq!(
+        s.field_error(TOKEN_FIELD).as_deref(),
+        Some("The relay did not accept this access token.")
+    );
+    let s = s.reduce(Action::ForgetPassword);
+    assert!(s.token.is_empty() && s.needs_token);
+    assert!(!format!("{s:?}").contains("t0ken"));
+}
+
+#[test]
+fn events_of_an_older_run_are_dropped() {
+    let s = run(Rc::default(), vec![started("net", None)]);
+    let s = s.reduce(Action::Start { run: 2 });
+    let s = s.reduce(Action::Event {
+        run: 1,
+        event: started("tls", None),
+    });
+    assert!(s.tree.is_empty());
+    assert_eq!(s.reduce(Action::Start { run: 2 }).run, 2, "a repeated start is ignored");
+}
+
+#[test]
+fn errors_go_to_their_field_and_clear_when_it_is_edited() {
+    let s = run(
+        Rc::default(),
+        vec![Event::Error {
+            message: "no such host".into(),
+            field: Some("host".into()),
+        }],
+    );
+    let s = s.reduce(Action::SetHost("mail.contoso.com".into()));
+    assert_eq!(s.field_error("host"), None);
+    let run_id = s.run;
+    let s = s.reduce(Action::Event {
+        run: run_id,
+        event: Event::Error {
+            message: "busy".into(),
+            field: None,
+        },
+    });
+    assert_eq!(s.general_error().as_deref(), Some("busy"));
+    let s = run(
+        Rc::default(),
+        vec![
+            started("tls", None),
+            Event::Error {
+                message: "cut".into(),
+                field: None,
+            },
+        ],
+    );
+    assert_eq!(
+        s.tree[0].status,
+        NodeStatus::Stopped,
+        "no check stays running once the run ended"
+    );
+    assert!(!s.running);
+}
+
+#[test]
+fn the_form_is_validated_with_the_shared_rules() {
+    let s = Rc::<State>::default()
+        .reduce(Action::SetMode(Mode::Host))
+        .reduce(Action::SetHost("mail contoso.com".into()));
+    assert!(s.field_error("host").is_some_and(|m| m.contains("spaces")));
+    let s = s
+        .reduce(Action::SetHost("https://mail.contoso.com/owa".into()))
+        .reduce(Action::SetPort("0".into()));
+    assert_eq!(s.request().expect_err("port 0").field, "port");
+    assert!(s.field_error("port").is_some());
+    let s = s.reduce(Action::SetPort("".into()));
+    assert_eq!(
+        s.request().ok(),
+        Some(DiagnoseRequest::Host(HostTarget {
+            host: "https://mail.contoso.com/owa".into(),
+            port: None
+        }))
+    );
+    assert!(
+        Rc::<State>::default().field_error("host").is_none(),
+        "an untouched field shows no error"
+    );
+}
+
+fn autodiscover(email: &str, user: &str, password: &str) -> Rc<State> {
+    Rc::<State>::default()
+        .reduce(Action::SetEmail(email.into()))
+        .reduce(Action::SetUser(user.into()))
+        .reduce(Action::SetPassword(Password::new(password)))
+}
+
+#[test]
+fn autodiscover_is_the_first_mode_and_builds_its_request() {
+    assert_eq!(State::default().mode, Mode::Autodiscover);
+    let s = autodiscover(" alice@contoso.com ", "CONTOSO\\alice", "Pa55 word!").reduce(Action::SetAllowRedirect(true));
+    assert_eq!(
+        s.request().ok(),
+        Some(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+            email: "alice@contoso.com".into(),
+            user: "CONTOSO\\alice".into(),
+            password: Password::new("Pa55 word!"),
+            allow_credential_redirect: true,
+            target_mailbox: String::new(),
+        }))
+    );
+    for field in ["email", "user", "password"] {
+        assert_eq!(s.field_error(field), None, "{field}");
+    }
+    // The other mode keeps its own fields.
+    let h = s.reduce(Action::SetMode(Mode::Host));
+    assert_eq!(h.request().expect_err("no host yet").field, "host");
+}
+
+#[test]
+fn autodiscover_fields_are_checked_as_typed() {
+    let fresh = Rc::<State>::default();
+    assert!(
+        ["email", "user", "password"]
+            .iter()
+            .all(|f| fresh.field_error(f).is_none()),
+        "untouched fields show no error"
+    );
+    assert_eq!(fresh.request().expect_err("empty form").field, "email");
+    let s = autodiscover("alice", "", "");
+    assert!(s.field_error("email").is_some_and(|m| m.contains("'@'")));
+    assert!(s.field_error("password").is_some());
+    assert_eq!(s.field_error("user"), None, "an empty user means the e-mail address");
+    let s = s
+        .reduce(Action::SetEmail("alice@contoso.com".into()))
+        .reduce(Action::SetUser("\\alice".into()));
+    assert!(s.field_error("user").is_some());
+    assert_eq!(s.request().expect_err("bad user").field, "user");
+    let s = s.reduce(Action::SetUser("".into()));
+    assert_eq!(s.request().expect_err("no password").field, "password");
+    let s = s.reduce(Action::SetPassword(Password::new("x")));
+    assert!(s.request().is_ok());
+}
+
+#[test]
+fn the_password_never_shows_and_is_forgotten_when_the_page_is_left() {
+    let s = autodiscover("alice@contoso.com", "", "Sup3r-secret!");
+    assert!(!format!("{s:?}").contains("Sup3r-secret!"));
+    let s = s.reduce(Action::ForgetPassword);
+    assert!(s.password.is_empty());
+    assert_eq!(s.request().expect_err("forgotten").field, "password");
+    assert_eq!(s.email, "alice@contoso.com", "only the password is forgotten");
+}
+
+#[test]
+fn relay_errors_follow_the_fields_of_the_mode() {
+    let error = |field: &str| Event::Error {
+        message: format!("bad {field}"),
+        field: Some(field.into()),
+    };
+    let s = run(autodiscover("alice@contoso.com", "", "pw"), vec![error("password")]);
+    assert_eq!(s.field_error("password").as_deref(), Some("bad password"));
+    assert_eq!(s.general_error(), None, "shown under its field");
+    let s = s.reduce(Action::SetPassword(Password::new("pw2")));
+    assert_eq!(s.field_error("password"), None, "editing the field clears it");
+    // A field the form does not show in this mode is said at the top.
+    let s = run(s, vec![error("host")]);
+    assert_eq!(s.general_error().as_deref(), Some("bad host"));
+    let s = run(s, vec![error("email")]).reduce(Action::SetMode(Mode::Host));
+    assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+}
+
+fn outlook_anywhere(proxy: &str, server: &str, user: &str, password: &str) -> Rc<State> {
+    Rc::<State>::default()
+        .reduce(Action::SetMode(Mode::OutlookAnywhere))
+        .reduce(Action::SetRpcProxy(proxy.into()))
+        .reduce(Action::SetExchangeServer(server.into()))
+        .reduce(Action::SetUser(user.into()))
+        .reduce(Action::SetPassword(Password::new(password)))
+}
+
+const MAILBOX_GUID: &str = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com";
+
+#[test]
+fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
+    let s = outlook_anywhere(" mail.contoso.com ", MAILBOX_GUID, " CONTOSO\\migadmin ", "Pa55 word!");
+    assert_eq!(s.auth, AuthMethod::Basic, "Basic unless NTLM is chosen");
+    let s = s.reduce(Action::SetAuth(AuthMethod::Ntlm));
+    assert_eq!(
+        s.request().ok(),
+        Some(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+            rpc_proxy: "mail.contoso.com".into(),
+            exchange_server: MAILBOX_GUID.into(),
+            auth: AuthMethod::Ntlm,
+            user: "CONTOSO\\migadmin".into(),
+            password: Password::new("Pa55 word!"),
+            target_mailbox: String::new(),
+        }))
+    );
+    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    assert_eq!(json["mode"], "outlook_anywhere");
+    assert_eq!(json["auth"], "ntlm");
+    for field in Mode::OutlookAnywhere.fields() {
+        assert_eq!(s.field_error(field), None, "{field}");
+    }
+    // The account and password are the same fields as in the Autodiscover mode.
+    let (a, target) = as_autodiscover(&s);
+    assert_eq!(
+        (target.user.as_str(), target.password),
+        ("CONTOSO\\migadmin", Password::new("Pa55 word!"))
+    );
+    assert_eq!(
+        a.reduce(Action::SetMode(Mode::OutlookAnywhere)).request(),
+        s.request(),
+        "switching back keeps the server names"
+    );
+}
+
+#[test]
+fn outlook_anywhere_fields_are_checked_as_typed() {
+    let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::OutlookAnywhere));
+    assert_eq!(fresh.request().expect_err("empty form").field, "rpc_proxy");
+    let fields = ["rpc_proxy", "exchange_server", "user", "password"];
+    assert!(
+        fields.iter().all(|f| fresh.field_error(f).is_none()),
+        "untouched fields show no error"
+    );
+    // A field typed and emptied again says what it needs.
+    let emptied = fresh
+        .reduce(Action::SetRpcProxy("m".into()))
+        .reduce(Action::SetRpcProxy(" ".into()));
+    assert!(
+        emptied
+            .field_error("rpc_proxy")
+            .is_some_and(|m| m.contains("server name"))
+    );
+    assert_eq!(emptied.field_error("exchange_server"), None, "still untouched");
+
+    let s = outlook_anywhere("mail.contoso.com", "alice@contoso.com", "", "pw");
+    let says = s
+        .field_error("exchange_server")
+        .expect("an e-mail address is not a mailbox GUID");
+    assert!(says.contains("GUID"), "{says}");
+    assert_eq!(s.request().expect_err("bad server").field, "exchange_server");
+    assert_eq!(
+        s.field_error("user"),
+        None,
+        "the empty account waits until the fields before it are right"
+    );
+    let s = s.reduce(Action::SetExchangeServer("EX01.contoso.com".into()));
+    assert_eq!(s.field_error("exchange_server"), None);
+    assert_eq!(
+        s.request().expect_err("no user").field,
+        "user",
+        "the account is required in this mode"
+    );
+    assert!(
+        s.field_error("user").is_some_and(|m| m.contains("migration account")),
+        "{:?}",
+        s.field_error("user")
+    );
+    assert_eq!(
+        s.clone()
+            .reduce(Action::SetMode(Mode::Autodiscover))
+            .field_error("user"),
+        None,
+        "in the Autodiscover mode an empty account means the e-mail address"
+    );
+    let s = s
+        .reduce(Action::SetUser("migadmin@contoso.com".into()))
+        .reduce(Action::SetRpcProxy("mail contoso.com".into()));
+    assert!(s.field_error("rpc_proxy").is_some_and(|m| m.contains("spaces")));
+    let s = s.reduce(Action::SetRpcProxy("https://mail.contoso.com/rpc/rpcproxy.dll".into()));
+    assert!(s.request().is_ok(), "{:?}", s.request());
+    assert!(!format!("{s:?}").contains("\"pw\""), "the password is redacted");
+}
+
+#[test]
+fn relay_errors_go_under_the_outlook_anywhere_fields() {
+    let s = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "migadmin@contoso.com", "pw");
+    assert_relay_errors_under_fields(&s);
+    let s = relay_said(s, "email", "bad email");
+    assert_eq!(
+        s.general_error().as_deref(),
+        Some("bad email"),
+        "not a field of this mode"
+    );
+    let s = relay_said(s, "rpc_proxy", "no such proxy").reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
+    assert_eq!(
+        s.field_error("rpc_proxy"),
+        None,
+        "editing the field clears the relay's word"
+    );
+}
+
+fn remote_move(server: &str, user: &str, password: &str, mailbox: &str) -> Rc<State> {
+    Rc::<State>::default()
+        .reduce(Action::SetMode(Mode::RemoteMove))
+        .reduce(Action::SetRemoteServer(server.into()))
+        .reduce(Action::SetUser(user.into()))
+        .reduce(Action::SetPassword(Password::new(password)))
+        .reduce(Action::SetTargetMailbox(mailbox.into()))
+}
+
+#[test]
+fn remote_move_builds_its_request_like_the_cmdlet() {
+    let s = remote_move(" mail.contoso.com ", " CONTOSO\\migadmin ", "Pa55 word!", "");
+    assert_eq!(
+        s.request().ok(),
+        Some(DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+            remote_server: "mail.contoso.com".into(),
+            user: "CONTOSO\\migadmin".into(),
+            password: Password::new("Pa55 word!"),
+            target_mailbox: String::new(),
+        }))
+    );
+    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    assert_eq!(json["mode"], "remote_move");
+    assert_eq!(json["remote_server"], "mail.contoso.com");
+    assert!(
+        json.get("target_mailbox").is_none(),
+        "an empty mailbox is not sent: {json}"
+    );
+    let s = s.reduce(Action::SetTargetMailbox(" adele@contoso.com ".into()));
+    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    assert_eq!(json["target_mailbox"], "adele@contoso.com");
+    for field in Mode::RemoteMove.fields() {
+        assert_eq!(s.field_error(field), None, "{field}");
+    }
+    // The account, the password and the mailbox are the same fields in the other modes that log on.
+    let (a, target) = as_autodiscover(&s);
+    assert_eq!(
+        (target.user.as_str(), target.target_mailbox.as_str()),
+        ("CONTOSO\\migadmin", "adele@contoso.com")
+    );
+    let o = a
+        .reduce(Action::SetMode(Mode::OutlookAnywhere))
+        .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
+        .reduce(Action::SetExchangeServer("ex01.contoso.com".into()));
+    let Ok(DiagnoseRequest::OutlookAnywhere(target)) = o.request() else {
+        panic!("not an Outlook Anywhere request: {:?}", o.request())
+    };
+    assert_eq!(target.target_mailbox, "adele@contoso.com");
+    assert_eq!(
+        o.reduce(Action::SetMode(Mode::RemoteMove)).request(),
+        s.request(),
+        "switching back keeps the remote server"
+    );
+}
+
+#[test]
+fn remote_move_fields_are_checked_as_typed() {
+    let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::RemoteMove));
+    assert_eq!(fresh.request().expect_err("empty form").field, "remote_server");
+    assert!(
+        Mode::RemoteMove.fields().iter().all(|f| fresh.field_error(f).is_none()),
+        "untouched fields show no error"
+    );
+    let emptied = fresh
+        .reduce(Action::SetRemoteServer("m".into()))
+        .reduce(Action::SetRemoteServer(" ".into()));
+    assert!(
+        emptied
+            .field_error("remote_server")
+            .is_some_and(|m| m.contains("server name")),
+        "{:?}",
+        emptied.field_error("remote_server")
+    );
+
+    // The mailbox is checked as soon as it is typed, whatever the other fields say.
+    let s = emptied.reduce(Action::SetTargetMailbox("not-an-address".into()));
+    assert!(
+        s.field_error("target_mailbox").is_some_and(|m| m.contains("'@'")),
+        "{:?}",
+        s.field_error("target_mailbox")
+    );
+    let s = s
+        .reduce(Action::SetRemoteServer("mail.contoso.com".into()))
+        .reduce(Action::SetUser(String::new()));
+    assert_eq!(
+        s.request().expect_err("no user").field,
+        "user",
+        "the account is required in this mode"
+    );
+    assert!(s.field_error("user").is_some_and(|m| m.contains("migration account")));
+    let s = s
+        .reduce(Action::SetUser("migadmin@contoso.com".into()))
+        .reduce(Action::SetPassword(Password::new("pw")));
+    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+    let s = s.reduce(Action::SetTargetMailbox(" ".into()));
+    assert_eq!(s.field_error("target_mailbox"), None, "empty: not checked");
+    assert!(s.request().is_ok(), "{:?}", s.request());
+    assert_eq!(
+        s.reduce(Action::SetMode(Mode::Host)).field_error("target_mailbox"),
+        None
+    );
+}
+
+#[test]
+fn the_mailbox_is_checked_in_every_mode_that_logs_on() {
+    let s = autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetTargetMailbox("adele".into()));
+    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert!(s.field_error("target_mailbox").is_some());
+    assert!(Mode::Autodiscover.fields().contains(&"target_mailbox"));
+    assert!(Mode::OutlookAnywhere.fields().contains(&"target_mailbox"));
+    assert!(!Mode::Host.fields().contains(&"target_mailbox"));
+    let o = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "u@contoso.com", "pw")
+        .reduce(Action::SetTargetMailbox("adele@".into()));
+    assert_eq!(o.request().expect_err("bad mailbox").field, "target_mailbox");
+}
+
+#[test]
+fn relay_errors_go_under_the_remote_move_fields() {
+    let s = remote_move("mail.contoso.com", "migadmin@contoso.com", "pw", "adele@contoso.com");
+    assert_relay_errors_under_fields(&s);
+    let s = relay_said(s, "target_mailbox", "no such mailbox");
+    assert_eq!(s.field_error("target_mailbox").as_deref(), Some("no such mailbox"));
+    let s = s.reduce(Action::SetMode(Mode::Host));
+    assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+    let s = relay_said(
+        s.reduce(Action::SetMode(Mode::RemoteMove)),
+        "target_mailbox",
+        "no such mailbox",
+    )
+    .reduce(Action::SetTargetMailbox("adele2@contoso.com".into()));
+    assert_eq!(
+        s.field_error("target_mailbox"),
+        None,
+        "editing the field clears the relay's word"
+    );
+}
+
+#[test]
+fn the_wizard_walks_its_steps_and_stops_at_a_wrong_field() {
+    let s = Rc::<State>::default();
+    assert_eq!((s.step, s.step_number()), (Step::Kind, (1, 3)));
+    let s = s.reduce(Action::Next);
+    assert_eq!(
+        (s.step, s.step_number()),
+        (Step::Find, (2, 3)),
+        "a staged migration asks how to find the server"
+    );
+    let s = s.reduce(Action::Next);
+    assert_eq!(s.step, Step::Find, "no e-mail address yet: the step stays");
+    assert!(s.field_error("email").is_some(), "and says why");
+    let s = s
+        .reduce(Action::SetEmail("alice@contoso.com".into()))
+        .reduce(Action::Next);
+    assert_eq!((s.step, s.step_number()), (Step::Details, (3, 3)));
+    assert_eq!(
+        s.clone().reduce(Action::Next).step,
+        Step::Details,
+        "the last step has no Next"
+    );
+    let s = s.reduce(Action::Back).reduce(Action::Back);
+    assert_eq!(s.step, Step::Kind);
+    assert_eq!(s.clone().reduce(Action::Back).step, Step::Kind);
+
+    // A remote move and a certificate check skip step 2.
+    let r = s.clone().reduce(Action::SetKind(Kind::RemoteMove));
+    assert_eq!((r.mode, r.step_number()), (Mode::RemoteMove, (1, 2)));
+    let r = r.reduce(Action::Next);
+    assert_eq!((r.step, r.step_number()), (Step::Details, (2, 2)));
+    assert_eq!(r.mode.step_fields(Step::Details), Mode::RemoteMove.fields());
+    assert_eq!(r.reduce(Action::Back).step, Step::Kind);
+    let h = s.clone().reduce(Action::SetKind(Kind::Host)).reduce(Action::Next);
+    assert_eq!((h.mode, h.step), (Mode::Host, Step::Details));
+
+    // Back to a staged migration: the server names chosen before are kept.
+    let o = s
+        .reduce(Action::Next)
+        .reduce(Action::SetMode(Mode::OutlookAnywhere))
+        .reduce(Action::Back)
+        .reduce(Action::SetKind(Kind::RemoteMove))
+        .reduce(Action::SetKind(Kind::Staged));
+    assert_eq!(o.mode, Mode::Autodiscover, "from another kind, Autodiscover first");
+    let o = o
+        .reduce(Action::SetMode(Mode::OutlookAnywhere))
+        .reduce(Action::SetKind(Kind::Staged));
+    assert_eq!(o.mode, Mode::OutlookAnywhere, "the same kind keeps its mode");
+    let o = o
+        .reduce(Action::Next)
+        .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
+        .reduce(Action::Next);
+    assert_eq!(o.step, Step::Find, "the Exchange server is missing");
+    assert!(o.field_error("exchange_server").is_some());
+    assert_eq!(o.field_error("user"), None, "a field of a later step waits");
+}
+
+#[test]
+fn the_reopen_link_carries_the_inputs_but_never_the_password() {
+    let s = outlook_anywhere(
+        "mail.contoso.com",
+        "ex01.contoso.com",
+        "CONTOSO\\mig admin",
+        "Sup3r&secret=1",
+    )
+    .reduce(Action::SetAuth(AuthMethod::Ntlm))
+    .reduce(Action::SetTargetMailbox("adele+mig@contoso.com".into()));
+    let fragment = s.fragment();
+    assert_eq!(
+        fragment,
+        "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=ex01.contoso.com&auth=ntlm\
+         &user=CONTOSO%5Cmig%20admin&target_mailbox=adele%2Bmig%40contoso.com"
+    );
+    assert!(!fragment.contains("Sup3r") && !fragment.contains("password"));
+
+    let r = Rc::<State>::default().reduce(Action::Reopen(format!("#{fragment}")));
+    assert_eq!(
+        r.step,
+        Step::Details,
+        "the server names are right: the credentials are left"
+    );
+    assert!(r.password.is_empty());
+    assert_eq!(r.draft(), s.draft(), "the same inputs");
+    assert_eq!(
+        r.field_error("password"),
+        None,
+        "the password untouched: no message yet"
+    );
+    assert_eq!(r.fragment(), fragment);
+
+    // Other modes, and what a hand-made link may hold.
+    for s in [
+        autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetAllowRedirect(true)),
+        remote_move("mail.contoso.com", "m@contoso.com", "pw", "adele@contoso.com"),
+        Rc::<State>::default()
+            .reduce(Action::SetKind(Kind::Host))
+            .reduce(Action::SetHost("mail.contoso.com".into()))
+            .reduce(Action::SetPort("444".into())),
+    ] {
+        let r = Rc::<State>::default().reduce(Action::Reopen(s.fragment()));
+        assert_eq!((r.mode, r.draft()), (s.mode, s.draft()), "{}", s.fragment());
+    }
+    let r = Rc::<State>::default().reduce(Action::Reopen(
+        "mode=remote_move&password=leak&remote_server=mail.contoso.com&email=x%40y.z&nonsense&bad=%zz&user=a+b%ZZ"
+            .into(),
+    ));
+    assert!(r.password.is_empty(), "a password in a link is ignored");
+    assert_eq!(
+        (r.mode, r.remote_server.as_str(), r.user.as_str()),
+        (Mode::RemoteMove, "mail.contoso.com", "a b%ZZ")
+    );
+    assert_eq!(r.email, "", "a field of another mode is ignored");
+    let long = "a".repeat(5000);
+    let r = Rc::<State>::default().reduce(Action::Reopen(format!("mode=host&host={long}")));
+    assert_eq!(r.host.len(), FRAGMENT_VALUE_MAX);
+    assert_eq!(
+        Rc::<State>::default()
+            .reduce(Action::Reopen("mode=exchange2003&host=x".into()))
+            .as_ref(),
+        &State::default(),
+        "an unknown mode changes nothing"
+    );
+    let r = Rc::<State>::default().reduce(Action::Reopen(
+        "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=alice%40contoso.com".into(),
+    ));
+    assert_eq!(r.step, Step::Find, "opens at the step with the wrong field");
+    assert!(r.field_error("exchange_server").is_some_and(|m| m.contains("GUID")));
+}
+
+#[test]
+fn a_demo_fills_the_wizard_ready_to_run() {
+    let request: DiagnoseRequest = serde_json::from_value(serde_json::json!({
+        "mode": "remote_move", "remote_server": "ex01.demo.test", "user": "demo\\mig", "password": "lab-pw",
+    }))
+    .expect("request");
+    let s = Rc::<State>::default().reduce(Action::Fill(request.clone()));
+    assert_eq!(s.step, Step::Details);
+    assert_eq!(s.request(), Ok(request));
+    assert_eq!(s.password_filled, 1, "the password input is told to show it");
+    let host: DiagnoseRequest =
+        serde_json::from_value(serde_json::json!({"mode": "host", "host": "expired.demo.test", "port": 8443}))
+            .expect("host");
+    let h = s.reduce(Action::Fill(host.clone()));
+    assert_eq!((h.request(), h.port.as_str()), (Ok(host), "8443"));
+    assert!(h.password.is_empty(), "no password in this mode");
+}
+
+#[test]
+fn a_cancelled_run_keeps_what_finished_and_drops_the_rest() {
+    let s = run(
+        Rc::default(),
+        vec![
+            started("tls", None),
+            started("net", None),
+            Event::Finished {
+                check: check("net", Status::Pass, vec![]),
+            },
+        ],
+    );
+    let run_id = s.run;
+    assert!(
+        !s.clone().reduce(Action::Cancel { run: run_id - 1 }).cancelled,
+        "an older run"
+    );
+    let s = s.reduce(Action::Cancel { run: run_id });
+    assert!(s.cancelled && !s.running);
+    assert_eq!(s.tree[0].status, NodeStatus::Stopped);
+    assert_eq!(
+        s.tree[1].status,
+        NodeStatus::Done(Status::Pass),
+        "a finished check stays"
+    );
+    // The aborted fetch ends with an error: not shown, nor anything after the cancel.
+    let s = s
+        .reduce(Action::Event {
+            run: run_id,
+            event: Event::Error {
+                message: "cannot reach".into(),
+                field: Some(RUN_FIELD.into()),
+            },
+        })
+        .reduce(Action::Ended { run: run_id });
+    assert_eq!((s.error.clone(), s.report.clone()), (None, None));
+    assert!(s.cancelled);
+    let s = s.reduce(Action::Start { run: run_id + 1 });
+    assert!(!s.cancelled && s.running && s.tree.is_empty());
+    assert!(s.reduce(Action::Cancel { run: run_id + 1 }).cancelled);
+}
+
+#[test]
+fn a_busy_or_unreachable_relay_is_said_next_to_run() {
+    let s = relay_said(
+        autodiscover("alice@contoso.com", "", "pw"),
+        RUN_FIELD,
+        "the relay is busy",
+    );
+    assert_eq!(s.run_error().as_deref(), Some("the relay is busy"));
+    assert_eq!(s.general_error(), None);
+    assert_eq!(s.field_error("email"), None);
+}
