@@ -67,26 +67,26 @@ struct CheckArgs {
     #[arg(long = "rpc-proxy", value_name = "HOST", conflicts_with_all = ["host", "port", "email"], requires = "exchange_server")]
     rpc_proxy: Option<String>,
     /// Outlook Anywhere mode (-ExchangeServer): the mailbox server's FQDN or <mailbox-guid>@<domain>.
-    #[arg(long = "exchange-server", value_name = "NAME", requires = "rpc_proxy")]
+    #[arg(long = "exchange-server", value_name = "NAME", requires = "rpc_proxy", conflicts_with_all = ["host", "email", "remote_server"])]
     exchange_server: Option<String>,
     /// Remote-move mode (-ExchangeRemoteMove -RemoteServer): the MRS Proxy host, e.g. mail.contoso.com.
     #[arg(long = "remote-server", value_name = "HOST", conflicts_with_all = ["host", "port", "email", "rpc_proxy"])]
     remote_server: Option<String>,
     /// A mailbox the migration account must open through EWS (Full Access); in Autodiscover mode the
     /// e-mail address unless given.
-    #[arg(long = "target-mailbox", value_name = "ADDR")]
+    #[arg(long = "target-mailbox", value_name = "ADDR", conflicts_with = "host")]
     target_mailbox: Option<String>,
-    /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy.
-    #[arg(long, value_enum, default_value = "basic", value_name = "basic|ntlm")]
-    auth: AuthArg,
+    /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy (default basic).
+    #[arg(long, value_enum, value_name = "basic|ntlm", conflicts_with_all = ["host", "email", "remote_server"])]
+    auth: Option<AuthArg>,
     /// The migration account: user@domain or DOMAIN\user (default: the e-mail address).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "host")]
     user: Option<String>,
     /// The environment variable that holds the password (a password is never an argument).
-    #[arg(long = "password-env", value_name = "VAR")]
+    #[arg(long = "password-env", value_name = "VAR", conflicts_with = "host")]
     password_env: Option<String>,
     /// Let the password go to hosts outside the e-mail address's domain when Autodiscover leads there.
-    #[arg(long = "allow-credential-redirect")]
+    #[arg(long = "allow-credential-redirect", conflicts_with_all = ["host", "rpc_proxy", "remote_server"])]
     allow_credential_redirect: bool,
     /// Print the report as one JSON document instead of the readable tree.
     #[arg(long)]
@@ -165,11 +165,7 @@ impl HostingArgs {
             .with_cors_origins(origins)
             .with_trusted_proxies(proxies);
         if let Some(var) = &self.token_env {
-            let token =
-                std::env::var(var).map_err(|_| format!("--token-env: the environment variable {var} is not set"))?;
-            if token.trim().is_empty() {
-                return Err(format!("--token-env: the environment variable {var} is empty"));
-            }
+            let token = secret_from_env("token-env", "the access token", var)?;
             hosting = hosting.with_token(token.trim());
         }
         Ok(hosting)
@@ -422,15 +418,29 @@ fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, Stri
     serde_json::from_str(&text).map_err(|e| format!("{} is not a list of demos: {e}", path.display()))
 }
 
+/// The value of the environment variable `var` that `--{flag}` names, which holds `what`.
+///
+/// The messages never repeat `var`: a user who typed the secret itself after the flag would see it
+/// printed back (and in a terminal's scrollback or a CI log).
+fn secret_from_env(flag: &str, what: &str, var: &str) -> Result<String, String> {
+    let hint = format!(
+        "--{flag} takes the name of an environment variable that holds {what} (e.g. --{flag} MIGCHECK_SECRET after \
+         setting MIGCHECK_SECRET), never {what} itself"
+    );
+    match std::env::var(var) {
+        Ok(value) if value.trim().is_empty() => Err(format!("--{flag}: the variable it names is empty; {hint}")),
+        Ok(value) => Ok(value),
+        Err(_) => Err(format!("--{flag}: no environment variable of that name is set; {hint}")),
+    }
+}
+
 /// The request the flags describe, or the message for a mix that makes no sense.
 fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
     let password = |mode: &str| -> Result<Password, String> {
         let var = args.password_env.as_deref().ok_or_else(|| {
             format!("{mode} needs --password-env VAR (the variable that holds the migration account's password)")
         })?;
-        let password =
-            std::env::var(var).map_err(|_| format!("--password-env: the environment variable {var} is not set"))?;
-        Ok(Password::new(password))
+        secret_from_env("password-env", "the password", var).map(Password::new)
     };
     let target_mailbox = args.target_mailbox.clone().unwrap_or_default();
     let user = |mode: &str| {
@@ -457,14 +467,14 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
             rpc_proxy: proxy.clone(),
             exchange_server: args.exchange_server.clone().unwrap_or_default(),
             auth: match args.auth {
-                AuthArg::Basic => AuthMethod::Basic,
-                AuthArg::Ntlm => AuthMethod::Ntlm,
+                None | Some(AuthArg::Basic) => AuthMethod::Basic,
+                Some(AuthArg::Ntlm) => AuthMethod::Ntlm,
             },
             user: user("--rpc-proxy")?,
             password: password("--rpc-proxy")?,
             target_mailbox,
         })),
-        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover) --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere) or --remote-server HOST (remote move, MRS Proxy)".into()),
+        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover), --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere) or --remote-server HOST (remote move, MRS Proxy)".into()),
     }
 }
 

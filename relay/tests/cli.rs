@@ -134,3 +134,65 @@ fn connect_to_reaches_a_forwarded_port_with_the_real_name() {
         "{out}"
     );
 }
+
+#[test]
+fn a_secret_typed_after_its_env_flag_is_not_printed_back() {
+    // The first thing a new user tries: the password itself where the variable's name goes.
+    let secret = "Hunter2-not-a-variable";
+    let (code, out, err) = run(&["check", "--email", "adele@contoso.test", "--password-env", secret]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--password-env takes the name of an environment variable"),
+        "{err}"
+    );
+    assert!(!err.contains(secret) && !out.contains(secret), "{err}");
+    let (code, _, err) = run(&["serve", "--listen", "127.0.0.1:0", "--token-env", secret]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--token-env takes the name of an environment variable"),
+        "{err}"
+    );
+    assert!(!err.contains(secret), "{err}");
+}
+
+#[test]
+fn flags_that_belong_to_another_mode_are_refused() {
+    for (args, flag) in [
+        (&["check", "--host", "mail.contoso.test", "--user", "bob"][..], "--user"),
+        (
+            &["check", "--host", "mail.contoso.test", "--password-env", "PW"],
+            "--password-env",
+        ),
+        (
+            &[
+                "check",
+                "--host",
+                "mail.contoso.test",
+                "--target-mailbox",
+                "a@contoso.test",
+            ],
+            "--target-mailbox",
+        ),
+        (
+            &["check", "--host", "mail.contoso.test", "--exchange-server", "ex01"],
+            "--exchange-server",
+        ),
+        (&["check", "--email", "a@contoso.test", "--auth", "ntlm"], "--auth"),
+        (
+            &[
+                "check",
+                "--remote-server",
+                "mail.contoso.test",
+                "--allow-credential-redirect",
+            ],
+            "--allow-credential-redirect",
+        ),
+    ] {
+        let (code, _, err) = run(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains("cannot be used with") && err.contains(flag),
+            "{args:?}: {err}"
+        );
+    }
+}
