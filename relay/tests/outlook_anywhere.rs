@@ -192,6 +192,11 @@ fn no_basic_on_the_proxy_fails_before_any_password_is_sent() {
         summary.contains("does not offer Basic authentication") && summary.contains("it offers Negotiate"),
         "{summary}"
     );
+    // The sentence ends as a sentence (it once ended "... cannot log on. offer Basic.").
+    assert!(
+        summary.ends_with("Turn on Basic authentication for the /rpc virtual directory."),
+        "{summary}"
+    );
     let fix = &report.findings[0].fix;
     assert!(
         fix.contains("Set-OutlookAnywhere -ExternalClientAuthenticationMethod Basic"),

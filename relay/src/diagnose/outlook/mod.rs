@@ -282,15 +282,17 @@ async fn auth_check(
         401 => {
             let other = match oa.creds.auth {
                 AuthMethod::Basic if offers("NTLM") => {
-                    " NTLM is offered: run the migration endpoint with -Authentication NTLM, or"
+                    format!(
+                        " NTLM is offered: run the migration endpoint with -Authentication NTLM, or offer {chosen}."
+                    )
                 }
-                _ => "",
+                _ => format!(" Turn on {chosen} authentication for the /rpc virtual directory."),
             };
             Outcome::problem(
                 Status::Fail,
                 Cause::ExternalAccess,
                 format!(
-                    "IIS on {proxy} does not offer {chosen} authentication on /rpc/rpcproxy.dll (it offers {}), so the migration service cannot log on.{other} offer {chosen}.",
+                    "IIS on {proxy} does not offer {chosen} authentication on /rpc/rpcproxy.dll (it offers {}), so the migration service cannot log on.{other}",
                     if schemes.is_empty() {
                         "nothing".to_string()
                     } else {
