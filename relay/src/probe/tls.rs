@@ -174,7 +174,11 @@ fn chain_check(
             origin = Some(from);
             Outcome::pass(summary)
         }
-        Err(webpki::Error::UnknownIssuer) if ders.len() == 1 && chain.first().is_some_and(|l| l.info.self_signed) => {
+        // A CA:TRUE self-signed certificate (`openssl req -x509` makes one by default) is refused as a CA
+        // used as a server certificate before its issuer is even looked for: the user's problem is the same.
+        Err(webpki::Error::UnknownIssuer | webpki::Error::CaUsedAsEndEntity)
+            if ders.len() == 1 && chain.first().is_some_and(|l| l.info.self_signed) =>
+        {
             Outcome::problem(
                 Status::Fail,
                 Cause::Certificate,
@@ -221,7 +225,7 @@ fn chain_check(
         Err(e) => Outcome::problem(
             Status::Fail,
             Cause::Certificate,
-            format!("The certificate chain of {host} is not trusted: {}.", short(&e)),
+            format!("The certificate chain of {host} is not trusted: {}.", plain(&e)),
             fill(fixes::RENEW, host),
         ),
     };
@@ -229,6 +233,31 @@ fn chain_check(
     match origin {
         Some(from) => outcome.fact("Root trusted through", from),
         None => outcome,
+    }
+}
+
+/// Why webpki refused a chain, in words for an Exchange administrator (its `Debug` names otherwise).
+fn plain(e: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match e {
+        E::CaUsedAsEndEntity => {
+            "the server's certificate is a CA certificate (Basic Constraints CA:TRUE), not a server certificate".into()
+        }
+        E::EndEntityUsedAsCa => {
+            "a server certificate in the chain is used as an issuer (it is not a CA certificate)".into()
+        }
+        E::RequiredEkuNotFoundContext(_) => {
+            "the certificate is not made for server authentication (its Extended Key Usage lacks Server Authentication)"
+                .into()
+        }
+        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify with its issuer's key".into(),
+        E::PathLenConstraintViolated => "the chain is longer than an issuer's path length constraint allows".into(),
+        E::NameConstraintViolation => {
+            "the server's name is outside what an issuer may certify (name constraints)".into()
+        }
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => "a certificate in the chain is malformed".into(),
+        E::UnknownIssuer => "the chain does not lead to a trusted root".into(),
+        other => format!("the chain cannot be verified ({})", short(other)),
     }
 }
 
@@ -432,7 +461,59 @@ fn signature_check(host: &str, chain: &[&Decoded]) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::cn_matches;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use rustls::pki_types::CertificateDer;
+    use time::OffsetDateTime;
+
+    use super::{cn_matches, judge};
+    use crate::net::{Inspection, TrustStore};
+
+    fn inspection(chain: Vec<CertificateDer<'static>>) -> Inspection {
+        Inspection {
+            peer: "127.0.0.1:443".parse().expect("address"),
+            version: Some("TLS 1.3"),
+            cipher_suite: None,
+            alpn: None,
+            chain,
+            signature_problem: None,
+            error: None,
+            legacy: None,
+        }
+    }
+
+    #[test]
+    fn a_self_signed_ca_certificate_is_called_self_signed() {
+        // What `openssl req -x509` makes by default: self-signed with Basic Constraints CA:TRUE.
+        let key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(vec!["mail.contoso.test".to_string()]).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("certificate");
+        let trust = TrustStore::load(None).expect("roots");
+        let checks = judge(
+            "mail.contoso.test",
+            &inspection(vec![cert.der().clone()]),
+            &trust,
+            OffsetDateTime::now_utc(),
+        );
+        assert!(
+            checks.chain.summary.contains("is self-signed"),
+            "{}",
+            checks.chain.summary
+        );
+    }
+
+    #[test]
+    fn refusals_are_told_in_words_not_type_names() {
+        for e in [
+            webpki::Error::CaUsedAsEndEntity,
+            webpki::Error::EndEntityUsedAsCa,
+            webpki::Error::BadDer,
+        ] {
+            let text = super::plain(&e);
+            assert!(!text.contains(&format!("{e:?}")), "{text}");
+            assert!(text.contains(' '), "{text}");
+        }
+    }
 
     #[test]
     fn common_name_wildcards_cover_one_label() {
