@@ -31,6 +31,15 @@ fn bad_input_names_the_flag_and_exits_2() {
     let (code, _, err) = run(&["check", "--host", "x.test", "--ca-file", "/nonexistent.pem"]);
     assert_eq!(code, 2);
     assert!(err.contains("--ca-file /nonexistent.pem"), "{err}");
+    let garbage = std::env::temp_dir().join(format!("migcheck-garbage-ca-{}.cer", std::process::id()));
+    std::fs::write(&garbage, [0x30, 0x03, 0x02, 0x01, 0x01, 0xff, 0xff]).expect("write");
+    let (code, _, err) = run(&["check", "--host", "x.test", "--ca-file", &garbage.to_string_lossy()]);
+    let _ = std::fs::remove_file(&garbage);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("certificate 1 in it is not a well-formed X.509 certificate") && !err.contains("Data("),
+        "{err}"
+    );
 }
 
 #[test]

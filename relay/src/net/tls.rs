@@ -48,12 +48,14 @@ impl TrustStore {
                     .collect::<Result<_, _>>()
                     .map_err(|e| format!("--ca-file {}: not a PEM certificate file: {e}", path.display()))?
             };
-            for der in ders {
-                let anchor = webpki::anchor_from_trusted_cert(&der)
-                    .map_err(|e| {
+            for (n, der) in ders.iter().enumerate() {
+                // webpki's reason (`TrailingData(SignedData)`, ...) means nothing to the user.
+                let anchor = webpki::anchor_from_trusted_cert(der)
+                    .map_err(|_| {
                         format!(
-                            "--ca-file {}: a certificate cannot be used as a root: {e:?}",
-                            path.display()
+                            "--ca-file {}: certificate {} in it is not a well-formed X.509 certificate",
+                            path.display(),
+                            n + 1
                         )
                     })?
                     .to_owned();
