@@ -1,12 +1,32 @@
 //! The readable form of a report for the terminal, and the live tree while a diagnosis runs. Colours
 //! only when asked (the output is a terminal and NO_COLOR is not set).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
 use migcheck_shared::{Check, Event, Report, Status, Verdict};
 
 const RESET: &str = "\x1b[0m";
+
+/// `text` as it may reach a terminal. Summaries, facts and certificate fields quote what servers
+/// sent: an escape sequence in a certificate's subject would otherwise move the cursor, recolour or
+/// retitle the user's terminal, and a bidi override would make a line read differently than it is.
+fn safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' | '\t' => ' ',
+                c if unsafe_char(c) => '\u{fffd}',
+                c => c,
+            })
+            .collect(),
+    )
+}
 
 fn colour(status: Status) -> &'static str {
     match status {
@@ -50,7 +70,7 @@ pub fn text(report: &Report, color: bool) -> String {
     } else {
         verdict
     };
-    let _ = writeln!(out, "Verdict: {verdict}: {}", report.headline);
+    let _ = writeln!(out, "Verdict: {verdict}: {}", safe(&report.headline));
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFindings");
         for (i, f) in report.findings.iter().enumerate() {
@@ -61,11 +81,11 @@ pub fn text(report: &Report, color: bool) -> String {
                 i + 1,
                 f.severity.label(),
                 f.cause.label(),
-                f.summary
+                safe(&f.summary)
             );
             let _ = writeln!(out, "     Fix:");
             for line in f.fix.lines() {
-                let _ = writeln!(out, "       {line}");
+                let _ = writeln!(out, "       {}", safe(line));
             }
         }
     }
@@ -83,33 +103,35 @@ fn tree(out: &mut String, check: &Check, depth: usize, color: bool) {
         out,
         "{pad}{} {} ({} ms): {}",
         tag(check.status, color),
-        check.title,
+        safe(&check.title),
         check.elapsed_ms,
-        check.summary
+        safe(&check.summary)
     );
     for fact in &check.evidence.facts {
-        let _ = writeln!(out, "{pad}       {}: {}", fact.label, fact.value);
+        let _ = writeln!(out, "{pad}       {}: {}", safe(&fact.label), safe(&fact.value));
     }
     for (i, c) in check.evidence.certificates.iter().enumerate() {
-        let _ = writeln!(out, "{pad}       certificate {}: {}", i + 1, c.subject);
+        let _ = writeln!(out, "{pad}       certificate {}: {}", i + 1, safe(&c.subject));
         let _ = writeln!(
             out,
             "{pad}         issuer {}; valid {} to {}",
-            c.issuer, c.not_before, c.not_after
+            safe(&c.issuer),
+            safe(&c.not_before),
+            safe(&c.not_after)
         );
         let _ = writeln!(
             out,
             "{pad}         {} {} bits, {}; SAN {}",
-            c.key_type,
+            safe(&c.key_type),
             c.key_bits,
-            c.signature_algorithm,
+            safe(&c.signature_algorithm),
             if c.san.is_empty() {
                 "none".into()
             } else {
-                c.san.join(", ")
+                safe(&c.san.join(", ")).into_owned()
             }
         );
-        let _ = writeln!(out, "{pad}         thumbprint {}", c.thumbprint);
+        let _ = writeln!(out, "{pad}         thumbprint {}", safe(&c.thumbprint));
     }
     for child in &check.children {
         tree(out, child, depth + 1, color);
@@ -152,9 +174,9 @@ impl Live {
                     out,
                     "{clear}{pad}{} {} ({} ms): {}",
                     tag(check.status, self.color),
-                    check.title,
+                    safe(&check.title),
                     check.elapsed_ms,
-                    check.summary
+                    safe(&check.summary)
                 );
             }
             Event::Done { .. } | Event::Error { .. } => {
@@ -166,7 +188,12 @@ impl Live {
             && let Some(last) = self.running.last()
         {
             let title = self.titles.get(last).map(String::as_str).unwrap_or(last);
-            let _ = write!(out, "{clear}\x1b[2m… {} running: {title}{RESET}", self.running.len());
+            let _ = write!(
+                out,
+                "{clear}\x1b[2m… {} running: {}{RESET}",
+                self.running.len(),
+                safe(title)
+            );
         }
         out
     }
@@ -196,6 +223,36 @@ mod tests {
             id: id.into(),
             title: format!("Title of {id}"),
             parent: parent.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn what_a_server_sent_cannot_drive_the_terminal() {
+        // A hostile server's certificate subject: retitle the terminal, clear the screen, flip the text.
+        let hostile = "O=Contoso\x1b]0;pwned\x07\x1b[2J\u{202e}\u{9b}31m";
+        let mut c = check("tls.chain", Status::Fail);
+        c.summary = format!("Issued by {hostile}.");
+        c.evidence = Evidence::default().fact("Issuer", hostile);
+        c.evidence.certificates.push(migcheck_shared::CertificateInfo {
+            subject: hostile.into(),
+            issuer: hostile.into(),
+            san: vec![hostile.into()],
+            not_before: String::new(),
+            not_after: String::new(),
+            key_type: "RSA".into(),
+            key_bits: 2048,
+            signature_algorithm: String::new(),
+            sha256: String::new(),
+            thumbprint: String::new(),
+            serial: String::new(),
+            self_signed: false,
+        });
+        let mut out = String::new();
+        tree(&mut out, &c, 1, false);
+        out.push_str(&Live::new(false).event(&Event::Finished { check: c }));
+        assert!(out.contains("O=Contoso"), "{out:?}");
+        for bad in ['\x1b', '\x07', '\u{202e}', '\u{9b}'] {
+            assert!(!out.contains(bad), "{bad:?} reached the terminal: {out:?}");
         }
     }
 
