@@ -418,6 +418,14 @@ fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, Stri
     serde_json::from_str(&text).map_err(|e| format!("{} is not a list of demos: {e}", path.display()))
 }
 
+/// `print!` panics (exit 101) when stdout is a pipe whose reader has gone.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 /// The value of the environment variable `var` that `--{flag}` names, which holds `what`.
 ///
 /// The messages never repeat `var`: a user who typed the secret itself after the flag would see it
@@ -525,16 +533,23 @@ async fn check(args: CheckArgs) -> ExitCode {
     if let Some(task) = live {
         let _ = task.await;
     }
-    if args.json {
+    let text = if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => text + "\n",
             Err(e) => {
                 eprintln!("migcheck: cannot print the report: {e}");
                 return ExitCode::from(2);
             }
         }
     } else {
-        print!("{}", render::text(&report, use_colour(&std::io::stdout())));
+        render::text(&report, use_colour(&std::io::stdout()))
+    };
+    if let Err(e) = write_stdout(&text) {
+        // A reader that stopped early (`| head`) wanted no more: the verdict's exit code still holds.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("migcheck: cannot print the report: {e}");
+            return ExitCode::from(2);
+        }
     }
     match report.verdict {
         Verdict::Pass | Verdict::Warn => ExitCode::SUCCESS,

@@ -205,3 +205,23 @@ fn flags_that_belong_to_another_mode_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_does_not_crash_the_report() {
+    // `migcheck check ... | head -1`: the pipe closes before the report is written.
+    let host = lab().fixture(Fixture::Expired).name;
+    let port = lab().port().to_string();
+    let mut args = vec!["check".to_string(), "--host".into(), host, "--port".into(), port];
+    args.extend(lab_flags(5));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run migcheck");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the expired certificate's exit code: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
