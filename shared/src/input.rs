@@ -87,7 +87,7 @@ pub fn parse_host(field: &str, raw: &str) -> Result<HostPort, InputError> {
     }
     if host.parse::<std::net::Ipv6Addr>().is_err() {
         check_ip_forms(field, &host)?;
-        check_name(field, &host)?;
+        check_name(field, "server name", &host)?;
     }
     Ok(HostPort { host, port })
 }
@@ -127,7 +127,26 @@ pub fn parse_email(field: &str, raw: &str) -> Result<Email, InputError> {
         ));
     }
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    check_name(field, &domain)?;
+    if domain.is_empty() {
+        return Err(InputError::new(
+            field,
+            "an e-mail address needs a domain after the '@', for example adele@contoso.com",
+        ));
+    }
+    check_name(field, "domain", &domain)?;
+    // A top-level label of digits is an IP address (adele@127.0.0.1): Autodiscover needs a domain's DNS.
+    if domain
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(InputError::new(
+            field,
+            format!(
+                "'{domain}' is an address, not a domain: Autodiscover starts from the domain of the e-mail address (for example contoso.com)"
+            ),
+        ));
+    }
     if !domain.contains('.') {
         return Err(InputError::new(
             field,
@@ -197,7 +216,7 @@ pub fn parse_rpc_server(field: &str, raw: &str) -> Result<String, InputError> {
             "enter only the server name, without a port, path or spaces",
         ));
     }
-    check_name(field, host)?;
+    check_name(field, "server name", host)?;
     Ok(text)
 }
 
@@ -262,18 +281,32 @@ fn check_ip_forms(field: &str, host: &str) -> Result<(), InputError> {
     ))
 }
 
-fn check_name(field: &str, host: &str) -> Result<(), InputError> {
+/// Checks `host`, a `kind` of name ("server name", "domain"), as DNS and certificates need it.
+fn check_name(field: &str, kind: &str, host: &str) -> Result<(), InputError> {
     if host.len() > MAX_NAME {
-        return Err(InputError::new(field, "a server name is at most 253 characters"));
+        return Err(InputError::new(field, format!("a {kind} is at most 253 characters")));
     }
     for label in host.split('.') {
         if label.is_empty() {
-            return Err(InputError::new(field, "the server name has an empty part between dots"));
+            return Err(InputError::new(
+                field,
+                format!("the {kind} has an empty part between dots"),
+            ));
         }
         if label.len() > MAX_LABEL {
             return Err(InputError::new(
                 field,
-                "each part of a server name is at most 63 characters",
+                format!("each part of a {kind} is at most 63 characters"),
+            ));
+        }
+        // DNS would carry it, but a host name (RFC 1123) has none, resolvers refuse it and no
+        // certification authority issues a certificate for it, so Exchange Online could never connect.
+        if label.contains('_') {
+            return Err(InputError::new(
+                field,
+                format!(
+                    "'_' is not allowed in a {kind}: host names have only letters, digits and '-', and no certification authority issues a certificate for a name with '_'"
+                ),
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -282,14 +315,11 @@ fn check_name(field: &str, host: &str) -> Result<(), InputError> {
                 format!("'{label}' cannot start or end with '-'"),
             ));
         }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
+        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
             return Err(InputError::new(
                 field,
                 format!(
-                    "'{c}' is not allowed in a server name (use letters, digits, '-' and '.'; international names in their xn-- form)"
+                    "'{c}' is not allowed in a {kind} (use letters, digits, '-' and '.'; international names in their xn-- form)"
                 ),
             ));
         }
@@ -317,6 +347,8 @@ mod tests {
         assert_eq!(ok("192.0.2.7"), ("192.0.2.7".into(), None));
         assert_eq!(ok("[2001:db8::1]:444"), ("2001:db8::1".into(), Some(444)));
         assert_eq!(ok("2001:db8::1"), ("2001:db8::1".into(), None));
+        // Refused here, not by the resolver later in words of its own ("Label contains invalid characters").
+        assert!(err("mail_1.contoso.com").contains("'_' is not allowed in a server name"));
     }
 
     #[test]
@@ -376,6 +408,7 @@ mod tests {
             ("ex01.contoso.com:6001", "without a port"),
             ("ex 01", "without a port, path or spaces"),
             ("ex01..contoso.com", "empty part"),
+            ("ex_01.contoso.com", "'_' is not allowed in a server name"),
         ] {
             let e = parse_rpc_server("exchange_server", raw).expect_err(raw);
             assert_eq!(e.field, "exchange_server");
@@ -398,6 +431,16 @@ mod tests {
         );
         assert!(parse_email("email", "adele@contoso").is_err());
         assert!(parse_email("email", "a b@contoso.com").is_err());
+        for (raw, says) in [
+            ("adele@", "needs a domain after the '@'"),
+            ("adele@127.0.0.1", "is an address, not a domain"),
+            ("adele@contoso_x.test", "'_' is not allowed in a domain"),
+            ("adele@contoso..com", "the domain has an empty part"),
+        ] {
+            let e = parse_email("email", raw).expect_err(raw);
+            assert!(e.message.contains(says), "{raw}: {}", e.message);
+            assert!(!e.message.contains("server name"), "{raw}: {}", e.message);
+        }
         assert!(
             parse_email("email", "")
                 .expect_err("empty")
