@@ -9,16 +9,23 @@ use migcheck_shared::{Check, HostPort, Phase, Status};
 use super::{Recorder, worst};
 use crate::net::{LegacyAnswer, Net, NetError};
 use crate::probe::Outcome;
-use crate::probe::tls::judge;
+use crate::probe::tls::{judge, private_root};
 
-/// The headline when every check passed.
-pub(crate) fn pass_headline(target: &HostPort) -> String {
-    format!(
-        "The certificate of {}:{} is trusted, in date and covers the name; TLS is fine for Exchange Online.",
+/// The headline when every check passed: fine for Exchange Online only if a public CA made it trusted.
+pub(crate) fn pass_headline(target: &HostPort, checks: &[Check]) -> String {
+    let sound = format!(
+        "The certificate of {}:{} is trusted, in date and covers the name",
         target.host,
         target.port.unwrap_or(443)
-    )
+    );
+    match checks.iter().find_map(|c| c.find("tls.chain")).and_then(private_root) {
+        Some(from) => format!("{sound}, but only through a root from {from}: {ONLY_PUBLIC}"),
+        None => format!("{sound}; TLS is fine for Exchange Online."),
+    }
 }
+
+/// Why a chain trusted through `--ca-file` or the system store is not enough.
+const ONLY_PUBLIC: &str = "Exchange Online trusts only public certification authorities.";
 
 pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) -> Vec<Check> {
     let host = target.host.as_str();
@@ -109,8 +116,12 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
         let run = rec.start(id, title, Some("tls"));
         children.push(rec.finish(run, outcome, vec![]));
     }
-    let summary = match worst(&children) {
-        Some(Status::Pass) => format!("The certificate of {host} is fine for Exchange Online."),
+    let private = children.iter().find(|c| c.id == "tls.chain").and_then(private_root);
+    let summary = match (worst(&children), private) {
+        (Some(Status::Pass), Some(from)) => {
+            format!("The certificate of {host} is sound, but trusted only through a root from {from}: {ONLY_PUBLIC}")
+        }
+        (Some(Status::Pass), None) => format!("The certificate of {host} is fine for Exchange Online."),
         _ => format!("The certificate or TLS set-up of {host} has problems."),
     };
     let tls = rec.finish_parent(tls_run, children, summary);

@@ -156,7 +156,8 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
     let (checks, pass_headline) = match valid {
         ValidRequest::Host(target) => {
             let checks = host::host_checks(net, &rec, &target).await;
-            (checks, host::pass_headline(&target))
+            let headline = host::pass_headline(&target, &checks);
+            (checks, headline)
         }
         ValidRequest::Autodiscover(target) => autodiscover::checks(net, &rec, &target).await,
         ValidRequest::OutlookAnywhere(target) => outlook::manual_checks(net, &rec, &target).await,

@@ -5,12 +5,29 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use time::{Duration, OffsetDateTime};
 use webpki::{EndEntityCert, KeyUsage};
 
-use migcheck_shared::{Cause, Evidence, Status};
+use migcheck_shared::{Cause, Check, Evidence, Status};
 
 use super::Outcome;
 use super::certificate::{Decoded, decode};
 use super::fixes::{self, fill, renew_because};
 use crate::net::{Inspection, RootSource, TrustStore};
+
+/// The fact of `tls.chain` that says where the root of a trusted chain came from.
+const ROOT_FACT: &str = "Root trusted through";
+/// Its value for a root of Mozilla's list, the only kind Exchange Online trusts.
+const PUBLIC_ROOT: &str = "a public certification authority (Mozilla's list)";
+
+/// Where the root of a trusted `tls.chain` came from when it is not a public CA (`--ca-file`, the
+/// system store): the chain is good for this tool, not for Exchange Online.
+pub fn private_root(chain: &Check) -> Option<&str> {
+    chain
+        .evidence
+        .facts
+        .iter()
+        .find(|f| f.label == ROOT_FACT)
+        .map(|f| f.value.as_str())
+        .filter(|from| *from != PUBLIC_ROOT)
+}
 
 /// Below this many days left, an in-date certificate is a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -152,10 +169,7 @@ fn chain_check(
                 path.intermediate_certificates().count()
             );
             let (from, summary) = match trust.root_source(path.anchor()) {
-                RootSource::Public => (
-                    "a public certification authority (Mozilla's list)",
-                    format!("{through}."),
-                ),
+                RootSource::Public => (PUBLIC_ROOT, format!("{through}.")),
                 // A consultant's internal CA makes the chain good for this tool, not for the migration
                 // service, which connects from the internet and trusts public CAs only.
                 RootSource::CaFile => (
@@ -231,7 +245,7 @@ fn chain_check(
     };
     let outcome = outcome.with_evidence(evidence).fact("Presented", sent);
     match origin {
-        Some(from) => outcome.fact("Root trusted through", from),
+        Some(from) => outcome.fact(ROOT_FACT, from),
         None => outcome,
     }
 }
