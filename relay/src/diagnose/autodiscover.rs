@@ -166,7 +166,7 @@ async fn round_checks(
             Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
             _ => None,
         };
-        match (c, url) {
+        let run = match (c, url) {
             (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent).await,
             (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent).await,
             (_, Some(url)) => client::post(net, url, address, creds, consent).await,
@@ -175,9 +175,12 @@ async fn round_checks(
                 ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
                 srv: Vec::new(),
             },
-        }
+        };
+        // Each candidate reports its own time, not that of the slowest one it waited for.
+        (run, Instant::now())
     }))
     .await;
+    let (runs, ends): (Vec<Run>, Vec<Instant>) = runs.into_iter().unzip();
     let decider = runs.iter().position(|run| decides(&run.ending));
     let decided = decider.map(|d| runs[d].ending.clone());
     let stopped: Vec<String> = runs
@@ -197,9 +200,10 @@ async fn round_checks(
     )
     .await;
     let mut children = Vec::new();
-    for (i, (((candidate, mut running), run), certificates)) in
-        running.into_iter().zip(runs).zip(certificates).enumerate()
+    for (i, ((((candidate, mut running), run), certificates), end)) in
+        running.into_iter().zip(runs).zip(certificates).zip(ends).enumerate()
     {
+        running.ended_at(end);
         for step in &run.steps {
             for (phase, start, end) in &step.phases {
                 running.timings.push(PhaseTiming {

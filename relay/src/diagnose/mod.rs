@@ -41,7 +41,16 @@ pub(crate) struct Running {
     title: String,
     kb_step: Option<u8>,
     started: Instant,
+    /// When its own work ended, if that was before it is finished (its report waited for others).
+    ended: Option<Instant>,
     timings: Vec<PhaseTiming>,
+}
+
+impl Running {
+    /// Its own work ended at `at`: its time is up to there, however long its report waits.
+    pub(crate) fn ended_at(&mut self, at: Instant) {
+        self.ended = Some(at);
+    }
 }
 
 impl Recorder {
@@ -74,6 +83,7 @@ impl Recorder {
             title,
             kb_step,
             started: Instant::now(),
+            ended: None,
             timings: Vec::new(),
         }
     }
@@ -93,7 +103,11 @@ impl Recorder {
             status: outcome.status,
             summary: outcome.summary,
             evidence: outcome.evidence,
-            elapsed_ms: run.started.elapsed().as_millis() as u64,
+            elapsed_ms: run
+                .ended
+                .unwrap_or_else(Instant::now)
+                .saturating_duration_since(run.started)
+                .as_millis() as u64,
             timings: run.timings,
             kb_step: run.kb_step,
             children,
