@@ -37,7 +37,7 @@ enum Command {
     /// Serve the page and the API (the default when no subcommand is given).
     Serve {
         /// Address and port to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT", value_parser = listen_address)]
         listen: SocketAddr,
         /// Offer the ready-made diagnoses of a demo lab in the page (a JSON list written by
         /// `cargo xtask run --demo`).
@@ -58,7 +58,7 @@ struct CheckArgs {
     #[arg(long, value_name = "HOST")]
     host: Option<String>,
     /// TCP port (default 443, or the port of a pasted https:// URL).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
     /// Autodiscover mode: the e-mail address of a mailbox to migrate.
     #[arg(long, value_name = "ADDR", conflicts_with_all = ["host", "port"])]
@@ -206,6 +206,7 @@ struct NetArgs {
         value_delimiter = ',',
         default_value = "443,80",
         value_name = "LIST",
+        value_parser = clap::value_parser!(u16).range(1..),
         global = true
     )]
     ports: Vec<u16>,
@@ -416,6 +417,13 @@ fn trust_and_dns(net: &Net) -> String {
 fn read_demos(path: &std::path::Path) -> Result<Vec<migcheck_shared::Demo>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{} is not a list of demos: {e}", path.display()))
+}
+
+/// `--listen`: an address, because the relay binds exactly there (a name could mean several).
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        "an IP address and a port, like 127.0.0.1:8080 or [::1]:8080 (0.0.0.0:8080 for every interface); a name such as localhost is not taken".to_string()
+    })
 }
 
 /// `print!` panics (exit 101) when stdout is a pipe whose reader has gone.

@@ -22,6 +22,12 @@ fn bad_input_names_the_flag_and_exits_2() {
     let (code, _, err) = run(&["check", "--host", "mail.contoso.com", "--port", "70000"]);
     assert_eq!(code, 2);
     assert!(err.contains("--port"), "{err}");
+    let (code, _, err) = run(&["check", "--host", "mail.contoso.com", "--ports", "443,0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--ports") && err.contains("1..=65535"), "{err}");
+    let (code, _, err) = run(&["serve", "--listen", "localhost:8080"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--listen") && err.contains("like 127.0.0.1:8080"), "{err}");
     let (code, _, err) = run(&["check"]);
     assert_eq!(code, 2);
     assert!(err.contains("needs --host"), "{err}");
