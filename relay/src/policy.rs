@@ -24,18 +24,20 @@ pub enum EgressPolicy {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The address is loopback, private, link-local or otherwise not on the public internet.
-    #[error("{addr} is {range}, which this relay does not reach (it only reaches public addresses)")]
+    #[error(
+        "{addr} is {range}, which migcheck does not reach in its public egress mode (it reaches such addresses when started with --egress any, or --egress and a list of networks)"
+    )]
     NotPublic { addr: IpAddr, range: &'static str },
     /// The port is not among the allowed ones.
-    #[error("port {port} is not allowed by this relay (allowed: {allowed})")]
+    #[error("port {port} is not among the ports migcheck may reach (allowed: {allowed}; --ports changes them)")]
     Port { port: u16, allowed: String },
     /// The address is outside the configured networks.
-    #[error("{addr} is outside the networks this relay may reach ({allowed})")]
+    #[error("{addr} is outside the networks migcheck may reach ({allowed}; --egress changes them)")]
     OutsideNetworks { addr: IpAddr, allowed: String },
     /// The name resolves to public and non-public addresses at once: a way to reach an internal host
     /// through a name that looks public, so none of its addresses is used.
     #[error(
-        "the name resolves to the public address {public} and also to {private}, {range}: this relay does not use a name that mixes public and non-public addresses"
+        "the name resolves to the public address {public} and also to {private}, {range}: migcheck does not use a name that mixes public and non-public addresses"
     )]
     MixedResolution {
         public: IpAddr,
@@ -333,7 +335,7 @@ mod tests {
         let err = p.check("52.96.0.1:25".parse().expect("addr")).expect_err("port 25");
         assert_eq!(
             err.to_string(),
-            "port 25 is not allowed by this relay (allowed: 443,80)"
+            "port 25 is not among the ports migcheck may reach (allowed: 443,80; --ports changes them)"
         );
     }
 
@@ -358,7 +360,7 @@ mod tests {
             public
                 .check_resolution(&ips(&["93.184.215.14", "127.0.0.1"]))
                 .map_err(|r| r.to_string()),
-            Err("the name resolves to the public address 93.184.215.14 and also to 127.0.0.1, a loopback address: this relay does not use a name that mixes public and non-public addresses".into())
+            Err("the name resolves to the public address 93.184.215.14 and also to 127.0.0.1, a loopback address: migcheck does not use a name that mixes public and non-public addresses".into())
         );
         // All public, or all private (refused address by address later, with its own message), pass here.
         assert_eq!(
@@ -379,7 +381,7 @@ mod tests {
             .expect_err("private");
         assert_eq!(
             err.to_string(),
-            "10.0.0.5 is a private address (10.0.0.0/8), which this relay does not reach (it only reaches public addresses)"
+            "10.0.0.5 is a private address (10.0.0.0/8), which migcheck does not reach in its public egress mode (it reaches such addresses when started with --egress any, or --egress and a list of networks)"
         );
     }
 

@@ -132,7 +132,7 @@ async fn public_egress_refuses_loopback_after_resolution() {
     assert_eq!(tcp.status, Status::Fail);
     assert!(
         tcp.summary
-            .contains("is a loopback address, which this relay does not reach"),
+            .contains("is a loopback address, which migcheck does not reach in its public egress mode"),
         "{}",
         tcp.summary
     );
