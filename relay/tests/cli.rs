@@ -59,6 +59,27 @@ fn json_stays_alone_on_stdout_and_stderr_stays_quiet() {
     assert_eq!(code, 1);
     assert!(serde_json::from_str::<migcheck_shared::Report>(&out).is_ok(), "{out}");
     assert_eq!(err, "", "--json prints nothing else");
+    // Every check carries every field of the contract, empty or not, so `jq '.checks[].children[]'` works.
+    fn walk(checks: &serde_json::Value) {
+        for check in checks.as_array().expect("checks are a list") {
+            for key in [
+                "id",
+                "title",
+                "status",
+                "summary",
+                "evidence",
+                "elapsed_ms",
+                "timings",
+                "kb_step",
+            ] {
+                assert!(check.get(key).is_some(), "{key} missing in {check}");
+            }
+            assert!(check["evidence"]["facts"].is_array() && check["evidence"]["certificates"].is_array());
+            walk(&check["children"]);
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    walk(&json["checks"]);
 }
 
 #[test]

@@ -106,13 +106,14 @@ pub struct CertificateInfo {
     pub self_signed: bool,
 }
 
-/// The structured evidence behind a check; empty parts are left out of the JSON.
+/// The structured evidence behind a check. Every part is in the JSON, empty or not, so a script can
+/// walk it (`jq '.checks[].evidence.facts[]'`) without testing for keys.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Evidence {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub facts: Vec<Fact>,
     /// A certificate chain in the order the server sent it (leaf first).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub certificates: Vec<CertificateInfo>,
 }
 
@@ -139,14 +140,14 @@ pub struct Check {
     pub status: Status,
     /// One sentence a user can act on.
     pub summary: String,
-    #[serde(default, skip_serializing_if = "Evidence::is_empty")]
+    #[serde(default)]
     pub evidence: Evidence,
     pub elapsed_ms: u64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub timings: Vec<PhaseTiming>,
     /// The KB 2389390 step this check belongs to (1-5).
     pub kb_step: Option<u8>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub children: Vec<Check>,
 }
 
