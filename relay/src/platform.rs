@@ -29,6 +29,8 @@ fn examples() -> String {
              {BIN} check --host mail.contoso.com\n  \
              set MIGCHECK_PASSWORD=...\n  \
              {BIN} check --email adele@contoso.com --user CONTOSO\\migadmin --password-env MIGCHECK_PASSWORD\n  \
+             {BIN} check --rpc-proxy mail.contoso.com --exchange-server ex01.contoso.com --auth ntlm --user CONTOSO\\migadmin --password-env MIGCHECK_PASSWORD\n  \
+             {BIN} check --remote-server mail.contoso.com --user CONTOSO\\migadmin --password-env MIGCHECK_PASSWORD\n  \
              {BIN} serve --egress 10.0.0.0/8 --system-roots --ca-file C:\\certs\\contoso-root.cer\n\n\
              --system-roots trusts the roots of the Windows certificate store (where a corporate CA usually is);\n\
              --ca-file takes a PEM file or a DER .cer file as the certificate export wizard writes it."
@@ -39,6 +41,8 @@ fn examples() -> String {
              {BIN} serve\n      serves the page at http://127.0.0.1:8080/\n  \
              {BIN} check --host mail.contoso.com\n  \
              MIGCHECK_PASSWORD='...' {BIN} check --email adele@contoso.com --user 'CONTOSO\\migadmin' --password-env MIGCHECK_PASSWORD\n  \
+             MIGCHECK_PASSWORD='...' {BIN} check --rpc-proxy mail.contoso.com --exchange-server ex01.contoso.com --auth ntlm --user 'CONTOSO\\migadmin' --password-env MIGCHECK_PASSWORD\n  \
+             MIGCHECK_PASSWORD='...' {BIN} check --remote-server mail.contoso.com --user 'CONTOSO\\migadmin' --password-env MIGCHECK_PASSWORD\n  \
              {BIN} serve --egress 10.0.0.0/8 --system-roots --ca-file /etc/ssl/contoso-root.pem"
         )
     }

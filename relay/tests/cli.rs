@@ -252,3 +252,18 @@ fn a_reader_that_stops_early_does_not_crash_the_report() {
     assert_eq!(out.status.code(), Some(1), "the expired certificate's exit code: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn the_help_shows_an_example_of_every_mode() {
+    let (code, out, _) = run(&["check", "--help"]);
+    assert_eq!(code, 0);
+    let examples = out.split("Examples").nth(1).unwrap_or_default();
+    for mode in [
+        "check --host ",
+        "check --email ",
+        "check --rpc-proxy ",
+        "check --remote-server ",
+    ] {
+        assert!(examples.contains(mode), "no example of {mode}: {out}");
+    }
+}
