@@ -25,13 +25,14 @@ const ARTIFACTS = fileURLToPath(new URL('../../target/browser-artifacts/', impor
 // 1) and whose certificate is about to expire (KB step 2).
 
 const t = (phase, start_ms, duration_ms) => ({ phase, start_ms, duration_ms });
+// Every field present, empty or not, as the relay sends a check.
 const check = (id, kb_step, status, summary, more = {}) => ({
   id, title: more.title ?? id, status, summary,
-  ...(more.evidence ? { evidence: more.evidence } : {}),
+  evidence: { facts: [], certificates: [], ...more.evidence },
   elapsed_ms: more.elapsed_ms ?? 5,
-  ...(more.timings ? { timings: more.timings } : {}),
+  timings: more.timings ?? [],
   kb_step,
-  ...(more.children ? { children: more.children } : {}),
+  children: more.children ?? [],
 });
 const fact = (label, value) => ({ label, value });
 const cert = (subject, issuer, san, self_signed) => ({
@@ -117,7 +118,7 @@ const REPORT = {
 
 /** Every check of `checks`, depth first. */
 const flat = (checks) => checks.flatMap((c) => [c, ...flat(c.children ?? [])]);
-const TIMED = flat(CHECKS).filter((c) => c.timings);
+const TIMED = flat(CHECKS).filter((c) => c.timings.length > 0);
 
 /**
  * The stream: each check's `started` (parents first), its `finished` after its children; `hold` comes
