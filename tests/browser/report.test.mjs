@@ -83,7 +83,8 @@ const CHECKS = [
   check('oa', 1, 'fail', 'Outlook Anywhere refuses the migration service.', {
     title: 'Outlook Anywhere through mail.contoso.com', elapsed_ms: 80, children: [
       check('oa.auth', 1, 'fail', 'The proxy offers NTLM and Negotiate, not Basic.', {
-        title: 'Authentication on /rpc/rpcproxy.dll', timings: [t('tcp', 140, 2), t('tls', 142, 25), t('http', 167, 30)],
+        // A URL in a title is one unbreakable word, wider than a phone: it must wrap, not widen the page.
+        title: 'Authentication on https://mail.contoso.com/rpc/rpcproxy.dll?ex01.contoso.com:6001', timings: [t('tcp', 140, 2), t('tls', 142, 25), t('http', 167, 30)],
         evidence: { facts: [
           fact('RPC_IN_DATA https://mail.contoso.com/rpc/rpcproxy.dll', '401 Unauthorized'),
           fact('WWW-Authenticate', 'NTLM | Negotiate'),
@@ -309,6 +310,8 @@ test('the checks are grouped by the steps of KB 2389390', { skip, timeout: 60_00
 test('the verdict comes first, then the findings in the report order with their evidence, then the tree', { skip, timeout: 60_000 }, async (tc) => {
   const { page, errors } = await atVerdict(tc);
   assert.equal(await page.textContent('#verdict h2'), REPORT.headline);
+  // Run was disabled while the checks ran: the focus goes to the verdict, not to the page's body.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'verdict');
   const order = await page.evaluate(() => {
     const [v, f, c, w] = ['#verdict', '#findings', '#checks', '#waterfall'].map((s) => document.querySelector(s));
     const before = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
@@ -373,7 +376,7 @@ test('export: the JSON is the report, the text summary is for a ticket', { skip,
   assert.match(text, /1\. \[fail\] external access, KB step 1: IIS on the RPC proxy/);
   assert.ok(text.includes(BASIC_FIX.split('\n').map((l) => `     ${l}`).join('\n')), `the fix is not in the summary:\n${text}`);
   assert.match(text, /\n {2}\[fail\] Outlook Anywhere through mail\.contoso\.com \(oa, 80 ms\)\n {6}Outlook Anywhere refuses/);
-  assert.match(text, /\n {4}\[fail\] Authentication on \/rpc\/rpcproxy\.dll \(oa\.auth, 5 ms\)\n/);
+  assert.match(text, /\n {4}\[fail\] Authentication on https:\/\/mail\.contoso\.com\/rpc\/rpcproxy\.dll\?ex01\.contoso\.com:6001 \(oa\.auth, 5 ms\)\n/);
   assert.match(text, /\n {2}email: adele@contoso\.com\n/);
   assert.doesNotMatch(text, /^\s*password:/m, 'the inputs name a password');
 

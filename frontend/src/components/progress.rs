@@ -11,7 +11,9 @@ pub struct Props {
 
 #[function_component(Progress)]
 pub fn progress(props: &Props) -> Html {
-    let text = if props.running {
+    let text = if props.running && props.started == 0 {
+        "Starting the checks…".to_string()
+    } else if props.running {
         format!("Running: {} of {} checks finished", props.finished, props.started)
     } else {
         format!("{} of {} checks finished", props.finished, props.started)

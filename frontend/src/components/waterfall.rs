@@ -136,7 +136,8 @@ pub fn waterfall(props: &Props) -> Html {
                     html! { <li><span class={classes!("swatch", name)} aria-hidden="true"></span>{ name.to_uppercase() }</li> }
                 }) }
             </ul>
-            <div class="waterfall-box">
+            // Focusable, so a keyboard can scroll the chart where it is wider than the screen.
+            <div class="waterfall-box" tabindex="0" role="region" aria-label="Timing chart (scrolls sideways)">
                 <svg role="img" aria-label={label} width={width.to_string()} height={height.to_string()}
                     viewBox={format!("0 0 {width} {height}")} xmlns="http://www.w3.org/2000/svg">
                     { for row_views }

@@ -727,6 +727,7 @@ fn a_cancelled_run_keeps_what_finished_and_drops_the_rest() {
         NodeStatus::Done(Status::Pass),
         "a finished check stays"
     );
+    assert_eq!(s.progress(), (1, 2), "a stopped check is not counted as finished");
     // The aborted fetch ends with an error: not shown, nor anything after the cancel.
     let s = s
         .reduce(Action::Event {

@@ -89,9 +89,10 @@ impl Node {
         self.children.iter_mut().find_map(|c| c.find_mut(id))
     }
 
-    /// (finished, total) over this node and everything below it.
+    /// (finished, total) over this node and everything below it; a check stopped by a cancel or a cut
+    /// stream did not finish.
     pub(super) fn count(&self) -> (usize, usize) {
-        let own = usize::from(self.status != NodeStatus::Running);
+        let own = usize::from(matches!(self.status, NodeStatus::Done(_)));
         self.children
             .iter()
             .map(Node::count)

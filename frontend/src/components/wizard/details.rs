@@ -27,7 +27,11 @@ pub fn details(props: &StepProps) -> Html {
     };
     let autodiscover = state.mode == Mode::Autodiscover;
     let host = state.mode == Mode::Host;
-    let title = if host { "Which server?" } else { "Credentials" };
+    let title = match state.mode {
+        Mode::Host => "Which server?",
+        Mode::RemoteMove => "Server and credentials",
+        _ => "Credentials",
+    };
     html! {
         <fieldset id="step-details" class="step" hidden={state.step != Step::Details}>
             { legend(state, Step::Details, title) }
@@ -55,8 +59,9 @@ pub fn details(props: &StepProps) -> Html {
             </div>
             <div class="fields credentials" hidden={host}>
                 <Field id="user" label="Migration account (user name)" value={state.user.clone()}
-                    placeholder={if autodiscover { "DOMAIN\\user or user@domain; empty = the e-mail address" } else { "DOMAIN\\user or user@domain" }}
+                    placeholder="DOMAIN\\user or user@domain"
                     autocomplete="username" error={state.field_error("user")} oninput={send(Action::SetUser)}>
+                    { if autodiscover { "Empty: the e-mail address. " } else { "" } }
                     { "The same credentials as " }<code>{ "Test-MigrationServerAvailability -Credentials" }</code>
                     { " and the migration endpoint. The account needs Full Access to the mailbox ("
                     }<code>{ "Add-MailboxPermission -AccessRights FullAccess" }</code>{ ")." }
@@ -76,7 +81,8 @@ pub fn details(props: &StepProps) -> Html {
                     placeholder={if autodiscover { "empty = the e-mail address" } else { "optional, e.g. adele@contoso.com" }}
                     error={state.field_error("target_mailbox")} oninput={send(Action::SetTargetMailbox)}>
                     { "A mailbox the migration account must open with Full Access (" }
-                    <code>{ "-MailboxPermission FullAccess" }</code>{ "); Autodiscover: the e-mail address if empty." }
+                    <code>{ "-MailboxPermission FullAccess" }</code>
+                    { if autodiscover { "); empty: the e-mail address." } else { "); optional." } }
                 </Field>
                 <div class="field wide check" hidden={!autodiscover}>
                     <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={state.allow_redirect}
