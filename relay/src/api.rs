@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -38,9 +39,11 @@ pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(DIAGNOSE_PATH, post(diagnose_handler))
         .route(INFO_PATH, get(info))
+        // Set after the routes, as it applies to those already there; axum still adds `Allow`.
+        .method_not_allowed_fallback(|method: Method| async move { ApiError::WrongMethod(method) })
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
     let mut router = api
-        .fallback(assets::serve)
+        .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers));
     // Closed unless origins are named: then only their pages may call the API from a browser.
@@ -65,6 +68,17 @@ async fn require_token(State(state): State<Arc<AppState>>, request: Request, nex
     }
 }
 
+/// A path under `/api/` that is no route is a client's mistake to be told in JSON, not the page: an API
+/// client that mistypes a path would otherwise get the page's HTML with a 200.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        ApiError::NoSuchRoute.into_response()
+    } else {
+        assets::serve(uri).await
+    }
+}
+
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::CSP));
@@ -74,8 +88,8 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// What the API answers when a request cannot run. The client learns the field and what to fix;
-/// details beyond that stay in the log.
+/// What the API answers when a request cannot run: always `{"error": ..., "field": ...}`, the field
+/// at fault or null. The client learns the field and what to fix; details beyond that stay in the log.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A field is missing or wrong.
@@ -84,6 +98,20 @@ pub enum ApiError {
     /// The body is not a JSON diagnose request at all.
     #[error("{0}")]
     Malformed(String),
+    /// The body is not declared as JSON. Without this, a cross-site form (text/plain or
+    /// x-www-form-urlencoded, which need no CORS preflight) could start diagnoses on a relay that
+    /// reaches internal addresses.
+    #[error("the body must be JSON, sent with Content-Type: application/json")]
+    NotJson,
+    /// The body is over [`MAX_BODY`].
+    #[error("the body is larger than the limit of {MAX_BODY} bytes; a diagnose request is a few hundred")]
+    TooLarge,
+    /// A path under `/api/` that is no route.
+    #[error("no such API route; the API is POST {DIAGNOSE_PATH} and GET {INFO_PATH}")]
+    NoSuchRoute,
+    /// A route asked with a method it does not take (the `Allow` header lists those it does).
+    #[error("{0} is not allowed on this route; the Allow header lists the methods it takes")]
+    WrongMethod(Method),
     /// The relay has an access token and the request did not carry it.
     #[error("this relay needs its access token")]
     NeedsToken,
@@ -95,22 +123,18 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::info!(error = %self, "rejected a diagnose request");
-        let (status, body) = match &self {
-            ApiError::BadInput(e) => (
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": e.to_string(), "field": e.field }),
-            ),
-            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, serde_json::json!({ "error": m })),
-            ApiError::NeedsToken => (
-                StatusCode::UNAUTHORIZED,
-                serde_json::json!({ "error": self.to_string(), "field": "token" }),
-            ),
-            ApiError::TooMany(r) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                serde_json::json!({ "error": r.message, "field": null }),
-            ),
+        let (status, field) = match &self {
+            ApiError::BadInput(e) => (StatusCode::BAD_REQUEST, Some(e.field.as_str())),
+            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, None),
+            ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
+            ApiError::NoSuchRoute => (StatusCode::NOT_FOUND, None),
+            ApiError::WrongMethod(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
+            ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some("token")),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
         };
-        let mut response = (status, Json(body)).into_response();
+        let message = self.to_string();
+        let mut response = (status, Json(serde_json::json!({ "error": message, "field": field }))).into_response();
         match &self {
             ApiError::NeedsToken => {
                 response
@@ -192,8 +216,15 @@ async fn diagnose_handler(
     State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if !is_json(headers.get(header::CONTENT_TYPE)) {
+        return Err(ApiError::NotJson);
+    }
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::Malformed("the body could not be read".into()),
+    })?;
     let request = parse_request(&body)?;
     let valid = request.validate().map_err(ApiError::BadInput)?;
     let client = state.hosting.client_address(
@@ -238,6 +269,14 @@ async fn diagnose_handler(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`); media types ignore case.
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
