@@ -173,10 +173,10 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         }
     };
     match mode.as_str() {
-        "host" => fields(value).map(DiagnoseRequest::Host),
-        "autodiscover" => fields(value).map(DiagnoseRequest::Autodiscover),
-        "outlook_anywhere" => fields(value).map(DiagnoseRequest::OutlookAnywhere),
-        "remote_move" => fields(value).map(DiagnoseRequest::RemoteMove),
+        "host" => fields(&mode, value).map(DiagnoseRequest::Host),
+        "autodiscover" => fields(&mode, value).map(DiagnoseRequest::Autodiscover),
+        "outlook_anywhere" => fields(&mode, value).map(DiagnoseRequest::OutlookAnywhere),
+        "remote_move" => fields(&mode, value).map(DiagnoseRequest::RemoteMove),
         other => Err(ApiError::BadInput(InputError::new(
             "mode",
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),
@@ -184,24 +184,62 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     }
 }
 
-fn fields<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+fn fields<T: serde::de::DeserializeOwned>(mode: &str, value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde names a missing or unknown field only in its message.
-        let named = ["missing field `", "unknown field `"].iter().find_map(|p| {
-            inner
-                .strip_prefix(p)
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_string)
-        });
-        match named.or((field != "." && !field.is_empty()).then_some(field)) {
-            // serde quotes the value it could not take: never echo (or log) a password.
-            Some(field) if field == "password" => ApiError::BadInput(InputError::new(&field, "must be a string")),
-            Some(field) => ApiError::BadInput(InputError::new(&field, inner)),
-            None => ApiError::Malformed(format!("the body is not a diagnose request: {inner}")),
-        }
+        let path = e.path().to_string();
+        field_error(mode, &path, &e.into_inner().to_string())
     })
+}
+
+/// serde's complaint about a mode's fields, in words for the user. serde quotes the value it could not
+/// take (`invalid type: string "Hunter2", expected a boolean`): that part is never passed on, to the
+/// client or the log, as a password typed into the wrong field would go with it.
+fn field_error(mode: &str, path: &str, serde_says: &str) -> ApiError {
+    // serde names a missing, unknown or repeated field only in its message, between backquotes.
+    let named = |prefix: &str| serde_says.strip_prefix(prefix)?.split('`').next();
+    if let Some(field) = named("missing field `") {
+        return ApiError::BadInput(InputError::new(field, format!("missing field `{field}`")));
+    }
+    if let Some(rest) = serde_says.strip_prefix("unknown field `") {
+        // `unknown field `NAME`, expected `a` or `b``: the field's own name may hold a backquote, the
+        // list of the mode's fields (serde's own) never does.
+        let (field, expected) = rest
+            .rsplit_once("`, expected ")
+            .unwrap_or((rest.trim_end_matches('`'), ""));
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let message = if known.is_empty() {
+            format!("not used in mode '{mode}'")
+        } else {
+            format!("not used in mode '{mode}' (its fields: {})", known.join(", "))
+        };
+        return ApiError::BadInput(InputError::new(field, message));
+    }
+    if let Some(field) = named("duplicate field `") {
+        return ApiError::BadInput(InputError::new(field, "given more than once"));
+    }
+    let expected = serde_says.rsplit_once(", expected ").map(|(_, e)| e);
+    if path.is_empty() || path == "." {
+        return ApiError::Malformed("the body is not a diagnose request".into());
+    }
+    ApiError::BadInput(InputError::new(path, must_be(path, expected)))
+}
+
+/// What a field must hold, from serde's `expected ...` (its own words, never the client's value).
+fn must_be(field: &str, expected: Option<&str>) -> String {
+    match expected {
+        Some("a boolean") => "must be true or false".into(),
+        Some("a string") => "must be a string".into(),
+        // The port is the request's one number; its checks after parsing say the same.
+        Some("u16") if field == "port" => "must be a whole number between 1 and 65535".into(),
+        Some("u16") => "must be a whole number from 0 to 65535".into(),
+        // `unknown variant `x`, expected `basic` or `ntlm``: the choices, without the choice made.
+        Some(choices) if choices.contains('`') => {
+            let choices: Vec<&str> = choices.split('`').skip(1).step_by(2).collect();
+            format!("must be one of: {}", choices.join(", "))
+        }
+        Some(other) => format!("must be {other}"),
+        None => "is not valid here".into(),
+    }
 }
 
 async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {

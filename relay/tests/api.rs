@@ -27,19 +27,19 @@ async fn bad_input_is_a_400_naming_the_field() {
         (
             r#"{"mode":"host","host":"mail.contoso.com","port":70000}"#,
             Some("port"),
-            "70000",
+            "must be a whole number between 1 and 65535",
         ),
         (
             r#"{"mode":"host","host":"mail.contoso.com","port":0}"#,
             Some("port"),
             "between 1 and 65535",
         ),
-        (r#"{"mode":"host","host":42}"#, Some("host"), "expected a string"),
+        (r#"{"mode":"host","host":42}"#, Some("host"), "must be a string"),
         (r#"{"mode":"host"}"#, Some("host"), "missing field `host`"),
         (
             r#"{"mode":"host","host":"x.test","hots":1}"#,
             Some("hots"),
-            "unknown field `hots`",
+            "hots: not used in mode 'host' (its fields: host, port)",
         ),
         (
             r#"{"mode":"teleport","host":"x"}"#,
@@ -74,6 +74,65 @@ async fn a_password_of_the_wrong_type_is_not_echoed() {
     assert_eq!(answer["field"].as_str(), Some("password"));
     assert_eq!(answer["error"].as_str(), Some("password: must be a string"));
     assert!(!answer.to_string().contains("918273645"));
+}
+
+/// A field of another mode is named as such, not taken for a value of the wrong type.
+#[tokio::test]
+async fn a_field_of_another_mode_is_named_as_such() {
+    let answer = bad_request(r#"{"mode":"host","host":"a.test","password":"x"}"#).await;
+    assert_eq!(
+        answer,
+        serde_json::json!({"field": "password", "error": "password: not used in mode 'host' (its fields: host, port)"})
+    );
+    let answer =
+        bad_request(r#"{"mode":"remote_move","remote_server":"a.test","user":"u","password":"p","auth":"ntlm"}"#).await;
+    assert_eq!(answer["field"].as_str(), Some("auth"), "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not used in mode 'remote_move'")),
+        "{answer}"
+    );
+}
+
+/// serde quotes the value it could not take; a password typed into the wrong field would go with it.
+/// The answer says what the field must hold instead (and the log says the same, see secrets.rs).
+#[tokio::test]
+async fn no_error_quotes_a_value_sent() {
+    const SECRET: &str = "Hunter2xyz";
+    let cases = [
+        (
+            serde_json::json!({"mode":"autodiscover","email":"adele@contoso.com","password":"p","allow_credential_redirect":SECRET}),
+            "allow_credential_redirect",
+            "allow_credential_redirect: must be true or false",
+        ),
+        (
+            serde_json::json!({"mode":"outlook_anywhere","rpc_proxy":"a.test","exchange_server":"b","user":"u","password":"p","auth":SECRET}),
+            "auth",
+            "auth: must be one of: basic, ntlm",
+        ),
+        (
+            serde_json::json!({"mode":"remote_move","remote_server":"a.test","user":["u", SECRET],"password":"p"}),
+            "user",
+            "user: must be a string",
+        ),
+        (
+            serde_json::json!({"mode":"autodiscover","email":{"address":SECRET},"password":"p"}),
+            "email",
+            "email: must be a string",
+        ),
+        (
+            serde_json::json!({"mode":"host","host":"a.test","port":SECRET}),
+            "port",
+            "port: must be a whole number between 1 and 65535",
+        ),
+    ];
+    for (body, field, error) in cases {
+        let answer = bad_request(&body.to_string()).await;
+        assert_eq!(answer, serde_json::json!({"field": field, "error": error}), "{body}");
+    }
+    let answer = bad_request(r#"{"mode":"host","host":"a.test","port":918273645}"#).await;
+    assert!(!answer.to_string().contains("918273645"), "{answer}");
 }
 
 /// Every refusal is `{"error": ..., "field": ...}` (the field at fault, or null), whatever refuses it.
