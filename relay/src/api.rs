@@ -45,6 +45,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let mut router = api
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(log_refusals))
         .layer(axum::middleware::map_response(security_headers));
     // Closed unless origins are named: then only their pages may call the API from a browser.
     if !state.hosting.cors_origins.is_empty() {
@@ -79,6 +80,24 @@ async fn fallback(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// What an [`ApiError`] leaves on its response for [`log_refusals`]: the response alone does not know
+/// which request it answers.
+#[derive(Clone)]
+struct Refusal(String);
+
+/// Logs each refusal with the request refused (method and path), so that a refused `GET /api/v1/info`
+/// is not mistaken in the log for a refused diagnosis.
+async fn log_refusals(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    // The path only: a query string is the client's own and may hold anything.
+    let path: String = request.uri().path().chars().take(200).collect();
+    let response = next.run(request).await;
+    if let Some(Refusal(error)) = response.extensions().get::<Refusal>() {
+        tracing::info!(status = response.status().as_u16(), %error, "refused {method} {path}");
+    }
+    response
+}
+
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::CSP));
@@ -89,7 +108,8 @@ async fn security_headers(mut response: Response) -> Response {
 }
 
 /// What the API answers when a request cannot run: always `{"error": ..., "field": ...}`, the field
-/// at fault or null. The client learns the field and what to fix; details beyond that stay in the log.
+/// at fault or null. The client learns the field and what to fix; what was refused goes to the log
+/// (see [`log_refusals`]). No message quotes a value the client sent: it could be a misplaced password.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A field is missing or wrong.
@@ -122,7 +142,6 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        tracing::info!(error = %self, "rejected a diagnose request");
         let (status, field) = match &self {
             ApiError::BadInput(e) => (StatusCode::BAD_REQUEST, Some(e.field.as_str())),
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, None),
@@ -148,6 +167,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
+        response.extensions_mut().insert(Refusal(message));
         response
     }
 }
