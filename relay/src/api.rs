@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -38,10 +39,13 @@ pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(DIAGNOSE_PATH, post(diagnose_handler))
         .route(INFO_PATH, get(info))
+        // Set after the routes, as it applies to those already there; axum still adds `Allow`.
+        .method_not_allowed_fallback(|method: Method| async move { ApiError::WrongMethod(method) })
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
     let mut router = api
-        .fallback(assets::serve)
+        .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(log_refusals))
         .layer(axum::middleware::map_response(security_headers));
     // Closed unless origins are named: then only their pages may call the API from a browser.
     if !state.hosting.cors_origins.is_empty() {
@@ -65,6 +69,35 @@ async fn require_token(State(state): State<Arc<AppState>>, request: Request, nex
     }
 }
 
+/// A path under `/api/` that is no route is a client's mistake to be told in JSON, not the page: an API
+/// client that mistypes a path would otherwise get the page's HTML with a 200.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        ApiError::NoSuchRoute.into_response()
+    } else {
+        assets::serve(uri).await
+    }
+}
+
+/// What an [`ApiError`] leaves on its response for [`log_refusals`]: the response alone does not know
+/// which request it answers.
+#[derive(Clone)]
+struct Refusal(String);
+
+/// Logs each refusal with the request refused (method and path), so that a refused `GET /api/v1/info`
+/// is not mistaken in the log for a refused diagnosis.
+async fn log_refusals(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    // The path only: a query string is the client's own and may hold anything.
+    let path: String = request.uri().path().chars().take(200).collect();
+    let response = next.run(request).await;
+    if let Some(Refusal(error)) = response.extensions().get::<Refusal>() {
+        tracing::info!(status = response.status().as_u16(), %error, "refused {method} {path}");
+    }
+    response
+}
+
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::CSP));
@@ -74,8 +107,9 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// What the API answers when a request cannot run. The client learns the field and what to fix;
-/// details beyond that stay in the log.
+/// What the API answers when a request cannot run: always `{"error": ..., "field": ...}`, the field
+/// at fault or null. The client learns the field and what to fix; what was refused goes to the log
+/// (see [`log_refusals`]). No message quotes a value the client sent: it could be a misplaced password.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A field is missing or wrong.
@@ -84,6 +118,20 @@ pub enum ApiError {
     /// The body is not a JSON diagnose request at all.
     #[error("{0}")]
     Malformed(String),
+    /// The body is not declared as JSON. Without this, a cross-site form (text/plain or
+    /// x-www-form-urlencoded, which need no CORS preflight) could start diagnoses on a relay that
+    /// reaches internal addresses.
+    #[error("the body must be JSON, sent with Content-Type: application/json")]
+    NotJson,
+    /// The body is over [`MAX_BODY`].
+    #[error("the body is larger than the limit of {MAX_BODY} bytes; a diagnose request is a few hundred")]
+    TooLarge,
+    /// A path under `/api/` that is no route.
+    #[error("no such API route; the API is POST {DIAGNOSE_PATH} and GET {INFO_PATH}")]
+    NoSuchRoute,
+    /// A route asked with a method it does not take (the `Allow` header lists those it does).
+    #[error("{0} is not allowed on this route; the Allow header lists the methods it takes")]
+    WrongMethod(Method),
     /// The relay has an access token and the request did not carry it.
     #[error("this relay needs its access token")]
     NeedsToken,
@@ -94,23 +142,18 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        tracing::info!(error = %self, "rejected a diagnose request");
-        let (status, body) = match &self {
-            ApiError::BadInput(e) => (
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": e.to_string(), "field": e.field }),
-            ),
-            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, serde_json::json!({ "error": m })),
-            ApiError::NeedsToken => (
-                StatusCode::UNAUTHORIZED,
-                serde_json::json!({ "error": self.to_string(), "field": "token" }),
-            ),
-            ApiError::TooMany(r) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                serde_json::json!({ "error": r.message, "field": null }),
-            ),
+        let (status, field) = match &self {
+            ApiError::BadInput(e) => (StatusCode::BAD_REQUEST, Some(e.field.as_str())),
+            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, None),
+            ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
+            ApiError::NoSuchRoute => (StatusCode::NOT_FOUND, None),
+            ApiError::WrongMethod(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
+            ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some("token")),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
         };
-        let mut response = (status, Json(body)).into_response();
+        let message = self.to_string();
+        let mut response = (status, Json(serde_json::json!({ "error": message, "field": field }))).into_response();
         match &self {
             ApiError::NeedsToken => {
                 response
@@ -124,6 +167,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
+        response.extensions_mut().insert(Refusal(message));
         response
     }
 }
@@ -149,10 +193,10 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         }
     };
     match mode.as_str() {
-        "host" => fields(value).map(DiagnoseRequest::Host),
-        "autodiscover" => fields(value).map(DiagnoseRequest::Autodiscover),
-        "outlook_anywhere" => fields(value).map(DiagnoseRequest::OutlookAnywhere),
-        "remote_move" => fields(value).map(DiagnoseRequest::RemoteMove),
+        "host" => fields(&mode, value).map(DiagnoseRequest::Host),
+        "autodiscover" => fields(&mode, value).map(DiagnoseRequest::Autodiscover),
+        "outlook_anywhere" => fields(&mode, value).map(DiagnoseRequest::OutlookAnywhere),
+        "remote_move" => fields(&mode, value).map(DiagnoseRequest::RemoteMove),
         other => Err(ApiError::BadInput(InputError::new(
             "mode",
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),
@@ -160,24 +204,62 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     }
 }
 
-fn fields<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+fn fields<T: serde::de::DeserializeOwned>(mode: &str, value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde names a missing or unknown field only in its message.
-        let named = ["missing field `", "unknown field `"].iter().find_map(|p| {
-            inner
-                .strip_prefix(p)
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_string)
-        });
-        match named.or((field != "." && !field.is_empty()).then_some(field)) {
-            // serde quotes the value it could not take: never echo (or log) a password.
-            Some(field) if field == "password" => ApiError::BadInput(InputError::new(&field, "must be a string")),
-            Some(field) => ApiError::BadInput(InputError::new(&field, inner)),
-            None => ApiError::Malformed(format!("the body is not a diagnose request: {inner}")),
-        }
+        let path = e.path().to_string();
+        field_error(mode, &path, &e.into_inner().to_string())
     })
+}
+
+/// serde's complaint about a mode's fields, in words for the user. serde quotes the value it could not
+/// take (`invalid type: string "Hunter2", expected a boolean`): that part is never passed on, to the
+/// client or the log, as a password typed into the wrong field would go with it.
+fn field_error(mode: &str, path: &str, serde_says: &str) -> ApiError {
+    // serde names a missing, unknown or repeated field only in its message, between backquotes.
+    let named = |prefix: &str| serde_says.strip_prefix(prefix)?.split('`').next();
+    if let Some(field) = named("missing field `") {
+        return ApiError::BadInput(InputError::new(field, format!("missing field `{field}`")));
+    }
+    if let Some(rest) = serde_says.strip_prefix("unknown field `") {
+        // `unknown field `NAME`, expected `a` or `b``: the field's own name may hold a backquote, the
+        // list of the mode's fields (serde's own) never does.
+        let (field, expected) = rest
+            .rsplit_once("`, expected ")
+            .unwrap_or((rest.trim_end_matches('`'), ""));
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let message = if known.is_empty() {
+            format!("not used in mode '{mode}'")
+        } else {
+            format!("not used in mode '{mode}' (its fields: {})", known.join(", "))
+        };
+        return ApiError::BadInput(InputError::new(field, message));
+    }
+    if let Some(field) = named("duplicate field `") {
+        return ApiError::BadInput(InputError::new(field, "given more than once"));
+    }
+    let expected = serde_says.rsplit_once(", expected ").map(|(_, e)| e);
+    if path.is_empty() || path == "." {
+        return ApiError::Malformed("the body is not a diagnose request".into());
+    }
+    ApiError::BadInput(InputError::new(path, must_be(path, expected)))
+}
+
+/// What a field must hold, from serde's `expected ...` (its own words, never the client's value).
+fn must_be(field: &str, expected: Option<&str>) -> String {
+    match expected {
+        Some("a boolean") => "must be true or false".into(),
+        Some("a string") => "must be a string".into(),
+        // The port is the request's one number; its checks after parsing say the same.
+        Some("u16") if field == "port" => "must be a whole number between 1 and 65535".into(),
+        Some("u16") => "must be a whole number from 0 to 65535".into(),
+        // `unknown variant `x`, expected `basic` or `ntlm``: the choices, without the choice made.
+        Some(choices) if choices.contains('`') => {
+            let choices: Vec<&str> = choices.split('`').skip(1).step_by(2).collect();
+            format!("must be one of: {}", choices.join(", "))
+        }
+        Some(other) => format!("must be {other}"),
+        None => "is not valid here".into(),
+    }
 }
 
 async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
@@ -192,8 +274,15 @@ async fn diagnose_handler(
     State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if !is_json(headers.get(header::CONTENT_TYPE)) {
+        return Err(ApiError::NotJson);
+    }
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::Malformed("the body could not be read".into()),
+    })?;
     let request = parse_request(&body)?;
     let valid = request.validate().map_err(ApiError::BadInput)?;
     let client = state.hosting.client_address(
@@ -238,6 +327,14 @@ async fn diagnose_handler(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`); media types ignore case.
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

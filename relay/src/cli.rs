@@ -283,9 +283,11 @@ pub fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The log often goes to a file or a service manager's journal: colour codes there are noise.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(use_colour(&std::io::stderr()))
         .try_init();
 }
 
@@ -390,7 +392,12 @@ async fn serve(
 
 /// Colours on a terminal, unless NO_COLOR is set (https://no-color.org) or the console cannot show them.
 fn use_colour(stream: &impl std::io::IsTerminal) -> bool {
-    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && crate::platform::ansi_colours()
+    colour_wanted(stream.is_terminal(), std::env::var_os("NO_COLOR").as_deref()) && crate::platform::ansi_colours()
+}
+
+/// The decision itself: a terminal, and NO_COLOR unset or empty (https://no-color.org).
+fn colour_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Where names are resolved and which roots are trusted, for the line `serve` prints when it starts.
@@ -562,5 +569,24 @@ async fn check(args: CheckArgs) -> ExitCode {
     match report.verdict {
         Verdict::Pass | Verdict::Warn => ExitCode::SUCCESS,
         Verdict::Fail => ExitCode::from(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `serve` log and `check`'s output: colours only on a terminal, and never with NO_COLOR set.
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour_wanted(true, None));
+        assert!(
+            colour_wanted(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR counts as unset"
+        );
+        assert!(!colour_wanted(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, None), "redirected to a file or a pipe");
+        assert!(!colour_wanted(false, Some(OsStr::new("1"))));
     }
 }

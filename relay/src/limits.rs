@@ -126,9 +126,14 @@ impl Hosting {
         let Some(expected) = &self.token else {
             return true;
         };
-        let Some(given) = authorization.and_then(|a| a.strip_prefix(b"Bearer ")) else {
+        // `Bearer TOKEN`: the scheme's case does not matter (RFC 9110, 11.1), nor how many spaces follow.
+        let Some((scheme, given)) = authorization.and_then(|a| Some(a.split_at(a.iter().position(|b| *b == b' ')?)))
+        else {
             return false;
         };
+        if !scheme.eq_ignore_ascii_case(b"bearer") {
+            return false;
+        }
         let given = digest(given.trim_ascii());
         // Both sides are SHA-256 digests: equal lengths, and every byte is looked at.
         given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
@@ -267,6 +272,26 @@ mod tests {
         assert!(closed.token_matches(Some(b"Bearer s3cret")));
         assert!(!closed.token_matches(Some(b"Bearer s3cre")));
         assert!(!closed.token_matches(Some(b"Basic s3cret")));
+        assert!(!closed.token_matches(Some(b"Bearers3cret")));
+        assert!(!closed.token_matches(Some(b"s3cret")));
         assert!(!closed.token_matches(None));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let closed = Hosting::default().with_token("s3cret");
+        for header in [
+            &b"bearer s3cret"[..],
+            b"BEARER s3cret",
+            b"bEaReR s3cret",
+            b"Bearer  s3cret",
+        ] {
+            assert!(
+                closed.token_matches(Some(header)),
+                "{}",
+                String::from_utf8_lossy(header)
+            );
+        }
+        assert!(!closed.token_matches(Some(b"bearer wrong")));
     }
 }

@@ -228,6 +228,33 @@ async fn an_access_token_guards_the_api_but_not_the_page() {
     assert_ne!(status, 401, "the page must stay public");
 }
 
+/// Auth schemes ignore case (RFC 9110, 11.1): `bearer` is `Bearer`.
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let relay = start_relay_with(offline_net(), Hosting::default().with_token("c0nsultant-t0ken")).await;
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    for authorization in [
+        "bearer c0nsultant-t0ken",
+        "BEARER c0nsultant-t0ken",
+        "Bearer c0nsultant-t0ken",
+    ] {
+        let response = client
+            .get(format!("http://{relay}/api/v1/info"))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status().as_u16(), 200, "{authorization}");
+    }
+    let response = client
+        .get(format!("http://{relay}/api/v1/info"))
+        .header("authorization", "bearer wrong")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status().as_u16(), 401);
+}
+
 async fn preflight(relay: SocketAddr, origin: &str) -> reqwest::header::HeaderMap {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     client

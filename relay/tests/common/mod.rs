@@ -40,6 +40,24 @@ pub fn lab_net(timeout_secs: u64) -> Net {
     )
 }
 
+/// Settings for tests whose requests the relay refuses before any probe: no lab needed. Should one
+/// start a diagnosis after all, it stays on this machine: the public egress policy refuses loopback,
+/// and the only DNS server is a closed port on loopback.
+pub fn offline_net() -> Net {
+    let timeout = Duration::from_secs(1);
+    Net::new(
+        Arc::new(Dns::new(
+            Some("127.0.0.1:9".parse().expect("addr")),
+            timeout,
+            vec![],
+            vec![],
+        )),
+        migcheck_relay::policy::EgressPolicy::public_default(),
+        Arc::new(TrustStore::load(None).expect("Mozilla's roots")),
+        timeout,
+    )
+}
+
 /// Starts the relay's router on a free loopback port and returns its address.
 /// A relay for tests that are not about its limits: the public relay's rate limit (a few diagnoses a
 /// minute per client) would stop a browser test that runs thirty.
