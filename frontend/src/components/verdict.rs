@@ -12,16 +12,6 @@ pub struct Props {
 
 #[function_component(VerdictBanner)]
 pub fn verdict_banner(props: &Props) -> Html {
-    // The run ended: the verdict takes the focus (Run was disabled, Cancel is gone) and comes into view.
-    let node = use_node_ref();
-    {
-        let node = node.clone();
-        use_effect_with((), move |_| {
-            if let Some(section) = node.cast::<web_sys::HtmlElement>() {
-                let _ = section.focus();
-            }
-        });
-    }
     let label = props.verdict.label();
     let word = match props.verdict {
         Verdict::Pass => "Pass",
@@ -29,7 +19,7 @@ pub fn verdict_banner(props: &Props) -> Html {
         Verdict::Fail => "Fail",
     };
     html! {
-        <section id="verdict" class={classes!("verdict", label)} data-verdict={label} role="status" tabindex="-1" ref={node}>
+        <section id="verdict" class={classes!("verdict", label)} data-verdict={label} role="status" tabindex="-1">
             <p class="word">{ word }</p>
             <h2>{ &props.headline }</h2>
             <p class="ms">{ format!("Diagnosis took {} ms", props.elapsed_ms) }</p>

@@ -76,13 +76,19 @@ pub fn wizard(props: &Props) -> Html {
             }
         });
     }
-    // A new step takes the focus to its first choice or the first field to fill in.
+    // A new step takes the focus to its first choice or the first field to fill in; the end of a run
+    // gives it to the verdict (Run was disabled, Cancel is gone). One effect for both: each hook adds
+    // to the wasm.
     {
         let form = form.clone();
-        let first = use_mut_ref(|| true);
-        use_effect_with(state.step, move |step| {
-            if !std::mem::replace(&mut *first.borrow_mut(), false) {
-                focus_step(&form, *step);
+        let last = use_mut_ref(|| None);
+        use_effect_with((state.step, state.report.is_some()), move |now| {
+            let before = last.borrow_mut().replace(*now);
+            match (before, *now) {
+                (None, _) => {}
+                (Some((step, _)), (new_step, _)) if step != new_step => focus_step(&form, new_step),
+                (Some((_, false)), (_, true)) => focus_verdict(),
+                _ => {}
             }
         });
     }
@@ -195,6 +201,16 @@ fn use_forget_password_on_pagehide(state: &UseReducerHandle<State>, password: &N
             drop(forget);
         }
     });
+}
+
+fn focus_verdict() {
+    if let Some(verdict) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("verdict"))
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = verdict.focus();
+    }
 }
 
 /// Focuses the chosen radio button of `step`, else its first empty field, else its first field.
