@@ -324,6 +324,12 @@ async fn public_egress_refuses_loopback_after_resolution() {
     let report = report_of(&events);
     let tcp = report.check("net.tcp").expect("tcp");
     assert_eq!(tcp.status, Status::Fail);
+    // Led by the name the user typed, as a sentence.
+    assert!(
+        tcp.summary.starts_with("mail.contoso.test is at 127.0.2.2:"),
+        "{}",
+        tcp.summary
+    );
     assert!(
         tcp.summary
             .contains("is a loopback address, which migcheck does not reach in its public egress mode"),

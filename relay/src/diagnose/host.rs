@@ -155,8 +155,9 @@ fn dns_failure(host: &str, e: &NetError) -> Outcome {
 
 fn connect_failure(host: &str, port: u16, e: &NetError) -> Outcome {
     let (summary, fix) = match e {
-        NetError::Refused { .. } => (
-            format!("{e}."),
+        // The policy's own sentence, led by the name the user typed (the error starts "not connecting to").
+        NetError::Refused { addr, refusal } => (
+            format!("{host} is at {addr}, where migcheck does not connect: {refusal}."),
             format!(
                 "# Exchange Online reaches only public addresses: publish {host} on a public address.\n# To test an internal server, run the migcheck binary inside the network:\n# migcheck check --host {host} --egress any"
             ),
