@@ -47,6 +47,9 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     (checks, headline)
 }
 
+/// How much of an answer's body the evidence quotes, in characters.
+const BODY_SHOWN: usize = 200;
+
 fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
     let mut e = Evidence::default().fact(label, answer.status_line());
     for name in ["www-authenticate", "server", "content-type", "x-feserver"] {
@@ -55,13 +58,12 @@ fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
         }
     }
     let body = String::from_utf8_lossy(&answer.body);
-    let first: String = body
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(200)
-        .collect();
+    let words = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut first: String = words.chars().take(BODY_SHOWN).collect();
+    // Say that it goes on, so a cut word is not read as the server's.
+    if words.chars().nth(BODY_SHOWN).is_some() {
+        first.push('…');
+    }
     if !first.is_empty() {
         e = e.fact(&format!("{label}: body"), first);
     }
@@ -161,4 +163,37 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
         _ => format!("MRS Proxy at {url} is enabled."),
     };
     rec.finish_parent(run, children, summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BODY_SHOWN, evidence};
+    use crate::net::http::HttpAnswer;
+
+    fn body_fact(body: &str) -> String {
+        let answer = HttpAnswer {
+            status: 500,
+            reason: "Internal Server Error".into(),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        let e = evidence("POST", &answer);
+        e.facts
+            .iter()
+            .find(|f| f.label == "POST: body")
+            .map(|f| f.value.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_quoted_body_says_when_it_goes_on() {
+        assert_eq!(
+            body_fact("There was no endpoint\n  listening."),
+            "There was no endpoint listening."
+        );
+        let long = "word ".repeat(100);
+        let shown = body_fact(&long);
+        assert_eq!(shown.chars().count(), BODY_SHOWN + 1);
+        assert!(shown.ends_with('…'), "{shown}");
+    }
 }
