@@ -40,7 +40,7 @@ pub fn commands(props: &Props) -> Html {
                     label="In Exchange Online PowerShell (Connect-ExchangeOnline first); it asks for the password:" />
             }
             <CommandLine id="cli-line" copy="copy-cli" line={request.migcheck_line()}
-                label="With the migcheck binary, from inside the network (the password from the environment):" />
+                label="With the migcheck binary, from inside the network. The password comes from the environment: the line sets it for a Unix shell; in PowerShell run $env:MIGCHECK_PASSWORD = '...' first, then the line from migcheck on." />
             <p>
                 <a id="reopen-link" {href}>{ "Link to this check" }</a>
                 { ": reopens this page with the same inputs, without the password." }
