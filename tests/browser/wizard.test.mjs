@@ -295,6 +295,8 @@ test('the demo presets fill the wizard, the lab password included', { skip: SKIP
   assert.equal(await page.inputValue('#target-mailbox'), 'adele@demo.test');
   assert.equal(await page.inputValue('#password'), 'lab-pass');
   assert.ok(!(await page.content()).includes('lab-pass'), 'the password is in the markup');
+  // Everything is filled in: the focus waits on Run (it went to the optional mailbox field before).
+  await page.waitForFunction(() => document.activeElement?.id === 'run', null, { timeout: 5_000 });
   await page.click('#run');
   await page.waitForSelector('#verdict');
   assert.deepEqual(bodies, [demos[1].request]);

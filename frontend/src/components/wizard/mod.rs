@@ -76,21 +76,25 @@ pub fn wizard(props: &Props) -> Html {
             }
         });
     }
-    // A new step takes the focus to its first choice or the first field to fill in; the end of a run
-    // gives it to the verdict (Run was disabled, Cancel is gone). One effect for both: each hook adds
-    // to the wasm.
+    // A new step takes the focus to its first choice or the first field to fill in; a demo's fill gives
+    // it to Run (all is filled in); the end of a run to the verdict (Run was disabled, Cancel is gone).
+    // One effect for all three: each hook adds to the wasm.
     {
         let form = form.clone();
         let last = use_mut_ref(|| None);
-        use_effect_with((state.step, state.report.is_some()), move |now| {
-            let before = last.borrow_mut().replace(*now);
-            match (before, *now) {
-                (None, _) => {}
-                (Some((step, _)), (new_step, _)) if step != new_step => focus_step(&form, new_step),
-                (Some((_, false)), (_, true)) => focus_verdict(),
-                _ => {}
-            }
-        });
+        use_effect_with(
+            (state.step, state.report.is_some(), state.password_filled),
+            move |now| {
+                let before = last.borrow_mut().replace(*now);
+                match (before, *now) {
+                    (None, _) => {}
+                    (Some((_, _, filled)), (_, _, now_filled)) if filled != now_filled => focus_by_id("run"),
+                    (Some((step, ..)), (new_step, ..)) if step != new_step => focus_step(&form, new_step),
+                    (Some((_, false, _)), (_, true, _)) => focus_by_id("verdict"),
+                    _ => {}
+                }
+            },
+        );
     }
 
     let on_run = {
@@ -203,13 +207,13 @@ fn use_forget_password_on_pagehide(state: &UseReducerHandle<State>, password: &N
     });
 }
 
-fn focus_verdict() {
-    if let Some(verdict) = web_sys::window()
+fn focus_by_id(id: &str) {
+    if let Some(element) = web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("verdict"))
+        .and_then(|d| d.get_element_by_id(id))
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
     {
-        let _ = verdict.focus();
+        let _ = element.focus();
     }
 }
 
