@@ -253,10 +253,15 @@ impl State {
 
     /// Whether a field of `step` is wrong (its message shown or not yet).
     pub fn step_has_error(&self, step: Step) -> bool {
+        self.first_wrong_field(step).is_some()
+    }
+
+    /// The first field of `step` that is wrong (its message shown or not yet), by request name.
+    pub fn first_wrong_field(&self, step: Step) -> Option<&'static str> {
         let fields = self.mode.step_fields(step);
         let mut all = self.clone();
         fields.iter().for_each(|f| all.touch(f));
-        fields.iter().any(|f| all.field_error(f).is_some())
+        fields.iter().copied().find(|f| all.field_error(f).is_some())
     }
 
     /// The wizard's step number (1-based) and how many steps this mode has.

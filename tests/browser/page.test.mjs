@@ -303,6 +303,7 @@ test('the Autodiscover fields are checked as typed and the password is masked', 
   await page.press('#email', 'Enter');
   await page.click('#next');
   assert.equal(await page.isVisible('#email'), true, 'Next left the step with an e-mail address without @');
+  await page.waitForFunction(() => document.activeElement?.id === 'email', null, { timeout: 5_000 });
   assert.equal(await page.locator('#run').count(), 0, 'Run is offered with an e-mail address without @');
   await page.fill('#email', 'alice@contoso.com');
   await page.waitForSelector('#error-email', { state: 'detached', timeout: 5_000 });

@@ -135,10 +135,16 @@ pub fn wizard(props: &Props) -> Html {
         let state = state.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            if last {
-                on_run.emit(());
-            } else {
-                state.dispatch(Action::Next);
+            match state.first_wrong_field(state.step) {
+                // Next, or Enter in a field: every message of the step shows and the first wrong field
+                // takes the focus (the inputs are named after the request's fields). On the last step
+                // a disabled Run means the browser sends no submit for Enter.
+                Some(field) => {
+                    state.dispatch(Action::Next);
+                    focus_by_id(&field.replace('_', "-"));
+                }
+                None if last => on_run.emit(()),
+                None => state.dispatch(Action::Next),
             }
         })
     };
