@@ -315,13 +315,20 @@ test('the Autodiscover fields are checked as typed and the password is masked', 
   await page.fill('#password', '');
   await waitOrExplain(page, errors, '#error-password', 'the message for an empty password', 5_000);
   assert.equal(await page.isDisabled('#run'), true, 'Run is enabled without a password');
+  // Enter in another field, or Run itself, does not pass silently: the focus goes to what is missing.
+  await page.focus('#user');
+  await page.press('#user', 'Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'password', null, { timeout: 5_000 });
+  await page.focus('#run');
+  await page.press('#run', 'Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'password', null, { timeout: 5_000 });
   assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
 
   // Leaving the page (pagehide, also on the way into the back-forward cache) forgets the password.
   await page.fill('#password', 'to-be-forgotten');
   assert.equal(await page.isEnabled('#run'), true, `Run stays disabled for a valid form\n${await pageState(page)}`);
   await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
-  await page.waitForFunction(() => document.getElementById('run').disabled, null, { timeout: 5_000 });
+  await page.waitForFunction(() => document.getElementById('run').getAttribute('aria-disabled') === 'true', null, { timeout: 5_000 });
   assert.equal(await page.inputValue('#password'), '', 'the password field kept its value after pagehide');
   assertNoErrors(errors);
 });

@@ -136,9 +136,8 @@ pub fn wizard(props: &Props) -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             match state.first_wrong_field(state.step) {
-                // Next, or Enter in a field: every message of the step shows and the first wrong field
-                // takes the focus (the inputs are named after the request's fields). On the last step
-                // a disabled Run means the browser sends no submit for Enter.
+                // Next, Run or Enter in a field: every message of the step shows and the first wrong
+                // field takes the focus (the inputs are named after the request's fields).
                 Some(field) => {
                     state.dispatch(Action::Next);
                     focus_by_id(&field.replace('_', "-"));
@@ -165,7 +164,10 @@ pub fn wizard(props: &Props) -> Html {
                     <button id="back" type="button" class="secondary" onclick={on_back}>{ "Back" }</button>
                 }
                 if last {
-                    <button id="run" type="submit" disabled={!valid || state.running}
+                    // Not `disabled` for a wrong field: a disabled default button makes Enter do nothing,
+                    // and it cannot take the focus. Pressed, it says what is wrong (see onsubmit).
+                    <button id="run" type="submit" disabled={state.running}
+                        aria-disabled={(!valid).then_some("true")}
                         aria-describedby={run_error.as_ref().map(|_| "error-run")}>
                         { if state.running { "Running…" } else { "Run" } }
                     </button>
