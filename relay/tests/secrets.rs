@@ -23,19 +23,7 @@ fn the_password_is_in_no_log_and_no_answer() {
         .spawn()
         .expect("start migcheck serve");
     let mut log = BufReader::new(relay.stderr.take().expect("stderr"));
-    let mut first = String::new();
-    while !first.contains("serving the page at http://") {
-        first.clear();
-        if log.read_line(&mut first).expect("read the log") == 0 {
-            panic!("migcheck serve stopped before listening");
-        }
-    }
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("address")
-        .to_string();
+    let (first, addr) = serving_at(&mut log);
     // Drain the log while the diagnoses run: a full pipe would block the relay.
     let drain = std::thread::spawn(move || {
         let mut rest = String::new();
@@ -47,7 +35,7 @@ fn the_password_is_in_no_log_and_no_answer() {
     for s in [AdScenario::Healthy, AdScenario::NtlmOnly, AdScenario::WrongPassword] {
         let body =
             serde_json::json!({"mode": "autodiscover", "email": s.email(), "user": s.user(), "password": s.password()});
-        let (status, _, text) = rt.block_on(post_diagnose(addr.parse().expect("socket address"), body.to_string()));
+        let (status, _, text) = rt.block_on(post_diagnose(addr, body.to_string()));
         assert_eq!(status, 200, "{text}");
         streams.push_str(&text);
     }
@@ -69,6 +57,24 @@ fn the_password_is_in_no_log_and_no_answer() {
         streams.contains("signed in with NTLM") && streams.contains("signed in with Basic"),
         "{streams}"
     );
+}
+
+/// Reads `migcheck serve`'s log up to its "serving the page at" line: that line, and the address.
+fn serving_at(log: &mut BufReader<std::process::ChildStderr>) -> (String, std::net::SocketAddr) {
+    let mut first = String::new();
+    while !first.contains("serving the page at http://") {
+        first.clear();
+        if log.read_line(&mut first).expect("read the log") == 0 {
+            panic!("migcheck serve stopped before listening");
+        }
+    }
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .expect("address");
+    (first, addr)
 }
 
 /// `migcheck serve` with an access token and its stderr piped, as when it runs under a service manager
@@ -94,19 +100,7 @@ impl Served {
             .spawn()
             .expect("start migcheck serve");
         let mut log = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut first = String::new();
-        while !first.contains("serving the page at http://") {
-            first.clear();
-            if log.read_line(&mut first).expect("read the log") == 0 {
-                panic!("migcheck serve stopped before listening");
-            }
-        }
-        let addr = first
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .and_then(|a| a.parse().ok())
-            .expect("address");
+        let (first, addr) = serving_at(&mut log);
         Served {
             child,
             addr,
