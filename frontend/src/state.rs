@@ -340,11 +340,16 @@ impl State {
 
     fn apply(&mut self, event: Event) {
         match event {
-            Event::Started { id, title, parent } => {
+            Event::Started {
+                id,
+                title,
+                parent,
+                kb_step,
+            } => {
                 if find_mut(&mut self.tree, &id).is_some() {
                     return;
                 }
-                let node = Node::running(id, title);
+                let node = Node::running(id, title, kb_step);
                 match parent.and_then(|p| find_mut(&mut self.tree, &p)) {
                     Some(parent) => parent.children.push(node),
                     None => self.tree.push(node),

@@ -74,7 +74,10 @@ pub fn text(report: &Report, color: bool) -> String {
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFindings");
         for (i, f) in report.findings.iter().enumerate() {
-            let step = f.kb_step.map(|s| format!(", KB step {s}")).unwrap_or_default();
+            let step = f
+                .kb_step
+                .map(|s| format!(", KB step {}", s.number()))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {}. {} ({}{step}): {}",
@@ -161,7 +164,7 @@ impl Live {
         let clear = if self.color { "\r\x1b[K" } else { "" };
         let mut out = String::new();
         match event {
-            Event::Started { id, title, parent } => {
+            Event::Started { id, title, parent, .. } => {
                 let depth = parent.as_ref().and_then(|p| self.depth.get(p)).map_or(0, |d| d + 1);
                 self.depth.insert(id.clone(), depth);
                 self.titles.insert(id.clone(), title.clone());
@@ -223,6 +226,7 @@ mod tests {
             id: id.into(),
             title: format!("Title of {id}"),
             parent: parent.map(str::to_string),
+            kb_step: None,
         }
     }
 

@@ -2,16 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kb::KbStep;
 use crate::report::{Check, Report};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// A check began; `parent` places it in the tree.
+    /// A check began; `parent` places it in the tree, `kb_step` in its group of the KB (a relay older
+    /// than the field sends none: it reads as no step).
     Started {
         id: String,
         title: String,
         parent: Option<String>,
+        #[serde(default)]
+        kb_step: Option<KbStep>,
     },
     /// A check ended (with its children, when it has any).
     Finished { check: Check },
@@ -35,11 +39,12 @@ mod tests {
             id: "tls.chain".into(),
             title: "Certificate chain".into(),
             parent: Some("tls".into()),
+            kb_step: Some(KbStep::Certificate),
         })
         .expect("serialise");
         assert_eq!(
             line,
-            r#"{"event":"started","id":"tls.chain","title":"Certificate chain","parent":"tls"}"#
+            r#"{"event":"started","id":"tls.chain","title":"Certificate chain","parent":"tls","kb_step":2}"#
         );
         let back: Event =
             serde_json::from_str(r#"{"event":"error","message":"host: x","field":"host"}"#).expect("parse");

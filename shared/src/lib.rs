@@ -6,13 +6,15 @@
 pub mod commands;
 pub mod event;
 pub mod input;
+pub mod kb;
 pub mod report;
 pub mod request;
 pub mod secret;
 
 pub use event::Event;
 pub use input::{Email, HostPort, InputError};
-pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
+pub use kb::{Cause, KbStep, Problem};
+pub use report::{CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
 pub use request::{
     AuthMethod, AutodiscoverTarget, Demo, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo,
     RemoteMoveTarget,

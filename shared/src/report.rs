@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::kb::Cause;
+use crate::kb::KbStep;
 use crate::request::DiagnoseRequest;
 
 /// The overall outcome. `migcheck check` exits 0 for pass and warn, 1 for fail.
@@ -145,8 +147,8 @@ pub struct Check {
     pub elapsed_ms: u64,
     #[serde(default)]
     pub timings: Vec<PhaseTiming>,
-    /// The KB 2389390 step this check belongs to (1-5).
-    pub kb_step: Option<u8>,
+    /// The KB 2389390 step this check belongs to (1-5 on the wire); none for the version check.
+    pub kb_step: Option<KbStep>,
     #[serde(default)]
     pub children: Vec<Check>,
 }
@@ -161,42 +163,13 @@ impl Check {
     }
 }
 
-/// Which of the KB's causes a finding belongs to.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// Outlook Anywhere, MRS Proxy or IIS authentication not open to the migration service.
-    ExternalAccess,
-    Certificate,
-    Autodiscover,
-    Permissions,
-    WrongServerName,
-    UnsupportedVersion,
-    /// DNS, TCP or the TLS version.
-    Network,
-}
-
-impl Cause {
-    pub fn label(self) -> &'static str {
-        match self {
-            Cause::ExternalAccess => "external access",
-            Cause::Certificate => "certificate",
-            Cause::Autodiscover => "Autodiscover",
-            Cause::Permissions => "permissions",
-            Cause::WrongServerName => "wrong server name",
-            Cause::UnsupportedVersion => "unsupported version",
-            Cause::Network => "network",
-        }
-    }
-}
-
 /// A conclusion drawn from one or more checks: the cause, what is wrong and how to fix it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub cause: Cause,
     /// `fail` or `warn`: how serious the finding is.
     pub severity: Status,
-    pub kb_step: Option<u8>,
+    pub kb_step: Option<KbStep>,
     pub summary: String,
     /// The PowerShell line to run or the concrete change to make.
     pub fix: String,

@@ -122,20 +122,21 @@ const flat = (checks) => checks.flatMap((c) => [c, ...flat(c.children ?? [])]);
 const TIMED = flat(CHECKS).filter((c) => c.timings.length > 0);
 
 /**
- * The stream: each check's `started` (parents first), its `finished` after its children; `hold` comes
- * after the first top-level check (Autodiscover) finished and the certificate checks started.
+ * The stream: each check's `started` (parents first, with its KB step as the relay sends it), its
+ * `finished` after its children; `hold` comes after the first top-level check (Autodiscover) finished
+ * and the certificate checks started.
  */
 function events() {
   const out = [];
   const run = (c, parent) => {
-    out.push({ event: 'started', id: c.id, title: c.title, parent });
+    out.push({ event: 'started', id: c.id, title: c.title, parent, kb_step: c.kb_step });
     (c.children ?? []).forEach((child) => run(child, c.id));
     out.push({ event: 'finished', check: c });
   };
   run(CHECKS[0], null);
   const tls = CHECKS[1];
-  out.push({ event: 'started', id: tls.id, title: tls.title, parent: null });
-  tls.children.forEach((c) => out.push({ event: 'started', id: c.id, title: c.title, parent: tls.id }));
+  out.push({ event: 'started', id: tls.id, title: tls.title, parent: null, kb_step: tls.kb_step });
+  tls.children.forEach((c) => out.push({ event: 'started', id: c.id, title: c.title, parent: tls.id, kb_step: c.kb_step }));
   out.push('hold');
   tls.children.forEach((c) => out.push({ event: 'finished', check: c }));
   out.push({ event: 'finished', check: tls });

@@ -57,7 +57,7 @@ pub fn check_node(props: &Props) -> Html {
                 <span class={classes!("badge", status)}>{ node.status.word() }</span>
                 <span class="title">{ &node.title }</span>
                 if let Some(step) = node.kb_step {
-                    <span class="kb" title="Step of KB 2389390">{ format!("KB step {step}") }</span>
+                    <span class="kb" title="Step of KB 2389390">{ format!("KB step {}", step.number()) }</span>
                 }
                 <span class="ms">{ time }</span>
             </div>

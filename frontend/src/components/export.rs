@@ -59,7 +59,10 @@ pub fn summary_text(report: &Report) -> String {
     if !report.findings.is_empty() {
         out.push_str("\nFindings (most important first):\n");
         for (i, finding) in report.findings.iter().enumerate() {
-            let step = finding.kb_step.map(|s| format!(", KB step {s}")).unwrap_or_default();
+            let step = finding
+                .kb_step
+                .map(|s| format!(", KB step {}", s.number()))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "{}. [{}] {}{step}: {}\n",
                 i + 1,
@@ -119,7 +122,7 @@ pub fn export_bar(props: &Props) -> Html {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use migcheck_shared::{Cause, DiagnoseRequest, Evidence, Finding, HostTarget, Status, Verdict};
+    use migcheck_shared::{Cause, DiagnoseRequest, Evidence, Finding, HostTarget, KbStep, Status, Verdict};
 
     /// A check for the tests of the report's components.
     pub(in crate::components) fn check(id: &str, status: Status, children: Vec<Check>) -> Check {
@@ -131,7 +134,7 @@ pub(super) mod tests {
             evidence: Evidence::default(),
             elapsed_ms: 4,
             timings: Vec::new(),
-            kb_step: Some(2),
+            kb_step: Some(KbStep::Certificate),
             children,
         }
     }
@@ -154,7 +157,7 @@ pub(super) mod tests {
             findings: vec![Finding {
                 cause: Cause::Certificate,
                 severity: Status::Fail,
-                kb_step: Some(2),
+                kb_step: Some(KbStep::Certificate),
                 summary: "Expired.".into(),
                 fix: "# Renew it\nNew-ExchangeCertificate".into(),
                 check_ids: vec!["tls.dates".into()],

@@ -100,7 +100,7 @@ pub fn finding_item(props: &Props) -> Html {
                 <span class={classes!("badge", finding.severity.label())}>{ finding.severity.label() }</span>
                 <strong>{ finding.cause.label() }</strong>
                 if let Some(step) = finding.kb_step {
-                    <span class="kb">{ format!("KB step {step}") }</span>
+                    <span class="kb">{ format!("KB step {}", step.number()) }</span>
                 }
             </p>
             <p class="summary">{ &finding.summary }</p>

@@ -1,4 +1,4 @@
-use migcheck_shared::{Check, Evidence, Status};
+use migcheck_shared::{Check, Evidence, KbStep, Status};
 
 use super::fragment::FRAGMENT_VALUE_MAX;
 use super::*;
@@ -12,7 +12,7 @@ fn check(id: &str, status: Status, children: Vec<Check>) -> Check {
         evidence: Evidence::default(),
         elapsed_ms: 7,
         timings: Vec::new(),
-        kb_step: Some(2),
+        kb_step: Some(KbStep::Certificate),
         children,
     }
 }
@@ -22,6 +22,7 @@ fn started(id: &str, parent: Option<&str>) -> Event {
         id: id.into(),
         title: id.into(),
         parent: parent.map(Into::into),
+        kb_step: Some(KbStep::Certificate),
     }
 }
 

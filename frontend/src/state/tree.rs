@@ -1,6 +1,6 @@
 //! The live check tree: one node per check, filled in by the stream's events.
 
-use migcheck_shared::{Check, Evidence, Status};
+use migcheck_shared::{Check, Evidence, KbStep, Status};
 
 /// What a tree node shows: `Running` until its `finished` event arrives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +40,12 @@ pub struct Node {
     pub summary: String,
     pub evidence: Evidence,
     pub elapsed_ms: Option<u64>,
-    pub kb_step: Option<u8>,
+    pub kb_step: Option<KbStep>,
     pub children: Vec<Node>,
 }
 
 impl Node {
-    pub(super) fn running(id: String, title: String) -> Self {
+    pub(super) fn running(id: String, title: String, kb_step: Option<KbStep>) -> Self {
         Node {
             id,
             title,
@@ -53,7 +53,7 @@ impl Node {
             summary: String::new(),
             evidence: Evidence::default(),
             elapsed_ms: None,
-            kb_step: None,
+            kb_step,
             children: Vec::new(),
         }
     }
@@ -102,7 +102,7 @@ impl Node {
 
 impl From<&Check> for Node {
     fn from(check: &Check) -> Self {
-        let mut node = Node::running(check.id.clone(), check.title.clone());
+        let mut node = Node::running(check.id.clone(), check.title.clone(), check.kb_step);
         node.merge(check);
         node
     }

@@ -10,17 +10,16 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use url::Url;
 
+use migcheck_shared::kb::{AutodiscoverProblem, autodiscover_error_meaning};
 use migcheck_shared::request::ValidAutodiscover;
-use migcheck_shared::{Cause, Check, Evidence, Phase, PhaseTiming, Status};
+use migcheck_shared::{Check, Evidence, KbStep, Phase, PhaseTiming, Status};
 
-use super::{Recorder, endpoints};
+use super::certificate::{CertificateChecks, judge};
+use super::{Outcome, Recorder, endpoints};
 use crate::net::Net;
-use crate::probe::Outcome;
 use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
-use crate::probe::tls::{CertificateChecks, judge};
 
-const KB_AUTODISCOVER: Option<u8> = Some(3);
 /// redirectAddr answers followed before giving up.
 const MAX_ADDRESS_REDIRECTS: usize = 10;
 
@@ -95,10 +94,13 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
                     None
                 };
                 if let Some(why) = stop {
-                    let run = rec.start_step(KB_AUTODISCOVER, "autodiscover.redirect_addr", "redirectAddr", None);
+                    let run = rec.start(KbStep::Autodiscover, "autodiscover.redirect_addr", "redirectAddr", None);
                     checks.push(rec.finish(
                         run,
-                        Outcome::problem(Status::Fail, Cause::Autodiscover, format!("Autodiscover for {address} cannot be followed: {why}."), "# Fix the Autodiscover redirect (the mailbox's TargetAddress / the redirect rule) so it ends at a server that answers settings\nGet-RemoteMailbox -Identity <address> | Format-List PrimarySmtpAddress,RemoteRoutingAddress"),
+                        Outcome::problem(AutodiscoverProblem::RedirectAddrStops {
+                            address: address.clone(),
+                            why,
+                        }),
                         vec![],
                     ));
                     break;
@@ -138,8 +140,8 @@ async fn round_checks(
     } else {
         format!("autodiscover.{round}")
     };
-    let parent = rec.start_step(
-        KB_AUTODISCOVER,
+    let parent = rec.start(
+        KbStep::Autodiscover,
         parent_id.clone(),
         format!("Autodiscover for {address}"),
         None,
@@ -150,8 +152,8 @@ async fn round_checks(
         .map(|c| {
             (
                 *c,
-                rec.start_step(
-                    KB_AUTODISCOVER,
+                rec.start(
+                    KbStep::Autodiscover,
                     format!("{parent_id}.{}", c.id()),
                     c.title(&domain),
                     Some(&parent_id),
@@ -256,27 +258,17 @@ fn decides(ending: &Ending) -> bool {
 /// `domain`: the domain asked in this round; `home`: the user's own domain, where credentials may go.
 fn no_candidate(address: &str, domain: &str, home: &str, stopped: &[String]) -> Outcome {
     if let Some(host) = stopped.first() {
-        return Outcome::problem(
-            Status::Fail,
-            Cause::Autodiscover,
-            format!(
-                "Autodiscover for {address} leads to {host}, outside {home}; migcheck did not send your password there."
-            ),
-            format!(
-                "# If {host} is yours (a hosting provider or another domain of the organisation), allow the password to go there:\n# tick \"Allow my password to go to servers outside the e-mail address's domain\" on the page, or add --allow-credential-redirect\n# Otherwise publish Autodiscover for {domain} itself (autodiscover.{domain} or an SRV record)"
-            ),
-        );
+        return Outcome::problem(AutodiscoverProblem::PasswordWouldLeave {
+            address: address.to_string(),
+            host: host.clone(),
+            home: home.to_string(),
+            domain: domain.to_string(),
+        });
     }
-    Outcome::problem(
-        Status::Fail,
-        Cause::Autodiscover,
-        format!(
-            "No Autodiscover candidate answered for {address}: the migration service cannot find the Outlook Anywhere settings."
-        ),
-        format!(
-            "# Publish Autodiscover for {domain}: an A record for autodiscover.{domain} pointing at Exchange (the name on its certificate),\n# or an SRV record _autodiscover._tcp.{domain} -> mail.{domain}, port 443. Then check the virtual directory:\nGet-AutodiscoverVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,BasicAuthentication,WindowsAuthentication"
-        ),
-    )
+    Outcome::problem(AutodiscoverProblem::NoCandidate {
+        address: address.to_string(),
+        domain: domain.to_string(),
+    })
 }
 
 fn evidence_of(run: &Run) -> Evidence {
@@ -330,31 +322,46 @@ fn candidate_outcome(candidate: Candidate, domain: &str, run: &Run, relative: Op
     let evidence = evidence_of(run);
     let outcome = match (&run.ending, relative) {
         (Ending::Settings { url, .. }, Some(Equal)) => Outcome::pass(format!("Settings from {url}{}.", auth_of(run))),
-        (Ending::Settings { url, .. }, _) => Outcome::new(Status::Info, format!("Also answers with settings ({url}); not used, an earlier candidate decided.")),
-        (Ending::RedirectAddr(next), Some(Equal)) => Outcome::new(Status::Info, format!("redirectAddr to {next}: the sequence starts again for that address.")),
-        (Ending::Error { url, code, message, meaning }, Some(Equal)) => Outcome::problem(
-            Status::Fail,
-            Cause::Autodiscover,
-            format!("Autodiscover at {url} answered error {code}: {meaning} (\"{message}\")."),
-            error_fix(code),
+        (Ending::Settings { url, .. }, _) => Outcome::new(
+            Status::Info,
+            format!("Also answers with settings ({url}); not used, an earlier candidate decided."),
         ),
-        (Ending::Failed(Failure::CredentialsRefused { scheme, offered }), Some(Equal)) => Outcome::problem(
-            Status::Fail,
-            Cause::Permissions,
-            format!("The server refused the migration account's credentials ({scheme}); it offered: {}.", offered.join(" | ")),
-            "# Check the account name and password (try both DOMAIN\\user and user@domain), and that the account is enabled and not locked\nGet-User <migration account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails".to_string(),
+        (Ending::RedirectAddr(next), Some(Equal)) => Outcome::new(
+            Status::Info,
+            format!("redirectAddr to {next}: the sequence starts again for that address."),
         ),
-        (Ending::Failed(f @ (Failure::RedirectLoop(_) | Failure::TooManyRedirects)), Some(Equal)) => Outcome::problem(
-            Status::Fail,
-            Cause::Autodiscover,
-            format!("Autodiscover goes in circles: {} ({}).", client::describe(f), redirect_path(run)),
-            "# Fix the redirect: each Autodiscover answer (redirectUrl) or HTTP redirect must lead closer to the server that answers settings\nGet-AutodiscoverVirtualDirectory | Format-List Server,ExternalUrl".to_string(),
-        ),
-        (Ending::Failed(Failure::Net(e)), _) if candidate == Candidate::Root && e.to_string().contains("not valid for name") => {
-            Outcome::skip(format!("Expected: {domain} is a web site whose certificate does not cover it ({e}); clients move on to the next candidate."))
+        (Ending::Error { url, code, message }, Some(Equal)) => Outcome::problem(AutodiscoverProblem::ErrorAnswer {
+            url: url.clone(),
+            code: code.clone(),
+            message: message.clone(),
+        }),
+        (Ending::Failed(Failure::CredentialsRefused { scheme, offered }), Some(Equal)) => {
+            Outcome::problem(AutodiscoverProblem::CredentialsRefused {
+                scheme: scheme.to_string(),
+                offered: offered.clone(),
+            })
         }
-        (ending, Some(Less)) => Outcome::new(Status::Info, format!("No answer here ({}); a later candidate answered.", ending_words(ending))),
-        (ending, Some(Greater)) => Outcome::skip(format!("Not needed: an earlier candidate decided ({}).", ending_words(ending))),
+        (Ending::Failed(f @ (Failure::RedirectLoop(_) | Failure::TooManyRedirects)), Some(Equal)) => {
+            Outcome::problem(AutodiscoverProblem::RedirectsCircle {
+                what: client::describe(f),
+                path: redirect_path(run),
+            })
+        }
+        (Ending::Failed(Failure::Net(e)), _)
+            if candidate == Candidate::Root && e.to_string().contains("not valid for name") =>
+        {
+            Outcome::skip(format!(
+                "Expected: {domain} is a web site whose certificate does not cover it ({e}); clients move on to the next candidate."
+            ))
+        }
+        (ending, Some(Less)) => Outcome::new(
+            Status::Info,
+            format!("No answer here ({}); a later candidate answered.", ending_words(ending)),
+        ),
+        (ending, Some(Greater)) => Outcome::skip(format!(
+            "Not needed: an earlier candidate decided ({}).",
+            ending_words(ending)
+        )),
         (ending, _) => Outcome::new(Status::Fail, format!("No settings here: {}.", ending_words(ending))),
     };
     outcome.with_evidence(evidence)
@@ -377,6 +384,7 @@ async fn certificate_checks(net: &Net, rec: &Recorder, parent: &str, run: &Run, 
     let mut checks = Vec::new();
     for (n, host) in hosts.iter().enumerate() {
         let run_check = rec.start(
+            KbStep::Certificate,
             format!("{parent}.cert.{}", n + 1),
             format!("Certificate of {host}"),
             Some(parent),
@@ -412,7 +420,7 @@ fn compact(host: &str, v: CertificateChecks, decisive: bool) -> Outcome {
     let mut outcome = match worst {
         Some(mut o) => {
             if !decisive {
-                o.finding = None;
+                o.problem = None;
             }
             o
         }
@@ -451,22 +459,13 @@ fn ending_words(ending: &Ending) -> String {
         Ending::Stopped { host } => format!("stopped: would send your password to {host}"),
         Ending::Settings { url, .. } => format!("settings from {url}"),
         Ending::RedirectAddr(a) => format!("redirectAddr to {a}"),
-        Ending::Error { code, meaning, .. } => format!("error {code}: {meaning}"),
-    }
-}
-
-fn error_fix(code: &str) -> String {
-    match code {
-        "500" | "501" | "602" => "# Check that the address is a mailbox of this Exchange organisation (and the right one)\nGet-Recipient <e-mail address> | Format-List RecipientTypeDetails,PrimarySmtpAddress,EmailAddresses".into(),
-        "600" => "# Something between the internet and Exchange changes the request (drops the body, or turns the POST into a GET):\n# publish /autodiscover/ on the reverse proxy or firewall without rewriting it".into(),
-        "601" => "# The Outlook provider is missing: check that it exists and is published\nGet-OutlookProvider".into(),
-        _ => "# Look at the Autodiscover logs on the Exchange server (Logging\\Autodiscover) for the request at that time\nGet-AutodiscoverVirtualDirectory | Format-List Server,ExternalUrl".into(),
+        Ending::Error { code, .. } => format!("error {code}: {}", autodiscover_error_meaning(code)),
     }
 }
 
 fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
-    let run = rec.start_step(
-        KB_AUTODISCOVER,
+    let run = rec.start(
+        KbStep::Autodiscover,
         "autodiscover.settings",
         "Outlook Anywhere settings from Autodiscover",
         None,
@@ -515,24 +514,11 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
         }
     }
     let outcome = match settings.expr.as_ref().and_then(|e| e.server.as_ref().map(|s| (e, s))) {
-        None => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            "Autodiscover answers, but without an EXPR block: Outlook Anywhere is not published for external clients, so the migration service has no server to connect to.",
-            "# Publish Outlook Anywhere externally (on every Client Access server)\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true -ExternalClientAuthenticationMethod Basic",
-        ),
-        Some((_, server)) if migcheck_shared::input::parse_host("EXPR Server", server).is_err() => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!("Autodiscover names the Outlook Anywhere host '{server}', which is not a host name."),
-            "# Set a proper external host name for Outlook Anywhere\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true",
-        ),
-        Some((expr, _)) if expr.ssl == Some(false) => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            "Outlook Anywhere is published without SSL; the migration service connects only over SSL.",
-            "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalClientsRequireSsl $true",
-        ),
+        None => Outcome::problem(AutodiscoverProblem::NoExpr),
+        Some((_, server)) if migcheck_shared::input::parse_host("EXPR Server", server).is_err() => {
+            Outcome::problem(AutodiscoverProblem::ExprNotAHost { server: server.clone() })
+        }
+        Some((expr, _)) if expr.ssl == Some(false) => Outcome::problem(AutodiscoverProblem::ExprWithoutSsl),
         Some((expr, server)) => Outcome::pass(format!(
             "Outlook Anywhere at {server}{}{}.",
             expr.auth_package
@@ -553,7 +539,7 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
 /// V2 on `hosts`, except those in `silent` (POX already waited out their deadline: the evidence says
 /// so instead of waiting again).
 pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], silent: &[String], address: &str) -> Check {
-    let mut run = rec.start_step(KB_AUTODISCOVER, "autodiscover.v2", "Autodiscover V2 (JSON)", None);
+    let mut run = rec.start(KbStep::Autodiscover, "autodiscover.v2", "Autodiscover V2 (JSON)", None);
     let t = Instant::now();
     let answers = join_all(hosts.iter().map(|host| async move {
         if silent.iter().any(|s| s.eq_ignore_ascii_case(host)) {

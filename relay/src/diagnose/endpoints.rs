@@ -7,13 +7,13 @@ use futures_util::future::OptionFuture;
 use url::Url;
 
 use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
-use migcheck_shared::{Check, HostPort};
+use migcheck_shared::{Check, HostPort, KbStep};
 
-use super::{Recorder, autodiscover, ews, host, mapi, outlook};
+use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook};
 use crate::net::Net;
 use crate::probe::autodiscover::client::{Consent, Credentials};
 use crate::probe::autodiscover::pox::Settings;
-use crate::probe::{Outcome, rpch};
+use crate::probe::rpch;
 
 /// The endpoint checks of `settings` (answered at `url` for `address`) and the headline when all pass;
 /// `silent`: hosts Autodiscover waited out already.
@@ -112,7 +112,7 @@ pub(super) async fn checks(
         match host_of(&ews_url).as_deref().map(allowed) {
             Some(Ok(())) => ews::with_version(net, rec, &ews_url, creds, mailbox, version).await,
             Some(Err(why)) => {
-                let run = rec.start_step(Some(4), "ews", format!("EWS at {ews_url}"), None);
+                let run = rec.start(KbStep::Permissions, "ews", format!("EWS at {ews_url}"), None);
                 vec![rec.finish(run, Outcome::skip(why), vec![])]
             }
             None => Vec::new(),

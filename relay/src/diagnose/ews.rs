@@ -3,27 +3,14 @@
 
 use std::time::Instant;
 
-use migcheck_shared::{Cause, Check, Evidence, Phase, Status};
+use migcheck_shared::kb::EwsProblem;
+use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
-use super::Recorder;
+use super::{Outcome, Recorder};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::Outcome;
 use crate::probe::autodiscover::client::Credentials;
 use crate::probe::ews::{self, EwsAnswer, Exchange};
-
-const KB_PERMISSIONS: Option<u8> = Some(4);
-
-const FIX_EWS: &str = r#"# Publish EWS externally with an authentication the migration service can use
-Get-WebServicesVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthentication,WindowsAuthentication
-Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://<host>/EWS/Exchange.asmx -BasicAuthentication $true"#;
-
-const FIX_FULL_ACCESS: &str = r#"# Give the migration account Full Access to the mailbox (or Receive As on every database)
-Add-MailboxPermission -Identity MAILBOX -User USER -AccessRights FullAccess -InheritanceType All -AutoMapping $false
-Get-MailboxDatabase | Add-ADPermission -User USER -ExtendedRights Receive-As
-# Members of Domain Admins or Enterprise Admins are explicitly denied mailbox access on premises: use an
-# account outside those groups, and check for Deny entries:
-Get-MailboxPermission -Identity MAILBOX | Where-Object { $_.Deny -eq $true }"#;
 
 /// The EWS group of checks. `mailbox`: the mailbox the account must open (None: not checked).
 pub(crate) async fn checks(
@@ -33,22 +20,22 @@ pub(crate) async fn checks(
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
 ) -> (Check, Option<(Exchange, String)>) {
-    let run = rec.start_step(KB_PERMISSIONS, "ews", format!("EWS at {url}"), None);
-    let mut auth_run = rec.start_step(
-        KB_PERMISSIONS,
+    let run = rec.start(KbStep::Permissions, "ews", format!("EWS at {url}"), None);
+    let mut auth_run = rec.start(
+        KbStep::Permissions,
         "ews.auth",
         format!("Authentication IIS offers on {url}"),
         Some("ews"),
     );
-    let logon_run = rec.start_step(
-        KB_PERMISSIONS,
+    let logon_run = rec.start(
+        KbStep::Permissions,
         "ews.logon",
         format!("Log on to EWS as {}", creds.user),
         Some("ews"),
     );
     let permission_run = mailbox.map(|m| {
-        rec.start_step(
-            KB_PERMISSIONS,
+        rec.start(
+            KbStep::Permissions,
             "ews.permission",
             format!("Open the Inbox of {m} as {} (Full Access)", creds.user),
             Some("ews"),
@@ -60,12 +47,10 @@ pub(crate) async fn checks(
     let mut children = Vec::new();
     let exchange = match exchanged {
         Err(e) => {
-            let problem = Outcome::problem(
-                Status::Fail,
-                Cause::ExternalAccess,
-                format!("EWS at {url} cannot be reached: {e}."),
-                FIX_EWS,
-            );
+            let problem = Outcome::problem(EwsProblem::Unreachable {
+                url: url.to_string(),
+                error: e.to_string(),
+            });
             children.push(rec.finish(auth_run, problem, vec![]));
             children.push(rec.finish(logon_run, Outcome::skip("Not tried: EWS cannot be reached."), vec![]));
             if let Some(r) = permission_run {
@@ -122,32 +107,15 @@ fn auth_outcome(url: &str, anonymous: &HttpAnswer) -> Outcome {
         {
             Outcome::pass(format!("EWS asks for credentials and offers {}.", schemes.join(", ")))
         }
-        401 => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "EWS at {url} offers only {}: neither Basic nor NTLM.",
-                schemes.join(", ")
-            ),
-            FIX_EWS,
-        ),
-        404 => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "There is no EWS at {url} (404): EWS is not published at this name, or the server is older than Exchange 2007."
-            ),
-            FIX_EWS,
-        ),
-        _ => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "EWS at {url} answers {} without asking for credentials.",
-                anonymous.status_line()
-            ),
-            FIX_EWS,
-        ),
+        401 => Outcome::problem(EwsProblem::NoUsableScheme {
+            url: url.to_string(),
+            schemes,
+        }),
+        404 => Outcome::problem(EwsProblem::NotFound { url: url.to_string() }),
+        _ => Outcome::problem(EwsProblem::Anonymous {
+            url: url.to_string(),
+            status_line: anonymous.status_line(),
+        }),
     };
     outcome.with_evidence(head_evidence("Anonymous answer", anonymous))
 }
@@ -161,26 +129,21 @@ fn logon_outcome(url: &str, creds: &Credentials<'_>, exchange: &Exchange) -> Out
         evidence = evidence.fact("ServerVersionInfo", v.clone());
     }
     let outcome = match (answer.status, &said.version) {
-        (401, _) => Outcome::problem(
-            Status::Fail,
-            Cause::Permissions,
-            format!("EWS at {url} rejects the credentials of {} ({scheme}).", creds.user),
-            crate::probe::rpch::explain::FIX_CREDENTIALS,
-        ),
+        (401, _) => Outcome::problem(EwsProblem::CredentialsRefused {
+            url: url.to_string(),
+            user: creds.user.to_string(),
+            scheme: scheme.to_string(),
+        }),
         (_, Some(build)) => Outcome::pass(format!(
             "{} logs on to EWS ({scheme}); the server is {}.",
             creds.user,
             build.describe()
         )),
-        (status, None) => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "EWS at {url} answers {status}{} but not as EWS (no ServerVersionInfo).",
-                said.fault.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
-            ),
-            FIX_EWS,
-        ),
+        (status, None) => Outcome::problem(EwsProblem::NotEws {
+            url: url.to_string(),
+            status,
+            fault: said.fault.clone(),
+        }),
     };
     outcome.with_evidence(evidence)
 }
@@ -193,70 +156,27 @@ fn permission_outcome(mailbox: &str, creds: &Credentials<'_>, exchange: &Exchang
     if answer.status == 401 {
         return Outcome::skip("Not tried: the logon was rejected (above).");
     }
-    let fix = FIX_FULL_ACCESS.replace("MAILBOX", mailbox).replace("USER", creds.user);
     let evidence = answer_evidence(said);
-    let user = creds.user;
+    let user = creds.user.to_string();
+    let mailbox = mailbox.to_string();
     let code = said.response_code.as_deref().unwrap_or("");
     let outcome = match (said.response_class.as_deref(), code) {
         (Some("Success"), _) => Outcome::pass(format!("{user} opens the Inbox of {mailbox}: Full Access works.")),
-        (_, "ErrorAccessDenied") => Outcome::problem(
-            Status::Fail,
-            Cause::Permissions,
-            format!(
-                "{user} may not open the mailbox {mailbox} (ErrorAccessDenied): the migration account needs Full Access to it or Receive As on its database. Members of Domain Admins and Enterprise Admins are often explicitly denied mailbox access on premises."
-            ),
-            fix,
-        ),
-        (_, "ErrorImpersonateUserDenied") => Outcome::problem(
-            Status::Fail,
-            Cause::Permissions,
-            format!(
-                "{user} may not act as {mailbox} (ErrorImpersonateUserDenied): give it Full Access to the mailbox (or the ApplicationImpersonation role)."
-            ),
-            format!("{fix}\nNew-ManagementRoleAssignment -Role ApplicationImpersonation -User {user}"),
-        ),
-        (_, "ErrorNonExistentMailbox") => Outcome::problem(
-            Status::Fail,
-            Cause::WrongServerName,
-            format!(
-                "There is no mailbox {mailbox} behind this server (ErrorNonExistentMailbox): check the address (the primary SMTP address), or whether the mailbox was already moved."
-            ),
-            format!("Get-Recipient {mailbox} | Format-List RecipientTypeDetails,PrimarySmtpAddress,Database"),
-        ),
-        (_, "ErrorMailboxMoveInProgress") => Outcome::problem(
-            Status::Warn,
-            Cause::ExternalAccess,
-            format!(
-                "The mailbox {mailbox} is being moved right now (ErrorMailboxMoveInProgress): wait for that move or remove it before migrating."
-            ),
-            format!(
-                "Get-MoveRequest {mailbox} | Format-List Status,PercentComplete\n# then: Remove-MoveRequest {mailbox}"
-            ),
-        ),
-        (_, "ErrorMailboxStoreUnavailable") => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "The database of {mailbox} is not available (ErrorMailboxStoreUnavailable): it is dismounted or its server cannot be reached."
-            ),
-            format!(
-                "Get-Mailbox {mailbox} | Format-List Database\nGet-MailboxDatabase -Status | Format-Table Name,Server,Mounted"
-            ),
-        ),
-        (class, code) => Outcome::problem(
-            Status::Fail,
-            Cause::Permissions,
-            format!(
-                "EWS answered {} for the Inbox of {mailbox}{}.",
-                if code.is_empty() {
-                    class.unwrap_or("nothing readable")
-                } else {
-                    code
-                },
-                said.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
-            ),
-            fix,
-        ),
+        (_, "ErrorAccessDenied") => Outcome::problem(EwsProblem::AccessDenied { user, mailbox }),
+        (_, "ErrorImpersonateUserDenied") => Outcome::problem(EwsProblem::ImpersonateDenied { user, mailbox }),
+        (_, "ErrorNonExistentMailbox") => Outcome::problem(EwsProblem::NoSuchMailbox { mailbox }),
+        (_, "ErrorMailboxMoveInProgress") => Outcome::problem(EwsProblem::MoveInProgress { mailbox }),
+        (_, "ErrorMailboxStoreUnavailable") => Outcome::problem(EwsProblem::StoreUnavailable { mailbox }),
+        (class, code) => Outcome::problem(EwsProblem::MailboxRefused {
+            user,
+            mailbox,
+            answer: if code.is_empty() {
+                class.unwrap_or("nothing readable").to_string()
+            } else {
+                code.to_string()
+            },
+            message: said.message.clone(),
+        }),
     };
     outcome.with_evidence(evidence)
 }

@@ -4,12 +4,12 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
-use migcheck_shared::{Check, HostPort, Phase, Status};
+use migcheck_shared::kb::ReachProblem;
+use migcheck_shared::{Check, HostPort, KbStep, Phase, Status};
 
-use super::{Recorder, worst};
+use super::certificate::{judge, private_root};
+use super::{Outcome, Recorder, worst};
 use crate::net::{LegacyAnswer, Net, NetError};
-use crate::probe::Outcome;
-use crate::probe::tls::{judge, private_root};
 
 /// The headline when every check passed: fine for Exchange Online only if a public CA made it trusted.
 pub(crate) fn pass_headline(target: &HostPort, checks: &[Check]) -> String {
@@ -32,8 +32,13 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
     let port = target.port.unwrap_or(443);
     let (via_host, via_port) = net.dns.route(host, port);
 
-    let net_run = rec.start("net", format!("Reach {host}:{port}"), None);
-    let mut dns_run = rec.start("net.dns", format!("Resolve {via_host}"), Some("net"));
+    let net_run = rec.start(KbStep::Certificate, "net", format!("Reach {host}:{port}"), None);
+    let mut dns_run = rec.start(
+        KbStep::Certificate,
+        "net.dns",
+        format!("Resolve {via_host}"),
+        Some("net"),
+    );
     let dns_t = Instant::now();
     let resolved = net.dns.resolve(&via_host, via_port).await;
     rec.phase(&mut dns_run, Phase::Dns, dns_t);
@@ -55,17 +60,32 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
                 dns_failure(host, &e).fact("Asked", net.dns.source.clone()),
                 vec![],
             );
-            let tcp = rec.start("net.tcp", format!("Connect to {via_host}:{via_port}"), Some("net"));
+            let tcp = rec.start(
+                KbStep::Certificate,
+                "net.tcp",
+                format!("Connect to {via_host}:{via_port}"),
+                Some("net"),
+            );
             let tcp = rec.finish(tcp, Outcome::skip("Not tried: the name did not resolve."), vec![]);
             let reach = rec.finish_parent(net_run, vec![dns, tcp], format!("{host} cannot be reached: {e}."));
-            let tls = rec.start("tls", format!("Certificate and TLS of {host}"), None);
+            let tls = rec.start(
+                KbStep::Certificate,
+                "tls",
+                format!("Certificate and TLS of {host}"),
+                None,
+            );
             let tls = rec.finish(tls, Outcome::skip("Not checked: no connection."), vec![]);
             return vec![reach, tls];
         }
     };
     let (addrs, dns) = addrs;
 
-    let mut tcp_run = rec.start("net.tcp", format!("Connect to {via_host}:{via_port}"), Some("net"));
+    let mut tcp_run = rec.start(
+        KbStep::Certificate,
+        "net.tcp",
+        format!("Connect to {via_host}:{via_port}"),
+        Some("net"),
+    );
     let tcp_t = Instant::now();
     let connected = net.connect(&addrs, via_port).await;
     rec.phase(&mut tcp_run, Phase::Tcp, tcp_t);
@@ -87,15 +107,25 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
             }
             let tcp = rec.finish(tcp_run, outcome, vec![]);
             let reach = rec.finish_parent(net_run, vec![dns, tcp], format!("{host}:{port} cannot be reached."));
-            let tls = rec.start("tls", format!("Certificate and TLS of {host}"), None);
+            let tls = rec.start(
+                KbStep::Certificate,
+                "tls",
+                format!("Certificate and TLS of {host}"),
+                None,
+            );
             let tls = rec.finish(tls, Outcome::skip("Not checked: no connection."), vec![]);
             return vec![reach, tls];
         }
     };
     let (conn, reach) = connected;
 
-    let tls_run = rec.start("tls", format!("Certificate and TLS of {host}"), None);
-    let mut hs_run = rec.start("tls.handshake", "TLS handshake", Some("tls"));
+    let tls_run = rec.start(
+        KbStep::Certificate,
+        "tls",
+        format!("Certificate and TLS of {host}"),
+        None,
+    );
+    let mut hs_run = rec.start(KbStep::Certificate, "tls.handshake", "TLS handshake", Some("tls"));
     let hs_t = Instant::now();
     let mut inspection = net.inspect_tls(conn.stream, conn.peer, host).await;
     if inspection.may_be_old_tls() {
@@ -113,7 +143,7 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
         ("tls.key", "Key strength".to_string(), verdicts.key),
         ("tls.signature", "Signature algorithm".to_string(), verdicts.signature),
     ] {
-        let run = rec.start(id, title, Some("tls"));
+        let run = rec.start(KbStep::Certificate, id, title, Some("tls"));
         children.push(rec.finish(run, outcome, vec![]));
     }
     let private = children.iter().find(|c| c.id == "tls.chain").and_then(private_root);
@@ -142,46 +172,26 @@ fn at(host: &str, e: &NetError) -> String {
 }
 
 fn dns_failure(host: &str, e: &NetError) -> Outcome {
-    let fix = format!(
-        "# Publish an A record for {host} in public DNS, pointing at the Exchange server or the reverse proxy in front of it; then check it\nResolve-DnsName {host} -Type A"
-    );
-    Outcome::problem(
-        Status::Fail,
-        migcheck_shared::Cause::Network,
-        format!("{e}: Exchange Online cannot find the server."),
-        fix,
-    )
+    Outcome::problem(ReachProblem::NoAddress {
+        host: host.to_string(),
+        error: e.to_string(),
+    })
 }
 
 fn connect_failure(host: &str, port: u16, e: &NetError) -> Outcome {
-    let (summary, fix) = match e {
+    let host = host.to_string();
+    let error = at(&host, e);
+    Outcome::problem(match e {
         // The policy's own sentence, led by the name the user typed (the error starts "not connecting to").
-        NetError::Refused { addr, refusal } => (
-            format!("{host} is at {addr}, where migcheck does not connect: {refusal}."),
-            format!(
-                "# Exchange Online reaches only public addresses: publish {host} on a public address.\n# To test an internal server, run the migcheck binary inside the network:\n# migcheck check --host {host} --egress any"
-            ),
-        ),
-        NetError::ConnectionRefused { .. } => (
-            format!("{}.", at(host, e)),
-            format!(
-                "# Make the Exchange server (or its reverse proxy) accept HTTPS on port {port}: check the https binding of the Default Web Site and the firewall / NAT rule that forwards {port} to it\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
-            ),
-        ),
-        NetError::ConnectTimeout { .. } => (
-            format!("{}: a firewall is probably dropping the connection.", at(host, e)),
-            format!(
-                "# Allow inbound TCP {port} from the internet to the Exchange server or its reverse proxy and check the NAT rule; then test from outside\nTest-NetConnection {host} -Port {port}"
-            ),
-        ),
-        _ => (
-            format!("{e}."),
-            format!(
-                "# Check the route and firewall between the internet and {host}:{port}\nTest-NetConnection {host} -Port {port}"
-            ),
-        ),
-    };
-    Outcome::problem(Status::Fail, migcheck_shared::Cause::Network, summary, fix)
+        NetError::Refused { addr, refusal } => ReachProblem::Refused {
+            host,
+            addr: addr.to_string(),
+            refusal: refusal.to_string(),
+        },
+        NetError::ConnectionRefused { .. } => ReachProblem::ConnectionRefused { host, port, error },
+        NetError::ConnectTimeout { .. } => ReachProblem::ConnectTimeout { host, port, error },
+        _ => ReachProblem::ConnectFailed { host, port, error },
+    })
 }
 
 fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection) -> Outcome {
@@ -193,30 +203,20 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
         )),
         // The version check raises this one's finding.
         Some(e) if inspection.old_tls_only().is_some() => Outcome::new(Status::Fail, format!("{}.", at(host, e))),
-        Some(NetError::NotTls { .. }) => Outcome::problem(
-            Status::Fail,
-            migcheck_shared::Cause::ExternalAccess,
-            format!("{host}:{port} does not speak TLS: SSL is not set up where Exchange Online connects."),
-            format!(
-                "# Outlook Anywhere needs SSL: bind a certificate to the https binding of the Default Web Site, and make the firewall forward {port} to that binding, not to plain HTTP\nGet-ExchangeCertificate | Format-List Thumbprint,Services,Subject,NotAfter\nEnable-ExchangeCertificate -Thumbprint <thumbprint> -Services IIS"
-            ),
-        ),
-        Some(e @ NetError::TlsTimeout { .. }) => Outcome::problem(
-            Status::Fail,
-            migcheck_shared::Cause::Network,
-            format!("{}.", at(host, e)),
-            format!(
-                "# Something accepts connections on {host}:{port} but never answers TLS: check the firewall, load balancer or reverse proxy in front of Exchange, and that the https binding has a certificate\nGet-WebBinding -Name 'Default Web Site' -Protocol https"
-            ),
-        ),
-        Some(e) => Outcome::problem(
-            Status::Fail,
-            migcheck_shared::Cause::Network,
-            format!("{}.", at(host, e)),
-            format!(
-                "# Exchange Online needs TLS 1.2 or newer with an ECDHE AES-GCM cipher suite: check the TLS settings of {host}:{port} and of any load balancer in front of it"
-            ),
-        ),
+        Some(NetError::NotTls { .. }) => Outcome::problem(ReachProblem::NotTls {
+            host: host.to_string(),
+            port,
+        }),
+        Some(e @ NetError::TlsTimeout { .. }) => Outcome::problem(ReachProblem::TlsTimeout {
+            host: host.to_string(),
+            port,
+            error: at(host, e),
+        }),
+        Some(e) => Outcome::problem(ReachProblem::TlsFailed {
+            host: host.to_string(),
+            port,
+            error: at(host, e),
+        }),
     };
     outcome = outcome.fact("Server", inspection.peer.to_string());
     if let Some(e) = &inspection.error {

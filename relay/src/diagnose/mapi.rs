@@ -6,19 +6,13 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 
-use migcheck_shared::{Cause, Check, Evidence, Phase, Status};
+use migcheck_shared::kb::MapiProblem;
+use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
-use super::Recorder;
-use super::outlook::KB_OUTLOOK_ANYWHERE;
+use super::{Outcome, Recorder};
 use crate::net::Net;
-use crate::probe::Outcome;
 use crate::probe::autodiscover::client::Credentials;
 use crate::probe::mapi::{self, Ping};
-
-const FIX_MAPI: &str = r#"# Check the MAPI virtual directory and that MAPI over HTTP is enabled
-Get-OrganizationConfig | Format-List MapiHttpEnabled
-Get-MapiVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,IISAuthenticationMethods
-Set-MapiVirtualDirectory -Identity "<server>\mapi (Default Web Site)" -ExternalUrl https://<host>/mapi -IISAuthenticationMethods Ntlm,OAuth,Negotiate,Basic"#;
 
 /// The `mapi` group: `(id suffix, name, url)` for each URL Autodiscover gave.
 pub(crate) async fn checks(
@@ -28,12 +22,12 @@ pub(crate) async fn checks(
     creds: &Credentials<'_>,
     may_send_password: &Result<(), String>,
 ) -> Check {
-    let run = rec.start_step(KB_OUTLOOK_ANYWHERE, "mapi", "MAPI over HTTP (PING)", None);
+    let run = rec.start(KbStep::OutlookAnywhere, "mapi", "MAPI over HTTP (PING)", None);
     let runs: Vec<_> = urls
         .iter()
         .map(|(id, name, url)| {
-            rec.start_step(
-                KB_OUTLOOK_ANYWHERE,
+            rec.start(
+                KbStep::OutlookAnywhere,
                 format!("mapi.{id}"),
                 format!("PING the {name} at {url}"),
                 Some("mapi"),
@@ -54,12 +48,11 @@ pub(crate) async fn checks(
         let outcome = match (ping, may_send_password) {
             (None, Err(why)) => Outcome::skip(why.clone()),
             (None, Ok(())) => Outcome::skip("Not tried."),
-            (Some(Err(e)), _) => Outcome::problem(
-                Status::Warn,
-                Cause::ExternalAccess,
-                format!("MAPI over HTTP: the {name} at {url} cannot be pinged: {e}."),
-                FIX_MAPI,
-            ),
+            (Some(Err(e)), _) => Outcome::problem(MapiProblem::Unreachable {
+                name: name.to_string(),
+                url: url.clone(),
+                error: e.to_string(),
+            }),
             (Some(Ok(ping)), _) => ping_outcome(&ping, name, url),
         };
         children.push(rec.finish(check_run, outcome, vec![]));
@@ -92,30 +85,19 @@ fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
     }
     let outcome = match (last.status, code.as_deref().map(str::trim)) {
         (200, Some("0")) => Outcome::pass(format!("The {name} answers PING (X-ResponseCode 0).")),
-        (401, _) if ping.authenticated.is_some() => Outcome::problem(
-            Status::Warn,
-            Cause::Permissions,
-            format!("MAPI over HTTP at {url} rejects the credentials (401)."),
-            FIX_MAPI,
-        ),
-        (status, Some(c)) => Outcome::problem(
-            Status::Warn,
-            Cause::ExternalAccess,
-            format!(
-                "MAPI over HTTP at {url} answers {status} with X-ResponseCode {c} ({}).",
-                mapi::response_code(c)
-            ),
-            FIX_MAPI,
-        ),
-        (_, None) => Outcome::problem(
-            Status::Warn,
-            Cause::ExternalAccess,
-            format!(
-                "{url} answers {} without an X-ResponseCode: it is not a MAPI over HTTP endpoint.",
-                last.status_line()
-            ),
-            FIX_MAPI,
-        ),
+        (401, _) if ping.authenticated.is_some() => {
+            Outcome::problem(MapiProblem::CredentialsRefused { url: url.to_string() })
+        }
+        (status, Some(c)) => Outcome::problem(MapiProblem::ResponseCode {
+            url: url.to_string(),
+            status,
+            code: c.to_string(),
+            meaning: mapi::response_code(c).to_string(),
+        }),
+        (_, None) => Outcome::problem(MapiProblem::NotMapi {
+            url: url.to_string(),
+            status_line: last.status_line(),
+        }),
     };
     outcome.with_evidence(evidence)
 }
@@ -155,8 +137,8 @@ mod tests {
         );
         let rejected = ping_outcome(&ping(answer(401, &[])), "mail store", url);
         assert_eq!(
-            rejected.finding.map(|f| f.cause),
-            Some(Cause::Permissions),
+            rejected.problem.map(|p| p.cause()),
+            Some(migcheck_shared::Cause::Permissions),
             "a 401 after the credentials"
         );
         let not_mapi = ping_outcome(&ping(answer(200, &[])), "mail store", url);

@@ -1,31 +1,30 @@
 //! The plan: runs the KB's checks for a request as a tree, streams `started`/`finished` events as they
 //! happen, and ends with the report (verdict, headline, findings in order of importance).
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use std::sync::Mutex;
-
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
-    Check, DiagnoseRequest, Event, Finding, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
+    Check, DiagnoseRequest, Event, Finding, KbStep, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
 };
 
 use crate::net::Net;
-use crate::probe::{Outcome, Problem};
 
 mod autodiscover;
+mod certificate;
 mod endpoints;
 mod ews;
 pub(crate) mod host;
 mod mapi;
+mod outcome;
 mod outlook;
 mod remote;
 mod version;
 
-/// KB 2389390 step 2: the certificate.
-const KB_CERT: Option<u8> = Some(2);
+pub(crate) use outcome::Outcome;
 
 /// Builds the tree and the findings while the checks run, and tells the listener as it goes.
 pub(crate) struct Recorder {
@@ -39,7 +38,7 @@ pub(crate) struct Recorder {
 pub(crate) struct Running {
     id: String,
     title: String,
-    kb_step: Option<u8>,
+    kb_step: Option<KbStep>,
     started: Instant,
     /// When its own work ended, if that was before it is finished (its report waited for others).
     ended: Option<Instant>,
@@ -58,25 +57,24 @@ impl Recorder {
         at.saturating_duration_since(self.t0).as_millis() as u64
     }
 
-    /// A KB step 2 check (the certificate).
-    pub(crate) fn start(&self, id: impl Into<String>, title: impl Into<String>, parent: Option<&str>) -> Running {
-        self.start_step(KB_CERT, id, title, parent)
-    }
-
-    pub(crate) fn start_step(
+    /// A check of the KB step `kb_step` (a [`KbStep`], or `None` for a check of no step) begins: the
+    /// listener is told at once, so the page can place it in its group while it runs.
+    pub(crate) fn start(
         &self,
-        kb_step: Option<u8>,
+        kb_step: impl Into<Option<KbStep>>,
         id: impl Into<String>,
         title: impl Into<String>,
         parent: Option<&str>,
     ) -> Running {
         let id = id.into();
         let title = title.into();
+        let kb_step = kb_step.into();
         // A listener that went away (a closed page) is not an error for the diagnosis itself.
         let _ = self.events.send(Event::Started {
             id: id.clone(),
             title: title.clone(),
             parent: parent.map(str::to_string),
+            kb_step,
         });
         Running {
             id,
@@ -112,13 +110,16 @@ impl Recorder {
             kb_step: run.kb_step,
             children,
         };
-        if let (Some(Problem { cause, summary, fix }), Ok(mut findings)) = (outcome.finding, self.findings.lock()) {
+        if let (Some(problem), Ok(mut findings)) = (outcome.problem, self.findings.lock()) {
+            // The KB places every problem in a step; a check of another step raising it is a slip in
+            // the plan, caught by the tests.
+            debug_assert_eq!(problem.kb_step(), check.kb_step, "{} raises {problem:?}", check.id);
             findings.push(Finding {
-                cause,
+                cause: problem.cause(),
                 severity: check.status,
-                kb_step: check.kb_step,
-                summary,
-                fix,
+                kb_step: problem.kb_step(),
+                summary: problem.summary(),
+                fix: problem.fix(),
                 check_ids: vec![check.id.clone()],
             });
         }

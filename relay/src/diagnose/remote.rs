@@ -3,19 +3,15 @@
 
 use std::time::Instant;
 
+use migcheck_shared::kb::MrsProblem;
 use migcheck_shared::request::ValidRemoteMove;
-use migcheck_shared::{Cause, Check, Evidence, Phase, Status};
+use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
-use super::{Recorder, ews, host};
+use super::{Outcome, Recorder, ews, host};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::Outcome;
 use crate::probe::autodiscover::client::Credentials;
 use crate::probe::mrs::{self, MrsState};
-
-const FIX_MRS: &str = r#"# Enable the MRS Proxy endpoint on EVERY Exchange server behind HOST, then recycle the EWS app pool
-Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -MRSProxyEnabled $true
-Get-WebServicesVirtualDirectory | Format-Table Server,MRSProxyEnabled"#;
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
     let server = &target.remote_server;
@@ -72,15 +68,15 @@ fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
 
 async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Credentials<'_>) -> Check {
     let url = format!("https://{host}{}", mrs::PATH);
-    let run = rec.start_step(Some(1), "mrs", format!("MRS Proxy at {url}"), None);
-    let mut anonymous_run = rec.start_step(
-        Some(1),
+    let run = rec.start(KbStep::OutlookAnywhere, "mrs", format!("MRS Proxy at {url}"), None);
+    let mut anonymous_run = rec.start(
+        KbStep::OutlookAnywhere,
         "mrs.anonymous",
         format!("POST {url} without credentials"),
         Some("mrs"),
     );
-    let credentials_run = rec.start_step(
-        Some(1),
+    let credentials_run = rec.start(
+        KbStep::OutlookAnywhere,
         "mrs.credentials",
         format!("POST {url} as {}", creds.user),
         Some("mrs"),
@@ -88,16 +84,14 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
     let t = Instant::now();
     let probed = mrs::probe(net, host, port, creds).await;
     rec.phase(&mut anonymous_run, Phase::Http, t);
-    let fix = FIX_MRS.replace("HOST", host);
     let probe = match probed {
         Ok(p) => p,
         Err(e) => {
-            let problem = Outcome::problem(
-                Status::Fail,
-                Cause::ExternalAccess,
-                format!("MRS Proxy at {url}: {e}."),
-                fix,
-            );
+            let problem = Outcome::problem(MrsProblem::Unreachable {
+                url: url.clone(),
+                host: host.to_string(),
+                error: e.to_string(),
+            });
             let children = vec![
                 rec.finish(anonymous_run, problem, vec![]),
                 rec.finish(credentials_run, Outcome::skip("Not tried."), vec![]),
@@ -107,15 +101,11 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
     };
     let anonymous = match probe.anonymous.status {
         401 => Outcome::pass("IIS asks for credentials: the path exists."),
-        404 | 503 => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "{url} answers {}: the MRS Proxy endpoint is off or not published (MRSProxyEnabled is false).",
-                probe.anonymous.status_line()
-            ),
-            fix.clone(),
-        ),
+        404 | 503 => Outcome::problem(MrsProblem::Off {
+            url: url.clone(),
+            host: host.to_string(),
+            status_line: probe.anonymous.status_line(),
+        }),
         _ => Outcome::new(
             Status::Info,
             format!("{url} answers {} without credentials.", probe.anonymous.status_line()),
@@ -132,24 +122,16 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
                     "MRS Proxy answers the migration account ({scheme}) with {}: it is enabled.",
                     answer.status_line()
                 )),
-                MrsState::Disabled => Outcome::problem(
-                    Status::Fail,
-                    Cause::ExternalAccess,
-                    format!(
-                        "MRS Proxy at {url} is off: with credentials it answers {} (MRSProxyEnabled is false on the server behind {host}). Remote moves need it on every server behind the name.",
-                        answer.status_line()
-                    ),
-                    fix.clone(),
-                ),
-                MrsState::Rejected => Outcome::problem(
-                    Status::Fail,
-                    Cause::Permissions,
-                    format!(
-                        "MRS Proxy at {url} rejects the credentials of {} ({scheme}).",
-                        creds.user
-                    ),
-                    crate::probe::rpch::explain::FIX_CREDENTIALS,
-                ),
+                MrsState::Disabled => Outcome::problem(MrsProblem::OffWithCredentials {
+                    url: url.clone(),
+                    host: host.to_string(),
+                    status_line: answer.status_line(),
+                }),
+                MrsState::Rejected => Outcome::problem(MrsProblem::CredentialsRefused {
+                    url: url.clone(),
+                    user: creds.user.to_string(),
+                    scheme: scheme.to_string(),
+                }),
             };
             outcome.with_evidence(evidence(&format!("With credentials ({scheme})"), answer))
         }

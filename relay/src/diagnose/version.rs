@@ -1,21 +1,13 @@
 //! The KB's "unsupported version" cause: the Exchange version from every source that answered,
 //! reconciled into one product and build; sources that disagree are shown.
 
-use migcheck_shared::{Cause, Check, Evidence, Status};
+use migcheck_shared::kb::VersionProblem;
+use migcheck_shared::{Check, Evidence, Status};
 
-use super::Recorder;
-use crate::probe::Outcome;
+use super::{Outcome, Recorder};
 use crate::probe::ews::EwsAnswer;
 use crate::probe::owa::OwaProbe;
 use crate::probe::version::{ExchangeBuild, Support};
-
-const FIX_2003: &str = r#"# Exchange 2003 is not a supported source for a migration to Exchange Online.
-# Move the mailboxes to a supported on-premises version first (Exchange 2010 or later, then migrate),
-# or migrate the mail with IMAP or a third-party tool."#;
-
-const FIX_OUT_OF_SUPPORT: &str = r#"# Migrations from this version still work, but it gets no fixes: finish the move soon, and keep the
-# servers on their last update meanwhile
-Get-ExchangeServer | Format-Table Name,AdminDisplayVersion"#;
 
 /// One place the version was read, and what it said.
 pub(crate) struct Source {
@@ -59,7 +51,7 @@ pub(crate) fn sources(autodiscover: Option<ExchangeBuild>, ews: Option<&EwsAnswe
 }
 
 pub(crate) fn check(rec: &Recorder, sources: &[Source], owa: &OwaProbe) -> Check {
-    let run = rec.start_step(None, "version", "The Exchange version", None);
+    let run = rec.start(None, "version", "The Exchange version", None);
     let mut evidence = Evidence::default();
     for s in sources {
         let said = match &s.build {
@@ -73,14 +65,9 @@ pub(crate) fn check(rec: &Recorder, sources: &[Source], owa: &OwaProbe) -> Check
     }
     if let Some(fingerprint) = &owa.exchange_2003 {
         evidence = evidence.fact("Exchange 2003 fingerprint", fingerprint.clone());
-        let outcome = Outcome::problem(
-            Status::Fail,
-            Cause::UnsupportedVersion,
-            format!(
-                "The server is Exchange Server 2003 ({fingerprint}; no EWS, no X-OWA-Version). Migrating users from on-premises Exchange 2003 isn't supported in Office 365."
-            ),
-            FIX_2003,
-        );
+        let outcome = Outcome::problem(VersionProblem::Exchange2003 {
+            fingerprint: fingerprint.clone(),
+        });
         return rec.finish(run, outcome.with_evidence(evidence), vec![]);
     }
     let mut builds: Vec<ExchangeBuild> = sources.iter().filter_map(|s| s.build).collect();
@@ -93,49 +80,30 @@ pub(crate) fn check(rec: &Recorder, sources: &[Source], owa: &OwaProbe) -> Check
             vec![],
         );
     };
-    let disagreement = (builds.len() > 1).then(|| {
-        let said: Vec<String> = sources
+    // Every source's word, when they do not all say the same build.
+    let disagreement: Vec<String> = if builds.len() > 1 {
+        sources
             .iter()
             .filter_map(|s| s.build.map(|b| format!("{} says {}", s.label, b.describe())))
-            .collect();
-        format!(
-            " The sources disagree ({}): the servers behind the name run different versions (a load balancer in front of mixed servers?); the oldest is what the migration may meet.",
-            said.join(", ")
-        )
-    });
-    let extra = disagreement.clone().unwrap_or_default();
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let server = oldest.describe();
     let outcome = match oldest.support() {
-        Support::NotASource => Outcome::problem(
-            Status::Fail,
-            Cause::UnsupportedVersion,
-            format!(
-                "The server is {}. Migrating users from on-premises Exchange 2003 isn't supported in Office 365.{extra}",
-                oldest.describe()
-            ),
-            FIX_2003,
-        ),
-        Support::Ended(date) => Outcome::problem(
-            Status::Warn,
-            Cause::UnsupportedVersion,
-            format!(
-                "The server is {}, past its end of support ({date}): the migration still works, but the version gets no fixes.{extra}",
-                oldest.describe()
-            ),
-            FIX_OUT_OF_SUPPORT,
-        ),
-        Support::Supported | Support::Unknown if disagreement.is_some() => Outcome::problem(
-            Status::Warn,
-            Cause::UnsupportedVersion,
-            format!("The server is {}.{extra}", oldest.describe()),
-            FIX_OUT_OF_SUPPORT,
-        ),
-        Support::Supported => Outcome::pass(format!("The server is {}, a supported version.", oldest.describe())),
+        Support::NotASource => Outcome::problem(VersionProblem::NotASource { server, disagreement }),
+        Support::Ended(date) => Outcome::problem(VersionProblem::EndOfSupport {
+            server,
+            date: date.to_string(),
+            disagreement,
+        }),
+        Support::Supported | Support::Unknown if !disagreement.is_empty() => {
+            Outcome::problem(VersionProblem::SourcesDisagree { server, disagreement })
+        }
+        Support::Supported => Outcome::pass(format!("The server is {server}, a supported version.")),
         Support::Unknown => Outcome::new(
             Status::Info,
-            format!(
-                "The server reports {}, a build migcheck does not know.",
-                oldest.describe()
-            ),
+            format!("The server reports {server}, a build migcheck does not know."),
         ),
     };
     rec.finish(run, outcome.with_evidence(evidence), vec![])
@@ -219,7 +187,7 @@ mod tests {
         assert!(
             rec.findings()
                 .iter()
-                .any(|f| f.cause == Cause::UnsupportedVersion && f.severity == Status::Fail)
+                .any(|f| f.cause == migcheck_shared::Cause::UnsupportedVersion && f.severity == Status::Fail)
         );
 
         let none = check(&rec, &[], &owa);

@@ -1,81 +1,54 @@
 //! What the three virtual connections saw, as the logon, connection and bind checks: which channel
 //! stopped where, and what that means in Exchange terms.
 
-use migcheck_shared::{Cause, Evidence, Status};
+use migcheck_shared::Evidence;
+use migcheck_shared::kb::OutlookAnywhereProblem as Problem;
 
-use super::{OutlookAnywhere, challenge_facts};
+use super::{Outcome, OutlookAnywhere, challenge_facts};
 use crate::net::ntlm::ChallengeInfo;
-use crate::probe::Outcome;
 use crate::probe::rpch::channel::ResponseHead;
 use crate::probe::rpch::client::{RpchError, VirtualConnection};
 use crate::probe::rpch::explain::{self, SERVER_UNAVAILABLE};
 use crate::probe::rpch::pdu::{self, BindAnswer};
 
 pub(super) fn credentials_problem(oa: &OutlookAnywhere<'_>, proxy: &str, challenge: Option<&ChallengeInfo>) -> Outcome {
-    let domain = challenge
-        .and_then(|c| c.netbios_domain.as_deref())
-        .map(|d| format!(" The server is in the domain {d}."))
-        .unwrap_or_default();
-    Outcome::problem(
-        Status::Fail,
-        Cause::Permissions,
-        format!(
-            "The RPC proxy {proxy} rejects the credentials of {} ({}, the name form tried: {}): the password is wrong, the account is locked or disabled, or IIS wants the other name form.{domain}",
-            oa.creds.user,
-            oa.creds.auth.label(),
-            if oa.creds.user.contains('\\') {
-                "DOMAIN\\user"
-            } else if oa.creds.user.contains('@') {
-                "user@domain (UPN)"
-            } else {
-                "a bare user name"
-            }
-        ),
-        explain::FIX_CREDENTIALS,
-    )
+    Outcome::problem(Problem::CredentialsRefused {
+        proxy: proxy.to_string(),
+        user: oa.creds.user.to_string(),
+        method: oa.creds.auth,
+        domain: challenge.and_then(|c| c.netbios_domain.clone()),
+    })
 }
 
 /// A status that is neither 200 nor 401 on a channel.
 pub(super) fn status_problem(head: &ResponseHead, proxy: &str, server: &str, endpoint: u16) -> Outcome {
-    match (head.status, head.rpc_error()) {
-        (503, Some(SERVER_UNAVAILABLE)) => Outcome::problem(
-            Status::Fail,
-            Cause::WrongServerName,
-            explain::server_unavailable(proxy, server, endpoint),
-            explain::FIX_SERVER_UNAVAILABLE,
-        ),
-        (405 | 501, _) => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "{proxy} answers {} {}: something in front of Exchange does not pass the RPC over HTTP verbs.",
-                head.status, head.reason
-            ),
-            explain::FIX_FRONT_PROXY.replace("HOST", proxy),
-        ),
-        (404, _) => Outcome::problem(
-            Status::Fail,
-            Cause::WrongServerName,
-            format!(
-                "{proxy} answers 404 for {server}:{endpoint}: the RPC server name is not one the proxy allows (ValidPorts), or a publishing proxy rewrites the path."
-            ),
-            explain::FIX_SERVER_UNAVAILABLE,
-        ),
-        (status, _) => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!("{proxy} answers {status} {} on the RPC channel.", head.reason),
-            explain::FIX_FRONT_PROXY.replace("HOST", proxy),
-        ),
-    }
+    let proxy = proxy.to_string();
+    let reason = head.reason.clone();
+    Outcome::problem(match (head.status, head.rpc_error()) {
+        (503, Some(SERVER_UNAVAILABLE)) => Problem::ServerUnavailable {
+            proxy,
+            server: server.to_string(),
+            endpoint,
+        },
+        (status @ (405 | 501), _) => Problem::ChannelVerbsBlocked { proxy, status, reason },
+        (404, _) => Problem::ServerNotAllowed {
+            proxy,
+            server: server.to_string(),
+            endpoint,
+        },
+        (status, _) => Problem::ChannelAnswered { proxy, status, reason },
+    })
 }
 
 pub(super) fn problem_of_error(e: &RpchError, proxy: &str) -> Outcome {
-    let fix = match e {
-        RpchError::Timeout { .. } | RpchError::TooChatty { .. } => explain::FIX_SILENT.to_string(),
-        _ => explain::FIX_FRONT_PROXY.replace("HOST", proxy),
-    };
-    Outcome::problem(Status::Fail, Cause::Network, format!("{e}."), fix)
+    let error = e.to_string();
+    Outcome::problem(match e {
+        RpchError::Timeout { .. } | RpchError::TooChatty { .. } => Problem::ChannelSilent { error },
+        _ => Problem::ChannelBroke {
+            proxy: proxy.to_string(),
+            error,
+        },
+    })
 }
 
 fn endpoint_label(vc: &VirtualConnection) -> String {
@@ -170,19 +143,16 @@ pub(super) fn connection_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnect
         status_problem(head, proxy, oa.server, vc.endpoint)
     } else if let Some((e, vc)) = vcs.iter().find_map(|vc| vc.error.as_ref().map(|e| (e, vc))) {
         match e {
-            RpchError::Timeout { secs, .. } if vc.logged_on() => Outcome::problem(
-                Status::Fail,
-                Cause::Network,
-                format!(
-                    "{proxy} accepted the channels (200) but then sent nothing for {secs} s: no CONN/A3 or CONN/C2, so the virtual connection to {}:{} never opened. A device in between buffers the response, or the proxy cannot reach the RPC server.",
-                    oa.server, vc.endpoint
-                ),
-                explain::FIX_SILENT,
-            ),
+            RpchError::Timeout { secs, .. } if vc.logged_on() => Outcome::problem(Problem::ConnectionSilent {
+                proxy: proxy.to_string(),
+                secs: *secs,
+                server: oa.server.to_string(),
+                endpoint: vc.endpoint,
+            }),
             _ => problem_of_error(e, proxy),
         }
     } else {
-        Outcome::new(Status::Fail, "The virtual connection did not open.")
+        Outcome::new(migcheck_shared::Status::Fail, "The virtual connection did not open.")
     };
     outcome.with_evidence(evidence)
 }
@@ -197,38 +167,29 @@ pub(super) fn bind_outcome(oa: &OutlookAnywhere<'_>, vc: &VirtualConnection, nam
                 return Outcome::pass(format!("The {name} answers through the proxy at {at}: {words}."))
                     .with_evidence(evidence);
             }
-            let outcome = match answer {
+            let name = name.to_string();
+            let problem = match answer {
                 BindAnswer::Fault {
                     status: SERVER_UNAVAILABLE,
-                } => Outcome::problem(
-                    Status::Fail,
-                    Cause::WrongServerName,
-                    explain::server_unavailable(&oa.proxy.host, oa.server, vc.endpoint),
-                    explain::FIX_SERVER_UNAVAILABLE,
-                ),
-                BindAnswer::Fault { status: 0x5 } => Outcome::problem(
-                    Status::Fail,
-                    Cause::Permissions,
-                    format!("The {name} at {at} refuses the bind: access denied."),
-                    explain::FIX_CREDENTIALS,
-                ),
-                _ => Outcome::problem(
-                    Status::Fail,
-                    Cause::WrongServerName,
-                    format!(
-                        "The {name} at {at} rejects the bind ({words}): the server behind that name does not offer this Exchange endpoint."
-                    ),
-                    explain::FIX_BIND,
-                ),
+                } => Problem::ServerUnavailable {
+                    proxy: oa.proxy.host.clone(),
+                    server: oa.server.to_string(),
+                    endpoint: vc.endpoint,
+                },
+                BindAnswer::Fault { status: 0x5 } => Problem::BindAccessDenied { name, at },
+                _ => Problem::BindRejected {
+                    name,
+                    at,
+                    answer: words,
+                },
             };
-            outcome.with_evidence(evidence)
+            Outcome::problem(problem).with_evidence(evidence)
         }
-        (None, Some(e)) if vc.opened() => Outcome::problem(
-            Status::Fail,
-            Cause::Network,
-            format!("The bind of the {name} at {at} got no answer: {e}."),
-            explain::FIX_SILENT,
-        ),
+        (None, Some(e)) if vc.opened() => Outcome::problem(Problem::BindUnanswered {
+            name: name.to_string(),
+            at,
+            error: e.to_string(),
+        }),
         _ => Outcome::skip("Not tried: the virtual connection did not open (above)."),
     }
 }

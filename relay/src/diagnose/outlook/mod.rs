@@ -7,17 +7,16 @@ use std::time::Instant;
 use futures_util::future::join_all;
 use rustls::pki_types::CertificateDer;
 
+use migcheck_shared::kb::OutlookAnywhereProblem;
 use migcheck_shared::request::{AuthMethod, ValidOutlookAnywhere};
-use migcheck_shared::{Cause, Check, Evidence, HostPort, Phase, Status};
+use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
-use super::{Recorder, host};
+use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::ntlm::ChallengeInfo;
-use crate::probe::Outcome;
 use crate::probe::certificate;
 use crate::probe::rpch::channel::ResponseHead;
 use crate::probe::rpch::client::{self, Answer, Credentials, Target};
-use crate::probe::rpch::explain;
 use crate::probe::rpch::pdu::{self, Interface, rts_flags};
 
 mod connection;
@@ -25,8 +24,6 @@ mod connection;
 use connection::{
     bind_outcome, connection_outcome, credentials_problem, logon_outcome, problem_of_error, status_problem,
 };
-
-pub(crate) const KB_OUTLOOK_ANYWHERE: Option<u8> = Some(1);
 
 /// The endpoints the migration service needs, each bound through the proxy.
 const ENDPOINTS: [(u16, Interface, &str); 3] = [
@@ -87,8 +84,8 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
 /// The `oa` group of checks.
 pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> Check {
     let proxy = oa.proxy.host.as_str();
-    let run = rec.start_step(
-        KB_OUTLOOK_ANYWHERE,
+    let run = rec.start(
+        KbStep::OutlookAnywhere,
         "oa",
         format!("Outlook Anywhere (RPC over HTTP) through {proxy} to {}", oa.server),
         None,
@@ -107,7 +104,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         children.push(cert_principal_check(rec, name, proxy, answer));
     }
     let skip = |rec: &Recorder, id: &str, title: String, why: &str| {
-        let run = rec.start_step(KB_OUTLOOK_ANYWHERE, id, title, Some("oa"));
+        let run = rec.start(KbStep::OutlookAnywhere, id, title, Some("oa"));
         rec.finish(run, Outcome::skip(why), vec![])
     };
     let titles = titles(oa);
@@ -143,12 +140,17 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         }
         return finish_group(rec, run, children, proxy);
     }
-    let mut logon_run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.logon", titles[1].1.clone(), Some("oa"));
-    let mut connection_run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.connection", titles[2].1.clone(), Some("oa"));
+    let mut logon_run = rec.start(KbStep::OutlookAnywhere, "oa.logon", titles[1].1.clone(), Some("oa"));
+    let mut connection_run = rec.start(
+        KbStep::OutlookAnywhere,
+        "oa.connection",
+        titles[2].1.clone(),
+        Some("oa"),
+    );
     let bind_runs: Vec<_> = ENDPOINTS
         .iter()
         .zip(&titles[3..])
-        .map(|(_, (id, title))| rec.start_step(KB_OUTLOOK_ANYWHERE, id.clone(), title.clone(), Some("oa")))
+        .map(|(_, (id, title))| rec.start(KbStep::OutlookAnywhere, id.clone(), title.clone(), Some("oa")))
         .collect();
     let t = Instant::now();
     let vcs = join_all(
@@ -235,8 +237,8 @@ async fn auth_check(
     target: Target<'_>,
 ) -> (Check, Option<Answer>) {
     let proxy = target.proxy;
-    let mut run = rec.start_step(
-        KB_OUTLOOK_ANYWHERE,
+    let mut run = rec.start(
+        KbStep::OutlookAnywhere,
         "oa.auth",
         format!("Authentication IIS offers on https://{proxy}/rpc/rpcproxy.dll"),
         Some("oa"),
@@ -248,12 +250,10 @@ async fn auth_check(
     let answer = match answered {
         Ok(a) => a,
         Err(e) => {
-            let outcome = Outcome::problem(
-                Status::Fail,
-                Cause::Network,
-                format!("The RPC proxy {proxy} cannot be reached over HTTPS: {e}."),
-                explain::FIX_FRONT_PROXY.replace("HOST", proxy),
-            )
+            let outcome = Outcome::problem(OutlookAnywhereProblem::ProxyUnreachable {
+                proxy: proxy.to_string(),
+                error: e.to_string(),
+            })
             .fact("Request", request);
             return (rec.finish(run, outcome, vec![]), None);
         }
@@ -279,81 +279,40 @@ async fn auth_check(
                 schemes.join(", ")
             ))
         }
-        401 => {
-            let other = match oa.creds.auth {
-                AuthMethod::Basic if offers("NTLM") => {
-                    format!(
-                        " NTLM is offered: run the migration endpoint with -Authentication NTLM, or offer {chosen}."
-                    )
-                }
-                _ => format!(" Turn on {chosen} authentication for the /rpc virtual directory."),
-            };
-            Outcome::problem(
-                Status::Fail,
-                Cause::ExternalAccess,
-                format!(
-                    "IIS on {proxy} does not offer {chosen} authentication on /rpc/rpcproxy.dll (it offers {}), so the migration service cannot log on.{other}",
-                    if schemes.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        schemes.join(", ")
-                    }
-                ),
-                explain::fix_auth_method(chosen).replace("HOST", proxy),
-            )
-        }
-        405 | 501 => {
-            let allow = answer.head.header_values("allow").join(", ");
-            let server = answer.head.header_values("server").join(", ");
-            Outcome::problem(
-                Status::Fail,
-                Cause::ExternalAccess,
-                format!(
-                    "{proxy} answers RPC_IN_DATA with {status} {}{}{}: a reverse proxy or firewall in front of Exchange does not pass the RPC over HTTP verbs RPC_IN_DATA and RPC_OUT_DATA.",
-                    answer.head.reason,
-                    if allow.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (Allow: {allow})")
-                    },
-                    if server.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" from '{server}'")
-                    },
-                ),
-                explain::FIX_FRONT_PROXY.replace("HOST", proxy),
-            )
-        }
-        404 => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!("{proxy} has no /rpc/rpcproxy.dll (404): Outlook Anywhere is not published at this name."),
-            explain::FIX_NOT_INSTALLED.replace("HOST", proxy),
-        ),
+        401 => Outcome::problem(OutlookAnywhereProblem::MethodNotOffered {
+            proxy: proxy.to_string(),
+            method: oa.creds.auth,
+            offered: schemes,
+        }),
+        405 | 501 => Outcome::problem(OutlookAnywhereProblem::VerbsBlocked {
+            proxy: proxy.to_string(),
+            status,
+            reason: answer.head.reason.clone(),
+            allow: answer.head.header_values("allow").join(", "),
+            server: answer.head.header_values("server").join(", "),
+        }),
+        404 => Outcome::problem(OutlookAnywhereProblem::NotPublished {
+            proxy: proxy.to_string(),
+        }),
         200 if answer.rts().is_some_and(|r| r.flags & rts_flags::ECHO != 0) => Outcome::new(
             Status::Warn,
             format!(
                 "The RPC proxy on {proxy} answers without asking for credentials; the migration service will still send them."
             ),
         ),
-        _ => Outcome::problem(
-            Status::Fail,
-            Cause::ExternalAccess,
-            format!(
-                "{proxy} answers RPC_IN_DATA with {status} {} instead of asking for credentials: this is not an Exchange RPC proxy answer.",
-                answer.head.reason
-            ),
-            explain::FIX_NOT_INSTALLED.replace("HOST", proxy),
-        ),
+        _ => Outcome::problem(OutlookAnywhereProblem::NotRpcProxy {
+            proxy: proxy.to_string(),
+            status,
+            reason: answer.head.reason.clone(),
+        }),
     };
     (rec.finish(run, outcome.with_evidence(evidence), vec![]), Some(answer))
 }
 
 /// `msstd:name` must match the proxy's certificate.
 fn cert_principal_check(rec: &Recorder, principal: &str, proxy: &str, answer: &Answer) -> Check {
-    let run = rec.start_step(
-        KB_OUTLOOK_ANYWHERE,
+    let run = rec.start(
+        KbStep::OutlookAnywhere,
         "oa.cert_principal",
         format!("CertPrincipalName {principal} matches the certificate of {proxy}"),
         Some("oa"),
@@ -383,18 +342,16 @@ fn cert_principal_check(rec: &Recorder, principal: &str, proxy: &str, answer: &A
                 )
                 .fact("Certificate names", cert.dns_names.join(", "));
             if names.iter().any(|n| name_matches(n, &name)) {
-                Outcome::pass(format!("The certificate of {proxy} carries {name}, as CertPrincipalName asks."))
+                Outcome::pass(format!(
+                    "The certificate of {proxy} carries {name}, as CertPrincipalName asks."
+                ))
             } else {
-                let on_cert = cert.common_name.clone().unwrap_or_else(|| proxy.to_string());
-                Outcome::problem(
-                    Status::Fail,
-                    Cause::Certificate,
-                    format!(
-                        "CertPrincipalName is {principal}, but the certificate of {proxy} is for {}: clients fail with \"Mutual Authentication could not be established\".",
-                        names.join(", ")
-                    ),
-                    explain::FIX_CERT_PRINCIPAL.replace("NAME", &on_cert),
-                )
+                Outcome::problem(OutlookAnywhereProblem::CertPrincipalMismatch {
+                    principal: principal.to_string(),
+                    proxy: proxy.to_string(),
+                    names,
+                    on_certificate: cert.common_name.clone().unwrap_or_else(|| proxy.to_string()),
+                })
             }
             .with_evidence(evidence)
         }
@@ -415,7 +372,12 @@ fn name_matches(pattern: &str, name: &str) -> bool {
 /// The echo with the credentials: the proxy is alive and takes the logon.
 async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> Check {
     let proxy = target.proxy;
-    let mut run = rec.start_step(KB_OUTLOOK_ANYWHERE, "oa.ping", "Ping the RPC proxy (echo)", Some("oa"));
+    let mut run = rec.start(
+        KbStep::OutlookAnywhere,
+        "oa.ping",
+        "Ping the RPC proxy (echo)",
+        Some("oa"),
+    );
     let t = Instant::now();
     let echoed = client::echo(net, target, &oa.creds).await;
     rec.phase(&mut run, Phase::Http, t);
@@ -479,7 +441,7 @@ mod tests {
             check.summary
         );
         let findings = rec.findings();
-        assert_eq!(findings[0].cause, Cause::Certificate);
+        assert_eq!(findings[0].cause, migcheck_shared::Cause::Certificate);
         assert!(
             findings[0].fix.contains("Set-OutlookProvider EXPR -CertPrincipalName"),
             "{}",

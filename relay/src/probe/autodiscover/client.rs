@@ -117,7 +117,6 @@ pub enum Ending {
         url: String,
         code: String,
         message: String,
-        meaning: &'static str,
     },
     Failed(Failure),
     /// Credentials would have gone to `host`, outside the e-mail domain, without consent.
@@ -294,7 +293,7 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                     steps.push(step);
                     return Run::end(steps, Ending::RedirectAddr(address));
                 }
-                Ok(PoxAnswer::Error { code, message, meaning }) => {
+                Ok(PoxAnswer::Error { code, message }) => {
                     step.note = format!("Autodiscover error {code}: {message}");
                     steps.push(step);
                     return Run::end(
@@ -303,7 +302,6 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                             url: url.to_string(),
                             code,
                             message,
-                            meaning,
                         },
                     );
                 }

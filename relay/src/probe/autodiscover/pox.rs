@@ -24,11 +24,10 @@ pub enum PoxAnswer {
     RedirectAddr(String),
     /// POST the same request to another https URL.
     RedirectUrl(String),
-    /// An `Error` element: the code, the server's message and what the code means.
+    /// An `Error` element: the code and the server's message (the KB says what the code means).
     Error {
         code: String,
         message: String,
-        meaning: &'static str,
     },
 }
 
@@ -76,21 +75,6 @@ pub enum PoxError {
     /// XML of the right shape that says nothing usable (no Account, no Error).
     #[error("the Autodiscover answer has neither settings, a redirect nor an error")]
     Empty,
-}
-
-/// What an Autodiscover error code means, in words a user can act on.
-pub fn error_meaning(code: &str) -> &'static str {
-    match code.trim() {
-        "500" => {
-            "the e-mail address is not known to this Exchange organisation (wrong address, or the mailbox is not on this server)"
-        }
-        "501" => "the e-mail address is not valid for this server (bad address)",
-        "600" => "the request was not a valid Autodiscover request (often a GET, or a proxy that dropped the body)",
-        "601" => "the server has no provider for the requested response schema (Outlook settings are not published)",
-        "602" => "the e-mail address is not valid (bad address)",
-        "603" => "the Autodiscover service had an internal error",
-        _ => "an Autodiscover error code migcheck does not know",
-    }
 }
 
 // The XML shapes, matched by local name (quick-xml ignores namespaces here); unknown elements are ignored.
@@ -200,7 +184,6 @@ pub fn parse(body: &[u8]) -> Result<PoxAnswer, PoxError> {
     if let Some(error) = response.error {
         let code = clean(error.code).unwrap_or_default();
         return Ok(PoxAnswer::Error {
-            meaning: error_meaning(&code),
             message: clean(error.message).unwrap_or_default(),
             code,
         });
@@ -339,10 +322,10 @@ mod tests {
         );
         let error = r#"<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response><Error Time="16:59:04.0987656" Id="2877864413"><ErrorCode>500</ErrorCode><Message>The e-mail address cannot be found.</Message><DebugData /></Error></Response></Autodiscover>"#;
         match parse(error.as_bytes()) {
-            Ok(PoxAnswer::Error { code, message, meaning }) => {
+            Ok(PoxAnswer::Error { code, message }) => {
                 assert_eq!(code, "500");
                 assert_eq!(message, "The e-mail address cannot be found.");
-                assert!(meaning.contains("not known"));
+                assert!(migcheck_shared::kb::autodiscover_error_meaning(&code).contains("not known"));
             }
             other => panic!("{other:?}"),
         }

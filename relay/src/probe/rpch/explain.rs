@@ -1,63 +1,10 @@
-//! What an RPC over HTTP answer means for a migration, in Exchange terms, and the fix.
+//! What an RPC over HTTP answer says, in words: fault statuses and bind answers (the KB module says
+//! what they mean for the migration).
 
 use super::pdu::BindAnswer;
 
 /// 0x6BA, RPC_S_SERVER_UNAVAILABLE (error 1722): the proxy could not reach the RPC server.
 pub const SERVER_UNAVAILABLE: u32 = 0x6BA;
-
-/// Why a proxy answers `503 RPC Error: 6ba` (or faults with 0x6BA): it cannot reach the RPC server.
-pub fn server_unavailable(proxy: &str, server: &str, endpoint: u16) -> String {
-    format!(
-        "{proxy} accepted the logon but cannot reach the RPC server {server}:{endpoint} (RPC error 0x6ba, \"the RPC server is unavailable\"): the server name is wrong, or Exchange 2013 and later want the mailbox GUID form (<guid>@<domain>) that Autodiscover gives as the EXCH Server, or a firewall or DNS between the proxy and the mailbox server blocks it."
-    )
-}
-
-pub const FIX_SERVER_UNAVAILABLE: &str = r#"# Use the RPC server name Autodiscover gives (EXCH Server): for Exchange 2013 and later the mailbox GUID form
-Get-Mailbox <mailbox> | Format-List ExchangeGuid,PrimarySmtpAddress   # -> <ExchangeGuid>@<primary SMTP domain>
-# On Exchange 2010 and earlier: the mailbox server or CAS array FQDN, reachable from the proxy on 6001, 6002, 6004
-Test-NetConnection <mailbox server FQDN> -Port 6001
-# Then in Exchange Online PowerShell: Test-MigrationServerAvailability -ExchangeServer <that name> ..."#;
-
-pub const FIX_FRONT_PROXY: &str = r#"# A reverse proxy, load balancer or firewall in front of Exchange drops the RPC over HTTP verbs.
-# Publish /rpc/* to Exchange with RPC_IN_DATA and RPC_OUT_DATA allowed, 1 GB request bodies streamed
-# (not buffered), and idle timeouts of at least 15 minutes; then check from outside that this answers 401:
-#   RPC_IN_DATA https://HOST/rpc/rpcproxy.dll"#;
-
-pub const FIX_NOT_INSTALLED: &str = r#"# Outlook Anywhere is not published at this name: install the RPC over HTTP proxy and enable it
-Install-WindowsFeature RPC-over-HTTP-proxy          # Exchange 2010
-Enable-OutlookAnywhere -Server <CAS> -ExternalHostname HOST -ExternalClientAuthenticationMethod Basic -SSLOffloading $false
-Get-OutlookAnywhere | Format-List Server,ExternalHostname,ExternalClientAuthenticationMethod,IISAuthenticationMethods"#;
-
-/// The fix when IIS does not offer the method the migration uses.
-pub fn fix_auth_method(method: &str) -> String {
-    format!(
-        r#"# Offer {method} on /rpc for external clients (on every Client Access server behind HOST)
-Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalClientAuthenticationMethod {method} -IISAuthenticationMethods Basic,NTLM,Negotiate
-# Check what IIS offers now
-Get-OutlookAnywhere | Format-List Server,ExternalClientAuthenticationMethod,IISAuthenticationMethods"#
-    )
-}
-
-pub const FIX_CREDENTIALS: &str = r#"# The proxy rejected the migration account: check the password, that the account is enabled and not locked,
-# and try the other name form (DOMAIN\user instead of user@domain, or the reverse)
-Get-User <account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails
-Get-ADUser <account> -Properties LockedOut,Enabled,PasswordExpired | Format-List LockedOut,Enabled,PasswordExpired"#;
-
-pub const FIX_SILENT: &str = r#"# The channel opened but nothing came back: something between the client and the RPC proxy buffers the
-# response (a reverse proxy or load balancer that waits for the whole body), or the proxy cannot reach the
-# mailbox server. Publish /rpc/* without response buffering, then test from the proxy itself:
-Test-NetConnection <mailbox server FQDN> -Port 6001"#;
-
-pub const FIX_BIND: &str = r#"# The RPC server behind the proxy does not offer this Exchange endpoint: check the server name, and that
-# the Exchange services run on it
-Get-Service MSExchangeRPC, MSExchangeAB, MSExchangeIS | Format-Table Name,Status
-Get-OutlookAnywhere | Format-List Server,ExternalHostname"#;
-
-pub const FIX_CERT_PRINCIPAL: &str = r#"# Outlook and the migration service compare CertPrincipalName with the proxy's certificate ("Mutual
-# Authentication could not be established"). Set it to the name on the certificate:
-Set-OutlookProvider EXPR -CertPrincipalName "msstd:NAME"
-# Or clear it so clients match on the host name:
-Set-OutlookProvider EXPR -CertPrincipalName $null"#;
 
 /// What a fault status means ([MS-RPCE] 2.2.2.11 and [MS-ERREF]).
 pub fn fault_status(status: u32) -> String {

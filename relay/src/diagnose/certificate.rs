@@ -1,16 +1,17 @@
-//! KB step 2: is the certificate one that Exchange Online will accept? Each verdict is its own check:
-//! TLS version, trusted chain, dates, name, key strength, signature algorithm.
+//! KB step 2: is the certificate one that Exchange Online will accept? What the handshake showed (the
+//! probe's facts) judged as six verdicts, each its own check: TLS version, trusted chain, dates, name,
+//! key strength, signature algorithm.
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use time::{Duration, OffsetDateTime};
 use webpki::{EndEntityCert, KeyUsage};
 
-use migcheck_shared::{Cause, Check, Evidence, Status};
+use migcheck_shared::kb::{ChainPosition, EXPIRY_WARNING_DAYS, MIN_RSA_BITS, TlsProblem};
+use migcheck_shared::{Check, Evidence, Status};
 
 use super::Outcome;
-use super::certificate::{Decoded, decode};
-use super::fixes::{self, fill, renew_because};
 use crate::net::{Inspection, RootSource, TrustStore};
+use crate::probe::certificate::{Decoded, decode};
 
 /// The fact of `tls.chain` that says where the root of a trusted chain came from.
 const ROOT_FACT: &str = "Root trusted through";
@@ -28,11 +29,6 @@ pub fn private_root(chain: &Check) -> Option<&str> {
         .map(|f| f.value.as_str())
         .filter(|from| *from != PUBLIC_ROOT)
 }
-
-/// Below this many days left, an in-date certificate is a warning.
-const EXPIRY_WARNING_DAYS: i64 = 30;
-/// The smallest RSA key Exchange Online (and every current client) accepts.
-const MIN_RSA_BITS: u32 = 2048;
 
 /// The verdicts drawn from one inspection, in the order they are shown.
 pub struct CertificateChecks {
@@ -58,19 +54,17 @@ pub fn judge(host: &str, inspection: &Inspection, trust: &TrustStore, now: Offse
             signature: Outcome::skip(why),
         };
     }
-    let decoded: Vec<Result<Decoded, String>> = inspection.chain.iter().map(decode).collect();
+    let decoded: Vec<_> = inspection.chain.iter().map(decode).collect();
     let Some(Ok(leaf)) = decoded.first() else {
         let why = decoded
             .first()
             .and_then(|d| d.as_ref().err())
-            .cloned()
+            .map(ToString::to_string)
             .unwrap_or_default();
-        let bad = Outcome::problem(
-            Status::Fail,
-            Cause::Certificate,
-            format!("The server's certificate cannot be read: {why}."),
-            fill(fixes::RENEW, host),
-        );
+        let bad = Outcome::problem(TlsProblem::Unreadable {
+            host: host.to_string(),
+            why,
+        });
         let skip = || Outcome::skip("Not checked: the certificate cannot be read.");
         return CertificateChecks {
             version,
@@ -100,12 +94,7 @@ fn version_check(host: &str, inspection: &Inspection) -> Outcome {
     let Some(evidence) = inspection.old_tls_only() else {
         return Outcome::skip("Not known: the TLS handshake did not complete (see the handshake check).");
     };
-    let mut outcome = Outcome::problem(
-        Status::Fail,
-        Cause::Network,
-        format!("{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."),
-        fixes::TLS12,
-    );
+    let mut outcome = Outcome::problem(TlsProblem::OldTlsOnly { host: host.to_string() });
     if let Some(e) = &inspection.error {
         outcome = outcome.fact("Answer to TLS 1.2 and 1.3", e.to_string());
     }
@@ -139,12 +128,10 @@ fn chain_check(
     let leaf = match EndEntityCert::try_from(leaf_der) {
         Ok(l) => l,
         Err(e) => {
-            return Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!("The certificate of {host} cannot be used: {e:?}."),
-                fill(fixes::RENEW, host),
-            )
+            return Outcome::problem(TlsProblem::Unusable {
+                host: host.to_string(),
+                why: format!("{e:?}"),
+            })
             .with_evidence(evidence);
         }
     };
@@ -193,31 +180,16 @@ fn chain_check(
         Err(webpki::Error::UnknownIssuer | webpki::Error::CaUsedAsEndEntity)
             if ders.len() == 1 && chain.first().is_some_and(|l| l.info.self_signed) =>
         {
-            Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!(
-                    "The certificate of {host} is self-signed; Exchange Online trusts only certificates from a public certification authority."
-                ),
-                renew_because(fixes::SELF_SIGNED, host),
-            )
+            Outcome::problem(TlsProblem::SelfSigned { host: host.to_string() })
         }
-        Err(webpki::Error::UnknownIssuer) if ders.len() == 1 => Outcome::problem(
-            Status::Fail,
-            Cause::Certificate,
-            format!(
-                "The intermediate certificate is missing: {host} sends only its own certificate, and its issuer ({last_issuer}) is neither sent nor a trusted root."
-            ),
-            fill(fixes::INTERMEDIATE, host),
-        ),
-        Err(webpki::Error::UnknownIssuer) => Outcome::problem(
-            Status::Fail,
-            Cause::Certificate,
-            format!(
-                "The certificate of {host} is not trusted: its chain ends at {last_issuer}, which is not a trusted root (a private or internal CA)."
-            ),
-            renew_because(fixes::PRIVATE_CA, host),
-        ),
+        Err(webpki::Error::UnknownIssuer) if ders.len() == 1 => Outcome::problem(TlsProblem::IntermediateMissing {
+            host: host.to_string(),
+            issuer: last_issuer,
+        }),
+        Err(webpki::Error::UnknownIssuer) => Outcome::problem(TlsProblem::PrivateCa {
+            host: host.to_string(),
+            issuer: last_issuer,
+        }),
         Err(
             e @ (webpki::Error::UnsupportedSignatureAlgorithmContext(_)
             | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)),
@@ -236,12 +208,10 @@ fn chain_check(
             Status::Fail,
             "Not trusted: a certificate in the chain is out of date (see the dates check).",
         ),
-        Err(e) => Outcome::problem(
-            Status::Fail,
-            Cause::Certificate,
-            format!("The certificate chain of {host} is not trusted: {}.", plain(&e)),
-            fill(fixes::RENEW, host),
-        ),
+        Err(e) => Outcome::problem(TlsProblem::Untrusted {
+            host: host.to_string(),
+            why: plain(&e),
+        }),
     };
     let outcome = outcome.with_evidence(evidence).fact("Presented", sent);
     match origin {
@@ -292,52 +262,36 @@ fn date(t: OffsetDateTime) -> String {
 fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
     let mut warning: Option<Outcome> = None;
     for (i, cert) in chain.iter().enumerate() {
-        let which = if i == 0 {
-            format!("The certificate of {host}")
-        } else {
-            format!("The intermediate certificate {}", cert.info.subject)
-        };
+        let which = position(i, cert);
+        let host = host.to_string();
         let facts = |o: Outcome| {
             o.fact("Valid from", cert.info.not_before.clone())
                 .fact("Valid until", cert.info.not_after.clone())
         };
         if now > cert.not_after {
-            let days = days(now - cert.not_after);
-            let fix = if i == 0 {
-                fill(fixes::RENEW, host)
-            } else {
-                fill(fixes::INTERMEDIATE, host)
-            };
-            return facts(Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!("{which} expired on {} ({days} days ago).", date(cert.not_after)),
-                fix,
-            ));
+            return facts(Outcome::problem(TlsProblem::Expired {
+                host,
+                which,
+                date: date(cert.not_after),
+                days: days(now - cert.not_after),
+            }));
         }
         if now < cert.not_before {
-            let days = days(cert.not_before - now);
-            return facts(Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!(
-                    "{which} is not valid yet: it starts on {} (in {days} days).",
-                    date(cert.not_before)
-                ),
-                fixes::NOT_YET_VALID,
-            ));
+            return facts(Outcome::problem(TlsProblem::NotYetValid {
+                host,
+                which,
+                date: date(cert.not_before),
+                days: days(cert.not_before - now),
+            }));
         }
         let left = days(cert.not_after - now);
         if left < EXPIRY_WARNING_DAYS && warning.is_none() {
-            warning = Some(facts(Outcome::problem(
-                Status::Warn,
-                Cause::Certificate,
-                format!(
-                    "{which} expires on {} (in {left} days); the migration stops working then.",
-                    date(cert.not_after)
-                ),
-                fill(fixes::RENEW, host),
-            )));
+            warning = Some(facts(Outcome::problem(TlsProblem::ExpiresSoon {
+                host,
+                which,
+                date: date(cert.not_after),
+                days: left,
+            })));
         }
     }
     warning.unwrap_or_else(|| {
@@ -350,6 +304,17 @@ fn dates_check(host: &str, chain: &[&Decoded], now: OffsetDateTime) -> Outcome {
         .fact("Valid from", leaf.info.not_before.clone())
         .fact("Valid until", leaf.info.not_after.clone())
     })
+}
+
+/// Where `cert`, the `i`-th of the chain as sent, stands.
+fn position(i: usize, cert: &Decoded) -> ChainPosition {
+    if i == 0 {
+        ChainPosition::Leaf
+    } else {
+        ChainPosition::Intermediate {
+            subject: cert.info.subject.clone(),
+        }
+    }
 }
 
 /// RFC 6125 matching for the Common Name fallback: a wildcard stands for exactly one whole left label.
@@ -384,33 +349,21 @@ fn name_check(host: &str, leaf_der: &CertificateDer<'static>, leaf: &Decoded) ->
         )));
     }
     if !leaf.has_san && leaf.common_name.as_deref().is_some_and(|cn| cn_matches(cn, host)) {
-        return with_facts(Outcome::problem(
-            Status::Warn,
-            Cause::Certificate,
-            format!(
-                "The certificate names {host} only in its Common Name and has no Subject Alternative Name; current clients ignore the Common Name."
-            ),
-            fill(fixes::RENEW, host),
-        ));
+        return with_facts(Outcome::problem(TlsProblem::CommonNameOnly { host: host.to_string() }));
     }
-    let wildcard_hint = leaf
+    let wildcard = leaf
         .dns_names
         .iter()
         .find(|n| {
             n.strip_prefix("*.")
                 .is_some_and(|rest| host.ends_with(&format!(".{rest}")))
         })
-        .map(|w| format!(" A wildcard covers exactly one label: {w} does not cover {host}."))
-        .unwrap_or_default();
-    with_facts(Outcome::problem(
-        Status::Fail,
-        Cause::Certificate,
-        format!("The certificate does not cover {host}: it names {names}.{wildcard_hint}"),
-        fill(
-            &format!("{}\n{}\n{}", fixes::NAME, fixes::RENEW, fixes::NAME_OR_HOSTNAME),
-            host,
-        ),
-    ))
+        .cloned();
+    with_facts(Outcome::problem(TlsProblem::NameMismatch {
+        host: host.to_string(),
+        names: names.clone(),
+        wildcard,
+    }))
 }
 
 fn key_check(host: &str, chain: &[&Decoded]) -> Outcome {
@@ -427,17 +380,11 @@ fn key_check(host: &str, chain: &[&Decoded]) -> Outcome {
             continue;
         }
         if let Some(bits) = cert.rsa_bits.filter(|b| *b < MIN_RSA_BITS) {
-            let which = if i == 0 {
-                format!("The certificate of {host}")
-            } else {
-                format!("The intermediate {}", cert.info.subject)
-            };
-            return Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!("{which} has an RSA key of {bits} bits; at least {MIN_RSA_BITS} bits are required."),
-                renew_because(fixes::WEAK_KEY, host),
-            )
+            return Outcome::problem(TlsProblem::WeakKey {
+                host: host.to_string(),
+                which: position(i, cert),
+                bits,
+            })
             .fact("Key", key(cert));
         }
     }
@@ -451,23 +398,12 @@ fn signature_check(host: &str, chain: &[&Decoded]) -> Outcome {
         .enumerate()
         .find(|(i, d)| d.sha1_signed && !(d.info.self_signed && *i > 0));
     match weak {
-        Some((i, cert)) => {
-            let which = if i == 0 {
-                format!("The certificate of {host}")
-            } else {
-                format!("The intermediate {}", cert.info.subject)
-            };
-            Outcome::problem(
-                Status::Fail,
-                Cause::Certificate,
-                format!(
-                    "{which} is signed with {} (SHA-1), which clients no longer accept.",
-                    cert.info.signature_algorithm
-                ),
-                renew_because(fixes::SHA1, host),
-            )
-            .fact("Signature algorithm", cert.info.signature_algorithm.clone())
-        }
+        Some((i, cert)) => Outcome::problem(TlsProblem::Sha1Signature {
+            host: host.to_string(),
+            which: position(i, cert),
+            algorithm: cert.info.signature_algorithm.clone(),
+        })
+        .fact("Signature algorithm", cert.info.signature_algorithm.clone()),
         None => Outcome::pass(format!("Signed with {}.", chain[0].info.signature_algorithm))
             .fact("Signature algorithm", chain[0].info.signature_algorithm.clone()),
     }

@@ -1,0 +1,198 @@
+//! The KB's knowledge in one place: the steps of KB 2389390, its causes, and every problem migcheck can
+//! find, each with its cause, its step, what it means in words and the fix.
+//!
+//! The relay's probes return facts; its plan (`diagnose`) turns facts into a [`Problem`]; the words and
+//! the fix come from here and nowhere else. Pure data and text: the page uses it too.
+//!
+//! A fix is PowerShell a user can paste into the Exchange Management Shell, its prose in `#` comments, so
+//! the whole text stays runnable.
+
+mod autodiscover;
+mod ews;
+mod mapi;
+mod mrs;
+mod outlook;
+mod reach;
+mod step;
+mod tls;
+mod version;
+
+use serde::{Deserialize, Serialize};
+
+pub use autodiscover::{AutodiscoverProblem, error_meaning as autodiscover_error_meaning};
+pub use ews::EwsProblem;
+pub use mapi::MapiProblem;
+pub use mrs::MrsProblem;
+pub use outlook::OutlookAnywhereProblem;
+pub use reach::ReachProblem;
+pub use step::KbStep;
+pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, MIN_RSA_BITS, TlsProblem};
+pub use version::VersionProblem;
+
+use crate::report::Status;
+
+/// Which of the KB's causes a finding belongs to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Outlook Anywhere, MRS Proxy or IIS authentication not open to the migration service.
+    ExternalAccess,
+    Certificate,
+    Autodiscover,
+    Permissions,
+    WrongServerName,
+    UnsupportedVersion,
+    /// DNS, TCP or the TLS version.
+    Network,
+}
+
+impl Cause {
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::ExternalAccess => "external access",
+            Cause::Certificate => "certificate",
+            Cause::Autodiscover => "Autodiscover",
+            Cause::Permissions => "permissions",
+            Cause::WrongServerName => "wrong server name",
+            Cause::UnsupportedVersion => "unsupported version",
+            Cause::Network => "network",
+        }
+    }
+}
+
+/// How much a problem weighs: a failure stops the migration, a warning does not (yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Fail,
+    Warn,
+}
+
+impl From<Severity> for Status {
+    fn from(s: Severity) -> Status {
+        match s {
+            Severity::Fail => Status::Fail,
+            Severity::Warn => Status::Warn,
+        }
+    }
+}
+
+/// One thing that can be wrong, grouped by where migcheck finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// DNS, TCP, or a TLS handshake that does not complete (KB step 2).
+    Reach(ReachProblem),
+    /// The TLS version and the certificate (KB step 2).
+    Tls(TlsProblem),
+    /// The Autodiscover sequence and the settings it returns (KB step 3).
+    Autodiscover(AutodiscoverProblem),
+    /// RPC over HTTP through the proxy (KB step 1).
+    OutlookAnywhere(OutlookAnywhereProblem),
+    /// MAPI over HTTP (beside KB step 1: the migration itself does not use it).
+    Mapi(MapiProblem),
+    /// EWS and the mailbox permission (KB step 4).
+    Ews(EwsProblem),
+    /// The MRS Proxy endpoint of remote moves (beside KB step 1).
+    Mrs(MrsProblem),
+    /// The Exchange version (the KB's "unsupported version" cause, no step).
+    Version(VersionProblem),
+}
+
+impl Problem {
+    pub fn cause(&self) -> Cause {
+        match self {
+            Problem::Reach(p) => p.cause(),
+            Problem::Tls(p) => p.cause(),
+            Problem::Autodiscover(p) => p.cause(),
+            Problem::OutlookAnywhere(p) => p.cause(),
+            Problem::Mapi(p) => p.cause(),
+            Problem::Ews(p) => p.cause(),
+            Problem::Mrs(p) => p.cause(),
+            Problem::Version(_) => Cause::UnsupportedVersion,
+        }
+    }
+
+    pub fn kb_step(&self) -> Option<KbStep> {
+        match self {
+            Problem::Reach(_) | Problem::Tls(_) => Some(KbStep::Certificate),
+            Problem::Autodiscover(_) => Some(KbStep::Autodiscover),
+            Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => Some(KbStep::OutlookAnywhere),
+            Problem::Ews(_) => Some(KbStep::Permissions),
+            Problem::Version(_) => None,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            Problem::Reach(_) | Problem::OutlookAnywhere(_) | Problem::Mrs(_) => Severity::Fail,
+            // The migration goes through Outlook Anywhere: MAPI over HTTP matters to Outlook afterwards.
+            Problem::Mapi(_) => Severity::Warn,
+            Problem::Tls(p) => p.severity(),
+            Problem::Autodiscover(_) => Severity::Fail,
+            Problem::Ews(p) => p.severity(),
+            Problem::Version(p) => p.severity(),
+        }
+    }
+
+    /// What is wrong, in one or two sentences a user can act on.
+    pub fn summary(&self) -> String {
+        match self {
+            Problem::Reach(p) => p.summary(),
+            Problem::Tls(p) => p.summary(),
+            Problem::Autodiscover(p) => p.summary(),
+            Problem::OutlookAnywhere(p) => p.summary(),
+            Problem::Mapi(p) => p.summary(),
+            Problem::Ews(p) => p.summary(),
+            Problem::Mrs(p) => p.summary(),
+            Problem::Version(p) => p.summary(),
+        }
+    }
+
+    /// The fix: PowerShell to paste, its prose in `#` comments.
+    pub fn fix(&self) -> String {
+        match self {
+            Problem::Reach(p) => p.fix(),
+            Problem::Tls(p) => p.fix(),
+            Problem::Autodiscover(p) => p.fix(),
+            Problem::OutlookAnywhere(p) => p.fix(),
+            Problem::Mapi(p) => p.fix(),
+            Problem::Ews(p) => p.fix(),
+            Problem::Mrs(p) => p.fix(),
+            Problem::Version(p) => p.fix(),
+        }
+    }
+}
+
+macro_rules! from_area {
+    ($($area:ident($ty:ty)),*) => {
+        $(impl From<$ty> for Problem {
+            fn from(p: $ty) -> Problem {
+                Problem::$area(p)
+            }
+        })*
+    };
+}
+from_area!(
+    Reach(ReachProblem),
+    Tls(TlsProblem),
+    Autodiscover(AutodiscoverProblem),
+    OutlookAnywhere(OutlookAnywhereProblem),
+    Mapi(MapiProblem),
+    Ews(EwsProblem),
+    Mrs(MrsProblem),
+    Version(VersionProblem)
+);
+
+/// Fills `HOST` and `DOMAIN` (the host without its first label) into a fix template.
+fn fill(template: &str, host: &str) -> String {
+    let domain = host.split_once('.').map(|(_, d)| d).unwrap_or(host);
+    template.replace("HOST", host).replace("DOMAIN", domain)
+}
+
+/// The fix that the credentials were refused: the same wherever the account logs on.
+const FIX_CREDENTIALS: &str = r#"# The proxy rejected the migration account: check the password, that the account is enabled and not locked,
+# and try the other name form (DOMAIN\user instead of user@domain, or the reverse)
+Get-User <account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails
+Get-ADUser <account> -Properties LockedOut,Enabled,PasswordExpired | Format-List LockedOut,Enabled,PasswordExpired"#;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,643 @@
+//! Every problem, walked: its words are whole, its fix is there and filled in.
+
+use super::*;
+use crate::request::AuthMethod;
+
+const HOST: &str = "mail.contoso.com";
+const USER: &str = "CONTOSO\\migadmin";
+const MAILBOX: &str = "adele@contoso.com";
+
+fn s(text: &str) -> String {
+    text.to_string()
+}
+
+fn intermediate() -> ChainPosition {
+    ChainPosition::Intermediate {
+        subject: s("CN=Contoso Issuing CA"),
+    }
+}
+
+/// One of each variant, with values as a real diagnosis would fill them.
+fn examples() -> Vec<Problem> {
+    use AutodiscoverProblem as A;
+    use EwsProblem as E;
+    use MapiProblem as M;
+    use MrsProblem as R;
+    use OutlookAnywhereProblem as O;
+    use ReachProblem as N;
+    use TlsProblem as T;
+    use VersionProblem as V;
+    let url = s("https://mail.contoso.com/EWS/Exchange.asmx");
+    let mrs = s("https://mail.contoso.com/EWS/mrsproxy.svc");
+    let mapi = s("https://mail.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com");
+    let at = s("ex01.contoso.com:6001");
+    let error = s("mail.contoso.com at 203.0.113.7:443 refused the connection: nothing listens on port 443");
+    vec![
+        N::NoAddress {
+            host: s(HOST),
+            error: s("mail.contoso.com does not exist in DNS"),
+        }
+        .into(),
+        N::Refused {
+            host: s(HOST),
+            addr: s("10.0.0.5:443"),
+            refusal: s("a private address (RFC 1918)"),
+        }
+        .into(),
+        N::ConnectionRefused {
+            host: s(HOST),
+            port: 443,
+            error: error.clone(),
+        }
+        .into(),
+        N::ConnectTimeout {
+            host: s(HOST),
+            port: 443,
+            error: error.clone(),
+        }
+        .into(),
+        N::ConnectFailed {
+            host: s(HOST),
+            port: 443,
+            error: error.clone(),
+        }
+        .into(),
+        N::NotTls {
+            host: s(HOST),
+            port: 443,
+        }
+        .into(),
+        N::TlsTimeout {
+            host: s(HOST),
+            port: 443,
+            error: error.clone(),
+        }
+        .into(),
+        N::TlsFailed {
+            host: s(HOST),
+            port: 443,
+            error: error.clone(),
+        }
+        .into(),
+        T::OldTlsOnly { host: s(HOST) }.into(),
+        T::Unreadable {
+            host: s(HOST),
+            why: s("a malformed certificate"),
+        }
+        .into(),
+        T::Unusable {
+            host: s(HOST),
+            why: s("BadDer"),
+        }
+        .into(),
+        T::SelfSigned { host: s(HOST) }.into(),
+        T::IntermediateMissing {
+            host: s(HOST),
+            issuer: s("CN=Contoso Issuing CA"),
+        }
+        .into(),
+        T::PrivateCa {
+            host: s(HOST),
+            issuer: s("CN=Contoso Root"),
+        }
+        .into(),
+        T::Untrusted {
+            host: s(HOST),
+            why: s("a signature in the chain does not verify with its issuer's key"),
+        }
+        .into(),
+        T::Expired {
+            host: s(HOST),
+            which: ChainPosition::Leaf,
+            date: s("2026-01-01"),
+            days: 3,
+        }
+        .into(),
+        T::Expired {
+            host: s(HOST),
+            which: intermediate(),
+            date: s("2026-01-01"),
+            days: 3,
+        }
+        .into(),
+        T::NotYetValid {
+            host: s(HOST),
+            which: ChainPosition::Leaf,
+            date: s("2027-01-01"),
+            days: 20,
+        }
+        .into(),
+        T::ExpiresSoon {
+            host: s(HOST),
+            which: intermediate(),
+            date: s("2027-01-01"),
+            days: 20,
+        }
+        .into(),
+        T::CommonNameOnly { host: s(HOST) }.into(),
+        T::NameMismatch {
+            host: s(HOST),
+            names: s("owa.contoso.com"),
+            wildcard: Some(s("*.contoso.com")),
+        }
+        .into(),
+        T::WeakKey {
+            host: s(HOST),
+            which: ChainPosition::Leaf,
+            bits: 1024,
+        }
+        .into(),
+        T::Sha1Signature {
+            host: s(HOST),
+            which: intermediate(),
+            algorithm: s("sha1WithRSAEncryption"),
+        }
+        .into(),
+        A::RedirectAddrStops {
+            address: s(MAILBOX),
+            why: s("more than 10 redirectAddr answers"),
+        }
+        .into(),
+        A::PasswordWouldLeave {
+            address: s(MAILBOX),
+            host: s("autodiscover.fabrikam.com"),
+            home: s("contoso.com"),
+            domain: s("contoso.com"),
+        }
+        .into(),
+        A::NoCandidate {
+            address: s(MAILBOX),
+            domain: s("contoso.com"),
+        }
+        .into(),
+        A::ErrorAnswer {
+            url: s("https://autodiscover.contoso.com/autodiscover/autodiscover.xml"),
+            code: s("500"),
+            message: s("The email address can't be found."),
+        }
+        .into(),
+        A::CredentialsRefused {
+            scheme: s("Basic"),
+            offered: vec![s("Basic realm=\"autodiscover.contoso.com\""), s("NTLM")],
+        }
+        .into(),
+        A::RedirectsCircle {
+            what: s("a redirect loop"),
+            path: s("https://a/ → https://b/"),
+        }
+        .into(),
+        A::NoExpr.into(),
+        A::ExprNotAHost {
+            server: s("mail contoso.com"),
+        }
+        .into(),
+        A::ExprWithoutSsl.into(),
+        O::ProxyUnreachable {
+            proxy: s(HOST),
+            error: error.clone(),
+        }
+        .into(),
+        O::MethodNotOffered {
+            proxy: s(HOST),
+            method: AuthMethod::Basic,
+            offered: vec![s("Negotiate"), s("NTLM")],
+        }
+        .into(),
+        O::VerbsBlocked {
+            proxy: s(HOST),
+            status: 405,
+            reason: s("Method Not Allowed"),
+            allow: s("GET, POST"),
+            server: s("nginx"),
+        }
+        .into(),
+        O::NotPublished { proxy: s(HOST) }.into(),
+        O::NotRpcProxy {
+            proxy: s(HOST),
+            status: 200,
+            reason: s("OK"),
+        }
+        .into(),
+        O::CertPrincipalMismatch {
+            principal: s("msstd:owa.contoso.com"),
+            proxy: s(HOST),
+            names: vec![s(HOST)],
+            on_certificate: s(HOST),
+        }
+        .into(),
+        O::CredentialsRefused {
+            proxy: s(HOST),
+            user: s(USER),
+            method: AuthMethod::Ntlm,
+            domain: Some(s("CONTOSO")),
+        }
+        .into(),
+        O::ServerUnavailable {
+            proxy: s(HOST),
+            server: s("ex01.contoso.com"),
+            endpoint: 6001,
+        }
+        .into(),
+        O::ChannelVerbsBlocked {
+            proxy: s(HOST),
+            status: 501,
+            reason: s("Not Implemented"),
+        }
+        .into(),
+        O::ServerNotAllowed {
+            proxy: s(HOST),
+            server: s("ex01.contoso.com"),
+            endpoint: 6001,
+        }
+        .into(),
+        O::ChannelAnswered {
+            proxy: s(HOST),
+            status: 500,
+            reason: s("Internal Server Error"),
+        }
+        .into(),
+        O::ChannelBroke {
+            proxy: s(HOST),
+            error: s("203.0.113.7:443 closed the connection while migcheck waited for a PDU"),
+        }
+        .into(),
+        O::ChannelSilent {
+            error: s("203.0.113.7:443 sent nothing within 10 s while migcheck waited for CONN/A3"),
+        }
+        .into(),
+        O::ConnectionSilent {
+            proxy: s(HOST),
+            secs: 10,
+            server: s("ex01.contoso.com"),
+            endpoint: 6001,
+        }
+        .into(),
+        O::BindAccessDenied {
+            name: s("mail store (EMSMDB)"),
+            at: at.clone(),
+        }
+        .into(),
+        O::BindRejected {
+            name: s("mail store (EMSMDB)"),
+            at: at.clone(),
+            answer: s("bind_nak: reason not specified"),
+        }
+        .into(),
+        O::BindUnanswered {
+            name: s("mail store (EMSMDB)"),
+            at,
+            error: s("no answer within 10 s"),
+        }
+        .into(),
+        M::Unreachable {
+            name: s("mail store"),
+            url: mapi.clone(),
+            error: error.clone(),
+        }
+        .into(),
+        M::CredentialsRefused { url: mapi.clone() }.into(),
+        M::ResponseCode {
+            url: mapi.clone(),
+            status: 200,
+            code: s("11"),
+            meaning: s("no privilege"),
+        }
+        .into(),
+        M::NotMapi {
+            url: mapi,
+            status_line: s("200 OK"),
+        }
+        .into(),
+        E::Unreachable {
+            url: url.clone(),
+            error: error.clone(),
+        }
+        .into(),
+        E::NoUsableScheme {
+            url: url.clone(),
+            schemes: vec![s("Negotiate")],
+        }
+        .into(),
+        E::NotFound { url: url.clone() }.into(),
+        E::Anonymous {
+            url: url.clone(),
+            status_line: s("200 OK"),
+        }
+        .into(),
+        E::CredentialsRefused {
+            url: url.clone(),
+            user: s(USER),
+            scheme: s("NTLM"),
+        }
+        .into(),
+        E::NotEws {
+            url,
+            status: 500,
+            fault: Some(s("The specified server version is invalid.")),
+        }
+        .into(),
+        E::AccessDenied {
+            user: s(USER),
+            mailbox: s(MAILBOX),
+        }
+        .into(),
+        E::ImpersonateDenied {
+            user: s(USER),
+            mailbox: s(MAILBOX),
+        }
+        .into(),
+        E::NoSuchMailbox { mailbox: s(MAILBOX) }.into(),
+        E::MoveInProgress { mailbox: s(MAILBOX) }.into(),
+        E::StoreUnavailable { mailbox: s(MAILBOX) }.into(),
+        E::MailboxRefused {
+            user: s(USER),
+            mailbox: s(MAILBOX),
+            answer: s("ErrorItemNotFound"),
+            message: Some(s("The specified object was not found in the store.")),
+        }
+        .into(),
+        R::Unreachable {
+            url: mrs.clone(),
+            host: s(HOST),
+            error,
+        }
+        .into(),
+        R::Off {
+            url: mrs.clone(),
+            host: s(HOST),
+            status_line: s("503 Service Unavailable"),
+        }
+        .into(),
+        R::OffWithCredentials {
+            url: mrs.clone(),
+            host: s(HOST),
+            status_line: s("503 Service Unavailable"),
+        }
+        .into(),
+        R::CredentialsRefused {
+            url: mrs,
+            user: s(USER),
+            scheme: s("NTLM"),
+        }
+        .into(),
+        V::Exchange2003 {
+            fingerprint: s("/exchange/ answers 401 Unauthorized from Microsoft-IIS/6.0"),
+        }
+        .into(),
+        V::NotASource {
+            server: s("Exchange Server 2003 (6.5.7638)"),
+            disagreement: vec![],
+        }
+        .into(),
+        V::EndOfSupport {
+            server: s("Exchange Server 2016 CU23 (15.1.2507)"),
+            date: s("2025-10-14"),
+            disagreement: vec![
+                s("X-OWA-Version says Exchange Server 2016 CU23 (15.1.2507)"),
+                s("EWS ServerVersionInfo says Exchange Server 2019 CU14 (15.2.1544)"),
+            ],
+        }
+        .into(),
+        V::SourcesDisagree {
+            server: s("Exchange Server 2019 CU14 (15.2.1544)"),
+            disagreement: vec![s("X-OWA-Version says Exchange Server 2019 CU14 (15.2.1544)")],
+        }
+        .into(),
+    ]
+}
+
+/// How many variants there are: the arms of [`name`], which does not compile until a new variant is
+/// named; naming it is the reminder to count it here and to give it an example above.
+const VARIANTS: usize = 72;
+
+fn name(p: &Problem) -> &'static str {
+    match p {
+        Problem::Reach(ReachProblem::NoAddress { .. }) => "Reach::NoAddress",
+        Problem::Reach(ReachProblem::Refused { .. }) => "Reach::Refused",
+        Problem::Reach(ReachProblem::ConnectionRefused { .. }) => "Reach::ConnectionRefused",
+        Problem::Reach(ReachProblem::ConnectTimeout { .. }) => "Reach::ConnectTimeout",
+        Problem::Reach(ReachProblem::ConnectFailed { .. }) => "Reach::ConnectFailed",
+        Problem::Reach(ReachProblem::NotTls { .. }) => "Reach::NotTls",
+        Problem::Reach(ReachProblem::TlsTimeout { .. }) => "Reach::TlsTimeout",
+        Problem::Reach(ReachProblem::TlsFailed { .. }) => "Reach::TlsFailed",
+        Problem::Tls(TlsProblem::OldTlsOnly { .. }) => "Tls::OldTlsOnly",
+        Problem::Tls(TlsProblem::Unreadable { .. }) => "Tls::Unreadable",
+        Problem::Tls(TlsProblem::Unusable { .. }) => "Tls::Unusable",
+        Problem::Tls(TlsProblem::SelfSigned { .. }) => "Tls::SelfSigned",
+        Problem::Tls(TlsProblem::IntermediateMissing { .. }) => "Tls::IntermediateMissing",
+        Problem::Tls(TlsProblem::PrivateCa { .. }) => "Tls::PrivateCa",
+        Problem::Tls(TlsProblem::Untrusted { .. }) => "Tls::Untrusted",
+        Problem::Tls(TlsProblem::Expired { .. }) => "Tls::Expired",
+        Problem::Tls(TlsProblem::NotYetValid { .. }) => "Tls::NotYetValid",
+        Problem::Tls(TlsProblem::ExpiresSoon { .. }) => "Tls::ExpiresSoon",
+        Problem::Tls(TlsProblem::CommonNameOnly { .. }) => "Tls::CommonNameOnly",
+        Problem::Tls(TlsProblem::NameMismatch { .. }) => "Tls::NameMismatch",
+        Problem::Tls(TlsProblem::WeakKey { .. }) => "Tls::WeakKey",
+        Problem::Tls(TlsProblem::Sha1Signature { .. }) => "Tls::Sha1Signature",
+        Problem::Autodiscover(AutodiscoverProblem::RedirectAddrStops { .. }) => "Autodiscover::RedirectAddrStops",
+        Problem::Autodiscover(AutodiscoverProblem::PasswordWouldLeave { .. }) => "Autodiscover::PasswordWouldLeave",
+        Problem::Autodiscover(AutodiscoverProblem::NoCandidate { .. }) => "Autodiscover::NoCandidate",
+        Problem::Autodiscover(AutodiscoverProblem::ErrorAnswer { .. }) => "Autodiscover::ErrorAnswer",
+        Problem::Autodiscover(AutodiscoverProblem::CredentialsRefused { .. }) => "Autodiscover::CredentialsRefused",
+        Problem::Autodiscover(AutodiscoverProblem::RedirectsCircle { .. }) => "Autodiscover::RedirectsCircle",
+        Problem::Autodiscover(AutodiscoverProblem::NoExpr) => "Autodiscover::NoExpr",
+        Problem::Autodiscover(AutodiscoverProblem::ExprNotAHost { .. }) => "Autodiscover::ExprNotAHost",
+        Problem::Autodiscover(AutodiscoverProblem::ExprWithoutSsl) => "Autodiscover::ExprWithoutSsl",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ProxyUnreachable { .. }) => {
+            "OutlookAnywhere::ProxyUnreachable"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::MethodNotOffered { .. }) => {
+            "OutlookAnywhere::MethodNotOffered"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::VerbsBlocked { .. }) => "OutlookAnywhere::VerbsBlocked",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::NotPublished { .. }) => "OutlookAnywhere::NotPublished",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::NotRpcProxy { .. }) => "OutlookAnywhere::NotRpcProxy",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::CertPrincipalMismatch { .. }) => {
+            "OutlookAnywhere::CertPrincipalMismatch"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::CredentialsRefused { .. }) => {
+            "OutlookAnywhere::CredentialsRefused"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ServerUnavailable { .. }) => {
+            "OutlookAnywhere::ServerUnavailable"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ChannelVerbsBlocked { .. }) => {
+            "OutlookAnywhere::ChannelVerbsBlocked"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ServerNotAllowed { .. }) => {
+            "OutlookAnywhere::ServerNotAllowed"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ChannelAnswered { .. }) => "OutlookAnywhere::ChannelAnswered",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ChannelBroke { .. }) => "OutlookAnywhere::ChannelBroke",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ChannelSilent { .. }) => "OutlookAnywhere::ChannelSilent",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ConnectionSilent { .. }) => {
+            "OutlookAnywhere::ConnectionSilent"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::BindAccessDenied { .. }) => {
+            "OutlookAnywhere::BindAccessDenied"
+        }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::BindRejected { .. }) => "OutlookAnywhere::BindRejected",
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::BindUnanswered { .. }) => "OutlookAnywhere::BindUnanswered",
+        Problem::Mapi(MapiProblem::Unreachable { .. }) => "Mapi::Unreachable",
+        Problem::Mapi(MapiProblem::CredentialsRefused { .. }) => "Mapi::CredentialsRefused",
+        Problem::Mapi(MapiProblem::ResponseCode { .. }) => "Mapi::ResponseCode",
+        Problem::Mapi(MapiProblem::NotMapi { .. }) => "Mapi::NotMapi",
+        Problem::Ews(EwsProblem::Unreachable { .. }) => "Ews::Unreachable",
+        Problem::Ews(EwsProblem::NoUsableScheme { .. }) => "Ews::NoUsableScheme",
+        Problem::Ews(EwsProblem::NotFound { .. }) => "Ews::NotFound",
+        Problem::Ews(EwsProblem::Anonymous { .. }) => "Ews::Anonymous",
+        Problem::Ews(EwsProblem::CredentialsRefused { .. }) => "Ews::CredentialsRefused",
+        Problem::Ews(EwsProblem::NotEws { .. }) => "Ews::NotEws",
+        Problem::Ews(EwsProblem::AccessDenied { .. }) => "Ews::AccessDenied",
+        Problem::Ews(EwsProblem::ImpersonateDenied { .. }) => "Ews::ImpersonateDenied",
+        Problem::Ews(EwsProblem::NoSuchMailbox { .. }) => "Ews::NoSuchMailbox",
+        Problem::Ews(EwsProblem::MoveInProgress { .. }) => "Ews::MoveInProgress",
+        Problem::Ews(EwsProblem::StoreUnavailable { .. }) => "Ews::StoreUnavailable",
+        Problem::Ews(EwsProblem::MailboxRefused { .. }) => "Ews::MailboxRefused",
+        Problem::Mrs(MrsProblem::Unreachable { .. }) => "Mrs::Unreachable",
+        Problem::Mrs(MrsProblem::Off { .. }) => "Mrs::Off",
+        Problem::Mrs(MrsProblem::OffWithCredentials { .. }) => "Mrs::OffWithCredentials",
+        Problem::Mrs(MrsProblem::CredentialsRefused { .. }) => "Mrs::CredentialsRefused",
+        Problem::Version(VersionProblem::Exchange2003 { .. }) => "Version::Exchange2003",
+        Problem::Version(VersionProblem::NotASource { .. }) => "Version::NotASource",
+        Problem::Version(VersionProblem::EndOfSupport { .. }) => "Version::EndOfSupport",
+        Problem::Version(VersionProblem::SourcesDisagree { .. }) => "Version::SourcesDisagree",
+    }
+}
+
+#[test]
+fn every_variant_has_an_example() {
+    let mut names: Vec<&str> = examples().iter().map(name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), VARIANTS, "give every variant an example: {names:?}");
+}
+
+/// ALL-CAPS template tokens that the KB fills in (`DOMAIN\user` is the name form, not a token).
+fn unfilled(text: &str) -> Option<String> {
+    let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\\' || c == '_'));
+    for word in words {
+        if matches!(word, "HOST" | "DOMAIN" | "MAILBOX" | "USER" | "NAME") {
+            return Some(word.to_string());
+        }
+    }
+    // A format argument left in a literal: `{host}`.
+    text.match_indices('{')
+        .map(|(i, _)| &text[i + 1..])
+        .find(|rest| {
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            !ident.is_empty() && rest[ident.len()..].starts_with('}')
+        })
+        .map(|rest| rest.chars().take(20).collect())
+}
+
+#[test]
+fn every_problem_has_whole_words_and_a_filled_fix() {
+    for problem in examples() {
+        let summary = problem.summary();
+        let fix = problem.fix();
+        assert!(summary.ends_with('.'), "{problem:?}: {summary}");
+        assert!(!summary.contains(".."), "{problem:?}: {summary}");
+        assert_eq!(summary.trim(), summary, "{problem:?}");
+        assert!(!fix.trim().is_empty(), "{problem:?} has no fix");
+        for text in [&summary, &fix] {
+            assert_eq!(unfilled(text), None, "{problem:?}: {text}");
+        }
+        // Prose is in comments so the fix stays runnable: no line is an English sentence on its own.
+        for line in fix.lines() {
+            let first = line.split_whitespace().next().unwrap_or("#");
+            assert!(
+                first.starts_with('#') || first.starts_with('$') || first.contains('-') || first == "iisreset",
+                "{problem:?}: a fix line that is neither a comment nor a command: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn causes_steps_and_severities_follow_the_kb() {
+    for problem in examples() {
+        let step = problem.kb_step();
+        match &problem {
+            Problem::Reach(_) | Problem::Tls(_) => assert_eq!(step, Some(KbStep::Certificate)),
+            Problem::Autodiscover(_) => assert_eq!(step, Some(KbStep::Autodiscover)),
+            Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => {
+                assert_eq!(step, Some(KbStep::OutlookAnywhere))
+            }
+            Problem::Ews(_) => assert_eq!(step, Some(KbStep::Permissions)),
+            Problem::Version(_) => {
+                assert_eq!(step, None);
+                assert_eq!(problem.cause(), Cause::UnsupportedVersion);
+            }
+        }
+        if let Problem::Mapi(_) = problem {
+            assert_eq!(
+                problem.severity(),
+                Severity::Warn,
+                "MAPI over HTTP is not on the migration's path"
+            );
+        }
+    }
+    let old_tls: Problem = TlsProblem::OldTlsOnly { host: s(HOST) }.into();
+    assert_eq!(
+        old_tls.cause(),
+        Cause::Network,
+        "the KB puts TLS versions under the network cause"
+    );
+    assert_eq!(Status::from(old_tls.severity()), Status::Fail);
+}
+
+#[test]
+fn fixes_name_the_host_and_its_domain() {
+    let fix = Problem::from(TlsProblem::SelfSigned { host: s(HOST) }).fix();
+    assert!(fix.starts_with("# Exchange Online trusts only"), "{fix}");
+    assert!(
+        fix.contains("-DomainName mail.contoso.com,autodiscover.contoso.com"),
+        "{fix}"
+    );
+    let expired = |which| {
+        Problem::from(TlsProblem::Expired {
+            host: s(HOST),
+            which,
+            date: s("2026-01-01"),
+            days: 3,
+        })
+        .fix()
+    };
+    assert!(expired(ChainPosition::Leaf).contains("New-ExchangeCertificate"));
+    assert!(expired(intermediate()).contains("install the CA's intermediate certificate"));
+    let full_access = Problem::from(EwsProblem::AccessDenied {
+        user: s(USER),
+        mailbox: s(MAILBOX),
+    })
+    .fix();
+    assert!(
+        full_access.contains("Add-MailboxPermission -Identity adele@contoso.com -User CONTOSO\\migadmin"),
+        "{full_access}"
+    );
+}
+
+#[test]
+fn the_method_not_offered_names_the_other_method_when_it_is_there() {
+    let summary = |method, offered: &[&str]| {
+        Problem::from(OutlookAnywhereProblem::MethodNotOffered {
+            proxy: s(HOST),
+            method,
+            offered: offered.iter().map(|o| s(o)).collect(),
+        })
+        .summary()
+    };
+    assert!(
+        summary(AuthMethod::Basic, &["NTLM"]).ends_with(
+            "(it offers NTLM), so the migration service cannot log on. NTLM is offered: run the migration endpoint with -Authentication NTLM, or offer Basic."
+        )
+    );
+    assert!(
+        summary(AuthMethod::Ntlm, &[]).ends_with(
+            "(it offers nothing), so the migration service cannot log on. Turn on NTLM authentication for the /rpc virtual directory."
+        )
+    );
+}

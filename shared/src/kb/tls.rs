@@ -1,0 +1,283 @@
+//! The TLS version and the certificate (KB step 2): what Exchange Online accepts.
+
+use super::{Cause, Severity, fill};
+
+/// Below this many days left, an in-date certificate is a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+/// The smallest RSA key Exchange Online (and every current client) accepts.
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// Which certificate of the chain a problem is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainPosition {
+    /// The server's own certificate.
+    Leaf,
+    /// An intermediate, by its subject.
+    Intermediate { subject: String },
+}
+
+/// What Exchange Online would refuse in the TLS set-up or the certificate of `host`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// The server speaks nothing newer than TLS 1.1.
+    OldTlsOnly {
+        host: String,
+    },
+    /// The leaf certificate cannot be decoded.
+    Unreadable {
+        host: String,
+        why: String,
+    },
+    /// The leaf cannot serve as a server certificate at all (webpki's refusal).
+    Unusable {
+        host: String,
+        why: String,
+    },
+    SelfSigned {
+        host: String,
+    },
+    /// The server sends only its own certificate, and its issuer is not a trusted root.
+    IntermediateMissing {
+        host: String,
+        issuer: String,
+    },
+    /// The chain ends at a root nobody trusts: a private or internal CA.
+    PrivateCa {
+        host: String,
+        issuer: String,
+    },
+    /// The chain fails verification for another reason, in words.
+    Untrusted {
+        host: String,
+        why: String,
+    },
+    Expired {
+        host: String,
+        which: ChainPosition,
+        date: String,
+        days: i64,
+    },
+    NotYetValid {
+        host: String,
+        which: ChainPosition,
+        date: String,
+        days: i64,
+    },
+    /// In date, with fewer than [`EXPIRY_WARNING_DAYS`] left.
+    ExpiresSoon {
+        host: String,
+        which: ChainPosition,
+        date: String,
+        days: i64,
+    },
+    /// The name is only in the Common Name; the certificate has no Subject Alternative Name.
+    CommonNameOnly {
+        host: String,
+    },
+    /// The certificate does not cover `host`. `names`: what it lists; `wildcard`: a wildcard that looks
+    /// as if it should cover the host and does not (it covers one label).
+    NameMismatch {
+        host: String,
+        names: String,
+        wildcard: Option<String>,
+    },
+    /// An RSA key smaller than [`MIN_RSA_BITS`].
+    WeakKey {
+        host: String,
+        which: ChainPosition,
+        bits: u32,
+    },
+    /// Signed with SHA-1 (`algorithm` as the certificate names it).
+    Sha1Signature {
+        host: String,
+        which: ChainPosition,
+        algorithm: String,
+    },
+}
+
+/// Request, install and bind a new certificate from a public CA.
+const RENEW: &str = r#"# In the Exchange Management Shell: request a new certificate for HOST
+New-ExchangeCertificate -GenerateRequest -KeySize 2048 -SubjectName "CN=HOST" -DomainName HOST,autodiscover.DOMAIN -RequestFile C:\HOST.req
+# Have a public certification authority issue it, then install it and bind it to IIS
+Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('C:\HOST.cer')) | Enable-ExchangeCertificate -Services IIS"#;
+
+const SELF_SIGNED: &str = "# Exchange Online trusts only certificates from a public certification authority";
+const PRIVATE_CA: &str =
+    "# The issuing CA is not publicly trusted: get the certificate from a public certification authority";
+const WEAK_KEY: &str = "# Replace the certificate with one whose key has at least 2048 bits";
+const SHA1: &str = "# Have the CA issue the certificate with a SHA-256 signature (public CAs do by default)";
+const NAME: &str = "# Get a certificate whose Subject Alternative Names include HOST";
+const NAME_OR_HOSTNAME: &str = r#"# Or publish Outlook Anywhere under a name the certificate lists
+Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname <name on the certificate> -ExternalClientsRequireSsl $true"#;
+
+/// The server sends its certificate without the intermediate.
+const INTERMEDIATE: &str = r#"# On every Exchange server behind HOST (and on any load balancer or reverse proxy that terminates TLS):
+# install the CA's intermediate certificate(s), then restart IIS
+Import-Certificate -FilePath C:\intermediate.cer -CertStoreLocation Cert:\LocalMachine\CA
+iisreset"#;
+
+const NOT_YET_VALID: &str = r#"# Check the server's clock and the certificate's start date; until it starts, bind the previous certificate again
+Get-ExchangeCertificate | Format-List Thumbprint,Services,NotBefore,NotAfter,Subject
+Enable-ExchangeCertificate -Thumbprint <previous thumbprint> -Services IIS"#;
+
+const TLS12: &str = r#"# Enable TLS 1.2 on the Exchange server (and on any load balancer or reverse proxy in front of it), then restart it
+$p = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Server'
+New-Item $p -Force | Out-Null
+New-ItemProperty $p -Name Enabled -Value 1 -PropertyType DWord -Force | Out-Null
+New-ItemProperty $p -Name DisabledByDefault -Value 0 -PropertyType DWord -Force | Out-Null
+New-ItemProperty 'HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319' -Name SchUseStrongCrypto -Value 1 -PropertyType DWord -Force | Out-Null
+Restart-Computer"#;
+
+/// A comment line followed by the renewal steps.
+fn renew_because(why: &str, host: &str) -> String {
+    fill(&format!("{why}\n{RENEW}"), host)
+}
+
+impl ChainPosition {
+    /// `The certificate of HOST` or `The intermediate certificate SUBJECT` (the dates' wording).
+    fn certificate(&self, host: &str) -> String {
+        match self {
+            ChainPosition::Leaf => format!("The certificate of {host}"),
+            ChainPosition::Intermediate { subject } => format!("The intermediate certificate {subject}"),
+        }
+    }
+
+    /// `The certificate of HOST` or `The intermediate SUBJECT` (the key's and signature's wording).
+    fn short(&self, host: &str) -> String {
+        match self {
+            ChainPosition::Leaf => format!("The certificate of {host}"),
+            ChainPosition::Intermediate { subject } => format!("The intermediate {subject}"),
+        }
+    }
+}
+
+impl TlsProblem {
+    pub(super) fn cause(&self) -> Cause {
+        match self {
+            TlsProblem::OldTlsOnly { .. } => Cause::Network,
+            TlsProblem::Unreadable { .. }
+            | TlsProblem::Unusable { .. }
+            | TlsProblem::SelfSigned { .. }
+            | TlsProblem::IntermediateMissing { .. }
+            | TlsProblem::PrivateCa { .. }
+            | TlsProblem::Untrusted { .. }
+            | TlsProblem::Expired { .. }
+            | TlsProblem::NotYetValid { .. }
+            | TlsProblem::ExpiresSoon { .. }
+            | TlsProblem::CommonNameOnly { .. }
+            | TlsProblem::NameMismatch { .. }
+            | TlsProblem::WeakKey { .. }
+            | TlsProblem::Sha1Signature { .. } => Cause::Certificate,
+        }
+    }
+
+    pub(super) fn severity(&self) -> Severity {
+        match self {
+            TlsProblem::ExpiresSoon { .. } | TlsProblem::CommonNameOnly { .. } => Severity::Warn,
+            TlsProblem::OldTlsOnly { .. }
+            | TlsProblem::Unreadable { .. }
+            | TlsProblem::Unusable { .. }
+            | TlsProblem::SelfSigned { .. }
+            | TlsProblem::IntermediateMissing { .. }
+            | TlsProblem::PrivateCa { .. }
+            | TlsProblem::Untrusted { .. }
+            | TlsProblem::Expired { .. }
+            | TlsProblem::NotYetValid { .. }
+            | TlsProblem::NameMismatch { .. }
+            | TlsProblem::WeakKey { .. }
+            | TlsProblem::Sha1Signature { .. } => Severity::Fail,
+        }
+    }
+
+    pub(super) fn summary(&self) -> String {
+        match self {
+            TlsProblem::OldTlsOnly { host } => format!(
+                "{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."
+            ),
+            TlsProblem::Unreadable { why, .. } => format!("The server's certificate cannot be read: {why}."),
+            TlsProblem::Unusable { host, why } => format!("The certificate of {host} cannot be used: {why}."),
+            TlsProblem::SelfSigned { host } => format!(
+                "The certificate of {host} is self-signed; Exchange Online trusts only certificates from a public certification authority."
+            ),
+            TlsProblem::IntermediateMissing { host, issuer } => format!(
+                "The intermediate certificate is missing: {host} sends only its own certificate, and its issuer ({issuer}) is neither sent nor a trusted root."
+            ),
+            TlsProblem::PrivateCa { host, issuer } => format!(
+                "The certificate of {host} is not trusted: its chain ends at {issuer}, which is not a trusted root (a private or internal CA)."
+            ),
+            TlsProblem::Untrusted { host, why } => format!("The certificate chain of {host} is not trusted: {why}."),
+            TlsProblem::Expired {
+                host,
+                which,
+                date,
+                days,
+            } => {
+                format!("{} expired on {date} ({days} days ago).", which.certificate(host))
+            }
+            TlsProblem::NotYetValid {
+                host,
+                which,
+                date,
+                days,
+            } => format!(
+                "{} is not valid yet: it starts on {date} (in {days} days).",
+                which.certificate(host)
+            ),
+            TlsProblem::ExpiresSoon {
+                host,
+                which,
+                date,
+                days,
+            } => format!(
+                "{} expires on {date} (in {days} days); the migration stops working then.",
+                which.certificate(host)
+            ),
+            TlsProblem::CommonNameOnly { host } => format!(
+                "The certificate names {host} only in its Common Name and has no Subject Alternative Name; current clients ignore the Common Name."
+            ),
+            TlsProblem::NameMismatch { host, names, wildcard } => format!(
+                "The certificate does not cover {host}: it names {names}.{}",
+                wildcard
+                    .as_ref()
+                    .map(|w| format!(" A wildcard covers exactly one label: {w} does not cover {host}."))
+                    .unwrap_or_default()
+            ),
+            TlsProblem::WeakKey { host, which, bits } => format!(
+                "{} has an RSA key of {bits} bits; at least {MIN_RSA_BITS} bits are required.",
+                which.short(host)
+            ),
+            TlsProblem::Sha1Signature { host, which, algorithm } => format!(
+                "{} is signed with {algorithm} (SHA-1), which clients no longer accept.",
+                which.short(host)
+            ),
+        }
+    }
+
+    pub(super) fn fix(&self) -> String {
+        match self {
+            TlsProblem::OldTlsOnly { .. } => TLS12.to_string(),
+            TlsProblem::SelfSigned { host } => renew_because(SELF_SIGNED, host),
+            TlsProblem::PrivateCa { host, .. } => renew_because(PRIVATE_CA, host),
+            TlsProblem::WeakKey { host, .. } => renew_because(WEAK_KEY, host),
+            TlsProblem::Sha1Signature { host, .. } => renew_because(SHA1, host),
+            TlsProblem::IntermediateMissing { host, .. }
+            | TlsProblem::Expired {
+                host,
+                which: ChainPosition::Intermediate { .. },
+                ..
+            } => fill(INTERMEDIATE, host),
+            TlsProblem::NotYetValid { .. } => NOT_YET_VALID.to_string(),
+            TlsProblem::NameMismatch { host, .. } => fill(&format!("{NAME}\n{RENEW}\n{NAME_OR_HOSTNAME}"), host),
+            TlsProblem::Unreadable { host, .. }
+            | TlsProblem::Unusable { host, .. }
+            | TlsProblem::Untrusted { host, .. }
+            | TlsProblem::Expired {
+                host,
+                which: ChainPosition::Leaf,
+                ..
+            }
+            | TlsProblem::ExpiresSoon { host, .. }
+            | TlsProblem::CommonNameOnly { host } => fill(RENEW, host),
+        }
+    }
+}
