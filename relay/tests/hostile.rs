@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use migcheck_lab::HostileScenario;
-use migcheck_relay::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, MAX_REDIRECTS};
+use migcheck_relay::probe::Credentials;
+use migcheck_relay::probe::autodiscover::client::{self, Consent, Ending, Failure, MAX_REDIRECTS};
 use migcheck_shared::{Check, Password, Report, Status};
 
 /// However the relay behaves, a test gives up after this long (a diagnosis has several steps of 2 s).

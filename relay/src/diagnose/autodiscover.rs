@@ -17,7 +17,8 @@ use migcheck_shared::{Check, Evidence, KbStep, Phase, PhaseTiming, Status};
 use super::certificate::{CertificateChecks, judge};
 use super::{Outcome, Recorder, endpoints};
 use crate::net::Net;
-use crate::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, Run};
+use crate::probe::Credentials;
+use crate::probe::autodiscover::client::{self, Consent, Ending, Failure, Run};
 use crate::probe::autodiscover::pox::Settings;
 
 /// redirectAddr answers followed before giving up.
@@ -547,7 +548,7 @@ pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], silent
                 "not asked: {host} did not answer the POX request above within the deadline"
             ))
         } else {
-            client::v2(net, host, address).await
+            client::v2(net, host, address).await.map_err(|e| e.to_string())
         }
     }))
     .await;

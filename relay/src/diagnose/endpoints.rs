@@ -11,7 +11,8 @@ use migcheck_shared::{Check, HostPort, KbStep};
 
 use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook};
 use crate::net::Net;
-use crate::probe::autodiscover::client::{Consent, Credentials};
+use crate::probe::Credentials;
+use crate::probe::autodiscover::client::Consent;
 use crate::probe::autodiscover::pox::Settings;
 use crate::probe::rpch;
 
@@ -68,11 +69,7 @@ pub(super) async fn checks(
         .map(|server| outlook::OutlookAnywhere {
             proxy: &oa,
             server,
-            creds: rpch::client::Credentials {
-                auth,
-                user: &target.user,
-                password: &target.password,
-            },
+            logon: rpch::client::Logon { auth, creds: *creds },
             may_send_password: allowed(&oa.host),
             cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
         });

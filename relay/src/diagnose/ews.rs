@@ -9,7 +9,7 @@ use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 use super::{Outcome, Recorder};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::Credentials;
+use crate::probe::Credentials;
 use crate::probe::ews::{self, EwsAnswer, Exchange};
 
 /// The EWS group of checks. `mailbox`: the mailbox the account must open (None: not checked).
@@ -205,7 +205,7 @@ pub(crate) async fn with_version(
     mailbox: Option<&str>,
     autodiscover_version: Option<crate::probe::version::ExchangeBuild>,
 ) -> Vec<Check> {
-    let owa_host = crate::probe::logon::https_target(url).ok();
+    let owa_host = crate::probe::auth::https_target(url).ok();
     let owa = async {
         match &owa_host {
             Some((host, port, _)) => crate::probe::owa::probe(net, host, *port).await,

@@ -11,7 +11,7 @@ use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
 use super::{Outcome, Recorder};
 use crate::net::Net;
-use crate::probe::autodiscover::client::Credentials;
+use crate::probe::Credentials;
 use crate::probe::mapi::{self, Ping};
 
 /// The `mapi` group: `(id suffix, name, url)` for each URL Autodiscover gave.

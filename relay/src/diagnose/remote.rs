@@ -10,7 +10,7 @@ use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 use super::{Outcome, Recorder, ews, host};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::Credentials;
+use crate::probe::Credentials;
 use crate::probe::mrs::{self, MrsState};
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {

@@ -95,7 +95,7 @@ const AV_FLAG_MIC: u32 = 0x0000_0002;
 const MIC_OFFSET: usize = 72;
 
 /// An NTLM failure. Messages never contain the password or bytes from the server.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NtlmError {
     /// No `WWW-Authenticate: NTLM <token>` in the 401. A bare `NTLM` means the server restarted the handshake:
     /// it refused the NEGOTIATE, or the 401 came on another connection than the NEGOTIATE.

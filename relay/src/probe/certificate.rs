@@ -24,16 +24,28 @@ pub struct Decoded {
     pub is_ca: bool,
 }
 
+/// Why a certificate cannot be read; the words go into the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("the certificate cannot be decoded: {0}")]
+    Der(String),
+    /// A validity date outside what a calendar holds.
+    #[error("its validity dates are out of range: {0}")]
+    Dates(String),
+    #[error("its subjectAltName cannot be decoded: {0}")]
+    SubjectAltName(String),
+}
+
 /// Decodes one DER certificate; `Err` says why it could not be read.
-pub fn decode(der: &CertificateDer<'_>) -> Result<Decoded, String> {
-    let (_, cert) =
-        X509Certificate::from_der(der.as_ref()).map_err(|e| format!("the certificate cannot be decoded: {e}"))?;
+pub fn decode(der: &CertificateDer<'_>) -> Result<Decoded, CertificateError> {
+    let (_, cert) = X509Certificate::from_der(der.as_ref()).map_err(|e| CertificateError::Der(e.to_string()))?;
     let validity = cert.validity();
-    let not_before = OffsetDateTime::from_unix_timestamp(validity.not_before.timestamp()).map_err(|e| e.to_string())?;
-    let not_after = OffsetDateTime::from_unix_timestamp(validity.not_after.timestamp()).map_err(|e| e.to_string())?;
+    let date = |t: i64| OffsetDateTime::from_unix_timestamp(t).map_err(|e| CertificateError::Dates(e.to_string()));
+    let not_before = date(validity.not_before.timestamp())?;
+    let not_after = date(validity.not_after.timestamp())?;
     let san_ext = cert
         .subject_alternative_name()
-        .map_err(|e| format!("its subjectAltName cannot be decoded: {e}"))?;
+        .map_err(|e| CertificateError::SubjectAltName(e.to_string()))?;
     let mut san = Vec::new();
     let mut dns_names = Vec::new();
     if let Some(ext) = &san_ext {

@@ -7,8 +7,8 @@ use quick_xml::events::Event;
 
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::{Credentials, Failure, describe};
-use crate::probe::logon::{self, https_target};
+use crate::probe::ProbeError;
+use crate::probe::auth::{self, Credentials, https_target};
 use crate::probe::version::ExchangeBuild;
 
 /// What the authenticated `GetFolder` said.
@@ -138,17 +138,18 @@ pub async fn get_folder(
     url: &str,
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
-) -> Result<Exchange, String> {
+) -> Result<Exchange, ProbeError> {
     let (host, port, path) = https_target(url)?;
     let body = get_folder_request(mailbox);
-    let logon = logon::post(net, &host, port, &path, &HEADERS, &body, creds).await?;
+    let logon = auth::post(net, &host, port, &path, &HEADERS, &body, creds).await?;
     let authenticated = match logon.authenticated {
         Ok(Some((scheme, answer))) => {
             let parsed = parse_answer(&answer.body);
             Some((scheme, answer, parsed))
         }
-        Ok(None) | Err(Failure::NoScheme { .. }) => None,
-        Err(other) => return Err(describe(&other)),
+        // No scheme migcheck can answer: the auth check says what IIS offers.
+        Ok(None) | Err(ProbeError::NoScheme { .. }) => None,
+        Err(other) => return Err(other),
     };
     Ok(Exchange {
         anonymous: logon.anonymous,

@@ -3,8 +3,8 @@
 
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::{Credentials, Failure, describe};
-use crate::probe::logon::{self, https_target};
+use crate::probe::ProbeError;
+use crate::probe::auth::{self, Credentials, https_target};
 
 /// What a PING got.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub fn response_code(code: &str) -> &'static str {
 }
 
 /// POSTs a PING to `url` (https only).
-pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping, String> {
+pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping, ProbeError> {
     let (host, port, path) = https_target(url)?;
     let request_id = "{6a2f4b3c-1d5e-4f70-8a9b-0c1d2e3f4a5b}:1";
     let client_info = "{6a2f4b3c-1d5e-4f70-8a9b-0c1d2e3f4a5b}";
@@ -56,19 +56,9 @@ pub async fn ping(net: &Net, url: &str, creds: &Credentials<'_>) -> Result<Ping,
         ("content-type", "application/mapi-http"),
         ("user-agent", "migcheck"),
     ];
-    let logon = logon::post(net, &host, port, &path, &headers, "", creds).await?;
-    let authenticated = match logon.authenticated {
-        Ok(done) => done,
-        Err(Failure::NoScheme { offered }) => {
-            return Err(format!(
-                "it offers no authentication migcheck can use ({})",
-                offered.join("; ")
-            ));
-        }
-        Err(other) => return Err(describe(&other)),
-    };
+    let logon = auth::post(net, &host, port, &path, &headers, "", creds).await?;
     Ok(Ping {
         anonymous: logon.anonymous,
-        authenticated,
+        authenticated: logon.authenticated?,
     })
 }

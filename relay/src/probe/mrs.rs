@@ -3,8 +3,8 @@
 
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
-use crate::probe::autodiscover::client::{Credentials, Failure, describe};
-use crate::probe::logon;
+use crate::probe::ProbeError;
+use crate::probe::auth::{self, Credentials};
 
 pub const PATH: &str = "/EWS/mrsproxy.svc";
 
@@ -42,17 +42,10 @@ impl MrsProbe {
     }
 }
 
-pub async fn probe(net: &Net, host: &str, port: u16, creds: &Credentials<'_>) -> Result<MrsProbe, String> {
-    let logon = logon::post(net, host, port, PATH, &HEADERS, "", creds).await?;
-    match logon.authenticated {
-        Ok(authenticated) => Ok(MrsProbe {
-            anonymous: logon.anonymous,
-            authenticated,
-        }),
-        Err(Failure::NoScheme { offered }) => Err(format!(
-            "IIS offers no authentication migcheck can use on {PATH} ({})",
-            offered.join("; ")
-        )),
-        Err(other) => Err(describe(&other)),
-    }
+pub async fn probe(net: &Net, host: &str, port: u16, creds: &Credentials<'_>) -> Result<MrsProbe, ProbeError> {
+    let logon = auth::post(net, host, port, PATH, &HEADERS, "", creds).await?;
+    Ok(MrsProbe {
+        anonymous: logon.anonymous,
+        authenticated: logon.authenticated?,
+    })
 }

@@ -2,8 +2,8 @@
 //! paths (`/owa/auth/15.1.2507/...`, `/owa/14.3.513.0/...`); where there is no `/owa/`, Exchange 2003's
 //! `/exchange/` under IIS 6.
 
-use crate::net::Net;
 use crate::net::http::HttpAnswer;
+use crate::net::{Net, NetError};
 
 /// What the OWA pages showed.
 #[derive(Debug, Default, Clone)]
@@ -32,20 +32,19 @@ pub fn build_in_page(page: &str) -> Option<String> {
     None
 }
 
-async fn get(net: &Net, host: &str, port: u16, path: &str) -> Result<HttpAnswer, String> {
-    let mut conn = net.open_http(host, port, true).await.map_err(|e| e.to_string())?;
+async fn get(net: &Net, host: &str, port: u16, path: &str) -> Result<HttpAnswer, NetError> {
+    let mut conn = net.open_http(host, port, true).await?;
     conn.send(net, "GET", path, &[("user-agent", "migcheck")], Vec::new())
         .await
-        .map_err(|e| e.to_string())
 }
 
 /// GET `/owa/` (and the logon page it redirects to on the same host), or `/exchange/`.
 pub async fn probe(net: &Net, host: &str, port: u16) -> OwaProbe {
     let mut out = OwaProbe::default();
-    let note = |out: &mut OwaProbe, path: &str, answer: &Result<HttpAnswer, String>| {
+    let note = |out: &mut OwaProbe, path: &str, answer: &Result<HttpAnswer, NetError>| {
         let said = match answer {
             Ok(a) => a.status_line(),
-            Err(e) => e.clone(),
+            Err(e) => e.to_string(),
         };
         out.seen.push((format!("GET https://{host}{path}"), said));
         if let Ok(a) = answer {

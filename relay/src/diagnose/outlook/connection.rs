@@ -6,16 +6,17 @@ use migcheck_shared::kb::OutlookAnywhereProblem as Problem;
 
 use super::{Outcome, OutlookAnywhere, challenge_facts};
 use crate::net::ntlm::ChallengeInfo;
-use crate::probe::rpch::channel::ResponseHead;
-use crate::probe::rpch::client::{RpchError, VirtualConnection};
+use crate::probe::rpch::channel::{Method, ResponseHead};
+use crate::probe::rpch::client::RpchError;
 use crate::probe::rpch::explain::{self, SERVER_UNAVAILABLE};
 use crate::probe::rpch::pdu::{self, BindAnswer};
+use crate::probe::rpch::virtual_connection::{Stage, VirtualConnection};
 
 pub(super) fn credentials_problem(oa: &OutlookAnywhere<'_>, proxy: &str, challenge: Option<&ChallengeInfo>) -> Outcome {
     Outcome::problem(Problem::CredentialsRefused {
         proxy: proxy.to_string(),
-        user: oa.creds.user.to_string(),
-        method: oa.creds.auth,
+        user: oa.logon.creds.user.to_string(),
+        method: oa.logon.auth,
         domain: challenge.and_then(|c| c.netbios_domain.clone()),
     })
 }
@@ -55,6 +56,15 @@ fn endpoint_label(vc: &VirtualConnection) -> String {
     format!("Endpoint {}", vc.endpoint)
 }
 
+fn answered(method: Method, head: &ResponseHead) -> String {
+    format!("{} answered {} {}", method.name(), head.status, head.reason)
+}
+
+/// A channel refused the account (401), at its logon or later.
+fn rejected(vc: &VirtualConnection) -> bool {
+    vc.refused().is_some_and(|(_, head)| head.status == 401)
+}
+
 pub(super) fn logon_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection]) -> Outcome {
     let proxy = oa.proxy.host.as_str();
     let mut evidence = Evidence::default();
@@ -62,36 +72,37 @@ pub(super) fn logon_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection])
         evidence = challenge_facts(evidence, info);
     }
     for vc in vcs {
-        let said = match (&vc.refused, &vc.out_head, &vc.error) {
-            (Some((method, head)), _, _) => format!("{} answered {} {}", method.name(), head.status, head.reason),
-            (None, Some(head), _) => format!("RPC_OUT_DATA answered {} {}", head.status, head.reason),
-            (None, None, Some(e)) => e.to_string(),
-            (None, None, None) => "no answer".into(),
+        let said = match &vc.stage {
+            Stage::Refused { method, head } => answered(*method, head),
+            Stage::AwaitingLogon(e) | Stage::AwaitingOutHead(e) => e.to_string(),
+            Stage::OutRefused(out)
+            | Stage::AwaitingConnA3 { out, .. }
+            | Stage::AwaitingConnC2 { out, .. }
+            | Stage::AwaitingBindAnswer { out, .. }
+            | Stage::Bound { out, .. } => answered(Method::Out, out),
         };
         evidence = evidence.fact(&endpoint_label(vc), said);
     }
-    let rejected = vcs
-        .iter()
-        .find(|vc| vc.refused.as_ref().is_some_and(|(_, h)| h.status == 401));
-    let outcome = if rejected.is_some() {
+    // A connection that broke before any answer to the logon says nothing about the credentials.
+    let unanswered = vcs.iter().find_map(|vc| match &vc.stage {
+        Stage::AwaitingLogon(e) | Stage::AwaitingOutHead(e) => Some(e),
+        _ => None,
+    });
+    let outcome = if vcs.iter().any(rejected) {
         credentials_problem(oa, proxy, vcs.iter().find_map(|v| v.challenge.as_ref()))
-    } else if vcs.iter().all(|vc| vc.logged_on()) {
+    } else if vcs.iter().all(VirtualConnection::logged_on) {
         Outcome::pass(format!(
             "Both channels (RPC_IN_DATA and RPC_OUT_DATA) accept {} with {} on all three endpoints.",
-            oa.creds.user,
-            oa.creds.auth.label()
+            oa.logon.creds.user,
+            oa.logon.auth.label()
         ))
-    } else if let Some(e) = vcs.iter().find_map(|vc| {
-        vc.error
-            .as_ref()
-            .filter(|_| vc.out_head.is_none() && vc.refused.is_none())
-    }) {
+    } else if let Some(e) = unanswered {
         problem_of_error(e, proxy)
     } else {
         // Past the logon, but stopped by the RPC server's side: the connection check says why.
         Outcome::pass(format!(
             "The proxy accepted the logon of {}; what stopped the channels is below.",
-            oa.creds.user
+            oa.logon.creds.user
         ))
     };
     outcome.with_evidence(evidence)
@@ -101,55 +112,55 @@ pub(super) fn connection_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnect
     let proxy = oa.proxy.host.as_str();
     let mut evidence = Evidence::default();
     for vc in vcs {
-        let said = if let Some(c2) = &vc.conn_c2 {
-            let timeout = c2.commands.iter().find_map(|c| match c {
-                pdu::RtsCommand::ConnectionTimeout(ms) => Some(*ms),
-                _ => None,
-            });
-            format!(
-                "CONN/A3 and CONN/C2 received{}",
-                timeout
-                    .map(|ms| format!(", connection timeout {} s", ms / 1000))
-                    .unwrap_or_default()
-            )
-        } else if let Some((method, head)) = &vc.refused {
-            format!("{} answered {} {}", method.name(), head.status, head.reason)
-        } else if let Some(e) = &vc.error {
-            e.to_string()
-        } else if let Some(head) = &vc.out_head {
-            format!("RPC_OUT_DATA answered {} {}", head.status, head.reason)
-        } else {
-            "not opened".into()
+        let said = match &vc.stage {
+            Stage::AwaitingBindAnswer { c2, .. } | Stage::Bound { c2, .. } => {
+                let timeout = c2.commands.iter().find_map(|c| match c {
+                    pdu::RtsCommand::ConnectionTimeout(ms) => Some(*ms),
+                    _ => None,
+                });
+                format!(
+                    "CONN/A3 and CONN/C2 received{}",
+                    timeout
+                        .map(|ms| format!(", connection timeout {} s", ms / 1000))
+                        .unwrap_or_default()
+                )
+            }
+            Stage::Refused { method, head } => answered(*method, head),
+            Stage::AwaitingLogon(e)
+            | Stage::AwaitingOutHead(e)
+            | Stage::AwaitingConnA3 { error: e, .. }
+            | Stage::AwaitingConnC2 { error: e, .. } => e.to_string(),
+            Stage::OutRefused(head) => answered(Method::Out, head),
         };
         evidence = evidence.fact(&endpoint_label(vc), said);
     }
-    let outcome = if vcs.iter().all(VirtualConnection::opened) {
+    // The endpoints that did not open tell why, an answer before a silence; a bind that failed after
+    // the opening is the bind checks' business.
+    let stopped: Vec<&VirtualConnection> = vcs.iter().filter(|vc| !vc.opened()).collect();
+    let refusal = stopped.iter().find_map(|vc| match &vc.stage {
+        Stage::Refused { head, .. } | Stage::OutRefused(head) => Some((*vc, head)),
+        _ => None,
+    });
+    let failure = stopped.iter().find_map(|vc| vc.error().map(|e| (*vc, e)));
+    let outcome = if stopped.is_empty() {
         Outcome::pass(format!(
             "The proxy opened the virtual connection to {} on all three endpoints (CONN/A3 and CONN/C2 received).",
             oa.server
         ))
-    } else if vcs
-        .iter()
-        .any(|vc| vc.refused.as_ref().is_some_and(|(_, h)| h.status == 401))
-    {
+    } else if vcs.iter().any(rejected) {
         Outcome::skip("Not opened: the logon was rejected (above).")
-    } else if let Some((head, vc)) = vcs.iter().find_map(|vc| {
-        vc.refused
-            .as_ref()
-            .map(|(_, h)| h)
-            .or(vc.out_head.as_ref().filter(|h| h.status != 200))
-            .map(|h| (h, vc))
-    }) {
+    } else if let Some((vc, head)) = refusal {
         status_problem(head, proxy, oa.server, vc.endpoint)
-    } else if let Some((e, vc)) = vcs.iter().find_map(|vc| vc.error.as_ref().map(|e| (e, vc))) {
-        match e {
+    } else if let Some((vc, error)) = failure {
+        match error {
+            // Logged on, then nothing: no CONN/A3 or CONN/C2.
             RpchError::Timeout { secs, .. } if vc.logged_on() => Outcome::problem(Problem::ConnectionSilent {
                 proxy: proxy.to_string(),
                 secs: *secs,
                 server: oa.server.to_string(),
                 endpoint: vc.endpoint,
             }),
-            _ => problem_of_error(e, proxy),
+            _ => problem_of_error(error, proxy),
         }
     } else {
         Outcome::new(migcheck_shared::Status::Fail, "The virtual connection did not open.")
@@ -159,8 +170,8 @@ pub(super) fn connection_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnect
 
 pub(super) fn bind_outcome(oa: &OutlookAnywhere<'_>, vc: &VirtualConnection, name: &str) -> Outcome {
     let at = format!("{}:{}", oa.server, vc.endpoint);
-    match (&vc.bind, &vc.error) {
-        (Some(answer), _) => {
+    match &vc.stage {
+        Stage::Bound { answer, .. } => {
             let (accepted, words) = explain::bind_answer(answer);
             let evidence = Evidence::default().fact("Answer", words.clone());
             if accepted {
@@ -185,11 +196,128 @@ pub(super) fn bind_outcome(oa: &OutlookAnywhere<'_>, vc: &VirtualConnection, nam
             };
             Outcome::problem(problem).with_evidence(evidence)
         }
-        (None, Some(e)) if vc.opened() => Outcome::problem(Problem::BindUnanswered {
+        Stage::AwaitingBindAnswer { error, .. } => Outcome::problem(Problem::BindUnanswered {
             name: name.to_string(),
             at,
-            error: e.to_string(),
+            error: error.to_string(),
         }),
         _ => Outcome::skip("Not tried: the virtual connection did not open (above)."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use migcheck_shared::{Cause, HostPort, Password, Status};
+
+    use super::*;
+    use crate::probe::Credentials;
+    use crate::probe::rpch::channel::parse_head;
+    use crate::probe::rpch::client::Logon;
+
+    fn head(text: &str) -> ResponseHead {
+        parse_head(format!("{text}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+            .expect("head")
+            .expect("complete")
+    }
+
+    fn outcome(stages: Vec<Stage>, check: fn(&OutlookAnywhere<'_>, &[VirtualConnection]) -> Outcome) -> Outcome {
+        let proxy = HostPort {
+            host: "mail.contoso.com".into(),
+            port: None,
+        };
+        let password = Password::new("x");
+        let oa = OutlookAnywhere {
+            proxy: &proxy,
+            server: "ex01.contoso.com",
+            logon: Logon {
+                auth: migcheck_shared::AuthMethod::Basic,
+                creds: Credentials {
+                    user: "CONTOSO\\migadmin",
+                    password: &password,
+                },
+            },
+            may_send_password: Ok(()),
+            cert_principal: None,
+        };
+        let vcs: Vec<VirtualConnection> = stages
+            .into_iter()
+            .zip([6001, 6002, 6004])
+            .map(|(stage, endpoint)| VirtualConnection {
+                endpoint,
+                challenge: None,
+                stage,
+            })
+            .collect();
+        check(&oa, &vcs)
+    }
+
+    fn timeout(what: &'static str) -> RpchError {
+        RpchError::Timeout {
+            addr: "127.0.0.1:443".parse().expect("address"),
+            what,
+            secs: 10,
+        }
+    }
+
+    #[test]
+    fn an_answer_says_more_than_a_silence() {
+        // One endpoint heard nothing after the logon; another got the proxy's 503 RPC Error: 6ba: the
+        // wrong server name is the finding, whatever the order of the endpoints.
+        let silent = Stage::AwaitingConnA3 {
+            out: head("HTTP/1.1 200 Success"),
+            error: timeout("CONN/A3"),
+        };
+        let refused = Stage::Refused {
+            method: Method::In,
+            head: head("HTTP/1.1 503 RPC Error: 6ba"),
+        };
+        let found = outcome(vec![silent, refused], connection_outcome);
+        let problem = found.problem.expect("a finding");
+        assert_eq!(problem.cause(), Cause::WrongServerName, "{}", found.summary);
+        assert!(found.summary.contains("ex01.contoso.com:6002"), "{}", found.summary);
+    }
+
+    #[test]
+    fn a_silence_after_the_logon_is_named_as_such_and_the_logon_passes() {
+        let stages = || {
+            vec![
+                Stage::AwaitingConnC2 {
+                    out: head("HTTP/1.1 200 Success"),
+                    error: timeout("CONN/C2"),
+                },
+                Stage::AwaitingConnA3 {
+                    out: head("HTTP/1.1 200 Success"),
+                    error: timeout("CONN/A3"),
+                },
+            ]
+        };
+        let connection = outcome(stages(), connection_outcome);
+        assert!(
+            connection
+                .summary
+                .contains("accepted the channels (200) but then sent nothing for 10 s"),
+            "{}",
+            connection.summary
+        );
+        let logon = outcome(stages(), logon_outcome);
+        assert_eq!(logon.status, Status::Pass, "{}", logon.summary);
+        assert!(logon.problem.is_none());
+        let bind = outcome(stages(), |oa, vcs| bind_outcome(oa, &vcs[0], "mail store (EMSMDB)"));
+        assert_eq!(bind.status, Status::Skip, "{}", bind.summary);
+    }
+
+    #[test]
+    fn a_refused_logon_skips_the_connection() {
+        let rejected = Stage::Refused {
+            method: Method::Out,
+            head: head("HTTP/1.1 401 Unauthorized"),
+        };
+        let logon = outcome(vec![rejected], logon_outcome);
+        assert_eq!(logon.problem.map(|p| p.cause()), Some(Cause::Permissions));
+        let rejected = Stage::Refused {
+            method: Method::Out,
+            head: head("HTTP/1.1 401 Unauthorized"),
+        };
+        assert_eq!(outcome(vec![rejected], connection_outcome).status, Status::Skip);
     }
 }

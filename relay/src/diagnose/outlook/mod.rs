@@ -14,10 +14,12 @@ use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::ntlm::ChallengeInfo;
+use crate::probe::Credentials;
 use crate::probe::certificate;
 use crate::probe::rpch::channel::ResponseHead;
-use crate::probe::rpch::client::{self, Answer, Credentials, Target};
+use crate::probe::rpch::client::{self, Answer, Logon, Target};
 use crate::probe::rpch::pdu::{self, Interface, rts_flags};
+use crate::probe::rpch::virtual_connection;
 
 mod connection;
 
@@ -36,7 +38,7 @@ const ENDPOINTS: [(u16, Interface, &str); 3] = [
 pub(crate) struct OutlookAnywhere<'a> {
     pub proxy: &'a HostPort,
     pub server: &'a str,
-    pub creds: Credentials<'a>,
+    pub logon: Logon<'a>,
     /// Whether the password may go to the proxy (Autodiscover mode asks for consent outside the domain).
     pub may_send_password: Result<(), String>,
     /// `msstd:name` from Autodiscover's EXPR block.
@@ -49,10 +51,12 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     let oa = OutlookAnywhere {
         proxy: &target.rpc_proxy,
         server: &target.exchange_server,
-        creds: Credentials {
+        logon: Logon {
             auth: target.auth,
-            user: &target.user,
-            password: &target.password,
+            creds: Credentials {
+                user: &target.user,
+                password: &target.password,
+            },
         },
         may_send_password: Ok(()),
         cert_principal: None,
@@ -64,13 +68,9 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     } else {
         format!("{}:{port}", target.rpc_proxy.host)
     };
-    let ews_creds = crate::probe::autodiscover::client::Credentials {
-        user: &target.user,
-        password: &target.password,
-    };
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    checks.extend(super::ews::with_version(net, rec, &url, &ews_creds, mailbox, None).await);
+    checks.extend(super::ews::with_version(net, rec, &url, &oa.logon.creds, mailbox, None).await);
     let headline = format!(
         "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
         target.rpc_proxy.host,
@@ -156,7 +156,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
     let vcs = join_all(
         ENDPOINTS
             .iter()
-            .map(|(endpoint, interface, _)| client::bind(net, target(*endpoint), *interface, &oa.creds)),
+            .map(|(endpoint, interface, _)| virtual_connection::bind(net, target(*endpoint), *interface, oa.logon)),
     )
     .await;
     rec.phase(&mut logon_run, Phase::Http, t);
@@ -177,8 +177,8 @@ fn titles(oa: &OutlookAnywhere<'_>) -> Vec<(String, String)> {
             "oa.logon".to_string(),
             format!(
                 "Log on to the IN and OUT channels as {} ({})",
-                oa.creds.user,
-                oa.creds.auth.label()
+                oa.logon.creds.user,
+                oa.logon.auth.label()
             ),
         ),
         (
@@ -265,11 +265,11 @@ async fn auth_check(
     evidence = head_facts(evidence, "Answer", &answer.head);
     let schemes = answer.schemes();
     let offers = |name: &str| schemes.iter().any(|s| s.eq_ignore_ascii_case(name));
-    let chosen = oa.creds.auth.label();
+    let chosen = oa.logon.auth.label();
     let status = answer.head.status;
     let outcome = match status {
         401 if offers(chosen) => {
-            let basic_note = if oa.creds.auth == AuthMethod::Ntlm && !offers("Basic") {
+            let basic_note = if oa.logon.auth == AuthMethod::Ntlm && !offers("Basic") {
                 " Basic is not offered (needed only for -Authentication Basic)."
             } else {
                 ""
@@ -281,7 +281,7 @@ async fn auth_check(
         }
         401 => Outcome::problem(OutlookAnywhereProblem::MethodNotOffered {
             proxy: proxy.to_string(),
-            method: oa.creds.auth,
+            method: oa.logon.auth,
             offered: schemes,
         }),
         405 | 501 => Outcome::problem(OutlookAnywhereProblem::VerbsBlocked {
@@ -379,9 +379,9 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
         Some("oa"),
     );
     let t = Instant::now();
-    let echoed = client::echo(net, target, &oa.creds).await;
+    let echoed = client::echo(net, target, oa.logon).await;
     rec.phase(&mut run, Phase::Http, t);
-    let who = format!("{} ({})", oa.creds.user, oa.creds.auth.label());
+    let who = format!("{} ({})", oa.logon.creds.user, oa.logon.auth.label());
     let mut evidence = Evidence::default().fact("Logged on as", who.clone());
     let outcome = match echoed {
         Err(e) => problem_of_error(&e, proxy),

@@ -7,15 +7,14 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use migcheck_shared::{Password, Phase};
+use migcheck_shared::Phase;
 use url::Url;
 
 use super::pox::{self, PoxAnswer, PoxError, Settings};
-use crate::net::http::{HttpAnswer, HttpConnection};
-use crate::net::ntlm::NtlmClient;
+use crate::net::http::HttpAnswer;
 use crate::net::{Net, NetError, SrvRecord};
+use crate::probe::ProbeError;
+use crate::probe::auth::{Credentials, authenticate};
 
 /// At most this many redirects (HTTP, redirectUrl) in one candidate's chain.
 pub const MAX_REDIRECTS: usize = 10;
@@ -32,12 +31,6 @@ const FINGERPRINT: &[&str] = &[
     "x-caserrorcode",
     "ms-diagnostics-public",
 ];
-
-/// The migration account.
-pub struct Credentials<'a> {
-    pub user: &'a str,
-    pub password: &'a Password,
-}
 
 /// Who may receive the password: hosts in the e-mail domain (or below it), or any host when the user
 /// agreed.
@@ -93,6 +86,8 @@ pub enum Failure {
     NoScheme {
         offered: Vec<String>,
     },
+    /// The logon could not go on (an NTLM handshake the server broke off).
+    Probe(ProbeError),
     /// A 200 that is not an Autodiscover answer.
     NotAutodiscover(PoxError),
     /// A redirect came back to a URL already visited.
@@ -102,6 +97,16 @@ pub enum Failure {
     InsecureRedirect(String),
     /// No `_autodiscover._tcp` record.
     NoSrv,
+}
+
+impl From<ProbeError> for Failure {
+    fn from(error: ProbeError) -> Failure {
+        match error {
+            ProbeError::Net(e) => Failure::Net(e),
+            ProbeError::NoScheme { offered } => Failure::NoScheme { offered },
+            other => Failure::Probe(other),
+        }
+    }
 }
 
 /// How a candidate ended.
@@ -232,7 +237,8 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                     step.auth = Some(scheme);
                     answer = a;
                 }
-                Err(failure) => {
+                Err(error) => {
+                    let failure = Failure::from(error);
                     step.status = Some(answer.status_line());
                     step.fingerprint = fingerprint(&answer);
                     step.note = describe(&failure);
@@ -320,85 +326,17 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
     }
 }
 
-/// Answers a 401: Basic when offered (the migration service's own choice), else NTLM on the same
-/// connection.
-pub(crate) async fn authenticate(
-    net: &Net,
-    conn: &mut HttpConnection,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-    creds: &Credentials<'_>,
-    offered: &[String],
-) -> Result<(&'static str, HttpAnswer), Failure> {
-    let offers = |scheme: &str| {
-        offered.iter().any(|o| {
-            o.split_whitespace()
-                .next()
-                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-        })
-    };
-    if offers("Basic") {
-        let token = BASE64.encode(format!("{}:{}", creds.user, creds.password.expose()));
-        let answer = send_with(
-            net,
-            conn,
-            path,
-            headers,
-            &format!("Basic {token}"),
-            body.as_bytes().to_vec(),
-        )
-        .await
-        .map_err(Failure::Net)?;
-        return Ok(("Basic", answer));
-    }
-    if offers("NTLM") {
-        let (domain, user) = match creds.user.split_once('\\') {
-            Some((d, u)) => (d, u),
-            None => ("", creds.user),
-        };
-        let mut ntlm = NtlmClient::new(user, domain, creds.password.expose());
-        let challenge = send_with(net, conn, path, headers, &ntlm.negotiate_header(), Vec::new())
-            .await
-            .map_err(Failure::Net)?;
-        let values = challenge.header_values("www-authenticate");
-        let (authorization, _) = ntlm
-            .authenticate_header(&values)
-            .map_err(|e| Failure::Status(format!("{} (NTLM: {e})", challenge.status_line())))?;
-        let answer = send_with(net, conn, path, headers, &authorization, body.as_bytes().to_vec())
-            .await
-            .map_err(Failure::Net)?;
-        return Ok(("NTLM", answer));
-    }
-    Err(Failure::NoScheme {
-        offered: offered.to_vec(),
-    })
-}
-
-/// Sends the request again with an `Authorization` header, on the same connection.
-async fn send_with(
-    net: &Net,
-    conn: &mut HttpConnection,
-    path: &str,
-    headers: &[(&str, &str)],
-    authorization: &str,
-    body: Vec<u8>,
-) -> Result<HttpAnswer, NetError> {
-    let mut all = headers.to_vec();
-    all.push(("authorization", authorization));
-    conn.send(net, "POST", path, &all, body).await
-}
-
 /// What a failure means, in words for the evidence.
 pub fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Net(e) => e.to_string(),
         Failure::Status(s) => format!("answered {s}"),
         Failure::CredentialsRefused { scheme, .. } => format!("the server refused the credentials ({scheme})"),
-        Failure::NoScheme { offered } => format!(
-            "no authentication scheme migcheck can use is offered ({})",
-            offered.join("; ")
-        ),
+        Failure::NoScheme { offered } => ProbeError::NoScheme {
+            offered: offered.clone(),
+        }
+        .to_string(),
+        Failure::Probe(e) => e.to_string(),
         Failure::NotAutodiscover(e) => e.to_string(),
         Failure::RedirectLoop(u) => format!("a redirect loop: {u} was visited before"),
         Failure::TooManyRedirects => format!("more than {MAX_REDIRECTS} redirects"),
@@ -508,9 +446,13 @@ pub async fn srv(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, 
 }
 
 /// Autodiscover V2: the anonymous JSON answer with the EWS URL.
-pub async fn v2(net: &Net, host: &str, email: &str) -> Result<(String, Option<String>), String> {
-    let mut conn = net.open_http(host, 443, true).await.map_err(|e| e.to_string())?;
-    let mut url = Url::parse(&format!("https://{host}/autodiscover/autodiscover.json")).map_err(|e| e.to_string())?;
+pub async fn v2(net: &Net, host: &str, email: &str) -> Result<(String, Option<String>), ProbeError> {
+    let mut conn = net.open_http(host, 443, true).await?;
+    let text = format!("https://{host}/autodiscover/autodiscover.json");
+    let mut url = Url::parse(&text).map_err(|e| ProbeError::NotAUrl {
+        url: text,
+        reason: e.to_string(),
+    })?;
     url.query_pairs_mut()
         .append_pair("Email", email)
         .append_pair("Protocol", "Ews");
@@ -522,14 +464,15 @@ pub async fn v2(net: &Net, host: &str, email: &str) -> Result<(String, Option<St
             &[("user-agent", "migcheck"), ("accept", "application/json")],
             Vec::new(),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let status = answer.status_line();
     if answer.status != 200 {
         return Ok((status, None));
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&answer.body).map_err(|e| format!("{status}, not JSON: {e}"))?;
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| ProbeError::NotJson {
+        status_line: status.clone(),
+        reason: e.to_string(),
+    })?;
     Ok((status, json.get("Url").and_then(|u| u.as_str()).map(str::to_string)))
 }
 

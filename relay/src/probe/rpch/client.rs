@@ -1,5 +1,5 @@
-//! An RPC over HTTP v2 client ([MS-RPCH] 3.2.2): the anonymous probe, the echo, and a virtual
-//! connection (IN and OUT channels on two TLS connections) that binds one endpoint behind the proxy.
+//! An RPC over HTTP v2 client ([MS-RPCH] 3.2.2): one channel on its TLS connection, its logon, the
+//! anonymous probe and the echo (the virtual connection over two channels is in `virtual_connection`).
 //!
 //! The channels speak HTTP/1.1 by hand: their bodies are announced and then streamed PDU by PDU, which
 //! no HTTP client library does. Every read is bounded in size and time; the IN channel answers only when
@@ -8,29 +8,23 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::client::TlsStream;
 
+use migcheck_shared::Phase;
 use migcheck_shared::request::AuthMethod;
-use migcheck_shared::{Password, Phase};
 
 use super::channel::{self, HeadError, Method, ResponseHead};
-use super::pdu::{self, BindAnswer, Header, Interface, PduError, Rts, RtsCommand, ptype};
+use super::pdu::{Header, PduError, Rts};
 use crate::net::http::TlsConnection;
-use crate::net::ntlm::{ChallengeInfo, NtlmClient, NtlmError};
+use crate::net::ntlm::{ChallengeInfo, NtlmError};
 use crate::net::{Net, NetError};
+use crate::probe::Credentials;
 
 /// An error body (a 401 page, an IIS error) is read up to this size, then dropped.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-/// RTS PDUs (pings, flow control) tolerated on the OUT channel while waiting for one answer: a proxy
-/// that streams pings forever ends the wait instead of holding it.
-const MAX_PDUS_PER_WAIT: usize = 16;
-/// What the OUT channel tells the proxy it may send before an acknowledgement.
-const RECEIVE_WINDOW: u32 = 0x0001_0000;
 
 /// Where the channels go: `https://proxy:proxy_port/rpc/rpcproxy.dll?server:endpoint`.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +38,7 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn head(&self, method: Method, content_length: u64, authorization: Option<&str>) -> Vec<u8> {
+    pub(super) fn head(&self, method: Method, content_length: u64, authorization: Option<&str>) -> Vec<u8> {
         let host = if self.proxy_port == 443 {
             self.proxy.to_string()
         } else {
@@ -54,11 +48,12 @@ impl Target<'_> {
     }
 }
 
-/// The migration account and how it logs on.
-pub struct Credentials<'a> {
+/// The migration account and the method the migration service logs on to the proxy with
+/// (`-Authentication`): unlike the other endpoints, the channels do not pick from what IIS offers.
+#[derive(Debug, Clone, Copy)]
+pub struct Logon<'a> {
     pub auth: AuthMethod,
-    pub user: &'a str,
-    pub password: &'a Password,
+    pub creds: Credentials<'a>,
 }
 
 /// Why a step of the conversation did not complete. Messages never carry the password.
@@ -137,7 +132,7 @@ impl Channel {
         })
     }
 
-    async fn write(&mut self, bytes: &[u8], what: &'static str) -> Result<(), RpchError> {
+    pub(super) async fn write(&mut self, bytes: &[u8], what: &'static str) -> Result<(), RpchError> {
         let addr = self.peer;
         let io = |e: std::io::Error| RpchError::Io {
             addr,
@@ -186,7 +181,7 @@ impl Channel {
     }
 
     /// Waits for a response head, however long it takes (the IN channel's watcher).
-    async fn next_head(&mut self) -> Result<ResponseHead, RpchError> {
+    pub(super) async fn next_head(&mut self) -> Result<ResponseHead, RpchError> {
         loop {
             match channel::parse_head(&self.buf) {
                 Ok(Some(head)) => {
@@ -311,20 +306,16 @@ fn answer(ch: Channel, head: ResponseHead, body: Vec<u8>, challenge: Option<Chal
 /// The logon on one channel: the `Authorization` value for the real request, after the NTLM
 /// NEGOTIATE/CHALLENGE leg on the same connection. `Err(Ok(answer))`: the proxy answered the
 /// NEGOTIATE with something else than a challenge (405, 503...).
-async fn authorization(
+pub(super) async fn authorization(
     ch: &mut Channel,
     method: Method,
     target: Target<'_>,
-    creds: &Credentials<'_>,
+    logon: Logon<'_>,
 ) -> Result<(String, Option<ChallengeInfo>), Result<(ResponseHead, Vec<u8>), RpchError>> {
-    match creds.auth {
-        AuthMethod::Basic => {
-            let token = BASE64.encode(format!("{}:{}", creds.user, creds.password.expose()));
-            Ok((format!("Basic {token}"), None))
-        }
+    match logon.auth {
+        AuthMethod::Basic => Ok((logon.creds.basic(), None)),
         AuthMethod::Ntlm => {
-            let (domain, user) = creds.user.split_once('\\').unwrap_or(("", creds.user));
-            let mut ntlm = NtlmClient::new(user, domain, creds.password.expose());
+            let mut ntlm = logon.creds.ntlm();
             let negotiate = ntlm.negotiate_header();
             let head = target.head(method, 0, Some(&negotiate));
             ch.write(&head, "sending the NTLM NEGOTIATE").await.map_err(Err)?;
@@ -344,9 +335,9 @@ async fn authorization(
 }
 
 /// The echo with credentials ("ping the RPC proxy"): a live proxy answers 200 and the 20-byte echo PDU.
-pub async fn echo(net: &Net, target: Target<'_>, creds: &Credentials<'_>) -> Result<Answer, RpchError> {
+pub async fn echo(net: &Net, target: Target<'_>, logon: Logon<'_>) -> Result<Answer, RpchError> {
     let mut ch = Channel::open(net, target.proxy, target.proxy_port).await?;
-    let (value, challenge) = match authorization(&mut ch, Method::In, target, creds).await {
+    let (value, challenge) = match authorization(&mut ch, Method::In, target, logon).await {
         Ok(v) => v,
         Err(Ok((head, body))) => return Ok(answer(ch, head, body, None)),
         Err(Err(e)) => return Err(e),
@@ -356,189 +347,4 @@ pub async fn echo(net: &Net, target: Target<'_>, creds: &Credentials<'_>) -> Res
     let head = ch.read_head().await?;
     let body = ch.read_body(&head).await?;
     Ok(answer(ch, head, body, challenge))
-}
-
-/// How far a virtual connection got, and what each step saw.
-#[derive(Debug, Default)]
-pub struct VirtualConnection {
-    /// The endpoint asked for (6001, 6002, 6004).
-    pub endpoint: u16,
-    pub challenge: Option<ChallengeInfo>,
-    /// What stopped a channel at its logon (an NTLM NEGOTIATE answered with 405, a 401...).
-    pub refused: Option<(Method, ResponseHead)>,
-    /// The OUT channel's response head.
-    pub out_head: Option<ResponseHead>,
-    pub conn_a3: Option<Rts>,
-    pub conn_c2: Option<Rts>,
-    pub bind: Option<BindAnswer>,
-    /// Why it stopped, when it did not reach a bind answer.
-    pub error: Option<RpchError>,
-}
-
-impl VirtualConnection {
-    /// Both channels got past authentication.
-    pub fn logged_on(&self) -> bool {
-        self.refused.is_none() && self.out_head.as_ref().is_some_and(|h| h.status == 200)
-    }
-
-    /// CONN/A3 and CONN/C2 arrived: the proxy reached the RPC server.
-    pub fn opened(&self) -> bool {
-        self.conn_c2.is_some()
-    }
-}
-
-/// Opens a virtual connection to `target.server:endpoint` and binds `interface` over it.
-pub async fn bind(net: &Net, target: Target<'_>, interface: Interface, creds: &Credentials<'_>) -> VirtualConnection {
-    let mut vc = VirtualConnection {
-        endpoint: target.endpoint,
-        ..VirtualConnection::default()
-    };
-    if let Err(e) = run_bind(net, target, interface, creds, &mut vc).await {
-        vc.error = Some(e);
-    }
-    vc
-}
-
-/// A random cookie ([MS-RPCH] 2.2.3.1: virtual connection, channel and association group cookies).
-fn cookie(peer: SocketAddr) -> Result<pdu::Cookie, RpchError> {
-    use ring::rand::SecureRandom as _;
-    let mut c = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut c)
-        .map_err(|_| RpchError::Io {
-            addr: peer,
-            what: "making a cookie",
-            reason: "the system random generator failed".into(),
-        })?;
-    Ok(c)
-}
-
-async fn run_bind(
-    net: &Net,
-    target: Target<'_>,
-    interface: Interface,
-    creds: &Credentials<'_>,
-    vc: &mut VirtualConnection,
-) -> Result<(), RpchError> {
-    let (in_ch, out_ch) = tokio::join!(
-        Channel::open(net, target.proxy, target.proxy_port),
-        Channel::open(net, target.proxy, target.proxy_port)
-    );
-    let (mut in_ch, mut out_ch) = (in_ch?, out_ch?);
-    let (in_auth, out_auth) = tokio::join!(
-        authorization(&mut in_ch, Method::In, target, creds),
-        authorization(&mut out_ch, Method::Out, target, creds)
-    );
-    let mut values = Vec::new();
-    for (method, auth) in [(Method::In, in_auth), (Method::Out, out_auth)] {
-        match auth {
-            Ok((value, challenge)) => {
-                vc.challenge = vc.challenge.take().or(challenge);
-                values.push(value);
-            }
-            Err(Ok((head, _))) => {
-                vc.refused = Some((method, head));
-                return Ok(());
-            }
-            Err(Err(e)) => return Err(e),
-        }
-    }
-    let peer = in_ch.peer;
-    let connection = cookie(peer)?;
-    let mut in_request = target.head(Method::In, channel::IN_CONTENT_LENGTH, Some(&values[0]));
-    in_request.extend_from_slice(&Rts::conn_b1(connection, cookie(peer)?, cookie(peer)?).encode());
-    let mut out_request = target.head(Method::Out, channel::OUT_CONTENT_LENGTH, Some(&values[1]));
-    out_request.extend_from_slice(&Rts::conn_a1(connection, cookie(peer)?, RECEIVE_WINDOW).encode());
-    in_ch.write(&in_request, "sending RPC_IN_DATA and CONN/B1").await?;
-    out_ch.write(&out_request, "sending RPC_OUT_DATA and CONN/A1").await?;
-
-    // The IN channel answers only with an error (401, 503 RPC Error): watch it while reading OUT.
-    let head = watched(&mut in_ch, vc, out_ch.read_head()).await?;
-    let Some(head) = head else { return Ok(()) };
-    if head.status != 200 {
-        vc.out_head = Some(head);
-        return Ok(());
-    }
-    vc.out_head = Some(head);
-    let Some(a3) = watched(&mut in_ch, vc, next_rts(&mut out_ch, "CONN/A3")).await? else {
-        return Ok(());
-    };
-    vc.conn_a3 = Some(a3);
-    let Some(c2) = watched(&mut in_ch, vc, next_rts(&mut out_ch, "CONN/C2")).await? else {
-        return Ok(());
-    };
-    vc.conn_c2 = Some(c2);
-    in_ch.write(&pdu::bind(interface, 1), "sending the bind").await?;
-    let Some(answer) = watched(&mut in_ch, vc, next_answer(&mut out_ch)).await? else {
-        return Ok(());
-    };
-    vc.bind = Some(BindAnswer::decode(&answer).map_err(|error| RpchError::Pdu {
-        addr: out_ch.peer,
-        error,
-    })?);
-    Ok(())
-}
-
-/// Runs a read on the OUT channel while watching the IN channel for an error answer. `Ok(None)`: the IN
-/// channel answered (recorded in `vc.refused`).
-async fn watched<T>(
-    in_ch: &mut Channel,
-    vc: &mut VirtualConnection,
-    out_read: impl std::future::Future<Output = Result<T, RpchError>>,
-) -> Result<Option<T>, RpchError> {
-    tokio::select! {
-        r = out_read => r.map(Some),
-        head = in_ch.next_head() => match head {
-            Ok(head) => {
-                vc.refused = Some((Method::In, head));
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        },
-    }
-}
-
-/// The next RTS PDU that is not a ping or flow control.
-async fn next_rts(out_ch: &mut Channel, what: &'static str) -> Result<Rts, RpchError> {
-    for _ in 0..MAX_PDUS_PER_WAIT {
-        let bytes = out_ch.read_pdu(what).await?;
-        let rts = Rts::decode(&bytes).map_err(|error| RpchError::Pdu {
-            addr: out_ch.peer,
-            error,
-        })?;
-        if !is_housekeeping(&rts) {
-            return Ok(rts);
-        }
-    }
-    Err(too_chatty(out_ch, what))
-}
-
-/// The next PDU that is not RTS: the answer to the bind.
-async fn next_answer(out_ch: &mut Channel) -> Result<Vec<u8>, RpchError> {
-    for _ in 0..MAX_PDUS_PER_WAIT {
-        let bytes = out_ch.read_pdu("the answer to the bind").await?;
-        match Header::read(&bytes) {
-            Ok(h) if h.ptype == ptype::RTS => continue,
-            _ => return Ok(bytes),
-        }
-    }
-    Err(too_chatty(out_ch, "the answer to the bind"))
-}
-
-fn too_chatty(out_ch: &Channel, what: &'static str) -> RpchError {
-    RpchError::TooChatty {
-        addr: out_ch.peer,
-        count: MAX_PDUS_PER_WAIT,
-        what,
-    }
-}
-
-fn is_housekeeping(rts: &Rts) -> bool {
-    rts.flags & pdu::rts_flags::PING != 0
-        || rts.commands.iter().all(|c| {
-            matches!(
-                c,
-                RtsCommand::FlowControlAck { .. } | RtsCommand::Empty | RtsCommand::Padding(_)
-            )
-        }) && !rts.commands.is_empty()
 }

@@ -6,3 +6,4 @@ pub mod channel;
 pub mod client;
 pub mod explain;
 pub mod pdu;
+pub mod virtual_connection;
