@@ -5,12 +5,14 @@
 
 pub mod commands;
 pub mod event;
+pub mod field;
 pub mod input;
 pub mod report;
 pub mod request;
 pub mod secret;
 
 pub use event::Event;
+pub use field::Field;
 pub use input::{Email, HostPort, InputError};
 pub use report::{Cause, CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
 pub use request::{
