@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
-    AuthMethod, AutodiscoverTarget, DiagnoseRequest, Event, HostTarget, InputError, OutlookAnywhereTarget, Password,
-    RelayInfo, RemoteMoveTarget, Report,
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, Event, Field, HostTarget, InputError, OutlookAnywhereTarget,
+    Password, RelayInfo, RemoteMoveTarget, Report,
 };
 use yew::Reducible;
 
@@ -136,7 +136,7 @@ impl State {
             text => match text.parse::<u16>() {
                 Ok(p) if p > 0 => Ok(Some(p)),
                 _ => Err(InputError::new(
-                    "port",
+                    Field::Port,
                     "enter a port number from 1 to 65535, or leave it empty for 443",
                 )),
             },
@@ -191,24 +191,24 @@ impl State {
         use migcheck_shared::input::{parse_email, parse_host, parse_rpc_server, parse_user};
         let typed = match field {
             _ if !self.touched.contains(&field) => None,
-            "host" => parse_host("host", &self.host).err(),
+            "host" => parse_host(Field::Host, &self.host).err(),
             "port" => self.port_value().err(),
-            "email" => parse_email("email", &self.email).err(),
-            "rpc_proxy" => parse_host("rpc_proxy", &self.rpc_proxy).err(),
-            "exchange_server" => parse_rpc_server("exchange_server", &self.exchange_server).err(),
-            "remote_server" => parse_host("remote_server", &self.remote_server).err(),
+            "email" => parse_email(Field::Email, &self.email).err(),
+            "rpc_proxy" => parse_host(Field::RpcProxy, &self.rpc_proxy).err(),
+            "exchange_server" => parse_rpc_server(Field::ExchangeServer, &self.exchange_server).err(),
+            "remote_server" => parse_host(Field::RemoteServer, &self.remote_server).err(),
             // Optional: only an address typed is checked (the rule the request's check applies).
             "target_mailbox" if !self.target_mailbox.trim().is_empty() => {
-                parse_email("target_mailbox", self.target_mailbox.trim()).err()
+                parse_email(Field::TargetMailbox, self.target_mailbox.trim()).err()
             }
             // Only the request's own check says that the modes with server names need the account: shown
             // once the fields before it are right.
             "user" if self.mode != Mode::Autodiscover && self.user.trim().is_empty() => {
-                self.request().err().filter(|e| e.field == "user")
+                self.request().err().filter(|e| e.field == Field::User)
             }
-            "user" if !self.user.trim().is_empty() => parse_user("user", &self.user).err(),
+            "user" if !self.user.trim().is_empty() => parse_user(Field::User, &self.user).err(),
             "password" if self.password.is_empty() => Some(InputError::new(
-                "password",
+                Field::Password,
                 "enter the password of the migration account",
             )),
             _ => None,

@@ -512,13 +512,8 @@ async fn check(args: CheckArgs) -> ExitCode {
     let valid = match request.validate() {
         Ok(v) => v,
         Err(e) => {
-            // The password arrives through --password-env: name the flag the user typed.
-            let flag = if e.field == "password" {
-                "password-env".to_string()
-            } else {
-                e.field.replace('_', "-")
-            };
-            eprintln!("migcheck: --{flag}: {}", e.message);
+            // Name the flag the user typed (the password's is --password-env).
+            eprintln!("migcheck: {}: {}", e.field.flag().unwrap_or(e.field.name()), e.message);
             return ExitCode::from(2);
         }
     };

@@ -1,4 +1,4 @@
-use migcheck_shared::{Check, Evidence, Status};
+use migcheck_shared::{Check, Evidence, Field, Status};
 
 use super::fragment::FRAGMENT_VALUE_MAX;
 use super::*;
@@ -197,7 +197,7 @@ fn the_form_is_validated_with_the_shared_rules() {
     let s = s
         .reduce(Action::SetHost("https://mail.contoso.com/owa".into()))
         .reduce(Action::SetPort("0".into()));
-    assert_eq!(s.request().expect_err("port 0").field, "port");
+    assert_eq!(s.request().expect_err("port 0").field, Field::Port);
     assert!(s.field_error("port").is_some());
     let s = s.reduce(Action::SetPort("".into()));
     assert_eq!(
@@ -239,7 +239,7 @@ fn autodiscover_is_the_first_mode_and_builds_its_request() {
     }
     // The other mode keeps its own fields.
     let h = s.reduce(Action::SetMode(Mode::Host));
-    assert_eq!(h.request().expect_err("no host yet").field, "host");
+    assert_eq!(h.request().expect_err("no host yet").field, Field::Host);
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn autodiscover_fields_are_checked_as_typed() {
             .all(|f| fresh.field_error(f).is_none()),
         "untouched fields show no error"
     );
-    assert_eq!(fresh.request().expect_err("empty form").field, "email");
+    assert_eq!(fresh.request().expect_err("empty form").field, Field::Email);
     let s = autodiscover("alice", "", "");
     assert!(s.field_error("email").is_some_and(|m| m.contains("'@'")));
     assert!(s.field_error("password").is_some());
@@ -260,9 +260,9 @@ fn autodiscover_fields_are_checked_as_typed() {
         .reduce(Action::SetEmail("alice@contoso.com".into()))
         .reduce(Action::SetUser("\\alice".into()));
     assert!(s.field_error("user").is_some());
-    assert_eq!(s.request().expect_err("bad user").field, "user");
+    assert_eq!(s.request().expect_err("bad user").field, Field::User);
     let s = s.reduce(Action::SetUser("".into()));
-    assert_eq!(s.request().expect_err("no password").field, "password");
+    assert_eq!(s.request().expect_err("no password").field, Field::Password);
     let s = s.reduce(Action::SetPassword(Password::new("x")));
     assert!(s.request().is_ok());
 }
@@ -273,7 +273,7 @@ fn the_password_never_shows_and_is_forgotten_when_the_page_is_left() {
     assert!(!format!("{s:?}").contains("Sup3r-secret!"));
     let s = s.reduce(Action::ForgetPassword);
     assert!(s.password.is_empty());
-    assert_eq!(s.request().expect_err("forgotten").field, "password");
+    assert_eq!(s.request().expect_err("forgotten").field, Field::Password);
     assert_eq!(s.email, "alice@contoso.com", "only the password is forgotten");
 }
 
@@ -344,7 +344,7 @@ fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
 #[test]
 fn outlook_anywhere_fields_are_checked_as_typed() {
     let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::OutlookAnywhere));
-    assert_eq!(fresh.request().expect_err("empty form").field, "rpc_proxy");
+    assert_eq!(fresh.request().expect_err("empty form").field, Field::RpcProxy);
     let fields = ["rpc_proxy", "exchange_server", "user", "password"];
     assert!(
         fields.iter().all(|f| fresh.field_error(f).is_none()),
@@ -366,7 +366,7 @@ fn outlook_anywhere_fields_are_checked_as_typed() {
         .field_error("exchange_server")
         .expect("an e-mail address is not a mailbox GUID");
     assert!(says.contains("GUID"), "{says}");
-    assert_eq!(s.request().expect_err("bad server").field, "exchange_server");
+    assert_eq!(s.request().expect_err("bad server").field, Field::ExchangeServer);
     assert_eq!(
         s.field_error("user"),
         None,
@@ -376,7 +376,7 @@ fn outlook_anywhere_fields_are_checked_as_typed() {
     assert_eq!(s.field_error("exchange_server"), None);
     assert_eq!(
         s.request().expect_err("no user").field,
-        "user",
+        Field::User,
         "the account is required in this mode"
     );
     assert!(
@@ -476,7 +476,7 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
 #[test]
 fn remote_move_fields_are_checked_as_typed() {
     let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::RemoteMove));
-    assert_eq!(fresh.request().expect_err("empty form").field, "remote_server");
+    assert_eq!(fresh.request().expect_err("empty form").field, Field::RemoteServer);
     assert!(
         Mode::RemoteMove.fields().iter().all(|f| fresh.field_error(f).is_none()),
         "untouched fields show no error"
@@ -504,14 +504,14 @@ fn remote_move_fields_are_checked_as_typed() {
         .reduce(Action::SetUser(String::new()));
     assert_eq!(
         s.request().expect_err("no user").field,
-        "user",
+        Field::User,
         "the account is required in this mode"
     );
     assert!(s.field_error("user").is_some_and(|m| m.contains("migration account")));
     let s = s
         .reduce(Action::SetUser("migadmin@contoso.com".into()))
         .reduce(Action::SetPassword(Password::new("pw")));
-    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert_eq!(s.request().expect_err("bad mailbox").field, Field::TargetMailbox);
     let s = s.reduce(Action::SetTargetMailbox(" ".into()));
     assert_eq!(s.field_error("target_mailbox"), None, "empty: not checked");
     assert!(s.request().is_ok(), "{:?}", s.request());
@@ -524,14 +524,14 @@ fn remote_move_fields_are_checked_as_typed() {
 #[test]
 fn the_mailbox_is_checked_in_every_mode_that_logs_on() {
     let s = autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetTargetMailbox("adele".into()));
-    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert_eq!(s.request().expect_err("bad mailbox").field, Field::TargetMailbox);
     assert!(s.field_error("target_mailbox").is_some());
     assert!(Mode::Autodiscover.fields().contains(&"target_mailbox"));
     assert!(Mode::OutlookAnywhere.fields().contains(&"target_mailbox"));
     assert!(!Mode::Host.fields().contains(&"target_mailbox"));
     let o = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "u@contoso.com", "pw")
         .reduce(Action::SetTargetMailbox("adele@".into()));
-    assert_eq!(o.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert_eq!(o.request().expect_err("bad mailbox").field, Field::TargetMailbox);
 }
 
 #[test]
