@@ -2,7 +2,8 @@
 //! broken stream or a line that does not parse becomes an [`Event::Error`], so the page never sees
 //! anything but [`Event`]s and [`RelayInfo`], and a message when the relay is busy or out of reach.
 
-// The error side of these results is an `Event` by design: made at most once per run.
+// The error side of these results is an `Event` (or a `Stop` holding one) by design: made at most once
+// per run.
 #![allow(clippy::result_large_err)]
 
 use gloo_net::http::{Request, RequestBuilder, Response};
