@@ -1,8 +1,9 @@
-//! The only module that talks HTTP. Everything it hands back is a shared type: a transport failure, a
-//! refused request or a line that does not parse becomes an [`Event::Error`], so the page never sees
-//! anything but [`Event`]s and [`RelayInfo`].
+//! The only module that talks HTTP. Everything it hands back is a shared type: a refused request, a
+//! broken stream or a line that does not parse becomes an [`Event::Error`], so the page never sees
+//! anything but [`Event`]s and [`RelayInfo`], and a message when the relay is busy or out of reach.
 
-// The error side of these results is an `Event` by design: made at most once per run.
+// The error side of these results is an `Event` (or a `Stop` holding one) by design: made at most once
+// per run.
 #![allow(clippy::result_large_err)]
 
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -10,8 +11,6 @@ use js_sys::Uint8Array;
 use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
-
-use crate::state::RUN_FIELD;
 
 /// Stops a running diagnosis: aborts its fetch, so the relay sees the stream closed and stops its probes.
 #[derive(Clone)]
@@ -29,18 +28,40 @@ impl Abort {
 
 /// Runs one diagnosis and calls `emit` with each event as it arrives. Ends after a `done` or an
 /// `error`; a stream cut before either yields an error too. `token`: the relay's access token, if any.
-pub async fn diagnose(request: &DiagnoseRequest, token: &Password, abort: Option<&Abort>, emit: impl Fn(Event)) {
+/// `Err`: the relay is busy or cannot be reached, said next to the Run button.
+pub async fn diagnose(
+    request: &DiagnoseRequest,
+    token: &Password,
+    abort: Option<&Abort>,
+    emit: impl Fn(Event),
+) -> Result<(), String> {
     let finished = std::cell::Cell::new(false);
     let forward = |event: Event| {
         finished.set(finished.get() || matches!(event, Event::Done { .. } | Event::Error { .. }));
         emit(event);
     };
     match stream(request, token, abort, &forward).await {
-        Err(event) => forward(event),
+        Err(Stop::Run(message)) => return Err(message),
+        Err(Stop::Said(event)) => forward(event),
         Ok(()) if !finished.get() => forward(error(
             "The relay ended the answer before the diagnosis finished. Try again.",
         )),
         Ok(()) => {}
+    }
+    Ok(())
+}
+
+/// Why a stream stopped before its end.
+enum Stop {
+    /// Said where its field places it (or at the top): the relay's refusal, a broken stream.
+    Said(Event),
+    /// Said next to the Run button: the relay busy, or out of reach.
+    Run(String),
+}
+
+impl From<Event> for Stop {
+    fn from(event: Event) -> Self {
+        Stop::Said(event)
     }
 }
 
@@ -95,20 +116,12 @@ fn error(message: impl Into<String>) -> Event {
     }
 }
 
-/// An error shown next to the Run button.
-fn run_error(message: String) -> Event {
-    Event::Error {
-        message,
-        field: Some(RUN_FIELD.into()),
-    }
-}
-
 async fn stream(
     request: &DiagnoseRequest,
     token: &Password,
     abort: Option<&Abort>,
     emit: &impl Fn(Event),
-) -> Result<(), Event> {
+) -> Result<(), Stop> {
     // The body carries the password: wiped from wasm memory once handed to the browser.
     let body = zeroize::Zeroizing::new(
         serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
@@ -125,7 +138,7 @@ async fn stream(
             let origin = web_sys::window()
                 .and_then(|w| w.location().origin().ok())
                 .unwrap_or_default();
-            run_error(format!(
+            Stop::Run(format!(
                 "Cannot reach the migcheck relay at {origin}: is migcheck still running?"
             ))
         })?;
@@ -154,7 +167,7 @@ async fn stream(
             emit_line(&line, emit)?;
         }
     }
-    emit_line(&pending, emit)
+    Ok(emit_line(&pending, emit)?)
 }
 
 fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
@@ -171,7 +184,7 @@ fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
 }
 
 /// A non-2xx answer, in words: 400 names the field at fault, 429 says when to retry.
-async fn refusal(response: &Response) -> Event {
+async fn refusal(response: &Response) -> Stop {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
@@ -189,13 +202,13 @@ async fn refusal(response: &Response) -> Event {
                 .get("retry-after")
                 .and_then(|s| s.trim().parse::<u32>().ok())
                 .map_or_else(|| "a minute".to_string(), |s| format!("{s} s"));
-            run_error(format!(
+            Stop::Run(format!(
                 "The relay is busy (too many diagnoses from this address just now): try again in {wait}."
             ))
         }
-        _ => Event::Error {
+        _ => Stop::Said(Event::Error {
             message: said("error").unwrap_or_else(|| format!("The relay refused the request (HTTP {status}).")),
             field: said("field"),
-        },
+        }),
     }
 }

@@ -1,5 +1,6 @@
 //! The root component: owns the state, starts runs, and lays the page out.
 
+use migcheck_shared::Field;
 use yew::prelude::*;
 
 use crate::api;
@@ -9,16 +10,23 @@ use crate::state::State;
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(State::default);
+    let dispatch = state.dispatcher();
 
     {
-        let dispatcher = state.dispatcher();
+        let dispatcher = dispatch.clone();
         use_effect_with((), move |()| {
             api::load_info(dispatcher, Default::default(), false);
         });
     }
 
-    let (finished, started) = state.progress();
-    let report = state.report.clone();
+    let State {
+        form,
+        position,
+        run,
+        relay,
+    } = &*state;
+    let (finished, started) = run.progress();
+    let demos = relay.info.as_ref().map(|i| i.demos.clone()).unwrap_or_default();
     html! {
         <>
             <header>
@@ -33,13 +41,15 @@ pub fn app() -> Html {
                 if let Some(message) = state.general_error() {
                     <p id="error" class="error banner" role="alert">{ message }</p>
                 }
-                <AccessToken state={state.clone()} />
-                <Demos state={state.clone()} />
-                <Wizard state={state.clone()} />
-                <ReportView tree={state.tree.clone()} {report} running={state.running} {finished} {started} />
-                <Commands state={state.clone()} />
+                <AccessToken relay={relay.clone()} error={state.field_error(Field::Token)} dispatch={dispatch.clone()} />
+                <Demos {demos} dispatch={dispatch.clone()} />
+                <Wizard form={form.clone()} step={position.step} run={run.number} running={run.running}
+                    cancelled={run.cancelled} reported={run.report.is_some()} error={run.error.clone()}
+                    token={relay.token.clone()} {dispatch} />
+                <ReportView tree={run.tree.clone()} report={run.report.clone()} running={run.running} {finished} {started} />
+                <Commands form={form.clone()} />
             </main>
-            <Footer info={state.info.clone()} />
+            <Footer info={relay.info.clone()} />
         </>
     }
 }

@@ -2,9 +2,10 @@
 //! live check tree, the verdict and the findings.
 //!
 //! Layout, after yew's `function_todomvc`: the whole page state is one [`state::State`] changed only
-//! through [`state::Action`]s; each component lives in its own file under `components/` with its
-//! `Props`; [`api`] is the only module that talks HTTP, and it hands the rest of the page nothing but
-//! the shared types of `migcheck-shared`.
+//! through [`state::Action`]s; it is made of slices (the form, the wizard's position, the run, the
+//! relay) and each component, in its own file under `components/`, takes in its `Props` only the slices
+//! it shows and the dispatcher; [`api`] is the only module that talks HTTP, and it hands the rest of the
+//! page nothing but the shared types of `migcheck-shared`.
 
 pub mod api;
 pub mod app;

@@ -7,6 +7,7 @@ use migcheck_relay::net::ntlm::parse_challenge;
 use migcheck_relay::probe::autodiscover::pox;
 use migcheck_relay::probe::rpch::{channel, pdu};
 use migcheck_relay::probe::{certificate as cert, ews};
+use migcheck_shared::Field;
 use migcheck_shared::input::parse_host;
 use migcheck_shared::request::DiagnoseRequest;
 use migcheck_shared::secret::Password;
@@ -44,9 +45,9 @@ pub fn ews_xml(data: &[u8]) {
 /// A host name as a user types it: an accepted one parses again to itself.
 pub fn host_input(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(parsed) = parse_host("host", text)
+        && let Ok(parsed) = parse_host(Field::Host, text)
     {
-        let again = parse_host("host", &parsed.host).expect("a parsed host parses again");
+        let again = parse_host(Field::Host, &parsed.host).expect("a parsed host parses again");
         assert_eq!(again.host, parsed.host);
     }
 }
@@ -81,7 +82,15 @@ pub fn request(data: &[u8]) {
     };
     let outcome = request.validate();
     if let Err(error) = &outcome {
-        assert!(!error.field.is_empty(), "an error without a field: {error:?}");
+        // Every error names a field (its type says so), and one the user types: serde already took the
+        // mode and the choices, or refused them before any check.
+        assert!(
+            !matches!(
+                error.field,
+                Field::Mode | Field::Auth | Field::AllowCredentialRedirect | Field::Token
+            ),
+            "an error about a field nothing is typed in: {error:?}"
+        );
     }
     let Some((had_password, canaried)) = with_password(&request, CANARY) else {
         return; // host mode: no password

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use migcheck_shared::{DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, INFO_PATH, InputError, RelayInfo};
+use migcheck_shared::{DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, Field, INFO_PATH, InputError, RelayInfo};
 
 use crate::assets;
 use crate::diagnose;
@@ -115,6 +115,9 @@ pub enum ApiError {
     /// A field is missing or wrong.
     #[error("{0}")]
     BadInput(InputError),
+    /// A field no mode has (`{"mode":"host","hots":1}`): named as the client spelt it.
+    #[error("{field}: {message}")]
+    UnknownField { field: String, message: String },
     /// The body is not a JSON diagnose request at all.
     #[error("{0}")]
     Malformed(String),
@@ -143,13 +146,14 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, field) = match &self {
-            ApiError::BadInput(e) => (StatusCode::BAD_REQUEST, Some(e.field.as_str())),
+            ApiError::BadInput(e) => (StatusCode::BAD_REQUEST, Some(e.field.name())),
+            ApiError::UnknownField { field, .. } => (StatusCode::BAD_REQUEST, Some(field.as_str())),
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, None),
             ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
             ApiError::NoSuchRoute => (StatusCode::NOT_FOUND, None),
             ApiError::WrongMethod(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
-            ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some("token")),
+            ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some(Field::Token.name())),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
         };
         let message = self.to_string();
@@ -184,10 +188,10 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     };
     let mode = match object.remove("mode") {
         Some(serde_json::Value::String(m)) => m,
-        Some(_) => return Err(ApiError::BadInput(InputError::new("mode", "must be a string"))),
+        Some(_) => return Err(ApiError::BadInput(InputError::new(Field::Mode, "must be a string"))),
         None => {
             return Err(ApiError::BadInput(InputError::new(
-                "mode",
+                Field::Mode,
                 format!("missing; one of: {}", DiagnoseRequest::MODES.join(", ")),
             )));
         }
@@ -198,7 +202,7 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         "outlook_anywhere" => fields(&mode, value).map(DiagnoseRequest::OutlookAnywhere),
         "remote_move" => fields(&mode, value).map(DiagnoseRequest::RemoteMove),
         other => Err(ApiError::BadInput(InputError::new(
-            "mode",
+            Field::Mode,
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),
         ))),
     }
@@ -218,7 +222,7 @@ fn field_error(mode: &str, path: &str, serde_says: &str) -> ApiError {
     // serde names a missing, unknown or repeated field only in its message, between backquotes.
     let named = |prefix: &str| serde_says.strip_prefix(prefix)?.split('`').next();
     if let Some(field) = named("missing field `") {
-        return ApiError::BadInput(InputError::new(field, format!("missing field `{field}`")));
+        return bad_field(field, format!("missing field `{field}`"));
     }
     if let Some(rest) = serde_says.strip_prefix("unknown field `") {
         // `unknown field `NAME`, expected `a` or `b``: the field's own name may hold a backquote, the
@@ -232,16 +236,28 @@ fn field_error(mode: &str, path: &str, serde_says: &str) -> ApiError {
         } else {
             format!("not used in mode '{mode}' (its fields: {})", known.join(", "))
         };
-        return ApiError::BadInput(InputError::new(field, message));
+        return bad_field(field, message);
     }
     if let Some(field) = named("duplicate field `") {
-        return ApiError::BadInput(InputError::new(field, "given more than once"));
+        return bad_field(field, "given more than once".into());
     }
     let expected = serde_says.rsplit_once(", expected ").map(|(_, e)| e);
     if path.is_empty() || path == "." {
         return ApiError::Malformed("the body is not a diagnose request".into());
     }
-    ApiError::BadInput(InputError::new(path, must_be(path, expected)))
+    bad_field(path, must_be(path, expected))
+}
+
+/// An error about the field serde named: one of the request's, or a name the client made up (the
+/// answer names it all the same).
+fn bad_field(name: &str, message: String) -> ApiError {
+    match Field::from_name(name) {
+        Some(field) => ApiError::BadInput(InputError::new(field, message)),
+        None => ApiError::UnknownField {
+            field: name.to_string(),
+            message,
+        },
+    }
 }
 
 /// What a field must hold, from serde's `expected ...` (its own words, never the client's value).
@@ -250,7 +266,7 @@ fn must_be(field: &str, expected: Option<&str>) -> String {
         Some("a boolean") => "must be true or false".into(),
         Some("a string") => "must be a string".into(),
         // The port is the request's one number; its checks after parsing say the same.
-        Some("u16") if field == "port" => "must be a whole number between 1 and 65535".into(),
+        Some("u16") if field == Field::Port.name() => "must be a whole number between 1 and 65535".into(),
         Some("u16") => "must be a whole number from 0 to 65535".into(),
         // `unknown variant `x`, expected `basic` or `ntlm``: the choices, without the choice made.
         Some(choices) if choices.contains('`') => {

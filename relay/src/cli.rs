@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use migcheck_shared::{
-    AuthMethod, AutodiscoverTarget, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, Password, RemoteMoveTarget,
-    Verdict,
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, Field, HostTarget, OutlookAnywhereTarget, Password,
+    RemoteMoveTarget, Verdict,
 };
 
 use axum::http::HeaderValue;
@@ -55,38 +55,38 @@ enum Command {
 #[derive(Args, Debug)]
 struct CheckArgs {
     /// The Outlook Anywhere host name to check (its certificate and TLS), e.g. mail.contoso.com.
-    #[arg(long, value_name = "HOST")]
+    #[arg(long = long(Field::Host), value_name = "HOST")]
     host: Option<String>,
     /// TCP port (default 443, or the port of a pasted https:// URL).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long = long(Field::Port), value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
     /// Autodiscover mode: the e-mail address of a mailbox to migrate.
-    #[arg(long, value_name = "ADDR", conflicts_with_all = ["host", "port"])]
+    #[arg(long = long(Field::Email), value_name = "ADDR", conflicts_with_all = ["host", "port"])]
     email: Option<String>,
     /// Outlook Anywhere mode (-RPCProxyServer): the RPC proxy host, e.g. mail.contoso.com.
-    #[arg(long = "rpc-proxy", value_name = "HOST", conflicts_with_all = ["host", "port", "email"], requires = "exchange_server")]
+    #[arg(long = long(Field::RpcProxy), value_name = "HOST", conflicts_with_all = ["host", "port", "email"], requires = "exchange_server")]
     rpc_proxy: Option<String>,
     /// Outlook Anywhere mode (-ExchangeServer): the mailbox server's FQDN or <mailbox-guid>@<domain>.
-    #[arg(long = "exchange-server", value_name = "NAME", requires = "rpc_proxy", conflicts_with_all = ["host", "email", "remote_server"])]
+    #[arg(long = long(Field::ExchangeServer), value_name = "NAME", requires = "rpc_proxy", conflicts_with_all = ["host", "email", "remote_server"])]
     exchange_server: Option<String>,
     /// Remote-move mode (-ExchangeRemoteMove -RemoteServer): the MRS Proxy host, e.g. mail.contoso.com.
-    #[arg(long = "remote-server", value_name = "HOST", conflicts_with_all = ["host", "port", "email", "rpc_proxy"])]
+    #[arg(long = long(Field::RemoteServer), value_name = "HOST", conflicts_with_all = ["host", "port", "email", "rpc_proxy"])]
     remote_server: Option<String>,
     /// A mailbox the migration account must open through EWS (Full Access); in Autodiscover mode the
     /// e-mail address unless given.
-    #[arg(long = "target-mailbox", value_name = "ADDR", conflicts_with = "host")]
+    #[arg(long = long(Field::TargetMailbox), value_name = "ADDR", conflicts_with = "host")]
     target_mailbox: Option<String>,
     /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy (default basic).
-    #[arg(long, value_enum, value_name = "basic|ntlm", conflicts_with_all = ["host", "email", "remote_server"])]
+    #[arg(long = long(Field::Auth), value_enum, value_name = "basic|ntlm", conflicts_with_all = ["host", "email", "remote_server"])]
     auth: Option<AuthArg>,
     /// The migration account: user@domain or DOMAIN\user (default: the e-mail address).
-    #[arg(long, value_name = "NAME", conflicts_with = "host")]
+    #[arg(long = long(Field::User), value_name = "NAME", conflicts_with = "host")]
     user: Option<String>,
     /// The environment variable that holds the password (a password is never an argument).
-    #[arg(long = "password-env", value_name = "VAR", conflicts_with = "host")]
+    #[arg(long = long(Field::Password), value_name = "VAR", conflicts_with = "host")]
     password_env: Option<String>,
     /// Let the password go to hosts outside the e-mail address's domain when Autodiscover leads there.
-    #[arg(long = "allow-credential-redirect", conflicts_with_all = ["host", "rpc_proxy", "remote_server"])]
+    #[arg(long = long(Field::AllowCredentialRedirect), conflicts_with_all = ["host", "rpc_proxy", "remote_server"])]
     allow_credential_redirect: bool,
     /// Print the report as one JSON document instead of the readable tree.
     #[arg(long)]
@@ -112,7 +112,7 @@ struct HostingArgs {
     deadline: u64,
     /// The environment variable that holds an access token: the API then needs
     /// `Authorization: Bearer TOKEN` (the page asks for it).
-    #[arg(long = "token-env", value_name = "VAR")]
+    #[arg(long = long(Field::Token), value_name = "VAR")]
     token_env: Option<String>,
     /// An origin whose pages may call the API from a browser (CORS), e.g. https://example.test
     /// (repeatable; none by default).
@@ -165,7 +165,7 @@ impl HostingArgs {
             .with_cors_origins(origins)
             .with_trusted_proxies(proxies);
         if let Some(var) = &self.token_env {
-            let token = secret_from_env("token-env", "the access token", var)?;
+            let token = secret_from_env(Field::Token, "the access token", var)?;
             hosting = hosting.with_token(token.trim());
         }
         Ok(hosting)
@@ -441,49 +441,72 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// The value of the environment variable `var` that `--{flag}` names, which holds `what`.
+/// The name clap takes for the flag of `field` (`rpc-proxy` for `--rpc-proxy`).
+fn long(field: Field) -> Option<&'static str> {
+    field.flag().and_then(|flag| flag.strip_prefix("--"))
+}
+
+/// What the messages call `field`: its flag, else its name.
+fn flag(field: Field) -> &'static str {
+    field.flag().unwrap_or(field.name())
+}
+
+/// The value of the environment variable `var` that the flag of `field` names, which holds `what`.
 ///
 /// The messages never repeat `var`: a user who typed the secret itself after the flag would see it
 /// printed back (and in a terminal's scrollback or a CI log).
-fn secret_from_env(flag: &str, what: &str, var: &str) -> Result<String, String> {
+fn secret_from_env(field: Field, what: &str, var: &str) -> Result<String, String> {
+    let flag = flag(field);
     let hint = format!(
-        "--{flag} takes the name of an environment variable that holds {what} (e.g. --{flag} MIGCHECK_SECRET after \
+        "{flag} takes the name of an environment variable that holds {what} (e.g. {flag} MIGCHECK_SECRET after \
          setting MIGCHECK_SECRET), never {what} itself"
     );
     match std::env::var(var) {
-        Ok(value) if value.trim().is_empty() => Err(format!("--{flag}: the variable it names is empty; {hint}")),
+        Ok(value) if value.trim().is_empty() => Err(format!("{flag}: the variable it names is empty; {hint}")),
         Ok(value) => Ok(value),
-        Err(_) => Err(format!("--{flag}: no environment variable of that name is set; {hint}")),
+        Err(_) => Err(format!("{flag}: no environment variable of that name is set; {hint}")),
     }
 }
 
 /// The request the flags describe, or the message for a mix that makes no sense.
 fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
-    let password = |mode: &str| -> Result<Password, String> {
+    // `mode`: the flag that chose the mode (`--email`).
+    let password = |mode: Field| -> Result<Password, String> {
         let var = args.password_env.as_deref().ok_or_else(|| {
-            format!("{mode} needs --password-env VAR (the variable that holds the migration account's password)")
+            format!(
+                "{} needs {} VAR (the variable that holds the migration account's password)",
+                flag(mode),
+                flag(Field::Password)
+            )
         })?;
-        secret_from_env("password-env", "the password", var).map(Password::new)
+        secret_from_env(Field::Password, "the password", var).map(Password::new)
     };
     let target_mailbox = args.target_mailbox.clone().unwrap_or_default();
-    let user = |mode: &str| {
-        args.user
-            .clone()
-            .ok_or_else(|| format!("{mode} needs --user (the migration account, user@domain or DOMAIN\\user)"))
+    let user = |mode: Field| {
+        args.user.clone().ok_or_else(|| {
+            format!(
+                "{} needs {} (the migration account, user@domain or DOMAIN\\user)",
+                flag(mode),
+                flag(Field::User)
+            )
+        })
     };
     match (&args.host, &args.email, &args.rpc_proxy, &args.remote_server) {
-        (Some(host), None, None, None) => Ok(DiagnoseRequest::Host(HostTarget { host: host.clone(), port: args.port })),
+        (Some(host), None, None, None) => Ok(DiagnoseRequest::Host(HostTarget {
+            host: host.clone(),
+            port: args.port,
+        })),
         (None, Some(email), None, None) => Ok(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
             email: email.clone(),
             user: args.user.clone().unwrap_or_default(),
-            password: password("--email")?,
+            password: password(Field::Email)?,
             allow_credential_redirect: args.allow_credential_redirect,
             target_mailbox,
         })),
         (None, None, None, Some(server)) => Ok(DiagnoseRequest::RemoteMove(RemoteMoveTarget {
             remote_server: server.clone(),
-            user: user("--remote-server")?,
-            password: password("--remote-server")?,
+            user: user(Field::RemoteServer)?,
+            password: password(Field::RemoteServer)?,
             target_mailbox,
         })),
         (None, None, Some(proxy), None) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
@@ -493,11 +516,18 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
                 None | Some(AuthArg::Basic) => AuthMethod::Basic,
                 Some(AuthArg::Ntlm) => AuthMethod::Ntlm,
             },
-            user: user("--rpc-proxy")?,
-            password: password("--rpc-proxy")?,
+            user: user(Field::RpcProxy)?,
+            password: password(Field::RpcProxy)?,
             target_mailbox,
         })),
-        _ => Err("check needs --host HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), --email ADDR (Autodiscover), --rpc-proxy HOST --exchange-server NAME (Outlook Anywhere) or --remote-server HOST (remote move, MRS Proxy)".into()),
+        _ => Err(format!(
+            "check needs {} HOST (the Outlook Anywhere host name, e.g. mail.contoso.com), {} ADDR (Autodiscover), {} HOST {} NAME (Outlook Anywhere) or {} HOST (remote move, MRS Proxy)",
+            flag(Field::Host),
+            flag(Field::Email),
+            flag(Field::RpcProxy),
+            flag(Field::ExchangeServer),
+            flag(Field::RemoteServer)
+        )),
     }
 }
 
@@ -512,13 +542,8 @@ async fn check(args: CheckArgs) -> ExitCode {
     let valid = match request.validate() {
         Ok(v) => v,
         Err(e) => {
-            // The password arrives through --password-env: name the flag the user typed.
-            let flag = if e.field == "password" {
-                "password-env".to_string()
-            } else {
-                e.field.replace('_', "-")
-            };
-            eprintln!("migcheck: --{flag}: {}", e.message);
+            // Name the flag the user typed (the password's is --password-env).
+            eprintln!("migcheck: {}: {}", flag(e.field), e.message);
             return ExitCode::from(2);
         }
     };
@@ -575,6 +600,33 @@ async fn check(args: CheckArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The flags clap takes are those the messages name: both come from [`Field::flag`].
+    #[test]
+    fn every_field_has_its_flag_on_the_command_line() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let longs = |subcommand: &str| -> Vec<String> {
+            cli.find_subcommand(subcommand)
+                .map(|c| {
+                    c.get_arguments()
+                        .filter_map(|a| a.get_long())
+                        .map(|l| format!("--{l}"))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (check, serve) = (longs("check"), longs("serve"));
+        for field in Field::ALL {
+            match (field, field.flag()) {
+                (Field::Mode, flag) => assert_eq!(flag, None, "the server flag given picks the mode"),
+                (Field::Token, Some(flag)) => assert!(serve.iter().any(|l| l == flag), "{flag}"),
+                (_, Some(flag)) => assert!(check.iter().any(|l| l == flag), "{flag} in {check:?}"),
+                (_, None) => panic!("{field} has no flag"),
+            }
+        }
+        assert_eq!(flag(Field::Password), "--password-env");
+    }
 
     /// The `serve` log and `check`'s output: colours only on a terminal, and never with NO_COLOR set.
     #[test]

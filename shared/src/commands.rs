@@ -1,6 +1,7 @@
 //! The command lines that reproduce a diagnosis elsewhere: Exchange Online's own
 //! `Test-MigrationServerAvailability`, and `migcheck check`. Never with the password.
 
+use crate::field::Field;
 use crate::request::{AuthMethod, DiagnoseRequest};
 
 /// Quotes a value for PowerShell when it needs it (single quotes, doubled inside).
@@ -63,54 +64,56 @@ impl DiagnoseRequest {
     /// The `migcheck check` line that reproduces this run (the password through an environment variable).
     pub fn migcheck_line(&self) -> String {
         let mut args: Vec<String> = vec!["migcheck".into(), "check".into()];
-        let mut flag = |name: &str, value: &str| {
-            if !value.trim().is_empty() {
-                args.push(format!("--{name}"));
+        let mut flag = |field: Field, value: &str| {
+            if let Some(flag) = field.flag()
+                && !value.trim().is_empty()
+            {
+                args.push(flag.into());
                 args.push(sh(value.trim()));
             }
         };
         let password = match self {
             DiagnoseRequest::Host(t) => {
-                flag("host", &t.host);
+                flag(Field::Host, &t.host);
                 if let Some(p) = t.port {
-                    flag("port", &p.to_string());
+                    flag(Field::Port, &p.to_string());
                 }
                 false
             }
             DiagnoseRequest::Autodiscover(t) => {
-                flag("email", &t.email);
-                flag("user", &t.user);
-                flag("target-mailbox", &t.target_mailbox);
+                flag(Field::Email, &t.email);
+                flag(Field::User, &t.user);
+                flag(Field::TargetMailbox, &t.target_mailbox);
                 true
             }
             DiagnoseRequest::OutlookAnywhere(t) => {
-                flag("rpc-proxy", &t.rpc_proxy);
-                flag("exchange-server", &t.exchange_server);
+                flag(Field::RpcProxy, &t.rpc_proxy);
+                flag(Field::ExchangeServer, &t.exchange_server);
                 flag(
-                    "auth",
+                    Field::Auth,
                     match t.auth {
                         AuthMethod::Basic => "basic",
                         AuthMethod::Ntlm => "ntlm",
                     },
                 );
-                flag("user", &t.user);
-                flag("target-mailbox", &t.target_mailbox);
+                flag(Field::User, &t.user);
+                flag(Field::TargetMailbox, &t.target_mailbox);
                 true
             }
             DiagnoseRequest::RemoteMove(t) => {
-                flag("remote-server", &t.remote_server);
-                flag("user", &t.user);
-                flag("target-mailbox", &t.target_mailbox);
+                flag(Field::RemoteServer, &t.remote_server);
+                flag(Field::User, &t.user);
+                flag(Field::TargetMailbox, &t.target_mailbox);
                 true
             }
         };
         if let DiagnoseRequest::Autodiscover(t) = self
             && t.allow_credential_redirect
         {
-            args.push("--allow-credential-redirect".into());
+            args.extend(Field::AllowCredentialRedirect.flag().map(String::from));
         }
         if password {
-            args.push("--password-env".into());
+            args.extend(Field::Password.flag().map(String::from));
             args.push("MIGCHECK_PASSWORD".into());
             return format!("MIGCHECK_PASSWORD='...' {}", args.join(" "));
         }

@@ -4,31 +4,37 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::field::Field;
+
 /// A field the user filled in wrongly, with a message that says how to put it right.
+///
+/// `F` is what names the value: a request [`Field`], except where the relay checks a name a server sent
+/// with the same rules (an Autodiscover answer's `EXPR` server, a `redirectAddr`), which no request field
+/// holds; there a few words say where it came from.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct InputError {
-    /// The request field at fault (`host`, `port`, ...).
-    pub field: String,
+pub struct InputError<F = Field> {
+    /// The field at fault (`host`, `port`, ...).
+    pub field: F,
     /// What is wrong, in words meant for the user.
     pub message: String,
 }
 
-impl InputError {
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
+impl<F> InputError<F> {
+    pub fn new(field: F, message: impl Into<String>) -> Self {
         InputError {
-            field: field.to_string(),
+            field,
             message: message.into(),
         }
     }
 }
 
-impl fmt::Display for InputError {
+impl<F: fmt::Display> fmt::Display for InputError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
 
-impl std::error::Error for InputError {}
+impl<F: fmt::Debug + fmt::Display> std::error::Error for InputError<F> {}
 
 /// A host name (or IP literal) and, when the user gave one, a port.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -43,7 +49,7 @@ const MAX_LABEL: usize = 63;
 
 /// Parses what a user typed where a server name belongs. A pasted URL (`https://mail.contoso.com/owa`)
 /// is understood: its host (and port) are taken and the rest ignored.
-pub fn parse_host(field: &str, raw: &str) -> Result<HostPort, InputError> {
+pub fn parse_host<F: Copy>(field: F, raw: &str) -> Result<HostPort, InputError<F>> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(InputError::new(
@@ -102,7 +108,7 @@ pub struct Email {
 }
 
 /// Parses an e-mail address as Autodiscover needs it: something@a.domain.
-pub fn parse_email(field: &str, raw: &str) -> Result<Email, InputError> {
+pub fn parse_email<F: Copy>(field: F, raw: &str) -> Result<Email, InputError<F>> {
     let text = raw.trim();
     let text = text.strip_prefix("mailto:").unwrap_or(text);
     if text.is_empty() {
@@ -161,7 +167,7 @@ pub fn parse_email(field: &str, raw: &str) -> Result<Email, InputError> {
 }
 
 /// Checks a migration account name: user@domain, DOMAIN\user, or a bare user name.
-pub fn parse_user(field: &str, raw: &str) -> Result<String, InputError> {
+pub fn parse_user<F: Copy>(field: F, raw: &str) -> Result<String, InputError<F>> {
     let text = raw.trim();
     if text.chars().any(|c| c.is_control()) || text.len() > 256 {
         return Err(InputError::new(
@@ -185,7 +191,7 @@ pub fn parse_user(field: &str, raw: &str) -> Result<String, InputError> {
 
 /// Checks the RPC server name of Outlook Anywhere (`-ExchangeServer`): a server's FQDN or NetBIOS
 /// name, or the `<mailbox-guid>@<domain>` form that Exchange 2013 and later use.
-pub fn parse_rpc_server(field: &str, raw: &str) -> Result<String, InputError> {
+pub fn parse_rpc_server<F: Copy>(field: F, raw: &str) -> Result<String, InputError<F>> {
     let text = raw.trim().trim_end_matches('.').to_ascii_lowercase();
     if text.is_empty() {
         return Err(InputError::new(
@@ -220,7 +226,7 @@ pub fn parse_rpc_server(field: &str, raw: &str) -> Result<String, InputError> {
     Ok(text)
 }
 
-fn split_port<'a>(field: &str, authority: &'a str) -> Result<(&'a str, Option<u16>), InputError> {
+fn split_port<F: Copy>(field: F, authority: &str) -> Result<(&str, Option<u16>), InputError<F>> {
     if let Some(inner) = authority.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
             return Err(InputError::new(field, "an IPv6 address needs its closing ']'"));
@@ -246,7 +252,7 @@ fn split_port<'a>(field: &str, authority: &'a str) -> Result<(&'a str, Option<u1
     }
 }
 
-fn parse_port(field: &str, text: &str) -> Result<u16, InputError> {
+fn parse_port<F>(field: F, text: &str) -> Result<u16, InputError<F>> {
     match text.parse::<u32>() {
         Ok(p) if (1..=65535).contains(&p) => Ok(p as u16),
         _ => Err(InputError::new(field, format!("'{text}' is not a port (1-65535)"))),
@@ -256,7 +262,7 @@ fn parse_port(field: &str, text: &str) -> Result<u16, InputError> {
 /// A name made only of numbers is an IPv4 address: only the plain dotted form (four decimal numbers, no
 /// leading zeros) is taken. The decimal (2130706433), hex (0x7f000001), octal (0177.0.0.1) and short
 /// (127.1) forms mean different addresses to different parsers, which is how requests sneak past filters.
-fn check_ip_forms(field: &str, host: &str) -> Result<(), InputError> {
+fn check_ip_forms<F>(field: F, host: &str) -> Result<(), InputError<F>> {
     let numeric = |label: &str| {
         let hex = label.strip_prefix("0x").or_else(|| label.strip_prefix("0X"));
         match hex {
@@ -282,7 +288,7 @@ fn check_ip_forms(field: &str, host: &str) -> Result<(), InputError> {
 }
 
 /// Checks `host`, a `kind` of name ("server name", "domain"), as DNS and certificates need it.
-fn check_name(field: &str, kind: &str, host: &str) -> Result<(), InputError> {
+fn check_name<F: Copy>(field: F, kind: &str, host: &str) -> Result<(), InputError<F>> {
     if host.len() > MAX_NAME {
         return Err(InputError::new(field, format!("a {kind} is at most 253 characters")));
     }
@@ -332,12 +338,12 @@ mod tests {
     use super::*;
 
     fn ok(raw: &str) -> (String, Option<u16>) {
-        let hp = parse_host("host", raw).expect(raw);
+        let hp = parse_host(Field::Host, raw).expect(raw);
         (hp.host, hp.port)
     }
 
     fn err(raw: &str) -> String {
-        parse_host("host", raw).expect_err(raw).to_string()
+        parse_host(Field::Host, raw).expect_err(raw).to_string()
     }
 
     #[test]
@@ -395,11 +401,14 @@ mod tests {
     #[test]
     fn rpc_server_names_take_both_exchange_forms() {
         assert_eq!(
-            parse_rpc_server("exchange_server", " EX01.Contoso.com. "),
+            parse_rpc_server(Field::ExchangeServer, " EX01.Contoso.com. "),
             Ok("ex01.contoso.com".into())
         );
         assert_eq!(
-            parse_rpc_server("exchange_server", "0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D@contoso.com"),
+            parse_rpc_server(
+                Field::ExchangeServer,
+                "0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D@contoso.com"
+            ),
             Ok("0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com".into())
         );
         for (raw, says) in [
@@ -410,39 +419,39 @@ mod tests {
             ("ex01..contoso.com", "empty part"),
             ("ex_01.contoso.com", "'_' is not allowed in a server name"),
         ] {
-            let e = parse_rpc_server("exchange_server", raw).expect_err(raw);
-            assert_eq!(e.field, "exchange_server");
+            let e = parse_rpc_server(Field::ExchangeServer, raw).expect_err(raw);
+            assert_eq!(e.field, Field::ExchangeServer);
             assert!(e.message.contains(says), "{raw}: {}", e.message);
         }
     }
 
     #[test]
     fn email_addresses_split_into_local_part_and_domain() {
-        let e = parse_email("email", " Adele@Contoso.COM ").expect("email");
+        let e = parse_email(Field::Email, " Adele@Contoso.COM ").expect("email");
         assert_eq!(
             (e.address.as_str(), e.local.as_str(), e.domain.as_str()),
             ("Adele@contoso.com", "Adele", "contoso.com")
         );
         assert!(
-            parse_email("email", "adele")
+            parse_email(Field::Email, "adele")
                 .expect_err("no @")
                 .to_string()
                 .starts_with("email: an e-mail address needs an '@'")
         );
-        assert!(parse_email("email", "adele@contoso").is_err());
-        assert!(parse_email("email", "a b@contoso.com").is_err());
+        assert!(parse_email(Field::Email, "adele@contoso").is_err());
+        assert!(parse_email(Field::Email, "a b@contoso.com").is_err());
         for (raw, says) in [
             ("adele@", "needs a domain after the '@'"),
             ("adele@127.0.0.1", "is an address, not a domain"),
             ("adele@contoso_x.test", "'_' is not allowed in a domain"),
             ("adele@contoso..com", "the domain has an empty part"),
         ] {
-            let e = parse_email("email", raw).expect_err(raw);
+            let e = parse_email(Field::Email, raw).expect_err(raw);
             assert!(e.message.contains(says), "{raw}: {}", e.message);
             assert!(!e.message.contains("server name"), "{raw}: {}", e.message);
         }
         assert!(
-            parse_email("email", "")
+            parse_email(Field::Email, "")
                 .expect_err("empty")
                 .to_string()
                 .contains("enter the e-mail address")
@@ -452,15 +461,21 @@ mod tests {
     #[test]
     fn user_names_take_the_three_forms() {
         assert_eq!(
-            parse_user("user", "CONTOSO\\migadmin").as_deref(),
+            parse_user(Field::User, "CONTOSO\\migadmin").as_deref(),
             Ok("CONTOSO\\migadmin")
         );
         assert_eq!(
-            parse_user("user", "migadmin@contoso.com").as_deref(),
+            parse_user(Field::User, "migadmin@contoso.com").as_deref(),
             Ok("migadmin@contoso.com")
         );
-        assert!(parse_user("user", "\\migadmin").is_err());
-        assert!(parse_user("user", "a:b").is_err());
+        assert!(parse_user(Field::User, "\\migadmin").is_err());
+        assert!(parse_user(Field::User, "a:b").is_err());
+    }
+
+    #[test]
+    fn a_name_from_a_server_is_checked_with_the_same_rules_under_its_own_words() {
+        let e = parse_host("EXPR Server", "mail contoso.com").expect_err("spaces");
+        assert_eq!(e.to_string(), "EXPR Server: a server name cannot contain spaces");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod event;
+pub mod field;
 pub mod input;
 pub mod kb;
 pub mod report;
@@ -12,6 +13,7 @@ pub mod request;
 pub mod secret;
 
 pub use event::Event;
+pub use field::Field;
 pub use input::{Email, HostPort, InputError};
 pub use kb::{Cause, KbStep, Problem};
 pub use report::{CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};

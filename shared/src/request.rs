@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::field::Field;
 use crate::input::{self, HostPort, InputError};
 use crate::secret::Password;
 
@@ -138,9 +139,9 @@ impl DiagnoseRequest {
     pub fn validate(&self) -> Result<ValidRequest, InputError> {
         match self {
             DiagnoseRequest::Host(HostTarget { host, port }) => {
-                let target = input::parse_host("host", host)?;
+                let target = input::parse_host(Field::Host, host)?;
                 let port = match port {
-                    Some(0) => return Err(InputError::new("port", "must be between 1 and 65535")),
+                    Some(0) => return Err(InputError::new(Field::Port, "must be between 1 and 65535")),
                     Some(p) => *p,
                     None => target.port.unwrap_or(443),
                 };
@@ -150,10 +151,10 @@ impl DiagnoseRequest {
                 }))
             }
             DiagnoseRequest::Autodiscover(t) => {
-                let email = input::parse_email("email", &t.email)?;
+                let email = input::parse_email(Field::Email, &t.email)?;
                 let user = match t.user.trim() {
                     "" => email.address.clone(),
-                    u => input::parse_user("user", u)?,
+                    u => input::parse_user(Field::User, u)?,
                 };
                 require_password(&t.password)?;
                 let target_mailbox = target_mailbox(&t.target_mailbox)?;
@@ -166,8 +167,8 @@ impl DiagnoseRequest {
                 }))
             }
             DiagnoseRequest::OutlookAnywhere(t) => {
-                let proxy = input::parse_host("rpc_proxy", &t.rpc_proxy)?;
-                let exchange_server = input::parse_rpc_server("exchange_server", &t.exchange_server)?;
+                let proxy = input::parse_host(Field::RpcProxy, &t.rpc_proxy)?;
+                let exchange_server = input::parse_rpc_server(Field::ExchangeServer, &t.exchange_server)?;
                 let user = required_user(&t.user)?;
                 require_password(&t.password)?;
                 Ok(ValidRequest::OutlookAnywhere(ValidOutlookAnywhere {
@@ -183,7 +184,7 @@ impl DiagnoseRequest {
                 }))
             }
             DiagnoseRequest::RemoteMove(t) => {
-                let server = input::parse_host("remote_server", &t.remote_server)?;
+                let server = input::parse_host(Field::RemoteServer, &t.remote_server)?;
                 let user = required_user(&t.user)?;
                 require_password(&t.password)?;
                 Ok(ValidRequest::RemoteMove(ValidRemoteMove {
@@ -203,24 +204,24 @@ impl DiagnoseRequest {
 fn required_user(user: &str) -> Result<String, InputError> {
     match user.trim() {
         "" => Err(InputError::new(
-            "user",
+            Field::User,
             "enter the migration account, as user@domain or DOMAIN\\user",
         )),
-        u => input::parse_user("user", u),
+        u => input::parse_user(Field::User, u),
     }
 }
 
 fn target_mailbox(raw: &str) -> Result<Option<input::Email>, InputError> {
     match raw.trim() {
         "" => Ok(None),
-        m => input::parse_email("target_mailbox", m).map(Some),
+        m => input::parse_email(Field::TargetMailbox, m).map(Some),
     }
 }
 
 fn require_password(password: &Password) -> Result<(), InputError> {
     if password.is_empty() {
         return Err(InputError::new(
-            "password",
+            Field::Password,
             "enter the password of the migration account",
         ));
     }
@@ -325,19 +326,19 @@ mod tests {
         for (json, field) in [
             (
                 r#"{"mode":"outlook_anywhere","rpc_proxy":"","exchange_server":"ex01","user":"u@c.com","password":"p"}"#,
-                "rpc_proxy",
+                Field::RpcProxy,
             ),
             (
                 r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"","user":"u@c.com","password":"p"}"#,
-                "exchange_server",
+                Field::ExchangeServer,
             ),
             (
                 r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"ex01","user":" ","password":"p"}"#,
-                "user",
+                Field::User,
             ),
             (
                 r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.c.com","exchange_server":"ex01","user":"u@c.com"}"#,
-                "password",
+                Field::Password,
             ),
         ] {
             assert_eq!(outlook_anywhere(json).expect_err(json).field, field, "{json}");
@@ -360,10 +361,10 @@ mod tests {
         );
         let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"mail.contoso.com","user":"u@c.com","password":"p","target_mailbox":"not an address"}"#)
             .expect_err("bad mailbox");
-        assert_eq!(e.field, "target_mailbox");
+        assert_eq!(e.field, Field::TargetMailbox);
         let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"","user":"u@c.com","password":"p"}"#)
             .expect_err("no server");
-        assert_eq!(e.field, "remote_server");
+        assert_eq!(e.field, Field::RemoteServer);
     }
 
     #[test]

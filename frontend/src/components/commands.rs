@@ -7,17 +7,17 @@ use wasm_bindgen_futures::JsFuture;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::state::State;
+use crate::state::Form;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub state: UseReducerHandle<State>,
+    pub form: Form,
 }
 
 #[function_component(Commands)]
 pub fn commands(props: &Props) -> Html {
     // Shown once the inputs (the password aside) are right.
-    let Some(request) = props.state.draft() else {
+    let Some(request) = props.form.draft() else {
         return html! {};
     };
     let href = web_sys::window()
@@ -31,7 +31,7 @@ pub fn commands(props: &Props) -> Html {
             ))
         })
         .unwrap_or_default();
-    let href = format!("{href}#{}", props.state.fragment());
+    let href = format!("{href}#{}", props.form.fragment());
     html! {
         <section id="commands" class="commands" aria-labelledby="commands-title">
             <h2 id="commands-title">{ "The same check elsewhere" }</h2>

@@ -1,19 +1,39 @@
 //! The reopen link: the form's fields (never the password) in the page URL's fragment, and back.
 
-use migcheck_shared::AuthMethod;
+use migcheck_shared::{AuthMethod, Field};
 
-use super::{Mode, State, Step};
+use super::{Form, Mode};
 
 /// The longest value the reopen link may set in a field (longer is cut).
 pub(super) const FRAGMENT_VALUE_MAX: usize = 320;
 
-/// The keys of the reopen link in `mode`, besides `mode` itself: never the password.
-fn fragment_keys(mode: Mode) -> &'static [&'static str] {
+/// The fields of the reopen link in `mode`, besides `mode` itself: never the password.
+fn fragment_fields(mode: Mode) -> &'static [Field] {
     match mode {
-        Mode::Autodiscover => &["email", "user", "target_mailbox", "allow_redirect"],
-        Mode::Host => &["host", "port"],
-        Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "auth", "user", "target_mailbox"],
-        Mode::RemoteMove => &["remote_server", "user", "target_mailbox"],
+        Mode::Autodiscover => &[
+            Field::Email,
+            Field::User,
+            Field::TargetMailbox,
+            Field::AllowCredentialRedirect,
+        ],
+        Mode::Host => &[Field::Host, Field::Port],
+        Mode::OutlookAnywhere => &[
+            Field::RpcProxy,
+            Field::ExchangeServer,
+            Field::Auth,
+            Field::User,
+            Field::TargetMailbox,
+        ],
+        Mode::RemoteMove => &[Field::RemoteServer, Field::User, Field::TargetMailbox],
+    }
+}
+
+/// The key of `field` in the reopen link: its wire name, but for the credential-redirect box, whose key
+/// links already made keep (`allow_redirect`).
+fn key(field: Field) -> &'static str {
+    match field {
+        Field::AllowCredentialRedirect => "allow_redirect",
+        other => other.name(),
     }
 }
 
@@ -53,19 +73,19 @@ fn decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-impl State {
+impl Form {
     /// The inputs as a URL fragment that reopens the wizard with them (`mode=host&host=...`): the fields of
     /// the mode that are filled in, URL-encoded, and never the password.
     pub fn fragment(&self) -> String {
-        let mut pairs = vec![("mode", self.mode.name().to_string())];
-        for key in fragment_keys(self.mode) {
-            let value = match *key {
-                "auth" => self.auth_name().to_string(),
-                "allow_redirect" if self.allow_redirect => "1".into(),
-                key => self.text(key).map(|v| v.trim().to_string()).unwrap_or_default(),
+        let mut pairs = vec![(key(Field::Mode), self.mode.name().to_string())];
+        for field in fragment_fields(self.mode) {
+            let value = match field {
+                Field::Auth => self.auth_name().to_string(),
+                Field::AllowCredentialRedirect if self.allow_redirect => "1".into(),
+                field => self.text(*field).map(|v| v.trim().to_string()).unwrap_or_default(),
             };
             if !value.is_empty() {
-                pairs.push((key, value));
+                pairs.push((key(*field), value));
             }
         }
         pairs
@@ -82,25 +102,25 @@ impl State {
         }
     }
 
-    /// The text field named `key` (by its request name); the password is not one.
-    fn text(&self, key: &str) -> Option<&String> {
-        Some(match key {
-            "host" => &self.host,
-            "port" => &self.port,
-            "email" => &self.email,
-            "rpc_proxy" => &self.rpc_proxy,
-            "exchange_server" => &self.exchange_server,
-            "remote_server" => &self.remote_server,
-            "user" => &self.user,
-            "target_mailbox" => &self.target_mailbox,
+    /// The text typed in `field`; the password is not one.
+    fn text(&self, field: Field) -> Option<&String> {
+        Some(match field {
+            Field::Host => &self.host,
+            Field::Port => &self.port,
+            Field::Email => &self.email,
+            Field::RpcProxy => &self.rpc_proxy,
+            Field::ExchangeServer => &self.exchange_server,
+            Field::RemoteServer => &self.remote_server,
+            Field::User => &self.user,
+            Field::TargetMailbox => &self.target_mailbox,
             _ => return None,
         })
     }
 
-    /// Fills the fields from a fragment made by [`State::fragment`]: unknown keys, keys of another mode and
+    /// Fills the fields from a fragment made by [`Form::fragment`]: unknown keys, keys of another mode and
     /// the password are ignored, values are cut at [`FRAGMENT_VALUE_MAX`] characters. Without a known
-    /// mode nothing changes. The wizard opens at the first step with a wrong field, else the last.
-    pub(super) fn reopen(&mut self, fragment: &str) {
+    /// mode nothing changes and it answers false.
+    pub(super) fn reopen(&mut self, fragment: &str) -> bool {
         let pairs: Vec<(String, String)> = fragment
             .trim_start_matches('#')
             .split('&')
@@ -110,50 +130,46 @@ impl State {
             .collect();
         let Some(mode) = pairs
             .iter()
-            .find(|(k, _)| k == "mode")
+            .find(|(k, _)| k == key(Field::Mode))
             .and_then(|(_, v)| Mode::ALL.into_iter().find(|m| m.name() == v))
         else {
-            return;
+            return false;
         };
         self.mode = mode;
-        for (key, value) in &pairs {
-            let Some(key) = fragment_keys(mode).iter().find(|k| **k == key.as_str()) else {
+        for (name, value) in &pairs {
+            let Some(field) = fragment_fields(mode).iter().copied().find(|f| key(*f) == name) else {
                 continue;
             };
-            match *key {
-                "auth" => {
+            match field {
+                Field::Auth => {
                     self.auth = if value == "ntlm" {
                         AuthMethod::Ntlm
                     } else {
                         AuthMethod::Basic
                     }
                 }
-                "allow_redirect" => self.allow_redirect = value == "1",
+                Field::AllowCredentialRedirect => self.allow_redirect = value == "1",
                 _ => {
-                    if let Some(field) = self.text_mut(key) {
-                        field.clone_from(value);
-                        self.touch(key);
+                    if let Some(text) = self.text_mut(field) {
+                        text.clone_from(value);
+                        self.touch(field);
                     }
                 }
             }
         }
-        self.step = mode.steps()[1..]
-            .iter()
-            .copied()
-            .find(|s| *s != Step::Details && self.step_has_error(*s))
-            .unwrap_or(Step::Details);
+        true
     }
 
-    fn text_mut(&mut self, key: &str) -> Option<&mut String> {
-        Some(match key {
-            "host" => &mut self.host,
-            "port" => &mut self.port,
-            "email" => &mut self.email,
-            "rpc_proxy" => &mut self.rpc_proxy,
-            "exchange_server" => &mut self.exchange_server,
-            "remote_server" => &mut self.remote_server,
-            "user" => &mut self.user,
-            "target_mailbox" => &mut self.target_mailbox,
+    fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+        Some(match field {
+            Field::Host => &mut self.host,
+            Field::Port => &mut self.port,
+            Field::Email => &mut self.email,
+            Field::RpcProxy => &mut self.rpc_proxy,
+            Field::ExchangeServer => &mut self.exchange_server,
+            Field::RemoteServer => &mut self.remote_server,
+            Field::User => &mut self.user,
+            Field::TargetMailbox => &mut self.target_mailbox,
             _ => return None,
         })
     }

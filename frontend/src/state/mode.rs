@@ -1,6 +1,8 @@
 //! What the form asks for: the mode (after Test-MigrationServerAvailability's parameter sets) and the
 //! wizard's steps.
 
+use migcheck_shared::Field;
+
 /// The ways to name what to check, after the parameter sets of Test-MigrationServerAvailability.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -17,12 +19,18 @@ pub enum Mode {
 
 impl Mode {
     /// The fields of the form in this mode (an error for another field is shown at the top of the page).
-    pub fn fields(self) -> &'static [&'static str] {
+    pub fn fields(self) -> &'static [Field] {
         match self {
-            Mode::Autodiscover => &["email", "user", "password", "target_mailbox"],
-            Mode::Host => &["host", "port"],
-            Mode::OutlookAnywhere => &["rpc_proxy", "exchange_server", "user", "password", "target_mailbox"],
-            Mode::RemoteMove => &["remote_server", "user", "password", "target_mailbox"],
+            Mode::Autodiscover => &[Field::Email, Field::User, Field::Password, Field::TargetMailbox],
+            Mode::Host => &[Field::Host, Field::Port],
+            Mode::OutlookAnywhere => &[
+                Field::RpcProxy,
+                Field::ExchangeServer,
+                Field::User,
+                Field::Password,
+                Field::TargetMailbox,
+            ],
+            Mode::RemoteMove => &[Field::RemoteServer, Field::User, Field::Password, Field::TargetMailbox],
         }
     }
 
@@ -47,15 +55,24 @@ impl Mode {
     }
 
     /// The fields the wizard shows at `step` in this mode.
-    pub fn step_fields(self, step: Step) -> &'static [&'static str] {
+    pub fn step_fields(self, step: Step) -> &'static [Field] {
         match (step, self) {
             (Step::Kind, _) => &[],
-            (Step::Find, Mode::Autodiscover) => &["email"],
-            (Step::Find, Mode::OutlookAnywhere) => &["rpc_proxy", "exchange_server"],
+            (Step::Find, Mode::Autodiscover) => &[Field::Email],
+            (Step::Find, Mode::OutlookAnywhere) => &[Field::RpcProxy, Field::ExchangeServer],
             (Step::Find, _) => &[],
-            (Step::Details, Mode::Autodiscover | Mode::OutlookAnywhere) => &["user", "password", "target_mailbox"],
+            (Step::Details, Mode::Autodiscover | Mode::OutlookAnywhere) => {
+                &[Field::User, Field::Password, Field::TargetMailbox]
+            }
             (Step::Details, _) => self.fields(),
         }
+    }
+
+    /// The number of `step` in this mode (1-based) and how many steps it has.
+    pub fn step_number(self, step: Step) -> (usize, usize) {
+        let steps = self.steps();
+        let at = steps.iter().position(|s| *s == step).unwrap_or(0);
+        (at + 1, steps.len())
     }
 
     /// The mode as the request and the reopen link write it (`outlook_anywhere`).

@@ -1,4 +1,7 @@
-use migcheck_shared::{Check, Evidence, KbStep, Status};
+use migcheck_shared::{
+    AuthMethod, AutodiscoverTarget, Check, DiagnoseRequest, Evidence, HostTarget, KbStep, OutlookAnywhereTarget,
+    RemoteMoveTarget, Status,
+};
 
 use super::fragment::FRAGMENT_VALUE_MAX;
 use super::*;
@@ -27,9 +30,9 @@ fn started(id: &str, parent: Option<&str>) -> Event {
 }
 
 fn run(state: Rc<State>, events: Vec<Event>) -> Rc<State> {
-    let run = state.run + 1;
+    let run = state.run.number + 1;
     let mut state = state.reduce(Action::Start { run });
-    let run = state.run;
+    let run = state.run.number;
     for event in events {
         state = state.reduce(Action::Event { run, event });
     }
@@ -37,19 +40,33 @@ fn run(state: Rc<State>, events: Vec<Event>) -> Rc<State> {
 }
 
 /// Runs `state` once more, the relay refusing it with `message` about `field`.
-fn relay_said(state: Rc<State>, field: &str, message: &str) -> Rc<State> {
+fn relay_said(state: Rc<State>, field: Field, message: &str) -> Rc<State> {
     run(
         state,
         vec![Event::Error {
             message: message.into(),
-            field: Some(field.into()),
+            field: Some(field.name().into()),
         }],
     )
 }
 
+/// Runs `state` once more, the relay busy or out of reach (`message`).
+fn run_failed(state: Rc<State>, message: &str) -> Rc<State> {
+    let run = state.run.number + 1;
+    state.reduce(Action::Start { run }).reduce(Action::RunFailed {
+        run,
+        message: message.into(),
+    })
+}
+
+/// The wizard's step number (1-based) and how many steps the mode has.
+fn step_number(s: &State) -> (usize, usize) {
+    s.form.mode.step_number(s.position.step)
+}
+
 /// What the relay says about each field of the mode is shown under that field, not at the top.
 fn assert_relay_errors_under_fields(s: &Rc<State>) {
-    for field in s.mode.fields() {
+    for field in s.form.mode.fields().iter().copied() {
         let s = relay_said(s.clone(), field, &format!("relay: bad {field}"));
         assert_eq!(s.field_error(field), Some(format!("relay: bad {field}")));
         assert_eq!(s.general_error(), None, "{field} is shown under its field");
@@ -62,7 +79,7 @@ fn as_autodiscover(s: &Rc<State>) -> (Rc<State>, AutodiscoverTarget) {
         .clone()
         .reduce(Action::SetMode(Mode::Autodiscover))
         .reduce(Action::SetEmail("alice@contoso.com".into()));
-    match a.request() {
+    match a.form.request() {
         Ok(DiagnoseRequest::Autodiscover(target)) => (a, target),
         other => panic!("not an Autodiscover request: {other:?}"),
     }
@@ -78,11 +95,11 @@ fn started_events_build_the_tree_under_their_parent() {
             started("net", None),
         ],
     );
-    assert_eq!(s.tree.len(), 2);
-    assert_eq!(s.tree[0].children[0].id, "tls.chain");
-    assert_eq!(s.tree[0].children[0].status, NodeStatus::Running);
-    assert_eq!(s.progress(), (0, 3));
-    assert!(s.running);
+    assert_eq!(s.run.tree.len(), 2);
+    assert_eq!(s.run.tree[0].children[0].id, "tls.chain");
+    assert_eq!(s.run.tree[0].children[0].status, NodeStatus::Running);
+    assert_eq!(s.run.progress(), (0, 3));
+    assert!(s.run.running);
 }
 
 #[test]
@@ -104,12 +121,12 @@ fn finished_parent_merges_its_children_by_id() {
             },
         ],
     );
-    let tls = &s.tree[0];
+    let tls = &s.run.tree[0];
     assert_eq!(tls.status, NodeStatus::Done(Status::Fail));
     assert_eq!(tls.children.len(), 2);
     assert_eq!(tls.children[0].status, NodeStatus::Done(Status::Pass));
     assert_eq!(tls.children[1].id, "tls.dates");
-    assert_eq!(s.progress(), (3, 3));
+    assert_eq!(s.run.progress(), (3, 3));
 }
 
 #[test]
@@ -118,24 +135,24 @@ fn the_token_field_shows_the_relays_refusal_until_the_token_changes() {
         Rc::default(),
         vec![Event::Error {
             message: "this relay needs its access token".into(),
-            field: Some(TOKEN_FIELD.into()),
+            field: Some("token".into()),
         }],
     );
-    assert!(s.needs_token);
+    assert!(s.relay.needs_token);
     assert_eq!(
-        s.field_error(TOKEN_FIELD).as_deref(),
+        s.field_error(Field::Token).as_deref(),
         Some("this relay needs its access token")
     );
     assert_eq!(s.general_error(), None, "shown at the field, not at the top");
     let s = s.reduce(Action::SetToken(Password::new("t0ken")));
-    assert_eq!(s.field_error(TOKEN_FIELD), None);
+    assert_eq!(s.field_error(Field::Token), None);
     let s = s.reduce(Action::NeedsToken { refused: true });
     assert_eq!(
-        s.field_error(TOKEN_FIELD).as_deref(),
+        s.field_error(Field::Token).as_deref(),
         Some("The relay did not accept this access token.")
     );
     let s = s.reduce(Action::ForgetPassword);
-    assert!(s.token.is_empty() && s.needs_token);
+    assert!(s.relay.token.is_empty() && s.relay.needs_token);
     assert!(!format!("{s:?}").contains("t0ken"));
 }
 
@@ -147,8 +164,12 @@ fn events_of_an_older_run_are_dropped() {
         run: 1,
         event: started("tls", None),
     });
-    assert!(s.tree.is_empty());
-    assert_eq!(s.reduce(Action::Start { run: 2 }).run, 2, "a repeated start is ignored");
+    assert!(s.run.tree.is_empty());
+    assert_eq!(
+        s.reduce(Action::Start { run: 2 }).run.number,
+        2,
+        "a repeated start is ignored"
+    );
 }
 
 #[test]
@@ -161,8 +182,8 @@ fn errors_go_to_their_field_and_clear_when_it_is_edited() {
         }],
     );
     let s = s.reduce(Action::SetHost("mail.contoso.com".into()));
-    assert_eq!(s.field_error("host"), None);
-    let run_id = s.run;
+    assert_eq!(s.field_error(Field::Host), None);
+    let run_id = s.run.number;
     let s = s.reduce(Action::Event {
         run: run_id,
         event: Event::Error {
@@ -182,11 +203,11 @@ fn errors_go_to_their_field_and_clear_when_it_is_edited() {
         ],
     );
     assert_eq!(
-        s.tree[0].status,
+        s.run.tree[0].status,
         NodeStatus::Stopped,
         "no check stays running once the run ended"
     );
-    assert!(!s.running);
+    assert!(!s.run.running);
 }
 
 #[test]
@@ -194,22 +215,22 @@ fn the_form_is_validated_with_the_shared_rules() {
     let s = Rc::<State>::default()
         .reduce(Action::SetMode(Mode::Host))
         .reduce(Action::SetHost("mail contoso.com".into()));
-    assert!(s.field_error("host").is_some_and(|m| m.contains("spaces")));
+    assert!(s.field_error(Field::Host).is_some_and(|m| m.contains("spaces")));
     let s = s
         .reduce(Action::SetHost("https://mail.contoso.com/owa".into()))
         .reduce(Action::SetPort("0".into()));
-    assert_eq!(s.request().expect_err("port 0").field, "port");
-    assert!(s.field_error("port").is_some());
+    assert_eq!(s.form.request().expect_err("port 0").field, Field::Port);
+    assert!(s.field_error(Field::Port).is_some());
     let s = s.reduce(Action::SetPort("".into()));
     assert_eq!(
-        s.request().ok(),
+        s.form.request().ok(),
         Some(DiagnoseRequest::Host(HostTarget {
             host: "https://mail.contoso.com/owa".into(),
             port: None
         }))
     );
     assert!(
-        Rc::<State>::default().field_error("host").is_none(),
+        Rc::<State>::default().field_error(Field::Host).is_none(),
         "an untouched field shows no error"
     );
 }
@@ -223,10 +244,10 @@ fn autodiscover(email: &str, user: &str, password: &str) -> Rc<State> {
 
 #[test]
 fn autodiscover_is_the_first_mode_and_builds_its_request() {
-    assert_eq!(State::default().mode, Mode::Autodiscover);
+    assert_eq!(State::default().form.mode, Mode::Autodiscover);
     let s = autodiscover(" alice@contoso.com ", "CONTOSO\\alice", "Pa55 word!").reduce(Action::SetAllowRedirect(true));
     assert_eq!(
-        s.request().ok(),
+        s.form.request().ok(),
         Some(DiagnoseRequest::Autodiscover(AutodiscoverTarget {
             email: "alice@contoso.com".into(),
             user: "CONTOSO\\alice".into(),
@@ -235,37 +256,41 @@ fn autodiscover_is_the_first_mode_and_builds_its_request() {
             target_mailbox: String::new(),
         }))
     );
-    for field in ["email", "user", "password"] {
+    for field in [Field::Email, Field::User, Field::Password] {
         assert_eq!(s.field_error(field), None, "{field}");
     }
     // The other mode keeps its own fields.
     let h = s.reduce(Action::SetMode(Mode::Host));
-    assert_eq!(h.request().expect_err("no host yet").field, "host");
+    assert_eq!(h.form.request().expect_err("no host yet").field, Field::Host);
 }
 
 #[test]
 fn autodiscover_fields_are_checked_as_typed() {
     let fresh = Rc::<State>::default();
     assert!(
-        ["email", "user", "password"]
+        [Field::Email, Field::User, Field::Password]
             .iter()
-            .all(|f| fresh.field_error(f).is_none()),
+            .all(|f| fresh.field_error(*f).is_none()),
         "untouched fields show no error"
     );
-    assert_eq!(fresh.request().expect_err("empty form").field, "email");
+    assert_eq!(fresh.form.request().expect_err("empty form").field, Field::Email);
     let s = autodiscover("alice", "", "");
-    assert!(s.field_error("email").is_some_and(|m| m.contains("'@'")));
-    assert!(s.field_error("password").is_some());
-    assert_eq!(s.field_error("user"), None, "an empty user means the e-mail address");
+    assert!(s.field_error(Field::Email).is_some_and(|m| m.contains("'@'")));
+    assert!(s.field_error(Field::Password).is_some());
+    assert_eq!(
+        s.field_error(Field::User),
+        None,
+        "an empty user means the e-mail address"
+    );
     let s = s
         .reduce(Action::SetEmail("alice@contoso.com".into()))
         .reduce(Action::SetUser("\\alice".into()));
-    assert!(s.field_error("user").is_some());
-    assert_eq!(s.request().expect_err("bad user").field, "user");
+    assert!(s.field_error(Field::User).is_some());
+    assert_eq!(s.form.request().expect_err("bad user").field, Field::User);
     let s = s.reduce(Action::SetUser("".into()));
-    assert_eq!(s.request().expect_err("no password").field, "password");
+    assert_eq!(s.form.request().expect_err("no password").field, Field::Password);
     let s = s.reduce(Action::SetPassword(Password::new("x")));
-    assert!(s.request().is_ok());
+    assert!(s.form.request().is_ok());
 }
 
 #[test]
@@ -273,27 +298,33 @@ fn the_password_never_shows_and_is_forgotten_when_the_page_is_left() {
     let s = autodiscover("alice@contoso.com", "", "Sup3r-secret!");
     assert!(!format!("{s:?}").contains("Sup3r-secret!"));
     let s = s.reduce(Action::ForgetPassword);
-    assert!(s.password.is_empty());
-    assert_eq!(s.request().expect_err("forgotten").field, "password");
-    assert_eq!(s.email, "alice@contoso.com", "only the password is forgotten");
+    assert!(s.form.password.is_empty());
+    assert_eq!(s.form.request().expect_err("forgotten").field, Field::Password);
+    assert_eq!(s.form.email, "alice@contoso.com", "only the password is forgotten");
 }
 
 #[test]
 fn relay_errors_follow_the_fields_of_the_mode() {
-    let error = |field: &str| Event::Error {
+    let error = |field: Field| Event::Error {
         message: format!("bad {field}"),
-        field: Some(field.into()),
+        field: Some(field.name().into()),
     };
-    let s = run(autodiscover("alice@contoso.com", "", "pw"), vec![error("password")]);
-    assert_eq!(s.field_error("password").as_deref(), Some("bad password"));
+    let s = run(
+        autodiscover("alice@contoso.com", "", "pw"),
+        vec![error(Field::Password)],
+    );
+    assert_eq!(s.field_error(Field::Password).as_deref(), Some("bad password"));
     assert_eq!(s.general_error(), None, "shown under its field");
     let s = s.reduce(Action::SetPassword(Password::new("pw2")));
-    assert_eq!(s.field_error("password"), None, "editing the field clears it");
+    assert_eq!(s.field_error(Field::Password), None, "editing the field clears it");
     // A field the form does not show in this mode is said at the top.
-    let s = run(s, vec![error("host")]);
+    let s = run(s, vec![error(Field::Host)]);
     assert_eq!(s.general_error().as_deref(), Some("bad host"));
-    let s = run(s, vec![error("email")]).reduce(Action::SetMode(Mode::Host));
-    assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+    let s = run(s, vec![error(Field::Email)]).reduce(Action::SetMode(Mode::Host));
+    assert_eq!(
+        s.run.error, None,
+        "a field error of the other mode goes with the switch"
+    );
 }
 
 fn outlook_anywhere(proxy: &str, server: &str, user: &str, password: &str) -> Rc<State> {
@@ -310,10 +341,10 @@ const MAILBOX_GUID: &str = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com";
 #[test]
 fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
     let s = outlook_anywhere(" mail.contoso.com ", MAILBOX_GUID, " CONTOSO\\migadmin ", "Pa55 word!");
-    assert_eq!(s.auth, AuthMethod::Basic, "Basic unless NTLM is chosen");
+    assert_eq!(s.form.auth, AuthMethod::Basic, "Basic unless NTLM is chosen");
     let s = s.reduce(Action::SetAuth(AuthMethod::Ntlm));
     assert_eq!(
-        s.request().ok(),
+        s.form.request().ok(),
         Some(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
             rpc_proxy: "mail.contoso.com".into(),
             exchange_server: MAILBOX_GUID.into(),
@@ -323,10 +354,10 @@ fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
             target_mailbox: String::new(),
         }))
     );
-    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");
     assert_eq!(json["mode"], "outlook_anywhere");
     assert_eq!(json["auth"], "ntlm");
-    for field in Mode::OutlookAnywhere.fields() {
+    for field in Mode::OutlookAnywhere.fields().iter().copied() {
         assert_eq!(s.field_error(field), None, "{field}");
     }
     // The account and password are the same fields as in the Autodiscover mode.
@@ -336,8 +367,8 @@ fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
         ("CONTOSO\\migadmin", Password::new("Pa55 word!"))
     );
     assert_eq!(
-        a.reduce(Action::SetMode(Mode::OutlookAnywhere)).request(),
-        s.request(),
+        a.reduce(Action::SetMode(Mode::OutlookAnywhere)).form.request(),
+        s.form.request(),
         "switching back keeps the server names"
     );
 }
@@ -345,10 +376,10 @@ fn outlook_anywhere_builds_its_request_like_the_cmdlet() {
 #[test]
 fn outlook_anywhere_fields_are_checked_as_typed() {
     let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::OutlookAnywhere));
-    assert_eq!(fresh.request().expect_err("empty form").field, "rpc_proxy");
-    let fields = ["rpc_proxy", "exchange_server", "user", "password"];
+    assert_eq!(fresh.form.request().expect_err("empty form").field, Field::RpcProxy);
+    let fields = [Field::RpcProxy, Field::ExchangeServer, Field::User, Field::Password];
     assert!(
-        fields.iter().all(|f| fresh.field_error(f).is_none()),
+        fields.iter().all(|f| fresh.field_error(*f).is_none()),
         "untouched fields show no error"
     );
     // A field typed and emptied again says what it needs.
@@ -357,47 +388,48 @@ fn outlook_anywhere_fields_are_checked_as_typed() {
         .reduce(Action::SetRpcProxy(" ".into()));
     assert!(
         emptied
-            .field_error("rpc_proxy")
+            .field_error(Field::RpcProxy)
             .is_some_and(|m| m.contains("server name"))
     );
-    assert_eq!(emptied.field_error("exchange_server"), None, "still untouched");
+    assert_eq!(emptied.field_error(Field::ExchangeServer), None, "still untouched");
 
     let s = outlook_anywhere("mail.contoso.com", "alice@contoso.com", "", "pw");
     let says = s
-        .field_error("exchange_server")
+        .field_error(Field::ExchangeServer)
         .expect("an e-mail address is not a mailbox GUID");
     assert!(says.contains("GUID"), "{says}");
-    assert_eq!(s.request().expect_err("bad server").field, "exchange_server");
+    assert_eq!(s.form.request().expect_err("bad server").field, Field::ExchangeServer);
     assert_eq!(
-        s.field_error("user"),
+        s.field_error(Field::User),
         None,
         "the empty account waits until the fields before it are right"
     );
     let s = s.reduce(Action::SetExchangeServer("EX01.contoso.com".into()));
-    assert_eq!(s.field_error("exchange_server"), None);
+    assert_eq!(s.field_error(Field::ExchangeServer), None);
     assert_eq!(
-        s.request().expect_err("no user").field,
-        "user",
+        s.form.request().expect_err("no user").field,
+        Field::User,
         "the account is required in this mode"
     );
     assert!(
-        s.field_error("user").is_some_and(|m| m.contains("migration account")),
+        s.field_error(Field::User)
+            .is_some_and(|m| m.contains("migration account")),
         "{:?}",
-        s.field_error("user")
+        s.field_error(Field::User)
     );
     assert_eq!(
         s.clone()
             .reduce(Action::SetMode(Mode::Autodiscover))
-            .field_error("user"),
+            .field_error(Field::User),
         None,
         "in the Autodiscover mode an empty account means the e-mail address"
     );
     let s = s
         .reduce(Action::SetUser("migadmin@contoso.com".into()))
         .reduce(Action::SetRpcProxy("mail contoso.com".into()));
-    assert!(s.field_error("rpc_proxy").is_some_and(|m| m.contains("spaces")));
+    assert!(s.field_error(Field::RpcProxy).is_some_and(|m| m.contains("spaces")));
     let s = s.reduce(Action::SetRpcProxy("https://mail.contoso.com/rpc/rpcproxy.dll".into()));
-    assert!(s.request().is_ok(), "{:?}", s.request());
+    assert!(s.form.request().is_ok(), "{:?}", s.form.request());
     assert!(!format!("{s:?}").contains("\"pw\""), "the password is redacted");
 }
 
@@ -405,15 +437,15 @@ fn outlook_anywhere_fields_are_checked_as_typed() {
 fn relay_errors_go_under_the_outlook_anywhere_fields() {
     let s = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "migadmin@contoso.com", "pw");
     assert_relay_errors_under_fields(&s);
-    let s = relay_said(s, "email", "bad email");
+    let s = relay_said(s, Field::Email, "bad email");
     assert_eq!(
         s.general_error().as_deref(),
         Some("bad email"),
         "not a field of this mode"
     );
-    let s = relay_said(s, "rpc_proxy", "no such proxy").reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
+    let s = relay_said(s, Field::RpcProxy, "no such proxy").reduce(Action::SetRpcProxy("mail2.contoso.com".into()));
     assert_eq!(
-        s.field_error("rpc_proxy"),
+        s.field_error(Field::RpcProxy),
         None,
         "editing the field clears the relay's word"
     );
@@ -432,7 +464,7 @@ fn remote_move(server: &str, user: &str, password: &str, mailbox: &str) -> Rc<St
 fn remote_move_builds_its_request_like_the_cmdlet() {
     let s = remote_move(" mail.contoso.com ", " CONTOSO\\migadmin ", "Pa55 word!", "");
     assert_eq!(
-        s.request().ok(),
+        s.form.request().ok(),
         Some(DiagnoseRequest::RemoteMove(RemoteMoveTarget {
             remote_server: "mail.contoso.com".into(),
             user: "CONTOSO\\migadmin".into(),
@@ -440,7 +472,7 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
             target_mailbox: String::new(),
         }))
     );
-    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");
     assert_eq!(json["mode"], "remote_move");
     assert_eq!(json["remote_server"], "mail.contoso.com");
     assert!(
@@ -448,9 +480,9 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
         "an empty mailbox is not sent: {json}"
     );
     let s = s.reduce(Action::SetTargetMailbox(" adele@contoso.com ".into()));
-    let json = serde_json::to_value(s.request().expect("valid")).expect("json");
+    let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");
     assert_eq!(json["target_mailbox"], "adele@contoso.com");
-    for field in Mode::RemoteMove.fields() {
+    for field in Mode::RemoteMove.fields().iter().copied() {
         assert_eq!(s.field_error(field), None, "{field}");
     }
     // The account, the password and the mailbox are the same fields in the other modes that log on.
@@ -463,13 +495,13 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
         .reduce(Action::SetMode(Mode::OutlookAnywhere))
         .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
         .reduce(Action::SetExchangeServer("ex01.contoso.com".into()));
-    let Ok(DiagnoseRequest::OutlookAnywhere(target)) = o.request() else {
-        panic!("not an Outlook Anywhere request: {:?}", o.request())
+    let Ok(DiagnoseRequest::OutlookAnywhere(target)) = o.form.request() else {
+        panic!("not an Outlook Anywhere request: {:?}", o.form.request())
     };
     assert_eq!(target.target_mailbox, "adele@contoso.com");
     assert_eq!(
-        o.reduce(Action::SetMode(Mode::RemoteMove)).request(),
-        s.request(),
+        o.reduce(Action::SetMode(Mode::RemoteMove)).form.request(),
+        s.form.request(),
         "switching back keeps the remote server"
     );
 }
@@ -477,9 +509,12 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
 #[test]
 fn remote_move_fields_are_checked_as_typed() {
     let fresh = Rc::<State>::default().reduce(Action::SetMode(Mode::RemoteMove));
-    assert_eq!(fresh.request().expect_err("empty form").field, "remote_server");
+    assert_eq!(fresh.form.request().expect_err("empty form").field, Field::RemoteServer);
     assert!(
-        Mode::RemoteMove.fields().iter().all(|f| fresh.field_error(f).is_none()),
+        Mode::RemoteMove
+            .fields()
+            .iter()
+            .all(|f| fresh.field_error(*f).is_none()),
         "untouched fields show no error"
     );
     let emptied = fresh
@@ -487,37 +522,40 @@ fn remote_move_fields_are_checked_as_typed() {
         .reduce(Action::SetRemoteServer(" ".into()));
     assert!(
         emptied
-            .field_error("remote_server")
+            .field_error(Field::RemoteServer)
             .is_some_and(|m| m.contains("server name")),
         "{:?}",
-        emptied.field_error("remote_server")
+        emptied.field_error(Field::RemoteServer)
     );
 
     // The mailbox is checked as soon as it is typed, whatever the other fields say.
     let s = emptied.reduce(Action::SetTargetMailbox("not-an-address".into()));
     assert!(
-        s.field_error("target_mailbox").is_some_and(|m| m.contains("'@'")),
+        s.field_error(Field::TargetMailbox).is_some_and(|m| m.contains("'@'")),
         "{:?}",
-        s.field_error("target_mailbox")
+        s.field_error(Field::TargetMailbox)
     );
     let s = s
         .reduce(Action::SetRemoteServer("mail.contoso.com".into()))
         .reduce(Action::SetUser(String::new()));
     assert_eq!(
-        s.request().expect_err("no user").field,
-        "user",
+        s.form.request().expect_err("no user").field,
+        Field::User,
         "the account is required in this mode"
     );
-    assert!(s.field_error("user").is_some_and(|m| m.contains("migration account")));
+    assert!(
+        s.field_error(Field::User)
+            .is_some_and(|m| m.contains("migration account"))
+    );
     let s = s
         .reduce(Action::SetUser("migadmin@contoso.com".into()))
         .reduce(Action::SetPassword(Password::new("pw")));
-    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert_eq!(s.form.request().expect_err("bad mailbox").field, Field::TargetMailbox);
     let s = s.reduce(Action::SetTargetMailbox(" ".into()));
-    assert_eq!(s.field_error("target_mailbox"), None, "empty: not checked");
-    assert!(s.request().is_ok(), "{:?}", s.request());
+    assert_eq!(s.field_error(Field::TargetMailbox), None, "empty: not checked");
+    assert!(s.form.request().is_ok(), "{:?}", s.form.request());
     assert_eq!(
-        s.reduce(Action::SetMode(Mode::Host)).field_error("target_mailbox"),
+        s.reduce(Action::SetMode(Mode::Host)).field_error(Field::TargetMailbox),
         None
     );
 }
@@ -525,32 +563,35 @@ fn remote_move_fields_are_checked_as_typed() {
 #[test]
 fn the_mailbox_is_checked_in_every_mode_that_logs_on() {
     let s = autodiscover("alice@contoso.com", "", "pw").reduce(Action::SetTargetMailbox("adele".into()));
-    assert_eq!(s.request().expect_err("bad mailbox").field, "target_mailbox");
-    assert!(s.field_error("target_mailbox").is_some());
-    assert!(Mode::Autodiscover.fields().contains(&"target_mailbox"));
-    assert!(Mode::OutlookAnywhere.fields().contains(&"target_mailbox"));
-    assert!(!Mode::Host.fields().contains(&"target_mailbox"));
+    assert_eq!(s.form.request().expect_err("bad mailbox").field, Field::TargetMailbox);
+    assert!(s.field_error(Field::TargetMailbox).is_some());
+    assert!(Mode::Autodiscover.fields().contains(&Field::TargetMailbox));
+    assert!(Mode::OutlookAnywhere.fields().contains(&Field::TargetMailbox));
+    assert!(!Mode::Host.fields().contains(&Field::TargetMailbox));
     let o = outlook_anywhere("mail.contoso.com", "ex01.contoso.com", "u@contoso.com", "pw")
         .reduce(Action::SetTargetMailbox("adele@".into()));
-    assert_eq!(o.request().expect_err("bad mailbox").field, "target_mailbox");
+    assert_eq!(o.form.request().expect_err("bad mailbox").field, Field::TargetMailbox);
 }
 
 #[test]
 fn relay_errors_go_under_the_remote_move_fields() {
     let s = remote_move("mail.contoso.com", "migadmin@contoso.com", "pw", "adele@contoso.com");
     assert_relay_errors_under_fields(&s);
-    let s = relay_said(s, "target_mailbox", "no such mailbox");
-    assert_eq!(s.field_error("target_mailbox").as_deref(), Some("no such mailbox"));
+    let s = relay_said(s, Field::TargetMailbox, "no such mailbox");
+    assert_eq!(s.field_error(Field::TargetMailbox).as_deref(), Some("no such mailbox"));
     let s = s.reduce(Action::SetMode(Mode::Host));
-    assert_eq!(s.error, None, "a field error of the other mode goes with the switch");
+    assert_eq!(
+        s.run.error, None,
+        "a field error of the other mode goes with the switch"
+    );
     let s = relay_said(
         s.reduce(Action::SetMode(Mode::RemoteMove)),
-        "target_mailbox",
+        Field::TargetMailbox,
         "no such mailbox",
     )
     .reduce(Action::SetTargetMailbox("adele2@contoso.com".into()));
     assert_eq!(
-        s.field_error("target_mailbox"),
+        s.field_error(Field::TargetMailbox),
         None,
         "editing the field clears the relay's word"
     );
@@ -559,38 +600,38 @@ fn relay_errors_go_under_the_remote_move_fields() {
 #[test]
 fn the_wizard_walks_its_steps_and_stops_at_a_wrong_field() {
     let s = Rc::<State>::default();
-    assert_eq!((s.step, s.step_number()), (Step::Kind, (1, 3)));
+    assert_eq!((s.position.step, step_number(&s)), (Step::Kind, (1, 3)));
     let s = s.reduce(Action::Next);
     assert_eq!(
-        (s.step, s.step_number()),
+        (s.position.step, step_number(&s)),
         (Step::Find, (2, 3)),
         "a staged migration asks how to find the server"
     );
     let s = s.reduce(Action::Next);
-    assert_eq!(s.step, Step::Find, "no e-mail address yet: the step stays");
-    assert!(s.field_error("email").is_some(), "and says why");
+    assert_eq!(s.position.step, Step::Find, "no e-mail address yet: the step stays");
+    assert!(s.field_error(Field::Email).is_some(), "and says why");
     let s = s
         .reduce(Action::SetEmail("alice@contoso.com".into()))
         .reduce(Action::Next);
-    assert_eq!((s.step, s.step_number()), (Step::Details, (3, 3)));
+    assert_eq!((s.position.step, step_number(&s)), (Step::Details, (3, 3)));
     assert_eq!(
-        s.clone().reduce(Action::Next).step,
+        s.clone().reduce(Action::Next).position.step,
         Step::Details,
         "the last step has no Next"
     );
     let s = s.reduce(Action::Back).reduce(Action::Back);
-    assert_eq!(s.step, Step::Kind);
-    assert_eq!(s.clone().reduce(Action::Back).step, Step::Kind);
+    assert_eq!(s.position.step, Step::Kind);
+    assert_eq!(s.clone().reduce(Action::Back).position.step, Step::Kind);
 
     // A remote move and a certificate check skip step 2.
     let r = s.clone().reduce(Action::SetKind(Kind::RemoteMove));
-    assert_eq!((r.mode, r.step_number()), (Mode::RemoteMove, (1, 2)));
+    assert_eq!((r.form.mode, step_number(&r)), (Mode::RemoteMove, (1, 2)));
     let r = r.reduce(Action::Next);
-    assert_eq!((r.step, r.step_number()), (Step::Details, (2, 2)));
-    assert_eq!(r.mode.step_fields(Step::Details), Mode::RemoteMove.fields());
-    assert_eq!(r.reduce(Action::Back).step, Step::Kind);
+    assert_eq!((r.position.step, step_number(&r)), (Step::Details, (2, 2)));
+    assert_eq!(r.form.mode.step_fields(Step::Details), Mode::RemoteMove.fields());
+    assert_eq!(r.reduce(Action::Back).position.step, Step::Kind);
     let h = s.clone().reduce(Action::SetKind(Kind::Host)).reduce(Action::Next);
-    assert_eq!((h.mode, h.step), (Mode::Host, Step::Details));
+    assert_eq!((h.form.mode, h.position.step), (Mode::Host, Step::Details));
 
     // Back to a staged migration: the server names chosen before are kept.
     let o = s
@@ -599,18 +640,18 @@ fn the_wizard_walks_its_steps_and_stops_at_a_wrong_field() {
         .reduce(Action::Back)
         .reduce(Action::SetKind(Kind::RemoteMove))
         .reduce(Action::SetKind(Kind::Staged));
-    assert_eq!(o.mode, Mode::Autodiscover, "from another kind, Autodiscover first");
+    assert_eq!(o.form.mode, Mode::Autodiscover, "from another kind, Autodiscover first");
     let o = o
         .reduce(Action::SetMode(Mode::OutlookAnywhere))
         .reduce(Action::SetKind(Kind::Staged));
-    assert_eq!(o.mode, Mode::OutlookAnywhere, "the same kind keeps its mode");
+    assert_eq!(o.form.mode, Mode::OutlookAnywhere, "the same kind keeps its mode");
     let o = o
         .reduce(Action::Next)
         .reduce(Action::SetRpcProxy("mail.contoso.com".into()))
         .reduce(Action::Next);
-    assert_eq!(o.step, Step::Find, "the Exchange server is missing");
-    assert!(o.field_error("exchange_server").is_some());
-    assert_eq!(o.field_error("user"), None, "a field of a later step waits");
+    assert_eq!(o.position.step, Step::Find, "the Exchange server is missing");
+    assert!(o.field_error(Field::ExchangeServer).is_some());
+    assert_eq!(o.field_error(Field::User), None, "a field of a later step waits");
 }
 
 #[test]
@@ -623,7 +664,7 @@ fn the_reopen_link_carries_the_inputs_but_never_the_password() {
     )
     .reduce(Action::SetAuth(AuthMethod::Ntlm))
     .reduce(Action::SetTargetMailbox("adele+mig@contoso.com".into()));
-    let fragment = s.fragment();
+    let fragment = s.form.fragment();
     assert_eq!(
         fragment,
         "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=ex01.contoso.com&auth=ntlm\
@@ -633,18 +674,18 @@ fn the_reopen_link_carries_the_inputs_but_never_the_password() {
 
     let r = Rc::<State>::default().reduce(Action::Reopen(format!("#{fragment}")));
     assert_eq!(
-        r.step,
+        r.position.step,
         Step::Details,
         "the server names are right: the credentials are left"
     );
-    assert!(r.password.is_empty());
-    assert_eq!(r.draft(), s.draft(), "the same inputs");
+    assert!(r.form.password.is_empty());
+    assert_eq!(r.form.draft(), s.form.draft(), "the same inputs");
     assert_eq!(
-        r.field_error("password"),
+        r.field_error(Field::Password),
         None,
         "the password untouched: no message yet"
     );
-    assert_eq!(r.fragment(), fragment);
+    assert_eq!(r.form.fragment(), fragment);
 
     // Other modes, and what a hand-made link may hold.
     for s in [
@@ -655,22 +696,27 @@ fn the_reopen_link_carries_the_inputs_but_never_the_password() {
             .reduce(Action::SetHost("mail.contoso.com".into()))
             .reduce(Action::SetPort("444".into())),
     ] {
-        let r = Rc::<State>::default().reduce(Action::Reopen(s.fragment()));
-        assert_eq!((r.mode, r.draft()), (s.mode, s.draft()), "{}", s.fragment());
+        let r = Rc::<State>::default().reduce(Action::Reopen(s.form.fragment()));
+        assert_eq!(
+            (r.form.mode, r.form.draft()),
+            (s.form.mode, s.form.draft()),
+            "{}",
+            s.form.fragment()
+        );
     }
     let r = Rc::<State>::default().reduce(Action::Reopen(
         "mode=remote_move&password=leak&remote_server=mail.contoso.com&email=x%40y.z&nonsense&bad=%zz&user=a+b%ZZ"
             .into(),
     ));
-    assert!(r.password.is_empty(), "a password in a link is ignored");
+    assert!(r.form.password.is_empty(), "a password in a link is ignored");
     assert_eq!(
-        (r.mode, r.remote_server.as_str(), r.user.as_str()),
+        (r.form.mode, r.form.remote_server.as_str(), r.form.user.as_str()),
         (Mode::RemoteMove, "mail.contoso.com", "a b%ZZ")
     );
-    assert_eq!(r.email, "", "a field of another mode is ignored");
+    assert_eq!(r.form.email, "", "a field of another mode is ignored");
     let long = "a".repeat(5000);
     let r = Rc::<State>::default().reduce(Action::Reopen(format!("mode=host&host={long}")));
-    assert_eq!(r.host.len(), FRAGMENT_VALUE_MAX);
+    assert_eq!(r.form.host.len(), FRAGMENT_VALUE_MAX);
     assert_eq!(
         Rc::<State>::default()
             .reduce(Action::Reopen("mode=exchange2003&host=x".into()))
@@ -681,8 +727,8 @@ fn the_reopen_link_carries_the_inputs_but_never_the_password() {
     let r = Rc::<State>::default().reduce(Action::Reopen(
         "mode=outlook_anywhere&rpc_proxy=mail.contoso.com&exchange_server=alice%40contoso.com".into(),
     ));
-    assert_eq!(r.step, Step::Find, "opens at the step with the wrong field");
-    assert!(r.field_error("exchange_server").is_some_and(|m| m.contains("GUID")));
+    assert_eq!(r.position.step, Step::Find, "opens at the step with the wrong field");
+    assert!(r.field_error(Field::ExchangeServer).is_some_and(|m| m.contains("GUID")));
 }
 
 #[test]
@@ -692,15 +738,15 @@ fn a_demo_fills_the_wizard_ready_to_run() {
     }))
     .expect("request");
     let s = Rc::<State>::default().reduce(Action::Fill(request.clone()));
-    assert_eq!(s.step, Step::Details);
-    assert_eq!(s.request(), Ok(request));
-    assert_eq!(s.password_filled, 1, "the password input is told to show it");
+    assert_eq!(s.position.step, Step::Details);
+    assert_eq!(s.form.request(), Ok(request));
+    assert_eq!(s.form.password_filled, 1, "the password input is told to show it");
     let host: DiagnoseRequest =
         serde_json::from_value(serde_json::json!({"mode": "host", "host": "expired.demo.test", "port": 8443}))
             .expect("host");
     let h = s.reduce(Action::Fill(host.clone()));
-    assert_eq!((h.request(), h.port.as_str()), (Ok(host), "8443"));
-    assert!(h.password.is_empty(), "no password in this mode");
+    assert_eq!((h.form.request(), h.form.port.as_str()), (Ok(host), "8443"));
+    assert!(h.form.password.is_empty(), "no password in this mode");
 }
 
 #[test]
@@ -715,45 +761,57 @@ fn a_cancelled_run_keeps_what_finished_and_drops_the_rest() {
             },
         ],
     );
-    let run_id = s.run;
+    let run_id = s.run.number;
     assert!(
-        !s.clone().reduce(Action::Cancel { run: run_id - 1 }).cancelled,
+        !s.clone().reduce(Action::Cancel { run: run_id - 1 }).run.cancelled,
         "an older run"
     );
     let s = s.reduce(Action::Cancel { run: run_id });
-    assert!(s.cancelled && !s.running);
-    assert_eq!(s.tree[0].status, NodeStatus::Stopped);
+    assert!(s.run.cancelled && !s.run.running);
+    assert_eq!(s.run.tree[0].status, NodeStatus::Stopped);
     assert_eq!(
-        s.tree[1].status,
+        s.run.tree[1].status,
         NodeStatus::Done(Status::Pass),
         "a finished check stays"
     );
-    assert_eq!(s.progress(), (1, 2), "a stopped check is not counted as finished");
+    assert_eq!(s.run.progress(), (1, 2), "a stopped check is not counted as finished");
     // The aborted fetch ends with an error: not shown, nor anything after the cancel.
     let s = s
-        .reduce(Action::Event {
+        .reduce(Action::RunFailed {
             run: run_id,
-            event: Event::Error {
-                message: "cannot reach".into(),
-                field: Some(RUN_FIELD.into()),
-            },
+            message: "cannot reach".into(),
         })
         .reduce(Action::Ended { run: run_id });
-    assert_eq!((s.error.clone(), s.report.clone()), (None, None));
-    assert!(s.cancelled);
+    assert_eq!((s.run.error.clone(), s.run.report.clone()), (None, None));
+    assert!(s.run.cancelled);
     let s = s.reduce(Action::Start { run: run_id + 1 });
-    assert!(!s.cancelled && s.running && s.tree.is_empty());
-    assert!(s.reduce(Action::Cancel { run: run_id + 1 }).cancelled);
+    assert!(!s.run.cancelled && s.run.running && s.run.tree.is_empty());
+    assert!(s.reduce(Action::Cancel { run: run_id + 1 }).run.cancelled);
 }
 
 #[test]
 fn a_busy_or_unreachable_relay_is_said_next_to_run() {
-    let s = relay_said(
-        autodiscover("alice@contoso.com", "", "pw"),
-        RUN_FIELD,
-        "the relay is busy",
+    let s = run_failed(autodiscover("alice@contoso.com", "", "pw"), "the relay is busy");
+    assert_eq!(
+        s.run.error.as_ref().and_then(|e| e.at(Place::Run)).as_deref(),
+        Some("the relay is busy")
     );
-    assert_eq!(s.run_error().as_deref(), Some("the relay is busy"));
     assert_eq!(s.general_error(), None);
-    assert_eq!(s.field_error("email"), None);
+    assert_eq!(s.field_error(Field::Email), None);
+}
+
+#[test]
+fn a_field_the_page_does_not_know_is_said_at_the_top_until_the_mode_changes() {
+    let s = run(
+        autodiscover("alice@contoso.com", "", "pw"),
+        vec![Event::Error {
+            message: "hots: not used in mode 'autodiscover'".into(),
+            field: Some("hots".into()),
+        }],
+    );
+    assert_eq!(
+        s.general_error().as_deref(),
+        Some("hots: not used in mode 'autodiscover'")
+    );
+    assert_eq!(s.reduce(Action::SetMode(Mode::Host)).run.error, None);
 }

@@ -1,5 +1,6 @@
 //! One labelled input of the wizard with its help text and, when it is wrong, its message.
 
+use migcheck_shared::Field;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -7,13 +8,24 @@ pub fn value_of(event: &InputEvent) -> String {
     event.target_unchecked_into::<HtmlInputElement>().value()
 }
 
-/// One labelled input with its help text and, when it is wrong, its message (`error-<field>`).
+/// The id (and name) of the input of `field`: its wire name with dashes (`rpc-proxy`), as the command
+/// line's flags write it.
+pub fn input_id(field: Field) -> &'static str {
+    match field {
+        Field::RpcProxy => "rpc-proxy",
+        Field::ExchangeServer => "exchange-server",
+        Field::RemoteServer => "remote-server",
+        Field::TargetMailbox => "target-mailbox",
+        Field::AllowCredentialRedirect => "allow-redirect",
+        other => other.name(),
+    }
+}
+
+/// One labelled input with its help text and, when it is wrong, its message (`error-<field>`, by the
+/// field's wire name).
 #[derive(Properties, PartialEq)]
 pub struct FieldProps {
-    pub id: AttrValue,
-    /// The request field its message belongs to, when not the id (`rpc_proxy` for `rpc-proxy`).
-    #[prop_or_default]
-    pub field: Option<AttrValue>,
+    pub field: Field,
     pub label: AttrValue,
     /// `None` leaves the input uncontrolled (the password).
     #[prop_or_default]
@@ -38,10 +50,10 @@ pub struct FieldProps {
     pub children: Html,
 }
 
-#[function_component(Field)]
-pub fn field(props: &FieldProps) -> Html {
-    let id = &props.id;
-    let field = props.field.as_ref().unwrap_or(id);
+#[function_component(FieldInput)]
+pub fn field_input(props: &FieldProps) -> Html {
+    let id = input_id(props.field);
+    let field = props.field.name();
     let described = match props.error {
         Some(_) => format!("{id}-help error-{field}"),
         None => format!("{id}-help"),
@@ -49,8 +61,8 @@ pub fn field(props: &FieldProps) -> Html {
     let invalid = if props.error.is_some() { "true" } else { "false" };
     html! {
         <div class={classes!("field", props.class.clone())}>
-            <label for={id.clone()}>{ &props.label }</label>
-            <input id={id.clone()} name={id.clone()} type={props.kind.clone()} value={props.value.clone()}
+            <label for={id}>{ &props.label }</label>
+            <input {id} name={id} type={props.kind.clone()} value={props.value.clone()}
                 ref={props.node_ref.clone()}
                 placeholder={props.placeholder.clone()} inputmode={props.inputmode.clone()}
                 size={props.size.clone()} autocomplete={props.autocomplete.clone()}

@@ -1,31 +1,27 @@
 //! Step 2 of a cutover or staged migration: how to find the server, as the two parameter sets of
 //! Test-MigrationServerAvailability: Autodiscover from an e-mail address, or the server names typed in.
 
-use migcheck_shared::AuthMethod;
+use migcheck_shared::{AuthMethod, Field};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::field::{Field, value_of};
+use super::field::FieldInput;
 use super::kind::choice;
 use super::{StepProps, legend};
 use crate::state::{Action, Mode, Step};
 
 #[function_component(Find)]
 pub fn find(props: &StepProps) -> Html {
-    let state = &props.state;
+    let form = &props.form;
     let pick = |mode: Mode| {
-        let state = state.clone();
-        Callback::from(move |_: Event| state.dispatch(Action::SetMode(mode)))
-    };
-    let send = |make: fn(String) -> Action| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| state.dispatch(make(value_of(&e))))
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: Event| dispatch.dispatch(Action::SetMode(mode)))
     };
     let on_auth = {
-        let state = state.clone();
+        let dispatch = props.dispatch.clone();
         Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            state.dispatch(Action::SetAuth(if value == "ntlm" {
+            dispatch.dispatch(Action::SetAuth(if value == "ntlm" {
                 AuthMethod::Ntlm
             } else {
                 AuthMethod::Basic
@@ -33,13 +29,13 @@ pub fn find(props: &StepProps) -> Html {
         })
     };
     let auth_option = |method: AuthMethod, value: &'static str| {
-        html! { <option {value} selected={state.auth == method}>{ method.label() }</option> }
+        html! { <option {value} selected={form.auth == method}>{ method.label() }</option> }
     };
-    let autodiscover = state.mode == Mode::Autodiscover;
-    let outlook_anywhere = state.mode == Mode::OutlookAnywhere;
+    let autodiscover = form.mode == Mode::Autodiscover;
+    let outlook_anywhere = form.mode == Mode::OutlookAnywhere;
     html! {
-        <fieldset id="step-find" class="step" hidden={state.step != Step::Find}>
-            { legend(state, Step::Find, "How to find the server?") }
+        <fieldset id="step-find" class="step" hidden={props.hidden}>
+            { legend(form.mode, Step::Find, "How to find the server?") }
             <div class="choices">
                 { choice("mode", "mode-autodiscover", "autodiscover", autodiscover, pick(Mode::Autodiscover),
                     "Autodiscover, from an e-mail address", html! { <>
@@ -53,26 +49,26 @@ pub fn find(props: &StepProps) -> Html {
                 </> }) }
             </div>
             <div class="fields autodiscover" hidden={!autodiscover}>
-                <Field id="email" label="E-mail address" value={state.email.clone()} kind="email"
+                <FieldInput field={Field::Email} label="E-mail address" value={form.email.clone()} kind="email"
                     placeholder="adele@contoso.com" autocomplete="email" inputmode="email" class="wide"
-                    error={state.field_error("email")} oninput={send(Action::SetEmail)}>
+                    error={props.error(Field::Email)} oninput={props.send(Action::SetEmail)}>
                     { "The address of a mailbox to migrate, as in " }<code>{ "-EmailAddress" }</code>
                     { ". migcheck runs Autodiscover for it the way the migration service does: the domain, autodiscover.<domain>, the HTTP redirect, the SRV record." }
-                </Field>
+                </FieldInput>
             </div>
             <div class="fields outlook-anywhere" hidden={!outlook_anywhere}>
-                <Field id="rpc-proxy" field="rpc_proxy" label="RPC proxy server (Outlook Anywhere host)"
-                    value={state.rpc_proxy.clone()} placeholder="mail.contoso.com" inputmode="url"
-                    error={state.field_error("rpc_proxy")} oninput={send(Action::SetRpcProxy)}>
+                <FieldInput field={Field::RpcProxy} label="RPC proxy server (Outlook Anywhere host)"
+                    value={form.rpc_proxy.clone()} placeholder="mail.contoso.com" inputmode="url"
+                    error={props.error(Field::RpcProxy)} oninput={props.send(Action::SetRpcProxy)}>
                     { "The external host name, e.g. mail.contoso.com, as in " }<code>{ "-RPCProxyServer" }</code>
                     { " and " }<code>{ "Get-OutlookAnywhere | fl ExternalHostname" }</code>{ "." }
-                </Field>
-                <Field id="exchange-server" field="exchange_server" label="Exchange server"
-                    value={state.exchange_server.clone()} placeholder="ex01.contoso.com"
-                    error={state.field_error("exchange_server")} oninput={send(Action::SetExchangeServer)}>
+                </FieldInput>
+                <FieldInput field={Field::ExchangeServer} label="Exchange server"
+                    value={form.exchange_server.clone()} placeholder="ex01.contoso.com"
+                    error={props.error(Field::ExchangeServer)} oninput={props.send(Action::SetExchangeServer)}>
                     { "The mailbox server's FQDN, or for Exchange 2013 and later the mailbox GUID form <guid>@<domain> that Autodiscover gives, as in " }
                     <code>{ "-ExchangeServer" }</code>{ "." }
-                </Field>
+                </FieldInput>
                 <div class="field auth">
                     <label for="auth">{ "Authentication" }</label>
                     <select id="auth" name="auth" aria-describedby="auth-help" onchange={on_auth}>

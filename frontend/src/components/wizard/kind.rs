@@ -2,8 +2,8 @@
 
 use yew::prelude::*;
 
-use super::{StepProps, legend};
-use crate::state::{Action, Kind, Step};
+use super::legend;
+use crate::state::{Action, Kind, Mode, State, Step};
 
 /// One radio button of a wizard question, with its name and a hint in Exchange terms.
 pub fn choice(
@@ -24,17 +24,24 @@ pub fn choice(
     }
 }
 
+/// Step 1 needs only the mode (its kind is the answer) and whether it is the current step.
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub mode: Mode,
+    pub hidden: bool,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
 #[function_component(KindStep)]
-pub fn kind_step(props: &StepProps) -> Html {
-    let state = &props.state;
+pub fn kind_step(props: &Props) -> Html {
     let pick = |kind: Kind| {
-        let state = state.clone();
-        Callback::from(move |_: Event| state.dispatch(Action::SetKind(kind)))
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: Event| dispatch.dispatch(Action::SetKind(kind)))
     };
-    let kind = state.mode.kind();
+    let kind = props.mode.kind();
     html! {
-        <fieldset id="step-kind" class="step" hidden={state.step != Step::Kind}>
-            { legend(state, Step::Kind, "What kind of migration?") }
+        <fieldset id="step-kind" class="step" hidden={props.hidden}>
+            { legend(props.mode, Step::Kind, "What kind of migration?") }
             <div class="choices">
                 { choice("kind", "mode-staged", "staged", kind == Kind::Staged, pick(Kind::Staged),
                     "Cutover or staged migration", html! { <>

@@ -11,7 +11,7 @@ pub(crate) mod field;
 mod find;
 mod kind;
 
-use migcheck_shared::Password;
+use migcheck_shared::{Field, Password};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{HtmlElement, HtmlInputElement};
@@ -19,44 +19,85 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api;
-use crate::state::{Action, State, Step};
+use crate::state::{Action, Form, Mode, Place, ShownError, State, Step};
 
 use details::Details;
 use find::Find;
 use kind::KindStep;
 
-/// What each step gets: the page state (it dispatches its own actions).
+/// What the steps with fields get: the form, and what the relay said about a field of it.
 #[derive(Properties, PartialEq)]
 pub struct StepProps {
-    pub state: UseReducerHandle<State>,
+    pub form: Form,
+    /// The error the last run ended on: shown under the field it names.
+    pub said: Option<ShownError>,
+    /// Another step is the wizard's current one.
+    pub hidden: bool,
+    pub dispatch: UseReducerDispatcher<State>,
     /// The password input (the details step), filled from a demo and emptied when the page is left.
     #[prop_or_default]
     pub password: NodeRef,
 }
 
-/// The legend of `step`: "Step 2 of 3: ...".
-pub fn legend(state: &State, step: Step, title: &str) -> Html {
-    let steps = state.mode.steps();
-    let at = steps.iter().position(|s| *s == step).unwrap_or(0) + 1;
-    html! { <legend>{ format!("Step {at} of {}: {title}", steps.len()) }</legend> }
+impl StepProps {
+    /// The message under `field`, if any.
+    pub fn error(&self, field: Field) -> Option<String> {
+        self.form.field_error(field, self.said.as_ref())
+    }
+
+    /// A callback that sends what is typed as the action `make` builds.
+    pub fn send(&self, make: fn(String) -> Action) -> Callback<InputEvent> {
+        let dispatch = self.dispatch.clone();
+        Callback::from(move |e: InputEvent| dispatch.dispatch(make(field::value_of(&e))))
+    }
 }
 
+/// The legend of `step` in `mode`: "Step 2 of 3: ...".
+pub fn legend(mode: Mode, step: Step, title: &str) -> Html {
+    let (at, of) = mode.step_number(step);
+    html! { <legend>{ format!("Step {at} of {of}: {title}") }</legend> }
+}
+
+/// The wizard's slices of the page: the form, where it is, the last run's state and the relay's token.
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub state: UseReducerHandle<State>,
+    pub form: Form,
+    pub step: Step,
+    /// The number of the last run (the next one is one more).
+    pub run: u64,
+    pub running: bool,
+    pub cancelled: bool,
+    /// The last run has its report (the verdict takes the focus).
+    pub reported: bool,
+    /// The error the last run ended on: under its field, or next to Run.
+    pub error: Option<ShownError>,
+    /// The relay's access token, sent with the request.
+    pub token: Password,
+    pub dispatch: UseReducerDispatcher<State>,
 }
 
 #[function_component(Wizard)]
 pub fn wizard(props: &Props) -> Html {
-    let state = &props.state;
+    let Props {
+        form: inputs,
+        step,
+        run,
+        running,
+        cancelled,
+        reported,
+        error,
+        token,
+        dispatch,
+    } = props;
+    let (step, running) = (*step, *running);
     let password = use_node_ref();
     let form = use_node_ref();
     let abort = use_mut_ref(|| None::<api::Abort>);
-    use_forget_password_on_pagehide(state, &password);
+    use_forget_password_on_pagehide(dispatch, &password);
 
     // The reopen link: the inputs in the fragment (never a password) fill the wizard.
     {
-        let dispatcher = state.dispatcher();
+        let dispatcher = dispatch.clone();
         use_effect_with((), move |()| {
             let hash = web_sys::window().and_then(|w| w.location().hash().ok());
             if let Some(hash) = hash.filter(|h| h.len() > 1) {
@@ -67,12 +108,12 @@ pub fn wizard(props: &Props) -> Html {
     // A demo sets the password: the input shows it (as a property, never an attribute).
     {
         let input = password.clone();
-        let state = state.clone();
-        use_effect_with(state.password_filled, move |filled| {
+        let filled_with = inputs.password.clone();
+        use_effect_with(inputs.password_filled, move |filled| {
             if *filled > 0
                 && let Some(input) = input.cast::<HtmlInputElement>()
             {
-                input.set_value(state.password.expose());
+                input.set_value(filled_with.expose());
             }
         });
     }
@@ -82,105 +123,111 @@ pub fn wizard(props: &Props) -> Html {
     {
         let form = form.clone();
         let last = use_mut_ref(|| None);
-        use_effect_with(
-            (state.step, state.report.is_some(), state.password_filled),
-            move |now| {
-                let before = last.borrow_mut().replace(*now);
-                match (before, *now) {
-                    (None, _) => {}
-                    (Some((_, _, filled)), (_, _, now_filled)) if filled != now_filled => focus_by_id("run"),
-                    (Some((step, ..)), (new_step, ..)) if step != new_step => focus_step(&form, new_step),
-                    (Some((_, false, _)), (_, true, _)) => focus_by_id("verdict"),
-                    _ => {}
-                }
-            },
-        );
+        use_effect_with((step, *reported, inputs.password_filled), move |now| {
+            let before = last.borrow_mut().replace(*now);
+            match (before, *now) {
+                (None, _) => {}
+                (Some((_, _, filled)), (_, _, now_filled)) if filled != now_filled => focus_by_id("run"),
+                (Some((step, ..)), (new_step, ..)) if step != new_step => focus_step(&form, new_step),
+                (Some((_, false, _)), (_, true, _)) => focus_by_id("verdict"),
+                _ => {}
+            }
+        });
     }
 
+    let request = inputs.request();
     let on_run = {
-        let state = state.clone();
+        let request = request.clone();
+        let dispatcher = dispatch.clone();
         let abort = abort.clone();
+        let token = token.clone();
+        let run = *run + 1;
         Callback::from(move |()| {
-            if state.running {
+            if running {
                 return;
             }
-            let Ok(request) = state.request() else { return };
-            let run = state.run + 1;
-            let dispatcher = state.dispatcher();
+            let Ok(request) = request.clone() else { return };
+            let dispatcher = dispatcher.clone();
             let stop = api::Abort::new();
             abort.borrow_mut().clone_from(&stop);
-            let token = state.token.clone();
+            let token = token.clone();
             dispatcher.dispatch(Action::Start { run });
             spawn_local(async move {
                 let events = dispatcher.clone();
-                api::diagnose(&request, &token, stop.as_ref(), move |event| {
+                let sent = api::diagnose(&request, &token, stop.as_ref(), move |event| {
                     events.dispatch(Action::Event { run, event });
                 })
                 .await;
+                if let Err(message) = sent {
+                    dispatcher.dispatch(Action::RunFailed { run, message });
+                }
                 dispatcher.dispatch(Action::Ended { run });
             });
         })
     };
     let on_cancel = {
-        let state = state.clone();
+        let dispatcher = dispatch.clone();
+        let run = *run;
         Callback::from(move |_: MouseEvent| {
             if let Some(stop) = abort.borrow_mut().take() {
                 stop.abort();
             }
-            state.dispatch(Action::Cancel { run: state.run });
+            dispatcher.dispatch(Action::Cancel { run });
         })
     };
-    let last = state.mode.steps().last() == Some(&state.step);
+    let last = inputs.mode.steps().last() == Some(&step);
     let onsubmit = {
-        let state = state.clone();
+        let dispatcher = dispatch.clone();
+        let wrong = inputs.first_wrong_field(step, error.as_ref());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            match state.first_wrong_field(state.step) {
+            match wrong {
                 // Next, Run or Enter in a field: every message of the step shows and the first wrong
-                // field takes the focus (the inputs are named after the request's fields).
+                // field takes the focus.
                 Some(field) => {
-                    state.dispatch(Action::Next);
-                    focus_by_id(&field.replace('_', "-"));
+                    dispatcher.dispatch(Action::Next);
+                    focus_by_id(field::input_id(field));
                 }
                 None if last => on_run.emit(()),
-                None => state.dispatch(Action::Next),
+                None => dispatcher.dispatch(Action::Next),
             }
         })
     };
     let on_back = {
-        let state = state.clone();
-        Callback::from(move |_: MouseEvent| state.dispatch(Action::Back))
+        let dispatcher = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Back))
     };
-    let run_error = state.run_error();
-    let valid = state.request().is_ok();
+    let run_error = error.as_ref().and_then(|e| e.at(Place::Run));
+    let valid = request.is_ok();
+    let said = error.clone();
 
     html! {
         <form id="wizard" class="diagnose wizard" ref={form} {onsubmit} novalidate=true>
-            <KindStep state={state.clone()} />
-            <Find state={state.clone()} />
-            <Details state={state.clone()} password={password} />
+            <KindStep mode={inputs.mode} hidden={step != Step::Kind} dispatch={dispatch.clone()} />
+            <Find form={inputs.clone()} said={said.clone()} hidden={step != Step::Find} dispatch={dispatch.clone()} />
+            <Details form={inputs.clone()} {said} hidden={step != Step::Details} dispatch={dispatch.clone()} {password} />
             <div class="nav">
-                if state.step != Step::Kind {
+                if step != Step::Kind {
                     <button id="back" type="button" class="secondary" onclick={on_back}>{ "Back" }</button>
                 }
                 if last {
                     // Not `disabled` for a wrong field: a disabled default button makes Enter do nothing,
                     // and it cannot take the focus. Pressed, it says what is wrong (see onsubmit).
-                    <button id="run" type="submit" disabled={state.running}
+                    <button id="run" type="submit" disabled={running}
                         aria-disabled={(!valid).then_some("true")}
                         aria-describedby={run_error.as_ref().map(|_| "error-run")}>
-                        { if state.running { "Running…" } else { "Run" } }
+                        { if running { "Running…" } else { "Run" } }
                     </button>
                 } else {
                     <button id="next" type="submit">{ "Next" }</button>
                 }
-                if state.running {
+                if running {
                     <button id="cancel" type="button" class="secondary" onclick={on_cancel}>{ "Cancel" }</button>
                 }
                 if let Some(message) = run_error {
                     <p id="error-run" class="error" role="alert">{ message }</p>
                 }
-                if state.cancelled {
+                if *cancelled {
                     <p id="cancelled" class="notice" role="status">
                         { "Cancelled: the relay stopped its checks. Those that finished are shown below; run again for a verdict." }
                     </p>
@@ -192,9 +239,9 @@ pub fn wizard(props: &Props) -> Html {
 
 /// Leaving the page (or going into the back-forward cache) forgets the password.
 #[hook]
-fn use_forget_password_on_pagehide(state: &UseReducerHandle<State>, password: &NodeRef) {
+fn use_forget_password_on_pagehide(dispatch: &UseReducerDispatcher<State>, password: &NodeRef) {
     let password = password.clone();
-    let dispatcher = state.dispatcher();
+    let dispatcher = dispatch.clone();
     use_effect_with((), move |()| {
         let forget = Closure::<dyn Fn()>::new(move || {
             if let Some(input) = password.cast::<HtmlInputElement>() {

@@ -1,0 +1,201 @@
+//! The form: what the user typed, checked with the relay's own rules as it is typed.
+
+use migcheck_shared::request::ValidRequest;
+use migcheck_shared::{
+    AuthMethod, AutodiscoverTarget, DiagnoseRequest, Field, HostTarget, InputError, OutlookAnywhereTarget, Password,
+    RemoteMoveTarget,
+};
+
+use super::{Mode, Place, ShownError, Step};
+
+/// The inputs of the wizard. Its `Debug` shows no password ([`Password`] redacts itself).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Form {
+    pub mode: Mode,
+    pub host: String,
+    pub port: String,
+    pub email: String,
+    /// The RPC proxy server (`-RPCProxyServer`) of the Outlook Anywhere mode.
+    pub rpc_proxy: String,
+    /// The RPC server behind the proxy (`-ExchangeServer`): an FQDN or `<mailbox-guid>@<domain>`.
+    pub exchange_server: String,
+    /// `-Authentication` of the Outlook Anywhere mode.
+    pub auth: AuthMethod,
+    /// The MRS Proxy host (`-RemoteServer`) of the remote-move mode.
+    pub remote_server: String,
+    /// The migration account; in the Autodiscover mode empty means the e-mail address.
+    pub user: String,
+    /// Only here and in the request body: never in the URL, the DOM's text, storage or a log.
+    pub password: Password,
+    /// A mailbox the account must open with Full Access; empty: the e-mail address (Autodiscover mode), or
+    /// not checked (the other modes that log on).
+    pub target_mailbox: String,
+    /// The user agreed that the password may go to servers outside the e-mail address's domain.
+    pub allow_redirect: bool,
+    /// The fields edited at least once (no error is shown for a field never touched).
+    pub touched: Vec<Field>,
+    /// Increases each time the password is set from outside its input (a demo), so the input follows.
+    pub password_filled: u64,
+}
+
+impl Form {
+    /// The port field: empty means "the default" (443, or the port of a pasted URL).
+    fn port_value(&self) -> Result<Option<u16>, InputError> {
+        match self.port.trim() {
+            "" => Ok(None),
+            text => match text.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(Some(p)),
+                _ => Err(InputError::new(
+                    Field::Port,
+                    "enter a port number from 1 to 65535, or leave it empty for 443",
+                )),
+            },
+        }
+    }
+
+    /// The request the form describes, or the first field at fault (checked with the relay's own rules).
+    pub fn request(&self) -> Result<DiagnoseRequest, InputError> {
+        let request = self.build(self.password.clone())?;
+        request.validate().map(|_: ValidRequest| request)
+    }
+
+    /// The request the form describes whether or not the password is typed yet, with no password: for
+    /// the command lines and the reopen link. `None` while another field is wrong.
+    pub fn draft(&self) -> Option<DiagnoseRequest> {
+        self.build(Password::new("-")).ok()?.validate().ok()?;
+        self.build(Password::default()).ok()
+    }
+
+    fn build(&self, password: Password) -> Result<DiagnoseRequest, InputError> {
+        Ok(match self.mode {
+            Mode::Host => DiagnoseRequest::Host(HostTarget {
+                host: self.host.trim().to_string(),
+                port: self.port_value()?,
+            }),
+            Mode::Autodiscover => DiagnoseRequest::Autodiscover(AutodiscoverTarget {
+                email: self.email.trim().to_string(),
+                user: self.user.trim().to_string(),
+                password,
+                allow_credential_redirect: self.allow_redirect,
+                target_mailbox: self.target_mailbox.trim().to_string(),
+            }),
+            Mode::OutlookAnywhere => DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
+                rpc_proxy: self.rpc_proxy.trim().to_string(),
+                exchange_server: self.exchange_server.trim().to_string(),
+                auth: self.auth,
+                user: self.user.trim().to_string(),
+                password,
+                target_mailbox: self.target_mailbox.trim().to_string(),
+            }),
+            Mode::RemoteMove => DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+                remote_server: self.remote_server.trim().to_string(),
+                user: self.user.trim().to_string(),
+                password,
+                target_mailbox: self.target_mailbox.trim().to_string(),
+            }),
+        })
+    }
+
+    /// The message to show under `field`: what the user typed wrong, else what the relay `said` about it.
+    pub fn field_error(&self, field: Field, said: Option<&ShownError>) -> Option<String> {
+        use migcheck_shared::input::{parse_email, parse_host, parse_rpc_server, parse_user};
+        let typed = match field {
+            _ if !self.touched.contains(&field) => None,
+            Field::Host => parse_host(field, &self.host).err(),
+            Field::Port => self.port_value().err(),
+            Field::Email => parse_email(field, &self.email).err(),
+            Field::RpcProxy => parse_host(field, &self.rpc_proxy).err(),
+            Field::ExchangeServer => parse_rpc_server(field, &self.exchange_server).err(),
+            Field::RemoteServer => parse_host(field, &self.remote_server).err(),
+            // Optional: only an address typed is checked (the rule the request's check applies).
+            Field::TargetMailbox if !self.target_mailbox.trim().is_empty() => {
+                parse_email(field, self.target_mailbox.trim()).err()
+            }
+            // Only the request's own check says that the modes with server names need the account: shown
+            // once the fields before it are right.
+            Field::User if self.mode != Mode::Autodiscover && self.user.trim().is_empty() => {
+                self.request().err().filter(|e| e.field == Field::User)
+            }
+            Field::User if !self.user.trim().is_empty() => parse_user(field, &self.user).err(),
+            Field::Password if self.password.is_empty() => {
+                Some(InputError::new(field, "enter the password of the migration account"))
+            }
+            _ => None,
+        };
+        typed
+            .map(|e| e.message)
+            .or_else(|| said.and_then(|e| e.at(Place::Field(field))))
+    }
+
+    /// Whether a field of `step` is wrong (its message shown or not yet).
+    pub fn step_has_error(&self, step: Step, said: Option<&ShownError>) -> bool {
+        self.first_wrong_field(step, said).is_some()
+    }
+
+    /// The first field of `step` that is wrong (its message shown or not yet).
+    pub fn first_wrong_field(&self, step: Step, said: Option<&ShownError>) -> Option<Field> {
+        let fields = self.mode.step_fields(step);
+        let mut all = self.clone();
+        fields.iter().for_each(|f| all.touch(*f));
+        fields.iter().copied().find(|f| all.field_error(*f, said).is_some())
+    }
+
+    /// Where the wizard opens on these inputs: the first step with a wrong field, else the last.
+    pub(super) fn step_to_open(&self, said: Option<&ShownError>) -> Step {
+        self.mode.steps()[1..]
+            .iter()
+            .copied()
+            .find(|s| *s != Step::Details && self.step_has_error(*s, said))
+            .unwrap_or(Step::Details)
+    }
+
+    /// Sets every field from `request` (a demo's, password included).
+    pub(super) fn fill(&mut self, request: DiagnoseRequest) {
+        let (mode, password) = match request {
+            DiagnoseRequest::Host(t) => {
+                self.host = t.host;
+                self.port = t.port.map(|p| p.to_string()).unwrap_or_default();
+                (Mode::Host, Password::default())
+            }
+            DiagnoseRequest::Autodiscover(t) => {
+                self.email = t.email;
+                self.user = t.user;
+                self.allow_redirect = t.allow_credential_redirect;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::Autodiscover, t.password)
+            }
+            DiagnoseRequest::OutlookAnywhere(t) => {
+                self.rpc_proxy = t.rpc_proxy;
+                self.exchange_server = t.exchange_server;
+                self.auth = t.auth;
+                self.user = t.user;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::OutlookAnywhere, t.password)
+            }
+            DiagnoseRequest::RemoteMove(t) => {
+                self.remote_server = t.remote_server;
+                self.user = t.user;
+                self.target_mailbox = t.target_mailbox;
+                (Mode::RemoteMove, t.password)
+            }
+        };
+        self.mode = mode;
+        self.password = password;
+        self.password_filled += 1;
+        self.touch_all();
+    }
+
+    /// No error is shown for a field until it is touched.
+    pub(super) fn touch(&mut self, field: Field) {
+        if !self.touched.contains(&field) {
+            self.touched.push(field);
+        }
+    }
+
+    /// From now on every field says what is wrong with it.
+    pub(super) fn touch_all(&mut self) {
+        for mode in Mode::ALL {
+            mode.fields().iter().for_each(|field| self.touch(*field));
+        }
+    }
+}
