@@ -50,6 +50,8 @@ const TEST_PACKAGES: &[&str] = &[
 ];
 
 mod bench;
+/// Installs the pinned cargo subcommands the tasks use (cargo-fuzz, cargo-deny).
+mod cargo_tool;
 /// `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in fuzz/, each N seconds on its corpus.
 mod fuzz;
 /// `release [--test]`: migcheck.exe and the static Linux binary, and their test under wine and chroot.
