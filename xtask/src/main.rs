@@ -4,6 +4,7 @@
 //!   (`--target web`), and lays `dist/` out flat: `index.html`, `boot.js`, `style.css`, `migcheck_frontend.js`,
 //!   `migcheck_frontend_bg.wasm`; then prints their sizes raw, gzip and brotli.
 //! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
+//! - `check`: the gates (fmt, clippy with warnings as errors, cargo-deny), see check.rs.
 //! - `test [ARGS...]`: installs what the tests need when it is missing, `dist`, then
 //!   `cargo test --workspace ARGS...`, then the short fuzz run (`fuzz --short`).
 //!
@@ -52,6 +53,8 @@ const TEST_PACKAGES: &[&str] = &[
 mod bench;
 /// Installs the pinned cargo subcommands the tasks use (cargo-fuzz, cargo-deny).
 mod cargo_tool;
+/// `check`: fmt, clippy and cargo-deny, each gate run even when another failed.
+mod check;
 /// `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in fuzz/, each N seconds on its corpus.
 mod fuzz;
 /// `release [--test]`: migcheck.exe and the static Linux binary, and their test under wine and chroot.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             let rest = rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(rest);
             dist().and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
         }
+        Some("check") if rest.is_empty() => check::run_all(),
         Some("test") => test(&rest),
         Some("bench") => bench::main(&rest),
         Some("fuzz") => fuzz::run(&rest),
@@ -103,6 +107,7 @@ fn usage() {
          \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
+         \n  check           cargo fmt --check, cargo clippy -D warnings (host and wasm32), cargo deny check\
          \n  test [ARGS...]  install missing test tools, dist, cargo test --workspace ARGS..., fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
          \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
