@@ -10,6 +10,7 @@ use common::*;
 use migcheck_lab::{AdScenario, EX_ZONE, ExScenario, Fixture, LabMailbox, OaScenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn page_diagnoses_in_chromium() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     assert!(
@@ -170,6 +171,7 @@ fn remote_move_cases() -> serde_json::Value {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn the_page_is_embedded_with_its_security_headers() {
     let relay = start_relay(lab_net(2)).await;
     let client = reqwest::Client::builder().no_proxy().build().expect("client");

@@ -16,6 +16,7 @@ fn lab_demos() -> Vec<Demo> {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn every_demo_ends_in_a_real_finding() {
     let demos = lab_demos();
     assert_eq!(demos.len(), 4);
@@ -27,6 +28,7 @@ fn every_demo_ends_in_a_real_finding() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn the_relay_offers_the_demos_in_its_info() {
     let demos = lab_demos();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -92,6 +92,7 @@ fn assert_healthy(report: &Report, who: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn two_hundred_diagnoses_at_once_all_finish() {
     const CLIENTS: u8 = 200;
     let _ = lab().autodiscover();
@@ -145,6 +146,7 @@ async fn two_hundred_diagnoses_at_once_all_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn a_flooding_client_does_not_stop_another() {
     const FLOOD: usize = 60;
     let _ = lab().autodiscover();

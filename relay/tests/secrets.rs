@@ -12,6 +12,7 @@ use common::*;
 use migcheck_lab::AdScenario;
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn the_password_is_in_no_log_and_no_answer() {
     let _ = lab().autodiscover();
     let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into()];

@@ -6,7 +6,8 @@
 //! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
 //! - `check`: the gates (fmt, clippy with warnings as errors, cargo-deny), see check.rs.
 //! - `test [ARGS...]`: `check`, installs what the tests need when it is missing, `dist`, then
-//!   `cargo test --workspace ARGS...`, then the short fuzz run (`fuzz --short`).
+//!   `cargo test --workspace ARGS... -- --include-ignored` (the lab's tests too), then the short fuzz
+//!   run (`fuzz --short`).
 //!
 //! Every step prints one line; any failing step ends the task with a message and exit code 1.
 
@@ -108,7 +109,8 @@ fn usage() {
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
          \n  check           cargo fmt --check, cargo clippy -D warnings (host and wasm32), cargo deny check\
-         \n  test [ARGS...]  check, install missing test tools, dist, cargo test --workspace ARGS..., fuzz --short\
+         \n  test [ARGS...]  check, install missing test tools, dist, cargo test --workspace ARGS... with the\
+         \n                  lab's ignored tests included, fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
          \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
@@ -432,7 +434,8 @@ fn test(args: &[OsString]) -> Result {
     if let Err(e) = check::run_all() {
         failures.push(e);
     }
-    let prepared = ensure_test_packages()
+    let prepared = ensure_lab_privileges()
+        .and_then(|()| ensure_test_packages())
         .and_then(|()| ensure_lab_venv())
         .and_then(|()| ensure_browser_test_deps())
         .and_then(|()| dist());
@@ -455,12 +458,15 @@ fn test(args: &[OsString]) -> Result {
     }
 }
 
-/// `cargo test --workspace ARGS...`, echoed, then the closing line CI reads:
+/// `cargo test --workspace ARGS... -- --include-ignored`, echoed, then the closing line CI reads:
 /// `tests: N passed, N failed, N skipped`.
 fn cargo_test(args: &[OsString]) -> Result {
-    step("cargo test --workspace");
+    step("cargo test --workspace (with the lab's ignored tests: -- --include-ignored)");
     let mut command = cargo();
-    command.args(["test", "--workspace"]).args(args).stdout(Stdio::piped());
+    command
+        .args(["test", "--workspace"])
+        .args(include_ignored(args))
+        .stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| format!("cannot start cargo test: {e}"))?;
     // Echo the output as it comes, and add up the per-binary results for one closing line: cargo's
     // own last line is the (empty) doc-test run of the last crate.
@@ -484,6 +490,39 @@ fn cargo_test(args: &[OsString]) -> Result {
         Ok(())
     } else {
         Err(format!("cargo test --workspace failed ({status})"))
+    }
+}
+
+/// The arguments for `cargo test` with `--include-ignored` among the test binaries' own (after `--`):
+/// the tests that need the lab are `#[ignore]`d so that a plain `cargo test` passes without it.
+fn include_ignored(args: &[OsString]) -> Vec<OsString> {
+    let mut args = args.to_vec();
+    match args.iter().position(|a| a == "--") {
+        Some(i) => args.insert(i + 1, "--include-ignored".into()),
+        None => args.extend(["--".into(), "--include-ignored".into()]),
+    }
+    args
+}
+
+/// The lab's Autodiscover, Outlook Anywhere and EWS servers listen on ports 443 and 80 of its loopback
+/// addresses: without root (or unprivileged low ports) every lab test would fail on nginx's bind.
+fn ensure_lab_privileges() -> Result {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let low_ports_open = fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .is_some_and(|start| start <= 80);
+    if root || low_ports_open {
+        Ok(())
+    } else {
+        Err(
+            "the lab binds ports 443 and 80 on its loopback addresses: run `cargo xtask test` as root \
+             (a plain `cargo test` runs the tests that need no lab)"
+                .into(),
+        )
     }
 }
 
@@ -617,7 +656,8 @@ fn ensure_browser_test_deps() -> Result {
 
 #[cfg(test)]
 mod tests {
-    use super::{count_before, sync_dir};
+    use super::{count_before, include_ignored, sync_dir};
+    use std::ffi::OsString;
     use std::fs;
 
     #[test]
@@ -648,6 +688,20 @@ mod tests {
         assert_eq!(fs::read_to_string(to.join("new.wasm")).expect("read"), "new");
         assert!(!to.join("stale.js").exists());
         let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn ignored_tests_are_included_after_the_double_dash() {
+        let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(include_ignored(&[]), args(&["--", "--include-ignored"]));
+        assert_eq!(
+            include_ignored(&args(&["-p", "migcheck-relay"])),
+            args(&["-p", "migcheck-relay", "--", "--include-ignored"])
+        );
+        assert_eq!(
+            include_ignored(&args(&["--test", "it", "--", "api::", "--nocapture"])),
+            args(&["--test", "it", "--", "--include-ignored", "api::", "--nocapture"])
+        );
     }
 
     #[test]

@@ -89,6 +89,7 @@ fn challenges(r: &Reply) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn anonymous_ews_and_mrs_get_the_hosts_challenges() {
     for &s in ExScenario::ALL {
         let (host, ip) = ex(s);
@@ -108,6 +109,7 @@ fn anonymous_ews_and_mrs_get_the_hosts_challenges() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn get_folder_answers_each_mailbox_with_basic_and_ntlm() {
     let s = ExScenario::Healthy;
     let (host, ip) = ex(s);
@@ -172,6 +174,7 @@ fn get_folder_answers_each_mailbox_with_basic_and_ntlm() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn each_scenario_shows_its_versions() {
     for &s in ExScenario::ALL {
         let (host, ip) = ex(s);
@@ -228,6 +231,7 @@ fn each_scenario_shows_its_versions() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn mrs_proxy_answers_200_when_enabled_and_503_when_not() {
     for &s in ExScenario::ALL.iter().filter(|s| **s != ExScenario::Exchange2003) {
         let (host, ip) = ex(s);
@@ -249,6 +253,7 @@ fn mrs_proxy_answers_200_when_enabled_and_503_when_not() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn outlook_anywhere_and_autodiscover_hosts_serve_ews_too() {
     let lab = Lab::shared();
     // oalab.test: Subscription Edition, that zone's mailboxes.
@@ -317,6 +322,7 @@ fn exchangelib(auth: &str, mailbox: LabMailbox) -> serde_json::Value {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn exchangelib_opens_inboxes_and_names_the_errors() {
     // Four independent runs at once: each is a Python start-up (~1 s).
     let runs = [
