@@ -1,7 +1,13 @@
 //! The page in headless Chromium (tests/browser/*.test.mjs, driven by playwright-core), against a relay
 //! on loopback and the lab. Needs the page built and the npm packages installed: `cargo xtask test`
 //! does both.
+//!
+//! A test binary of its own, not a module of `it`: Chromium running the page's tests loads the whole
+//! machine, and cargo runs test binaries one after another, so no other test runs beside it.
 
+// The relay's test helpers live with the `it` binary; this binary uses a part of them.
+#[allow(dead_code)]
+#[path = "it/common.rs"]
 mod common;
 
 use std::path::PathBuf;

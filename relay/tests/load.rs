@@ -2,7 +2,13 @@
 //! 200 full Autodiscover diagnoses at once from 200 client addresses, a client flooding the relay beside
 //! one that is not, and the relay's peak memory. A fixed number of requests: it stops by itself.
 //! The figures are printed, never asserted (this machine is noisy); what is asserted is what users see.
+//!
+//! A test binary of its own, not a module of `it`: it loads the whole machine, and cargo runs test
+//! binaries one after another, so no other test's 2-second network steps run beside it.
 
+// The relay's test helpers live with the `it` binary; this binary uses a part of them.
+#[allow(dead_code)]
+#[path = "it/common.rs"]
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

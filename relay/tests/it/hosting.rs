@@ -1,12 +1,10 @@
 //! A relay hosted for the public or inside a customer network: rate and concurrency limits, the deadline
 //! of a diagnosis, the access token, CORS and HTTPS.
 
-mod common;
-
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_relay::limits::{Hosting, Limits};
 use migcheck_shared::Event;

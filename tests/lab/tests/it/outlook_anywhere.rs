@@ -3,8 +3,6 @@
 //! the virtual connection and bind, and a small raw client with the captured CONN/A1, CONN/B1 and bind
 //! vectors of rpch-vectors.txt for the exact PDU layouts.
 
-mod common;
-#[path = "outlook_anywhere/raw.rs"]
 mod raw;
 
 use std::io::Read as _;
@@ -12,9 +10,9 @@ use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{Reply, run_client};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Reply, run_client};
 use migcheck_lab::{AdScenario, Lab, OaScenario};
 
 const ECHO: [u8; 20] = [5, 0, 0x14, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];

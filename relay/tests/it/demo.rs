@@ -1,11 +1,9 @@
 //! The demo (`cargo xtask run --demo`): every ready-made diagnosis the lab offers is a valid request
 //! that the relay offers on /api/v1/info and that ends in a real finding.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use migcheck_relay::api::{AppState, app};
 use migcheck_shared::{Demo, RelayInfo, Verdict};
 

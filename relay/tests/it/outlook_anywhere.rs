@@ -2,9 +2,7 @@
 //! proxies, one per scenario, through the CLI and the API: which check fails, with which cause, and
 //! what the user reads. NTLM on the lab proxies is checked by pyspnego, a real NTLM implementation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::OaScenario;
 use migcheck_shared::{Cause, Report, Status, Verdict};
 

@@ -2,13 +2,11 @@
 //! NTLM) for every answer a migration check reads, and exchangelib (an independent EWS client) opening
 //! inboxes on the healthy host.
 
-mod common;
-
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{Reply, run_client};
+use crate::common::{Reply, run_client};
 use migcheck_lab::{AdScenario, ExScenario, Lab, LabMailbox, OA_ZONE, OWA_VERSION, OaScenario};
 
 const SOAP_HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2013"/></soap:Header><soap:Body>"#;

@@ -2,13 +2,11 @@
 //! verbose log level: it appears nowhere the relay writes (log, stream), in clear or in Basic's base64.
 //! Nor when a request is refused, whatever field it was typed into.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use migcheck_lab::AdScenario;
 
 #[test]

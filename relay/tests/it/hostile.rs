@@ -1,12 +1,10 @@
 //! Hostile servers (`HostileScenario`): each misbehaviour ends as a failed check that says what
 //! happened, within the relay's per-step deadline (2 s here), in bounded memory, without a panic.
 
-mod common;
-
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use migcheck_lab::HostileScenario;
 use migcheck_relay::probe::autodiscover::client::{self, Consent, Credentials, Ending, Failure, MAX_REDIRECTS};
 use migcheck_shared::{Check, Password, Report, Status};

@@ -1,8 +1,7 @@
 //! Proves the lab is real, with clients that are not ours: the openssl CLI for TLS, hickory-resolver
 //! for DNS, plain std sockets for the TCP fixtures. One shared lab for the whole test binary.
 
-mod common;
-use common::resolver;
+use crate::common::resolver;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream};

@@ -4,8 +4,7 @@
 //! must arrive at exactly `AdScenario::expected()`. Then exchangelib, an independent client, runs
 //! against Healthy and SrvOnly.
 
-mod common;
-use common::{Reply, resolver, run_client};
+use crate::common::{Reply, resolver, run_client};
 
 use std::net::{IpAddr, TcpStream};
 use std::path::PathBuf;

@@ -1,9 +1,7 @@
 //! KB step 2 against every certificate fixture of the lab, through the CLI and through the API: the
 //! verdict, the failing check and the words a user reads.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_shared::{Cause, Report, Status, Verdict};
 

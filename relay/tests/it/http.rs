@@ -1,9 +1,7 @@
 //! The relay's HTTP client against the lab's nginx: verified TLS for anything that may carry
 //! credentials, answers read whole and bounded, certificate failures named.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_relay::net::NetError;
 

@@ -1,9 +1,7 @@
 //! The HTTP API as a client meets it: bad input answered with the field at fault, events streamed as
 //! they happen, the egress policy applied to the address actually connected.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_relay::policy::EgressPolicy;
 use migcheck_shared::{Event, Status};

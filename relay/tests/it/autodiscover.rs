@@ -3,9 +3,7 @@
 //! they say, and the finding a user reads when there are none. The expectations come from the lab's
 //! own scenario data, which exchangelib 4.9 also meets (tests/lab/tests/autodiscover.rs).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::{AdCandidate, AdFailure, AdRedirect, AdScenario};
 use migcheck_shared::{Cause, Check, Event, Report, Status, Verdict};
 

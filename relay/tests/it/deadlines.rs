@@ -1,11 +1,9 @@
 //! Deadlines, tested on tokio's paused clock: a server that accepts and never answers costs exactly
 //! the configured timeout, whatever it is, and the wait ends as a clear outcome.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_relay::net::NetError;
 

@@ -2,9 +2,7 @@
 //! mailbox permission and version checks of the other modes, against the lab's Exchange-like servers:
 //! one host per scenario (`ExScenario`), the same mailboxes on each (`LabMailbox`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::{EX_ZONE, ExScenario, LabMailbox, OaScenario};
 use migcheck_shared::{Cause, Report, Status, Verdict};
 

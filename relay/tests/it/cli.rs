@@ -1,8 +1,6 @@
 //! The command line as a user meets it: usage errors name the flag and exit 2, the readable tree.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 
 fn run(args: &[&str]) -> (i32, String, String) {
