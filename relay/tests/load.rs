@@ -2,7 +2,13 @@
 //! 200 full Autodiscover diagnoses at once from 200 client addresses, a client flooding the relay beside
 //! one that is not, and the relay's peak memory. A fixed number of requests: it stops by itself.
 //! The figures are printed, never asserted (this machine is noisy); what is asserted is what users see.
+//!
+//! A test binary of its own, not a module of `it`: it loads the whole machine, and cargo runs test
+//! binaries one after another, so no other test's 2-second network steps run beside it.
 
+// The relay's test helpers live with the `it` binary; this binary uses a part of them.
+#[allow(dead_code)]
+#[path = "it/common.rs"]
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -92,6 +98,7 @@ fn assert_healthy(report: &Report, who: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn two_hundred_diagnoses_at_once_all_finish() {
     const CLIENTS: u8 = 200;
     let _ = lab().autodiscover();
@@ -145,6 +152,7 @@ async fn two_hundred_diagnoses_at_once_all_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn a_flooding_client_does_not_stop_another() {
     const FLOOD: usize = 60;
     let _ = lab().autodiscover();

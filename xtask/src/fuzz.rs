@@ -1,10 +1,10 @@
 //! `cargo xtask fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in `fuzz/`, each run N seconds
 //! (default 600) on its committed corpus `fuzz/corpus/<target>/`, one after the other (one core).
 //!
-//! Installs cargo-fuzz (pinned) when missing, builds every target with the nightly toolchain and the
-//! address sanitizer (stable and `-s none` when there is no nightly), then prints one line per target:
-//! executions, rate, corpus size, outcome. A crash, a hang (`-timeout`), a leak or an out-of-memory
-//! fails the task with the path of the input libFuzzer wrote under `fuzz/artifacts/<target>/`.
+//! Installs cargo-fuzz (pinned) when missing or another version, builds every target with the nightly
+//! toolchain and the address sanitizer (stable and `-s none` when there is no nightly), then prints one
+//! line per target: executions, rate, corpus size, outcome. A crash, a hang (`-timeout`), a leak or an
+//! out-of-memory fails the task with the path of the input libFuzzer wrote under `fuzz/artifacts/<target>/`.
 //! Built artifacts go where cargo puts them: `fuzz/target/`, or `$CARGO_TARGET_DIR`.
 //!
 //! `cargo xtask fuzz --short` is the run `cargo xtask test` ends with: an unoptimised build without
@@ -22,10 +22,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use super::cargo_tool::CargoTool;
 use super::{Result, has_command, step, workspace};
 
-/// The cargo-fuzz this task installs (`cargo install cargo-fuzz --locked --version ...`).
-const CARGO_FUZZ_VERSION: &str = "0.13.2";
+/// The cargo-fuzz this task installs when `cargo fuzz` is missing or another version.
+const CARGO_FUZZ: CargoTool = CargoTool {
+    krate: "cargo-fuzz",
+    subcommand: "fuzz",
+    version: "0.13.2",
+};
 const DEFAULT_SECS: u64 = 600;
 /// Seconds per target in the short run of the test suite: enough to replay the corpus and then mutate
 /// it some thousands of times.
@@ -97,7 +102,7 @@ fn fuzz(fuzz_dir: &Path, wanted: &[String], plan: &Plan) -> Result {
         }
     }
     let targets = if wanted.is_empty() { all } else { wanted.to_vec() };
-    ensure_cargo_fuzz()?;
+    CARGO_FUZZ.ensure()?;
     let toolchain = Toolchain::pick(plan.short);
     let started = Instant::now();
     step(&format!("cargo {}fuzz build{}", toolchain.plus(), toolchain.flags()));
@@ -143,29 +148,6 @@ fn targets(fuzz_dir: &Path) -> Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-fn ensure_cargo_fuzz() -> Result {
-    let installed = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .env_remove("CARGO")
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if let Some(version) = installed {
-        step(&format!("{version}: present"));
-        return Ok(());
-    }
-    step(&format!(
-        "cargo install cargo-fuzz --locked --version {CARGO_FUZZ_VERSION}"
-    ));
-    let mut install = Command::new("cargo");
-    install
-        .args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION])
-        .env_remove("CARGO");
-    super::run(install, "cargo install cargo-fuzz")
 }
 
 /// Nightly builds with the address sanitizer; without a nightly toolchain, stable and `-s none`.

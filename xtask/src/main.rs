@@ -4,8 +4,10 @@
 //!   (`--target web`), and lays `dist/` out flat: `index.html`, `boot.js`, `style.css`, `migcheck_frontend.js`,
 //!   `migcheck_frontend_bg.wasm`; then prints their sizes raw, gzip and brotli.
 //! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
-//! - `test [ARGS...]`: installs what the tests need when it is missing, `dist`, then
-//!   `cargo test --workspace ARGS...`, then the short fuzz run (`fuzz --short`).
+//! - `check`: the gates (fmt, clippy with warnings as errors, cargo-deny), see check.rs.
+//! - `test [ARGS...]`: `check`, installs what the tests need when it is missing, `dist`, then
+//!   `cargo test --workspace ARGS... -- --include-ignored` (the lab's tests too), then the short fuzz
+//!   run (`fuzz --short`).
 //!
 //! Every step prints one line; any failing step ends the task with a message and exit code 1.
 
@@ -50,6 +52,10 @@ const TEST_PACKAGES: &[&str] = &[
 ];
 
 mod bench;
+/// Installs the pinned cargo subcommands the tasks use (cargo-fuzz, cargo-deny).
+mod cargo_tool;
+/// `check`: fmt, clippy and cargo-deny, each gate run even when another failed.
+mod check;
 /// `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets in fuzz/, each N seconds on its corpus.
 mod fuzz;
 /// `release [--test]`: migcheck.exe and the static Linux binary, and their test under wine and chroot.
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
             let rest = rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(rest);
             dist().and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
         }
+        Some("check") if rest.is_empty() => check::run_all(),
         Some("test") => test(&rest),
         Some("bench") => bench::main(&rest),
         Some("fuzz") => fuzz::run(&rest),
@@ -101,7 +108,9 @@ fn usage() {
          \n  dist            build the page into dist/ (wasm + js + index.html) and print its sizes\
          \n  run [ARGS...]   dist, then run the relay: migcheck serve ARGS...\
          \n  run --demo      the same with the lab started and its broken scenarios offered in the page\
-         \n  test [ARGS...]  install missing test tools, dist, cargo test --workspace ARGS..., fuzz --short\
+         \n  check           cargo fmt --check, cargo clippy -D warnings (host and wasm32), cargo deny check\
+         \n  test [ARGS...]  check, install missing test tools, dist, cargo test --workspace ARGS... with the\
+         \n                  lab's ignored tests included, fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
          \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
@@ -419,13 +428,45 @@ fn run_demo(args: &[OsString]) -> Result {
 }
 
 fn test(args: &[OsString]) -> Result {
-    ensure_test_packages()?;
-    ensure_lab_venv()?;
-    ensure_browser_test_deps()?;
-    dist()?;
-    step("cargo test --workspace");
+    let mut failures = Vec::new();
+    // The gates first, in the same run, so `cargo xtask test` stays the one command CI runs. A red gate
+    // does not stop the tests: a suite run is long, and one run should tell everything.
+    if let Err(e) = check::run_all() {
+        failures.push(e);
+    }
+    let prepared = ensure_lab_privileges()
+        .and_then(|()| ensure_test_packages())
+        .and_then(|()| ensure_lab_venv())
+        .and_then(|()| ensure_browser_test_deps())
+        .and_then(|()| dist());
+    if let Err(e) = prepared {
+        failures.push(e);
+        return Err(failures.join("; "));
+    }
+    if let Err(e) = cargo_test(args) {
+        failures.push(e);
+    }
+    // The short fuzz run is part of the suite (issue 7); it runs after a failed test too, so one run
+    // tells both.
+    if let Err(e) = fuzz::short() {
+        failures.push(e);
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// `cargo test --workspace ARGS... -- --include-ignored`, echoed, then the closing line CI reads:
+/// `tests: N passed, N failed, N skipped`.
+fn cargo_test(args: &[OsString]) -> Result {
+    step("cargo test --workspace (with the lab's ignored tests: -- --include-ignored)");
     let mut command = cargo();
-    command.args(["test", "--workspace"]).args(args).stdout(Stdio::piped());
+    command
+        .args(["test", "--workspace"])
+        .args(include_ignored(args))
+        .stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| format!("cannot start cargo test: {e}"))?;
     // Echo the output as it comes, and add up the per-binary results for one closing line: cargo's
     // own last line is the (empty) doc-test run of the last crate.
@@ -445,14 +486,43 @@ fn test(args: &[OsString]) -> Result {
         "tests: {} passed, {} failed, {} skipped",
         totals[0], totals[1], totals[2]
     );
-    // The short fuzz run is part of the suite (issue 7); it runs after a failed test too, so one run
-    // tells both.
-    let fuzzed = fuzz::short();
-    match (status.success(), fuzzed) {
-        (true, Ok(())) => Ok(()),
-        (true, Err(fuzz)) => Err(fuzz),
-        (false, Ok(())) => Err(format!("cargo test --workspace failed ({status})")),
-        (false, Err(fuzz)) => Err(format!("cargo test --workspace failed ({status}); {fuzz}")),
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test --workspace failed ({status})"))
+    }
+}
+
+/// The arguments for `cargo test` with `--include-ignored` among the test binaries' own (after `--`):
+/// the tests that need the lab are `#[ignore]`d so that a plain `cargo test` passes without it.
+fn include_ignored(args: &[OsString]) -> Vec<OsString> {
+    let mut args = args.to_vec();
+    match args.iter().position(|a| a == "--") {
+        Some(i) => args.insert(i + 1, "--include-ignored".into()),
+        None => args.extend(["--".into(), "--include-ignored".into()]),
+    }
+    args
+}
+
+/// The lab's Autodiscover, Outlook Anywhere and EWS servers listen on ports 443 and 80 of its loopback
+/// addresses: without root (or unprivileged low ports) every lab test would fail on nginx's bind.
+fn ensure_lab_privileges() -> Result {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let low_ports_open = fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .is_some_and(|start| start <= 80);
+    if root || low_ports_open {
+        Ok(())
+    } else {
+        Err(
+            "the lab binds ports 443 and 80 on its loopback addresses: run `cargo xtask test` as root \
+             (a plain `cargo test` runs the tests that need no lab)"
+                .into(),
+        )
     }
 }
 
@@ -586,7 +656,8 @@ fn ensure_browser_test_deps() -> Result {
 
 #[cfg(test)]
 mod tests {
-    use super::{count_before, sync_dir};
+    use super::{count_before, include_ignored, sync_dir};
+    use std::ffi::OsString;
     use std::fs;
 
     #[test]
@@ -617,6 +688,20 @@ mod tests {
         assert_eq!(fs::read_to_string(to.join("new.wasm")).expect("read"), "new");
         assert!(!to.join("stale.js").exists());
         let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn ignored_tests_are_included_after_the_double_dash() {
+        let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(include_ignored(&[]), args(&["--", "--include-ignored"]));
+        assert_eq!(
+            include_ignored(&args(&["-p", "migcheck-relay"])),
+            args(&["-p", "migcheck-relay", "--", "--include-ignored"])
+        );
+        assert_eq!(
+            include_ignored(&args(&["--test", "it", "--", "api::", "--nocapture"])),
+            args(&["--test", "it", "--", "--include-ignored", "api::", "--nocapture"])
+        );
     }
 
     #[test]

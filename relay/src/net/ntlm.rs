@@ -662,7 +662,6 @@ fn channel_bindings_hash(application_data: &[u8]) -> [u8; 16] {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -670,7 +669,7 @@ mod tests {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         (0..s.len())
             .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digits"))
             .collect()
     }
 
@@ -712,23 +711,23 @@ mod tests {
         // [MS-NLMP] 4.2.2.1.2 (NTOWFv1) and 4.2.4.1.1 (NTOWFv2).
         assert_eq!(nt_hash("Password")[..], hex("a4f49c406510bdcab6824ee7c30fd852")[..]);
         assert_eq!(
-            ntowf_v2("User", "Domain", "Password").unwrap()[..],
+            ntowf_v2("User", "Domain", "Password").expect("NTOWFv2")[..],
             hex("0c868a403bfd7a93a3001ef22ef02e3f")[..]
         );
         // The user name is case-insensitive, the domain is not.
         assert_eq!(
-            ntowf_v2("user", "Domain", "Password").unwrap()[..],
+            ntowf_v2("user", "Domain", "Password").expect("NTOWFv2")[..],
             hex("0c868a403bfd7a93a3001ef22ef02e3f")[..]
         );
         assert_ne!(
-            ntowf_v2("User", "DOMAIN", "Password").unwrap()[..],
+            ntowf_v2("User", "DOMAIN", "Password").expect("NTOWFv2")[..],
             hex("0c868a403bfd7a93a3001ef22ef02e3f")[..]
         );
     }
 
     #[test]
     fn spec_challenge_parses() {
-        let ch = Challenge::parse(hex(SPEC_CHALLENGE)).unwrap();
+        let ch = Challenge::parse(hex(SPEC_CHALLENGE)).expect("the spec's CHALLENGE parses");
         assert_eq!(ch.flags, 0xe28a_8233);
         assert_eq!(ch.server_challenge, [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
         let info = ch.info();
@@ -736,16 +735,19 @@ mod tests {
         assert_eq!(info.netbios_computer.as_deref(), Some("Server"));
         assert_eq!(info.dns_domain, None);
         assert_eq!(info.server_version.as_deref(), Some("6.0.6000"));
-        assert_eq!(parse_challenge(&b64(&hex(SPEC_CHALLENGE))).unwrap(), info);
+        assert_eq!(
+            parse_challenge(&b64(&hex(SPEC_CHALLENGE))).expect("the spec's CHALLENGE parses"),
+            info
+        );
     }
 
     #[test]
     fn spec_authenticate_byte_for_byte() {
         let client = NtlmClient::new("User", "Domain", "Password");
-        let ch = Challenge::parse(hex(SPEC_CHALLENGE)).unwrap();
+        let ch = Challenge::parse(hex(SPEC_CHALLENGE)).expect("the spec's CHALLENGE parses");
         let message = client
             .authenticate_message(&negotiate_message(), &ch, &spec_local())
-            .unwrap();
+            .expect("AUTHENTICATE for the spec's CHALLENGE");
         let expected = hex(SPEC_AUTHENTICATE);
         // The pieces first, for a readable failure: [MS-NLMP] 4.2.4.2.1 LMv2, 4.2.4.2.2 NTProofStr,
         // 4.2.4.2.3 encrypted session key.
@@ -757,8 +759,8 @@ mod tests {
         assert_eq!(message[0xd8..], hex("c5dad2544fc9799094ce1ce90bc9d03e")[..]);
         assert_eq!(message, expected);
         // SessionBaseKey (4.2.4.1.2) = KXKEY, and RC4 of the spec's random key gives the spec's encrypted key.
-        let key = ntowf_v2("User", "Domain", "Password").unwrap();
-        let base = hmac_md5(&key[..], &[&hex("68cd0ab851e51c96aabc927bebef6a1c")]).unwrap();
+        let key = ntowf_v2("User", "Domain", "Password").expect("NTOWFv2");
+        let base = hmac_md5(&key[..], &[&hex("68cd0ab851e51c96aabc927bebef6a1c")]).expect("HMAC-MD5");
         assert_eq!(base[..], hex("8de40ccadbc14a82f15cb0ad0de95ca3")[..]);
         assert_eq!(rc4(&base, &[0x55; 16]), hex("c5dad2544fc9799094ce1ce90bc9d03e"));
     }
@@ -767,11 +769,13 @@ mod tests {
     fn negotiate_has_version_field() {
         let mut client = NtlmClient::new("u", "d", "p");
         let header = client.negotiate_header();
-        let raw = STANDARD.decode(header.strip_prefix("NTLM ").unwrap()).unwrap();
+        let raw = STANDARD
+            .decode(header.strip_prefix("NTLM ").expect("an NTLM header"))
+            .expect("base64");
         assert_eq!(raw.len(), 40);
         assert_eq!(&raw[..8], SIGNATURE);
         assert_eq!(read_u32(&raw, 8), Some(1));
-        let flags = read_u32(&raw, 12).unwrap();
+        let flags = read_u32(&raw, 12).expect("flags");
         assert_eq!(flags, 0xe208_8237);
         assert_ne!(flags & 0x0200_0000, 0, "NEGOTIATE_VERSION");
         assert_ne!(flags & NEGOTIATE_EXTENDED_SESSIONSECURITY, 0);
@@ -814,7 +818,7 @@ mod tests {
 
     #[test]
     fn windows_challenge_reveals_names() {
-        let info = parse_challenge(&b64(&windows_challenge())).unwrap();
+        let info = parse_challenge(&b64(&windows_challenge())).expect("a Windows CHALLENGE parses");
         assert_eq!(
             info,
             ChallengeInfo {
@@ -835,19 +839,23 @@ mod tests {
         let mut client = NtlmClient::new("alice", "CONTOSO", "S3cret!");
         let negotiate_header = client.negotiate_header();
         let negotiate = STANDARD
-            .decode(negotiate_header.strip_prefix("NTLM ").unwrap())
-            .unwrap();
-        let (header, info) = client.authenticate_header(&["Negotiate", &b64(&challenge)]).unwrap();
+            .decode(negotiate_header.strip_prefix("NTLM ").expect("an NTLM header"))
+            .expect("base64");
+        let (header, info) = client
+            .authenticate_header(&["Negotiate", &b64(&challenge)])
+            .expect("AUTHENTICATE");
         assert_eq!(info.netbios_computer.as_deref(), Some("EXCH01"));
-        let auth = STANDARD.decode(header.strip_prefix("NTLM ").unwrap()).unwrap();
+        let auth = STANDARD
+            .decode(header.strip_prefix("NTLM ").expect("an NTLM header"))
+            .expect("base64");
         assert_eq!(&auth[..8], SIGNATURE);
         assert_eq!(read_u32(&auth, 8), Some(3));
-        let get = |at: usize| field(&auth, at).unwrap().0.to_vec();
+        let get = |at: usize| field(&auth, at).expect("a field inside the message").0.to_vec();
         let (lm, nt, domain, user, key) = (get(12), get(20), get(28), get(36), get(52));
         assert_eq!(lm, vec![0; 24], "Z(24) LM response when the server sends a timestamp");
         assert_eq!(domain, utf16le("CONTOSO"));
         assert_eq!(user, utf16le("alice"));
-        let flags = read_u32(&auth, 60).unwrap();
+        let flags = read_u32(&auth, 60).expect("flags");
         assert_eq!(flags & NEGOTIATE_OEM, 0);
         assert_ne!(flags & NEGOTIATE_KEY_EXCH, 0);
         assert_eq!(auth[64..72], CLIENT_VERSION);
@@ -855,23 +863,27 @@ mod tests {
         let (proof, blob) = nt.split_at(16);
         assert_eq!(&blob[..8], &[1, 1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(blob[8..16], hex("5b2e1bd27f3fda01")[..]);
-        let pairs = parse_av_pairs(&blob[28..]).unwrap();
+        let pairs = parse_av_pairs(&blob[28..]).expect("AV pairs");
         assert!(pairs.contains(&(AV_FLAGS, AV_FLAG_MIC.to_le_bytes().to_vec())));
         assert!(pairs.contains(&(AV_CHANNEL_BINDINGS, vec![0; 16])));
         assert!(pairs.contains(&(AV_DNS_COMPUTER_NAME, utf16le("exch01.contoso.local"))));
         // Server side: NTProofStr, session key, MIC.
-        let response_key = ntowf_v2("ALICE", "CONTOSO", "S3cret!").unwrap();
+        let response_key = ntowf_v2("ALICE", "CONTOSO", "S3cret!").expect("NTOWFv2");
         assert_eq!(
             proof,
-            hmac_md5(&response_key[..], &[&hex("1122334455667788"), blob]).unwrap()
+            hmac_md5(&response_key[..], &[&hex("1122334455667788"), blob]).expect("HMAC-MD5")
         );
-        let base = hmac_md5(&response_key[..], &[proof]).unwrap();
+        let base = hmac_md5(&response_key[..], &[proof]).expect("HMAC-MD5");
         let exported = rc4(&base, &key);
         let mut zeroed = auth.clone();
         zeroed[72..88].fill(0);
-        let mic = hmac_md5(&exported, &[&negotiate, &challenge, &zeroed]).unwrap();
+        let mic = hmac_md5(&exported, &[&negotiate, &challenge, &zeroed]).expect("HMAC-MD5");
         assert_eq!(auth[72..88], mic);
-        assert_eq!(field(&auth, 28).unwrap().1, 88, "payload after the MIC");
+        assert_eq!(
+            field(&auth, 28).expect("the domain field").1,
+            88,
+            "payload after the MIC"
+        );
     }
 
     #[test]
@@ -880,10 +892,14 @@ mod tests {
         client.channel_bindings = Some(channel_bindings_hash(b"tls-server-end-point:abc"));
         client.set_target_spn("HTTP/mail.contoso.com");
         client.negotiate_header();
-        let (header, _) = client.authenticate_header(&[&b64(&windows_challenge())]).unwrap();
-        let auth = STANDARD.decode(header.strip_prefix("NTLM ").unwrap()).unwrap();
-        let nt = field(&auth, 20).unwrap().0.to_vec();
-        let pairs = parse_av_pairs(&nt[16 + 28..]).unwrap();
+        let (header, _) = client
+            .authenticate_header(&[&b64(&windows_challenge())])
+            .expect("AUTHENTICATE");
+        let auth = STANDARD
+            .decode(header.strip_prefix("NTLM ").expect("an NTLM header"))
+            .expect("base64");
+        let nt = field(&auth, 20).expect("the NT response").0.to_vec();
+        let pairs = parse_av_pairs(&nt[16 + 28..]).expect("AV pairs");
         assert!(pairs.contains(&(
             AV_CHANNEL_BINDINGS,
             channel_bindings_hash(b"tls-server-end-point:abc").to_vec()
@@ -960,7 +976,10 @@ mod tests {
         let mut no_ti = spec[..48].to_vec();
         no_ti[40..48].fill(0);
         no_ti[12..20].fill(0);
-        assert_eq!(parse_challenge(&b64(&no_ti)).unwrap(), ChallengeInfo::default());
+        assert_eq!(
+            parse_challenge(&b64(&no_ti)).expect("a CHALLENGE without target info parses"),
+            ChallengeInfo::default()
+        );
         let mut client = NtlmClient::new("u", "d", "p");
         client.negotiate_header();
         assert!(matches!(
@@ -1002,7 +1021,9 @@ mod tests {
         let debug = format!("{client:?} {client:#?}");
         assert!(!debug.contains("Sup3rSecretPw"), "{debug}");
         assert!(debug.contains("alice"));
-        let error = client.authenticate_header(&["NTLM !!"]).unwrap_err();
+        let error = client
+            .authenticate_header(&["NTLM !!"])
+            .expect_err("a token that is not base64 is refused");
         assert!(!format!("{error} {error:?}").contains("Sup3rSecretPw"));
     }
 }

@@ -3,8 +3,6 @@
 //! the virtual connection and bind, and a small raw client with the captured CONN/A1, CONN/B1 and bind
 //! vectors of rpch-vectors.txt for the exact PDU layouts.
 
-mod common;
-#[path = "outlook_anywhere/raw.rs"]
 mod raw;
 
 use std::io::Read as _;
@@ -12,9 +10,9 @@ use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{Reply, run_client};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Reply, run_client};
 use migcheck_lab::{AdScenario, Lab, OaScenario};
 
 const ECHO: [u8; 20] = [5, 0, 0x14, 3, 0x10, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
@@ -63,6 +61,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn anonymous_requests_get_each_scenarios_challenges() {
     for &s in OaScenario::ALL {
         let r = oa_curl(
@@ -99,6 +98,7 @@ fn anonymous_requests_get_each_scenarios_challenges() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn basic_echo_answers_where_basic_is_offered() {
     for &s in OaScenario::ALL {
         let pw = s.password();
@@ -141,6 +141,7 @@ fn basic_echo_answers_where_basic_is_offered() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn wrong_password_is_401_and_wrong_server_is_6ba() {
     let s = OaScenario::Healthy;
     let r = oa_curl(
@@ -182,6 +183,7 @@ fn wrong_password_is_401_and_wrong_server_is_6ba() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn mapi_ping_needs_authentication_and_answers_response_code_0() {
     let s = OaScenario::Healthy;
     for endpoint in ["emsmdb", "nspi"] {
@@ -270,6 +272,7 @@ fn challenge_names(host: &str, ip: IpAddr, url: &str) -> Vec<(u16, String)> {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn ntlm_is_real_pyspnego_with_the_domain_names() {
     let s = OaScenario::NtlmOnly;
     let url = rpc_url(s, &s.exchange_server());
@@ -323,6 +326,7 @@ fn ntlm_is_real_pyspnego_with_the_domain_names() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn autodiscover_expr_hosts_are_rpc_proxies() {
     let lab = Lab::shared();
     let ad = lab.autodiscover();
@@ -403,6 +407,7 @@ fn rpcmap(s: OaScenario, limit: Duration) -> (String, bool) {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn impacket_rpcmap_binds_emsmdb_through_healthy() {
     let (out, finished) = rpcmap(OaScenario::Healthy, Duration::from_secs(20));
     assert!(finished, "{out}");
@@ -411,6 +416,7 @@ fn impacket_rpcmap_binds_emsmdb_through_healthy() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn impacket_rpcmap_fails_on_nobasic_and_silent() {
     let (out, finished) = rpcmap(OaScenario::NoBasic, Duration::from_secs(20));
     assert!(

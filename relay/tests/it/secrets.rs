@@ -2,16 +2,15 @@
 //! verbose log level: it appears nowhere the relay writes (log, stream), in clear or in Basic's base64.
 //! Nor when a request is refused, whatever field it was typed into.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use migcheck_lab::AdScenario;
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn the_password_is_in_no_log_and_no_answer() {
     let _ = lab().autodiscover();
     let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into()];

@@ -1,8 +1,7 @@
 //! Proves the lab is real, with clients that are not ours: the openssl CLI for TLS, hickory-resolver
 //! for DNS, plain std sockets for the TCP fixtures. One shared lab for the whole test binary.
 
-mod common;
-use common::resolver;
+use crate::common::resolver;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
@@ -111,6 +110,7 @@ fn handshake_ok(r: &Run) -> bool {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn valid_chain_verifies_and_sends_the_intermediate() {
     let r = s_client(Fixture::Valid, &[]);
     assert!(handshake_ok(&r), "{}", r.out);
@@ -125,6 +125,7 @@ fn valid_chain_verifies_and_sends_the_intermediate() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn autodiscover_name_is_covered_by_the_valid_certificate() {
     let lab = Lab::shared();
     let host = lab.fixture(Fixture::Valid);
@@ -140,6 +141,7 @@ fn autodiscover_name_is_covered_by_the_valid_certificate() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn root_ca_file_holds_only_the_root() {
     let lab = Lab::shared();
     let pem = std::fs::read_to_string(lab.ca_file()).expect("read CA file");
@@ -158,6 +160,7 @@ fn root_ca_file_holds_only_the_root() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn expired_and_not_yet_valid() {
     let r = s_client(Fixture::Expired, &[]);
     assert!(handshake_ok(&r), "{}", r.out);
@@ -167,6 +170,7 @@ fn expired_and_not_yet_valid() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn expiring_soon_is_valid_for_about_ten_days() {
     let r = s_client(Fixture::ExpiringSoon, &[]);
     assert_verify(&r, "0 (ok)");
@@ -177,6 +181,7 @@ fn expiring_soon_is_valid_for_about_ten_days() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn names_that_do_not_match() {
     assert_verify(&s_client(Fixture::WrongName, &[]), "62 (hostname mismatch)");
     assert_verify(&s_client(Fixture::Wildcard, &[]), "0 (ok)");
@@ -185,6 +190,7 @@ fn names_that_do_not_match() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn cn_only_has_no_subject_alt_name() {
     let text = leaf_text(Fixture::CnOnly);
     assert!(text.contains("CN = cnonly.contoso.test"), "{text}");
@@ -192,6 +198,7 @@ fn cn_only_has_no_subject_alt_name() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn self_signed_and_missing_intermediate() {
     let r = s_client(Fixture::SelfSigned, &[]);
     assert_verify(&r, "18 (self-signed certificate)");
@@ -225,6 +232,7 @@ fn path_str(p: &Path) -> &str {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn weak_key_and_sha1_signature() {
     let r = s_client(Fixture::Rsa1024, &[]);
     assert!(handshake_ok(&r), "{}", r.out);
@@ -238,6 +246,7 @@ fn weak_key_and_sha1_signature() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn legacy_tls_offers_only_tls_1_0_and_1_1() {
     for modern in ["-tls1_2", "-tls1_3"] {
         let r = s_client(Fixture::LegacyTls, &[modern, "-cipher", "DEFAULT:@SECLEVEL=0"]);
@@ -254,6 +263,7 @@ fn legacy_tls_offers_only_tls_1_0_and_1_1() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn not_tls_speaks_plain_http() {
     let lab = Lab::shared();
     let mut s = TcpStream::connect_timeout(&lab.socket_addr(Fixture::NotTls), Duration::from_secs(5)).expect("connect");
@@ -270,6 +280,7 @@ fn not_tls_speaks_plain_http() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn silent_accepts_and_never_answers() {
     let lab = Lab::shared();
     let mut s = TcpStream::connect_timeout(&lab.socket_addr(Fixture::Silent), Duration::from_secs(5))
@@ -287,6 +298,7 @@ fn silent_accepts_and_never_answers() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn refused_refuses() {
     let lab = Lab::shared();
     let err = TcpStream::connect_timeout(&lab.socket_addr(Fixture::Refused), Duration::from_secs(5))
@@ -295,6 +307,7 @@ fn refused_refuses() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn fixture_addresses_are_distinct_loopback_and_inside_egress() {
     let lab = Lab::shared();
     // The fixtures' block, then this lab's Autodiscover block 127.(10+k).0.0/16.
@@ -323,6 +336,7 @@ fn fixture_addresses_are_distinct_loopback_and_inside_egress() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn dns_answers_every_fixture_over_udp_and_tcp() {
     let lab = Lab::shared();
     for tcp in [false, true] {
@@ -350,6 +364,7 @@ async fn dns_answers_every_fixture_over_udp_and_tcp() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn dns_other_names_in_the_lab_zones_are_nxdomain() {
     let lab = Lab::shared();
     let r = resolver(lab, false);
@@ -365,6 +380,7 @@ async fn dns_other_names_in_the_lab_zones_are_nxdomain() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn an_owned_lab_is_independent_and_cleans_up() {
     let shared = Lab::shared();
     let lab = Lab::start().expect("second lab");
@@ -387,6 +403,7 @@ fn an_owned_lab_is_independent_and_cleans_up() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn start_is_quick() {
     let lab = Lab::shared();
     eprintln!(

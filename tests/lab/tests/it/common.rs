@@ -8,7 +8,6 @@ use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, R
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use migcheck_lab::Lab;
 
-#[allow(dead_code)] // not every test binary asks the DNS
 /// An independent DNS client (hickory) that asks only the lab's dnsmasq, over UDP or TCP, uncached.
 pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
     let ip = lab.dns().ip();
@@ -34,11 +33,9 @@ pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
     .expect("build resolver")
 }
 
-#[allow(unused_imports)] // not every test binary runs clients
 pub use migcheck_lab::peers::FOREIGN_ENV;
 
 /// One HTTP exchange as a client saw it.
-#[allow(dead_code)]
 #[derive(Debug, Default)]
 pub struct Reply {
     /// The client's exit code (curl: 0 ok, 7 refused, 28 timeout, 60 certificate ...).
@@ -49,7 +46,6 @@ pub struct Reply {
     pub stderr: String,
 }
 
-#[allow(dead_code)]
 impl Reply {
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.lines().find_map(|l| {
@@ -59,7 +55,6 @@ impl Reply {
     }
 }
 
-#[allow(dead_code)]
 pub fn run_client(cmd: &mut Command, password: Option<&str>) -> Reply {
     for v in FOREIGN_ENV {
         cmd.env_remove(v);

@@ -1,7 +1,5 @@
 //! What the relay's integration tests share: the lab, a relay on loopback, and the CLI.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::process::Output;
 use std::sync::Arc;

@@ -1,9 +1,7 @@
 //! KB step 2 against every certificate fixture of the lab, through the CLI and through the API: the
 //! verdict, the failing check and the words a user reads.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_shared::{Cause, Report, Status, Verdict};
 
@@ -168,7 +166,7 @@ fn run_both(fixture: Fixture) {
 
 macro_rules! fixture_tests {
     ($($name:ident => $fixture:ident),* $(,)?) => {
-        $(#[test] fn $name() { run_both(Fixture::$fixture); })*
+        $(#[test] #[ignore = "needs the lab: cargo xtask test"] fn $name() { run_both(Fixture::$fixture); })*
     };
 }
 
@@ -201,6 +199,7 @@ fn every_fixture_has_an_expectation() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn valid_report_shows_the_chain_as_presented() {
     let (_, report) = cli_check(Fixture::Valid, 5);
     let chain = report.check("tls.chain").expect("tls.chain");
@@ -246,6 +245,7 @@ fn valid_report_shows_the_chain_as_presented() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn expired_chain_is_still_judged_trusted_and_shown() {
     let (_, report) = cli_check(Fixture::Expired, 5);
     assert_eq!(report.check("tls.chain").map(|c| c.status), Some(Status::Pass));
@@ -257,6 +257,7 @@ fn expired_chain_is_still_judged_trusted_and_shown() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn old_tls_server_is_asked_the_old_way_and_named() {
     // rustls cannot speak TLS 1.1: migcheck's own TLS 1.0/1.1 ClientHello gets nginx's real ServerHello.
     let (_, report) = cli_check(Fixture::LegacyTls, 5);

@@ -189,6 +189,7 @@ async fn ask(out: &mut TlsStream<TcpStream>, inn: &mut TlsStream<TcpStream>, pdu
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn healthy_opens_the_virtual_connection_and_accepts_the_exchange_binds() {
     let s = OaScenario::Healthy;
     let (mut out, mut inn) = open(s, 6001).await;
@@ -206,6 +207,7 @@ async fn healthy_opens_the_virtual_connection_and_accepts_the_exchange_binds() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn bind_rejected_answers_ack_rejection_fault_and_nak() {
     let s = OaScenario::BindRejected;
     let (mut out, mut inn) = open(s, 6001).await;
@@ -226,6 +228,7 @@ async fn bind_rejected_answers_ack_rejection_fault_and_nak() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn silent_after_headers_sends_the_head_and_then_nothing() {
     let s = OaScenario::SilentAfterHeaders;
     let mut out = channel(s, "RPC_OUT_DATA", 6001, 76, &hex(A1)).await;
@@ -235,6 +238,7 @@ async fn silent_after_headers_sends_the_head_and_then_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn a_bad_conn_a1_is_refused() {
     let s = OaScenario::Healthy;
     let mut a1 = hex(A1);

@@ -1,13 +1,12 @@
 //! The relay's HTTP client against the lab's nginx: verified TLS for anything that may carry
 //! credentials, answers read whole and bounded, certificate failures named.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::Fixture;
 use migcheck_relay::net::NetError;
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn verified_https_reads_the_answer() {
     let net = lab_net(5);
     let valid = lab().fixture(Fixture::Valid);
@@ -36,6 +35,7 @@ async fn verified_https_reads_the_answer() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn a_diagnosis_resumes_its_own_tls_sessions_and_no_other() {
     use rustls::HandshakeKind;
     let net = lab_net(5).for_one_diagnosis();
@@ -59,6 +59,7 @@ async fn a_diagnosis_resumes_its_own_tls_sessions_and_no_other() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn plain_http_works_without_tls() {
     let net = lab_net(5);
     let plain = lab().fixture(Fixture::NotTls);
@@ -69,6 +70,7 @@ async fn plain_http_works_without_tls() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn certificates_that_fail_verification_are_refused_and_named() {
     let net = lab_net(5);
     for (fixture, words) in [
@@ -89,6 +91,7 @@ async fn certificates_that_fail_verification_are_refused_and_named() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn a_silent_server_is_a_timeout_not_a_hang() {
     let net = lab_net(1);
     let silent = lab().fixture(Fixture::Silent);

@@ -97,6 +97,7 @@ fn wait_gone(addr: SocketAddr, what: &str) {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn sigterm_stops_the_servers_and_removes_the_directory() {
     let mut s = start_binary();
     assert!(answers(s.tls) && answers(s.dns) && answers(s.ad_nginx) && answers(s.ad_apache));
@@ -116,6 +117,7 @@ fn sigterm_stops_the_servers_and_removes_the_directory() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn sigkill_of_the_parent_kills_nginx_and_dnsmasq() {
     let mut s = start_binary();
     assert!(answers(s.tls) && answers(s.dns) && answers(s.ad_nginx) && answers(s.ad_apache));

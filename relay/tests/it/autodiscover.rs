@@ -3,9 +3,7 @@
 //! they say, and the finding a user reads when there are none. The expectations come from the lab's
 //! own scenario data, which exchangelib 4.9 also meets (tests/lab/tests/autodiscover.rs).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use migcheck_lab::{AdCandidate, AdFailure, AdRedirect, AdScenario};
 use migcheck_shared::{Cause, Check, Event, Report, Status, Verdict};
 
@@ -214,7 +212,7 @@ fn run_both(s: AdScenario) {
 
 macro_rules! scenario_tests {
     ($($name:ident => $scenario:ident),* $(,)?) => {
-        $(#[test] fn $name() { run_both(AdScenario::$scenario); })*
+        $(#[test] #[ignore = "needs the lab: cargo xtask test"] fn $name() { run_both(AdScenario::$scenario); })*
     };
 }
 
@@ -235,6 +233,7 @@ scenario_tests! {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn v2_does_not_wait_again_on_hosts_that_autodiscover_waited_out() {
     // The dead root domain and autodiscover.D cost the POX round one deadline; V2 asks only the host
     // that answered, and says why it skipped the others, so the diagnosis pays one deadline, not two.
@@ -267,6 +266,7 @@ fn every_scenario_has_a_test() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn credentials_stay_in_the_domain_without_consent() {
     let (code, report, _) = cli(AdScenario::RedirectAddr, false);
     assert_eq!(code, 1);
@@ -290,6 +290,7 @@ fn credentials_stay_in_the_domain_without_consent() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn root_domain_with_another_certificate_is_labelled_expected() {
     let (_, report, _) = cli(AdScenario::RootDomainWebsite, false);
     let root = report.check("autodiscover.root").expect("root candidate");
@@ -321,6 +322,7 @@ fn root_domain_with_another_certificate_is_labelled_expected() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn ntlm_reports_the_scheme_it_signed_in_with() {
     let (_, report, _) = cli(AdScenario::NtlmOnly, false);
     let host = report.check("autodiscover.host").expect("host candidate");
@@ -335,6 +337,7 @@ fn ntlm_reports_the_scheme_it_signed_in_with() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn candidates_start_together() {
     // Concurrency, structurally: every candidate has started before any of them finishes.
     let _ = lab().autodiscover();
@@ -355,6 +358,7 @@ async fn candidates_start_together() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
 async fn endpoints_named_by_the_settings_are_checked_together() {
     // After the settings: V2, the certificate, Outlook Anywhere, MAPI and EWS all start before any ends,
     // so a dead V2 host (or any slow endpoint) costs its own timeout only.
@@ -406,6 +410,7 @@ async fn endpoints_named_by_the_settings_are_checked_together() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn candidates_show_dns_tls_and_the_waterfall() {
     let (_, report, _) = cli(AdScenario::Healthy, false);
     let host = report.check("autodiscover.host").expect("host candidate");
@@ -427,6 +432,7 @@ fn candidates_show_dns_tls_and_the_waterfall() {
 }
 
 #[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn autodiscover_v2_is_shown_beside_pox() {
     let (_, report, _) = cli(AdScenario::Healthy, false);
     let v2 = report.check("autodiscover.v2").expect("V2 check");
