@@ -116,8 +116,13 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         return (checks, String::new());
     };
     checks.push(settings_check(rec, &settings, &url));
-    let (endpoint_checks, headline) =
-        endpoints::checks(net, rec, target, &settings, &url, &address, &silent, &consent, &creds).await;
+    let answered = endpoints::Answered {
+        settings: &settings,
+        url: &url,
+        address: &address,
+        silent: &silent,
+    };
+    let (endpoint_checks, headline) = endpoints::checks(net, rec, target, answered, &consent, &creds).await;
     checks.extend(endpoint_checks);
     (checks, headline)
 }

@@ -16,20 +16,32 @@ use crate::probe::autodiscover::client::Consent;
 use crate::probe::autodiscover::pox::Settings;
 use crate::probe::rpch;
 
-/// The endpoint checks of `settings` (answered at `url` for `address`) and the headline when all pass;
-/// `silent`: hosts Autodiscover waited out already.
-#[allow(clippy::too_many_arguments)]
+/// What the Autodiscover sequence ended with.
+pub(super) struct Answered<'a> {
+    pub settings: &'a Settings,
+    /// Where the settings came from.
+    pub url: &'a str,
+    /// The address they are for (after any redirectAddr).
+    pub address: &'a str,
+    /// Hosts whose POX request ran into its deadline: not asked again.
+    pub silent: &'a [String],
+}
+
+/// The endpoint checks of what Autodiscover answered, and the headline when all pass.
 pub(super) async fn checks(
     net: &Net,
     rec: &Recorder,
     target: &ValidAutodiscover,
-    settings: &Settings,
-    url: &str,
-    address: &str,
-    silent: &[String],
+    answered: Answered<'_>,
     consent: &Consent,
     creds: &Credentials<'_>,
 ) -> (Vec<Check>, String) {
+    let Answered {
+        settings,
+        url,
+        address,
+        silent,
+    } = answered;
     let v2_hosts = v2_hosts(url, address);
     let v2 = autodiscover::v2_check(net, rec, &v2_hosts, silent, address);
     // The name comes from the server: it is checked like anything a user types (settings_check says so
