@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use super::cargo_tool::CargoTool;
-use super::{FRONTEND, Result, WASM_TARGET, cargo, ensure_wasm_target, run, step, workspace};
+use super::{FRONTEND, Result, WASM_TARGET, cargo, ensure_rustup, ensure_wasm_target, run, step, workspace};
 
 /// Installed when `cargo deny` is missing or another version: its deny.toml schema changes between
 /// releases.
@@ -52,6 +52,10 @@ const GATES: &[Gate] = &[
 
 pub fn run_all() -> Result {
     let started = Instant::now();
+    // rustup's default profile has both; a minimal one (as some CI images use) has neither.
+    for component in ["rustfmt", "clippy"] {
+        ensure_rustup("component", component)?;
+    }
     let mut failed = Vec::new();
     for gate in GATES {
         step(gate.what);

@@ -234,26 +234,31 @@ fn sync_dir(from: &Path, to: &Path) -> Result {
 }
 
 fn ensure_wasm_target() -> Result {
+    ensure_rustup("target", WASM_TARGET)
+}
+
+/// `rustup target add NAME` or `rustup component add NAME` when `rustup KIND list --installed` lacks it
+/// (components are listed with the host's triple after their name: `clippy-x86_64-unknown-linux-gnu`).
+fn ensure_rustup(kind: &str, name: &str) -> Result {
     if !has_command("rustup") {
-        step(&format!(
-            "rustup not found: assuming the {WASM_TARGET} target is installed"
-        ));
+        step(&format!("rustup not found: assuming the {kind} {name} is installed"));
         return Ok(());
     }
-    let listed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let listed = Command::new("rustup").args([kind, "list", "--installed"]).output();
     if listed.is_ok_and(|o| {
         o.status.success()
             && String::from_utf8_lossy(&o.stdout)
                 .lines()
-                .any(|l| l.trim() == WASM_TARGET)
+                .map(str::trim)
+                .any(|l| l == name || l.starts_with(&format!("{name}-")))
     }) {
-        step(&format!("rust target {WASM_TARGET}: present"));
+        step(&format!("rust {kind} {name}: present"));
         return Ok(());
     }
-    step(&format!("rustup target add {WASM_TARGET}"));
+    step(&format!("rustup {kind} add {name}"));
     let mut command = Command::new("rustup");
-    command.args(["target", "add", WASM_TARGET]);
-    run(command, "rustup target add")
+    command.args([kind, "add", name]);
+    run(command, &format!("rustup {kind} add"))
 }
 
 /// Builds the page and returns the path of its `.wasm` (found from cargo's JSON messages, so any
