@@ -148,6 +148,9 @@ fn trust_time(leaf: &Decoded, now: OffsetDateTime) -> OffsetDateTime {
 struct Verified {
     /// For each certificate as sent: whether it is on the path (the server's own always is).
     on_path: Vec<bool>,
+    /// For each certificate as sent: whether it is a copy of the path's root (its subject and key, and
+    /// self-issued), which clients have already.
+    root_copy: Vec<bool>,
     /// How many intermediates the path has.
     intermediates: usize,
     source: RootSource,
@@ -188,10 +191,26 @@ fn verify(ders: &[CertificateDer<'static>], trust: &TrustStore, at: OffsetDateTi
             on_path[i] = true;
         }
     }
+    let anchor = path.anchor();
+    let root_copy = ders
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            // A cross-certificate has the root's subject and key too, but another issuer.
+            let self_issued = decode(der).is_ok_and(|d| d.info.self_signed);
+            i > 0
+                && self_issued
+                && webpki::anchor_from_trusted_cert(der).is_ok_and(|a| {
+                    a.subject.as_ref() == anchor.subject.as_ref()
+                        && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+                })
+        })
+        .collect();
     Ok(Verified {
         on_path,
+        root_copy,
         intermediates,
-        source: trust.root_source(path.anchor()),
+        source: trust.root_source(anchor),
     })
 }
 
@@ -228,10 +247,10 @@ fn chain_check(
         .filter(|(i, _)| verified.on_path.get(*i) == Some(&true))
         .map(|(_, d)| *d)
         .collect();
-    let extras: Vec<&Decoded> = chain
+    let extras: Vec<(bool, &Decoded)> = chain
         .iter()
         .filter(|(i, _)| verified.on_path.get(*i) != Some(&true))
-        .map(|(_, d)| *d)
+        .map(|(i, d)| (verified.root_copy.get(*i) == Some(&true), *d))
         .collect();
     // The root is what the last certificate of the path names as its issuer.
     let root = on_path.last().map(|d| d.info.issuer.clone()).unwrap_or_default();
@@ -239,7 +258,7 @@ fn chain_check(
         "Trusted: the chain leads from the server's certificate through {} intermediate(s) to a trusted root ({root})",
         verified.intermediates
     );
-    let ignored = match extras.len() {
+    let ignored = match extras.iter().filter(|(copy, _)| !copy).count() {
         0 => String::new(),
         n => format!(" The server also sends {n} certificate(s) that are not on this path; clients ignore them."),
     };
@@ -283,8 +302,13 @@ fn chain_check(
         .fact("Presented", sent)
         .fact(ROOT_FACT, from)
         .fact("Path clients build", path_words);
-    for extra in extras {
-        outcome = outcome.fact("Sent, not on the path", extra.info.subject.clone());
+    for (copy, extra) in extras {
+        let label = if copy {
+            "Sent, a copy of the trusted root (clients use their own)"
+        } else {
+            "Sent, not on the path"
+        };
+        outcome = outcome.fact(label, extra.info.subject.clone());
     }
     outcome
 }
@@ -738,6 +762,28 @@ mod tests {
         // The old root's own signature and key are nobody's concern.
         assert_eq!(checks.key.status, Status::Pass);
         assert_eq!(checks.signature.status, Status::Pass);
+    }
+
+    #[test]
+    fn a_copy_of_the_root_sent_after_the_chain_is_named_as_such() {
+        let (mut sent, new_root, _) = cross_signed(10);
+        sent.truncate(2);
+        sent.push(new_root.clone());
+        let checks = judged(sent, &trusting(&new_root, true), Vantage::Internet);
+        assert_eq!(checks.chain.status, Status::Pass, "{}", checks.chain.summary);
+        assert!(
+            !checks.chain.summary.contains("not on this path"),
+            "{}",
+            checks.chain.summary
+        );
+        let copy = checks
+            .chain
+            .evidence
+            .facts
+            .iter()
+            .find(|f| f.label == "Sent, a copy of the trusted root (clients use their own)");
+        assert_eq!(copy.map(|f| f.value.as_str()), Some("CN=New Root"));
+        assert_eq!(checks.dates.status, Status::Pass, "{}", checks.dates.summary);
     }
 
     #[test]
