@@ -190,9 +190,15 @@ struct NetArgs {
     /// Ask this DNS server instead of the system's.
     #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_dns, global = true)]
     dns: Option<SocketAddr>,
-    /// Extra trusted root certificates (PEM, or one DER .cer), besides Mozilla's list.
+    /// Extra trusted root certificates (PEM, or one DER .cer), besides Mozilla's list: your internal CA.
+    /// Exchange Online does not trust them, so a chain that needs one is reported as private.
     #[arg(long = "ca-file", value_name = "PEM", global = true)]
     ca_file: Option<PathBuf>,
+    /// For test labs: root certificates (PEM, or one DER .cer) treated as public certification
+    /// authorities, as if the lab's CA were on Mozilla's list. --ca-file roots are trusted but reported
+    /// as private.
+    #[arg(long = "public-ca-file", value_name = "PEM", global = true)]
+    public_ca_file: Option<PathBuf>,
     /// Also trust the operating system's root certificates: on Windows the certificate store (where a
     /// corporate CA usually is), elsewhere the system bundle.
     #[arg(long = "system-roots", global = true)]
@@ -226,7 +232,7 @@ fn parse_dns(s: &str) -> Result<SocketAddr, String> {
 impl NetArgs {
     fn build(&self) -> Result<Net, String> {
         let timeout = Duration::from_secs(self.timeout);
-        let mut trust = TrustStore::load(self.ca_file.as_deref())?;
+        let mut trust = TrustStore::from_files(self.ca_file.as_deref(), self.public_ca_file.as_deref())?;
         if self.system_roots {
             crate::platform::add_system_roots(&mut trust)?;
         }
@@ -406,8 +412,14 @@ fn trust_and_dns(net: &Net) -> String {
         .trust
         .anchors
         .len()
-        .saturating_sub(net.trust.extra + net.trust.system);
+        .saturating_sub(net.trust.public_file + net.trust.extra + net.trust.system);
     let mut roots = format!("Mozilla's {mozilla}");
+    if net.trust.public_file > 0 {
+        roots.push_str(&format!(
+            " + {} from --public-ca-file (treated as public)",
+            net.trust.public_file
+        ));
+    }
     if net.trust.extra > 0 {
         roots.push_str(&format!(" + {} from --ca-file", net.trust.extra));
     }

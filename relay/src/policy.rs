@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use migcheck_shared::kb::Vantage;
 
 /// Where the relay may connect.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +97,15 @@ impl EgressPolicy {
                 range,
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// Where the relay looks from: only the public mode sees what the internet (and so Exchange Online)
+    /// sees; the others may reach a name's internal server.
+    pub fn vantage(&self) -> Vantage {
+        match self {
+            EgressPolicy::Public { .. } => Vantage::Internet,
+            EgressPolicy::Any | EgressPolicy::Networks(_) => Vantage::Inside,
         }
     }
 

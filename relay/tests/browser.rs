@@ -37,6 +37,9 @@ async fn page_diagnoses_in_chromium() {
     let oa = OaScenario::Healthy;
     let _ = lab().exchange();
     let relay = start_relay(lab_net(3)).await;
+    // The lab's CA as a company's internal CA (--ca-file), seen from the internet and from inside.
+    let outside = start_relay(lab_net_internal_ca(3).seen_from(migcheck_shared::kb::Vantage::Internet)).await;
+    let inside = start_relay(lab_net_internal_ca(3)).await;
     let token = "lab-relay-token-7Qx";
     let token_relay = start_relay_with(
         lab_net(3),
@@ -72,6 +75,15 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_EX_USER", ExScenario::Healthy.user())
         .env("MIGCHECK_EX_PASSWORD", ExScenario::Healthy.password())
         .env("MIGCHECK_EX_DENIED_MAILBOX", LabMailbox::AccessDenied.address(EX_ZONE))
+        .env(
+            "MIGCHECK_CERT_CASES",
+            certificate_cases(
+                &format!("http://{relay}/"),
+                &format!("http://{outside}/"),
+                &format!("http://{inside}/"),
+            )
+            .to_string(),
+        )
         .output()
         .await
         .expect("run node");
@@ -84,9 +96,61 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 36"),
+        text.contains("skipped 0") && text.contains("pass 37"),
         "not every browser test ran:\n{text}"
     );
+}
+
+/// The certificate scenarios of issue 17 as the page must show them: `public` trusts the lab's CA as a
+/// public one, `outside` and `inside` as an internal CA, seen from the internet and from inside a network.
+fn certificate_cases(public: &str, outside: &str, inside: &str) -> serde_json::Value {
+    let port = lab().port().to_string();
+    let case =
+        |name: &str, url: &str, fixture: Fixture, check: &str, status: &str, cause: Option<&str>, words: &str| {
+            let verdict = if status == "pass" { "pass" } else { status };
+            serde_json::json!({
+                "name": name, "url": url, "host": fixture.host_name(), "port": port,
+                "check": check, "status": status, "verdict": verdict, "cause": cause, "words": words,
+            })
+        };
+    serde_json::json!([
+        case(
+            "the lab's healthy server",
+            public,
+            Fixture::Valid,
+            "tls.chain",
+            "pass",
+            None,
+            "TLS is fine for Exchange Online"
+        ),
+        case(
+            "an expired cross-root after a valid chain",
+            public,
+            Fixture::ExpiredCrossRoot,
+            "tls.dates",
+            "warn",
+            Some("certificate"),
+            "remove it from the chain the server sends",
+        ),
+        case(
+            "an internal CA seen from the internet",
+            outside,
+            Fixture::Valid,
+            "tls.chain",
+            "fail",
+            Some("certificate"),
+            "Exchange Online trusts only public ones, so it refuses this certificate",
+        ),
+        case(
+            "an internal CA seen from inside a network",
+            inside,
+            Fixture::Valid,
+            "tls.chain",
+            "warn",
+            Some("certificate"),
+            "the certificate the internet sees for mail.contoso.test decides",
+        ),
+    ])
 }
 
 /// Every Outlook Anywhere scenario as the page must show it: the deciding check, the verdict, the cause.

@@ -19,6 +19,9 @@
 //   MIGCHECK_EX_USER       the migration account both accept
 //   MIGCHECK_EX_PASSWORD   its password
 //   MIGCHECK_EX_DENIED_MAILBOX  a mailbox of MIGCHECK_EX_HOST that account may not open (no Full Access)
+//   MIGCHECK_CERT_CASES    certificate scenarios as JSON, [{name, url, host, port, check, status, verdict, cause,
+//                          words}]: each run in the host mode of the relay at `url` (relays that trust the lab's
+//                          CA as public, or as an internal CA seen from the internet or from inside a network)
 // Optional: MIGCHECK_CHROMIUM (default /usr/bin/chromium). Only loopback is ever reached.
 
 import { test } from 'node:test';
@@ -60,6 +63,7 @@ const EX = {
   deniedMailbox: env.MIGCHECK_EX_DENIED_MAILBOX,
 };
 const EX_VARS = ['MIGCHECK_URL', 'MIGCHECK_EX_USER', 'MIGCHECK_EX_PASSWORD'];
+const CERT_CASES = env.MIGCHECK_CERT_CASES ? JSON.parse(env.MIGCHECK_CERT_CASES) : [];
 /** How long a whole diagnosis may take in the page. */
 const RUN_TIMEOUT = 30_000;
 
@@ -223,6 +227,30 @@ test('an expired certificate gives a failing verdict with a certificate finding'
   assert.ok(texts.some((s) => /expired/i.test(s)), `the certificate finding does not mention "expired": ${texts.join(' | ')}`);
   const dates = page.locator('[data-check-id="tls.dates"][data-status="fail"]');
   assert.equal(await dates.isVisible(), true, `tls.dates is not shown as failed\n${await pageState(page)}`);
+  assertNoErrors(errors);
+});
+
+test('every certificate scenario (an expired cross-root after a valid chain, a private root from outside and from inside): the check, the verdict and the finding the page shows', { skip: needs('MIGCHECK_CERT_CASES'), timeout: 120_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  for (const c of CERT_CASES) {
+    await page.goto(c.url, { waitUntil: 'load' });
+    await page.waitForSelector('#wizard');
+    await chooseMode(page, 'host');
+    await page.fill('#host', c.host);
+    await page.fill('#port', c.port);
+    await runAndWait(page, errors, `${c.name}: a diagnosis of ${c.host}`);
+    const state = async () => `${c.name}\n${await pageState(page)}`;
+    const check = page.locator(`[data-check-id="${c.check}"][data-status="${c.status}"]`);
+    assert.equal(await check.count(), 1, `${c.check} is not ${c.status}: ${await state()}`);
+    assert.equal(await page.getAttribute('#verdict', 'data-verdict'), c.verdict, `the verdict: ${await state()}`);
+    const findings = page.locator('.finding');
+    if (c.cause) {
+      await assertFinding(page, c.cause, c.words);
+    } else {
+      assert.equal(await findings.count(), 0, `a finding where none was expected: ${await state()}`);
+      assert.ok((await page.textContent('#verdict')).includes(c.words), `the verdict does not say ${c.words}: ${await state()}`);
+    }
+  }
   assertNoErrors(errors);
 });
 

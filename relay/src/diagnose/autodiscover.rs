@@ -412,7 +412,13 @@ async fn inspect(net: &Net, host: &str) -> Option<CertificateChecks> {
     if inspection.chain.is_empty() {
         return None;
     }
-    Some(judge(host, &inspection, &net.trust, OffsetDateTime::now_utc()))
+    Some(judge(
+        host,
+        &inspection,
+        &net.trust,
+        net.vantage,
+        OffsetDateTime::now_utc(),
+    ))
 }
 
 /// The six certificate verdicts folded into one: the worst status, its words and its fix.

@@ -133,7 +133,7 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
     }
     rec.phase(&mut hs_run, Phase::Tls, hs_t);
     let handshake = rec.finish(hs_run, handshake_outcome(host, port, &inspection), vec![]);
-    let verdicts = judge(host, &inspection, &net.trust, OffsetDateTime::now_utc());
+    let verdicts = judge(host, &inspection, &net.trust, net.vantage, OffsetDateTime::now_utc());
     let mut children = vec![handshake];
     for (id, title, outcome) in [
         ("tls.version", "TLS version".to_string(), verdicts.version),
@@ -147,8 +147,13 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
         children.push(rec.finish(run, outcome, vec![]));
     }
     let private = children.iter().find(|c| c.id == "tls.chain").and_then(private_root);
+    // A private root is the chain's warning or failure: when it is the only one, say so.
+    let rest_sound = {
+        let rest: Vec<Check> = children.iter().filter(|c| c.id != "tls.chain").cloned().collect();
+        matches!(worst(&rest), Some(Status::Pass | Status::Info | Status::Skip) | None)
+    };
     let summary = match (worst(&children), private) {
-        (Some(Status::Pass), Some(from)) => {
+        (_, Some(from)) if rest_sound => {
             format!("The certificate of {host} is sound, but trusted only through a root from {from}: {ONLY_PUBLIC}")
         }
         (Some(Status::Pass), None) => format!("The certificate of {host} is fine for Exchange Online."),

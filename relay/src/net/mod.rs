@@ -18,6 +18,7 @@ pub use legacy::LegacyAnswer;
 pub use tcp::Connected;
 pub use tls::{Inspection, RootSource, TrustStore};
 
+use migcheck_shared::kb::Vantage;
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore};
 
 use crate::policy::EgressPolicy;
@@ -27,6 +28,9 @@ use crate::policy::EgressPolicy;
 pub struct Net {
     pub dns: Arc<Dns>,
     pub egress: EgressPolicy,
+    /// Where the relay looks from, as the egress policy says ([`EgressPolicy::vantage`]); a test whose
+    /// lab stands for the internet sets [`Vantage::Internet`] with [`Net::seen_from`].
+    pub vantage: Vantage,
     pub trust: Arc<TrustStore>,
     /// The limit for each network step (DNS, TCP connect, TLS handshake).
     pub timeout: Duration,
@@ -42,6 +46,7 @@ impl Net {
     pub fn new(dns: Arc<Dns>, egress: EgressPolicy, trust: Arc<TrustStore>, timeout: Duration) -> Self {
         Net {
             dns,
+            vantage: egress.vantage(),
             egress,
             trust,
             timeout,
@@ -51,6 +56,12 @@ impl Net {
 
     /// The same settings with an empty TLS session store, for one diagnosis.
     pub fn for_one_diagnosis(&self) -> Self {
-        Net::new(self.dns.clone(), self.egress.clone(), self.trust.clone(), self.timeout)
+        Net::new(self.dns.clone(), self.egress.clone(), self.trust.clone(), self.timeout).seen_from(self.vantage)
+    }
+
+    /// The same settings, judged as seen from `vantage`.
+    pub fn seen_from(mut self, vantage: Vantage) -> Self {
+        self.vantage = vantage;
+        self
     }
 }

@@ -19,10 +19,14 @@ use tokio_rustls::TlsConnector;
 
 use super::{Net, NetError};
 
-/// The roots a chain must lead to: Mozilla's (webpki-roots) plus the user's `--ca-file`, and with
-/// `--system-roots` the operating system's (see `platform::add_system_roots`).
+/// The roots a chain must lead to: Mozilla's (webpki-roots), then a test lab's `--public-ca-file`, the
+/// user's `--ca-file`, and with `--system-roots` the operating system's (see
+/// `platform::add_system_roots`), in that order.
 pub struct TrustStore {
     pub anchors: Vec<TrustAnchor<'static>>,
+    /// How many came from `--public-ca-file`: roots treated as public certification authorities (a test
+    /// lab's, standing in for the internet's).
+    pub public_file: usize,
     /// How many came from `--ca-file`.
     pub extra: usize,
     /// How many came from the operating system's store (`--system-roots`).
@@ -36,41 +40,30 @@ impl TrustStore {
     /// Mozilla's roots plus the certificates of a PEM file, or of a DER file (a `.cer` as Windows'
     /// certificate export wizard writes it by default).
     pub fn load(ca_file: Option<&std::path::Path>) -> Result<Self, String> {
+        Self::from_files(ca_file, None)
+    }
+
+    /// Mozilla's roots, the roots of `public_ca_file` (treated as public: a test lab's), then those of
+    /// `ca_file` (trusted, reported as private). Each file is PEM or one DER certificate.
+    pub fn from_files(
+        ca_file: Option<&std::path::Path>,
+        public_ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
         let mut anchors: Vec<TrustAnchor<'static>> = webpki_roots::TLS_SERVER_ROOTS.to_vec();
-        let mut extra = 0;
-        if let Some(path) = ca_file {
-            let bytes = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-            let ders: Vec<CertificateDer<'static>> = if bytes.first() == Some(&0x30) {
-                // DER: one certificate, an ASN.1 SEQUENCE (PEM starts with text).
-                vec![CertificateDer::from(bytes)]
-            } else {
-                rustls_pemfile::certs(&mut bytes.as_slice())
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| format!("--ca-file {}: not a PEM certificate file: {e}", path.display()))?
-            };
-            for (n, der) in ders.iter().enumerate() {
-                // webpki's reason (`TrailingData(SignedData)`, ...) means nothing to the user.
-                let anchor = webpki::anchor_from_trusted_cert(der)
-                    .map_err(|_| {
-                        format!(
-                            "--ca-file {}: certificate {} in it is not a well-formed X.509 certificate",
-                            path.display(),
-                            n + 1
-                        )
-                    })?
-                    .to_owned();
-                anchors.push(anchor);
-                extra += 1;
-            }
-            if extra == 0 {
-                return Err(format!(
-                    "--ca-file {}: no certificate found in it (PEM, or one DER certificate)",
-                    path.display()
-                ));
-            }
-        }
+        let public = public_ca_file
+            .map(|path| read_roots("--public-ca-file", path))
+            .transpose()?
+            .unwrap_or_default();
+        let private = ca_file
+            .map(|path| read_roots("--ca-file", path))
+            .transpose()?
+            .unwrap_or_default();
+        let (public_file, extra) = (public.len(), private.len());
+        anchors.extend(public);
+        anchors.extend(private);
         Ok(TrustStore {
             anchors,
+            public_file,
             extra,
             system: 0,
             strict: OnceLock::new(),
@@ -83,10 +76,11 @@ impl TrustStore {
             a.subject.as_ref() == anchor.subject.as_ref()
                 && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
         });
-        let public = self.anchors.len() - self.extra - self.system;
+        let mozilla = self.anchors.len() - self.public_file - self.extra - self.system;
         match position {
-            Some(i) if i < public => RootSource::Public,
-            Some(i) if i < public + self.extra => RootSource::CaFile,
+            Some(i) if i < mozilla => RootSource::Public,
+            Some(i) if i < mozilla + self.public_file => RootSource::PublicCaFile,
+            Some(i) if i < mozilla + self.public_file + self.extra => RootSource::CaFile,
             Some(_) => RootSource::System,
             // Not one of ours cannot happen for a verified path; claim the least trust.
             None => RootSource::CaFile,
@@ -118,11 +112,50 @@ impl TrustStore {
     }
 }
 
+/// The roots in a PEM file, or in a DER file of one certificate; errors name `flag` and the path.
+fn read_roots(flag: &str, path: &std::path::Path) -> Result<Vec<TrustAnchor<'static>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    let ders: Vec<CertificateDer<'static>> = if bytes.first() == Some(&0x30) {
+        // DER: one certificate, an ASN.1 SEQUENCE (PEM starts with text).
+        vec![CertificateDer::from(bytes)]
+    } else {
+        rustls_pemfile::certs(&mut bytes.as_slice())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{flag} {}: not a PEM certificate file: {e}", path.display()))?
+    };
+    let anchors = ders
+        .iter()
+        .enumerate()
+        .map(|(n, der)| {
+            // webpki's reason (`TrailingData(SignedData)`, ...) means nothing to the user.
+            webpki::anchor_from_trusted_cert(der)
+                .map(|a| a.to_owned())
+                .map_err(|_| {
+                    format!(
+                        "{flag} {}: certificate {} in it is not a well-formed X.509 certificate",
+                        path.display(),
+                        n + 1
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if anchors.is_empty() {
+        return Err(format!(
+            "{flag} {}: no certificate found in it (PEM, or one DER certificate)",
+            path.display()
+        ));
+    }
+    Ok(anchors)
+}
+
 /// Where a trusted root came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootSource {
     /// Mozilla's list of public certification authorities (the list Exchange Online's resembles).
     Public,
+    /// `--public-ca-file`: roots treated as public certification authorities, for a test lab that stands
+    /// in for the internet.
+    PublicCaFile,
     /// The user's `--ca-file`.
     CaFile,
     /// The operating system's store (`--system-roots`).
@@ -372,5 +405,34 @@ mod tests {
         trust.system -= 1;
         trust.extra += 1;
         assert_eq!(trust.root_source(&added), RootSource::CaFile);
+        trust.extra -= 1;
+        trust.public_file += 1;
+        assert_eq!(trust.root_source(&added), RootSource::PublicCaFile);
+    }
+
+    #[test]
+    fn a_public_ca_file_comes_before_a_ca_file_and_errors_name_their_flag() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let root = params.self_signed(&key).expect("root");
+        let dir = std::env::temp_dir().join(format!("migcheck-public-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (pem, empty) = (dir.join("lab-root.pem"), dir.join("empty.pem"));
+        std::fs::write(&pem, root.pem()).expect("pem");
+        std::fs::write(&empty, "").expect("empty");
+        // The same root in both files is public: the first match wins.
+        let trust = TrustStore::from_files(Some(&pem), Some(&pem)).expect("roots");
+        assert_eq!((trust.public_file, trust.extra), (1, 1));
+        let anchor = webpki::anchor_from_trusted_cert(root.der()).expect("anchor");
+        assert_eq!(trust.root_source(&anchor), RootSource::PublicCaFile);
+        let private = TrustStore::from_files(Some(&pem), None).expect("roots");
+        assert_eq!(private.root_source(&anchor), RootSource::CaFile);
+        let error = TrustStore::from_files(None, Some(&empty)).err().unwrap_or_default();
+        assert!(
+            error.starts_with("--public-ca-file ") && error.contains("no certificate found"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -29,8 +29,8 @@ fn expect(fixture: Fixture) -> Expect {
             Verdict::Pass,
             ("tls.chain", Pass),
             None,
-            // The lab's CA comes from --ca-file: fine for this tool, not a public CA.
-            "is trusted, in date and covers the name, but only through a root from --ca-file: Exchange Online trusts only public",
+            // The lab's CA comes from --public-ca-file: the lab stands for the internet.
+            "is trusted, in date and covers the name; TLS is fine for Exchange Online.",
         ),
         Fixture::Expired => e(
             Verdict::Fail,
@@ -123,6 +123,14 @@ fn expect(fixture: Fixture) -> Expect {
             Some(Cause::Network),
             "does not exist in DNS",
         ),
+        // Clients build leaf -> issuing CA -> lab root and ignore what follows (before: tls.dates failed,
+        // "The intermediate certificate ... expired", with the fix to install an intermediate).
+        Fixture::ExpiredCrossRoot => e(
+            Verdict::Warn,
+            ("tls.dates", Warn),
+            Some(Cause::Certificate),
+            "crossroot.contoso.test also sends O=migcheck Lab, CN=migcheck Lab Root CA, which expired on",
+        ),
     }
 }
 
@@ -188,6 +196,7 @@ fixture_tests! {
     silent_server_times_out => Silent,
     refused_connection_fails => Refused,
     unknown_host_fails => Unknown,
+    expired_cross_root_after_a_valid_chain_warns => ExpiredCrossRoot,
 }
 
 #[test]
@@ -195,7 +204,7 @@ fn every_fixture_has_an_expectation() {
     for f in Fixture::ALL {
         let _ = expect(*f);
     }
-    assert_eq!(Fixture::ALL.len(), 17);
+    assert_eq!(Fixture::ALL.len(), 18);
 }
 
 #[test]
@@ -207,28 +216,25 @@ fn valid_report_shows_the_chain_as_presented() {
     assert_eq!(certs.len(), 2, "leaf and intermediate");
     assert!(certs[0].san.contains(&"DNS:mail.contoso.test".to_string()));
     assert!(certs[1].subject.contains("migcheck Lab Issuing CA 1"));
-    // The lab's root is trusted only through --ca-file: good for migcheck, not for Exchange Online.
+    // The lab's root comes from --public-ca-file: a public CA for the lab's scenarios.
     assert_eq!(chain.status, Status::Pass);
     assert!(
-        chain.summary.contains("a root from --ca-file") && chain.summary.contains("Exchange Online trusts only public"),
+        chain
+            .summary
+            .contains("a root from --public-ca-file, treated as a public certification authority"),
         "{}",
         chain.summary
     );
     assert!(
-        chain
-            .evidence
-            .facts
-            .iter()
-            .any(|f| f.label == "Root trusted through" && f.value == "--ca-file"),
+        chain.evidence.facts.iter().any(|f| f.label == "Root trusted through"
+            && f.value == "--public-ca-file (treated as a public certification authority: a test lab)"),
         "{:?}",
         chain.evidence.facts
     );
-    // Nor does the certificate's summary call it fine for Exchange Online.
     let tls = report.check("tls").expect("tls");
-    assert!(
-        tls.summary.contains("trusted only through a root from --ca-file") && !tls.summary.contains("fine for"),
-        "{}",
-        tls.summary
+    assert_eq!(
+        tls.summary,
+        "The certificate of mail.contoso.test is fine for Exchange Online."
     );
     assert_eq!(certs[0].sha256.len(), 32 * 3 - 1);
     assert_eq!(certs[0].thumbprint.len(), 40);
@@ -278,4 +284,128 @@ fn old_tls_server_is_asked_the_old_way_and_named() {
         "one finding for one cause: {:?}",
         report.findings
     );
+}
+
+/// The facts of a check with this label.
+fn facts<'a>(check: &'a migcheck_shared::Check, label: &str) -> Vec<&'a str> {
+    check
+        .evidence
+        .facts
+        .iter()
+        .filter(|f| f.label == label)
+        .map(|f| f.value.as_str())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn an_expired_cross_root_is_shown_off_the_path_and_its_fix_removes_it() {
+    let (code, report) = cli_check(Fixture::ExpiredCrossRoot, 5);
+    assert_eq!(code, 0, "a warning: exit 0");
+    let chain = report.check("tls.chain").expect("tls.chain");
+    assert_eq!(chain.status, Status::Pass, "{}", chain.summary);
+    assert_eq!(chain.evidence.certificates.len(), 4, "every certificate sent is shown");
+    assert!(
+        chain.summary.contains("through 1 intermediate(s)")
+            && chain
+                .summary
+                .contains("also sends 2 certificate(s) that are not on this path"),
+        "{}",
+        chain.summary
+    );
+    assert_eq!(
+        facts(chain, "Path clients build"),
+        ["O=Contoso, CN=crossroot.contoso.test → O=migcheck Lab, CN=migcheck Lab Issuing CA 1 → a trusted root"]
+    );
+    assert_eq!(
+        facts(chain, "Sent, not on the path"),
+        [
+            "O=migcheck Lab, CN=migcheck Lab Root CA",
+            "O=migcheck Lab, CN=migcheck Lab Legacy Root CA"
+        ]
+    );
+    // The key and the signature are judged on the path: nothing to say.
+    for id in ["tls.key", "tls.signature", "tls.name"] {
+        assert_eq!(report.check(id).map(|c| c.status), Some(Status::Pass), "{id}");
+    }
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    let finding = &report.findings[0];
+    assert_eq!(finding.severity, Status::Warn);
+    assert_eq!(finding.check_ids, ["tls.dates"]);
+    let thumbprint = &chain.evidence.certificates[2].thumbprint;
+    assert!(
+        finding
+            .fix
+            .contains(&format!("Where-Object Thumbprint -eq '{thumbprint}' | Remove-Item"))
+            && finding.fix.contains("take it out of the certificate bundle"),
+        "{}",
+        finding.fix
+    );
+    assert!(
+        !finding.fix.contains("install the CA's intermediate"),
+        "{}",
+        finding.fix
+    );
+}
+
+// A certificate from a company's CA: Exchange Online trusts only public CAs (Microsoft's cutover
+// migration page: "You must use a certificate issued by a trusted certification authority (CA) with
+// your Outlook Anywhere configuration"; the hybrid pages: "a trusted public certificate authority (CA)";
+// research 6.2). The lab's CA given as --ca-file stands for that internal CA.
+
+/// What a private root looks like in a report: the chain's status, the verdict, the finding's words.
+fn assert_private(report: &Report, status: Status, words: &str, fix: &str, how: &str) {
+    let ctx = format!("{how}: {}", serde_json::to_string_pretty(report).unwrap_or_default());
+    assert_eq!(report.check("tls.chain").map(|c| c.status), Some(status), "{ctx}");
+    let finding = report.findings.first().expect("a finding");
+    assert_eq!(finding.cause, Cause::Certificate, "{ctx}");
+    assert_eq!(finding.check_ids, ["tls.chain"], "{ctx}");
+    assert!(
+        report.headline.starts_with(
+            "The certificate of mail.contoso.test is trusted only through O=migcheck Lab, CN=migcheck Lab Root CA, a root from --ca-file: a private certification authority"
+        ) && report.headline.contains(words),
+        "{ctx}"
+    );
+    assert!(finding.fix.contains(fix), "{ctx}");
+    let tls = report.check("tls").expect("tls");
+    assert!(
+        tls.summary.contains("trusted only through a root from --ca-file") && !tls.summary.contains("fine for"),
+        "{}",
+        tls.summary
+    );
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_root_from_ca_file_fails_where_the_relay_sees_what_the_internet_sees() {
+    let net = lab_net_internal_ca(2).seen_from(migcheck_shared::kb::Vantage::Internet);
+    let (report, _) = api_report_with(net, host_body(Fixture::Valid));
+    assert_eq!(report.verdict, Verdict::Fail);
+    assert_private(
+        &report,
+        Status::Fail,
+        "Exchange Online trusts only public ones, so it refuses this certificate.",
+        "public certification authorities: get a certificate from one for the names published to the internet",
+        "API, seen from the internet",
+    );
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_root_from_ca_file_warns_inside_a_network_and_says_the_outside_view_decides() {
+    let inside = "the certificate the internet sees for mail.contoso.test decides.";
+    let outside_check = "(migcheck check --host mail.contoso.test, with the default --egress public)";
+    // The lab's own networks (a CIDR list), and anywhere.
+    let cidr = lab().migcheck_flags_internal_ca(2);
+    let mut any = cidr.clone();
+    let at = any.iter().position(|f| f == "--egress").expect("--egress") + 1;
+    any[at] = "any".into();
+    for (flags, how) in [(cidr, "CLI, --egress CIDR"), (any, "CLI, --egress any")] {
+        let (code, report) = cli_check_with(Fixture::Valid, flags);
+        assert_eq!((code, report.verdict), (0, Verdict::Warn), "{how}");
+        assert_private(&report, Status::Warn, inside, outside_check, how);
+    }
+    let (report, _) = api_report_with(lab_net_internal_ca(2), host_body(Fixture::Valid));
+    assert_eq!(report.verdict, Verdict::Warn);
+    assert_private(&report, Status::Warn, inside, outside_check, "API, lab egress");
 }

@@ -32,9 +32,11 @@ fn bad_input_names_the_flag_and_exits_2() {
     let (code, _, err) = run(&["check", "--host", "x.test", "--egress", "10.0.0.0/33"]);
     assert_eq!(code, 2);
     assert!(err.contains("--egress"), "{err}");
-    let (code, _, err) = run(&["check", "--host", "x.test", "--ca-file", "/nonexistent.pem"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("--ca-file /nonexistent.pem"), "{err}");
+    for flag in ["--ca-file", "--public-ca-file"] {
+        let (code, _, err) = run(&["check", "--host", "x.test", flag, "/nonexistent.pem"]);
+        assert_eq!(code, 2);
+        assert!(err.contains(&format!("{flag} /nonexistent.pem")), "{err}");
+    }
     let garbage = std::env::temp_dir().join(format!("migcheck-garbage-ca-{}.cer", std::process::id()));
     std::fs::write(&garbage, [0x30, 0x03, 0x02, 0x01, 0x01, 0xff, 0xff]).expect("write");
     let (code, _, err) = run(&["check", "--host", "x.test", "--ca-file", &garbage.to_string_lossy()]);
@@ -134,7 +136,7 @@ fn resolve_override_skips_dns() {
         &port,
         "--resolve",
         &resolve,
-        "--ca-file",
+        "--public-ca-file",
         &ca,
         "--egress",
         &egress,
@@ -156,7 +158,7 @@ fn connect_to_reaches_a_forwarded_port_with_the_real_name() {
         "mail.contoso.test",
         "--connect-to",
         &connect_to,
-        "--ca-file",
+        "--public-ca-file",
         &ca,
         "--egress",
         &egress,

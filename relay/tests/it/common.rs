@@ -26,14 +26,24 @@ pub fn lab() -> &'static Lab {
     Lab::shared()
 }
 
-/// The relay's settings for the lab: its DNS server, its root CA, its addresses only.
+/// The relay's settings for the lab: its DNS server, its root CA as a public one (`--public-ca-file`:
+/// the lab stands for the internet), its addresses only.
 pub fn lab_net(timeout_secs: u64) -> Net {
+    lab_net_trusting(timeout_secs, TrustStore::from_files(None, Some(lab().ca_file())))
+}
+
+/// The same with the lab's CA as a company's internal CA (`--ca-file`: trusted, reported as private).
+pub fn lab_net_internal_ca(timeout_secs: u64) -> Net {
+    lab_net_trusting(timeout_secs, TrustStore::from_files(Some(lab().ca_file()), None))
+}
+
+fn lab_net_trusting(timeout_secs: u64, trust: Result<TrustStore, String>) -> Net {
     let lab = lab();
     let timeout = Duration::from_secs(timeout_secs);
     Net::new(
         Arc::new(Dns::new(Some(lab.dns()), timeout, vec![], vec![])),
         lab.egress_cidr().parse().expect("lab egress"),
-        Arc::new(TrustStore::load(Some(lab.ca_file())).expect("lab CA")),
+        Arc::new(trust.expect("lab CA")),
         timeout,
     )
 }
@@ -116,6 +126,11 @@ pub fn migcheck(args: &[String]) -> Output {
 
 /// `migcheck check --host NAME --port P --json` against a fixture: exit code and report.
 pub fn cli_check(fixture: Fixture, timeout_secs: u64) -> (i32, Report) {
+    cli_check_with(fixture, lab_flags(timeout_secs))
+}
+
+/// The same with these network flags.
+pub fn cli_check_with(fixture: Fixture, flags: Vec<String>) -> (i32, Report) {
     let host = lab().fixture(fixture);
     let mut args = vec![
         "check".into(),
@@ -125,7 +140,7 @@ pub fn cli_check(fixture: Fixture, timeout_secs: u64) -> (i32, Report) {
         lab().port().to_string(),
         "--json".into(),
     ];
-    args.extend(lab_flags(timeout_secs));
+    args.extend(flags);
     let out = migcheck(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: Report = serde_json::from_str(&stdout)
@@ -201,9 +216,14 @@ pub fn report_of(events: &[(usize, Event)]) -> Report {
 /// From a plain test: one diagnosis through a fresh relay on loopback (lab settings, 2 s timeout).
 /// Returns the report and the raw stream, after checking the answer was a 200 stream.
 pub fn api_report(body: String) -> (Report, String) {
+    api_report_with(lab_net(2), body)
+}
+
+/// The same through a relay with the settings `net`.
+pub fn api_report_with(net: Net, body: String) -> (Report, String) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let relay = start_relay(lab_net(2)).await;
+        let relay = start_relay(net).await;
         let (status, events, text) = post_diagnose(relay, body).await;
         assert_eq!(status, 200, "{text}");
         (report_of(&events), text)

@@ -26,7 +26,7 @@ pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
 pub use step::KbStep;
-pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, MIN_RSA_BITS, TlsProblem};
+pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, ExtraFlaw, MIN_RSA_BITS, PrivateTrust, TlsProblem, Vantage};
 pub use version::VersionProblem;
 
 use crate::report::Status;

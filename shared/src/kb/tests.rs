@@ -101,6 +101,39 @@ fn examples() -> Vec<Problem> {
             issuer: s("CN=Contoso Root"),
         }
         .into(),
+        T::PrivateRoot {
+            host: s(HOST),
+            root: s("CN=Contoso Root"),
+            through: PrivateTrust::CaFile,
+            vantage: Vantage::Internet,
+        }
+        .into(),
+        T::PrivateRoot {
+            host: s(HOST),
+            root: s("CN=Contoso Root"),
+            through: PrivateTrust::SystemStore,
+            vantage: Vantage::Inside,
+        }
+        .into(),
+        T::ExtraCertificate {
+            host: s(HOST),
+            subject: s("CN=AddTrust External CA Root"),
+            thumbprint: s("02FAF3E291435468607857694DF5E45B68851868"),
+            flaw: ExtraFlaw::Expired {
+                date: s("2020-05-30"),
+                days: 2000,
+            },
+        }
+        .into(),
+        T::ExtraCertificate {
+            host: s(HOST),
+            subject: s("CN=Contoso Old Issuing CA"),
+            thumbprint: s("0123456789ABCDEF0123456789ABCDEF01234567"),
+            flaw: ExtraFlaw::Sha1 {
+                algorithm: s("sha1WithRSAEncryption"),
+            },
+        }
+        .into(),
         T::Untrusted {
             host: s(HOST),
             why: s("a signature in the chain does not verify with its issuer's key"),
@@ -408,7 +441,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 72;
+const VARIANTS: usize = 74;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -426,6 +459,8 @@ fn name(p: &Problem) -> &'static str {
         Problem::Tls(TlsProblem::SelfSigned { .. }) => "Tls::SelfSigned",
         Problem::Tls(TlsProblem::IntermediateMissing { .. }) => "Tls::IntermediateMissing",
         Problem::Tls(TlsProblem::PrivateCa { .. }) => "Tls::PrivateCa",
+        Problem::Tls(TlsProblem::PrivateRoot { .. }) => "Tls::PrivateRoot",
+        Problem::Tls(TlsProblem::ExtraCertificate { .. }) => "Tls::ExtraCertificate",
         Problem::Tls(TlsProblem::Untrusted { .. }) => "Tls::Untrusted",
         Problem::Tls(TlsProblem::Expired { .. }) => "Tls::Expired",
         Problem::Tls(TlsProblem::NotYetValid { .. }) => "Tls::NotYetValid",
@@ -618,6 +653,71 @@ fn fixes_name_the_host_and_its_domain() {
         full_access.contains("Add-MailboxPermission -Identity adele@contoso.com -User CONTOSO\\migadmin"),
         "{full_access}"
     );
+}
+
+#[test]
+fn a_private_root_fails_from_the_internet_and_warns_from_inside() {
+    let private = |vantage| {
+        Problem::from(TlsProblem::PrivateRoot {
+            host: s(HOST),
+            root: s("CN=Contoso Root"),
+            through: PrivateTrust::CaFile,
+            vantage,
+        })
+    };
+    let outside = private(Vantage::Internet);
+    assert_eq!(outside.severity(), Severity::Fail);
+    assert_eq!(outside.cause(), Cause::Certificate);
+    assert!(
+        outside.summary().contains("Exchange Online trusts only public ones"),
+        "{}",
+        outside.summary()
+    );
+    assert!(
+        outside
+            .fix()
+            .contains("public certification authorities: get a certificate from one for the names published")
+            && outside
+                .fix()
+                .contains("-DomainName mail.contoso.com,autodiscover.contoso.com"),
+        "{}",
+        outside.fix()
+    );
+    let inside = private(Vantage::Inside);
+    assert_eq!(inside.severity(), Severity::Warn);
+    assert!(
+        inside
+            .summary()
+            .contains("the certificate the internet sees for mail.contoso.com decides"),
+        "{}",
+        inside.summary()
+    );
+    assert!(inside.fix().contains("--egress public"), "{}", inside.fix());
+}
+
+#[test]
+fn an_extra_certificate_is_a_warning_to_remove_it_and_its_subject_cannot_add_a_line() {
+    let extra = Problem::from(TlsProblem::ExtraCertificate {
+        host: s(HOST),
+        subject: s("CN=Old Root\nInvoke-Expression evil"),
+        thumbprint: s("02FAF3E291435468607857694DF5E45B68851868"),
+        flaw: ExtraFlaw::Expired {
+            date: s("2020-05-30"),
+            days: 2000,
+        },
+    });
+    assert_eq!(extra.severity(), Severity::Warn);
+    assert!(
+        extra.summary().contains("remove it from the chain the server sends"),
+        "{}",
+        extra.summary()
+    );
+    let fix = extra.fix();
+    assert!(
+        fix.contains("Where-Object Thumbprint -eq '02FAF3E291435468607857694DF5E45B68851868'"),
+        "{fix}"
+    );
+    assert!(fix.lines().all(|l| !l.starts_with("Invoke-Expression")), "{fix}");
 }
 
 #[test]

@@ -16,6 +16,59 @@ pub enum ChainPosition {
     Intermediate { subject: String },
 }
 
+/// Where migcheck looks from, which decides what a certificate from a private CA means. Exchange Online
+/// connects from the internet and trusts only public certification authorities (Microsoft's hybrid,
+/// cutover and staged migration pages: "a certificate issued by a trusted certification authority").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vantage {
+    /// The relay reaches only public addresses (`--egress public`): it sees what the internet sees.
+    Internet,
+    /// The relay reaches addresses inside a network (`--egress any` or a list of networks): a name may
+    /// lead to an internal server that Exchange Online never meets.
+    Inside,
+}
+
+/// How a root that is not a public certification authority came to be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrivateTrust {
+    /// The user's `--ca-file`.
+    CaFile,
+    /// The operating system's store (`--system-roots`), where a company's own CA usually is.
+    SystemStore,
+}
+
+impl PrivateTrust {
+    /// Where the root came from, as a user reads it.
+    pub fn words(self) -> &'static str {
+        match self {
+            PrivateTrust::CaFile => "--ca-file",
+            PrivateTrust::SystemStore => "this computer's certificate store (--system-roots)",
+        }
+    }
+}
+
+/// What is wrong with a certificate the server sends outside the path clients build (an old root or a
+/// cross-certificate after a valid chain). Clients ignore it, so it is never more than a warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExtraFlaw {
+    Expired {
+        date: String,
+        days: i64,
+    },
+    NotYetValid {
+        date: String,
+        days: i64,
+    },
+    /// Signed with SHA-1 (`algorithm` as the certificate names it).
+    Sha1 {
+        algorithm: String,
+    },
+    /// An RSA key smaller than [`MIN_RSA_BITS`].
+    WeakKey {
+        bits: u32,
+    },
+}
+
 /// What Exchange Online would refuse in the TLS set-up or the certificate of `host`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TlsProblem {
@@ -45,6 +98,22 @@ pub enum TlsProblem {
     PrivateCa {
         host: String,
         issuer: String,
+    },
+    /// The chain is trusted, but only through a root that is not a public certification authority
+    /// (`root`, its subject): a failure seen from the internet, a warning from inside a network.
+    PrivateRoot {
+        host: String,
+        root: String,
+        through: PrivateTrust,
+        vantage: Vantage,
+    },
+    /// The server sends, besides the path clients build, a certificate with a flaw (`subject`, and its
+    /// `thumbprint` as Windows shows it). Clients ignore it; it only needs removing.
+    ExtraCertificate {
+        host: String,
+        subject: String,
+        thumbprint: String,
+        flaw: ExtraFlaw,
     },
     /// The chain fails verification for another reason, in words.
     Untrusted {
@@ -104,6 +173,19 @@ Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('C:\HOST.ce
 const SELF_SIGNED: &str = "# Exchange Online trusts only certificates from a public certification authority";
 const PRIVATE_CA: &str =
     "# The issuing CA is not publicly trusted: get the certificate from a public certification authority";
+const PUBLIC_FOR_PUBLISHED: &str = "# Exchange Online trusts only public certification authorities: get a certificate from one for the names published to the internet";
+/// From inside a network, the certificate the internet sees decides.
+const CHECK_FROM_OUTSIDE: &str = r#"# What decides is the certificate the internet sees for HOST: check it from outside this network
+# (migcheck check --host HOST, with the default --egress public). If Exchange Online meets this certificate too, replace it
+# with one from a public certification authority for the names published to the internet"#;
+
+/// A certificate sent outside the path clients build: take it out of what the server sends.
+const REMOVE_EXTRA: &str = r#"# Remove SUBJECT (thumbprint THUMBPRINT) from the chain HOST sends: clients build their path without it.
+# On a load balancer or reverse proxy that terminates TLS, take it out of the certificate bundle it serves.
+# On the Exchange servers behind HOST, IIS sends the chain it finds in the machine's stores: delete it there
+Get-ChildItem Cert:\LocalMachine\CA, Cert:\LocalMachine\Root | Where-Object Thumbprint -eq 'THUMBPRINT' | Remove-Item
+iisreset"#;
+
 const WEAK_KEY: &str = "# Replace the certificate with one whose key has at least 2048 bits";
 const SHA1: &str = "# Have the CA issue the certificate with a SHA-256 signature (public CAs do by default)";
 const NAME: &str = "# Get a certificate whose Subject Alternative Names include HOST";
@@ -151,6 +233,18 @@ impl ChainPosition {
     }
 }
 
+impl ExtraFlaw {
+    /// `expired on DATE (N days ago)` ...: what is wrong with it, after "which".
+    fn words(&self) -> String {
+        match self {
+            ExtraFlaw::Expired { date, days } => format!("expired on {date} ({days} days ago)"),
+            ExtraFlaw::NotYetValid { date, days } => format!("is not valid before {date} (in {days} days)"),
+            ExtraFlaw::Sha1 { algorithm } => format!("is signed with {algorithm} (SHA-1)"),
+            ExtraFlaw::WeakKey { bits } => format!("has an RSA key of {bits} bits (fewer than {MIN_RSA_BITS})"),
+        }
+    }
+}
+
 impl TlsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
@@ -160,6 +254,8 @@ impl TlsProblem {
             | TlsProblem::SelfSigned { .. }
             | TlsProblem::IntermediateMissing { .. }
             | TlsProblem::PrivateCa { .. }
+            | TlsProblem::PrivateRoot { .. }
+            | TlsProblem::ExtraCertificate { .. }
             | TlsProblem::Untrusted { .. }
             | TlsProblem::Expired { .. }
             | TlsProblem::NotYetValid { .. }
@@ -173,13 +269,23 @@ impl TlsProblem {
 
     pub(super) fn severity(&self) -> Severity {
         match self {
-            TlsProblem::ExpiresSoon { .. } | TlsProblem::CommonNameOnly { .. } => Severity::Warn,
+            TlsProblem::ExpiresSoon { .. }
+            | TlsProblem::CommonNameOnly { .. }
+            | TlsProblem::ExtraCertificate { .. }
+            | TlsProblem::PrivateRoot {
+                vantage: Vantage::Inside,
+                ..
+            } => Severity::Warn,
             TlsProblem::OldTlsOnly { .. }
             | TlsProblem::Unreadable { .. }
             | TlsProblem::Unusable { .. }
             | TlsProblem::SelfSigned { .. }
             | TlsProblem::IntermediateMissing { .. }
             | TlsProblem::PrivateCa { .. }
+            | TlsProblem::PrivateRoot {
+                vantage: Vantage::Internet,
+                ..
+            }
             | TlsProblem::Untrusted { .. }
             | TlsProblem::Expired { .. }
             | TlsProblem::NotYetValid { .. }
@@ -204,6 +310,30 @@ impl TlsProblem {
             ),
             TlsProblem::PrivateCa { host, issuer } => format!(
                 "The certificate of {host} is not trusted: its chain ends at {issuer}, which is not a trusted root (a private or internal CA)."
+            ),
+            TlsProblem::PrivateRoot {
+                host,
+                root,
+                through,
+                vantage: Vantage::Internet,
+            } => format!(
+                "The certificate of {host} is trusted only through {root}, a root from {}: a private certification authority. Exchange Online trusts only public ones, so it refuses this certificate.",
+                through.words()
+            ),
+            TlsProblem::PrivateRoot {
+                host,
+                root,
+                through,
+                vantage: Vantage::Inside,
+            } => format!(
+                "The certificate of {host} is trusted only through {root}, a root from {}: a private certification authority, which Exchange Online does not trust. migcheck looks from inside a network here, where {host} may lead to an internal server that Exchange Online never meets: the certificate the internet sees for {host} decides.",
+                through.words()
+            ),
+            TlsProblem::ExtraCertificate {
+                host, subject, flaw, ..
+            } => format!(
+                "{host} also sends {subject}, which {}. It is not on the path clients build (Windows and browsers ignore it), so it does not stop the migration; remove it from the chain the server sends.",
+                flaw.words()
             ),
             TlsProblem::Untrusted { host, why } => format!("The certificate chain of {host} is not trusted: {why}."),
             TlsProblem::Expired {
@@ -258,6 +388,26 @@ impl TlsProblem {
             TlsProblem::OldTlsOnly { .. } => TLS12.to_string(),
             TlsProblem::SelfSigned { host } => renew_because(SELF_SIGNED, host),
             TlsProblem::PrivateCa { host, .. } => renew_because(PRIVATE_CA, host),
+            TlsProblem::PrivateRoot {
+                host,
+                vantage: Vantage::Internet,
+                ..
+            } => renew_because(PUBLIC_FOR_PUBLISHED, host),
+            TlsProblem::PrivateRoot {
+                host,
+                vantage: Vantage::Inside,
+                ..
+            } => renew_because(CHECK_FROM_OUTSIDE, host),
+            TlsProblem::ExtraCertificate {
+                host,
+                subject,
+                thumbprint,
+                ..
+            } => fill(REMOVE_EXTRA, host)
+                // The subject comes from the network: no control character may start a line of its own
+                // in what the user pastes.
+                .replace("SUBJECT", &subject.replace(char::is_control, " "))
+                .replace("THUMBPRINT", thumbprint),
             TlsProblem::WeakKey { host, .. } => renew_because(WEAK_KEY, host),
             TlsProblem::Sha1Signature { host, .. } => renew_because(SHA1, host),
             TlsProblem::IntermediateMissing { host, .. }

@@ -18,6 +18,9 @@ use crate::{Fixture, LabError};
 
 pub(crate) const ROOT_CN: &str = "migcheck Lab Root CA";
 pub(crate) const INTERMEDIATE_CN: &str = "migcheck Lab Issuing CA 1";
+/// The older root that cross-signs the lab root in [`Fixture::ExpiredCrossRoot`]: AddTrust External CA
+/// Root's part in 2020.
+pub(crate) const LEGACY_ROOT_CN: &str = "migcheck Lab Legacy Root CA";
 const ORG: &str = "migcheck Lab";
 
 /// The files nginx needs for one TLS fixture.
@@ -177,9 +180,10 @@ pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Resul
     let root_key = KeyPair::generate()?;
     let mut root_params = ca_params(ROOT_CN, now - days(365), now + days(3650));
     root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let root = Issuer::self_signed(root_params, root_key)?;
+    let root = Issuer::self_signed(root_params.clone(), root_key)?;
     let root_file = dir.join("root.pem");
     write(&root_file, root.pem())?;
+    let expired_cross = cross_signed_root(dir, root_params, &root, now)?;
 
     // Intermediate: RSA-2048 (like most public issuing CAs), so the SHA-1 leaf is sha1WithRSAEncryption.
     let [inter_key_file, weak_key_file] =
@@ -214,6 +218,11 @@ pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Resul
             Fixture::Sha1 => Some(sha1_leaf(dir, host, &inter_file, &inter_key_file, &inter)?),
             Fixture::LegacyTls => Some(leaf(&[host], host, normal, &inter, true)?),
             Fixture::ExpiringSoon => Some(leaf(&[host], host, (now - days(355), now + days(10)), &inter, true)?),
+            Fixture::ExpiredCrossRoot => {
+                let mut made = leaf(&[host], host, normal, &inter, true)?;
+                made.chain.push_str(&expired_cross);
+                Some(made)
+            }
             Fixture::NotTls | Fixture::Silent | Fixture::Refused | Fixture::Unknown => None,
         };
         if let Some(pem) = made {
@@ -242,6 +251,34 @@ pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Resul
         servers,
         ad: AdCertFiles { leaves },
     })
+}
+
+/// The AddTrust shape, which servers kept sending after 30 May 2020 (research 6.1: Sectigo's notice
+/// "You can choose to stop installing the cross-certificate on your servers"; "On May 30, 2020, 10:48:38
+/// +0000 root certificate "AddTrust External CA Root" and intermediate certificate "USERTrust RSA
+/// Certification Authority" expired", Openprovider): the lab root (USERTrust's part) cross-signed by an
+/// older root (AddTrust's), and that root itself, both expired 10 days ago, as PEM to send after the
+/// valid chain. Clients that trust the lab root build leaf -> issuing CA -> lab root and ignore both
+/// (Microsoft's PKI blog: CAPI2 "tries to select the best quality chain leading up to a certificate that
+/// the user trusts"; OpenSSL 3.0 too, research 6.1's local check). The legacy root alone is written to
+/// `legacy-root.pem`, for a client that trusts only it (a legacy client: "certificate has expired").
+fn cross_signed_root(
+    dir: &Path,
+    root_params: CertificateParams,
+    root: &Issuer,
+    now: OffsetDateTime,
+) -> Result<String, LabError> {
+    let gone = now - Duration::days(10);
+    let mut legacy_params = ca_params(LEGACY_ROOT_CN, now - Duration::days(7300), gone);
+    legacy_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let legacy = Issuer::self_signed(legacy_params, KeyPair::generate()?)?;
+    write(dir.join("legacy-root.pem"), legacy.pem())?;
+    // The lab root's subject and key, issued by the legacy root: the cross-certificate.
+    let mut cross_params = root_params;
+    cross_params.not_before = now - Duration::days(3650);
+    cross_params.not_after = gone;
+    let cross = cross_params.signed_by(root.key(), &legacy)?;
+    Ok(format!("{}{}", cross.pem(), legacy.pem()))
 }
 
 /// A leaf as PEM text: what nginx sends, and its private key.
@@ -443,7 +480,8 @@ fn openssl<'a>(what: &str, args: impl IntoIterator<Item = &'a OsStr>) -> Result<
     Ok(out.stdout)
 }
 
-fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
+fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
+    let path = path.as_ref();
     std::fs::write(path, contents).map_err(|e| LabError::io(format!("writing {}", path.display()), e))
 }
 

@@ -96,10 +96,14 @@ pub enum Fixture {
     Refused,
     /// `nonexistent.contoso.test`: no DNS record (NXDOMAIN).
     Unknown,
+    /// `crossroot.contoso.test`: a valid chain (leaf + intermediate), then the lab root cross-signed by
+    /// an older root and that root, both expired 10 days ago (the AddTrust shape of 30 May 2020).
+    ExpiredCrossRoot,
 }
 
 impl Fixture {
-    /// Every fixture, in the order of their addresses (`Valid` is 127.0.2.2, `Expired` 127.0.2.3, ...).
+    /// Every fixture, in the order of their addresses (`Valid` is 127.0.2.2, `Expired` 127.0.2.3, ...;
+    /// `Unknown` has none, `ExpiredCrossRoot` is 127.0.2.19).
     pub const ALL: &'static [Fixture] = &[
         Fixture::Valid,
         Fixture::Expired,
@@ -118,6 +122,7 @@ impl Fixture {
         Fixture::Silent,
         Fixture::Refused,
         Fixture::Unknown,
+        Fixture::ExpiredCrossRoot,
     ];
 
     /// The DNS name of the fixture (what a client types).
@@ -140,6 +145,7 @@ impl Fixture {
             Fixture::Silent => "silent.contoso.test",
             Fixture::Refused => "refused.contoso.test",
             Fixture::Unknown => "nonexistent.contoso.test",
+            Fixture::ExpiredCrossRoot => "crossroot.contoso.test",
         }
     }
 
@@ -171,6 +177,7 @@ impl Fixture {
             Fixture::Silent => "silent",
             Fixture::Refused => "refused",
             Fixture::Unknown => "unknown",
+            Fixture::ExpiredCrossRoot => "expired-cross-root",
         }
     }
 
@@ -382,9 +389,16 @@ impl Lab {
         self.dns
     }
 
-    /// A PEM file with the lab root CA only (what a client adds as an extra trusted root).
+    /// A PEM file with the lab root CA only (what a client adds as an extra trusted root; migcheck takes
+    /// it as `--public-ca-file`, a public CA for the lab's scenarios).
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
+    }
+
+    /// A PEM file with the legacy root that cross-signs the lab root in [`Fixture::ExpiredCrossRoot`]
+    /// (expired 10 days ago), for a client that trusts only it.
+    pub fn legacy_root_file(&self) -> PathBuf {
+        self.dir.join("certs").join("legacy-root.pem")
     }
 
     /// A comma separated CIDR list covering every lab address: the fixtures' `127.0.2.0/24`, then
@@ -397,13 +411,24 @@ impl Lab {
         }
     }
 
-    /// The flags that point `migcheck` (check or serve) at this lab: its DNS server, its CA, its
-    /// addresses as the egress fence, and the per-step timeout.
+    /// The flags that point `migcheck` (check or serve) at this lab: its DNS server, its CA as a public
+    /// one (`--public-ca-file`: the lab stands for the internet), its addresses as the egress fence, and
+    /// the per-step timeout.
     pub fn migcheck_flags(&self, timeout_secs: u64) -> Vec<String> {
+        self.flags_with_root("--public-ca-file", timeout_secs)
+    }
+
+    /// The same, with the lab's CA given as `--ca-file`: a company's internal CA, which migcheck trusts to
+    /// look at the chain and reports as private (Exchange Online trusts only public CAs).
+    pub fn migcheck_flags_internal_ca(&self, timeout_secs: u64) -> Vec<String> {
+        self.flags_with_root("--ca-file", timeout_secs)
+    }
+
+    fn flags_with_root(&self, root_flag: &str, timeout_secs: u64) -> Vec<String> {
         vec![
             "--dns".into(),
             self.dns().to_string(),
-            "--ca-file".into(),
+            root_flag.into(),
             self.ca_file().display().to_string(),
             "--egress".into(),
             self.egress_cidr(),

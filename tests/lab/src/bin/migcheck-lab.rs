@@ -145,7 +145,7 @@ fn main() -> ExitCode {
     println!();
     println!("Try:");
     println!(
-        "  migcheck check --host {} --port {port} --dns {} --ca-file {} --egress {}",
+        "  migcheck check --host {} --port {port} --dns {} --public-ca-file {} --egress {}",
         Fixture::Expired.host_name(),
         lab.dns(),
         lab.ca_file().display(),

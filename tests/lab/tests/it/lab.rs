@@ -171,6 +171,44 @@ fn expired_and_not_yet_valid() {
 
 #[test]
 #[ignore = "needs the lab: cargo xtask test"]
+fn an_expired_cross_root_after_a_valid_chain_is_ignored_by_a_client_that_trusts_the_new_root() {
+    // The AddTrust shape (research 6.1): OpenSSL 3 builds leaf -> issuing CA -> lab root and ignores the
+    // expired cross-certificate and legacy root sent after them...
+    let r = s_client(Fixture::ExpiredCrossRoot, &[]);
+    assert!(handshake_ok(&r), "{}", r.out);
+    assert_verify(&r, "0 (ok)");
+    let sent = sent_certs(&r);
+    assert_eq!(
+        sent.len(),
+        4,
+        "leaf, intermediate, cross-certificate, legacy root:\n{}",
+        r.out
+    );
+    let cross = x509(&sent[2], &["-subject", "-issuer", "-checkend", "0"]);
+    assert!(
+        !cross.success,
+        "the cross-certificate must have expired:\n{}",
+        cross.out
+    );
+    assert!(
+        cross
+            .out
+            .contains("subject=O = migcheck Lab, CN = migcheck Lab Root CA")
+            && cross
+                .out
+                .contains("issuer=O = migcheck Lab, CN = migcheck Lab Legacy Root CA"),
+        "{}",
+        cross.out
+    );
+    // ... while a legacy client, which trusts only the old root, fails as such clients did in 2020.
+    let lab = Lab::shared();
+    let legacy = lab.legacy_root_file();
+    let r = s_client(Fixture::ExpiredCrossRoot, &["-CAfile", path_str(&legacy)]);
+    assert_verify(&r, "10 (certificate has expired)");
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
 fn expiring_soon_is_valid_for_about_ten_days() {
     let r = s_client(Fixture::ExpiringSoon, &[]);
     assert_verify(&r, "0 (ok)");

@@ -16,7 +16,7 @@ use crate::step;
 /// scenarios on loopback, with the demo's requests and the relay flags that point at it.
 pub(super) struct Lab {
     pub(super) child: Child,
-    /// `--dns ADDR --ca-file PEM --egress CIDRS [--timeout N]`.
+    /// `--dns ADDR --public-ca-file PEM --egress CIDRS [--timeout N]`.
     pub(super) flags: Vec<String>,
     pub(super) ca_file: PathBuf,
     /// The lab's root as DER (`openssl x509 -outform der`), as Windows exports a `.cer`.
@@ -91,10 +91,10 @@ impl Lab {
         };
         let ca_file = flags
             .iter()
-            .position(|f| f == "--ca-file")
+            .position(|f| f == "--public-ca-file")
             .and_then(|i| flags.get(i + 1))
             .map(PathBuf::from)
-            .ok_or("the lab's relay flags have no --ca-file")?;
+            .ok_or("the lab's relay flags have no --public-ca-file")?;
         Ok(Lab {
             child,
             ca_file,
@@ -111,18 +111,19 @@ impl Lab {
         })
     }
 
-    /// The lab's flags with the CA file as the binary sees it, and the step timeout.
+    /// The lab's flags with its CA as a public one (`--public-ca-file`, the lab stands for the internet)
+    /// at the path the binary sees, and the step timeout.
     pub(super) fn flags_with_ca(&self, ca: &str) -> Vec<String> {
         let mut flags = self.flags_without_trust();
-        flags.extend(["--ca-file".into(), ca.into()]);
+        flags.extend(["--public-ca-file".into(), ca.into()]);
         flags
     }
 
-    /// The lab's `--dns` and `--egress`, with this test's step timeout; no `--ca-file` (each scenario
-    /// says how the lab's root is trusted).
+    /// The lab's `--dns` and `--egress`, with this test's step timeout; no root (each scenario says how
+    /// the lab's root is trusted).
     pub(super) fn flags_without_trust(&self) -> Vec<String> {
         let mut flags = self.flags.clone();
-        for flag in ["--ca-file", "--timeout"] {
+        for flag in ["--public-ca-file", "--ca-file", "--timeout"] {
             if let Some(i) = flags.iter().position(|f| f == flag) {
                 flags.drain(i..(i + 2).min(flags.len()));
             }
