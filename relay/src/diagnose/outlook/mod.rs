@@ -11,6 +11,7 @@ use migcheck_shared::kb::OutlookAnywhereProblem;
 use migcheck_shared::request::{AuthMethod, ValidOutlookAnywhere};
 use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
+use super::logon::{self, AcceptedAt};
 use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::ntlm::ChallengeInfo;
@@ -43,6 +44,9 @@ pub(crate) struct OutlookAnywhere<'a> {
     pub may_send_password: Result<(), String>,
     /// `msstd:name` from Autodiscover's EXPR block.
     pub cert_principal: Option<&'a str>,
+    /// Where the credentials were accepted before (Autodiscover): a refused logon here is then not the
+    /// password.
+    pub accepted: Option<&'a AcceptedAt>,
 }
 
 /// The manual mode: the proxy's certificate (KB step 2), then Outlook Anywhere.
@@ -53,15 +57,14 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
         server: &target.exchange_server,
         logon: Logon {
             auth: target.auth,
-            creds: Credentials {
-                user: &target.user,
-                password: &target.password,
-            },
+            creds: Credentials::new(&target.user, &target.password),
         },
         may_send_password: Ok(()),
         cert_principal: None,
+        accepted: None,
     };
-    checks.push(checks_for(net, rec, &oa).await);
+    let (oa_check, accepted) = checks_for(net, rec, &oa).await;
+    checks.push(oa_check);
     let port = target.rpc_proxy.port.unwrap_or(443);
     let authority = if port == 443 {
         target.rpc_proxy.host.clone()
@@ -70,7 +73,7 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     };
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    checks.extend(super::ews::with_version(net, rec, &url, &oa.logon.creds, mailbox, None).await);
+    checks.extend(super::ews::with_version(net, rec, &url, &oa.logon.creds, mailbox, None, accepted.as_ref()).await);
     let headline = format!(
         "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
         target.rpc_proxy.host,
@@ -81,8 +84,8 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     (checks, headline)
 }
 
-/// The `oa` group of checks.
-pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> Check {
+/// The `oa` group of checks, and where the credentials were accepted (the echo, when it passed).
+pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> (Check, Option<AcceptedAt>) {
     let proxy = oa.proxy.host.as_str();
     let run = rec.start(
         KbStep::OutlookAnywhere,
@@ -117,16 +120,19 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the proxy does not take this logon (above).",
             ));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), None);
     }
     if let Err(why) = &oa.may_send_password {
         for (id, title) in titles {
             children.push(skip(rec, &id, title, why));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), None);
     }
     let ping = ping_check(net, rec, oa, target(6001)).await;
     let rejected = ping.status == Status::Fail;
+    // The echo took the credentials: a refusal elsewhere (EWS) is then not the password (logon.rs).
+    let accepted =
+        (ping.status == Status::Pass).then(|| AcceptedAt(format!("the RPC proxy {proxy} ({})", oa.logon.auth.label())));
     children.push(ping);
     if rejected {
         // Each further try with a rejected password counts toward the account's lockout.
@@ -138,7 +144,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the echo with these credentials failed (above).",
             ));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), None);
     }
     let mut logon_run = rec.start(KbStep::OutlookAnywhere, "oa.logon", titles[1].1.clone(), Some("oa"));
     let mut connection_run = rec.start(
@@ -167,7 +173,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         rec.phase(&mut bind_run, Phase::Rpc, t);
         children.push(rec.finish(bind_run, bind_outcome(oa, vc, name), vec![]));
     }
-    finish_group(rec, run, children, proxy)
+    (finish_group(rec, run, children, proxy), accepted)
 }
 
 fn titles(oa: &OutlookAnywhere<'_>) -> Vec<(String, String)> {
@@ -387,6 +393,7 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
         Err(e) => problem_of_error(&e, proxy),
         Ok(answer) => {
             evidence = head_facts(evidence, "Answer", &answer.head);
+            evidence = logon::binding_fact(evidence, "NTLM", answer.binding.as_ref());
             if let Some(info) = &answer.challenge {
                 evidence = challenge_facts(evidence, info);
             }
@@ -399,7 +406,7 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
                         "{proxy} answers 200 to the echo, but not with the echo PDU: something else than the RPC proxy may answer."
                     ),
                 ),
-                401 => credentials_problem(oa, proxy, answer.challenge.as_ref()),
+                401 => credentials_problem(oa, proxy, answer.challenge.as_ref(), answer.binding.as_ref()),
                 _ => status_problem(&answer.head, proxy, oa.server, 6001),
             }
         }
@@ -423,6 +430,7 @@ mod tests {
                 .expect("complete"),
             body: Vec::new(),
             challenge: None,
+            binding: None,
             peer: "127.0.0.1:443".parse().expect("address"),
             leaf: Some(cert.der().to_vec()),
             tls_version: None,
