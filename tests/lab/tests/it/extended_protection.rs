@@ -184,3 +184,25 @@ fn basic_with_an_umlaut_depends_on_how_iis_decodes_it() {
         assert_eq!((echo(&utf8), echo(&cp1252)), (want_utf8, 200), "{s}");
     }
 }
+
+/// impacket's RPC over HTTP transport (`impacket/http.py`) computes no channel bindings: refused where
+/// /rpc requires them, as a real Exchange with Extended Protection refuses it.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn impacket_without_bindings_is_refused_by_require() {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab-venv/bin/python");
+    let python = std::env::var_os("MIGCHECK_LAB_PYTHON").map_or(venv, Into::into);
+    let s = OaScenario::ExtendedProtection;
+    let mut cmd = migcheck_lab::peers::rpcmap(&python, s, addr(s));
+    let out = cmd.output().expect("rpcmap.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("NTLM authentication failed in RPC_IN_DATA channel: HTTP/1.1 401 Unauthorized"),
+        "{text}"
+    );
+    assert!(!text.contains("UUID:"), "{text}");
+}
