@@ -298,3 +298,101 @@ pub(crate) async fn with_version(
     let sources = super::version::sources(autodiscover_version, said.as_ref(), &owa);
     vec![ews_check, super::version::check(rec, &sources, &owa)]
 }
+
+#[cfg(test)]
+mod tests {
+    use migcheck_shared::kb::{BindingEvidence, Problem};
+    use migcheck_shared::{Cause, Password};
+
+    use super::*;
+    use crate::net::ntlm::EndPointHash;
+    use crate::probe::auth::ChannelBinding;
+
+    const URL: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
+
+    fn attempt(status: u16, binding: ChannelBinding) -> (Attempt, EwsAnswer) {
+        let answer = HttpAnswer {
+            status,
+            reason: if status == 401 { "Unauthorized" } else { "OK" }.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let said = EwsAnswer {
+            version: (status == 200).then(|| crate::probe::version::ExchangeBuild::new(15, 2, 2562)),
+            response_class: (status == 200).then(|| "Success".to_string()),
+            ..EwsAnswer::default()
+        };
+        let attempt = Attempt {
+            scheme: "NTLM",
+            binding: Some(binding),
+            answer,
+        };
+        (attempt, said)
+    }
+
+    fn bound() -> ChannelBinding {
+        ChannelBinding::Sent {
+            hash: EndPointHash::Sha256,
+            thumbprint: "0A1B2C".into(),
+        }
+    }
+
+    /// Autodiscover (or the echo) took the credentials; EWS refused the bound logon and took the one
+    /// without the binding: Extended Protection behind a device, a warning, and the mailbox is opened.
+    #[test]
+    fn a_retry_accepted_after_proof_is_extended_protection_and_its_logon_counts() {
+        let password = Password::new("x");
+        let creds = Credentials::new("CONTOSO\\migadmin", &password);
+        let proof =
+            AcceptedAt("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)".into());
+        let logons = Logons {
+            first: Some(attempt(401, bound())),
+            retry: Some(attempt(200, ChannelBinding::Omitted)),
+            retry_error: None,
+        };
+        let outcome = logon_outcome(URL, &creds, &logons, Some(&proof));
+        assert_eq!(outcome.status, Status::Warn, "{}", outcome.summary);
+        let Some(Problem::Ews(EwsProblem::ChannelBindingRefused(refused))) = &outcome.problem else {
+            panic!("{:?}", outcome.problem);
+        };
+        assert_eq!(refused.shown_by, BindingEvidence::AcceptedWithout);
+        assert_eq!(
+            (refused.host.as_str(), refused.thumbprint.as_str()),
+            ("mail.contoso.com", "0A1B2C")
+        );
+        let labels: Vec<&str> = outcome.evidence.facts.iter().map(|f| f.label.as_str()).collect();
+        for label in [
+            "With credentials (NTLM)",
+            "With credentials (NTLM): channel binding",
+            "Once more without the channel binding (NTLM)",
+            "Once more without the channel binding (NTLM): channel binding",
+        ] {
+            assert!(labels.contains(&label), "{label}: {labels:?}");
+        }
+        assert_eq!(
+            permission_outcome("adele@contoso.com", &creds, &logons).status,
+            Status::Pass
+        );
+
+        // The retry refused too: the proof still points at Extended Protection (EWS set to Require).
+        let both_refused = Logons {
+            first: Some(attempt(401, bound())),
+            retry: Some(attempt(401, ChannelBinding::Omitted)),
+            retry_error: None,
+        };
+        let outcome = logon_outcome(URL, &creds, &both_refused, Some(&proof));
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(outcome.problem.map(|p| p.cause()), Some(Cause::ExternalAccess));
+        assert!(
+            outcome
+                .summary
+                .contains("yet Autodiscover at https://autodiscover.contoso.com"),
+            "{}",
+            outcome.summary
+        );
+        assert_eq!(
+            permission_outcome("adele@contoso.com", &creds, &both_refused).status,
+            Status::Skip
+        );
+    }
+}

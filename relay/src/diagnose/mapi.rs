@@ -171,6 +171,26 @@ mod tests {
             Some(migcheck_shared::Cause::Permissions),
             "a 401 after the credentials"
         );
+        // /mapi is Require: after Autodiscover took the credentials, a refused bound logon is Extended
+        // Protection (still a warning: MAPI is beside the migration's path).
+        let proof = AcceptedAt("Autodiscover at https://autodiscover.contoso.com/ (Basic)".into());
+        let bound = Ping {
+            anonymous: answer(401, &[("www-authenticate", "NTLM")]),
+            authenticated: Some(Attempt {
+                scheme: "NTLM",
+                binding: Some(crate::probe::auth::ChannelBinding::Sent {
+                    hash: crate::net::ntlm::EndPointHash::Sha256,
+                    thumbprint: "AB".into(),
+                }),
+                answer: answer(401, &[]),
+            }),
+        };
+        let ep = super::ping_outcome(&bound, "mail store", url, &creds, Some(&proof));
+        assert_eq!(ep.status, Status::Warn);
+        assert_eq!(
+            ep.problem.map(|p| p.cause()),
+            Some(migcheck_shared::Cause::ExternalAccess)
+        );
         let not_mapi = ping_outcome(&ping(answer(200, &[])), "mail store", url);
         assert!(
             not_mapi.summary.contains("not a MAPI over HTTP endpoint"),

@@ -329,6 +329,60 @@ mod tests {
         assert_eq!(bind.status, Status::Skip, "{}", bind.summary);
     }
 
+    /// Autodiscover took the credentials; both channels' bound NTLM logons got 401 on /rpc (Require):
+    /// Extended Protection, not the password, with no retry.
+    #[test]
+    fn a_bound_refusal_after_autodiscover_took_the_credentials_is_extended_protection() {
+        use crate::diagnose::logon::AcceptedAt;
+        use crate::net::ntlm::EndPointHash;
+        use crate::probe::auth::ChannelBinding;
+        let proxy = HostPort {
+            host: "mail.contoso.com".into(),
+            port: None,
+        };
+        let password = Password::new("x");
+        let proof =
+            AcceptedAt("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)".into());
+        let mut oa = OutlookAnywhere {
+            proxy: &proxy,
+            server: "ex01.contoso.com",
+            logon: Logon {
+                auth: migcheck_shared::AuthMethod::Ntlm,
+                creds: Credentials::new("CONTOSO\\migadmin", &password),
+            },
+            may_send_password: Ok(()),
+            cert_principal: None,
+            accepted: Some(&proof),
+        };
+        let binding = ChannelBinding::Sent {
+            hash: EndPointHash::Sha384,
+            thumbprint: "FFEE".into(),
+        };
+        let found = credentials_problem(&oa, "mail.contoso.com", None, Some(&binding));
+        assert_eq!(
+            found.problem.map(|p| p.cause()),
+            Some(Cause::ExternalAccess),
+            "{}",
+            found.summary
+        );
+        assert!(
+            found
+                .summary
+                .starts_with("https://mail.contoso.com/rpc/rpcproxy.dll refuses the NTLM logon of CONTOSO\\migadmin, yet Autodiscover"),
+            "{}",
+            found.summary
+        );
+        // Without the proof: the credentials, with the hint.
+        oa.accepted = None;
+        let found = credentials_problem(&oa, "mail.contoso.com", None, Some(&binding));
+        assert_eq!(found.problem.map(|p| p.cause()), Some(Cause::Permissions));
+        assert!(
+            found.summary.contains("Extended Protection may be the reason"),
+            "{}",
+            found.summary
+        );
+    }
+
     #[test]
     fn a_refused_logon_skips_the_connection() {
         let rejected = Stage::Refused {
