@@ -277,6 +277,23 @@ fn answer_evidence(said: &EwsAnswer) -> Evidence {
     e
 }
 
+/// EWS not tried (`why`), and the version check from what OWA shows without credentials.
+pub(crate) async fn version_without_logon(net: &Net, rec: &Recorder, url: &str, why: &str) -> Vec<Check> {
+    let run = rec.start(KbStep::Permissions, "ews", format!("EWS at {url}"), None);
+    let ews = rec.finish(run, Outcome::skip(why), vec![]);
+    let owa = owa_of(net, url).await;
+    let sources = super::version::sources(None, None, &owa);
+    vec![ews, super::version::check(rec, &sources, &owa)]
+}
+
+/// OWA on the host of `url`, as a version witness.
+async fn owa_of(net: &Net, url: &str) -> crate::probe::owa::OwaProbe {
+    match crate::probe::auth::https_target(url) {
+        Ok((host, port, _)) => crate::probe::owa::probe(net, &host, port).await,
+        Err(_) => crate::probe::owa::OwaProbe::default(),
+    }
+}
+
 /// EWS (with the mailbox check), OWA as a version witness (at the same time), then the version check.
 pub(crate) async fn with_version(
     net: &Net,
@@ -287,13 +304,7 @@ pub(crate) async fn with_version(
     autodiscover_version: Option<crate::probe::version::ExchangeBuild>,
     accepted: Option<&AcceptedAt>,
 ) -> Vec<Check> {
-    let owa_host = crate::probe::auth::https_target(url).ok();
-    let owa = async {
-        match &owa_host {
-            Some((host, port, _)) => crate::probe::owa::probe(net, host, *port).await,
-            None => crate::probe::owa::OwaProbe::default(),
-        }
-    };
+    let owa = owa_of(net, url);
     let ((ews_check, said), owa) = tokio::join!(checks(net, rec, url, creds, mailbox, accepted), owa);
     let sources = super::version::sources(autodiscover_version, said.as_ref(), &owa);
     vec![ews_check, super::version::check(rec, &sources, &owa)]

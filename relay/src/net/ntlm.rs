@@ -196,9 +196,9 @@ impl NtlmClient {
     }
 
     /// Binds the AUTHENTICATE to the TLS connection (Extended Protection for Authentication): the
-    /// tls-server-end-point channel bindings ([RFC 5929]) of the server's leaf certificate (DER). Needed when
-    /// IIS/Exchange requires Extended Protection; without it the client sends zero channel bindings, which
-    /// servers accept unless they require them.
+    /// tls-server-end-point channel bindings ([RFC 5929]) of the server's leaf certificate (DER); returns
+    /// the hash RFC 5929 chose. Needed when IIS/Exchange requires Extended Protection; without it the client
+    /// sends zero channel bindings, which servers accept unless they require them.
     pub fn set_channel_binding_cert(&mut self, server_cert_der: &[u8]) -> Result<EndPointHash, NtlmError> {
         let bindings = TlsServerEndPoint::of(server_cert_der)?;
         self.channel_bindings = Some(bindings.md5());

@@ -104,7 +104,7 @@ impl<'a> Credentials<'a> {
 
     /// An NTLM client for one connection: `DOMAIN\user` gives the domain, any other form goes as the
     /// user name with no domain (the server's own, as Windows does).
-    pub fn ntlm(&self) -> NtlmClient {
+    fn ntlm(&self) -> NtlmClient {
         let (domain, user) = self.user.split_once('\\').unwrap_or(("", self.user));
         NtlmClient::new(user, domain, self.password.expose())
     }

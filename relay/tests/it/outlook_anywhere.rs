@@ -144,10 +144,12 @@ fn a_wrong_password_is_one_rejected_logon_then_nothing() {
         "{summary}"
     );
     assert!(summary.contains("user@domain (UPN)"), "{summary}");
-    // No further tries that would count toward a lockout.
-    for id in ["oa.logon", "oa.connection", "oa.bind.6001"] {
+    // No further tries that would count toward a lockout, EWS's included.
+    for id in ["oa.logon", "oa.connection", "oa.bind.6001", "ews"] {
         assert_eq!(status(&report, id), Some(Status::Skip), "{id}");
     }
+    assert!(report.check("ews.logon").is_none(), "{}", pretty(&report));
+    assert!(report.check("version").is_some(), "the version from OWA still");
 }
 
 #[test]

@@ -63,7 +63,7 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
         cert_principal: None,
         accepted: None,
     };
-    let (oa_check, accepted) = checks_for(net, rec, &oa).await;
+    let (oa_check, echo) = checks_for(net, rec, &oa).await;
     checks.push(oa_check);
     let port = target.rpc_proxy.port.unwrap_or(443);
     let authority = if port == 443 {
@@ -73,7 +73,16 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     };
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    checks.extend(super::ews::with_version(net, rec, &url, &oa.logon.creds, mailbox, None, accepted.as_ref()).await);
+    let creds = &oa.logon.creds;
+    checks.extend(match echo {
+        // The proxy refused these credentials: another logon would only count toward the lockout.
+        EchoLogon::Refused => {
+            let why = "Not tried: the RPC proxy refused these credentials (above); another logon would count toward the account's lockout.";
+            super::ews::version_without_logon(net, rec, &url, why).await
+        }
+        EchoLogon::Accepted(at) => super::ews::with_version(net, rec, &url, creds, mailbox, None, Some(&at)).await,
+        EchoLogon::Unknown => super::ews::with_version(net, rec, &url, creds, mailbox, None, None).await,
+    });
     let headline = format!(
         "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
         target.rpc_proxy.host,
@@ -84,8 +93,18 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     (checks, headline)
 }
 
-/// The `oa` group of checks, and where the credentials were accepted (the echo, when it passed).
-pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> (Check, Option<AcceptedAt>) {
+/// What the echo with the credentials showed about them.
+pub(crate) enum EchoLogon {
+    /// It passed: where, for a later refusal's finding (logon.rs).
+    Accepted(AcceptedAt),
+    /// 401: the credentials (or Extended Protection) were refused.
+    Refused,
+    /// Not tried, or it stopped on something else.
+    Unknown,
+}
+
+/// The `oa` group of checks, and what the echo showed about the credentials.
+pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> (Check, EchoLogon) {
     let proxy = oa.proxy.host.as_str();
     let run = rec.start(
         KbStep::OutlookAnywhere,
@@ -120,19 +139,22 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the proxy does not take this logon (above).",
             ));
         }
-        return (finish_group(rec, run, children, proxy), None);
+        return (finish_group(rec, run, children, proxy), EchoLogon::Unknown);
     }
     if let Err(why) = &oa.may_send_password {
         for (id, title) in titles {
             children.push(skip(rec, &id, title, why));
         }
-        return (finish_group(rec, run, children, proxy), None);
+        return (finish_group(rec, run, children, proxy), EchoLogon::Unknown);
     }
-    let ping = ping_check(net, rec, oa, target(6001)).await;
+    let (ping, refused) = ping_check(net, rec, oa, target(6001)).await;
     let rejected = ping.status == Status::Fail;
     // The echo took the credentials: a refusal elsewhere (EWS) is then not the password (logon.rs).
-    let accepted =
-        (ping.status == Status::Pass).then(|| AcceptedAt(format!("the RPC proxy {proxy} ({})", oa.logon.auth.label())));
+    let echo = match ping.status {
+        Status::Pass => EchoLogon::Accepted(AcceptedAt(format!("the RPC proxy {proxy} ({})", oa.logon.auth.label()))),
+        _ if refused => EchoLogon::Refused,
+        _ => EchoLogon::Unknown,
+    };
     children.push(ping);
     if rejected {
         // Each further try with a rejected password counts toward the account's lockout.
@@ -144,7 +166,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the echo with these credentials failed (above).",
             ));
         }
-        return (finish_group(rec, run, children, proxy), None);
+        return (finish_group(rec, run, children, proxy), echo);
     }
     let mut logon_run = rec.start(KbStep::OutlookAnywhere, "oa.logon", titles[1].1.clone(), Some("oa"));
     let mut connection_run = rec.start(
@@ -173,7 +195,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         rec.phase(&mut bind_run, Phase::Rpc, t);
         children.push(rec.finish(bind_run, bind_outcome(oa, vc, name), vec![]));
     }
-    (finish_group(rec, run, children, proxy), accepted)
+    (finish_group(rec, run, children, proxy), echo)
 }
 
 fn titles(oa: &OutlookAnywhere<'_>) -> Vec<(String, String)> {
@@ -376,7 +398,8 @@ fn name_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// The echo with the credentials: the proxy is alive and takes the logon.
-async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> Check {
+/// The echo check, and whether the proxy refused the logon (401).
+async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> (Check, bool) {
     let proxy = target.proxy;
     let mut run = rec.start(
         KbStep::OutlookAnywhere,
@@ -389,6 +412,7 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
     rec.phase(&mut run, Phase::Http, t);
     let who = format!("{} ({})", oa.logon.creds.user, oa.logon.auth.label());
     let mut evidence = Evidence::default().fact("Logged on as", who.clone());
+    let refused = matches!(&echoed, Ok(answer) if answer.head.status == 401);
     let outcome = match echoed {
         Err(e) => problem_of_error(&e, proxy),
         Ok(answer) => {
@@ -411,7 +435,7 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
             }
         }
     };
-    rec.finish(run, outcome.with_evidence(evidence), vec![])
+    (rec.finish(run, outcome.with_evidence(evidence), vec![]), refused)
 }
 
 #[cfg(test)]
