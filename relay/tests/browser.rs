@@ -167,6 +167,13 @@ fn outlook_anywhere_cases() -> serde_json::Value {
         })
     };
     let fail = |s: OaScenario, check: &str, cause: &str| case(s, false, s.password(), check, "fail", Some(cause));
+    // A case with the words its finding must show, and its verdict.
+    let said = |s: OaScenario, ntlm: bool, check: &str, (status, verdict): (&str, &str), cause: &str, words: &str| {
+        let mut c = case(s, ntlm, s.password(), check, status, Some(cause));
+        c["words"] = words.into();
+        c["verdict"] = verdict.into();
+        c
+    };
     serde_json::json!([
         case(Healthy, false, Healthy.password(), "oa.bind.6004", "pass", None),
         case(
@@ -183,6 +190,47 @@ fn outlook_anywhere_cases() -> serde_json::Value {
         fail(BindRejected, "oa.bind.6001", "wrong_server_name"),
         fail(SilentAfterHeaders, "oa.connection", "network"),
         case(NtlmOnly, true, NtlmOnly.password(), "oa.bind.6001", "pass", None),
+        // Issue 17: Extended Protection, and Basic with an umlaut.
+        case(
+            ExtendedProtection,
+            true,
+            ExtendedProtection.password(),
+            "oa.bind.6001",
+            "pass",
+            None
+        ),
+        said(
+            ExtendedProtectionBridged,
+            false,
+            "ews.logon",
+            ("warn", "warn"),
+            "external_access",
+            "accepts the same logon without it: Extended Protection"
+        ),
+        said(
+            ExtendedProtectionBridged,
+            true,
+            "oa.ping",
+            ("fail", "fail"),
+            "permissions",
+            "If the password is right, Extended Protection may be the reason"
+        ),
+        said(
+            BasicCodePage,
+            false,
+            "oa.ping",
+            ("fail", "fail"),
+            "permissions",
+            "The password has characters outside ASCII"
+        ),
+        case(
+            BasicUtf8First,
+            false,
+            BasicUtf8First.password(),
+            "oa.bind.6004",
+            "pass",
+            None
+        ),
     ])
 }
 
@@ -237,6 +285,15 @@ fn remote_move_cases() -> serde_json::Value {
         version(Exchange2016, "warn", "Exchange Server 2016 CU23"),
         version(Exchange2019, "warn", "Exchange Server 2019 CU14"),
         version(Disagree, "warn", "The sources disagree"),
+        // A remote move to a host behind a load balancer that re-encrypts: no retry, the hint.
+        serde_json::json!({
+            "name": "remote move behind a re-encrypting load balancer",
+            "server": OaScenario::ExtendedProtectionBridged.proxy_host(),
+            "user": OaScenario::ExtendedProtectionBridged.ntlm_user(),
+            "password": OaScenario::ExtendedProtectionBridged.password(), "mailbox": "",
+            "check": "mrs.credentials", "status": "fail", "cause": "permissions",
+            "words": "If the password is right, Extended Protection may be the reason", "verdict": "fail",
+        }),
     ])
 }
 

@@ -10,11 +10,12 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use url::Url;
 
-use migcheck_shared::kb::{AutodiscoverProblem, autodiscover_error_meaning};
+use migcheck_shared::kb::{AutodiscoverProblem, RefusedLogon, autodiscover_error_meaning};
 use migcheck_shared::request::ValidAutodiscover;
 use migcheck_shared::{Check, Evidence, KbStep, Phase, PhaseTiming, Status};
 
 use super::certificate::{CertificateChecks, judge};
+use super::logon::{self, AcceptedAt, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, endpoints};
 use crate::net::Net;
 use crate::probe::Credentials;
@@ -61,14 +62,11 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         domain: target.email.domain.clone(),
         allow_any: target.allow_credential_redirect,
     };
-    let creds = Credentials {
-        user: &target.user,
-        password: &target.password,
-    };
+    let creds = Credentials::new(&target.user, &target.password);
     let mut checks = Vec::new();
     let mut address = target.email.address.clone();
     let mut addresses_seen = vec![address.to_ascii_lowercase()];
-    let mut settings: Option<(Box<Settings>, String)> = None;
+    let mut settings: Option<(Box<Settings>, String, Option<AcceptedAt>)> = None;
     // Hosts that let a POX request run into its deadline: V2 does not wait on them a second time.
     let mut silent: Vec<String> = Vec::new();
     for round in 1..=MAX_ADDRESS_REDIRECTS + 1 {
@@ -76,8 +74,14 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         silent.extend(round_silent);
         checks.push(check);
         match decided {
-            Some(Ending::Settings { settings: s, url }) => {
-                settings = Some((s, url));
+            Some(Ending::Settings {
+                settings: s,
+                url,
+                signed_in,
+            }) => {
+                // The credentials are good: a later refusal elsewhere is not the password (logon.rs).
+                let accepted = signed_in.map(|scheme| AcceptedAt(format!("Autodiscover at {url} ({scheme})")));
+                settings = Some((s, url, accepted));
                 break;
             }
             Some(Ending::RedirectAddr(next)) => {
@@ -112,7 +116,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
             _ => break,
         }
     }
-    let Some((settings, url)) = settings else {
+    let Some((settings, url, accepted)) = settings else {
         return (checks, String::new());
     };
     checks.push(settings_check(rec, &settings, &url));
@@ -121,6 +125,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
         url: &url,
         address: &address,
         silent: &silent,
+        accepted: accepted.as_ref(),
     };
     let (endpoint_checks, headline) = endpoints::checks(net, rec, target, answered, &consent, &creds).await;
     checks.extend(endpoint_checks);
@@ -221,7 +226,7 @@ async fn round_checks(
                 });
             }
         }
-        let outcome = candidate_outcome(candidate, domain, &run, decider.map(|d| i.cmp(&d)));
+        let outcome = candidate_outcome(candidate, domain, &run, decider.map(|d| i.cmp(&d)), creds);
         children.push(rec.finish(running, outcome, certificates));
     }
     let outcome = match &decided {
@@ -311,6 +316,9 @@ fn evidence_of(run: &Run) -> Evidence {
         if let Some(auth) = step.auth {
             parts.push(format!("signed in with {auth}"));
         }
+        if let Some(binding) = &step.binding {
+            parts.push(format!("channel binding {}", binding.words()));
+        }
         parts.push(step.note.clone());
         evidence = evidence.fact(&format!("{} {}", step.method, step.url), parts.join("; "));
         if !step.offered.is_empty() {
@@ -323,7 +331,13 @@ fn evidence_of(run: &Run) -> Evidence {
     evidence
 }
 
-fn candidate_outcome(candidate: Candidate, domain: &str, run: &Run, relative: Option<std::cmp::Ordering>) -> Outcome {
+fn candidate_outcome(
+    candidate: Candidate,
+    domain: &str,
+    run: &Run,
+    relative: Option<std::cmp::Ordering>,
+    creds: &Credentials<'_>,
+) -> Outcome {
     use std::cmp::Ordering::*;
     let evidence = evidence_of(run);
     let outcome = match (&run.ending, relative) {
@@ -342,8 +356,13 @@ fn candidate_outcome(candidate: Candidate, domain: &str, run: &Run, relative: Op
             message: message.clone(),
         }),
         (Ending::Failed(Failure::CredentialsRefused { scheme, offered }), Some(Equal)) => {
+            let last = run.steps.last();
+            let endpoint = Endpoint::at(last.map_or("", |s| s.url.as_str()), VirtualDirectory::Autodiscover);
+            let binding = last.and_then(|s| s.binding.as_ref());
+            // Autodiscover checks no channel binding: never Extended Protection here.
+            let logon = logon::judge(&endpoint, creds, scheme, binding, false, None).err();
             Outcome::problem(AutodiscoverProblem::CredentialsRefused {
-                scheme: scheme.to_string(),
+                logon: logon.unwrap_or(RefusedLogon::Ntlm),
                 offered: offered.clone(),
             })
         }

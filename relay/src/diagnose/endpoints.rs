@@ -9,6 +9,7 @@ use url::Url;
 use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
 use migcheck_shared::{Check, HostPort, KbStep};
 
+use super::logon::AcceptedAt;
 use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook};
 use crate::net::Net;
 use crate::probe::Credentials;
@@ -25,6 +26,8 @@ pub(super) struct Answered<'a> {
     pub address: &'a str,
     /// Hosts whose POX request ran into its deadline: not asked again.
     pub silent: &'a [String],
+    /// Autodiscover accepted the credentials (not when it answered without asking).
+    pub accepted: Option<&'a AcceptedAt>,
 }
 
 /// The endpoint checks of what Autodiscover answered, and the headline when all pass.
@@ -41,6 +44,7 @@ pub(super) async fn checks(
         url,
         address,
         silent,
+        accepted,
     } = answered;
     let v2_hosts = v2_hosts(url, address);
     let v2 = autodiscover::v2_check(net, rec, &v2_hosts, silent, address);
@@ -84,8 +88,12 @@ pub(super) async fn checks(
             logon: rpch::client::Logon { auth, creds: *creds },
             may_send_password: allowed(&oa.host),
             cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
+            accepted,
         });
-    let outlook_anywhere: OptionFuture<_> = oa_inputs.as_ref().map(|i| outlook::checks_for(net, rec, i)).into();
+    let outlook_anywhere: OptionFuture<_> = oa_inputs
+        .as_ref()
+        .map(|i| async { outlook::checks_for(net, rec, i).await.0 })
+        .into();
 
     let mapi_urls: Vec<_> = settings
         .mapi_http
@@ -105,7 +113,7 @@ pub(super) async fn checks(
         .find(Result::is_err)
         .unwrap_or(Ok(()));
     let mapi: OptionFuture<_> = (!mapi_urls.is_empty())
-        .then(|| mapi::checks(net, rec, &mapi_urls, creds, &mapi_may))
+        .then(|| mapi::checks(net, rec, &mapi_urls, creds, &mapi_may, accepted))
         .into();
 
     let ews_url = settings
@@ -119,7 +127,7 @@ pub(super) async fn checks(
     let ews = async {
         let Some(ews_url) = ews_url else { return Vec::new() };
         match host_of(&ews_url).as_deref().map(allowed) {
-            Some(Ok(())) => ews::with_version(net, rec, &ews_url, creds, mailbox, version).await,
+            Some(Ok(())) => ews::with_version(net, rec, &ews_url, creds, mailbox, version, accepted).await,
             Some(Err(why)) => {
                 let run = rec.start(KbStep::Permissions, "ews", format!("EWS at {ews_url}"), None);
                 vec![rec.finish(run, Outcome::skip(why), vec![])]

@@ -9,9 +9,11 @@ use futures_util::future::join_all;
 use migcheck_shared::kb::MapiProblem;
 use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
+use super::logon::{self, AcceptedAt, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder};
 use crate::net::Net;
 use crate::probe::Credentials;
+use crate::probe::auth::Attempt;
 use crate::probe::mapi::{self, Ping};
 
 /// The `mapi` group: `(id suffix, name, url)` for each URL Autodiscover gave.
@@ -21,6 +23,7 @@ pub(crate) async fn checks(
     urls: &[(&'static str, &'static str, String)],
     creds: &Credentials<'_>,
     may_send_password: &Result<(), String>,
+    accepted: Option<&AcceptedAt>,
 ) -> Check {
     let run = rec.start(KbStep::OutlookAnywhere, "mapi", "MAPI over HTTP (PING)", None);
     let runs: Vec<_> = urls
@@ -53,7 +56,7 @@ pub(crate) async fn checks(
                 url: url.clone(),
                 error: e.to_string(),
             }),
-            (Some(Ok(ping)), _) => ping_outcome(&ping, name, url),
+            (Some(Ok(ping)), _) => ping_outcome(&ping, name, url, creds, accepted),
         };
         children.push(rec.finish(check_run, outcome, vec![]));
     }
@@ -65,14 +68,16 @@ pub(crate) async fn checks(
     rec.finish_parent(run, children, summary)
 }
 
-fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
+fn ping_outcome(ping: &Ping, name: &str, url: &str, creds: &Credentials<'_>, accepted: Option<&AcceptedAt>) -> Outcome {
     let mut evidence = Evidence::default().fact("Anonymous answer", ping.anonymous.status_line());
     for scheme in ping.anonymous.header_values("www-authenticate") {
         evidence = evidence.fact("Anonymous answer: www-authenticate", scheme.to_string());
     }
     let last = ping.last();
-    if let Some((scheme, answer)) = &ping.authenticated {
-        evidence = evidence.fact(&format!("With credentials ({scheme})"), answer.status_line());
+    if let Some(attempt) = &ping.authenticated {
+        let label = format!("With credentials ({})", attempt.scheme);
+        evidence = evidence.fact(&label, attempt.answer.status_line());
+        evidence = logon::binding_fact(evidence, &label, attempt.binding.as_ref());
     }
     let code = last.header("x-responsecode").map(str::to_string);
     if let Some(c) = &code {
@@ -85,9 +90,7 @@ fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
     }
     let outcome = match (last.status, code.as_deref().map(str::trim)) {
         (200, Some("0")) => Outcome::pass(format!("The {name} answers PING (X-ResponseCode 0).")),
-        (401, _) if ping.authenticated.is_some() => {
-            Outcome::problem(MapiProblem::CredentialsRefused { url: url.to_string() })
-        }
+        (401, _) if ping.authenticated.is_some() => refused(ping.authenticated.as_ref(), url, creds, accepted),
         (status, Some(c)) => Outcome::problem(MapiProblem::ResponseCode {
             url: url.to_string(),
             status,
@@ -100,6 +103,26 @@ fn ping_outcome(ping: &Ping, name: &str, url: &str) -> Outcome {
         }),
     };
     outcome.with_evidence(evidence)
+}
+
+/// A 401 after the credentials. `/mapi` is `Require` by default: no retry without the binding.
+fn refused(attempt: Option<&Attempt>, url: &str, creds: &Credentials<'_>, accepted: Option<&AcceptedAt>) -> Outcome {
+    let endpoint = Endpoint::at(url, VirtualDirectory::Mapi);
+    let scheme = attempt.map_or("NTLM", |a| a.scheme);
+    match logon::judge(
+        &endpoint,
+        creds,
+        scheme,
+        attempt.and_then(|a| a.binding.as_ref()),
+        false,
+        accepted,
+    ) {
+        Ok(refused) => Outcome::problem(MapiProblem::ChannelBindingRefused(refused)),
+        Err(logon) => Outcome::problem(MapiProblem::CredentialsRefused {
+            url: url.to_string(),
+            logon,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -119,13 +142,20 @@ mod tests {
     fn ping(last: HttpAnswer) -> Ping {
         Ping {
             anonymous: answer(401, &[("www-authenticate", "Basic realm=\"mail\"")]),
-            authenticated: Some(("Basic", last)),
+            authenticated: Some(Attempt {
+                scheme: "Basic",
+                binding: None,
+                answer: last,
+            }),
         }
     }
 
     #[test]
     fn x_response_code_decides_and_is_explained() {
         let url = "https://mail.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com";
+        let password = migcheck_shared::Password::new("x");
+        let creds = Credentials::new("CONTOSO\\migadmin", &password);
+        let ping_outcome = |ping: &Ping, name: &str, url: &str| ping_outcome(ping, name, url, &creds, None);
         let ok = ping_outcome(&ping(answer(200, &[("x-responsecode", "0")])), "mail store", url);
         assert_eq!(ok.status, Status::Pass);
         let denied = ping_outcome(&ping(answer(200, &[("x-responsecode", "11")])), "mail store", url);
@@ -140,6 +170,26 @@ mod tests {
             rejected.problem.map(|p| p.cause()),
             Some(migcheck_shared::Cause::Permissions),
             "a 401 after the credentials"
+        );
+        // /mapi is Require: after Autodiscover took the credentials, a refused bound logon is Extended
+        // Protection (still a warning: MAPI is beside the migration's path).
+        let proof = AcceptedAt("Autodiscover at https://autodiscover.contoso.com/ (Basic)".into());
+        let bound = Ping {
+            anonymous: answer(401, &[("www-authenticate", "NTLM")]),
+            authenticated: Some(Attempt {
+                scheme: "NTLM",
+                binding: Some(crate::probe::auth::ChannelBinding::Sent {
+                    hash: crate::net::ntlm::EndPointHash::Sha256,
+                    thumbprint: "AB".into(),
+                }),
+                answer: answer(401, &[]),
+            }),
+        };
+        let ep = super::ping_outcome(&bound, "mail store", url, &creds, Some(&proof));
+        assert_eq!(ep.status, Status::Warn);
+        assert_eq!(
+            ep.problem.map(|p| p.cause()),
+            Some(migcheck_shared::Cause::ExternalAccess)
         );
         let not_mapi = ping_outcome(&ping(answer(200, &[])), "mail store", url);
         assert!(

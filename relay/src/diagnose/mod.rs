@@ -18,6 +18,7 @@ mod certificate;
 mod endpoints;
 mod ews;
 pub(crate) mod host;
+mod logon;
 mod mapi;
 mod outcome;
 mod outlook;

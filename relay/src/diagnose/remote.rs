@@ -7,6 +7,7 @@ use migcheck_shared::kb::MrsProblem;
 use migcheck_shared::request::ValidRemoteMove;
 use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
 
+use super::logon::{self, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, ews, host};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
@@ -18,10 +19,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
     let mut checks = host::host_checks(net, rec, server).await;
-    let creds = Credentials {
-        user: &target.user,
-        password: &target.password,
-    };
+    let creds = Credentials::new(&target.user, &target.password);
     let authority = if port == 443 {
         host.to_string()
     } else {
@@ -30,7 +28,8 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     let url = format!("https://{authority}/EWS/Exchange.asmx");
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let (ews_checks, mrs_check) = tokio::join!(
-        ews::with_version(net, rec, &url, &creds, mailbox, None),
+        // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
+        ews::with_version(net, rec, &url, &creds, mailbox, None, None),
         mrs_checks(net, rec, host, port, &creds)
     );
     checks.push(mrs_check);
@@ -116,7 +115,9 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
     let credentials = match (&probe.authenticated, probe.state()) {
         (None, _) if anonymous_failed => Outcome::skip("Not tried: the endpoint is off (above)."),
         (None, _) => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
-        (Some((scheme, answer)), state) => {
+        (Some(attempt), state) => {
+            let (scheme, answer) = (attempt.scheme, &attempt.answer);
+            let endpoint = Endpoint::at(&url, VirtualDirectory::Ews);
             let outcome = match state {
                 MrsState::Enabled => Outcome::pass(format!(
                     "MRS Proxy answers the migration account ({scheme}) with {}: it is enabled.",
@@ -127,13 +128,23 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
                     host: host.to_string(),
                     status_line: answer.status_line(),
                 }),
-                MrsState::Rejected => Outcome::problem(MrsProblem::CredentialsRefused {
-                    url: url.clone(),
-                    user: creds.user.to_string(),
-                    scheme: scheme.to_string(),
-                }),
+                MrsState::Rejected => {
+                    match logon::judge(&endpoint, creds, scheme, attempt.binding.as_ref(), false, None) {
+                        Ok(refused) => Outcome::problem(MrsProblem::ChannelBindingRefused(refused)),
+                        Err(logon) => Outcome::problem(MrsProblem::CredentialsRefused {
+                            url: url.clone(),
+                            user: creds.user.to_string(),
+                            logon,
+                        }),
+                    }
+                }
             };
-            outcome.with_evidence(evidence(&format!("With credentials ({scheme})"), answer))
+            let label = format!("With credentials ({scheme})");
+            outcome.with_evidence(logon::binding_fact(
+                evidence(&label, answer),
+                &label,
+                attempt.binding.as_ref(),
+            ))
         }
     };
     let children = vec![

@@ -34,6 +34,8 @@ pub struct HttpConnection {
     pub resolved: Vec<IpAddr>,
     /// The negotiated TLS version, for https.
     pub tls_version: Option<&'static str>,
+    /// The server's certificate (DER), for https: what NTLM binds its logon to.
+    pub leaf: Option<Vec<u8>>,
     /// When each phase of opening the connection started and ended, for the waterfall.
     pub phases: Vec<(Phase, Instant, Instant)>,
 }
@@ -177,6 +179,7 @@ impl Net {
                 peer,
                 resolved: addrs,
                 tls_version: None,
+                leaf: None,
                 phases,
             });
         }
@@ -188,6 +191,7 @@ impl Net {
             peer: tls.peer,
             resolved: tls.resolved,
             tls_version: tls.tls_version,
+            leaf: tls.leaf,
             phases: tls.phases,
         })
     }

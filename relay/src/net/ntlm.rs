@@ -31,6 +31,7 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use md4::{Digest as _, Md4};
 use md5::Md5;
 use ring::rand::SecureRandom as _;
+use sha2::{Sha224, Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
 /// The largest decoded CHALLENGE_MESSAGE accepted (real ones are 200 to 400 bytes).
@@ -119,6 +120,9 @@ pub enum NtlmError {
     /// The certificate given for channel binding cannot be parsed.
     #[error("cannot compute NTLM channel bindings: the server certificate does not parse")]
     Certificate,
+    /// RFC 5929 defines no tls-server-end-point hash for the certificate's signature algorithm.
+    #[error("RFC 5929 defines no channel binding for a certificate signed with {0}")]
+    NoEndPointHash(&'static str),
     /// A local failure: the system random generator, or a user/domain too long for a message field.
     #[error("NTLM internal error: {0}")]
     Internal(&'static str),
@@ -192,12 +196,13 @@ impl NtlmClient {
     }
 
     /// Binds the AUTHENTICATE to the TLS connection (Extended Protection for Authentication): the
-    /// tls-server-end-point channel bindings ([RFC 5929]) of the server's leaf certificate (DER). Needed when
-    /// IIS/Exchange requires Extended Protection; without it the client sends zero channel bindings, which
-    /// servers accept unless they require them.
-    pub fn set_channel_binding_cert(&mut self, server_cert_der: &[u8]) -> Result<(), NtlmError> {
-        self.channel_bindings = Some(tls_server_end_point_bindings(server_cert_der)?);
-        Ok(())
+    /// tls-server-end-point channel bindings ([RFC 5929]) of the server's leaf certificate (DER); returns
+    /// the hash RFC 5929 chose. Needed when IIS/Exchange requires Extended Protection; without it the client
+    /// sends zero channel bindings, which servers accept unless they require them.
+    pub fn set_channel_binding_cert(&mut self, server_cert_der: &[u8]) -> Result<EndPointHash, NtlmError> {
+        let bindings = TlsServerEndPoint::of(server_cert_der)?;
+        self.channel_bindings = Some(bindings.md5());
+        Ok(bindings.hash)
     }
 
     /// Names the service in the AUTHENTICATE (MsvAvTargetName), e.g. `HTTP/mail.contoso.com`. Optional: only
@@ -635,20 +640,131 @@ fn filetime_now() -> u64 {
         .saturating_add(u64::from(since_unix.subsec_nanos() / 100))
 }
 
-/// MD5 of the gss_channel_bindings_struct carrying `tls-server-end-point:<hash of the certificate>`
-/// ([RFC 5929] 4.1, [MS-NLMP] 3.1.5.1.2): the hash is the certificate's signature hash, SHA-256 when that is
-/// MD5 or SHA-1 (or unknown).
-fn tls_server_end_point_bindings(cert_der: &[u8]) -> Result<[u8; 16], NtlmError> {
-    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).map_err(|_| NtlmError::Certificate)?;
-    let algorithm = match cert.signature_algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => &ring::digest::SHA384,
-        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => &ring::digest::SHA512,
-        _ => &ring::digest::SHA256,
-    };
-    let hash = ring::digest::digest(algorithm, cert_der);
-    let mut application_data = b"tls-server-end-point:".to_vec();
-    application_data.extend_from_slice(hash.as_ref());
-    Ok(channel_bindings_hash(&application_data))
+/// The hash RFC 5929 picks for a certificate's tls-server-end-point channel bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndPointHash {
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl EndPointHash {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndPointHash::Sha224 => "SHA-224",
+            EndPointHash::Sha256 => "SHA-256",
+            EndPointHash::Sha384 => "SHA-384",
+            EndPointHash::Sha512 => "SHA-512",
+        }
+    }
+
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            EndPointHash::Sha224 => Sha224::digest(data).to_vec(),
+            EndPointHash::Sha256 => Sha256::digest(data).to_vec(),
+            EndPointHash::Sha384 => Sha384::digest(data).to_vec(),
+            EndPointHash::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// The hash of a digest algorithm OID (RFC 5754, RFC 8017 appendix B.1).
+    fn of_digest_oid(oid: &str) -> Option<SignatureHash> {
+        Some(match oid {
+            "1.2.840.113549.2.5" | "1.3.14.3.2.26" => SignatureHash::Md5OrSha1,
+            "2.16.840.1.101.3.4.2.4" => SignatureHash::Sha2(EndPointHash::Sha224),
+            "2.16.840.1.101.3.4.2.1" => SignatureHash::Sha2(EndPointHash::Sha256),
+            "2.16.840.1.101.3.4.2.2" => SignatureHash::Sha2(EndPointHash::Sha384),
+            "2.16.840.1.101.3.4.2.3" => SignatureHash::Sha2(EndPointHash::Sha512),
+            _ => return None,
+        })
+    }
+}
+
+/// The one hash function a signature algorithm uses.
+enum SignatureHash {
+    Md5OrSha1,
+    Sha2(EndPointHash),
+}
+
+/// The tls-server-end-point channel bindings of a TLS server's certificate ([RFC 5929] 4.1), what an
+/// NTLM AUTHENTICATE carries as MsvAvChannelBindings ([MS-NLMP] 2.2.2.1) for Extended Protection.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsServerEndPoint {
+    pub hash: EndPointHash,
+    /// `tls-server-end-point:` and the hash of the certificate as sent, octet for octet.
+    application_data: Vec<u8>,
+}
+
+impl fmt::Debug for TlsServerEndPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsServerEndPoint")
+            .field("hash", &self.hash)
+            .field("md5", &self.md5())
+            .finish()
+    }
+}
+
+impl TlsServerEndPoint {
+    /// The bindings of the leaf certificate (DER) of a connection. RFC 5929 4.1: the hash of the
+    /// certificate's signature algorithm, SHA-256 when that is MD5 or SHA-1; none defined when the
+    /// algorithm uses no hash (Ed25519, Ed448) or several (RSASSA-PSS hashing with one function and
+    /// generating its mask with another), nor for an algorithm migcheck does not know.
+    pub fn of(cert_der: &[u8]) -> Result<Self, NtlmError> {
+        let (_, cert) = x509_parser::parse_x509_certificate(cert_der).map_err(|_| NtlmError::Certificate)?;
+        let algorithm = &cert.signature_algorithm;
+        let oid = algorithm.algorithm.to_id_string();
+        let digest = match oid.as_str() {
+            // md5WithRSA, sha1WithRSA, ecdsa-with-SHA1, dsa-with-sha1 (RFC 3279).
+            "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => {
+                Some(SignatureHash::Md5OrSha1)
+            }
+            // sha224WithRSA, ecdsa-with-SHA224, dsa-with-sha224 (RFC 4055, 5758).
+            "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" | "2.16.840.1.101.3.4.3.1" => {
+                Some(SignatureHash::Sha2(EndPointHash::Sha224))
+            }
+            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => {
+                Some(SignatureHash::Sha2(EndPointHash::Sha256))
+            }
+            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => Some(SignatureHash::Sha2(EndPointHash::Sha384)),
+            "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => Some(SignatureHash::Sha2(EndPointHash::Sha512)),
+            // RSASSA-PSS (RFC 4055 3.1): its hash, when the mask generation uses the same one.
+            "1.2.840.113549.1.1.10" => algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| x509_parser::signature_algorithm::RsaSsaPssParams::try_from(p).ok())
+                .and_then(|p| {
+                    let hash = p.hash_algorithm_oid().to_id_string();
+                    let mask = p.mask_gen_algorithm().ok()?.hash.to_id_string();
+                    (hash == mask).then(|| EndPointHash::of_digest_oid(&hash)).flatten()
+                }),
+            _ => None,
+        };
+        let hash = match digest {
+            Some(SignatureHash::Md5OrSha1) => EndPointHash::Sha256,
+            Some(SignatureHash::Sha2(hash)) => hash,
+            None => return Err(NtlmError::NoEndPointHash(signature_name(&oid))),
+        };
+        let mut application_data = b"tls-server-end-point:".to_vec();
+        application_data.extend_from_slice(&hash.digest(cert_der));
+        Ok(TlsServerEndPoint { hash, application_data })
+    }
+
+    /// The MsvAvChannelBindings value: MD5 of the gss_channel_bindings_struct ([RFC 2744] 3.11, as
+    /// Windows flattens it) with no addresses and this application data.
+    pub fn md5(&self) -> [u8; 16] {
+        channel_bindings_hash(&self.application_data)
+    }
+}
+
+/// A signature algorithm as a user knows it, for the error that it gives no channel binding.
+fn signature_name(oid: &str) -> &'static str {
+    match oid {
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS with mixed or unknown hash functions",
+        _ => "an unknown signature algorithm",
+    }
 }
 
 /// MD5(initiator addrtype, initiator address, acceptor addrtype, acceptor address (all empty), application data).
@@ -909,6 +1025,99 @@ mod tests {
             client.set_channel_binding_cert(b"not a certificate"),
             Err(NtlmError::Certificate)
         ));
+    }
+
+    /// A certificate of `testdata/channel_bindings/` (made by its `make.sh`), as DER.
+    fn test_certificate(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/src/net/testdata/channel_bindings/{name}.pem",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let pem = std::fs::read_to_string(&path).expect("a test certificate");
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        STANDARD.decode(body).expect("PEM base64")
+    }
+
+    /// RFC 5929 4.1's hash choice on real certificates, against the MsvAvChannelBindings two independent
+    /// implementations compute for them (`testdata/channel_bindings/expected.py`: requests-ntlm 1.3.0's
+    /// rule with pyspnego's GssChannelBindings, and Debian 12's requests-ntlm 1.1.0 with ntlm-auth 1.4.0,
+    /// which exchangelib uses; both agree wherever both compute one).
+    #[test]
+    fn tls_server_end_point_follows_rfc_5929_on_real_certificates() {
+        for (name, hash, md5) in [
+            // MD5 and SHA-1 signatures: SHA-256.
+            ("md5-rsa", EndPointHash::Sha256, "059936b62284b495b96c45b2f12bec1f"),
+            ("sha1-rsa", EndPointHash::Sha256, "b3fdfb41c54bba50692a1cf5b784bbb0"),
+            ("ecdsa-sha1", EndPointHash::Sha256, "dcd320332b4a822ed01bbd979e04e349"),
+            // Otherwise the signature's own hash.
+            ("sha224-rsa", EndPointHash::Sha224, "efe0cfdb3b5ba387e76d2ecf7f903ea7"),
+            ("sha256-rsa", EndPointHash::Sha256, "5facde7a6bf01e47ef25593bdd8d2d44"),
+            ("sha384-rsa", EndPointHash::Sha384, "9964511d096ca4283023f89b8d0a6eb0"),
+            ("sha512-rsa", EndPointHash::Sha512, "02ab304c13e33bd8da2683b8a0dedf0c"),
+            ("ecdsa-sha384", EndPointHash::Sha384, "d06df5e925dd5d9e81471372af5f0182"),
+            // RSASSA-PSS with SHA-384 and MGF1-SHA-384: one hash function (pyspnego agrees; Debian's
+            // 1.1.0 cannot read PSS and sends no bindings).
+            ("pss-sha384", EndPointHash::Sha384, "0ef0398a5dd8f9abf3e85c5abcccfc8c"),
+        ] {
+            let bindings = TlsServerEndPoint::of(&test_certificate(name)).expect(name);
+            assert_eq!(bindings.hash, hash, "{name}");
+            assert_eq!(bindings.md5()[..], hex(md5)[..], "{name}");
+        }
+        // No single hash: RFC 5929 leaves them undefined. (requests-ntlm 1.3.0 falls back to SHA-256 for
+        // both, which no Windows server would match either; Debian's 1.1.0 sends none.)
+        for (name, why) in [
+            ("ed25519", "Ed25519"),
+            ("pss-mixed", "RSASSA-PSS with mixed or unknown hash functions"),
+        ] {
+            assert_eq!(
+                TlsServerEndPoint::of(&test_certificate(name)),
+                Err(NtlmError::NoEndPointHash(why)),
+                "{name}"
+            );
+        }
+    }
+
+    /// rcgen-made certificates (new keys each run): the hash is the signature's, over the DER as sent.
+    #[test]
+    fn tls_server_end_point_hashes_the_certificate_as_sent() {
+        for (alg, hash, digest) in [
+            (
+                &rcgen::PKCS_ECDSA_P256_SHA256,
+                EndPointHash::Sha256,
+                &ring::digest::SHA256,
+            ),
+            (
+                &rcgen::PKCS_ECDSA_P384_SHA384,
+                EndPointHash::Sha384,
+                &ring::digest::SHA384,
+            ),
+        ] {
+            let key = rcgen::KeyPair::generate_for(alg).expect("key");
+            let params = rcgen::CertificateParams::new(vec!["mail.contoso.com".to_string()]).expect("params");
+            let der = params.self_signed(&key).expect("certificate").der().to_vec();
+            let bindings = TlsServerEndPoint::of(&der).expect("bindings");
+            assert_eq!(bindings.hash, hash);
+            let mut application_data = b"tls-server-end-point:".to_vec();
+            application_data.extend_from_slice(ring::digest::digest(digest, &der).as_ref());
+            assert_eq!(bindings.md5(), channel_bindings_hash(&application_data));
+            // One byte changed in the certificate: other bindings (what a re-encrypting device causes).
+            let mut other = der.clone();
+            let last = other.len() - 1;
+            other[last] ^= 1;
+            assert_ne!(
+                TlsServerEndPoint::of(&other).map(|b| b.md5()).ok(),
+                Some(bindings.md5())
+            );
+        }
+        let mut client = NtlmClient::new("u", "d", "p");
+        assert_eq!(
+            client.set_channel_binding_cert(&test_certificate("sha384-rsa")),
+            Ok(EndPointHash::Sha384)
+        );
+        assert_eq!(
+            client.channel_bindings,
+            Some(hex("9964511d096ca4283023f89b8d0a6eb0")[..].try_into().expect("16"))
+        );
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //! MAPI over HTTP share (an anonymous request on a fresh https connection shows what IIS offers; after
 //! its 401, the same request with the credentials on that connection, Basic when offered, else NTLM),
 //! and the Basic and NTLM messages RPC over HTTP sends on its channels.
+//!
+//! Basic goes as UTF-8 (RFC 7617 2.1's `charset="UTF-8"`, and what .NET (Core) and later's
+//! SocketsHttpHandler sends). How Exchange Online's migration service encodes it is not documented.
+//! Every NTLM logon carries the channel binding of the certificate of the very TLS connection it runs
+//! on (Extended Protection for Authentication: tls-server-end-point, RFC 5929, in MsvAvChannelBindings,
+//! [MS-NLMP] 2.2.2.1), as Windows clients do.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -12,7 +18,7 @@ use migcheck_shared::Password;
 use super::ProbeError;
 use crate::net::Net;
 use crate::net::http::{HttpAnswer, HttpConnection};
-use crate::net::ntlm::NtlmClient;
+use crate::net::ntlm::{EndPointHash, NtlmClient};
 
 /// The migration account. Its `Debug` shows no password ([`Password`] redacts itself).
 #[derive(Debug, Clone, Copy)]
@@ -20,21 +26,116 @@ pub struct Credentials<'a> {
     /// `DOMAIN\user`, `user@domain` or a bare name, as the user typed it.
     pub user: &'a str,
     pub password: &'a Password,
+    /// Whether NTLM binds the logon to its TLS connection: always, but for the one retry that shows
+    /// a device in front re-encrypting with another certificate (`diagnose::extended_protection`).
+    pub binding: BindingPolicy,
 }
 
-impl Credentials<'_> {
-    /// The `Authorization` value of a Basic logon.
+/// Whether an NTLM logon carries the channel binding of its connection's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingPolicy {
+    /// tls-server-end-point of the leaf certificate, as Windows clients send it.
+    Send,
+    /// Sixteen zero bytes, which Windows reads as no binding at all: what a client without Extended
+    /// Protection support sends.
+    Omit,
+}
+
+/// How an NTLM logon was bound to its TLS connection (the fact the evidence shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelBinding {
+    /// tls-server-end-point of the certificate the connection got (`thumbprint`: its SHA-1, as
+    /// `Get-ExchangeCertificate` shows it), hashed with `hash`.
+    Sent { hash: EndPointHash, thumbprint: String },
+    /// None (zeros): the retry without it.
+    Omitted,
+    /// None (zeros): the certificate gives none (`why`).
+    Unavailable { why: String },
+}
+
+impl ChannelBinding {
+    /// Whether the logon carried a binding a server checks (not zeros).
+    pub fn sent(&self) -> bool {
+        matches!(self, ChannelBinding::Sent { .. })
+    }
+
+    /// The evidence's words.
+    pub fn words(&self) -> String {
+        match self {
+            ChannelBinding::Sent { hash, thumbprint } => format!(
+                "tls-server-end-point ({}) of the certificate migcheck got, thumbprint {thumbprint}",
+                hash.name()
+            ),
+            ChannelBinding::Omitted => "none (zeros): the one try without it".to_string(),
+            ChannelBinding::Unavailable { why } => format!("none (zeros): {why}"),
+        }
+    }
+}
+
+impl<'a> Credentials<'a> {
+    /// The account, its NTLM logons bound to their connections.
+    pub fn new(user: &'a str, password: &'a Password) -> Self {
+        Credentials {
+            user,
+            password,
+            binding: BindingPolicy::Send,
+        }
+    }
+
+    /// The same account for the one try without the channel binding.
+    pub fn without_binding(self) -> Self {
+        Credentials {
+            binding: BindingPolicy::Omit,
+            ..self
+        }
+    }
+
+    /// The `Authorization` value of a Basic logon: `user:password` in UTF-8.
     pub fn basic(&self) -> String {
         let token = BASE64.encode(format!("{}:{}", self.user, self.password.expose()));
         format!("Basic {token}")
     }
 
+    /// The password has characters outside ASCII, which servers may decode in another encoding than
+    /// the UTF-8 of [`Self::basic`]. Says nothing else about the password.
+    pub fn password_beyond_ascii(&self) -> bool {
+        !self.password.expose().is_ascii()
+    }
+
     /// An NTLM client for one connection: `DOMAIN\user` gives the domain, any other form goes as the
     /// user name with no domain (the server's own, as Windows does).
-    pub fn ntlm(&self) -> NtlmClient {
+    fn ntlm(&self) -> NtlmClient {
         let (domain, user) = self.user.split_once('\\').unwrap_or(("", self.user));
         NtlmClient::new(user, domain, self.password.expose())
     }
+
+    /// An NTLM client bound (as the policy says) to the connection whose server certificate is `leaf`.
+    pub fn ntlm_bound(&self, leaf: Option<&[u8]>) -> (NtlmClient, ChannelBinding) {
+        let mut client = self.ntlm();
+        let binding = match (self.binding, leaf) {
+            (BindingPolicy::Omit, _) => ChannelBinding::Omitted,
+            (BindingPolicy::Send, None) => ChannelBinding::Unavailable {
+                why: "the connection has no server certificate".to_string(),
+            },
+            (BindingPolicy::Send, Some(der)) => match client.set_channel_binding_cert(der) {
+                Ok(hash) => ChannelBinding::Sent {
+                    hash,
+                    thumbprint: thumbprint(der),
+                },
+                Err(e) => ChannelBinding::Unavailable { why: e.to_string() },
+            },
+        };
+        (client, binding)
+    }
+}
+
+/// The SHA-1 of a certificate in upper-case hex, as `Get-ExchangeCertificate` shows its Thumbprint.
+fn thumbprint(der: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 /// Host, port and path (with the query) of an https URL; credentials never go over plain http.
@@ -63,7 +164,17 @@ pub fn https_target(url: &str) -> Result<(String, u16, String), ProbeError> {
 /// The anonymous answer, and what the logon that followed a 401 gave (`Ok(None)`: no 401, no logon).
 pub struct Logon {
     pub anonymous: HttpAnswer,
-    pub authenticated: Result<Option<(&'static str, HttpAnswer)>, ProbeError>,
+    pub authenticated: Result<Option<Attempt>, ProbeError>,
+}
+
+/// One logon with the credentials: how it was made and what came back.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// `Basic` or `NTLM`.
+    pub scheme: &'static str,
+    /// NTLM: how the logon was bound to its connection.
+    pub binding: Option<ChannelBinding>,
+    pub answer: HttpAnswer,
 }
 
 /// The anonymous POST on a fresh https connection to `host`, then, after a 401, the logon on it.
@@ -99,8 +210,8 @@ pub async fn post(
 }
 
 /// Answers a 401 whose `WWW-Authenticate` values are `offered`: Basic when offered (the migration
-/// service's own choice), else NTLM on the same connection. Returns the scheme and the answer to the
-/// request sent with the credentials.
+/// service's own choice), else NTLM on the same connection, bound to its certificate. Returns how the
+/// logon was made and the answer to the request sent with the credentials.
 pub async fn authenticate(
     net: &Net,
     conn: &mut HttpConnection,
@@ -109,7 +220,7 @@ pub async fn authenticate(
     body: &str,
     creds: &Credentials<'_>,
     offered: &[String],
-) -> Result<(&'static str, HttpAnswer), ProbeError> {
+) -> Result<Attempt, ProbeError> {
     let offers = |scheme: &str| {
         offered.iter().any(|o| {
             o.split_whitespace()
@@ -119,10 +230,14 @@ pub async fn authenticate(
     };
     if offers("Basic") {
         let answer = send_with(net, conn, path, headers, &creds.basic(), body.as_bytes().to_vec()).await?;
-        return Ok(("Basic", answer));
+        return Ok(Attempt {
+            scheme: "Basic",
+            binding: None,
+            answer,
+        });
     }
     if offers("NTLM") {
-        let mut ntlm = creds.ntlm();
+        let (mut ntlm, binding) = creds.ntlm_bound(conn.leaf.as_deref());
         let challenge = send_with(net, conn, path, headers, &ntlm.negotiate_header(), Vec::new()).await?;
         let values = challenge.header_values("www-authenticate");
         let (authorization, _) = ntlm.authenticate_header(&values).map_err(|error| ProbeError::Ntlm {
@@ -130,7 +245,11 @@ pub async fn authenticate(
             error,
         })?;
         let answer = send_with(net, conn, path, headers, &authorization, body.as_bytes().to_vec()).await?;
-        return Ok(("NTLM", answer));
+        return Ok(Attempt {
+            scheme: "NTLM",
+            binding: Some(binding),
+            answer,
+        });
     }
     Err(ProbeError::NoScheme {
         offered: offered.to_vec(),

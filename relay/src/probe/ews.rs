@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::ProbeError;
-use crate::probe::auth::{self, Credentials, https_target};
+use crate::probe::auth::{self, Attempt, Credentials, https_target};
 use crate::probe::version::ExchangeBuild;
 
 /// What the authenticated `GetFolder` said.
@@ -31,7 +31,7 @@ pub struct EwsAnswer {
 #[derive(Debug)]
 pub struct Exchange {
     pub anonymous: HttpAnswer,
-    pub authenticated: Option<(&'static str, HttpAnswer, EwsAnswer)>,
+    pub authenticated: Option<(Attempt, EwsAnswer)>,
 }
 
 /// The SOAP request: GetFolder of the Inbox, of `mailbox` when given (else the account's own).
@@ -143,9 +143,9 @@ pub async fn get_folder(
     let body = get_folder_request(mailbox);
     let logon = auth::post(net, &host, port, &path, &HEADERS, &body, creds).await?;
     let authenticated = match logon.authenticated {
-        Ok(Some((scheme, answer))) => {
-            let parsed = parse_answer(&answer.body);
-            Some((scheme, answer, parsed))
+        Ok(Some(attempt)) => {
+            let parsed = parse_answer(&attempt.answer.body);
+            Some((attempt, parsed))
         }
         // No scheme migcheck can answer: the auth check says what IIS offers.
         Ok(None) | Err(ProbeError::NoScheme { .. }) => None,

@@ -4,7 +4,7 @@
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::ProbeError;
-use crate::probe::auth::{self, Credentials, https_target};
+use crate::probe::auth::{self, Attempt, Credentials, https_target};
 
 /// What a PING got.
 #[derive(Debug)]
@@ -12,13 +12,13 @@ pub struct Ping {
     /// The anonymous answer (normally 401 with the schemes).
     pub anonymous: HttpAnswer,
     /// The scheme used and the authenticated answer, when the anonymous one asked for credentials.
-    pub authenticated: Option<(&'static str, HttpAnswer)>,
+    pub authenticated: Option<Attempt>,
 }
 
 impl Ping {
     /// The answer that decides: the authenticated one when there is one.
     pub fn last(&self) -> &HttpAnswer {
-        self.authenticated.as_ref().map(|(_, a)| a).unwrap_or(&self.anonymous)
+        self.authenticated.as_ref().map_or(&self.anonymous, |a| &a.answer)
     }
 }
 

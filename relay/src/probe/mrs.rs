@@ -4,7 +4,7 @@
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::ProbeError;
-use crate::probe::auth::{self, Credentials};
+use crate::probe::auth::{self, Attempt, Credentials};
 
 pub const PATH: &str = "/EWS/mrsproxy.svc";
 
@@ -17,7 +17,7 @@ const HEADERS: [(&str, &str); 2] = [
 #[derive(Debug)]
 pub struct MrsProbe {
     pub anonymous: HttpAnswer,
-    pub authenticated: Option<(&'static str, HttpAnswer)>,
+    pub authenticated: Option<Attempt>,
 }
 
 /// Whether an answer means the MRS Proxy service runs there.
@@ -33,7 +33,7 @@ pub enum MrsState {
 
 impl MrsProbe {
     pub fn state(&self) -> MrsState {
-        let last = self.authenticated.as_ref().map(|(_, a)| a).unwrap_or(&self.anonymous);
+        let last = self.authenticated.as_ref().map_or(&self.anonymous, |a| &a.answer);
         match last.status {
             401 => MrsState::Rejected,
             404 | 503 => MrsState::Disabled,

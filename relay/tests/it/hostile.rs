@@ -127,10 +127,7 @@ fn autodiscover_post(s: HostileScenario) -> (client::Run, Duration) {
     rt.block_on(async {
         let net = lab_net(2);
         let password = Password::new("p");
-        let creds = Credentials {
-            user: "u@hostile.test",
-            password: &password,
-        };
+        let creds = Credentials::new("u@hostile.test", &password);
         let consent = Consent {
             domain: "hostile.test".into(),
             allow_any: false,

@@ -19,6 +19,7 @@ mod cli;
 mod deadlines;
 mod demo;
 mod exchange;
+mod extended_protection;
 mod hostile;
 mod hosting;
 mod http;

@@ -7,15 +7,15 @@ use migcheck_lab::OaScenario;
 use migcheck_shared::{Cause, Report, Status, Verdict};
 
 /// One manual-mode run's inputs.
-struct Run {
-    scenario: OaScenario,
-    server: String,
-    auth: &'static str,
-    user: String,
-    password: String,
+pub(crate) struct Run {
+    pub scenario: OaScenario,
+    pub server: String,
+    pub auth: &'static str,
+    pub user: String,
+    pub password: String,
 }
 
-fn run(scenario: OaScenario) -> Run {
+pub(crate) fn run(scenario: OaScenario) -> Run {
     Run {
         scenario,
         server: scenario.exchange_server(),
@@ -26,13 +26,13 @@ fn run(scenario: OaScenario) -> Run {
 }
 
 impl Run {
-    fn ntlm(mut self) -> Self {
+    pub(crate) fn ntlm(mut self) -> Self {
         self.auth = "ntlm";
         self.user = self.scenario.ntlm_user();
         self
     }
 
-    fn body(&self) -> String {
+    pub(crate) fn body(&self) -> String {
         serde_json::json!({
             "mode": "outlook_anywhere", "rpc_proxy": self.scenario.proxy_host(), "exchange_server": self.server,
             "auth": self.auth, "user": self.user, "password": self.password,
@@ -40,14 +40,14 @@ impl Run {
         .to_string()
     }
 
-    fn api(&self) -> Report {
+    pub(crate) fn api(&self) -> Report {
         let _ = lab().outlook_anywhere();
         let (report, stream) = api_report(self.body());
         assert!(!stream.contains(&self.password), "the password is in the stream");
         report
     }
 
-    fn cli(&self) -> (i32, Report, String) {
+    pub(crate) fn cli(&self) -> (i32, Report, String) {
         let _ = lab().outlook_anywhere();
         let args: Vec<String> = vec![
             "check".into(),
@@ -64,15 +64,15 @@ impl Run {
     }
 }
 
-fn status(report: &Report, id: &str) -> Option<Status> {
+pub(crate) fn status(report: &Report, id: &str) -> Option<Status> {
     report.check(id).map(|c| c.status)
 }
 
-fn pretty(report: &Report) -> String {
+pub(crate) fn pretty(report: &Report) -> String {
     serde_json::to_string_pretty(report).unwrap_or_default()
 }
 
-fn assert_healthy(report: &Report) {
+pub(crate) fn assert_healthy(report: &Report) {
     let ctx = pretty(report);
     for id in OA_CHECKS {
         assert_eq!(status(report, id), Some(Status::Pass), "{id}: {ctx}");
@@ -92,7 +92,7 @@ fn assert_healthy(report: &Report) {
 }
 
 /// The first finding must have this cause and come from this check; returns its summary.
-fn first_finding(report: &Report, cause: Cause, check_id: &str) -> String {
+pub(crate) fn first_finding(report: &Report, cause: Cause, check_id: &str) -> String {
     let f = report
         .findings
         .first()
@@ -144,10 +144,12 @@ fn a_wrong_password_is_one_rejected_logon_then_nothing() {
         "{summary}"
     );
     assert!(summary.contains("user@domain (UPN)"), "{summary}");
-    // No further tries that would count toward a lockout.
-    for id in ["oa.logon", "oa.connection", "oa.bind.6001"] {
+    // No further tries that would count toward a lockout, EWS's included.
+    for id in ["oa.logon", "oa.connection", "oa.bind.6001", "ews"] {
         assert_eq!(status(&report, id), Some(Status::Skip), "{id}");
     }
+    assert!(report.check("ews.logon").is_none(), "{}", pretty(&report));
+    assert!(report.check("version").is_some(), "the version from OWA still");
 }
 
 #[test]
@@ -268,7 +270,8 @@ fn ntlm_only_fails_basic_and_passes_ntlm() {
 
 #[test]
 fn every_scenario_has_a_test() {
-    assert_eq!(OaScenario::ALL.len(), 7, "add a test for the new scenario");
+    // The last four have theirs in extended_protection.rs.
+    assert_eq!(OaScenario::ALL.len(), 11, "add a test for the new scenario");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The Autodiscover sequence and the settings it returns (KB step 3).
 
-use super::Cause;
+use super::{Cause, RefusedLogon};
 
 /// What stops the migration service from getting the Outlook Anywhere settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub enum AutodiscoverProblem {
     /// The deciding candidate answered with an Autodiscover error.
     ErrorAnswer { url: String, code: String, message: String },
     /// The deciding candidate refused the credentials; `offered`: its WWW-Authenticate values.
-    CredentialsRefused { scheme: String, offered: Vec<String> },
+    CredentialsRefused { logon: RefusedLogon, offered: Vec<String> },
     /// Redirects that go in circles or never end: `what` says which, `path` where they went.
     RedirectsCircle { what: String, path: String },
     /// Settings without an EXPR block: Outlook Anywhere is not published externally.
@@ -61,9 +61,11 @@ impl AutodiscoverProblem {
                 "Autodiscover at {url} answered error {code}: {} (\"{message}\").",
                 error_meaning(code)
             ),
-            AutodiscoverProblem::CredentialsRefused { scheme, offered } => format!(
-                "The server refused the migration account's credentials ({scheme}); it offered: {}.",
-                offered.join(" | ")
+            AutodiscoverProblem::CredentialsRefused { logon, offered } => format!(
+                "The server refused the migration account's credentials ({}); it offered: {}.{}",
+                logon.scheme(),
+                offered.join(" | "),
+                logon.hint()
             ),
             AutodiscoverProblem::RedirectsCircle { what, path } => {
                 format!("Autodiscover goes in circles: {what} ({path}).")
@@ -88,7 +90,10 @@ impl AutodiscoverProblem {
                 "# Publish Autodiscover for {domain}: an A record for autodiscover.{domain} pointing at Exchange (the name on its certificate),\n# or an SRV record _autodiscover._tcp.{domain} -> mail.{domain}, port 443. Then check the virtual directory:\nGet-AutodiscoverVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,BasicAuthentication,WindowsAuthentication"
             ),
             AutodiscoverProblem::ErrorAnswer { code, .. } => error_fix(code).into(),
-            AutodiscoverProblem::CredentialsRefused { .. } => "# Check the account name and password (try both DOMAIN\\user and user@domain), and that the account is enabled and not locked\nGet-User <migration account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails".into(),
+            AutodiscoverProblem::CredentialsRefused { logon, .. } => format!(
+                "# Check the account name and password (try both DOMAIN\\user and user@domain), and that the account is enabled and not locked\nGet-User <migration account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails{}",
+                logon.fix_note()
+            ),
             AutodiscoverProblem::RedirectsCircle { .. } => "# Fix the redirect: each Autodiscover answer (redirectUrl) or HTTP redirect must lead closer to the server that answers settings\nGet-AutodiscoverVirtualDirectory | Format-List Server,ExternalUrl".into(),
             AutodiscoverProblem::NoExpr => "# Publish Outlook Anywhere externally (on every Client Access server)\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true -ExternalClientAuthenticationMethod Basic".into(),
             AutodiscoverProblem::ExprNotAHost { .. } => "# Set a proper external host name for Outlook Anywhere\nGet-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.<your domain> -ExternalClientsRequireSsl $true".into(),

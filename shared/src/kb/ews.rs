@@ -1,6 +1,6 @@
 //! EWS and the mailbox permission (KB step 4): the migration account logs on and opens the mailbox.
 
-use super::{Cause, FIX_CREDENTIALS, Severity};
+use super::{BindingRefused, Cause, RefusedLogon, Severity};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EwsProblem {
@@ -13,7 +13,13 @@ pub enum EwsProblem {
     /// It answers without asking for credentials (`status_line`).
     Anonymous { url: String, status_line: String },
     /// 401 after the credentials.
-    CredentialsRefused { url: String, user: String, scheme: String },
+    CredentialsRefused {
+        url: String,
+        user: String,
+        logon: RefusedLogon,
+    },
+    /// Extended Protection refuses NTLM logons bound to the certificate migcheck got.
+    ChannelBindingRefused(BindingRefused),
     /// It answers, but not as EWS (no ServerVersionInfo); `fault`: a SOAP fault's text.
     NotEws {
         url: String,
@@ -70,6 +76,7 @@ impl EwsProblem {
             | EwsProblem::ImpersonateDenied { .. }
             | EwsProblem::MailboxRefused { .. } => Cause::Permissions,
             EwsProblem::NoSuchMailbox { .. } => Cause::WrongServerName,
+            EwsProblem::ChannelBindingRefused(b) => b.cause(),
         }
     }
 
@@ -77,6 +84,7 @@ impl EwsProblem {
         match self {
             // Another move holds the mailbox for now: it clears by itself.
             EwsProblem::MoveInProgress { .. } => Severity::Warn,
+            EwsProblem::ChannelBindingRefused(b) => b.severity(),
             EwsProblem::Unreachable { .. }
             | EwsProblem::NoUsableScheme { .. }
             | EwsProblem::NotFound { .. }
@@ -104,9 +112,12 @@ impl EwsProblem {
             EwsProblem::Anonymous { url, status_line } => {
                 format!("EWS at {url} answers {status_line} without asking for credentials.")
             }
-            EwsProblem::CredentialsRefused { url, user, scheme } => {
-                format!("EWS at {url} rejects the credentials of {user} ({scheme}).")
-            }
+            EwsProblem::CredentialsRefused { url, user, logon } => format!(
+                "EWS at {url} rejects the credentials of {user} ({}).{}",
+                logon.scheme(),
+                logon.hint()
+            ),
+            EwsProblem::ChannelBindingRefused(b) => b.summary(),
             EwsProblem::NotEws { url, status, fault } => format!(
                 "EWS at {url} answers {status}{} but not as EWS (no ServerVersionInfo).",
                 fault.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
@@ -149,7 +160,8 @@ impl EwsProblem {
             | EwsProblem::NotFound { .. }
             | EwsProblem::Anonymous { .. }
             | EwsProblem::NotEws { .. } => FIX_EWS.to_string(),
-            EwsProblem::CredentialsRefused { .. } => FIX_CREDENTIALS.to_string(),
+            EwsProblem::CredentialsRefused { logon, .. } => logon.fix(),
+            EwsProblem::ChannelBindingRefused(b) => b.fix(),
             EwsProblem::AccessDenied { user, mailbox } | EwsProblem::MailboxRefused { user, mailbox, .. } => {
                 full_access(mailbox, user)
             }

@@ -1,14 +1,16 @@
 //! MAPI over HTTP ([MS-OXCMAPIHTTP]), when Autodiscover names it. The migration service goes through
 //! Outlook Anywhere, so every problem here is a warning: Outlook needs MAPI over HTTP after the move.
 
-use super::Cause;
+use super::{BindingRefused, Cause, RefusedLogon};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapiProblem {
     /// The endpoint `name` (mail store, address book) at `url` cannot be reached.
     Unreachable { name: String, url: String, error: String },
     /// 401 after the credentials.
-    CredentialsRefused { url: String },
+    CredentialsRefused { url: String, logon: RefusedLogon },
+    /// Extended Protection refuses NTLM logons bound to the certificate migcheck got.
+    ChannelBindingRefused(BindingRefused),
     /// An X-ResponseCode that is not 0 (`meaning`: the code in words).
     ResponseCode {
         url: String,
@@ -29,6 +31,7 @@ impl MapiProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
             MapiProblem::CredentialsRefused { .. } => Cause::Permissions,
+            MapiProblem::ChannelBindingRefused(b) => b.cause(),
             MapiProblem::Unreachable { .. } | MapiProblem::ResponseCode { .. } | MapiProblem::NotMapi { .. } => {
                 Cause::ExternalAccess
             }
@@ -40,9 +43,12 @@ impl MapiProblem {
             MapiProblem::Unreachable { name, url, error } => {
                 format!("MAPI over HTTP: the {name} at {url} cannot be pinged: {error}.")
             }
-            MapiProblem::CredentialsRefused { url } => {
-                format!("MAPI over HTTP at {url} rejects the credentials (401).")
-            }
+            MapiProblem::CredentialsRefused { url, logon } => format!(
+                "MAPI over HTTP at {url} rejects the credentials ({}, 401).{}",
+                logon.scheme(),
+                logon.hint()
+            ),
+            MapiProblem::ChannelBindingRefused(b) => b.summary(),
             MapiProblem::ResponseCode {
                 url,
                 status,
@@ -57,10 +63,11 @@ impl MapiProblem {
 
     pub(super) fn fix(&self) -> String {
         match self {
-            MapiProblem::Unreachable { .. }
-            | MapiProblem::CredentialsRefused { .. }
-            | MapiProblem::ResponseCode { .. }
-            | MapiProblem::NotMapi { .. } => FIX_MAPI.to_string(),
+            MapiProblem::Unreachable { .. } | MapiProblem::ResponseCode { .. } | MapiProblem::NotMapi { .. } => {
+                FIX_MAPI.to_string()
+            }
+            MapiProblem::CredentialsRefused { logon, .. } => logon.fix(),
+            MapiProblem::ChannelBindingRefused(b) => b.fix(),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod autodiscover;
 mod ews;
+mod logon;
 mod mapi;
 mod mrs;
 mod outlook;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use autodiscover::{AutodiscoverProblem, error_meaning as autodiscover_error_meaning};
 pub use ews::EwsProblem;
+pub use logon::{BindingEvidence, BindingRefused, RefusedLogon};
 pub use mapi::MapiProblem;
 pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
@@ -123,7 +125,8 @@ impl Problem {
 
     pub fn severity(&self) -> Severity {
         match self {
-            Problem::Reach(_) | Problem::OutlookAnywhere(_) | Problem::Mrs(_) => Severity::Fail,
+            Problem::Reach(_) | Problem::OutlookAnywhere(_) => Severity::Fail,
+            Problem::Mrs(p) => p.severity(),
             // The migration goes through Outlook Anywhere: MAPI over HTTP matters to Outlook afterwards.
             Problem::Mapi(_) => Severity::Warn,
             Problem::Tls(p) => p.severity(),
@@ -187,12 +190,6 @@ fn fill(template: &str, host: &str) -> String {
     let domain = host.split_once('.').map(|(_, d)| d).unwrap_or(host);
     template.replace("HOST", host).replace("DOMAIN", domain)
 }
-
-/// The fix that the credentials were refused: the same wherever the account logs on.
-const FIX_CREDENTIALS: &str = r#"# The proxy rejected the migration account: check the password, that the account is enabled and not locked,
-# and try the other name form (DOMAIN\user instead of user@domain, or the reverse)
-Get-User <account> | Format-List UserPrincipalName,SamAccountName,RecipientTypeDetails
-Get-ADUser <account> -Properties LockedOut,Enabled,PasswordExpired | Format-List LockedOut,Enabled,PasswordExpired"#;
 
 #[cfg(test)]
 mod tests;

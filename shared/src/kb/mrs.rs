@@ -1,6 +1,6 @@
 //! The MRS Proxy endpoint (`/EWS/mrsproxy.svc`) that remote moves go through.
 
-use super::{Cause, FIX_CREDENTIALS};
+use super::{BindingRefused, Cause, RefusedLogon, Severity};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MrsProblem {
@@ -19,7 +19,13 @@ pub enum MrsProblem {
         status_line: String,
     },
     /// Still 401 with the credentials.
-    CredentialsRefused { url: String, user: String, scheme: String },
+    CredentialsRefused {
+        url: String,
+        user: String,
+        logon: RefusedLogon,
+    },
+    /// Extended Protection refuses NTLM logons bound to the certificate migcheck got.
+    ChannelBindingRefused(BindingRefused),
 }
 
 const FIX_MRS: &str = r#"# Enable the MRS Proxy endpoint on EVERY Exchange server behind HOST, then recycle the EWS app pool
@@ -30,9 +36,20 @@ impl MrsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
             MrsProblem::CredentialsRefused { .. } => Cause::Permissions,
+            MrsProblem::ChannelBindingRefused(b) => b.cause(),
             MrsProblem::Unreachable { .. } | MrsProblem::Off { .. } | MrsProblem::OffWithCredentials { .. } => {
                 Cause::ExternalAccess
             }
+        }
+    }
+
+    pub(super) fn severity(&self) -> Severity {
+        match self {
+            MrsProblem::ChannelBindingRefused(b) => b.severity(),
+            MrsProblem::Unreachable { .. }
+            | MrsProblem::Off { .. }
+            | MrsProblem::OffWithCredentials { .. }
+            | MrsProblem::CredentialsRefused { .. } => Severity::Fail,
         }
     }
 
@@ -45,9 +62,12 @@ impl MrsProblem {
             MrsProblem::OffWithCredentials { url, host, status_line } => format!(
                 "MRS Proxy at {url} is off: with credentials it answers {status_line} (MRSProxyEnabled is false on the server behind {host}). Remote moves need it on every server behind the name."
             ),
-            MrsProblem::CredentialsRefused { url, user, scheme } => {
-                format!("MRS Proxy at {url} rejects the credentials of {user} ({scheme}).")
-            }
+            MrsProblem::CredentialsRefused { url, user, logon } => format!(
+                "MRS Proxy at {url} rejects the credentials of {user} ({}).{}",
+                logon.scheme(),
+                logon.hint()
+            ),
+            MrsProblem::ChannelBindingRefused(b) => b.summary(),
         }
     }
 
@@ -56,7 +76,8 @@ impl MrsProblem {
             MrsProblem::Unreachable { host, .. }
             | MrsProblem::Off { host, .. }
             | MrsProblem::OffWithCredentials { host, .. } => FIX_MRS.replace("HOST", host),
-            MrsProblem::CredentialsRefused { .. } => FIX_CREDENTIALS.to_string(),
+            MrsProblem::CredentialsRefused { logon, .. } => logon.fix(),
+            MrsProblem::ChannelBindingRefused(b) => b.fix(),
         }
     }
 }

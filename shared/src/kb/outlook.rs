@@ -1,6 +1,7 @@
 //! Outlook Anywhere, RPC over HTTP through the proxy (KB step 1), as the migration service uses it.
 
-use super::{Cause, FIX_CREDENTIALS};
+use super::logon::FIX_CREDENTIALS;
+use super::{BindingRefused, Cause, RefusedLogon};
 use crate::request::AuthMethod;
 
 /// What stops the migration service on the way through the RPC proxy to the RPC server.
@@ -39,9 +40,11 @@ pub enum OutlookAnywhereProblem {
     CredentialsRefused {
         proxy: String,
         user: String,
-        method: AuthMethod,
+        logon: RefusedLogon,
         domain: Option<String>,
     },
+    /// Extended Protection refuses NTLM logons bound to the certificate migcheck got.
+    ChannelBindingRefused(BindingRefused),
     /// `503 RPC Error: 6ba` or a fault 0x6BA: the proxy cannot reach the RPC server.
     ServerUnavailable {
         proxy: String,
@@ -146,6 +149,7 @@ impl OutlookAnywhereProblem {
             | P::ChannelVerbsBlocked { .. }
             | P::ChannelAnswered { .. } => Cause::ExternalAccess,
             P::CertPrincipalMismatch { .. } => Cause::Certificate,
+            P::ChannelBindingRefused(b) => b.cause(),
             P::CredentialsRefused { .. } | P::BindAccessDenied { .. } => Cause::Permissions,
             P::ServerUnavailable { .. } | P::ServerNotAllowed { .. } | P::BindRejected { .. } => Cause::WrongServerName,
         }
@@ -212,17 +216,19 @@ impl OutlookAnywhereProblem {
             P::CredentialsRefused {
                 proxy,
                 user,
-                method,
+                logon,
                 domain,
             } => format!(
-                "The RPC proxy {proxy} rejects the credentials of {user} ({}, the name form tried: {}): the password is wrong, the account is locked or disabled, or IIS wants the other name form.{}",
-                method.label(),
+                "The RPC proxy {proxy} rejects the credentials of {user} ({}, the name form tried: {}): the password is wrong, the account is locked or disabled, or IIS wants the other name form.{}{}",
+                logon.scheme(),
                 name_form(user),
                 domain
                     .as_ref()
                     .map(|d| format!(" The server is in the domain {d}."))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                logon.hint()
             ),
+            P::ChannelBindingRefused(b) => b.summary(),
             P::ServerUnavailable {
                 proxy,
                 server,
@@ -271,7 +277,9 @@ impl OutlookAnywhereProblem {
             P::MethodNotOffered { proxy, method, .. } => fix_auth_method(method.label(), proxy),
             P::NotPublished { proxy } | P::NotRpcProxy { proxy, .. } => NOT_INSTALLED.replace("HOST", proxy),
             P::CertPrincipalMismatch { on_certificate, .. } => CERT_PRINCIPAL.replace("NAME", on_certificate),
-            P::CredentialsRefused { .. } | P::BindAccessDenied { .. } => FIX_CREDENTIALS.to_string(),
+            P::CredentialsRefused { logon, .. } => logon.fix(),
+            P::BindAccessDenied { .. } => FIX_CREDENTIALS.to_string(),
+            P::ChannelBindingRefused(b) => b.fix(),
             P::ServerUnavailable { .. } | P::ServerNotAllowed { .. } => SERVER_UNAVAILABLE.to_string(),
             P::ChannelSilent { .. } | P::ConnectionSilent { .. } | P::BindUnanswered { .. } => SILENT.to_string(),
             P::BindRejected { .. } => BIND.to_string(),

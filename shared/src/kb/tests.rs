@@ -11,6 +11,17 @@ fn s(text: &str) -> String {
     text.to_string()
 }
 
+/// A refusal of Extended Protection, as a diagnosis fills it.
+fn binding_refused(url: &str, shown_by: BindingEvidence) -> BindingRefused {
+    BindingRefused {
+        url: s(url),
+        host: s(HOST),
+        user: s(USER),
+        thumbprint: s("3B7E0E8C2F4A6D1E9B5C7A8F0D2E4C6B8A1F3D5E"),
+        shown_by,
+    }
+}
+
 fn intermediate() -> ChainPosition {
     ChainPosition::Intermediate {
         subject: s("CN=Contoso Issuing CA"),
@@ -210,7 +221,7 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         A::CredentialsRefused {
-            scheme: s("Basic"),
+            logon: RefusedLogon::BasicBeyondAscii,
             offered: vec![s("Basic realm=\"autodiscover.contoso.com\""), s("NTLM")],
         }
         .into(),
@@ -261,9 +272,16 @@ fn examples() -> Vec<Problem> {
         O::CredentialsRefused {
             proxy: s(HOST),
             user: s(USER),
-            method: AuthMethod::Ntlm,
+            logon: RefusedLogon::NtlmBound,
             domain: Some(s("CONTOSO")),
         }
+        .into(),
+        O::ChannelBindingRefused(binding_refused(
+            "https://mail.contoso.com/rpc/rpcproxy.dll",
+            BindingEvidence::PasswordAcceptedAt {
+                at: s("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)"),
+            },
+        ))
         .into(),
         O::ServerUnavailable {
             proxy: s(HOST),
@@ -328,7 +346,18 @@ fn examples() -> Vec<Problem> {
             error: error.clone(),
         }
         .into(),
-        M::CredentialsRefused { url: mapi.clone() }.into(),
+        M::CredentialsRefused {
+            url: mapi.clone(),
+            logon: RefusedLogon::NtlmBound,
+        }
+        .into(),
+        M::ChannelBindingRefused(binding_refused(
+            &mapi,
+            BindingEvidence::PasswordAcceptedAt {
+                at: s("the RPC proxy mail.contoso.com (Basic)"),
+            },
+        ))
+        .into(),
         M::ResponseCode {
             url: mapi.clone(),
             status: 200,
@@ -360,9 +389,10 @@ fn examples() -> Vec<Problem> {
         E::CredentialsRefused {
             url: url.clone(),
             user: s(USER),
-            scheme: s("NTLM"),
+            logon: RefusedLogon::Ntlm,
         }
         .into(),
+        E::ChannelBindingRefused(binding_refused(&url, BindingEvidence::AcceptedWithout)).into(),
         E::NotEws {
             url,
             status: 500,
@@ -408,11 +438,12 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         R::CredentialsRefused {
-            url: mrs,
+            url: mrs.clone(),
             user: s(USER),
-            scheme: s("NTLM"),
+            logon: RefusedLogon::Basic,
         }
         .into(),
+        R::ChannelBindingRefused(binding_refused(&mrs, BindingEvidence::AcceptedWithout)).into(),
         V::Exchange2003 {
             fingerprint: s("/exchange/ answers 401 Unauthorized from Microsoft-IIS/6.0"),
         }
@@ -441,7 +472,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 74;
+const VARIANTS: usize = 78;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -493,6 +524,9 @@ fn name(p: &Problem) -> &'static str {
         Problem::OutlookAnywhere(OutlookAnywhereProblem::CredentialsRefused { .. }) => {
             "OutlookAnywhere::CredentialsRefused"
         }
+        Problem::OutlookAnywhere(OutlookAnywhereProblem::ChannelBindingRefused(_)) => {
+            "OutlookAnywhere::ChannelBindingRefused"
+        }
         Problem::OutlookAnywhere(OutlookAnywhereProblem::ServerUnavailable { .. }) => {
             "OutlookAnywhere::ServerUnavailable"
         }
@@ -515,6 +549,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::OutlookAnywhere(OutlookAnywhereProblem::BindUnanswered { .. }) => "OutlookAnywhere::BindUnanswered",
         Problem::Mapi(MapiProblem::Unreachable { .. }) => "Mapi::Unreachable",
         Problem::Mapi(MapiProblem::CredentialsRefused { .. }) => "Mapi::CredentialsRefused",
+        Problem::Mapi(MapiProblem::ChannelBindingRefused(_)) => "Mapi::ChannelBindingRefused",
         Problem::Mapi(MapiProblem::ResponseCode { .. }) => "Mapi::ResponseCode",
         Problem::Mapi(MapiProblem::NotMapi { .. }) => "Mapi::NotMapi",
         Problem::Ews(EwsProblem::Unreachable { .. }) => "Ews::Unreachable",
@@ -522,6 +557,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Ews(EwsProblem::NotFound { .. }) => "Ews::NotFound",
         Problem::Ews(EwsProblem::Anonymous { .. }) => "Ews::Anonymous",
         Problem::Ews(EwsProblem::CredentialsRefused { .. }) => "Ews::CredentialsRefused",
+        Problem::Ews(EwsProblem::ChannelBindingRefused(_)) => "Ews::ChannelBindingRefused",
         Problem::Ews(EwsProblem::NotEws { .. }) => "Ews::NotEws",
         Problem::Ews(EwsProblem::AccessDenied { .. }) => "Ews::AccessDenied",
         Problem::Ews(EwsProblem::ImpersonateDenied { .. }) => "Ews::ImpersonateDenied",
@@ -533,6 +569,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Mrs(MrsProblem::Off { .. }) => "Mrs::Off",
         Problem::Mrs(MrsProblem::OffWithCredentials { .. }) => "Mrs::OffWithCredentials",
         Problem::Mrs(MrsProblem::CredentialsRefused { .. }) => "Mrs::CredentialsRefused",
+        Problem::Mrs(MrsProblem::ChannelBindingRefused(_)) => "Mrs::ChannelBindingRefused",
         Problem::Version(VersionProblem::Exchange2003 { .. }) => "Version::Exchange2003",
         Problem::Version(VersionProblem::NotASource { .. }) => "Version::NotASource",
         Problem::Version(VersionProblem::EndOfSupport { .. }) => "Version::EndOfSupport",
@@ -585,7 +622,11 @@ fn every_problem_has_whole_words_and_a_filled_fix() {
         for line in fix.lines() {
             let first = line.split_whitespace().next().unwrap_or("#");
             assert!(
-                first.starts_with('#') || first.starts_with('$') || first.contains('-') || first == "iisreset",
+                first.starts_with('#')
+                    || first.starts_with('$')
+                    || first.contains('-')
+                    || first.starts_with(".\\")
+                    || first == "iisreset",
                 "{problem:?}: a fix line that is neither a comment nor a command: {line}"
             );
         }
@@ -739,5 +780,98 @@ fn the_method_not_offered_names_the_other_method_when_it_is_there() {
         summary(AuthMethod::Ntlm, &[]).ends_with(
             "(it offers nothing), so the migration service cannot log on. Turn on NTLM authentication for the /rpc virtual directory."
         )
+    );
+}
+
+#[test]
+fn a_refused_logon_says_how_it_was_made() {
+    let ews = |logon| {
+        Problem::from(EwsProblem::CredentialsRefused {
+            url: s("https://mail.contoso.com/EWS/Exchange.asmx"),
+            user: s(USER),
+            logon,
+        })
+    };
+    let plain = ews(RefusedLogon::Basic);
+    assert!(
+        plain
+            .summary()
+            .ends_with("rejects the credentials of CONTOSO\\migadmin (Basic).")
+    );
+    assert!(!plain.fix().contains("ASCII"));
+    let beyond = ews(RefusedLogon::BasicBeyondAscii);
+    assert!(
+        beyond.summary().contains(
+            "The password has characters outside ASCII: migcheck sends Basic credentials as UTF-8, and IIS may decode them in the server's code page instead"
+        ),
+        "{}",
+        beyond.summary()
+    );
+    assert!(
+        beyond.fix().contains("a password of ASCII characters only"),
+        "{}",
+        beyond.fix()
+    );
+    let bound = ews(RefusedLogon::NtlmBound);
+    assert!(
+        bound
+            .summary()
+            .contains("If the password is right, Extended Protection may be the reason"),
+        "{}",
+        bound.summary()
+    );
+    assert!(bound.fix().contains("-ShowExtendedProtection"), "{}", bound.fix());
+    assert!(!ews(RefusedLogon::Ntlm).summary().contains("Extended Protection"));
+    assert_eq!(
+        bound.cause(),
+        Cause::Permissions,
+        "still the credentials until shown otherwise"
+    );
+}
+
+#[test]
+fn extended_protection_names_the_device_and_microsofts_fix() {
+    let allow = Problem::from(EwsProblem::ChannelBindingRefused(binding_refused(
+        "https://mail.contoso.com/EWS/Exchange.asmx",
+        BindingEvidence::AcceptedWithout,
+    )));
+    assert_eq!(allow.cause(), Cause::ExternalAccess);
+    assert_eq!(
+        allow.severity(),
+        Severity::Warn,
+        "Allow lets clients without the binding in"
+    );
+    let summary = allow.summary();
+    for words in [
+        "accepts the same logon without it",
+        "Extended Protection",
+        "load balancer or firewall",
+        "thumbprint 3B7E0E8C2F4A6D1E9B5C7A8F0D2E4C6B8A1F3D5E",
+    ] {
+        assert!(summary.contains(words), "{words}: {summary}");
+    }
+    let fix = allow.fix();
+    for words in [
+        "the SAME certificate",
+        "SSL offloading is not supported with Extended Protection",
+        "https://learn.microsoft.com/exchange/plan-and-deploy/post-installation-tasks/security-best-practices/exchange-extended-protection",
+        "-SSLOffloading $false",
+        "A load\n# balancer or firewall in front of mail.contoso.com",
+    ] {
+        assert!(fix.contains(words), "{words}: {fix}");
+    }
+    let require = Problem::from(OutlookAnywhereProblem::ChannelBindingRefused(binding_refused(
+        "https://mail.contoso.com/rpc/rpcproxy.dll",
+        BindingEvidence::PasswordAcceptedAt {
+            at: s("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)"),
+        },
+    )));
+    assert_eq!(Status::from(require.severity()), Status::Fail);
+    assert!(
+        require
+            .summary()
+            .contains("yet Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic) accepted the same credentials"),
+        "{}",
+        require.summary()
     );
 }

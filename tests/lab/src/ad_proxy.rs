@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::autodiscover::{HostPlan, NTLM_DOMAIN, OWA_VERSION, Plan, Serve, mailbox_guid};
 use crate::certs::AdCertFiles;
-use crate::exchange_server::{ExchangeServer, ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
+use crate::exchange_server::{ExchangeServer, ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
 use crate::{AdScenario, LabError};
 
 /// Starts the proxy for every Outlook Anywhere host of `plan` (None: there are none).
@@ -66,6 +66,8 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
                 mrs_enabled: true,
                 mail_domain: domain.clone(),
             }),
+            // Exchange 2016 never turns Extended Protection on by itself.
+            iis: Iis::plain(),
         });
     }
     let log = dir.join("logs").join("rpcproxy-access.log");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
-use crate::exchange_server::{ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
+use crate::exchange_server::{ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
 use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the EWS scenarios (and the domain of their mailboxes).
@@ -218,6 +218,15 @@ impl ExScenario {
         !matches!(self, ExScenario::MrsDisabled | ExScenario::Exchange2003)
     }
 
+    /// Exchange 2019 CU14 and later (Subscription Edition too) turn Extended Protection on at setup:
+    /// EWS `Allow` here, so every client still gets in; older ones leave it off.
+    fn iis(self) -> Iis {
+        match self {
+            ExScenario::Healthy | ExScenario::MrsDisabled | ExScenario::Exchange2019 => Iis::extended_protection(),
+            _ => Iis::plain(),
+        }
+    }
+
     fn web(self) -> Web {
         match (self.owa_header(), self.ews_build()) {
             (Some(owa), Some(ews)) => Web::Exchange(ExchangeWeb {
@@ -292,6 +301,7 @@ impl ExLab {
             rpc_servers: vec![format!("ex01.{EX_ZONE}"), "ex01".to_string()],
             mode: Mode::Normal,
             web: s.web(),
+            iis: s.iis(),
         };
         let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "exchange-access.log", host)?;
         Ok(ExLab { zone })

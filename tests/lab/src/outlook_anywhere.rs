@@ -4,13 +4,14 @@
 //! dnsmasq answers the names from [`crate::Lab::start`] on, the proxy starts on the first
 //! [`crate::Lab::outlook_anywhere`] call.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
 use crate::exchange::BUILD_SE;
-use crate::exchange_server::{ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
+use crate::exchange_server::{BasicDecoding, ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
+use crate::tls_front::{FrontSpec, TlsFronts, TlsProfile, TlsVersion};
 use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the manual-mode scenarios.
@@ -39,6 +40,19 @@ pub enum OaScenario {
     SilentAfterHeaders,
     /// `Negotiate` and `NTLM` only: Basic gets 401, NTLM is accepted.
     NtlmOnly,
+    /// Extended Protection as Exchange 2019 CU14 and later (and CSS-Exchange's script) set it: /rpc and
+    /// /mapi `Require` (an NTLM logon without a matching channel binding gets 401), /EWS `Allow`, which
+    /// offers Negotiate and NTLM only (Basic off, as on Exchange 2019's EWS front end). TLS ends on Exchange.
+    ExtendedProtection,
+    /// The same Exchange behind a load balancer that ends TLS with a certificate of its own (valid, same
+    /// name) and re-encrypts to Exchange's (SSL bridging): the channel binding of the certificate a client
+    /// sees is not the one Exchange computes, so /rpc refuses every NTLM logon and /EWS every bound one.
+    ExtendedProtectionBridged,
+    /// Basic decoded in the server's code page only (Windows-1252), with a password that has an umlaut:
+    /// a client that sends UTF-8 is refused with the right password.
+    BasicCodePage,
+    /// Basic decoded as IIS does after KB 981280: UTF-8, then the code page; the same password gets in.
+    BasicUtf8First,
 }
 
 impl OaScenario {
@@ -51,6 +65,10 @@ impl OaScenario {
         OaScenario::BindRejected,
         OaScenario::SilentAfterHeaders,
         OaScenario::NtlmOnly,
+        OaScenario::ExtendedProtection,
+        OaScenario::ExtendedProtectionBridged,
+        OaScenario::BasicCodePage,
+        OaScenario::BasicUtf8First,
     ];
 
     /// A short lowercase id; also the first label of the proxy host.
@@ -63,6 +81,10 @@ impl OaScenario {
             OaScenario::BindRejected => "bindrejected",
             OaScenario::SilentAfterHeaders => "silent",
             OaScenario::NtlmOnly => "ntlmonly",
+            OaScenario::ExtendedProtection => "eprequire",
+            OaScenario::ExtendedProtectionBridged => "epbridged",
+            OaScenario::BasicCodePage => "codepage",
+            OaScenario::BasicUtf8First => "utf8first",
         }
     }
 
@@ -86,9 +108,12 @@ impl OaScenario {
         format!("{OA_NTLM_DOMAIN}\\migadmin")
     }
 
-    /// The password the proxy accepts.
+    /// The password the proxy accepts (with an umlaut where Basic's encoding is the point).
     pub fn password(self) -> String {
-        "Oa-Lab-Passw0rd!".to_string()
+        match self {
+            OaScenario::BasicCodePage | OaScenario::BasicUtf8First => "Oa-Lab-Passwört1!".to_string(),
+            _ => "Oa-Lab-Passw0rd!".to_string(),
+        }
     }
 
     /// One sentence: what the scenario plays.
@@ -111,12 +136,55 @@ impl OaScenario {
                 "the OUT channel sends its 200 head and then nothing (echo still answers)"
             }
             OaScenario::NtlmOnly => "Negotiate and NTLM only: Basic gets 401, NTLM accepted",
+            OaScenario::ExtendedProtection => {
+                "Extended Protection as Exchange 2019 CU14+ sets it: /rpc and /mapi Require, /EWS Allow (NTLM only)"
+            }
+            OaScenario::ExtendedProtectionBridged => {
+                "the same behind a load balancer that re-encrypts with its own certificate (SSL bridging)"
+            }
+            OaScenario::BasicCodePage => {
+                "Basic decoded in Windows-1252 only; the password has an umlaut: UTF-8 clients are refused"
+            }
+            OaScenario::BasicUtf8First => {
+                "Basic decoded as UTF-8, then Windows-1252 (IIS after KB 981280); the password has an umlaut"
+            }
         }
+    }
+
+    /// How the host's IIS authenticates beyond its schemes.
+    fn iis(self) -> Iis {
+        match self {
+            OaScenario::ExtendedProtection | OaScenario::ExtendedProtectionBridged => Iis {
+                ews_schemes: Some(vec![Scheme::Negotiate, Scheme::Ntlm]),
+                ..Iis::extended_protection()
+            },
+            OaScenario::BasicCodePage => Iis {
+                basic: BasicDecoding::Windows1252,
+                ..Iis::plain()
+            },
+            _ => Iis::plain(),
+        }
+    }
+
+    /// The load balancer in front of the host, when there is one: it ends TLS with a certificate of its
+    /// own (made by [`front_cert_requests`]).
+    fn front(self) -> Option<TlsProfile> {
+        (self == OaScenario::ExtendedProtectionBridged).then_some(LOAD_BALANCER)
+    }
+
+    fn front_cert_slug(self) -> String {
+        format!("oa-{}-front", self.slug())
     }
 
     fn mode(self) -> Mode {
         match self {
-            OaScenario::Healthy | OaScenario::NoBasic | OaScenario::NtlmOnly => Mode::Normal,
+            OaScenario::Healthy
+            | OaScenario::NoBasic
+            | OaScenario::NtlmOnly
+            | OaScenario::ExtendedProtection
+            | OaScenario::ExtendedProtectionBridged
+            | OaScenario::BasicCodePage
+            | OaScenario::BasicUtf8First => Mode::Normal,
             OaScenario::FrontProxy405 => Mode::FrontProxy405,
             OaScenario::Unreachable6ba => Mode::Unreachable6ba,
             OaScenario::BindRejected => Mode::BindRejected,
@@ -151,6 +219,42 @@ impl std::fmt::Display for OaScenario {
     }
 }
 
+/// A load balancer as one is set up today: TLS 1.2 and 1.3, the AEAD suites of Mozilla's "intermediate"
+/// configuration (https://ssl-config.mozilla.org/), ECDHE only.
+const LOAD_BALANCER: TlsProfile = TlsProfile {
+    name: "a load balancer ending TLS (TLS 1.2 and 1.3, ECDHE with AES-GCM or ChaCha20)",
+    versions: &[TlsVersion::Tls1_2, TlsVersion::Tls1_3],
+    ciphers: &[
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ],
+    rsa_suites: &[
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    ],
+};
+
+/// The certificates of the load balancers in front of scenario hosts: their own, for the host's name.
+pub(crate) fn front_cert_requests() -> Vec<(String, Vec<String>)> {
+    OaScenario::ALL
+        .iter()
+        .filter(|s| s.front().is_some())
+        .map(|s| (s.front_cert_slug(), vec![s.proxy_host()]))
+        .collect()
+}
+
+/// Where the lab's Exchange listens for a host behind a load balancer: the host's address + 100 in the
+/// last octet (the load balancer takes the host's own address, the one DNS gives).
+fn backend_ip(ip: Ipv4Addr) -> Ipv4Addr {
+    let [a, b, c, d] = ip.octets();
+    Ipv4Addr::new(a, b, c, d.saturating_add(100))
+}
+
 /// Where every scenario host lives in one lab slot.
 pub(crate) type OaPlan = ZonePlan<OaScenario>;
 
@@ -160,6 +264,8 @@ pub(crate) fn plan(slot: &crate::slot::Slot) -> OaPlan {
 
 /// The running manual-mode proxy hosts: started by [`crate::Lab::outlook_anywhere`], stopped with the lab.
 pub struct OaLab {
+    // Dropped first: the load balancers before the servers behind them.
+    fronts: TlsFronts,
     zone: ZoneServer<OaScenario>,
 }
 
@@ -175,7 +281,7 @@ impl OaLab {
     pub(crate) fn start(plan: OaPlan, dir: PathBuf, certs: &AdCertFiles) -> Result<OaLab, LabError> {
         let names = NtlmNames::ex01(OA_NTLM_DOMAIN, OA_ZONE);
         let host = |s: OaScenario, ip, cert: &ServerCert| HostConfig {
-            ip,
+            ip: if s.front().is_some() { backend_ip(ip) } else { ip },
             name: s.proxy_host(),
             label: s.cert_slug(),
             chain: cert.chain.clone(),
@@ -192,9 +298,36 @@ impl OaLab {
                 mrs_enabled: true,
                 mail_domain: OA_ZONE.to_string(),
             }),
+            iis: s.iis(),
         };
+        let mut fronts = Vec::new();
+        for &s in OaScenario::ALL {
+            let (Some(profile), IpAddr::V4(ip)) = (s.front(), plan.addr(s)) else {
+                continue;
+            };
+            let cert = certs.leaves.get(&s.front_cert_slug()).ok_or_else(|| {
+                LabError::Setup(format!("internal: no load balancer certificate for {}", s.proxy_host()))
+            })?;
+            fronts.push(FrontSpec {
+                label: s.slug().to_string(),
+                listen: SocketAddr::new(IpAddr::V4(ip), crate::exchange_server::PORT),
+                backend: SocketAddr::new(IpAddr::V4(backend_ip(ip)), crate::exchange_server::PORT),
+                backend_name: s.proxy_host(),
+                // Its own certificate, not Exchange's: what breaks Extended Protection.
+                chain: cert.chain.clone(),
+                key: cert.key.clone(),
+                profile,
+            });
+        }
+        let front_dir = dir.join("tls-front");
         let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "rpcproxy-access.log", host)?;
-        Ok(OaLab { zone })
+        let fronts = TlsFronts::start(&front_dir, fronts)?;
+        Ok(OaLab { fronts, zone })
+    }
+
+    /// The load balancers in front of scenario hosts ([`OaScenario::ExtendedProtectionBridged`]).
+    pub fn fronts(&self) -> &TlsFronts {
+        &self.fronts
     }
 
     /// The proxy host's address (`127.(10+k).100.N`).

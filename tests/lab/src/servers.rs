@@ -65,6 +65,10 @@ impl Servers {
         let mut partial = Partial { dnsmasq: Some(dnsmasq) };
         let mut ad_certs = ad.map(Plan::cert_requests).unwrap_or_default();
         ad_certs.extend(oa.map(OaPlan::cert_requests).unwrap_or_default());
+        ad_certs.extend(
+            oa.map(|_| crate::outlook_anywhere::front_cert_requests())
+                .unwrap_or_default(),
+        );
         ad_certs.extend(ex.map(ExPlan::cert_requests).unwrap_or_default());
         ad_certs.extend(hostile.map(HostilePlan::cert_requests).unwrap_or_default());
         let certs = certs::generate(keys, &ad_certs)?;

@@ -5,20 +5,38 @@ use migcheck_shared::Evidence;
 use migcheck_shared::kb::OutlookAnywhereProblem as Problem;
 
 use super::{Outcome, OutlookAnywhere, challenge_facts};
+use crate::diagnose::logon::{self, Endpoint, VirtualDirectory};
 use crate::net::ntlm::ChallengeInfo;
+use crate::probe::auth::ChannelBinding;
 use crate::probe::rpch::channel::{Method, ResponseHead};
 use crate::probe::rpch::client::RpchError;
 use crate::probe::rpch::explain::{self, SERVER_UNAVAILABLE};
 use crate::probe::rpch::pdu::{self, BindAnswer};
 use crate::probe::rpch::virtual_connection::{Stage, VirtualConnection};
 
-pub(super) fn credentials_problem(oa: &OutlookAnywhere<'_>, proxy: &str, challenge: Option<&ChallengeInfo>) -> Outcome {
-    Outcome::problem(Problem::CredentialsRefused {
-        proxy: proxy.to_string(),
-        user: oa.logon.creds.user.to_string(),
-        method: oa.logon.auth,
-        domain: challenge.and_then(|c| c.netbios_domain.clone()),
-    })
+/// A 401 to the logon: the credentials, or Extended Protection when the evidence shows it. `/rpc` is
+/// `Require` by default, so there is no retry without the binding (`logon.rs`).
+pub(super) fn credentials_problem(
+    oa: &OutlookAnywhere<'_>,
+    proxy: &str,
+    challenge: Option<&ChallengeInfo>,
+    binding: Option<&ChannelBinding>,
+) -> Outcome {
+    let url = match oa.proxy.port {
+        Some(port) if port != 443 => format!("https://{proxy}:{port}/rpc/rpcproxy.dll"),
+        _ => format!("https://{proxy}/rpc/rpcproxy.dll"),
+    };
+    let endpoint = Endpoint::at(&url, VirtualDirectory::Rpc);
+    let creds = &oa.logon.creds;
+    match logon::judge(&endpoint, creds, oa.logon.auth.label(), binding, false, oa.accepted) {
+        Ok(refused) => Outcome::problem(Problem::ChannelBindingRefused(refused)),
+        Err(logon) => Outcome::problem(Problem::CredentialsRefused {
+            proxy: proxy.to_string(),
+            user: creds.user.to_string(),
+            logon,
+            domain: challenge.and_then(|c| c.netbios_domain.clone()),
+        }),
+    }
 }
 
 /// A status that is neither 200 nor 401 on a channel.
@@ -71,6 +89,7 @@ pub(super) fn logon_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection])
     if let Some(info) = vcs.iter().find_map(|v| v.challenge.as_ref()) {
         evidence = challenge_facts(evidence, info);
     }
+    evidence = logon::binding_fact(evidence, "NTLM", vcs.iter().find_map(|v| v.binding.as_ref()));
     for vc in vcs {
         let said = match &vc.stage {
             Stage::Refused { method, head } => answered(*method, head),
@@ -89,7 +108,12 @@ pub(super) fn logon_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnection])
         _ => None,
     });
     let outcome = if vcs.iter().any(rejected) {
-        credentials_problem(oa, proxy, vcs.iter().find_map(|v| v.challenge.as_ref()))
+        credentials_problem(
+            oa,
+            proxy,
+            vcs.iter().find_map(|v| v.challenge.as_ref()),
+            vcs.iter().find_map(|v| v.binding.as_ref()),
+        )
     } else if vcs.iter().all(VirtualConnection::logged_on) {
         Outcome::pass(format!(
             "Both channels (RPC_IN_DATA and RPC_OUT_DATA) accept {} with {} on all three endpoints.",
@@ -231,13 +255,11 @@ mod tests {
             server: "ex01.contoso.com",
             logon: Logon {
                 auth: migcheck_shared::AuthMethod::Basic,
-                creds: Credentials {
-                    user: "CONTOSO\\migadmin",
-                    password: &password,
-                },
+                creds: Credentials::new("CONTOSO\\migadmin", &password),
             },
             may_send_password: Ok(()),
             cert_principal: None,
+            accepted: None,
         };
         let vcs: Vec<VirtualConnection> = stages
             .into_iter()
@@ -245,6 +267,7 @@ mod tests {
             .map(|(stage, endpoint)| VirtualConnection {
                 endpoint,
                 challenge: None,
+                binding: None,
                 stage,
             })
             .collect();
@@ -304,6 +327,60 @@ mod tests {
         assert!(logon.problem.is_none());
         let bind = outcome(stages(), |oa, vcs| bind_outcome(oa, &vcs[0], "mail store (EMSMDB)"));
         assert_eq!(bind.status, Status::Skip, "{}", bind.summary);
+    }
+
+    /// Autodiscover took the credentials; both channels' bound NTLM logons got 401 on /rpc (Require):
+    /// Extended Protection, not the password, with no retry.
+    #[test]
+    fn a_bound_refusal_after_autodiscover_took_the_credentials_is_extended_protection() {
+        use crate::diagnose::logon::AcceptedAt;
+        use crate::net::ntlm::EndPointHash;
+        use crate::probe::auth::ChannelBinding;
+        let proxy = HostPort {
+            host: "mail.contoso.com".into(),
+            port: None,
+        };
+        let password = Password::new("x");
+        let proof =
+            AcceptedAt("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)".into());
+        let mut oa = OutlookAnywhere {
+            proxy: &proxy,
+            server: "ex01.contoso.com",
+            logon: Logon {
+                auth: migcheck_shared::AuthMethod::Ntlm,
+                creds: Credentials::new("CONTOSO\\migadmin", &password),
+            },
+            may_send_password: Ok(()),
+            cert_principal: None,
+            accepted: Some(&proof),
+        };
+        let binding = ChannelBinding::Sent {
+            hash: EndPointHash::Sha384,
+            thumbprint: "FFEE".into(),
+        };
+        let found = credentials_problem(&oa, "mail.contoso.com", None, Some(&binding));
+        assert_eq!(
+            found.problem.map(|p| p.cause()),
+            Some(Cause::ExternalAccess),
+            "{}",
+            found.summary
+        );
+        assert!(
+            found
+                .summary
+                .starts_with("https://mail.contoso.com/rpc/rpcproxy.dll refuses the NTLM logon of CONTOSO\\migadmin, yet Autodiscover"),
+            "{}",
+            found.summary
+        );
+        // Without the proof: the credentials, with the hint.
+        oa.accepted = None;
+        let found = credentials_problem(&oa, "mail.contoso.com", None, Some(&binding));
+        assert_eq!(found.problem.map(|p| p.cause()), Some(Cause::Permissions));
+        assert!(
+            found.summary.contains("Extended Protection may be the reason"),
+            "{}",
+            found.summary
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use migcheck_shared::kb::OutlookAnywhereProblem;
 use migcheck_shared::request::{AuthMethod, ValidOutlookAnywhere};
 use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
+use super::logon::{self, AcceptedAt};
 use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::ntlm::ChallengeInfo;
@@ -43,6 +44,9 @@ pub(crate) struct OutlookAnywhere<'a> {
     pub may_send_password: Result<(), String>,
     /// `msstd:name` from Autodiscover's EXPR block.
     pub cert_principal: Option<&'a str>,
+    /// Where the credentials were accepted before (Autodiscover): a refused logon here is then not the
+    /// password.
+    pub accepted: Option<&'a AcceptedAt>,
 }
 
 /// The manual mode: the proxy's certificate (KB step 2), then Outlook Anywhere.
@@ -53,15 +57,14 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
         server: &target.exchange_server,
         logon: Logon {
             auth: target.auth,
-            creds: Credentials {
-                user: &target.user,
-                password: &target.password,
-            },
+            creds: Credentials::new(&target.user, &target.password),
         },
         may_send_password: Ok(()),
         cert_principal: None,
+        accepted: None,
     };
-    checks.push(checks_for(net, rec, &oa).await);
+    let (oa_check, echo) = checks_for(net, rec, &oa).await;
+    checks.push(oa_check);
     let port = target.rpc_proxy.port.unwrap_or(443);
     let authority = if port == 443 {
         target.rpc_proxy.host.clone()
@@ -70,7 +73,16 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     };
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    checks.extend(super::ews::with_version(net, rec, &url, &oa.logon.creds, mailbox, None).await);
+    let creds = &oa.logon.creds;
+    checks.extend(match echo {
+        // The proxy refused these credentials: another logon would only count toward the lockout.
+        EchoLogon::Refused => {
+            let why = "Not tried: the RPC proxy refused these credentials (above); another logon would count toward the account's lockout.";
+            super::ews::version_without_logon(net, rec, &url, why).await
+        }
+        EchoLogon::Accepted(at) => super::ews::with_version(net, rec, &url, creds, mailbox, None, Some(&at)).await,
+        EchoLogon::Unknown => super::ews::with_version(net, rec, &url, creds, mailbox, None, None).await,
+    });
     let headline = format!(
         "Outlook Anywhere works: {} accepts {} with {} and reaches the mail store, address book and referral endpoints of {}.",
         target.rpc_proxy.host,
@@ -81,8 +93,18 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     (checks, headline)
 }
 
-/// The `oa` group of checks.
-pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> Check {
+/// What the echo with the credentials showed about them.
+pub(crate) enum EchoLogon {
+    /// It passed: where, for a later refusal's finding (logon.rs).
+    Accepted(AcceptedAt),
+    /// 401: the credentials (or Extended Protection) were refused.
+    Refused,
+    /// Not tried, or it stopped on something else.
+    Unknown,
+}
+
+/// The `oa` group of checks, and what the echo showed about the credentials.
+pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>) -> (Check, EchoLogon) {
     let proxy = oa.proxy.host.as_str();
     let run = rec.start(
         KbStep::OutlookAnywhere,
@@ -117,16 +139,22 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the proxy does not take this logon (above).",
             ));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), EchoLogon::Unknown);
     }
     if let Err(why) = &oa.may_send_password {
         for (id, title) in titles {
             children.push(skip(rec, &id, title, why));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), EchoLogon::Unknown);
     }
-    let ping = ping_check(net, rec, oa, target(6001)).await;
+    let (ping, refused) = ping_check(net, rec, oa, target(6001)).await;
     let rejected = ping.status == Status::Fail;
+    // The echo took the credentials: a refusal elsewhere (EWS) is then not the password (logon.rs).
+    let echo = match ping.status {
+        Status::Pass => EchoLogon::Accepted(AcceptedAt(format!("the RPC proxy {proxy} ({})", oa.logon.auth.label()))),
+        _ if refused => EchoLogon::Refused,
+        _ => EchoLogon::Unknown,
+    };
     children.push(ping);
     if rejected {
         // Each further try with a rejected password counts toward the account's lockout.
@@ -138,7 +166,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
                 "Not tried: the echo with these credentials failed (above).",
             ));
         }
-        return finish_group(rec, run, children, proxy);
+        return (finish_group(rec, run, children, proxy), echo);
     }
     let mut logon_run = rec.start(KbStep::OutlookAnywhere, "oa.logon", titles[1].1.clone(), Some("oa"));
     let mut connection_run = rec.start(
@@ -167,7 +195,7 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         rec.phase(&mut bind_run, Phase::Rpc, t);
         children.push(rec.finish(bind_run, bind_outcome(oa, vc, name), vec![]));
     }
-    finish_group(rec, run, children, proxy)
+    (finish_group(rec, run, children, proxy), echo)
 }
 
 fn titles(oa: &OutlookAnywhere<'_>) -> Vec<(String, String)> {
@@ -370,7 +398,8 @@ fn name_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// The echo with the credentials: the proxy is alive and takes the logon.
-async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> Check {
+/// The echo check, and whether the proxy refused the logon (401).
+async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> (Check, bool) {
     let proxy = target.proxy;
     let mut run = rec.start(
         KbStep::OutlookAnywhere,
@@ -383,10 +412,12 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
     rec.phase(&mut run, Phase::Http, t);
     let who = format!("{} ({})", oa.logon.creds.user, oa.logon.auth.label());
     let mut evidence = Evidence::default().fact("Logged on as", who.clone());
+    let refused = matches!(&echoed, Ok(answer) if answer.head.status == 401);
     let outcome = match echoed {
         Err(e) => problem_of_error(&e, proxy),
         Ok(answer) => {
             evidence = head_facts(evidence, "Answer", &answer.head);
+            evidence = logon::binding_fact(evidence, "NTLM", answer.binding.as_ref());
             if let Some(info) = &answer.challenge {
                 evidence = challenge_facts(evidence, info);
             }
@@ -399,12 +430,12 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
                         "{proxy} answers 200 to the echo, but not with the echo PDU: something else than the RPC proxy may answer."
                     ),
                 ),
-                401 => credentials_problem(oa, proxy, answer.challenge.as_ref()),
+                401 => credentials_problem(oa, proxy, answer.challenge.as_ref(), answer.binding.as_ref()),
                 _ => status_problem(&answer.head, proxy, oa.server, 6001),
             }
         }
     };
-    rec.finish(run, outcome.with_evidence(evidence), vec![])
+    (rec.finish(run, outcome.with_evidence(evidence), vec![]), refused)
 }
 
 #[cfg(test)]
@@ -423,6 +454,7 @@ mod tests {
                 .expect("complete"),
             body: Vec::new(),
             challenge: None,
+            binding: None,
             peer: "127.0.0.1:443".parse().expect("address"),
             leaf: Some(cert.der().to_vec()),
             tls_version: None,

@@ -14,7 +14,7 @@ use super::pox::{self, PoxAnswer, PoxError, Settings};
 use crate::net::http::HttpAnswer;
 use crate::net::{Net, NetError, SrvRecord};
 use crate::probe::ProbeError;
-use crate::probe::auth::{Credentials, authenticate};
+use crate::probe::auth::{ChannelBinding, Credentials, authenticate};
 
 /// At most this many redirects (HTTP, redirectUrl) in one candidate's chain.
 pub const MAX_REDIRECTS: usize = 10;
@@ -61,6 +61,8 @@ pub struct Step {
     pub offered: Vec<String>,
     /// The scheme that carried the credentials.
     pub auth: Option<&'static str>,
+    /// NTLM: how the logon was bound to its connection.
+    pub binding: Option<ChannelBinding>,
     pub fingerprint: Vec<(String, String)>,
     /// What happened, in words.
     pub note: String,
@@ -115,6 +117,8 @@ pub enum Ending {
     Settings {
         url: String,
         settings: Box<Settings>,
+        /// The scheme the server accepted the credentials with (None: it answered without asking).
+        signed_in: Option<&'static str>,
     },
     RedirectAddr(String),
     /// An Autodiscover error answer.
@@ -233,9 +237,10 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                 return Run::end(steps, Ending::Stopped { host });
             }
             match authenticate(net, &mut conn, &path, &headers, &body, creds, &step.offered).await {
-                Ok((scheme, a)) => {
-                    step.auth = Some(scheme);
-                    answer = a;
+                Ok(attempt) => {
+                    step.auth = Some(attempt.scheme);
+                    step.binding = attempt.binding;
+                    answer = attempt.answer;
                 }
                 Err(error) => {
                     let failure = Failure::from(error);
@@ -273,12 +278,14 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
             200 => match pox::parse(&answer.body) {
                 Ok(PoxAnswer::Settings(settings)) => {
                     step.note = "Autodiscover settings".into();
+                    let signed_in = step.auth;
                     steps.push(step);
                     return Run::end(
                         steps,
                         Ending::Settings {
                             url: url.to_string(),
                             settings,
+                            signed_in,
                         },
                     );
                 }

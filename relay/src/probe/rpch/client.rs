@@ -22,6 +22,7 @@ use crate::net::http::TlsConnection;
 use crate::net::ntlm::{ChallengeInfo, NtlmError};
 use crate::net::{Net, NetError};
 use crate::probe::Credentials;
+use crate::probe::auth::ChannelBinding;
 
 /// An error body (a 401 page, an IIS error) is read up to this size, then dropped.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -253,12 +254,14 @@ impl Channel {
     }
 }
 
-/// A request's answer: the head, the start of its body, and what an NTLM challenge revealed.
+/// A request's answer: the head, the start of its body, what an NTLM challenge revealed and how the NTLM
+/// logon was bound to the connection.
 #[derive(Debug)]
 pub struct Answer {
     pub head: ResponseHead,
     pub body: Vec<u8>,
     pub challenge: Option<ChallengeInfo>,
+    pub binding: Option<ChannelBinding>,
     pub peer: SocketAddr,
     pub leaf: Option<Vec<u8>>,
     pub tls_version: Option<&'static str>,
@@ -292,30 +295,44 @@ pub async fn anonymous(net: &Net, target: Target<'_>) -> Result<Answer, RpchErro
     Ok(answer(ch, head, body, None))
 }
 
-fn answer(ch: Channel, head: ResponseHead, body: Vec<u8>, challenge: Option<ChallengeInfo>) -> Answer {
+fn answer(ch: Channel, head: ResponseHead, body: Vec<u8>, logon: Option<Authorization>) -> Answer {
+    let (challenge, binding) = logon.map_or((None, None), |l| (l.challenge, l.binding));
     Answer {
         head,
         body,
         challenge,
+        binding,
         peer: ch.peer,
         leaf: ch.leaf,
         tls_version: ch.tls_version,
     }
 }
 
+/// A channel's logon: the `Authorization` value of its real request, what an NTLM challenge revealed, and
+/// how the NTLM logon was bound to the channel's TLS connection.
+pub struct Authorization {
+    pub value: String,
+    pub challenge: Option<ChallengeInfo>,
+    pub binding: Option<ChannelBinding>,
+}
+
 /// The logon on one channel: the `Authorization` value for the real request, after the NTLM
-/// NEGOTIATE/CHALLENGE leg on the same connection. `Err(Ok(answer))`: the proxy answered the
-/// NEGOTIATE with something else than a challenge (405, 503...).
+/// NEGOTIATE/CHALLENGE leg on the same connection, bound to the certificate of this very connection.
+/// `Err(Ok(answer))`: the proxy answered the NEGOTIATE with something else than a challenge (405, 503...).
 pub(super) async fn authorization(
     ch: &mut Channel,
     method: Method,
     target: Target<'_>,
     logon: Logon<'_>,
-) -> Result<(String, Option<ChallengeInfo>), Result<(ResponseHead, Vec<u8>), RpchError>> {
+) -> Result<Authorization, Result<(ResponseHead, Vec<u8>), RpchError>> {
     match logon.auth {
-        AuthMethod::Basic => Ok((logon.creds.basic(), None)),
+        AuthMethod::Basic => Ok(Authorization {
+            value: logon.creds.basic(),
+            challenge: None,
+            binding: None,
+        }),
         AuthMethod::Ntlm => {
-            let mut ntlm = logon.creds.ntlm();
+            let (mut ntlm, binding) = logon.creds.ntlm_bound(ch.leaf.as_deref());
             let negotiate = ntlm.negotiate_header();
             let head = target.head(method, 0, Some(&negotiate));
             ch.write(&head, "sending the NTLM NEGOTIATE").await.map_err(Err)?;
@@ -326,7 +343,11 @@ pub(super) async fn authorization(
             }
             let values = head.header_values("www-authenticate");
             match ntlm.authenticate_header(&values) {
-                Ok((value, info)) => Ok((value, Some(info))),
+                Ok((value, info)) => Ok(Authorization {
+                    value,
+                    challenge: Some(info),
+                    binding: Some(binding),
+                }),
                 Err(NtlmError::NoChallenge) => Err(Ok((head, body))),
                 Err(error) => Err(Err(RpchError::Ntlm { addr: ch.peer, error })),
             }
@@ -337,14 +358,14 @@ pub(super) async fn authorization(
 /// The echo with credentials ("ping the RPC proxy"): a live proxy answers 200 and the 20-byte echo PDU.
 pub async fn echo(net: &Net, target: Target<'_>, logon: Logon<'_>) -> Result<Answer, RpchError> {
     let mut ch = Channel::open(net, target.proxy, target.proxy_port).await?;
-    let (value, challenge) = match authorization(&mut ch, Method::In, target, logon).await {
+    let logged = match authorization(&mut ch, Method::In, target, logon).await {
         Ok(v) => v,
         Err(Ok((head, body))) => return Ok(answer(ch, head, body, None)),
         Err(Err(e)) => return Err(e),
     };
-    let head = target.head(Method::In, 0, Some(&value));
+    let head = target.head(Method::In, 0, Some(&logged.value));
     ch.write(&head, "sending the echo request").await?;
     let head = ch.read_head().await?;
     let body = ch.read_body(&head).await?;
-    Ok(answer(ch, head, body, challenge))
+    Ok(answer(ch, head, body, Some(logged)))
 }

@@ -9,6 +9,7 @@ use super::client::{Channel, Logon, RpchError, Target, authorization};
 use super::pdu::{self, BindAnswer, Header, Interface, Rts, RtsCommand, ptype};
 use crate::net::Net;
 use crate::net::ntlm::ChallengeInfo;
+use crate::probe::auth::ChannelBinding;
 
 /// RTS PDUs (pings, flow control) tolerated on the OUT channel while waiting for one answer: a proxy
 /// that streams pings forever ends the wait instead of holding it.
@@ -22,6 +23,8 @@ pub struct VirtualConnection {
     /// The endpoint asked for (6001, 6002, 6004).
     pub endpoint: u16,
     pub challenge: Option<ChallengeInfo>,
+    /// How the NTLM logon of the first channel that logged on was bound to its connection.
+    pub binding: Option<ChannelBinding>,
     pub stage: Stage,
 }
 
@@ -124,11 +127,12 @@ impl VirtualConnection {
 
 /// Opens a virtual connection to `target.server:endpoint` and binds `interface` over it.
 pub async fn bind(net: &Net, target: Target<'_>, interface: Interface, logon: Logon<'_>) -> VirtualConnection {
-    let mut challenge = None;
-    let stage = run_bind(net, target, interface, logon, &mut challenge).await;
+    let mut seen = Seen::default();
+    let stage = run_bind(net, target, interface, logon, &mut seen).await;
     VirtualConnection {
         endpoint: target.endpoint,
-        challenge,
+        challenge: seen.challenge,
+        binding: seen.binding,
         stage,
     }
 }
@@ -147,13 +151,14 @@ fn cookie(peer: SocketAddr) -> Result<pdu::Cookie, RpchError> {
     Ok(c)
 }
 
-async fn run_bind(
-    net: &Net,
-    target: Target<'_>,
-    interface: Interface,
-    logon: Logon<'_>,
-    challenge: &mut Option<ChallengeInfo>,
-) -> Stage {
+/// What the channels' NTLM logons showed (the first one's).
+#[derive(Default)]
+struct Seen {
+    challenge: Option<ChallengeInfo>,
+    binding: Option<ChannelBinding>,
+}
+
+async fn run_bind(net: &Net, target: Target<'_>, interface: Interface, logon: Logon<'_>, seen: &mut Seen) -> Stage {
     let (in_ch, out_ch) = tokio::join!(
         Channel::open(net, target.proxy, target.proxy_port),
         Channel::open(net, target.proxy, target.proxy_port)
@@ -169,9 +174,10 @@ async fn run_bind(
     let mut values = Vec::new();
     for (method, auth) in [(Method::In, in_auth), (Method::Out, out_auth)] {
         match auth {
-            Ok((value, seen)) => {
-                *challenge = challenge.take().or(seen);
-                values.push(value);
+            Ok(logged) => {
+                seen.challenge = seen.challenge.take().or(logged.challenge);
+                seen.binding = seen.binding.take().or(logged.binding);
+                values.push(logged.value);
             }
             Err(Ok((head, _))) => return Stage::Refused { method, head },
             Err(Err(e)) => return Stage::AwaitingLogon(e),

@@ -15,7 +15,7 @@ use tokio_rustls::server::TlsStream;
 use super::auth::{self, Credentials, Scheme};
 use super::http::{self, Conn, ReadError, Request};
 use super::ntlm::Verdict;
-use super::{HostConfig, Mode, Shared, Web, mapi, pdu, vc, web};
+use super::{HostConfig, Mode, Shared, Vdir, Web, mapi, pdu, vc, web};
 
 /// How long a keep-alive connection may sit idle before its next request.
 const IDLE: Duration = Duration::from_secs(30);
@@ -189,7 +189,8 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
         )
         .await;
     }
-    let user = match authenticate(ctx, req, ntlm_user).await {
+    let vdir = if rpc { Vdir::Rpc } else { Vdir::Mapi };
+    let user = match authenticate(ctx, req, ntlm_user, vdir).await {
         Ok(u) => u,
         Err(challenge) => {
             ctx.log(req, 401, "-");
@@ -209,28 +210,29 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
     rpc_request(ctx, conn, req, &user).await
 }
 
-/// Checks the request's credentials. `Err`: the `WWW-Authenticate` headers of the 401 to send.
+/// Checks the request's credentials on the virtual directory `vdir` (its schemes, its Extended
+/// Protection). `Err`: the `WWW-Authenticate` headers of the 401 to send.
 pub(crate) async fn authenticate(
     ctx: &Ctx,
     req: &Request,
     ntlm_user: &mut Option<String>,
+    vdir: Vdir,
 ) -> Result<String, Vec<(&'static str, String)>> {
     let host = &ctx.host;
-    let offered = |s| host.schemes.contains(&s);
-    let refuse = || auth::challenges(&host.schemes, &host.name);
+    let schemes = host.schemes_for(vdir);
+    let offered = |s| schemes.contains(&s);
+    let refuse = || auth::challenges(schemes, &host.name);
     match auth::parse(req.header("authorization")) {
-        Credentials::Basic { user, password } if offered(Scheme::Basic) => {
-            match auth::check_basic(&host.users, &user, &password) {
-                Some(_) => Ok(user),
-                None => Err(refuse()),
-            }
+        Credentials::Basic { octets } if offered(Scheme::Basic) => {
+            auth::check_basic(&host.users, &octets, host.iis.basic).ok_or_else(refuse)
         }
         Credentials::Ntlm { token, negotiate } if offered(Scheme::Ntlm) => {
             let Some(helper) = &ctx.shared.ntlm else {
                 return Err(refuse());
             };
             *ntlm_user = None;
-            match helper.step(&ctx.conn_id, &token).await {
+            let checking = host.iis.ep.of(vdir);
+            match helper.step(&ctx.conn_id, &token, checking, &host.name).await {
                 Verdict::Challenge(c) => {
                     let scheme = if negotiate { "Negotiate" } else { "NTLM" };
                     Err(vec![("WWW-Authenticate", format!("{scheme} {}", STANDARD.encode(c)))])

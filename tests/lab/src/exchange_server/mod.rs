@@ -19,7 +19,7 @@ pub(crate) mod rts;
 mod vc;
 mod web;
 
-pub(crate) use auth::{Scheme, User};
+pub(crate) use auth::{BasicDecoding, Scheme, User};
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -75,6 +75,117 @@ pub(crate) struct HostConfig {
     pub mode: Mode,
     /// What EWS, MRS Proxy and OWA show on this host.
     pub web: Web,
+    /// How its IIS authenticates beyond the schemes it offers.
+    pub iis: Iis,
+}
+
+impl HostConfig {
+    /// The schemes a virtual directory offers.
+    pub(crate) fn schemes_for(&self, vdir: Vdir) -> &[Scheme] {
+        match (vdir, &self.iis.ews_schemes) {
+            (Vdir::Ews, Some(ews)) => ews,
+            _ => &self.schemes,
+        }
+    }
+}
+
+/// The virtual directories of the front end (Default Web Site) that authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Vdir {
+    Rpc,
+    Mapi,
+    /// `/EWS`, with `/EWS/mrsproxy.svc` under it (no setting of its own: it inherits /EWS's).
+    Ews,
+    /// Exchange 2003's `/exchange/`, older than Extended Protection.
+    Exchange2003,
+}
+
+/// IIS's `extendedProtection tokenChecking` of a virtual directory (IIS configuration reference,
+/// system.webServer/security/authentication/windowsAuthentication/extendedProtection: `None` "will not
+/// perform channel-binding token checking", `Allow` "enabled, but not required", `Require` "required").
+/// It governs Windows authentication (NTLM, Negotiate) only: Basic is never bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenChecking {
+    None,
+    Allow,
+    Require,
+}
+
+impl TokenChecking {
+    /// The word the NTLM helper takes.
+    pub(crate) fn helper_word(self) -> &'static str {
+        match self {
+            TokenChecking::None => "none",
+            TokenChecking::Allow => "allow",
+            TokenChecking::Require => "require",
+        }
+    }
+}
+
+/// Extended Protection per virtual directory of the front end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ExtendedProtection {
+    pub rpc: TokenChecking,
+    pub mapi: TokenChecking,
+    pub ews: TokenChecking,
+}
+
+impl ExtendedProtection {
+    /// Off: Exchange 2016 and older unless an administrator ran CSS-Exchange's script ("On older versions
+    /// of Exchange Server (for example, Exchange Server 2016), Extended Protection can be enabled by the
+    /// help of the ExchangeExtendedProtectionManagement.ps1 script"), or 2019 CU14 and later set up with
+    /// `/DoNotEnableEP` (Microsoft Learn, "Configure Windows Extended Protection in Exchange Server").
+    pub(crate) const OFF: ExtendedProtection = ExtendedProtection {
+        rpc: TokenChecking::None,
+        mapi: TokenChecking::None,
+        ews: TokenChecking::None,
+    };
+
+    /// What CSS-Exchange's ExchangeExtendedProtectionManagement.ps1 sets on the Default Web Site
+    /// (`Get-ExtendedProtectionConfigurationResult.ps1`: "RPC" Require, "MAPI" Require, "EWS" Allow,
+    /// "Autodiscover" None), and what Exchange 2019 CU14 and later's setup enables by default.
+    pub(crate) const CSS_EXCHANGE: ExtendedProtection = ExtendedProtection {
+        rpc: TokenChecking::Require,
+        mapi: TokenChecking::Require,
+        ews: TokenChecking::Allow,
+    };
+
+    pub(crate) fn of(self, vdir: Vdir) -> TokenChecking {
+        match vdir {
+            Vdir::Rpc => self.rpc,
+            Vdir::Mapi => self.mapi,
+            Vdir::Ews => self.ews,
+            Vdir::Exchange2003 => TokenChecking::None,
+        }
+    }
+}
+
+/// How a host's IIS authenticates, beyond the schemes it offers.
+#[derive(Clone, Debug)]
+pub(crate) struct Iis {
+    pub ep: ExtendedProtection,
+    /// The schemes `/EWS` offers when they differ from the host's (Exchange 2019 turns Basic off there).
+    pub ews_schemes: Option<Vec<Scheme>>,
+    pub basic: BasicDecoding,
+}
+
+impl Iis {
+    /// Extended Protection off, the same schemes everywhere, Basic decoded as IIS does after KB 981280.
+    pub(crate) fn plain() -> Iis {
+        Iis {
+            ep: ExtendedProtection::OFF,
+            ews_schemes: None,
+            basic: BasicDecoding::Utf8ThenWindows1252,
+        }
+    }
+
+    /// As Exchange 2019 CU14 and later set it up: Extended Protection as CSS-Exchange sets it.
+    pub(crate) fn extended_protection() -> Iis {
+        Iis {
+            ep: ExtendedProtection::CSS_EXCHANGE,
+            ..Iis::plain()
+        }
+    }
 }
 
 /// The web side of a host: which Exchange answers `/EWS/`, `/owa/` (or `/exchange/`).
@@ -303,6 +414,17 @@ fn write_ntlm_config(dir: &Path, hosts: &[HostConfig], stores: &[(String, NtlmNa
             json_str(&names.dns_domain),
             json_str(&names.nb_computer),
             json_str(&names.dns_computer)
+        );
+    }
+    // Each host's own certificate: what its Extended Protection computes the channel bindings of.
+    json.push_str("}, \"certs\": {");
+    for (i, h) in hosts.iter().enumerate() {
+        let _ = write!(
+            json,
+            "{}{}: {}",
+            if i == 0 { "" } else { ", " },
+            json_str(&h.name),
+            json_str(&h.chain.display().to_string())
         );
     }
     json.push_str("}}\n");

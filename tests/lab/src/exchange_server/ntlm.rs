@@ -14,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tokio::sync::oneshot;
 
+use super::TokenChecking;
 use crate::{LabError, servers, sys};
 
 /// The acceptor's verdict on one token.
@@ -121,13 +122,14 @@ impl NtlmHelper {
         }
     }
 
-    /// Hands one token of connection `conn` (`<store>/<n>`) to the acceptor; 5 s at most.
-    pub(crate) async fn step(&self, conn: &str, token: &[u8]) -> Verdict {
+    /// Hands one token of connection `conn` (`<store>/<n>`) to the acceptor, checked as the virtual
+    /// directory's Extended Protection says against the certificate of `host`; 5 s at most.
+    pub(crate) async fn step(&self, conn: &str, token: &[u8], checking: TokenChecking, host: &str) -> Verdict {
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = self.pending.lock() {
             p.insert(conn.to_string(), tx);
         }
-        let line = format!("{conn} {}\n", STANDARD.encode(token));
+        let line = format!("{conn} {} {} {host}\n", STANDARD.encode(token), checking.helper_word());
         let sent = self.to_helper.lock().map(|s| s.send(line).is_ok()).unwrap_or(false);
         if !sent {
             return Verdict::Fail("the NTLM helper is gone".into());

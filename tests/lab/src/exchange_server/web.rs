@@ -5,7 +5,7 @@
 use super::conn::{self, Ctx, STEP, Stream};
 use super::http::{self, Conn, Request};
 use super::owa::{self, Page};
-use super::{Web, ews};
+use super::{Vdir, Web, ews};
 
 /// Which part of the web side a path belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,12 @@ pub(crate) async fn serve(
         (Route::Exchweb, _) => not_found(),
         _ => {
             // Everything else is behind the host's authentication.
-            let user = match conn::authenticate(ctx, req, ntlm_user).await {
+            let vdir = if route == Route::Exchange {
+                Vdir::Exchange2003
+            } else {
+                Vdir::Ews
+            };
+            let user = match conn::authenticate(ctx, req, ntlm_user, vdir).await {
                 Ok(u) => u,
                 Err(mut challenge) => {
                     ctx.log(req, 401, "-");

@@ -12,6 +12,7 @@ mod common;
 
 mod autodiscover;
 mod exchange;
+mod extended_protection;
 mod lab;
 mod lifetime;
 mod outlook_anywhere;
