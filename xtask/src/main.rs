@@ -36,6 +36,8 @@ const TEST_COMMANDS: &[&str] = &[
 ];
 const TEST_PACKAGES: &[&str] = &[
     "nginx-light",
+    // The lab's TLS fronts (tests/lab/src/tls_front.rs): nginx's stream module.
+    "libnginx-mod-stream",
     "dnsmasq-base",
     "openssl",
     "chromium",
@@ -551,10 +553,16 @@ fn has_venv_module() -> bool {
 
 const DEBIAN_PYTHON: &str = "/usr/bin/python3";
 
+/// The file of nginx's stream module that the lab's TLS fronts load (Debian: libnginx-mod-stream).
+const NGINX_STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
 fn ensure_test_packages() -> Result {
     let mut missing: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
     if !has_venv_module() {
         missing.push("python3-venv");
+    }
+    if !Path::new(NGINX_STREAM_MODULE).is_file() {
+        missing.push("libnginx-mod-stream");
     }
     if missing.is_empty() {
         step(&format!("test tools present: {}", TEST_COMMANDS.join(", ")));
@@ -574,6 +582,9 @@ fn ensure_test_packages() -> Result {
     let mut still: Vec<&str> = TEST_COMMANDS.iter().copied().filter(|c| !has_command(c)).collect();
     if !has_venv_module() {
         still.push("python3-venv");
+    }
+    if !Path::new(NGINX_STREAM_MODULE).is_file() {
+        still.push("libnginx-mod-stream");
     }
     if still.is_empty() {
         Ok(())

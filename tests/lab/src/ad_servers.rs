@@ -470,7 +470,12 @@ fn spawn_apache(files: &Files, conf: &Path) -> Result<Child, LabError> {
     })
 }
 
-fn wait_ready(what: &str, child: &mut Child, addrs: &[SocketAddr], error_log: &Path) -> Result<(), LabError> {
+pub(crate) fn wait_ready(
+    what: &str,
+    child: &mut Child,
+    addrs: &[SocketAddr],
+    error_log: &Path,
+) -> Result<(), LabError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     let stderr = error_log.with_file_name(if what.starts_with("nginx") {
         "nginx.stderr"

@@ -27,6 +27,7 @@ mod servers;
 mod silent;
 mod slot;
 mod sys;
+pub mod tls_front;
 mod zone;
 
 pub use autodiscover::{

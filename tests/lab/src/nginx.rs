@@ -73,6 +73,6 @@ pub(crate) fn config(paths: &Paths<'_>, certs: &CertFiles, port: u16) -> String 
 }
 
 /// An nginx quoted string.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
