@@ -183,6 +183,20 @@ pub const SCHANNEL_2008R2_TLS12: TlsProfile = TlsProfile {
     rsa_suites: WINDOWS_8_1_RSA_SUITES,
 };
 
+/// A Windows Server 2012 R2 whose suite order an administrator cut down to its DHE_RSA GCM pair (rows
+/// 5 and 6 of the 8.1 list; "Default priority order is overridden when a priority list is configured.
+/// Cipher suites not in the priority list will not be used", the same Microsoft page), TLS 1.2 only.
+/// None of its suites is on Microsoft 365's list ("Technical reference details about encryption").
+pub const SCHANNEL_DHE_ONLY: TlsProfile = TlsProfile {
+    name: "Windows Server 2012 R2 with its suite order cut to DHE_RSA with AES-GCM",
+    versions: &[TlsVersion::Tls1_2],
+    ciphers: &["DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES128-GCM-SHA256"],
+    rsa_suites: &[
+        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+    ],
+};
+
 /// One front: where it listens, what it offers, and where it relays to.
 #[derive(Clone, Debug)]
 pub struct FrontSpec {

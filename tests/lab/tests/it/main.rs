@@ -15,3 +15,4 @@ mod exchange;
 mod lab;
 mod lifetime;
 mod outlook_anywhere;
+mod tls_front;
