@@ -428,6 +428,7 @@ mod tests {
             signature_problem: None,
             error: None,
             legacy: None,
+            second_try: None,
         }
     }
 

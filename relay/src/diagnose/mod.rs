@@ -22,6 +22,7 @@ mod mapi;
 mod outcome;
 mod outlook;
 mod remote;
+mod suite;
 mod version;
 
 pub(crate) use outcome::Outcome;

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use migcheck_lab::{AdCandidate, AdFailure, AdRedirect, AdScenario};
-use migcheck_shared::{Cause, Check, Event, Report, Status, Verdict};
+use migcheck_shared::{Cause, Event, Report, Status, Verdict};
 
 fn cli(s: AdScenario, allow_redirect: bool) -> (i32, Report, String) {
     let _ = lab().autodiscover();
@@ -31,15 +31,6 @@ fn candidate_id(c: AdCandidate) -> &'static str {
         AdCandidate::HttpRedirect => "redirect",
         AdCandidate::Srv => "srv",
     }
-}
-
-fn fact<'a>(check: &'a Check, label: &str) -> Option<&'a str> {
-    check
-        .evidence
-        .facts
-        .iter()
-        .find(|f| f.label == label)
-        .map(|f| f.value.as_str())
 }
 
 /// What the scenario data says a user must see.
