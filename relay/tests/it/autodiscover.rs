@@ -221,6 +221,7 @@ scenario_tests! {
     no_expr_block_is_an_external_access_finding => NoExpr,
     root_domain_web_site_is_an_expected_skip => RootDomainWebsite,
     hanging_candidate_costs_one_timeout => Hanging,
+    windows_2012_r2_suites_through_openssl => Windows2012R2,
 }
 
 #[test]
@@ -253,7 +254,7 @@ fn v2_does_not_wait_again_on_hosts_that_autodiscover_waited_out() {
 
 #[test]
 fn every_scenario_has_a_test() {
-    assert_eq!(AdScenario::ALL.len(), 13);
+    assert_eq!(AdScenario::ALL.len(), 14);
 }
 
 #[test]

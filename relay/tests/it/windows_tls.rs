@@ -306,3 +306,48 @@ async fn the_second_client_verifies_the_chain_with_our_roots_and_remembers_the_h
         Ok(_) => panic!("an unverified chain was accepted"),
     }
 }
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn the_whole_autodiscover_diagnosis_of_a_2012_r2_organisation_passes() {
+    use migcheck_lab::AdScenario;
+    let _ = lab().autodiscover();
+    let s = AdScenario::Windows2012R2;
+    let body = serde_json::json!({
+        "mode": "autodiscover", "email": s.email(), "user": s.user(), "password": s.password(),
+    });
+    let (report, _) = api_report(body.to_string());
+    let ctx = pretty(&report);
+    // Autodiscover (nginx with the 2012 R2 suites), the Outlook Anywhere host's certificate, every
+    // Outlook Anywhere step, MAPI over HTTP and EWS (the lab's Exchange behind the 2012 R2 front).
+    let ids = [
+        "autodiscover.host",
+        "autodiscover.settings",
+        "tls.handshake",
+        "tls.chain",
+        "mapi.emsmdb",
+        "mapi.nspi",
+    ];
+    for id in ids
+        .iter()
+        .chain(OA_CHECKS.iter())
+        .chain(&["ews.logon", "ews.permission"])
+    {
+        assert_eq!(check(&report, id).status, Status::Pass, "{id}: {ctx}");
+    }
+    assert!(
+        check(&report, "tls.handshake")
+            .summary
+            .contains("TLS 1.2, TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384. Exchange Online can connect with this suite."),
+        "{ctx}"
+    );
+    assert_eq!(
+        report.verdict,
+        Verdict::Warn,
+        "Exchange 2016's end of support only: {ctx}"
+    );
+    assert!(
+        report.findings.iter().all(|f| f.cause == Cause::UnsupportedVersion),
+        "{ctx}"
+    );
+}

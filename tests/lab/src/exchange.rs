@@ -7,13 +7,15 @@
 //! The mailboxes ([`LabMailbox`]) are the same on every EWS host of the lab: `alice@`, `bob@`, ...
 //! in the host's zone (`ewslab.test`, `oalab.test`, or the Autodiscover scenario's domain).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
 use crate::exchange_server::{ExchangeWeb, HostConfig, Mode, NtlmNames, Scheme, User, Web};
-use crate::tls_front::{FrontSpec, SCHANNEL_2008R2_TLS12, SCHANNEL_2012R2, SCHANNEL_DHE_ONLY, TlsFronts, TlsProfile};
+use crate::tls_front::{
+    FrontSpec, SCHANNEL_2008R2_TLS12, SCHANNEL_2012R2, SCHANNEL_DHE_ONLY, TlsFronts, TlsProfile, backend_ip,
+};
 use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the EWS scenarios (and the domain of their mailboxes).
@@ -303,13 +305,6 @@ pub(crate) type ExPlan = ZonePlan<ExScenario>;
 
 pub(crate) fn plan(slot: &crate::slot::Slot) -> ExPlan {
     ZonePlan::new(slot, EX_ZONE, THIRD_OCTET)
-}
-
-/// Where the lab's own server listens for a host behind a TLS front: the host's address + 100 in the
-/// last octet (the front takes the host's own address, the one DNS gives).
-fn backend_ip(ip: Ipv4Addr) -> Ipv4Addr {
-    let [a, b, c, d] = ip.octets();
-    Ipv4Addr::new(a, b, c, d.saturating_add(100))
 }
 
 /// The running EWS scenario hosts: started by [`crate::Lab::exchange`], stopped with the lab.

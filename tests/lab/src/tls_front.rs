@@ -18,7 +18,7 @@
 //! handshake failed (so a test can count handshakes).
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -196,6 +196,13 @@ pub const SCHANNEL_DHE_ONLY: TlsProfile = TlsProfile {
         "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
     ],
 };
+
+/// Where the lab's own server listens for a host behind a TLS front: the host's address + 100 in the
+/// last octet (the front takes the host's own address, the one DNS gives).
+pub(crate) fn backend_ip(ip: Ipv4Addr) -> Ipv4Addr {
+    let [a, b, c, d] = ip.octets();
+    Ipv4Addr::new(a, b, c, d.saturating_add(100))
+}
 
 /// One front: where it listens, what it offers, and where it relays to.
 #[derive(Clone, Debug)]
