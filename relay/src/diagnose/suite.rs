@@ -2,7 +2,7 @@
 //! off the list is tried once more with exactly that list, so the warning comes only where Exchange
 //! Online's own client could not connect.
 
-use migcheck_shared::kb::{SuiteJudgement, TlsProblem, exchange_online_lists};
+use migcheck_shared::kb::{EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, TlsProblem, exchange_online_lists};
 
 use super::Outcome;
 use crate::net::{Inspection, Net, SecondTry, TlsClient};
@@ -30,7 +30,7 @@ pub(crate) fn completed(host: &str, inspection: &Inspection, judgement: Option<&
     let version = inspection.version.unwrap_or("TLS");
     let suite = inspection.cipher_suite.clone().unwrap_or_default();
     let done = format!("Handshake completed: {version}, {suite}.");
-    match judgement {
+    let outcome = match judgement {
         Some(SuiteJudgement::NoneInCommon { answer }) => Outcome::problem(TlsProblem::NoExchangeOnlineSuite {
             host: host.to_string(),
             suite,
@@ -41,6 +41,10 @@ pub(crate) fn completed(host: &str, inspection: &Inspection, judgement: Option<&
             None => done,
         }),
         None => Outcome::pass(done),
+    };
+    match judgement {
+        Some(_) => outcome.fact("Exchange Online's suites", EXCHANGE_ONLINE_SUITES_SOURCE),
+        None => outcome,
     }
 }
 

@@ -74,6 +74,8 @@ fn assert_remote_move_passes(s: ExScenario, report: &Report, version_words: &str
         fact(handshake, "Cipher suite"),
         Some("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384")
     );
+    let source = fact(handshake, "Exchange Online's suites").unwrap_or_default();
+    assert!(source.contains("Technical reference details about encryption"), "{ctx}");
     assert!(
         check(report, "tls.version").summary.starts_with("TLS 1.2 negotiated"),
         "{ctx}"

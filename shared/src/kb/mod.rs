@@ -27,7 +27,7 @@ pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
 pub use step::KbStep;
-pub use suites::{EXCHANGE_ONLINE_SUITES, SuiteJudgement, exchange_online_lists};
+pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
 pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, MIN_RSA_BITS, TlsProblem};
 pub use version::VersionProblem;
 

@@ -21,6 +21,9 @@ pub const EXCHANGE_ONLINE_SUITES: &[&str] = &[
     "TLS_RSA_WITH_AES_128_GCM_SHA256",
 ];
 
+/// Where [`EXCHANGE_ONLINE_SUITES`] comes from, as the report names it beside a judged suite.
+pub const EXCHANGE_ONLINE_SUITES_SOURCE: &str = "Microsoft 365's TLS 1.2 cipher suites (Microsoft Learn, \"Technical reference details about encryption\"): ECDHE_RSA with AES-GCM or AES-CBC, RSA with AES-GCM";
+
 /// What Exchange Online makes of the TLS 1.2 suite a server negotiated with migcheck.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SuiteJudgement {
