@@ -231,7 +231,19 @@ fn outlook_anywhere_cases() -> serde_json::Value {
             "pass",
             None
         ),
+        windows_outlook_anywhere(),
     ])
+}
+
+/// Exchange 2016 on Windows Server 2012 R2 (its default Schannel suites, through OpenSSL), with NTLM:
+/// every bind passes; the verdict is Exchange 2016's end of support.
+fn windows_outlook_anywhere() -> serde_json::Value {
+    let w = ExScenario::Windows2012R2;
+    serde_json::json!({
+        "name": "Windows2012R2 (NTLM)", "proxy": w.host(), "server": format!("ex01.{EX_ZONE}"),
+        "auth": "ntlm", "user": w.ntlm_user(), "password": w.password(),
+        "check": "oa.bind.6004", "status": "pass", "cause": "unsupported_version", "verdict": "warn",
+    })
 }
 
 /// Every remote-move scenario (MRS Proxy, the mailbox answers, the version fingerprints) as the page must
@@ -294,7 +306,34 @@ fn remote_move_cases() -> serde_json::Value {
             "check": "mrs.credentials", "status": "fail", "cause": "permissions",
             "words": "If the password is right, Extended Protection may be the reason", "verdict": "fail",
         }),
+        // Windows servers' TLS (through OpenSSL): the whole remote move passes, the version warns; a
+        // server with only DHE suites warns that Exchange Online may not connect.
+        windows(
+            Windows2012R2,
+            "ews.permission",
+            "pass",
+            "unsupported_version",
+            "Exchange Server 2016 CU23"
+        ),
+        windows(
+            Windows2008R2,
+            "mrs.credentials",
+            "pass",
+            "unsupported_version",
+            "Exchange Server 2010 SP3"
+        ),
+        windows(DheOnly, "tls.handshake", "warn", "network", "Microsoft 365 lists"),
     ])
+}
+
+/// A remote move to a Windows TLS scenario: `check` has `status`, the verdict is warn with a `cause`
+/// finding that mentions `words`.
+fn windows(s: ExScenario, check: &str, status: &str, cause: &str, words: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": format!("{s:?}"), "server": s.host(), "user": s.user(), "password": s.password(),
+        "mailbox": LabMailbox::FullAccess.address(EX_ZONE),
+        "check": check, "status": status, "cause": cause, "words": words, "verdict": "warn",
+    })
 }
 
 #[tokio::test]

@@ -79,12 +79,14 @@ fn main() -> ExitCode {
                 _ => (false, &rest[..]),
             };
             let rest = rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(rest);
-            dist().and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
+            dist()
+                .and_then(|()| ensure_openssl_dev())
+                .and_then(|()| if demo { run_demo(rest) } else { run_relay(rest) })
         }
-        Some("check") if rest.is_empty() => check::run_all(),
-        Some("test") => test(&rest),
-        Some("bench") => bench::main(&rest),
-        Some("fuzz") => fuzz::run(&rest),
+        Some("check") if rest.is_empty() => ensure_openssl_dev().and_then(|()| check::run_all()),
+        Some("test") => ensure_openssl_dev().and_then(|()| test(&rest)),
+        Some("bench") => ensure_openssl_dev().and_then(|()| bench::main(&rest)),
+        Some("fuzz") => ensure_openssl_dev().and_then(|()| fuzz::run(&rest)),
         Some("release") => release::main(&rest),
         Some("-h" | "--help" | "help") => {
             usage();
@@ -557,6 +559,36 @@ fn has_venv_module() -> bool {
 }
 
 const DEBIAN_PYTHON: &str = "/usr/bin/python3";
+
+/// The relay's second TLS client is OpenSSL (the `openssl` crate): debug and test builds link the
+/// system's libssl, which openssl-sys finds through pkg-config (the release binaries build their own,
+/// see release.rs). Installs Debian's `libssl-dev` and `pkg-config` when either is missing.
+fn ensure_openssl_dev() -> Result {
+    let found = || {
+        Command::new("pkg-config")
+            .args(["--exists", "openssl"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if found() {
+        return Ok(());
+    }
+    step("missing libssl-dev or pkg-config (the relay links the system's OpenSSL): apt-get install");
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-q"]);
+    run(update, "apt-get update")?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-q", "libssl-dev", "pkg-config"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install, "apt-get install")?;
+    if found() {
+        Ok(())
+    } else {
+        Err("still no OpenSSL for pkg-config after apt-get install libssl-dev pkg-config".into())
+    }
+}
 
 /// The file of nginx's stream module that the lab's TLS fronts load (Debian: libnginx-mod-stream).
 const NGINX_STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";

@@ -21,7 +21,7 @@ use std::time::Instant;
 use crate::{Result, cargo, dist, gzip_len, has_command, run, step};
 
 /// One release binary: the Rust target, the file name it ships under, and the C toolchain its build
-/// needs (ring's C and assembly parts are built with it).
+/// needs (ring's C and assembly parts, and OpenSSL, are built with it).
 pub(crate) struct Target {
     pub(crate) triple: &'static str,
     pub(crate) artifact: &'static str,
@@ -42,8 +42,8 @@ pub(crate) const WINDOWS: Target = Target {
     tool: ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
 };
 
-/// Rust's musl target links its own C runtime statically (self-contained); only ring's C code needs a
-/// musl-capable compiler: musl-gcc.
+/// Rust's musl target links its own C runtime statically (self-contained); only ring's C code and
+/// OpenSSL need a musl-capable compiler: musl-gcc.
 pub(crate) const LINUX: Target = Target {
     triple: "x86_64-unknown-linux-musl",
     artifact: "migcheck-x86_64-linux-musl",
@@ -52,6 +52,9 @@ pub(crate) const LINUX: Target = Target {
 };
 
 const TARGETS: [&Target; 2] = [&WINDOWS, &LINUX];
+
+/// What building OpenSSL from source needs besides the C compiler: (command, Debian package).
+const OPENSSL_BUILD_TOOLS: [(&str, &str); 2] = [("perl", "perl"), ("make", "make")];
 
 pub(crate) fn main(args: &[OsString]) -> Result {
     const USAGE: &str = "usage: cargo xtask release [--test | --test-only]";
@@ -110,6 +113,8 @@ pub(crate) struct Artifacts {
 fn build() -> Result<Artifacts> {
     ensure_rust_targets(&TARGETS.map(|t| t.triple))?;
     ensure_debian_packages(&TARGETS.map(|t| t.tool))?;
+    // openssl-src (feature vendored-openssl) runs OpenSSL's own Configure (perl) and make.
+    ensure_debian_packages(&OPENSSL_BUILD_TOOLS)?;
     let timed = Instant::now();
     dist()?;
     step(&format!(
@@ -149,12 +154,15 @@ fn build() -> Result<Artifacts> {
 /// `cargo build --release -p migcheck-relay --target T`, returning the binary's path.
 fn build_relay(target: &Target) -> Result<PathBuf> {
     step(&format!(
-        "cargo build --release -p migcheck-relay --target {}",
+        "cargo build --release -p migcheck-relay --target {} --features vendored-openssl",
         target.triple
     ));
     let mut command = cargo();
     command
         .args(["build", "--release", "-p", "migcheck-relay", "--target", target.triple])
+        // OpenSSL (the second TLS client) built from source and linked in: nothing to install beside
+        // the binary. Debug and test builds link the system's libssl instead, which builds in seconds.
+        .args(["--features", "vendored-openssl"])
         .arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped());
     for (key, value) in target.env {

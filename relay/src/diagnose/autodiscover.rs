@@ -427,7 +427,7 @@ async fn inspect(net: &Net, host: &str) -> Option<CertificateChecks> {
     let (via_host, via_port) = net.dns.route(host, 443);
     let (addrs, _) = net.dns.resolve(&via_host, via_port).await.ok()?;
     let connected = net.connect(&addrs, via_port).await.ok()?;
-    let inspection = net.inspect_tls(connected.stream, connected.peer, host).await;
+    let inspection = net.inspect(connected.stream, connected.peer, host).await;
     if inspection.chain.is_empty() {
         return None;
     }

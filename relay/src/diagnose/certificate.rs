@@ -631,6 +631,7 @@ mod tests {
             signature_problem: None,
             error: None,
             legacy: None,
+            second_try: None,
         }
     }
 

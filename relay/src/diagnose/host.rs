@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
-use migcheck_shared::kb::ReachProblem;
+use migcheck_shared::kb::{ReachProblem, SuiteJudgement};
 use migcheck_shared::{Check, HostPort, KbStep, Phase, Status};
 
 use super::certificate::{judge, private_root};
-use super::{Outcome, Recorder, worst};
+use super::{Outcome, Recorder, suite, worst};
 use crate::net::{LegacyAnswer, Net, NetError};
 
 /// The headline when every check passed: fine for Exchange Online only if a public CA made it trusted.
@@ -127,12 +127,18 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
     );
     let mut hs_run = rec.start(KbStep::Certificate, "tls.handshake", "TLS handshake", Some("tls"));
     let hs_t = Instant::now();
-    let mut inspection = net.inspect_tls(conn.stream, conn.peer, host).await;
+    // rustls, then (for want of common parameters) OpenSSL; only when both fail, the old-TLS question.
+    let mut inspection = net.inspect(conn.stream, conn.peer, host).await;
     if inspection.may_be_old_tls() {
         inspection.legacy = net.legacy_tls(inspection.peer, host).await.ok();
     }
+    let judgement = suite::judge(net, host, &inspection).await;
     rec.phase(&mut hs_run, Phase::Tls, hs_t);
-    let handshake = rec.finish(hs_run, handshake_outcome(host, port, &inspection), vec![]);
+    let handshake = rec.finish(
+        hs_run,
+        handshake_outcome(host, port, &inspection, judgement.as_ref()),
+        vec![],
+    );
     let verdicts = judge(host, &inspection, &net.trust, net.vantage, OffsetDateTime::now_utc());
     let mut children = vec![handshake];
     for (id, title, outcome) in [
@@ -199,13 +205,14 @@ fn connect_failure(host: &str, port: u16, e: &NetError) -> Outcome {
     })
 }
 
-fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection) -> Outcome {
+fn handshake_outcome(
+    host: &str,
+    port: u16,
+    inspection: &crate::net::Inspection,
+    judgement: Option<&SuiteJudgement>,
+) -> Outcome {
     let mut outcome = match &inspection.error {
-        None => Outcome::pass(format!(
-            "Handshake completed: {}, {}.",
-            inspection.version.unwrap_or("TLS"),
-            inspection.cipher_suite.clone().unwrap_or_default()
-        )),
+        None => suite::completed(host, inspection, judgement),
         // The version check raises this one's finding.
         Some(e) if inspection.old_tls_only().is_some() => Outcome::new(Status::Fail, format!("{}.", at(host, e))),
         Some(NetError::NotTls { .. }) => Outcome::problem(ReachProblem::NotTls {
@@ -223,7 +230,7 @@ fn handshake_outcome(host: &str, port: u16, inspection: &crate::net::Inspection)
             error: at(host, e),
         }),
     };
-    outcome = outcome.fact("Server", inspection.peer.to_string());
+    outcome = suite::second_try_facts(outcome.fact("Server", inspection.peer.to_string()), inspection);
     if let Some(e) = &inspection.error {
         outcome = outcome.fact("Error", e.to_string());
     }

@@ -23,6 +23,7 @@ mod mapi;
 mod outcome;
 mod outlook;
 mod remote;
+mod suite;
 mod version;
 
 pub(crate) use outcome::Outcome;

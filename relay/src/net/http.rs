@@ -42,10 +42,14 @@ pub struct HttpConnection {
 
 /// A verified TLS connection, for protocols that write their own HTTP/1.1.
 pub struct TlsConnection {
-    pub stream: tokio_rustls::client::TlsStream<TcpStream>,
+    pub stream: super::TlsStream,
     pub peer: SocketAddr,
     pub resolved: Vec<IpAddr>,
     pub tls_version: Option<&'static str>,
+    /// The negotiated cipher suite (IANA name).
+    pub cipher_suite: Option<String>,
+    /// rustls, or OpenSSL for a server whose suites rustls does not speak.
+    pub client: super::TlsClient,
     /// The server's certificate (DER), to compare its names with what the client expects.
     pub leaf: Option<Vec<u8>>,
     pub phases: Vec<(Phase, Instant, Instant)>,
@@ -106,20 +110,15 @@ impl Net {
         let connected = self.connect(&addrs, via_port).await.map_err(|(e, _)| e)?;
         let t_tls = Instant::now();
         let peer = connected.peer;
-        let stream = self.tls_handshake(host, connected).await?;
-        let tls_version = super::tls::version_name(stream.get_ref().1.protocol_version());
-        let leaf = stream
-            .get_ref()
-            .1
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.as_ref().to_vec());
+        let secured = self.secure(host, connected).await?;
         Ok(TlsConnection {
-            stream,
+            stream: secured.stream,
             peer,
             resolved: addrs,
-            tls_version,
-            leaf,
+            tls_version: secured.version,
+            cipher_suite: secured.suite,
+            client: secured.client,
+            leaf: secured.leaf,
             phases: vec![
                 (Phase::Dns, t_dns, t_tcp),
                 (Phase::Tcp, t_tcp, t_tls),
@@ -128,7 +127,7 @@ impl Net {
         })
     }
 
-    async fn tls_handshake(
+    pub(super) async fn tls_handshake(
         &self,
         host: &str,
         connected: super::Connected,

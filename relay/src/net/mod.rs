@@ -3,9 +3,11 @@
 
 mod dns;
 mod error;
+mod fallback;
 pub mod http;
 mod legacy;
 pub mod ntlm;
+mod stream;
 mod tcp;
 mod tls;
 
@@ -14,7 +16,9 @@ use std::time::Duration;
 
 pub use dns::{ConnectTo, Dns, ResolveOverride, SrvRecord};
 pub use error::NetError;
+pub use fallback::{Negotiated, SecondTry, TlsRoutes};
 pub use legacy::LegacyAnswer;
+pub use stream::{TlsClient, TlsStream};
 pub use tcp::Connected;
 pub use tls::{Inspection, RootSource, TrustStore};
 
@@ -37,6 +41,9 @@ pub struct Net {
     /// TLS sessions to resume, kept for one diagnosis only (see [`Net::for_one_diagnosis`]): a shared
     /// store would let one user learn from timing which hosts another user's diagnosis reached.
     pub sessions: Arc<dyn ClientSessionStore>,
+    /// The hosts that needed the second TLS client (OpenSSL) in this diagnosis: later connections to
+    /// them go to it straight away.
+    pub tls_routes: Arc<TlsRoutes>,
 }
 
 /// Sessions one diagnosis may hold: a few hosts, each reached on a handful of connections.
@@ -51,10 +58,11 @@ impl Net {
             trust,
             timeout,
             sessions: Arc::new(ClientSessionMemoryCache::new(SESSIONS_PER_DIAGNOSIS)),
+            tls_routes: Arc::new(TlsRoutes::default()),
         }
     }
 
-    /// The same settings with an empty TLS session store, for one diagnosis.
+    /// The same settings with an empty TLS session store and no remembered TLS routes, for one diagnosis.
     pub fn for_one_diagnosis(&self) -> Self {
         Net::new(self.dns.clone(), self.egress.clone(), self.trust.clone(), self.timeout).seen_from(self.vantage)
     }

@@ -176,6 +176,9 @@ pub struct Inspection {
     pub error: Option<NetError>,
     /// What the server answered to a TLS 1.0/1.1 ClientHello, when the modern handshake failed.
     pub legacy: Option<super::LegacyAnswer>,
+    /// What the second client (OpenSSL, `fallback.rs`) made of it when rustls's handshake failed for
+    /// want of common parameters. When it completed, the fields above are OpenSSL's.
+    pub second_try: Option<super::SecondTry>,
 }
 
 impl Inspection {
@@ -287,16 +290,7 @@ impl Net {
             provider: provider.clone(),
             seen: seen.clone(),
         });
-        let mut inspection = Inspection {
-            peer,
-            version: None,
-            cipher_suite: None,
-            alpn: None,
-            chain: Vec::new(),
-            signature_problem: None,
-            error: None,
-            legacy: None,
-        };
+        let mut inspection = Inspection::new(peer);
         let config = match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
             Ok(b) => b
                 .dangerous()

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use migcheck_lab::{AdCandidate, AdFailure, AdRedirect, AdScenario};
-use migcheck_shared::{Cause, Check, Event, Report, Status, Verdict};
+use migcheck_shared::{Cause, Event, Report, Status, Verdict};
 
 fn cli(s: AdScenario, allow_redirect: bool) -> (i32, Report, String) {
     let _ = lab().autodiscover();
@@ -31,15 +31,6 @@ fn candidate_id(c: AdCandidate) -> &'static str {
         AdCandidate::HttpRedirect => "redirect",
         AdCandidate::Srv => "srv",
     }
-}
-
-fn fact<'a>(check: &'a Check, label: &str) -> Option<&'a str> {
-    check
-        .evidence
-        .facts
-        .iter()
-        .find(|f| f.label == label)
-        .map(|f| f.value.as_str())
 }
 
 /// What the scenario data says a user must see.
@@ -230,6 +221,7 @@ scenario_tests! {
     no_expr_block_is_an_external_access_finding => NoExpr,
     root_domain_web_site_is_an_expected_skip => RootDomainWebsite,
     hanging_candidate_costs_one_timeout => Hanging,
+    windows_2012_r2_suites_through_openssl => Windows2012R2,
 }
 
 #[test]
@@ -262,7 +254,7 @@ fn v2_does_not_wait_again_on_hosts_that_autodiscover_waited_out() {
 
 #[test]
 fn every_scenario_has_a_test() {
-    assert_eq!(AdScenario::ALL.len(), 13);
+    assert_eq!(AdScenario::ALL.len(), 14);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use migcheck_lab::{Fixture, Lab};
 use migcheck_relay::api::{AppState, app};
 use migcheck_relay::limits::Hosting;
 use migcheck_relay::net::{Dns, Net, TrustStore};
-use migcheck_shared::{Event, Report};
+use migcheck_shared::{Check, Event, Report};
 
 /// The Outlook Anywhere checks every mode runs through a proxy (KB step 1).
 pub const OA_CHECKS: [&str; 7] = [
@@ -228,4 +228,19 @@ pub fn api_report_with(net: Net, body: String) -> (Report, String) {
         assert_eq!(status, 200, "{text}");
         (report_of(&events), text)
     })
+}
+
+/// A report as JSON, for a failure message.
+pub fn pretty(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default()
+}
+
+/// The value of a check's fact, by its label.
+pub fn fact<'a>(check: &'a Check, label: &str) -> Option<&'a str> {
+    check
+        .evidence
+        .facts
+        .iter()
+        .find(|f| f.label == label)
+        .map(|f| f.value.as_str())
 }

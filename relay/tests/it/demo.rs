@@ -17,7 +17,7 @@ fn lab_demos() -> Vec<Demo> {
 #[ignore = "needs the lab: cargo xtask test"]
 fn every_demo_ends_in_a_real_finding() {
     let demos = lab_demos();
-    assert_eq!(demos.len(), 4);
+    assert_eq!(demos.len(), 5);
     for demo in demos {
         let (report, _) = api_report(serde_json::to_string(&demo.request).expect("json"));
         assert_ne!(report.verdict, Verdict::Pass, "{}: {}", demo.title, report.headline);

@@ -25,3 +25,4 @@ mod hosting;
 mod http;
 mod outlook_anywhere;
 mod secrets;
+mod windows_tls;

@@ -15,6 +15,7 @@ mod mrs;
 mod outlook;
 mod reach;
 mod step;
+mod suites;
 mod tls;
 mod version;
 
@@ -28,6 +29,7 @@ pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
 pub use step::KbStep;
+pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
 pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, ExtraFlaw, MIN_RSA_BITS, PrivateTrust, TlsProblem, Vantage};
 pub use version::VersionProblem;
 

@@ -91,6 +91,11 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         T::OldTlsOnly { host: s(HOST) }.into(),
+        T::NoExchangeOnlineSuite {
+            host: s(HOST),
+            suite: s("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+        }
+        .into(),
         T::Unreadable {
             host: s(HOST),
             why: s("a malformed certificate"),
@@ -472,7 +477,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 78;
+const VARIANTS: usize = 79;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -485,6 +490,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Reach(ReachProblem::TlsTimeout { .. }) => "Reach::TlsTimeout",
         Problem::Reach(ReachProblem::TlsFailed { .. }) => "Reach::TlsFailed",
         Problem::Tls(TlsProblem::OldTlsOnly { .. }) => "Tls::OldTlsOnly",
+        Problem::Tls(TlsProblem::NoExchangeOnlineSuite { .. }) => "Tls::NoExchangeOnlineSuite",
         Problem::Tls(TlsProblem::Unreadable { .. }) => "Tls::Unreadable",
         Problem::Tls(TlsProblem::Unusable { .. }) => "Tls::Unusable",
         Problem::Tls(TlsProblem::SelfSigned { .. }) => "Tls::SelfSigned",
@@ -874,4 +880,41 @@ fn extended_protection_names_the_device_and_microsofts_fix() {
         "{}",
         require.summary()
     );
+}
+
+#[test]
+fn exchange_online_suites_are_microsoft_365_s_list() {
+    use super::{EXCHANGE_ONLINE_SUITES, SuiteJudgement, exchange_online_lists};
+    // What a default Windows Server 2012 R2 picks (its first ECDHE_RSA suite) is on the list ...
+    assert!(exchange_online_lists("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"));
+    assert!(exchange_online_lists("tls_rsa_with_aes_128_gcm_sha256"));
+    // ... DHE and ECDSA suites are not, nor TLS 1.3's.
+    assert!(!exchange_online_lists("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"));
+    assert!(!exchange_online_lists("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"));
+    assert!(!exchange_online_lists("TLS13_AES_256_GCM_SHA384"));
+    assert_eq!(EXCHANGE_ONLINE_SUITES.len(), 8);
+    assert_eq!(
+        SuiteJudgement::Listed.sentence().as_deref(),
+        Some("Exchange Online can connect with this suite.")
+    );
+    let chose = SuiteJudgement::ChoseListed {
+        suite: s("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    };
+    assert!(
+        chose
+            .sentence()
+            .is_some_and(|t| t.contains("the server chose TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"))
+    );
+    let none = SuiteJudgement::NoneInCommon {
+        answer: s("handshake failure"),
+    };
+    assert_eq!(none.sentence(), None);
+    let warn: Problem = TlsProblem::NoExchangeOnlineSuite {
+        host: s(HOST),
+        suite: s("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+    }
+    .into();
+    assert_eq!(Status::from(warn.severity()), Status::Warn);
+    assert_eq!(warn.cause(), Cause::Network);
+    assert!(warn.fix().contains("Enable-TlsCipherSuite"));
 }

@@ -76,6 +76,12 @@ pub enum TlsProblem {
     OldTlsOnly {
         host: String,
     },
+    /// The server negotiated `suite` (IANA name), which is not on Microsoft 365's list
+    /// ([`super::EXCHANGE_ONLINE_SUITES`]), and offered only that list it found none in common.
+    NoExchangeOnlineSuite {
+        host: String,
+        suite: String,
+    },
     /// The leaf certificate cannot be decoded.
     Unreadable {
         host: String,
@@ -210,6 +216,19 @@ New-ItemProperty $p -Name DisabledByDefault -Value 0 -PropertyType DWord -Force 
 New-ItemProperty 'HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319' -Name SchUseStrongCrypto -Value 1 -PropertyType DWord -Force | Out-Null
 Restart-Computer"#;
 
+/// Turn on the ECDHE_RSA suites Exchange Online uses: Microsoft's "Exchange Server TLS configuration best
+/// practices" sets this order on Windows Server 2012 (R2); Windows Server 2016 and later have
+/// Enable-TlsCipherSuite.
+const SUITES: &str = r#"# Let the server (and any load balancer or reverse proxy that terminates TLS in front of it) offer the suites Exchange Online uses.
+# Windows Server 2016 and later:
+Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 -Position 0
+Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -Position 1
+# Windows Server 2012 R2 and older: the suite order of Microsoft's Exchange TLS guide (ECDHE_RSA with CBC, then RSA with GCM), then restart
+$p = 'HKLM:\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002'
+New-Item $p -Force | Out-Null
+New-ItemProperty $p -Name Functions -PropertyType String -Force -Value 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P384,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P256,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P384,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA_P384,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA_P256,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA_P384,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA_P256,TLS_RSA_WITH_AES_256_GCM_SHA384,TLS_RSA_WITH_AES_128_GCM_SHA256' | Out-Null
+Restart-Computer"#;
+
 /// A comment line followed by the renewal steps.
 fn renew_because(why: &str, host: &str) -> String {
     fill(&format!("{why}\n{RENEW}"), host)
@@ -248,7 +267,7 @@ impl ExtraFlaw {
 impl TlsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
-            TlsProblem::OldTlsOnly { .. } => Cause::Network,
+            TlsProblem::OldTlsOnly { .. } | TlsProblem::NoExchangeOnlineSuite { .. } => Cause::Network,
             TlsProblem::Unreadable { .. }
             | TlsProblem::Unusable { .. }
             | TlsProblem::SelfSigned { .. }
@@ -269,8 +288,10 @@ impl TlsProblem {
 
     pub(super) fn severity(&self) -> Severity {
         match self {
+            // Microsoft's list is service-wide; what the migration service itself offers is not published.
             TlsProblem::ExpiresSoon { .. }
             | TlsProblem::CommonNameOnly { .. }
+            | TlsProblem::NoExchangeOnlineSuite { .. }
             | TlsProblem::ExtraCertificate { .. }
             | TlsProblem::PrivateRoot {
                 vantage: Vantage::Inside,
@@ -299,6 +320,9 @@ impl TlsProblem {
         match self {
             TlsProblem::OldTlsOnly { host } => format!(
                 "{host} offers nothing newer than TLS 1.1; Exchange Online connects only with TLS 1.2 or newer."
+            ),
+            TlsProblem::NoExchangeOnlineSuite { host, suite } => format!(
+                "{host} connects only with {suite}, which is not one of the cipher suites Microsoft 365 lists; offered just those suites it found none in common, so Exchange Online may not be able to connect."
             ),
             TlsProblem::Unreadable { why, .. } => format!("The server's certificate cannot be read: {why}."),
             TlsProblem::Unusable { host, why } => format!("The certificate of {host} cannot be used: {why}."),
@@ -386,6 +410,7 @@ impl TlsProblem {
     pub(super) fn fix(&self) -> String {
         match self {
             TlsProblem::OldTlsOnly { .. } => TLS12.to_string(),
+            TlsProblem::NoExchangeOnlineSuite { .. } => SUITES.to_string(),
             TlsProblem::SelfSigned { host } => renew_because(SELF_SIGNED, host),
             TlsProblem::PrivateCa { host, .. } => renew_because(PRIVATE_CA, host),
             TlsProblem::PrivateRoot {

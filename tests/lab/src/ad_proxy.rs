@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::autodiscover::{HostPlan, NTLM_DOMAIN, OWA_VERSION, Plan, Serve, mailbox_guid};
 use crate::certs::AdCertFiles;
 use crate::exchange_server::{ExchangeServer, ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
+use crate::tls_front::{FrontSpec, TlsFronts, backend_ip};
 use crate::{AdScenario, LabError};
 
 /// Starts the proxy for every Outlook Anywhere host of `plan` (None: there are none).
@@ -45,7 +46,12 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
             vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic]
         };
         hosts.push(HostConfig {
-            ip: h.ip,
+            // Behind a TLS front on the host's own address when the scenario plays Windows' TLS.
+            ip: if s.windows_tls().is_some() {
+                backend_ip(h.ip)
+            } else {
+                h.ip
+            },
             name: h.name.clone(),
             label: format!("ad-{}", s.slug()),
             chain: cert.chain.clone(),
@@ -72,6 +78,26 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
     }
     let log = dir.join("logs").join("rpcproxy-access.log");
     ExchangeServer::start(&dir.join("rpcproxy"), hosts, &stores, &log).map(Some)
+}
+
+/// The TLS fronts of the Outlook Anywhere hosts of Windows scenarios (None: there are none): each on
+/// the host's own address, with its certificate and its scenario's Schannel list, in front of the proxy.
+pub(crate) fn fronts(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Option<TlsFronts>, LabError> {
+    let mut fronts = Vec::new();
+    for h in plan.hosts.iter().filter(|h| h.serve == Serve::OutlookAnywhere) {
+        let Some(profile) = h.scenario.windows_tls() else {
+            continue;
+        };
+        let cert = certs
+            .leaves
+            .get(&h.slug())
+            .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", h.name)))?;
+        fronts.push(FrontSpec::before(&h.slug(), h.ip, h.name.clone(), cert, profile));
+    }
+    if fronts.is_empty() {
+        return Ok(None);
+    }
+    TlsFronts::start(&dir.join("tls-front"), fronts).map(Some)
 }
 
 /// The scenario's user (`CONTOSO\alice` for NTLM) under the UPN `upn`.

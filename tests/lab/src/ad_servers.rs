@@ -25,6 +25,8 @@ pub(crate) struct AdServers {
     apache: Option<Child>,
     silent: Vec<SilentServer>,
     proxy: Option<crate::exchange_server::ExchangeServer>,
+    /// The TLS fronts of the Windows scenarios' Outlook Anywhere hosts.
+    fronts: Option<crate::tls_front::TlsFronts>,
 }
 
 impl Drop for AdServers {
@@ -47,6 +49,7 @@ impl Drop for AdServers {
             stop(child);
         }
         self.silent.clear();
+        drop(self.fronts.take());
         drop(self.proxy.take());
     }
 }
@@ -69,12 +72,14 @@ impl AdServers {
             std::fs::create_dir_all(d).map_err(|e| LabError::io(format!("creating {}", d.display()), e))?;
         }
         write_documents(&files, plan)?;
+        write(&dir.join("ffdhe2048.pem"), crate::tls_front::FFDHE2048_PEM)?;
         let htpasswd = write_htpasswd(&files, plan)?;
         let mut servers = AdServers {
             nginx: None,
             apache: None,
             silent: Vec::new(),
             proxy: None,
+            fronts: None,
         };
         for h in plan.hosts.iter().filter(|h| h.serve == Serve::Silent) {
             let s = SilentServer::bind(h.ip, HTTPS).map_err(|e| {
@@ -106,6 +111,7 @@ impl AdServers {
         }
         // Our RPC proxy binds before it returns: it starts while nginx and Apache do.
         servers.proxy = crate::ad_proxy::start(dir, plan, certs)?;
+        servers.fronts = crate::ad_proxy::fronts(dir, plan, certs)?;
         let nginx_addrs: Vec<SocketAddr> = plan.hosts.iter().filter_map(nginx_listen).collect();
         if let Some(child) = servers.nginx.as_mut() {
             wait_ready(
@@ -259,7 +265,20 @@ fn nginx_config(
                 let _ = writeln!(c, "    server {{ # {} {}", h.scenario, h.name);
                 let _ = writeln!(c, "        listen {}:{HTTPS} ssl;", h.ip);
                 let _ = writeln!(c, "        server_name {};", h.name);
-                let _ = writeln!(c, "        ssl_protocols TLSv1.2 TLSv1.3;");
+                match h.scenario.windows_tls() {
+                    // IIS on Windows: its Schannel suites, in its order (see tls_front.rs).
+                    Some(profile) => {
+                        let versions: Vec<&str> = profile.versions.iter().map(|v| v.nginx_name()).collect();
+                        let _ = writeln!(c, "        ssl_protocols {};", versions.join(" "));
+                        let _ = writeln!(c, "        ssl_ciphers {};", quote(&profile.cipher_string()));
+                        let _ = writeln!(c, "        ssl_prefer_server_ciphers on;");
+                        let _ = writeln!(c, "        ssl_ecdh_curve prime256v1:secp384r1;");
+                        let _ = writeln!(c, "        ssl_dhparam {};", q(&files.dir.join("ffdhe2048.pem")));
+                    }
+                    None => {
+                        let _ = writeln!(c, "        ssl_protocols TLSv1.2 TLSv1.3;");
+                    }
+                }
                 let _ = writeln!(c, "        ssl_certificate {};", q(&cert.chain));
                 let _ = writeln!(c, "        ssl_certificate_key {};", q(&cert.key));
                 let _ = writeln!(c, "        root {};", q(&files.www.join(h.slug())));

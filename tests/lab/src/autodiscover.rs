@@ -16,6 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::LabError;
+use crate::tls_front::{SCHANNEL_2012R2, TlsProfile};
 
 /// The DNS zone of every Autodiscover scenario (dnsmasq answers it; other names in it are NXDOMAIN).
 pub const AD_ZONE: &str = "adlab.test";
@@ -59,6 +60,10 @@ pub enum AdScenario {
     RootDomainWebsite,
     /// The root domain and `autodiscover.D` accept TCP and never answer; the SRV candidate (`adsrv.D`) answers.
     Hanging,
+    /// Exchange 2016 on Windows Server 2012 R2: `autodiscover.D` (nginx) and `mail.D` (the lab's
+    /// Exchange behind a TLS front) offer only the default Schannel suites with an RSA certificate
+    /// ([`crate::tls_front::SCHANNEL_2012R2`]); otherwise as [`AdScenario::Healthy`] without V2.
+    Windows2012R2,
 }
 
 /// The four Autodiscover candidates, in the order a client tries them (PROTOCOLS.md 1).
@@ -194,6 +199,7 @@ impl AdScenario {
         AdScenario::NoExpr,
         AdScenario::RootDomainWebsite,
         AdScenario::Hanging,
+        AdScenario::Windows2012R2,
     ];
 
     /// A short lowercase id; also the first label of the scenario's domain.
@@ -212,6 +218,7 @@ impl AdScenario {
             AdScenario::NoExpr => "noexpr",
             AdScenario::RootDomainWebsite => "rootwebsite",
             AdScenario::Hanging => "hanging",
+            AdScenario::Windows2012R2 => "win2012r2",
         }
     }
 
@@ -246,6 +253,9 @@ impl AdScenario {
             }
             AdScenario::Hanging => {
                 "the root domain and autodiscover.D accept TCP and never answer; the SRV target adsrv.D answers"
+            }
+            AdScenario::Windows2012R2 => {
+                "Windows Server 2012 R2: autodiscover.D and mail.D offer only the default Schannel suites (RSA certificates); settings with mapiHttp"
             }
         }
     }
@@ -327,7 +337,7 @@ impl AdScenario {
         let failed = |failure| AdExpected::failed(self.email(), Vec::new(), failure);
         let ad_host = format!("autodiscover.{d}");
         match self {
-            AdScenario::Healthy => {
+            AdScenario::Healthy | AdScenario::Windows2012R2 => {
                 let mut e = settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN);
                 e.mapi_mailstore_url = Some(format!(
                     "https://mail.{d}/mapi/emsmdb/?MailboxId={}@{d}",
@@ -385,6 +395,14 @@ impl AdScenario {
                 e
             }
             AdScenario::RootDomainWebsite => settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN),
+        }
+    }
+
+    /// The Windows TLS set-up its HTTPS hosts play (None: the lab's usual TLS 1.2 and 1.3).
+    pub fn windows_tls(self) -> Option<TlsProfile> {
+        match self {
+            AdScenario::Windows2012R2 => Some(SCHANNEL_2012R2),
+            _ => None,
         }
     }
 
@@ -636,6 +654,7 @@ impl Plan {
                 AdScenario::Error500 => add(2, ad, pox(Answer::Error500)),
                 AdScenario::Error600 => add(2, ad, pox(Answer::Error600)),
                 AdScenario::NoExpr => add(2, ad, pox(settings(&d, false, false))),
+                AdScenario::Windows2012R2 => add(2, ad, pox(settings(&d, true, true))),
                 AdScenario::Hanging => {
                     add(2, ad, Serve::Silent);
                     add(4, format!("adsrv.{d}"), pox(settings(&d, true, false)));
@@ -667,6 +686,15 @@ impl Plan {
             }
         }
         args
+    }
+
+    /// The certificate slugs whose leaves have an RSA key: the hosts of the Windows scenarios.
+    pub(crate) fn rsa_slugs(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .filter(|h| h.scenario.windows_tls().is_some() && h.cert_names().is_some())
+            .map(HostPlan::slug)
+            .collect()
     }
 
     /// The hosts that carry a certificate, with the names it must cover: (file slug, names).

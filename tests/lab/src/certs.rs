@@ -76,12 +76,19 @@ impl PendingKeys {
             dir: dir.to_path_buf(),
             jobs: Vec::new(),
         };
-        for (what, file, bits) in [
-            ("the intermediate's RSA-2048 key", "intermediate.key", "2048"),
-            ("the RSA-1024 leaf key", "rsa1024.key", "1024"),
+        for (what, file, bits, cached) in [
+            (
+                "the intermediate's RSA-2048 key",
+                "intermediate.key",
+                "2048",
+                "rsa2048.key",
+            ),
+            ("the RSA-1024 leaf key", "rsa1024.key", "1024", "rsa1024.key"),
+            // Windows servers' certificates are RSA (the Windows TLS scenarios need suites with RSA).
+            ("the RSA-2048 leaf key", "rsa2048-leaf.key", "2048", "rsa2048-leaf.key"),
         ] {
             let path = dir.join(file);
-            let cached = cache.map(|c| c.join(format!("rsa{bits}.key")));
+            let cached = cache.map(|c| c.join(cached));
             if let Some(cached) = &cached
                 && std::fs::copy(cached, &path).is_ok_and(|n| n > 0)
             {
@@ -169,8 +176,9 @@ impl Drop for PendingKeys {
 /// Makes the whole PKI in the directory given to [`PendingKeys::spawn`].
 ///
 /// `ad`: the Autodiscover hosts' certificates to make, as (file slug, names); ECDSA leaves from the
-/// intermediate, leaf + intermediate sent (a few milliseconds for all of them).
-pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Result<CertFiles, LabError> {
+/// intermediate, leaf + intermediate sent (a few milliseconds for all of them), except for the slugs in
+/// `rsa`, whose leaves have an RSA-2048 key (as a Windows server's certificate has).
+pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)], rsa: &[String]) -> Result<CertFiles, LabError> {
     let dir = keys.dir.clone();
     let dir = dir.as_path();
     let now = OffsetDateTime::now_utc();
@@ -186,8 +194,8 @@ pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Resul
     let expired_cross = cross_signed_root(dir, root_params, &root, now)?;
 
     // Intermediate: RSA-2048 (like most public issuing CAs), so the SHA-1 leaf is sha1WithRSAEncryption.
-    let [inter_key_file, weak_key_file] =
-        <[PathBuf; 2]>::try_from(keys.wait()?).map_err(|_| LabError::Cert("internal: expected two RSA keys".into()))?;
+    let [inter_key_file, weak_key_file, rsa_leaf_key_file] = <[PathBuf; 3]>::try_from(keys.wait()?)
+        .map_err(|_| LabError::Cert("internal: expected three RSA keys".into()))?;
     let inter_key = KeyPair::from_pem_and_sign_algo(&read(&inter_key_file)?, &rcgen::PKCS_RSA_SHA256)?;
     let mut inter_params = ca_params(INTERMEDIATE_CN, now - days(365), now + days(1825));
     inter_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -238,7 +246,11 @@ pub(crate) fn generate(keys: PendingKeys, ad: &[(String, Vec<String>)]) -> Resul
     for (slug, names) in ad {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let Some(first) = names.first() else { continue };
-        let pem = leaf(&names, first, normal, &inter, true)?;
+        let pem = if rsa.contains(slug) {
+            rsa_leaf(&rsa_leaf_key_file, &names, normal, &inter)?
+        } else {
+            leaf(&names, first, normal, &inter, true)?
+        };
         let chain = dir.join(format!("ad-{slug}.chain.pem"));
         let key = dir.join(format!("ad-{slug}.key"));
         write(&chain, &pem.chain)?;
@@ -360,6 +372,24 @@ fn leaf(
     Ok(LeafPem {
         chain,
         key: key.serialize_pem(),
+    })
+}
+
+/// An RSA-2048 leaf signed by the intermediate, leaf + intermediate sent; Digital Signature and Key
+/// Encipherment, as a certificate for static RSA key exchange needs.
+fn rsa_leaf(
+    key_file: &Path,
+    sans: &[&str],
+    validity: (OffsetDateTime, OffsetDateTime),
+    inter: &Issuer,
+) -> Result<LeafPem, LabError> {
+    let pem = read(key_file)?;
+    let key = KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256)?;
+    let cn = sans.first().copied().unwrap_or("localhost");
+    let cert = leaf_params(sans, cn, validity)?.signed_by(&key, inter)?;
+    Ok(LeafPem {
+        chain: format!("{}{}", cert.pem(), inter.pem()),
+        key: pem,
     })
 }
 

@@ -13,6 +13,7 @@ pub fn demos(lab: &Lab) -> serde_json::Value {
     let ad = AdScenario::Healthy;
     let oa = OaScenario::Healthy;
     let mrs = ExScenario::MrsDisabled;
+    let dhe = ExScenario::DheOnly;
     json!([
         {
             "title": "Autodiscover for a mailbox on Exchange 2016",
@@ -33,6 +34,14 @@ pub fn demos(lab: &Lab) -> serde_json::Value {
             "request": {
                 "mode": "remote_move", "remote_server": mrs.host(), "user": mrs.user(), "password": mrs.password(),
                 "target_mailbox": LabMailbox::AccessDenied.address(EX_ZONE),
+            },
+        },
+        {
+            "title": "Exchange 2016 on Windows Server 2012 R2 with only DHE suites",
+            "description": "Its cipher suites were cut to DHE_RSA with AES-GCM: migcheck connects (through OpenSSL), Exchange Online may find no suite in common.",
+            "request": {
+                "mode": "remote_move", "remote_server": dhe.host(), "user": dhe.user(), "password": dhe.password(),
+                "target_mailbox": LabMailbox::FullAccess.address(EX_ZONE),
             },
         },
         {

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
 use crate::exchange_server::{ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
+use crate::tls_front::{
+    FrontSpec, SCHANNEL_2008R2_TLS12, SCHANNEL_2012R2, SCHANNEL_DHE_ONLY, TlsFronts, TlsProfile, backend_ip,
+};
 use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the EWS scenarios (and the domain of their mailboxes).
@@ -128,6 +131,15 @@ pub enum ExScenario {
     Exchange2019,
     /// A load balancer over mixed servers: OWA says 2016 CU23, EWS says 2019 CU14.
     Disagree,
+    /// Exchange 2016 CU23 on Windows Server 2012 R2: an RSA certificate and the default Schannel suites
+    /// ([`crate::tls_front::SCHANNEL_2012R2`], played by a TLS front): no suite rustls speaks.
+    Windows2012R2,
+    /// Exchange 2010 SP3 RU32 on Windows Server 2008 R2 with TLS 1.1 and 1.2 switched on
+    /// ([`crate::tls_front::SCHANNEL_2008R2_TLS12`]).
+    Windows2008R2,
+    /// Exchange 2016 CU23 on a Windows Server 2012 R2 whose suites were cut to DHE_RSA with AES-GCM
+    /// ([`crate::tls_front::SCHANNEL_DHE_ONLY`]): none of Microsoft 365's suites.
+    DheOnly,
 }
 
 impl ExScenario {
@@ -140,6 +152,9 @@ impl ExScenario {
         ExScenario::Exchange2016,
         ExScenario::Exchange2019,
         ExScenario::Disagree,
+        ExScenario::Windows2012R2,
+        ExScenario::Windows2008R2,
+        ExScenario::DheOnly,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -152,6 +167,9 @@ impl ExScenario {
             ExScenario::Exchange2016 => "ex2016",
             ExScenario::Exchange2019 => "ex2019",
             ExScenario::Disagree => "disagree",
+            ExScenario::Windows2012R2 => "win2012r2",
+            ExScenario::Windows2008R2 => "win2008r2",
+            ExScenario::DheOnly => "dheonly",
         }
     }
 
@@ -185,6 +203,15 @@ impl ExScenario {
             ExScenario::Exchange2016 => "Exchange 2016 CU23 15.1.2507.6",
             ExScenario::Exchange2019 => "Exchange 2019 CU14 15.2.1544.4",
             ExScenario::Disagree => "load balancer over mixed servers: OWA says 15.1.2507.6, EWS says 15.2.1544.4",
+            ExScenario::Windows2012R2 => {
+                "Exchange 2016 CU23 on Windows Server 2012 R2: RSA certificate, default Schannel suites (ECDHE_RSA only with CBC)"
+            }
+            ExScenario::Windows2008R2 => {
+                "Exchange 2010 SP3 RU32 on Windows Server 2008 R2 with TLS 1.1/1.2 on: RSA certificate, default Schannel suites"
+            }
+            ExScenario::DheOnly => {
+                "Exchange 2016 CU23 on Windows Server 2012 R2 with its suites cut to DHE_RSA AES-GCM: none of Microsoft 365's"
+            }
         }
     }
 
@@ -193,8 +220,10 @@ impl ExScenario {
         match self {
             ExScenario::Healthy | ExScenario::MrsDisabled => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
-            ExScenario::Exchange2010 => Some(BUILD_2010),
-            ExScenario::Exchange2016 | ExScenario::Disagree => Some(BUILD_2016),
+            ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
+            ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
+                Some(BUILD_2016)
+            }
             ExScenario::Exchange2019 => Some(BUILD_2019),
         }
     }
@@ -211,6 +240,16 @@ impl ExScenario {
     /// `14.3.513.0` (`/owa/14.3.513.0/...`) for 2010; None for 2003.
     pub fn owa_path_build(self) -> Option<&'static str> {
         self.owa_header().map(owa_path_build)
+    }
+
+    /// The Windows TLS set-up a front plays in front of the host (None: the lab's own rustls answers).
+    pub fn tls_front(self) -> Option<TlsProfile> {
+        match self {
+            ExScenario::Windows2012R2 => Some(SCHANNEL_2012R2),
+            ExScenario::Windows2008R2 => Some(SCHANNEL_2008R2_TLS12),
+            ExScenario::DheOnly => Some(SCHANNEL_DHE_ONLY),
+            _ => None,
+        }
     }
 
     /// Whether `/EWS/mrsproxy.svc` answers (authenticated) 200.
@@ -250,6 +289,10 @@ impl ZoneScenario for ExScenario {
     fn cert_slug(self) -> String {
         format!("ex-{}", self.slug())
     }
+
+    fn rsa_certificate(self) -> bool {
+        self.tls_front().is_some()
+    }
 }
 
 impl std::fmt::Display for ExScenario {
@@ -275,6 +318,8 @@ pub(crate) fn plan(slot: &crate::slot::Slot) -> ExPlan {
 
 /// The running EWS scenario hosts: started by [`crate::Lab::exchange`], stopped with the lab.
 pub struct ExLab {
+    // Dropped first: the fronts before the servers behind them.
+    fronts: TlsFronts,
     zone: ZoneServer<ExScenario>,
 }
 
@@ -290,7 +335,7 @@ impl ExLab {
     pub(crate) fn start(plan: ExPlan, dir: PathBuf, certs: &AdCertFiles) -> Result<ExLab, LabError> {
         let names = NtlmNames::ex01(EX_NTLM_DOMAIN, EX_ZONE);
         let host = |s: ExScenario, ip, cert: &ServerCert| HostConfig {
-            ip,
+            ip: if s.tls_front().is_some() { backend_ip(ip) } else { ip },
             name: s.host(),
             label: s.cert_slug(),
             chain: cert.chain.clone(),
@@ -303,8 +348,28 @@ impl ExLab {
             web: s.web(),
             iis: s.iis(),
         };
+        let mut fronts = Vec::new();
+        for &s in ExScenario::ALL {
+            let (Some(profile), IpAddr::V4(ip)) = (s.tls_front(), plan.addr(s)) else {
+                continue;
+            };
+            let cert = certs
+                .leaves
+                .get(&s.cert_slug())
+                .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", s.host())))?;
+            // The backend's own certificate: an NTLM channel binding still matches.
+            fronts.push(FrontSpec::before(s.slug(), ip, s.host(), cert, profile));
+        }
+        let front_dir = dir.join("tls-front");
         let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "exchange-access.log", host)?;
-        Ok(ExLab { zone })
+        let fronts = TlsFronts::start(&front_dir, fronts)?;
+        Ok(ExLab { fronts, zone })
+    }
+
+    /// The TLS fronts of the Windows scenarios ([`ExScenario::tls_front`]): their access log counts
+    /// every handshake.
+    pub fn fronts(&self) -> &TlsFronts {
+        &self.fronts
     }
 
     /// The host's address (`127.(10+k).101.N`).

@@ -4,14 +4,14 @@
 //! dnsmasq answers the names from [`crate::Lab::start`] on, the proxy starts on the first
 //! [`crate::Lab::outlook_anywhere`] call.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
 use crate::exchange::BUILD_SE;
 use crate::exchange_server::{BasicDecoding, ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
-use crate::tls_front::{FrontSpec, TlsFronts, TlsProfile, TlsVersion};
+use crate::tls_front::{FrontSpec, TlsFronts, TlsProfile, TlsVersion, backend_ip};
 use crate::zone::{ZonePlan, ZoneScenario, ZoneServer};
 
 /// The DNS zone of the manual-mode scenarios.
@@ -248,13 +248,6 @@ pub(crate) fn front_cert_requests() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// Where the lab's Exchange listens for a host behind a load balancer: the host's address + 100 in the
-/// last octet (the load balancer takes the host's own address, the one DNS gives).
-fn backend_ip(ip: Ipv4Addr) -> Ipv4Addr {
-    let [a, b, c, d] = ip.octets();
-    Ipv4Addr::new(a, b, c, d.saturating_add(100))
-}
-
 /// Where every scenario host lives in one lab slot.
 pub(crate) type OaPlan = ZonePlan<OaScenario>;
 
@@ -308,16 +301,8 @@ impl OaLab {
             let cert = certs.leaves.get(&s.front_cert_slug()).ok_or_else(|| {
                 LabError::Setup(format!("internal: no load balancer certificate for {}", s.proxy_host()))
             })?;
-            fronts.push(FrontSpec {
-                label: s.slug().to_string(),
-                listen: SocketAddr::new(IpAddr::V4(ip), crate::exchange_server::PORT),
-                backend: SocketAddr::new(IpAddr::V4(backend_ip(ip)), crate::exchange_server::PORT),
-                backend_name: s.proxy_host(),
-                // Its own certificate, not Exchange's: what breaks Extended Protection.
-                chain: cert.chain.clone(),
-                key: cert.key.clone(),
-                profile,
-            });
+            // Its own certificate, not Exchange's: what breaks Extended Protection.
+            fronts.push(FrontSpec::before(s.slug(), ip, s.proxy_host(), cert, profile));
         }
         let front_dir = dir.join("tls-front");
         let zone = ZoneServer::start(plan, dir, certs, (STORE, names), "rpcproxy-access.log", host)?;

@@ -71,7 +71,9 @@ impl Servers {
         );
         ad_certs.extend(ex.map(ExPlan::cert_requests).unwrap_or_default());
         ad_certs.extend(hostile.map(HostilePlan::cert_requests).unwrap_or_default());
-        let certs = certs::generate(keys, &ad_certs)?;
+        let mut rsa = ex.map(ExPlan::rsa_slugs).unwrap_or_default();
+        rsa.extend(ad.map(Plan::rsa_slugs).unwrap_or_default());
+        let certs = certs::generate(keys, &ad_certs, &rsa)?;
         let t_certs = t0.elapsed();
         let (nginx, silent, port) = start_nginx(dir, &certs)?;
         // For whoever wonders where the start-up time goes.

@@ -18,13 +18,14 @@
 //! handshake failed (so a test can count handshakes).
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
 use crate::ad_servers::wait_ready;
+use crate::certs::ServerCert;
 use crate::nginx::quote;
 use crate::servers::{log_file, stop, write};
 use crate::{LabError, sys};
@@ -183,6 +184,27 @@ pub const SCHANNEL_2008R2_TLS12: TlsProfile = TlsProfile {
     rsa_suites: WINDOWS_8_1_RSA_SUITES,
 };
 
+/// A Windows Server 2012 R2 whose suite order an administrator cut down to its DHE_RSA GCM pair (rows
+/// 5 and 6 of the 8.1 list; "Default priority order is overridden when a priority list is configured.
+/// Cipher suites not in the priority list will not be used", the same Microsoft page), TLS 1.2 only.
+/// None of its suites is on Microsoft 365's list ("Technical reference details about encryption").
+pub const SCHANNEL_DHE_ONLY: TlsProfile = TlsProfile {
+    name: "Windows Server 2012 R2 with its suite order cut to DHE_RSA with AES-GCM",
+    versions: &[TlsVersion::Tls1_2],
+    ciphers: &["DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES128-GCM-SHA256"],
+    rsa_suites: &[
+        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+    ],
+};
+
+/// Where the lab's own server listens for a host behind a TLS front: the host's address + 100 in the
+/// last octet (the front takes the host's own address, the one DNS gives).
+pub(crate) fn backend_ip(ip: Ipv4Addr) -> Ipv4Addr {
+    let [a, b, c, d] = ip.octets();
+    Ipv4Addr::new(a, b, c, d.saturating_add(100))
+}
+
 /// One front: where it listens, what it offers, and where it relays to.
 #[derive(Clone, Debug)]
 pub struct FrontSpec {
@@ -198,6 +220,29 @@ pub struct FrontSpec {
     pub chain: PathBuf,
     pub key: PathBuf,
     pub profile: TlsProfile,
+}
+
+impl FrontSpec {
+    /// A front on `ip` (the address DNS gives the host) relaying to the lab's own server at
+    /// [`backend_ip`], both on the Exchange port, presenting `cert`.
+    pub(crate) fn before(
+        label: &str,
+        ip: Ipv4Addr,
+        backend_name: String,
+        cert: &ServerCert,
+        profile: TlsProfile,
+    ) -> Self {
+        let port = crate::exchange_server::PORT;
+        FrontSpec {
+            label: label.to_string(),
+            listen: SocketAddr::new(ip.into(), port),
+            backend: SocketAddr::new(backend_ip(ip).into(), port),
+            backend_name,
+            chain: cert.chain.clone(),
+            key: cert.key.clone(),
+            profile,
+        }
+    }
 }
 
 /// One client connection as the front's access log tells it.

@@ -18,6 +18,10 @@ pub(crate) trait ZoneScenario: Copy + Eq + 'static {
     fn host_name(self) -> String;
     /// The certificate's file slug.
     fn cert_slug(self) -> String;
+    /// Whether the host's certificate has an RSA key (else ECDSA P-256).
+    fn rsa_certificate(self) -> bool {
+        false
+    }
 }
 
 /// Where every scenario host of a zone lives in one lab slot.
@@ -53,6 +57,15 @@ impl<S: ZoneScenario> ZonePlan<S> {
         self.hosts
             .iter()
             .map(|(s, _)| (s.cert_slug(), vec![s.host_name()]))
+            .collect()
+    }
+
+    /// The certificate slugs whose leaves have an RSA key.
+    pub(crate) fn rsa_slugs(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .filter(|(s, _)| s.rsa_certificate())
+            .map(|(s, _)| s.cert_slug())
             .collect()
     }
 

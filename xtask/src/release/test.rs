@@ -5,10 +5,11 @@
 //!   on certificate fixtures (the lab's CA as a `Z:\...` path for `--public-ca-file`, and as a DER `.cer` for
 //!   `--ca-file`), `--system-roots` with the lab's root imported into the prefix's Windows certificate store
 //!   (trusted as a private root with the flag, not trusted without it),
-//!   `check --email` on an Autodiscover scenario (Exchange 2016 behind Outlook Anywhere and EWS), `serve`
+//!   `check --email` on an Autodiscover scenario (Exchange 2016 behind Outlook Anywhere and EWS), `check
+//!   --remote-server` on a Windows Server 2012 R2 with only DHE suites (the built-in OpenSSL), `serve`
 //!   answering the page and a diagnosis, and a start without arguments (a double-click) that opens the
 //!   page in the default browser and reads the system's DNS servers.
-//! - `migcheck-x86_64-linux-musl`: no program interpreter (static), then `check` and `serve` run by
+//! - `migcheck-x86_64-linux-musl`: no program interpreter (static), then `check` (the same three) and `serve` run by
 //!   `chroot` in a directory that holds only the binary and the lab's CA (no libc, no loader, no tools).
 //!
 //! Debian 12's wine 8.0 lacks `bcryptprimitives.dll`, which Rust 1.78+ programs import (`ProcessPrng`):
@@ -174,6 +175,19 @@ fn wine_scenarios(wine: &Wine, lab: &Lab, results: &mut Results) {
         },
     );
 
+    results.scenario(
+        "migcheck.exe check --remote-server: Windows Server 2012 R2 suites (DHE only), through the built-in OpenSSL",
+        || {
+            let mut command = wine.command();
+            command
+                .arg(&wine.exe)
+                .args(lab.windows_args(&ca))
+                .env(PASSWORD_VAR, &lab.windows_password);
+            let out = run_for(command, &wine.logs, "check-windows-tls")?;
+            expect_windows_tls(&out, &lab.windows_password)
+        },
+    );
+
     results.scenario("migcheck.exe serve: the page and a diagnosis", || {
         let mut command = wine.command();
         command
@@ -243,6 +257,16 @@ fn static_scenarios(root: &Chroot, lab: &Lab, results: &mut Results) {
             command.env(PASSWORD_VAR, &lab.ad_password);
             let out = run_for(command, &root.logs, "check-autodiscover")?;
             expect_autodiscover(&out, &lab.ad_password)
+        },
+    );
+
+    results.scenario(
+        "static binary in an empty root: check --remote-server, Windows Server 2012 R2 suites (DHE only) through the built-in OpenSSL",
+        || {
+            let mut command = root.command(&lab.windows_args(ca));
+            command.env(PASSWORD_VAR, &lab.windows_password);
+            let out = run_for(command, &root.logs, "check-windows-tls")?;
+            expect_windows_tls(&out, &lab.windows_password)
         },
     );
 
@@ -325,6 +349,28 @@ fn expect_autodiscover(out: &Output, password: &str) -> Result {
         .collect();
     if causes != ["unsupported_version"] {
         return Err(format!("findings {causes:?}, expected only unsupported_version"));
+    }
+    Ok(())
+}
+
+/// A server with only DHE_RSA suites (none rustls or Exchange Online offers): OpenSSL, built into the
+/// binary, connects and verifies; the handshake warns, EWS and MRS Proxy pass behind it (exit 0).
+fn expect_windows_tls(out: &Output, password: &str) -> Result {
+    if out.stdout.contains(password) || out.stderr.contains(password) {
+        return Err("the password is in the output".into());
+    }
+    out.expect_code(0)?;
+    let report = out.report()?;
+    expect_verdict(&report, "warn")?;
+    expect_status(&report, "tls.handshake", "warn")?;
+    for id in ["tls.chain", "mrs.credentials", "ews.permission"] {
+        expect_status(&report, id, "pass")?;
+    }
+    let summary = find_check(&report["checks"], "tls.handshake")
+        .and_then(|c| c["summary"].as_str())
+        .unwrap_or_default();
+    if !summary.contains("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384") {
+        return Err(format!("tls.handshake says {summary:?}, not the DHE suite"));
     }
     Ok(())
 }

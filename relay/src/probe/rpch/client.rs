@@ -9,9 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_rustls::client::TlsStream;
 
 use migcheck_shared::Phase;
 use migcheck_shared::request::AuthMethod;
@@ -20,7 +18,7 @@ use super::channel::{self, HeadError, Method, ResponseHead};
 use super::pdu::{Header, PduError, Rts};
 use crate::net::http::TlsConnection;
 use crate::net::ntlm::{ChallengeInfo, NtlmError};
-use crate::net::{Net, NetError};
+use crate::net::{Net, NetError, TlsStream};
 use crate::probe::Credentials;
 use crate::probe::auth::ChannelBinding;
 
@@ -102,7 +100,7 @@ pub enum RpchError {
 
 /// One TLS connection carrying one channel.
 pub struct Channel {
-    stream: TlsStream<TcpStream>,
+    stream: TlsStream,
     buf: Vec<u8>,
     pub peer: SocketAddr,
     pub tls_version: Option<&'static str>,

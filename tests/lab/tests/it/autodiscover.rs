@@ -287,12 +287,13 @@ walker_tests! {
     walker_no_expr => NoExpr,
     walker_root_domain_website => RootDomainWebsite,
     walker_hanging => Hanging,
+    walker_windows_2012_r2 => Windows2012R2,
 }
 
 #[test]
 fn every_scenario_has_a_walker_test() {
-    // The macro above lists 13 scenarios; a new one must be added there.
-    assert_eq!(AdScenario::ALL.len(), 13);
+    // The macro above lists 14 scenarios; a new one must be added there.
+    assert_eq!(AdScenario::ALL.len(), 14);
 }
 
 #[tokio::test]

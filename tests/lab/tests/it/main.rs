@@ -16,3 +16,4 @@ mod extended_protection;
 mod lab;
 mod lifetime;
 mod outlook_anywhere;
+mod tls_front;

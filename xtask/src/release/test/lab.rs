@@ -26,6 +26,10 @@ pub(super) struct Lab {
     pub(super) ad_email: String,
     pub(super) ad_user: String,
     pub(super) ad_password: String,
+    /// The demo's remote move to a Windows Server 2012 R2 with only DHE suites: `check` arguments
+    /// without the password, and the password.
+    pub(super) windows_args: Vec<String>,
+    pub(super) windows_password: String,
 }
 
 impl Lab {
@@ -84,6 +88,13 @@ impl Lab {
                 .ok_or_else(|| format!("the lab's demos have no {mode} request"))
         };
         let (host, ad) = (by_mode("host")?, by_mode("autodiscover")?);
+        // The Windows TLS demo: the remote move whose server's suites only OpenSSL speaks.
+        let windows = demos
+            .iter()
+            .map(|d| &d["request"])
+            .find(|r| r["remote_server"].as_str().is_some_and(|s| s.starts_with("dheonly.")))
+            .cloned()
+            .ok_or("the lab's demos have no remote move to dheonly.")?;
         let text = |v: &Value| {
             v.as_str()
                 .map(str::to_string)
@@ -107,6 +118,21 @@ impl Lab {
             ad_email: text(&ad["email"])?,
             ad_user: text(&ad["user"])?,
             ad_password: text(&ad["password"])?,
+            windows_args: [
+                "check",
+                "--remote-server",
+                &text(&windows["remote_server"])?,
+                "--user",
+                &text(&windows["user"])?,
+                "--target-mailbox",
+                &text(&windows["target_mailbox"])?,
+                "--password-env",
+                PASSWORD_VAR,
+                "--json",
+            ]
+            .map(String::from)
+            .to_vec(),
+            windows_password: text(&windows["password"])?,
             flags,
         })
     }
@@ -139,6 +165,13 @@ impl Lab {
             .to_vec();
         args.extend(self.flags_without_trust());
         args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// `check` of the Windows TLS demo (a remote move), with the lab's flags.
+    pub(super) fn windows_args(&self, ca: &str) -> Vec<String> {
+        let mut args = self.windows_args.clone();
+        args.extend(self.flags_with_ca(ca));
         args
     }
 
