@@ -1,11 +1,15 @@
 //! KB step 4 and the EWS side of a remote move: EWS answers, the migration account logs on, and it
 //! opens the target mailbox's Inbox (Full Access). The ServerVersionInfo it gets feeds the version check.
 //! A refused NTLM logon may be tried once more without the channel binding (`logon.rs` says when).
+//!
+//! Whether EWS missing stops the migration depends on the mode ([`EwsPath`]): a remote move goes through
+//! `/EWS/` (MRS Proxy lives there), a cutover or staged migration through Outlook Anywhere only, where
+//! EWS is just how migcheck checks the permission.
 
 use std::time::Instant;
 
 use migcheck_shared::kb::EwsProblem;
-use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
+use migcheck_shared::{Check, Evidence, KbStep, Phase, Problem, Status};
 
 use super::logon::{self, AcceptedAt, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder};
@@ -13,7 +17,68 @@ use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::Credentials;
 use crate::probe::auth::Attempt;
-use crate::probe::ews::{self, EwsAnswer, Exchange};
+use crate::probe::ews::{self, EwsAnswer, Exchange, REQUEST_SERVER_VERSION};
+
+/// Whether the migration itself goes through EWS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EwsPath {
+    /// A remote move: MRS Proxy is `/EWS/mrsproxy.svc`; EWS that cannot be used fails.
+    OnPath,
+    /// A cutover or staged migration (the Outlook Anywhere and Autodiscover modes): EWS is only how
+    /// migcheck checks the mailbox permission, so EWS that cannot be used is a warning saying the
+    /// permission was not checked.
+    OffPath,
+}
+
+/// The error codes about the mailbox, whether in a response message or (rarely) a SOAP fault: the
+/// permission check judges them. Any other fault is about the request itself.
+const MAILBOX_CODES: [&str; 5] = [
+    "ErrorAccessDenied",
+    "ErrorImpersonateUserDenied",
+    "ErrorNonExistentMailbox",
+    "ErrorMailboxMoveInProgress",
+    "ErrorMailboxStoreUnavailable",
+];
+
+/// A SOAP fault of EWS's own about the request (not the mailbox): its code.
+fn request_fault(said: &EwsAnswer) -> Option<&str> {
+    said.ews_fault().filter(|code| !MAILBOX_CODES.contains(code))
+}
+
+/// The problems that say EWS cannot be used at all (not the logon, not the mailbox).
+fn unusable(problem: &EwsProblem) -> bool {
+    matches!(
+        problem,
+        EwsProblem::Unreachable { .. }
+            | EwsProblem::NotFound { .. }
+            | EwsProblem::Anonymous { .. }
+            | EwsProblem::NoUsableScheme { .. }
+            | EwsProblem::NotEws { .. }
+    )
+}
+
+/// What the migration account and the mailbox need to be named in a finding.
+struct Subject<'a> {
+    path: EwsPath,
+    user: &'a str,
+    mailbox: Option<&'a str>,
+}
+
+impl Subject<'_> {
+    /// `outcome` as the mode weighs it: off the migration's path, EWS that cannot be used is the
+    /// warning that the permission was not checked (with how to check it by hand), its evidence kept.
+    fn weigh(&self, outcome: Outcome) -> Outcome {
+        match (self.path, outcome.problem) {
+            (EwsPath::OffPath, Some(Problem::Ews(p))) if unusable(&p) => Outcome::problem(EwsProblem::MissingOffPath {
+                missing: Box::new(p),
+                user: self.user.to_string(),
+                mailbox: self.mailbox.map(str::to_string),
+            })
+            .with_evidence(outcome.evidence),
+            (_, problem) => Outcome { problem, ..outcome },
+        }
+    }
+}
 
 /// The logons EWS got: the first, and the one try without the channel binding when there was one.
 struct Logons {
@@ -40,15 +105,22 @@ impl Logons {
 }
 
 /// The EWS group of checks. `mailbox`: the mailbox the account must open (None: not checked);
-/// `accepted`: where the credentials were accepted before (allows the one retry without the binding).
-pub(crate) async fn checks(
+/// `accepted`: where the credentials were accepted before (allows the one retry without the binding);
+/// `path`: whether the migration goes through EWS.
+async fn checks(
     net: &Net,
     rec: &Recorder,
     url: &str,
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
     accepted: Option<&AcceptedAt>,
+    path: EwsPath,
 ) -> (Check, Option<EwsAnswer>) {
+    let subject = Subject {
+        path,
+        user: creds.user,
+        mailbox,
+    };
     let run = rec.start(KbStep::Permissions, "ews", format!("EWS at {url}"), None);
     let mut auth_run = rec.start(
         KbStep::Permissions,
@@ -76,19 +148,22 @@ pub(crate) async fn checks(
     let mut children = Vec::new();
     let exchange = match exchanged {
         Err(e) => {
-            let problem = Outcome::problem(EwsProblem::Unreachable {
+            let problem = subject.weigh(Outcome::problem(EwsProblem::Unreachable {
                 url: url.to_string(),
                 error: e.to_string(),
-            });
+            }));
             children.push(rec.finish(auth_run, problem, vec![]));
             children.push(rec.finish(logon_run, Outcome::skip("Not tried: EWS cannot be reached."), vec![]));
             if let Some(r) = permission_run {
                 children.push(rec.finish(r, Outcome::skip("Not tried: EWS cannot be reached."), vec![]));
             }
-            return (
-                rec.finish_parent(run, children, format!("EWS at {url} cannot be reached.")),
-                None,
-            );
+            let summary = match path {
+                EwsPath::OnPath => format!("EWS at {url} cannot be reached."),
+                EwsPath::OffPath => {
+                    format!("EWS at {url} cannot be reached; the migration does not go through it.")
+                }
+            };
+            return (rec.finish_parent(run, children, summary), None);
         }
         Ok(x) => x,
     };
@@ -112,13 +187,22 @@ pub(crate) async fn checks(
         retry,
         retry_error,
     };
-    children.push(rec.finish(auth_run, auth_outcome(url, &anonymous), vec![]));
-    children.push(rec.finish(logon_run, logon_outcome(url, creds, &logons, accepted), vec![]));
+    let auth = subject.weigh(auth_outcome(url, &anonymous));
+    let logon = subject.weigh(logon_outcome(url, creds, &logons, accepted, mailbox));
+    let unchecked = [&auth, &logon]
+        .iter()
+        .any(|o| matches!(o.problem, Some(Problem::Ews(EwsProblem::MissingOffPath { .. }))));
+    children.push(rec.finish(auth_run, auth, vec![]));
+    children.push(rec.finish(logon_run, logon, vec![]));
     if let (Some(r), Some(m)) = (permission_run, mailbox) {
         children.push(rec.finish(r, permission_outcome(m, creds, &logons), vec![]));
     }
     let summary = match super::worst(&children) {
         Some(Status::Fail) => format!("EWS at {url} does not work for the migration account."),
+        _ if unchecked => format!(
+            "EWS at {url} cannot be used; the migration does not go through it, but the mailbox permission was not checked."
+        ),
+        Some(Status::Warn) => format!("EWS at {url} works for the migration account, with warnings."),
         _ => format!("EWS at {url} works for the migration account."),
     };
     let said = logons.effective().map(|(_, said)| said.clone());
@@ -171,13 +255,24 @@ fn auth_outcome(url: &str, anonymous: &HttpAnswer) -> Outcome {
     outcome.with_evidence(head_evidence("Anonymous answer", anonymous))
 }
 
-fn logon_outcome(url: &str, creds: &Credentials<'_>, logons: &Logons, accepted: Option<&AcceptedAt>) -> Outcome {
+fn logon_outcome(
+    url: &str,
+    creds: &Credentials<'_>,
+    logons: &Logons,
+    accepted: Option<&AcceptedAt>,
+    mailbox: Option<&str>,
+) -> Outcome {
     let Some((first, first_said)) = &logons.first else {
         return Outcome::skip("Not tried: EWS did not ask for credentials migcheck can answer (above).");
     };
     let scheme = first.scheme;
     let label = format!("With credentials ({scheme})");
-    let mut evidence = logon::binding_fact(head_evidence(&label, &first.answer), &label, first.binding.as_ref());
+    let mut evidence = Evidence::default().fact("RequestServerVersion", REQUEST_SERVER_VERSION);
+    evidence = logon::binding_fact(
+        head_facts(evidence, &label, &first.answer),
+        &label,
+        first.binding.as_ref(),
+    );
     if let Some((retry, _)) = &logons.retry {
         let label = format!("Once more without the channel binding ({})", retry.scheme);
         evidence = logon::binding_fact(
@@ -194,6 +289,12 @@ fn logon_outcome(url: &str, creds: &Credentials<'_>, logons: &Logons, accepted: 
         .map_or((&first.answer, first_said), |(a, s)| (&a.answer, s));
     if let Some(v) = &said.version_text {
         evidence = evidence.fact("ServerVersionInfo", v.clone());
+    }
+    if let Some(code) = said.ews_fault() {
+        evidence = evidence.fact("SOAP fault (EWS's, no SOAP header)", code.to_string());
+        if let Some(text) = &said.fault {
+            evidence = evidence.fact("faultstring", text.clone());
+        }
     }
     let endpoint = Endpoint::at(url, VirtualDirectory::Ews);
     let judged = || {
@@ -220,6 +321,19 @@ fn logon_outcome(url: &str, creds: &Credentials<'_>, logons: &Logons, accepted: 
             creds.user,
             build.describe()
         )),
+        // A fault without a header is EWS speaking: the logon went through, the request did not.
+        (_, _, None) if request_fault(said).is_some() => Outcome::problem(EwsProblem::RequestFault {
+            url: url.to_string(),
+            user: creds.user.to_string(),
+            mailbox: mailbox.map(str::to_string),
+            code: request_fault(said).unwrap_or_default().to_string(),
+            text: said.fault.clone(),
+            requested: REQUEST_SERVER_VERSION.to_string(),
+        }),
+        (_, _, None) if said.ews_fault().is_some() => Outcome::pass(format!(
+            "{} logs on to EWS ({scheme}); EWS answers the mailbox request with a SOAP fault, which carries no ServerVersionInfo.",
+            creds.user
+        )),
         (_, status, None) => Outcome::problem(EwsProblem::NotEws {
             url: url.to_string(),
             status,
@@ -237,10 +351,13 @@ fn permission_outcome(mailbox: &str, creds: &Credentials<'_>, logons: &Logons) -
     if attempt.answer.status == 401 {
         return Outcome::skip("Not tried: the logon was rejected (above).");
     }
-    let evidence = answer_evidence(said);
+    if let Some(code) = request_fault(said) {
+        return Outcome::skip(format!("Not answered: EWS refused the request itself ({code}, above)."));
+    }
+    let evidence = answer_evidence(said).fact("X-AnchorMailbox (sent)", mailbox);
     let user = creds.user.to_string();
     let mailbox = mailbox.to_string();
-    let code = said.response_code.as_deref().unwrap_or("");
+    let code = said.response_code.as_deref().or(said.ews_fault()).unwrap_or("");
     let outcome = match (said.response_class.as_deref(), code) {
         (Some("Success"), _) => Outcome::pass(format!("{user} opens the Inbox of {mailbox}: Full Access works.")),
         (_, "ErrorAccessDenied") => Outcome::problem(EwsProblem::AccessDenied { user, mailbox }),
@@ -269,6 +386,7 @@ fn answer_evidence(said: &EwsAnswer) -> Evidence {
         ("ResponseCode", &said.response_code),
         ("MessageText", &said.message),
         ("SOAP fault", &said.fault),
+        ("SOAP fault code", &said.fault_code),
     ] {
         if let Some(v) = value {
             e = e.fact(label, v.clone());
@@ -294,7 +412,9 @@ async fn owa_of(net: &Net, url: &str) -> crate::probe::owa::OwaProbe {
     }
 }
 
-/// EWS (with the mailbox check), OWA as a version witness (at the same time), then the version check.
+/// For a cutover or staged migration (the Outlook Anywhere and Autodiscover modes), where EWS is off the
+/// migration's path: EWS (with the mailbox check), OWA as a version witness (at the same time), then the
+/// version check.
 pub(crate) async fn with_version(
     net: &Net,
     rec: &Recorder,
@@ -304,8 +424,58 @@ pub(crate) async fn with_version(
     autodiscover_version: Option<crate::probe::version::ExchangeBuild>,
     accepted: Option<&AcceptedAt>,
 ) -> Vec<Check> {
+    let ews = Ews {
+        url,
+        creds,
+        mailbox,
+        accepted,
+        path: EwsPath::OffPath,
+    };
+    checks_and_version(net, rec, ews, autodiscover_version).await
+}
+
+/// The same for a remote move, whose MRS Proxy lives under `/EWS/`: EWS that cannot be used fails.
+pub(crate) async fn for_remote_move(
+    net: &Net,
+    rec: &Recorder,
+    url: &str,
+    creds: &Credentials<'_>,
+    mailbox: Option<&str>,
+) -> Vec<Check> {
+    let ews = Ews {
+        url,
+        creds,
+        mailbox,
+        accepted: None,
+        path: EwsPath::OnPath,
+    };
+    checks_and_version(net, rec, ews, None).await
+}
+
+/// What the EWS checks are asked.
+struct Ews<'a> {
+    url: &'a str,
+    creds: &'a Credentials<'a>,
+    mailbox: Option<&'a str>,
+    accepted: Option<&'a AcceptedAt>,
+    path: EwsPath,
+}
+
+async fn checks_and_version(
+    net: &Net,
+    rec: &Recorder,
+    ews: Ews<'_>,
+    autodiscover_version: Option<crate::probe::version::ExchangeBuild>,
+) -> Vec<Check> {
+    let Ews {
+        url,
+        creds,
+        mailbox,
+        accepted,
+        path,
+    } = ews;
     let owa = owa_of(net, url);
-    let ((ews_check, said), owa) = tokio::join!(checks(net, rec, url, creds, mailbox, accepted), owa);
+    let ((ews_check, said), owa) = tokio::join!(checks(net, rec, url, creds, mailbox, accepted, path), owa);
     let sources = super::version::sources(autodiscover_version, said.as_ref(), &owa);
     vec![ews_check, super::version::check(rec, &sources, &owa)]
 }
@@ -361,7 +531,7 @@ mod tests {
             retry: Some(attempt(200, ChannelBinding::Omitted)),
             retry_error: None,
         };
-        let outcome = logon_outcome(URL, &creds, &logons, Some(&proof));
+        let outcome = logon_outcome(URL, &creds, &logons, Some(&proof), None);
         assert_eq!(outcome.status, Status::Warn, "{}", outcome.summary);
         let Some(Problem::Ews(EwsProblem::ChannelBindingRefused(refused))) = &outcome.problem else {
             panic!("{:?}", outcome.problem);
@@ -391,7 +561,7 @@ mod tests {
             retry: Some(attempt(401, ChannelBinding::Omitted)),
             retry_error: None,
         };
-        let outcome = logon_outcome(URL, &creds, &both_refused, Some(&proof));
+        let outcome = logon_outcome(URL, &creds, &both_refused, Some(&proof), None);
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(outcome.problem.map(|p| p.cause()), Some(Cause::ExternalAccess));
         assert!(
@@ -405,5 +575,105 @@ mod tests {
             permission_outcome("adele@contoso.com", &creds, &both_refused).status,
             Status::Skip
         );
+    }
+
+    /// A 500 answer with EWS's fault and no SOAP header, as Exchange refuses a request it cannot take.
+    fn faulted(code: &str) -> Logons {
+        let answer = HttpAnswer {
+            status: 500,
+            reason: "Internal Server Error".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let said = EwsAnswer {
+            fault: Some("The specified server version is invalid.".into()),
+            fault_code: Some(code.into()),
+            ..EwsAnswer::default()
+        };
+        let attempt = Attempt {
+            scheme: "Basic",
+            binding: None,
+            answer,
+        };
+        Logons {
+            first: Some((attempt, said)),
+            retry: None,
+            retry_error: None,
+        }
+    }
+
+    #[test]
+    fn a_fault_without_a_header_is_ews_refusing_the_request_not_a_missing_ews_nor_a_permission() {
+        let password = Password::new("x");
+        let creds = Credentials::new("CONTOSO\\migadmin", &password);
+        let logons = faulted("ErrorInvalidServerVersion");
+        let outcome = logon_outcome(URL, &creds, &logons, None, Some("adele@contoso.com"));
+        assert_eq!(outcome.status, Status::Warn, "{}", outcome.summary);
+        assert!(
+            matches!(outcome.problem, Some(Problem::Ews(EwsProblem::RequestFault { .. }))),
+            "{:?}",
+            outcome.problem
+        );
+        assert!(
+            outcome.summary.contains("RequestServerVersion Exchange2007_SP1"),
+            "{}",
+            outcome.summary
+        );
+        let labels: Vec<&str> = outcome.evidence.facts.iter().map(|f| f.label.as_str()).collect();
+        assert!(labels.contains(&"RequestServerVersion"), "{labels:?}");
+        assert!(labels.contains(&"SOAP fault (EWS's, no SOAP header)"), "{labels:?}");
+        let permission = permission_outcome("adele@contoso.com", &creds, &logons);
+        assert_eq!(permission.status, Status::Skip, "{}", permission.summary);
+        assert!(permission.problem.is_none());
+
+        // A fault about the mailbox is judged by the permission check.
+        let denied = faulted("ErrorAccessDenied");
+        let logon = logon_outcome(URL, &creds, &denied, None, Some("adele@contoso.com"));
+        assert_eq!(logon.status, Status::Pass, "{}", logon.summary);
+        let permission = permission_outcome("adele@contoso.com", &creds, &denied);
+        assert!(
+            matches!(permission.problem, Some(Problem::Ews(EwsProblem::AccessDenied { .. }))),
+            "{:?}",
+            permission.problem
+        );
+    }
+
+    #[test]
+    fn missing_ews_fails_on_a_remote_move_and_warns_off_its_path() {
+        let missing =
+            || Outcome::problem(EwsProblem::NotFound { url: URL.into() }).fact("Anonymous answer", "404 Not Found");
+        let on = Subject {
+            path: EwsPath::OnPath,
+            user: "CONTOSO\\migadmin",
+            mailbox: Some("adele@contoso.com"),
+        };
+        let outcome = on.weigh(missing());
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(outcome.problem.map(|p| p.cause()), Some(Cause::ExternalAccess));
+
+        let off = Subject {
+            path: EwsPath::OffPath,
+            ..on
+        };
+        let outcome = off.weigh(missing());
+        assert_eq!(outcome.status, Status::Warn, "{}", outcome.summary);
+        assert_eq!(outcome.evidence.facts.len(), 1, "the evidence is kept");
+        let Some(problem) = outcome.problem else {
+            panic!("no problem")
+        };
+        assert_eq!(problem.cause(), Cause::Permissions);
+        assert!(
+            problem
+                .fix()
+                .contains("Get-MailboxPermission -Identity adele@contoso.com"),
+            "{}",
+            problem.fix()
+        );
+        // What is not about EWS being there stays as it is, off the path too.
+        let denied = off.weigh(Outcome::problem(EwsProblem::AccessDenied {
+            user: "u".into(),
+            mailbox: "m".into(),
+        }));
+        assert_eq!(denied.status, Status::Fail);
     }
 }

@@ -29,7 +29,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let (ews_checks, mrs_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
-        ews::with_version(net, rec, &url, &creds, mailbox, None, None),
+        ews::for_remote_move(net, rec, &url, &creds, mailbox),
         mrs_checks(net, rec, host, port, &creds)
     );
     checks.push(mrs_check);

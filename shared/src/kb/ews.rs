@@ -1,4 +1,15 @@
 //! EWS and the mailbox permission (KB step 4): the migration account logs on and opens the mailbox.
+//!
+//! Sources:
+//! - EWS is on a remote move's path (MRS Proxy is `/EWS/mrsproxy.svc`), not on a cutover's or staged
+//!   migration's: "The email migration service uses Outlook Anywhere (also known as RPC over HTTP), to
+//!   connect to your on-premises Exchange Server" (Microsoft Learn, "Perform a cutover migration to
+//!   Microsoft 365", and the staged migration's page; neither mentions EWS), and the permission the
+//!   service needs is "the FullAccess permission for each on-premises mailbox" or "the Receive As
+//!   permission on the on-premises mailbox database".
+//! - Response codes: Microsoft Learn, EWS reference "ResponseCode": "ErrorInvalidServerVersion — This
+//!   error indicates that an invalid request server version was specified in the request",
+//!   "ErrorSchemaValidation — This error occurs when the request cannot be validated against the schema".
 
 use super::{BindingRefused, Cause, RefusedLogon, Severity};
 
@@ -44,6 +55,23 @@ pub enum EwsProblem {
         answer: String,
         message: Option<String>,
     },
+    /// EWS cannot be used (`missing`: why), in a migration that does not go through it (cutover or
+    /// staged: Outlook Anywhere): not a failure of the migration, but the permission check could not run.
+    MissingOffPath {
+        missing: Box<EwsProblem>,
+        user: String,
+        mailbox: Option<String>,
+    },
+    /// EWS took the logon and answered the request itself with a SOAP fault (`code`, `text`): EWS speaks,
+    /// but the mailbox permission could not be checked. `requested`: the RequestServerVersion sent.
+    RequestFault {
+        url: String,
+        user: String,
+        mailbox: Option<String>,
+        code: String,
+        text: Option<String>,
+        requested: String,
+    },
 }
 
 const FIX_EWS: &str = r#"# Publish EWS externally with an authentication the migration service can use
@@ -61,6 +89,27 @@ fn full_access(mailbox: &str, user: &str) -> String {
     FIX_FULL_ACCESS.replace("MAILBOX", mailbox).replace("USER", user)
 }
 
+/// Checking by hand what migcheck checks through EWS: the permission as Exchange stores it, and the
+/// migration service's own test (Exchange Online PowerShell), which logs on to the mailbox.
+const FIX_BY_HAND: &str = r#"# Check by hand that the migration account has Full Access to the mailbox (or Receive As on its database)
+Get-MailboxPermission -Identity MAILBOX -User USER | Format-List Identity,User,AccessRights,Deny,IsInherited
+Get-MailboxDatabase | Get-ADPermission -User USER | Where-Object { $_.ExtendedRights -like '*Receive-As*' } | Format-Table Identity,User,Deny
+# In Exchange Online PowerShell, the migration service's own test logs on to the mailbox:
+Test-MigrationServerAvailability -ExchangeOutlookAnywhere -Autodiscover -EmailAddress MAILBOX -Credentials (Get-Credential USER)"#;
+
+fn by_hand(mailbox: Option<&str>, user: &str) -> String {
+    FIX_BY_HAND
+        .replace("MAILBOX", mailbox.unwrap_or("<mailbox>"))
+        .replace("USER", user)
+}
+
+/// The fault codes that say the request's schema version, not the mailbox, was refused.
+const VERSION_FAULTS: [&str; 3] = [
+    "ErrorInvalidServerVersion",
+    "ErrorIncorrectSchemaVersion",
+    "ErrorInvalidSchemaVersionForMailboxVersion",
+];
+
 impl EwsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
@@ -77,6 +126,8 @@ impl EwsProblem {
             | EwsProblem::MailboxRefused { .. } => Cause::Permissions,
             EwsProblem::NoSuchMailbox { .. } => Cause::WrongServerName,
             EwsProblem::ChannelBindingRefused(b) => b.cause(),
+            // What could not run is the permission check: the finding is about it.
+            EwsProblem::MissingOffPath { .. } | EwsProblem::RequestFault { .. } => Cause::Permissions,
         }
     }
 
@@ -84,6 +135,8 @@ impl EwsProblem {
         match self {
             // Another move holds the mailbox for now: it clears by itself.
             EwsProblem::MoveInProgress { .. } => Severity::Warn,
+            // Neither stops the migration: the permission is unchecked, not refused.
+            EwsProblem::MissingOffPath { .. } | EwsProblem::RequestFault { .. } => Severity::Warn,
             EwsProblem::ChannelBindingRefused(b) => b.severity(),
             EwsProblem::Unreachable { .. }
             | EwsProblem::NoUsableScheme { .. }
@@ -150,6 +203,38 @@ impl EwsProblem {
                     .map(|m| format!(": {}", m.trim_end_matches('.')))
                     .unwrap_or_default()
             ),
+            EwsProblem::MissingOffPath { missing, user, mailbox } => format!(
+                "{} A cutover or staged migration goes through Outlook Anywhere and does not use EWS, so this does not stop it; but migcheck checks the mailbox permission through EWS, so {}: check it by hand.",
+                missing.summary(),
+                match mailbox {
+                    Some(m) => format!("whether {user} has Full Access to {m} was not checked"),
+                    None => format!("the Full Access of {user} to the mailboxes was not checked"),
+                }
+            ),
+            EwsProblem::RequestFault {
+                url,
+                user,
+                code,
+                text,
+                requested,
+                ..
+            } => {
+                let meaning = if VERSION_FAULTS.contains(&code.as_str()) {
+                    format!(
+                        "it does not accept RequestServerVersion {requested}, which every Exchange from 2007 SP1 on accepts, so the server answering is older (Exchange 2007 without a service pack)"
+                    )
+                } else if code == "ErrorSchemaValidation" {
+                    "its schema does not accept migcheck's GetFolder request, which every Exchange from 2007 SP1 on accepts".to_string()
+                } else {
+                    "the server failed the request, not the mailbox".to_string()
+                };
+                format!(
+                    "EWS at {url} takes the logon of {user} but answers the request itself with a SOAP fault, {code}{}: {meaning}. The mailbox permission could not be checked through EWS.",
+                    text.as_deref()
+                        .map(|t| format!(" ({})", t.trim_end_matches('.')))
+                        .unwrap_or_default()
+                )
+            }
         }
     }
 
@@ -177,6 +262,11 @@ impl EwsProblem {
             ),
             EwsProblem::StoreUnavailable { mailbox } => format!(
                 "Get-Mailbox {mailbox} | Format-List Database\nGet-MailboxDatabase -Status | Format-Table Name,Server,Mounted"
+            ),
+            EwsProblem::MissingOffPath { user, mailbox, .. } => by_hand(mailbox.as_deref(), user),
+            EwsProblem::RequestFault { user, mailbox, .. } => format!(
+                "# EWS refused migcheck's request: which Exchange answers, and the permission by hand\nGet-ExchangeServer | Format-Table Name,ServerRole,AdminDisplayVersion\n{}",
+                by_hand(mailbox.as_deref(), user)
             ),
         }
     }

@@ -399,9 +399,9 @@ fn examples() -> Vec<Problem> {
         .into(),
         E::ChannelBindingRefused(binding_refused(&url, BindingEvidence::AcceptedWithout)).into(),
         E::NotEws {
-            url,
-            status: 500,
-            fault: Some(s("The specified server version is invalid.")),
+            url: url.clone(),
+            status: 200,
+            fault: None,
         }
         .into(),
         E::AccessDenied {
@@ -422,6 +422,21 @@ fn examples() -> Vec<Problem> {
             mailbox: s(MAILBOX),
             answer: s("ErrorItemNotFound"),
             message: Some(s("The specified object was not found in the store.")),
+        }
+        .into(),
+        E::MissingOffPath {
+            missing: Box::new(E::NotFound { url: url.clone() }),
+            user: s(USER),
+            mailbox: Some(s(MAILBOX)),
+        }
+        .into(),
+        E::RequestFault {
+            url: url.clone(),
+            user: s(USER),
+            mailbox: None,
+            code: s("ErrorInvalidServerVersion"),
+            text: Some(s("The specified server version is invalid.")),
+            requested: s("Exchange2007_SP1"),
         }
         .into(),
         R::Unreachable {
@@ -477,7 +492,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 79;
+const VARIANTS: usize = 81;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -571,6 +586,8 @@ fn name(p: &Problem) -> &'static str {
         Problem::Ews(EwsProblem::MoveInProgress { .. }) => "Ews::MoveInProgress",
         Problem::Ews(EwsProblem::StoreUnavailable { .. }) => "Ews::StoreUnavailable",
         Problem::Ews(EwsProblem::MailboxRefused { .. }) => "Ews::MailboxRefused",
+        Problem::Ews(EwsProblem::MissingOffPath { .. }) => "Ews::MissingOffPath",
+        Problem::Ews(EwsProblem::RequestFault { .. }) => "Ews::RequestFault",
         Problem::Mrs(MrsProblem::Unreachable { .. }) => "Mrs::Unreachable",
         Problem::Mrs(MrsProblem::Off { .. }) => "Mrs::Off",
         Problem::Mrs(MrsProblem::OffWithCredentials { .. }) => "Mrs::OffWithCredentials",
@@ -917,4 +934,77 @@ fn exchange_online_suites_are_microsoft_365_s_list() {
     assert_eq!(Status::from(warn.severity()), Status::Warn);
     assert_eq!(warn.cause(), Cause::Network);
     assert!(warn.fix().contains("Enable-TlsCipherSuite"));
+}
+
+#[test]
+fn ews_off_the_migrations_path_is_a_warning_with_the_permission_to_check_by_hand() {
+    let missing = Problem::from(EwsProblem::MissingOffPath {
+        missing: Box::new(EwsProblem::NotFound {
+            url: s("https://mail.contoso.com/EWS/Exchange.asmx"),
+        }),
+        user: s(USER),
+        mailbox: Some(s(MAILBOX)),
+    });
+    assert_eq!(missing.severity(), Severity::Warn);
+    assert_eq!(missing.cause(), Cause::Permissions);
+    let summary = missing.summary();
+    assert!(
+        summary.starts_with("There is no EWS at https://mail.contoso.com/EWS/Exchange.asmx (404)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("does not use EWS, so this does not stop it"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("whether CONTOSO\\migadmin has Full Access to adele@contoso.com was not checked"),
+        "{summary}"
+    );
+    assert!(
+        missing
+            .fix()
+            .contains("Get-MailboxPermission -Identity adele@contoso.com -User CONTOSO\\migadmin"),
+        "{}",
+        missing.fix()
+    );
+    let no_mailbox = Problem::from(EwsProblem::MissingOffPath {
+        missing: Box::new(EwsProblem::NotFound {
+            url: s("https://x/EWS/Exchange.asmx"),
+        }),
+        user: s(USER),
+        mailbox: None,
+    });
+    assert!(no_mailbox.fix().contains("-Identity <mailbox>"), "{}", no_mailbox.fix());
+
+    // A fault whose code is about the request's version: EWS speaks, the version is named.
+    let fault = |code: &str| {
+        Problem::from(EwsProblem::RequestFault {
+            url: s("https://mail.contoso.com/EWS/Exchange.asmx"),
+            user: s(USER),
+            mailbox: Some(s(MAILBOX)),
+            code: s(code),
+            text: Some(s("The specified server version is invalid.")),
+            requested: s("Exchange2007_SP1"),
+        })
+    };
+    let version = fault("ErrorInvalidServerVersion");
+    assert_eq!(
+        (version.severity(), version.cause()),
+        (Severity::Warn, Cause::Permissions)
+    );
+    assert!(
+        version.summary().contains(
+            "a SOAP fault, ErrorInvalidServerVersion (The specified server version is invalid): it does not accept RequestServerVersion Exchange2007_SP1"
+        ),
+        "{}",
+        version.summary()
+    );
+    assert!(version.fix().contains("Get-ExchangeServer"), "{}", version.fix());
+    assert!(
+        fault("ErrorInternalServerError")
+            .summary()
+            .contains("the server failed the request, not the mailbox"),
+        "{}",
+        fault("ErrorInternalServerError").summary()
+    );
 }
