@@ -6,7 +6,7 @@ The password comes from the environment variable LAB_PASSWORD (never a command-l
 
 Only NAME resolves (to IP, a loopback address); any other name fails instead of reaching the
 machine's resolver. The report lists every request exchangelib made: method, URL, the SOAP operation
-of its body, the HTTP status.
+of its body, the RequestServerVersion it asked for, the HTTP status.
 """
 import argparse
 import ipaddress
@@ -58,7 +58,9 @@ def main():
         if isinstance(data, str):
             data = data.encode()
         m = re.search(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)", data) if isinstance(data, bytes) else None
-        entry = {"method": method, "url": url, "operation": m.group(1).decode() if m else None}
+        v = re.search(rb'RequestServerVersion[^>]*Version="([^"]+)"', data) if isinstance(data, bytes) else None
+        entry = {"method": method, "url": url, "operation": m.group(1).decode() if m else None,
+                 "version": v.group(1).decode() if v else None}
         requests_seen.append(entry)
         r = original_request(self, method, url, *args, **kwargs)
         entry["status"] = r.status_code

@@ -140,6 +140,10 @@ pub enum ExScenario {
     /// Exchange 2016 CU23 on a Windows Server 2012 R2 whose suites were cut to DHE_RSA with AES-GCM
     /// ([`crate::tls_front::SCHANNEL_DHE_ONLY`]): none of Microsoft 365's suites.
     DheOnly,
+    /// Subscription Edition behind a reverse proxy whose publishing passes only `/rpc/` and
+    /// `/autodiscover/` (what a cutover or staged migration needs): a healthy RPC proxy for
+    /// `ex01.ewslab.test`, and the proxy's own 404 (nginx's page) for `/EWS/`, `/owa/` and the rest.
+    RpcOnly,
 }
 
 impl ExScenario {
@@ -155,6 +159,7 @@ impl ExScenario {
         ExScenario::Windows2012R2,
         ExScenario::Windows2008R2,
         ExScenario::DheOnly,
+        ExScenario::RpcOnly,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -170,6 +175,7 @@ impl ExScenario {
             ExScenario::Windows2012R2 => "win2012r2",
             ExScenario::Windows2008R2 => "win2008r2",
             ExScenario::DheOnly => "dheonly",
+            ExScenario::RpcOnly => "rpconly",
         }
     }
 
@@ -212,13 +218,16 @@ impl ExScenario {
             ExScenario::DheOnly => {
                 "Exchange 2016 CU23 on Windows Server 2012 R2 with its suites cut to DHE_RSA AES-GCM: none of Microsoft 365's"
             }
+            ExScenario::RpcOnly => {
+                "Subscription Edition behind a reverse proxy publishing only /rpc/ and /autodiscover/: EWS, OWA and the rest get nginx's 404"
+            }
         }
     }
 
     /// The `X-OWA-Version` header (None: not sent).
     pub fn owa_header(self) -> Option<&'static str> {
         match self {
-            ExScenario::Healthy | ExScenario::MrsDisabled => Some(BUILD_SE),
+            ExScenario::Healthy | ExScenario::MrsDisabled | ExScenario::RpcOnly => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -255,6 +264,24 @@ impl ExScenario {
     /// Whether `/EWS/mrsproxy.svc` answers (authenticated) 200.
     pub fn mrs_enabled(self) -> bool {
         !matches!(self, ExScenario::MrsDisabled | ExScenario::Exchange2003)
+    }
+
+    /// Whether the web side (`/EWS/`, `/owa/`) is published at this name: not on Exchange 2003 (no EWS,
+    /// no `/owa/`) nor behind a proxy that passes only `/rpc/` and `/autodiscover/`.
+    pub fn publishes_web(self) -> bool {
+        !matches!(self, ExScenario::Exchange2003 | ExScenario::RpcOnly)
+    }
+
+    /// The RPC server name its RPC proxy knows (the Exchange server of the Outlook Anywhere mode).
+    pub fn exchange_server(self) -> String {
+        format!("ex01.{EX_ZONE}")
+    }
+
+    fn mode(self) -> Mode {
+        match self {
+            ExScenario::RpcOnly => Mode::RpcAndAutodiscoverOnly,
+            _ => Mode::Normal,
+        }
     }
 
     /// Exchange 2019 CU14 and later (Subscription Edition too) turn Extended Protection on at setup:
@@ -343,8 +370,8 @@ impl ExLab {
             schemes: vec![Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic],
             users: vec![User::migadmin(s.user(), EX_NTLM_DOMAIN, s.password())],
             ntlm_store: STORE.to_string(),
-            rpc_servers: vec![format!("ex01.{EX_ZONE}"), "ex01".to_string()],
-            mode: Mode::Normal,
+            rpc_servers: vec![s.exchange_server(), "ex01".to_string()],
+            mode: s.mode(),
             web: s.web(),
             iis: s.iis(),
         };
@@ -377,7 +404,8 @@ impl ExLab {
         self.zone.addr(s)
     }
 
-    /// One line per request: `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
+    /// One line per request: `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`,
+    /// then ` anchor=<mailbox>` when the request carried `X-AnchorMailbox`.
     pub fn request_log(&self) -> PathBuf {
         self.zone.request_log()
     }

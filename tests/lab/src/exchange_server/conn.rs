@@ -171,6 +171,19 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
         ctx.log(req, status, "-");
         return finish(ctx, conn, req, status, http::reason(status), extra, body).await;
     }
+    if let Some(page) = web::unpublished(ctx.host.mode, &path) {
+        ctx.log(req, page.status, "-");
+        return finish(
+            ctx,
+            conn,
+            req,
+            page.status,
+            http::reason(page.status),
+            page.headers,
+            &page.body,
+        )
+        .await;
+    }
     if let Some(route) = web::route(&ctx.host.web, &path) {
         return web::serve(ctx, conn, req, ntlm_user, route).await;
     }

@@ -2,7 +2,14 @@
 //! from the EWS schema (messages.xsd, types.xsd) and Microsoft's operation reference pages:
 //! `GetFolder` of distinguished folders (with or without a `Mailbox`), `FindItem`, `ConvertId`
 //! (exchangelib's version probe) and, for any other operation, an `ErrorInvalidRequest` response
-//! message. Every answer carries the host's `ServerVersionInfo` in the SOAP header.
+//! message. Every answer carries the host's `ServerVersionInfo` in the SOAP header, but a SOAP fault:
+//! Exchange writes none in a fault (the captures below), so a fault names no version.
+//!
+//! Versions: an Exchange 2010 (SP3) host answers only the `RequestServerVersion` values of its schemas
+//! (`Exchange2007` to `Exchange2010_SP2`, or none: Microsoft Learn, "RequestServerVersion", "If the
+//! version is not specified, the initial release version of Exchange 2010 is targeted"); a later value,
+//! or a name that is not a version at all, gets HTTP 500 and the ErrorInvalidServerVersion fault
+//! ([`invalid_server_version`]). Hosts of 2013 and later take every value the lab's peers send.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -11,6 +18,8 @@ use crate::LabMailbox;
 
 const SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 const TYPES: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
+/// The namespace of a fault's detail (`e:ResponseCode`, `e:Message`) in the captures below.
+const ERRORS: &str = "http://schemas.microsoft.com/exchange/services/2006/errors";
 const MESSAGES: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema";
@@ -139,12 +148,33 @@ fn envelope(build: &str, body: &str) -> String {
     )
 }
 
+/// The `RequestServerVersion` values an Exchange 2010 SP3 takes: its schemas' (Microsoft Learn,
+/// "RequestServerVersion": `Exchange2010_SP2` covers SP2 and SP3), the 2007 ones before them, and none.
+const EXCHANGE_2010_VERSIONS: [&str; 5] = [
+    "Exchange2007",
+    "Exchange2007_SP1",
+    "Exchange2010",
+    "Exchange2010_SP1",
+    "Exchange2010_SP2",
+];
+
+/// Whether a host of `build` takes a request for the schema `requested`.
+pub(crate) fn accepts_version(build: &str, requested: Option<&str>) -> bool {
+    match requested {
+        Some(v) if build.starts_with("14.") => EXCHANGE_2010_VERSIONS.contains(&v),
+        _ => true,
+    }
+}
+
 /// The `(HTTP status, SOAP document)` answer to an authenticated POST of `body`.
 pub(crate) fn answer(host: &Host<'_>, body: &[u8]) -> (u16, String) {
     let req = match parse(body) {
         Ok(r) => r,
-        Err(why) => return (500, fault(host.build, &why)),
+        Err(why) => return (500, schema_fault(&why)),
     };
+    if !accepts_version(host.build, req.version.as_deref()) {
+        return (500, invalid_server_version());
+    }
     let op = req.operation.as_str();
     // The target mailbox: its error answers every operation on it.
     let target = req.mailbox.as_deref().map(|a| {
@@ -270,13 +300,32 @@ fn folder_name_of(id: &str) -> Option<String> {
     text.strip_prefix("lab/")?.rsplit_once('/').map(|(_, n)| n.to_string())
 }
 
-/// A SOAP fault for a request that is not a SOAP message (EWS: HTTP 500, `ErrorSchemaValidation`).
-fn fault(build: &str, why: &str) -> String {
-    let body = format!(
-        "<s:Fault><faultcode xmlns:a=\"{TYPES}\">a:ErrorSchemaValidation</faultcode><faultstring xml:lang=\"en-US\">The request failed schema validation: {}</faultstring><detail><e:ResponseCode xmlns:e=\"{TYPES}/errors\">ErrorSchemaValidation</e:ResponseCode><e:Message xmlns:e=\"{TYPES}/errors\">The request failed schema validation.</e:Message></detail></s:Fault>",
+/// A SOAP fault for a request that is not a SOAP message (EWS: HTTP 500, `ErrorSchemaValidation`), in
+/// the form of the real answer quoted in exchangelib PR #306
+/// (https://github.com/ecederstrand/exchangelib/pull/306): `s:Envelope` straight to `s:Body`, no SOAP
+/// header, the detail's `e:ResponseCode` and `e:Message` in EWS's errors namespace (that capture goes on
+/// with a `t:MessageXml` of line, position and violation, cut in the quote, so left out here).
+fn schema_fault(why: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"{SOAP}\"><s:Body><s:Fault><faultcode xmlns:a=\"{TYPES}\">a:ErrorSchemaValidation</faultcode><faultstring xml:lang=\"en-US\">The request failed schema validation: {}</faultstring><detail><e:ResponseCode xmlns:e=\"{ERRORS}\">ErrorSchemaValidation</e:ResponseCode><e:Message xmlns:e=\"{ERRORS}\">The request failed schema validation.</e:Message></detail></s:Fault></s:Body></s:Envelope>",
         escape(why)
-    );
-    envelope(build, &body)
+    )
+}
+
+/// Exchange's answer to a `RequestServerVersion` it does not take (HTTP 500, no SOAP header, so no
+/// ServerVersionInfo). Assembled from two public sources, not one capture:
+/// - the bytes are a real server's answer refusing `Exchange2010_SP1` (an Exchange 2007 or 2010 RTM,
+///   German), verbatim from Ericsson/exchangecalendar issue #377 (comment of 2015-11-14,
+///   https://github.com/Ericsson/exchangecalendar/issues/377), with `xml:lang="de-DE"` and
+///   "Die angegebene Serverversion ist ungültig." replaced by the English below;
+/// - the English text and the trigger are an Exchange 2010 SP3's (14.3.123.4) answer to
+///   `Exchange2013`, "ErrorInvalidServerVersion: The specified server version is invalid."
+///   (nmarus/node-ews issue #18, https://github.com/nmarus/node-ews/issues/18); the same words for
+///   names that are no version at all (jamesiarmes/php-ews issue #346, `Exchange2007_SP2`).
+pub(crate) fn invalid_server_version() -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"{SOAP}\"><s:Body><s:Fault><faultcode xmlns:a=\"{TYPES}\">a:ErrorInvalidServerVersion</faultcode><faultstring xml:lang=\"en-US\">The specified server version is invalid.</faultstring><detail><e:ResponseCode xmlns:e=\"{ERRORS}\">ErrorInvalidServerVersion</e:ResponseCode><e:Message xmlns:e=\"{ERRORS}\">The specified server version is invalid.</e:Message></detail></s:Fault></s:Body></s:Envelope>"
+    )
 }
 
 pub(crate) fn escape(s: &str) -> String {
@@ -335,6 +384,47 @@ mod tests {
             }
         }
         assert!(ask("stranger@elsewhere.test").contains("ErrorNonExistentMailbox"));
+    }
+
+    #[test]
+    fn exchange_2010_refuses_later_versions_with_a_fault_without_a_header() {
+        let host = Host {
+            build: "14.3.513.0",
+            mail_domain: "ewslab.test",
+        };
+        let ask = |version: &str| {
+            answer(
+                &host,
+                GET_INBOX
+                    .replace("Exchange2013", version)
+                    .replace("MAILBOX", "alice@ewslab.test")
+                    .as_bytes(),
+            )
+        };
+        for version in ["Exchange2013", "Exchange2016", "Exchange2019", "Exchange2007_SP2"] {
+            let (status, xml) = ask(version);
+            assert_eq!(status, 500, "{version}");
+            assert!(xml.contains("a:ErrorInvalidServerVersion"), "{xml}");
+            assert!(!xml.contains("Header") && !xml.contains("ServerVersionInfo"), "{xml}");
+        }
+        for version in EXCHANGE_2010_VERSIONS {
+            let (status, xml) = ask(version);
+            assert_eq!(status, 200, "{version}: {xml}");
+            assert!(xml.contains("MajorVersion=\"14\""), "{xml}");
+        }
+        // Later Exchange takes them all.
+        let modern = Host {
+            build: "15.2.2562.17",
+            mail_domain: "ewslab.test",
+        };
+        assert_eq!(
+            answer(&modern, GET_INBOX.replace("MAILBOX", "alice@ewslab.test").as_bytes()).0,
+            200
+        );
+        // Not SOAP: ErrorSchemaValidation, no header either.
+        let (status, xml) = answer(&modern, b"<not-soap");
+        assert_eq!(status, 500);
+        assert!(xml.contains(ERRORS) && !xml.contains("ServerVersionInfo"), "{xml}");
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub(crate) enum Mode {
     BindRejected,
     /// The OUT channel sends its 200 head and then nothing.
     SilentAfterHeaders,
+    /// A reverse proxy in front whose publishing passes only `/rpc/` and `/autodiscover/`: any other
+    /// path (EWS, MRS Proxy, OWA) gets the proxy's own 404 (`web::unpublished`).
+    RpcAndAutodiscoverOnly,
 }
 
 /// One proxy host.
@@ -241,11 +244,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`.
+    /// `<listen addr> <host> "<METHOD> <path>" <status> <user or -> <scenario>`, then
+    /// ` anchor=<mailbox>` when the request carried `X-AnchorMailbox` (EWS routing in coexistence).
     pub(crate) fn log(&self, listen: SocketAddr, host: &HostConfig, req: &http::Request, status: u16, user: &str) {
         let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control() && *c != '"').take(300).collect() };
+        let anchor = req
+            .header("x-anchormailbox")
+            .map(|a| format!(" anchor={}", auth::loggable(a)))
+            .unwrap_or_default();
         let line = format!(
-            "{listen} {} \"{} {}\" {status} {} {}\n",
+            "{listen} {} \"{} {}\" {status} {} {}{anchor}\n",
             auth::loggable(req.host()),
             clean(&req.method),
             clean(&req.target),

@@ -5,7 +5,7 @@
 use super::conn::{self, Ctx, STEP, Stream};
 use super::http::{self, Conn, Request};
 use super::owa::{self, Page};
-use super::{Vdir, Web, ews};
+use super::{Mode, Vdir, Web, ews};
 
 /// Which part of the web side a path belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +89,24 @@ pub(crate) async fn serve(
     ctx.log(req, page.status, &logged_user);
     let reason = http::reason(page.status);
     conn::finish(ctx, conn, req, page.status, reason, page.headers, &page.body).await
+}
+
+/// nginx's own 404 page with `server_tokens off`: `ngx_http_error_404_page` and `ngx_http_error_tail`
+/// of nginx/nginx@e23e7dd83a75b073773c3bc1e57bdb36c27bcc3f:src/http/ngx_http_special_response.c (CRLF
+/// line ends), sent with `Server: nginx` and `Content-Type: text/html`.
+const NGINX_404: &[u8] = b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// What a reverse proxy that publishes only `/rpc/` and `/autodiscover/` answers for any other
+/// (lowercased) path: its own 404, the request never reaching Exchange. The exact answer of such a
+/// publishing rule is not published for TMG (Microsoft's TMG documentation names only the log event
+/// "No matching rule was found"); an nginx in that role answers its own page, so the lab plays nginx.
+pub(crate) fn unpublished(mode: Mode, path: &str) -> Option<Page> {
+    let published = ["/rpc/", "/autodiscover/"].iter().any(|dir| path.starts_with(dir));
+    (mode == Mode::RpcAndAutodiscoverOnly && !published).then(|| Page {
+        status: 404,
+        headers: vec![("Server", "nginx".into()), ("Content-Type", "text/html".into())],
+        body: NGINX_404.to_vec(),
+    })
 }
 
 fn not_found() -> Page {

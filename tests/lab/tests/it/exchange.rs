@@ -9,15 +9,27 @@ use std::process::Command;
 use crate::common::{Reply, run_client};
 use migcheck_lab::{AdScenario, ExScenario, Lab, LabMailbox, OA_ZONE, OWA_VERSION, OaScenario};
 
-const SOAP_HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2013"/></soap:Header><soap:Body>"#;
+/// The envelope up to the body, asking for the schema `version`.
+fn soap_head(version: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="{version}"/></soap:Header><soap:Body>"#
+    )
+}
 
-/// The relay's permission check: GetFolder of `inbox`, of `mailbox` or (None) the account's own.
+/// The relay's permission check: GetFolder of `inbox`, of `mailbox` or (None) the account's own, for the
+/// schema the relay asks for (`Exchange2007_SP1`).
 fn get_inbox(mailbox: Option<&str>) -> String {
+    get_inbox_as("Exchange2007_SP1", mailbox)
+}
+
+/// The same GetFolder for the schema `version`.
+fn get_inbox_as(version: &str, mailbox: Option<&str>) -> String {
     let target = mailbox
         .map(|m| format!("<t:Mailbox><t:EmailAddress>{m}</t:EmailAddress></t:Mailbox>"))
         .unwrap_or_default();
     format!(
-        "{SOAP_HEAD}<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\">{target}</t:DistinguishedFolderId></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>"
+        "{}<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\">{target}</t:DistinguishedFolderId></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>",
+        soap_head(version)
     )
 }
 
@@ -93,8 +105,8 @@ fn anonymous_ews_and_mrs_get_the_hosts_challenges() {
         let (host, ip) = ex(s);
         let ews = post_soap(&host, ip, None, &get_inbox(None));
         let mrs = curl(&host, ip, None, &[&format!("https://{host}/EWS/mrsproxy.svc")]);
-        if s == ExScenario::Exchange2003 {
-            assert_eq!((ews.status, mrs.status), (404, 404), "{s}: no /EWS on 2003");
+        if !s.publishes_web() {
+            assert_eq!((ews.status, mrs.status), (404, 404), "{s}: no /EWS at this name");
             continue;
         }
         let realm = format!("Basic realm=\"{host}\"");
@@ -161,11 +173,11 @@ fn get_folder_answers_each_mailbox_with_basic_and_ntlm() {
     // A wrong password: 401 again.
     let r = post_soap(&host, ip, Some(("basic", &user, "wrong")), &get_inbox(None));
     assert_eq!(r.status, 401);
-    // Not SOAP: a 500 fault that still names the server.
+    // Not SOAP: a 500 fault, without a SOAP header as Exchange writes faults.
     let r = post_soap(&host, ip, Some(("basic", &user, &pw)), "<not-soap");
     assert_eq!(r.status, 500, "{r:?}");
     assert!(
-        r.body.contains("ErrorSchemaValidation") && r.body.contains("ServerVersionInfo"),
+        r.body.contains("ErrorSchemaValidation") && !r.body.contains("ServerVersionInfo"),
         "{}",
         r.body
     );
@@ -178,6 +190,9 @@ fn each_scenario_shows_its_versions() {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
         let auth = Some(("basic", user.as_str(), pw.as_str()));
+        if !s.publishes_web() && s != ExScenario::Exchange2003 {
+            continue;
+        }
         if let Some(build) = s.ews_build() {
             let r = post_soap(&host, ip, auth, &get_inbox(None));
             assert_eq!(r.status, 200, "{s}: {r:?}");
@@ -231,7 +246,7 @@ fn each_scenario_shows_its_versions() {
 #[test]
 #[ignore = "needs the lab: cargo xtask test"]
 fn mrs_proxy_answers_200_when_enabled_and_503_when_not() {
-    for &s in ExScenario::ALL.iter().filter(|s| **s != ExScenario::Exchange2003) {
+    for &s in ExScenario::ALL.iter().filter(|s| s.publishes_web()) {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
         let url = format!("https://{host}/EWS/mrsproxy.svc");
@@ -289,8 +304,12 @@ fn outlook_anywhere_and_autodiscover_hosts_serve_ews_too() {
 
 /// exchangelib 4.9 (Debian python3-exchangelib) opening `mailbox`'s inbox on the healthy host.
 fn exchangelib(auth: &str, mailbox: LabMailbox) -> serde_json::Value {
+    exchangelib_on(ExScenario::Healthy, auth, mailbox)
+}
+
+/// The same on the host of `s`.
+fn exchangelib_on(s: ExScenario, auth: &str, mailbox: LabMailbox) -> serde_json::Value {
     let lab = Lab::shared();
-    let s = ExScenario::Healthy;
     let user = if auth == "ntlm" { s.ntlm_user() } else { s.user() };
     let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers");
     let mut cmd = Command::new("/usr/bin/python3");
@@ -350,4 +369,101 @@ fn exchangelib_opens_inboxes_and_names_the_errors() {
             _ => assert_eq!(v["error_type"].as_str(), Some(m.response_code()), "{auth} {m:?}: {v}"),
         }
     }
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn exchange_2010_takes_its_schemas_and_refuses_later_ones_with_a_fault_without_a_header() {
+    for s in [ExScenario::Exchange2010, ExScenario::Windows2008R2] {
+        let (host, ip) = ex(s);
+        let (user, pw) = basic(s);
+        let auth = Some(("basic", user.as_str(), pw.as_str()));
+        let mailbox = LabMailbox::FullAccess.address("ewslab.test");
+        for version in ["Exchange2013", "Exchange2013_SP1", "Exchange2016", "Exchange2019"] {
+            let r = post_soap(&host, ip, auth, &get_inbox_as(version, Some(&mailbox)));
+            assert_eq!(r.status, 500, "{s} {version}: {r:?}");
+            assert!(
+                r.header("Content-Type").unwrap_or_default().starts_with("text/xml"),
+                "{r:?}"
+            );
+            for words in [
+                ">a:ErrorInvalidServerVersion</faultcode>",
+                "<faultstring xml:lang=\"en-US\">The specified server version is invalid.</faultstring>",
+                "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault>",
+            ] {
+                assert!(r.body.contains(words), "{s} {version}: {words} in {}", r.body);
+            }
+            assert!(!r.body.contains("ServerVersionInfo"), "{}", r.body);
+        }
+        for version in ["Exchange2007_SP1", "Exchange2010", "Exchange2010_SP2"] {
+            let r = post_soap(&host, ip, auth, &get_inbox_as(version, Some(&mailbox)));
+            assert_eq!(r.status, 200, "{s} {version}: {r:?}");
+            assert_eq!(server_version(&r.body), "14.3.513.0", "{s}");
+        }
+    }
+    // Subscription Edition takes Exchange2013 (and the rest).
+    let (host, ip) = ex(ExScenario::Healthy);
+    let (user, pw) = basic(ExScenario::Healthy);
+    let r = post_soap(
+        &host,
+        ip,
+        Some(("basic", &user, &pw)),
+        &get_inbox_as("Exchange2013", None),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn exchangelib_steps_down_to_exchange_2010s_schema() {
+    let v = exchangelib_on(ExScenario::Exchange2010, "basic", LabMailbox::FullAccess);
+    assert_eq!(v["total_count"], 3, "{v}");
+    assert_eq!(v["build"], "14.3.513.0", "{v}");
+    assert_eq!(v["api_version"], "Exchange2010_SP2", "{v}");
+    let requests = v["requests"].as_array().cloned().unwrap_or_default();
+    let tried = |version: &str| {
+        requests
+            .iter()
+            .filter(|r| r["version"] == version)
+            .map(|r| r["status"].as_u64().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    // exchangelib starts at its newest version and steps down on ErrorInvalidServerVersion.
+    assert_eq!(tried("Exchange2013"), [500], "{v}");
+    assert!(tried("Exchange2010_SP2").iter().all(|s| *s == 200), "{v}");
+    assert!(!tried("Exchange2010_SP2").is_empty(), "{v}");
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_proxy_publishing_only_rpc_and_autodiscover_answers_its_own_404_elsewhere() {
+    let s = ExScenario::RpcOnly;
+    let (host, ip) = ex(s);
+    let (user, pw) = basic(s);
+    let auth = Some(("basic", user.as_str(), pw.as_str()));
+    let nginx_404 = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    for r in [
+        post_soap(&host, ip, None, &get_inbox(None)),
+        post_soap(&host, ip, auth, &get_inbox(None)),
+        curl(&host, ip, None, &[&format!("https://{host}/owa/")]),
+        curl(&host, ip, auth, &[&format!("https://{host}/EWS/mrsproxy.svc")]),
+    ] {
+        assert_eq!(r.status, 404, "{r:?}");
+        assert_eq!(r.header("Server").as_deref(), Some("nginx"), "{r:?}");
+        assert_eq!(r.body, nginx_404, "{r:?}");
+        assert_eq!(r.header("X-OWA-Version"), None, "Exchange never saw it: {r:?}");
+    }
+    // The RPC proxy behind it is healthy: the echo with the credentials.
+    let echo = curl(
+        &host,
+        ip,
+        auth,
+        &[
+            "-X",
+            "RPC_IN_DATA",
+            &format!("https://{host}/rpc/rpcproxy.dll?{}:6001", s.exchange_server()),
+        ],
+    );
+    assert_eq!(echo.status, 200, "{echo:?}");
+    assert_eq!(echo.header("Server").as_deref(), Some("Microsoft-IIS/10.0"), "{echo:?}");
 }
