@@ -232,6 +232,14 @@ fn outlook_anywhere_cases() -> serde_json::Value {
             None
         ),
         windows_outlook_anywhere(),
+        // Issue 18: a healthy RPC proxy whose publishing passes only /rpc/ and /autodiscover/ (EWS 404).
+        serde_json::json!({
+            "name": "RpcOnly (EWS not published)", "proxy": ExScenario::RpcOnly.host(),
+            "server": ExScenario::RpcOnly.exchange_server(), "auth": "basic", "user": ExScenario::RpcOnly.user(),
+            "password": ExScenario::RpcOnly.password(), "mailbox": LabMailbox::FullAccess.address(EX_ZONE),
+            "check": "ews.auth", "status": "warn", "cause": "permissions", "verdict": "warn",
+            "words": "does not use EWS, so this does not stop it",
+        }),
     ])
 }
 
@@ -323,6 +331,14 @@ fn remote_move_cases() -> serde_json::Value {
             "Exchange Server 2010 SP3"
         ),
         windows(DheOnly, "tls.handshake", "warn", "network", "Microsoft 365 lists"),
+        // Issue 18: Exchange 2010 SP3 refuses RequestServerVersion Exchange2013; Exchange2007_SP1 opens
+        // the mailbox, and the only finding is the version.
+        serde_json::json!({
+            "name": "Exchange2010 FullAccess", "server": Exchange2010.host(), "user": Exchange2010.user(),
+            "password": Exchange2010.password(), "mailbox": LabMailbox::FullAccess.address(EX_ZONE),
+            "check": "ews.permission", "status": "pass", "cause": "unsupported_version",
+            "words": "Exchange Server 2010 SP3", "verdict": "warn",
+        }),
     ])
 }
 

@@ -48,8 +48,9 @@ const OA = {
 };
 /**
  * MIGCHECK_OA_CASES: every Outlook Anywhere scenario of the lab as JSON, [{name, proxy, server, auth, user,
- * password, check, status, cause, verdict}]: after the run, `check` has `status`, the verdict is `verdict`,
- * and when `cause` is set a finding has it.
+ * password, mailbox, check, status, cause, verdict, words}]: after the run, `check` has `status`, the verdict
+ * is `verdict`, and when `cause` is set a finding has it (mentioning `words` when set); `mailbox` (optional)
+ * goes in the "Mailbox to check" field.
  */
 const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
 /** MIGCHECK_EX_CASES: the remote-move scenarios, the same shape with `server` and `mailbox` for the mode's fields. */
@@ -143,8 +144,8 @@ function watchDiagnoses(page) {
 }
 
 /**
- * Fills the Outlook Anywhere form with `c` ({proxy, server, auth, user, password}) and runs it; returns when
- * the verdict is shown.
+ * Fills the Outlook Anywhere form with `c` ({proxy, server, auth, user, password, mailbox}) and runs it;
+ * returns when the verdict is shown.
  */
 async function runOutlookAnywhere(page, errors, c) {
   await chooseMode(page, 'outlook-anywhere');
@@ -153,6 +154,7 @@ async function runOutlookAnywhere(page, errors, c) {
   await page.selectOption('#auth', c.auth ?? 'basic');
   await fill(page, '#user', c.user);
   await page.fill('#password', c.password);
+  await page.fill('#target-mailbox', c.mailbox ?? '');
   await runAndWait(page, errors, `an Outlook Anywhere diagnosis of ${c.server} behind ${c.proxy}`);
 }
 

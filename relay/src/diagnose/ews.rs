@@ -188,7 +188,12 @@ async fn checks(
         retry_error,
     };
     let auth = subject.weigh(auth_outcome(url, &anonymous));
-    let logon = subject.weigh(logon_outcome(url, creds, &logons, accepted, mailbox));
+    let logon = match &logons.first {
+        None if anonymous.status != 401 => {
+            Outcome::skip("Not tried: nothing at this URL asked for credentials (above).")
+        }
+        _ => subject.weigh(logon_outcome(url, creds, &logons, accepted, mailbox)),
+    };
     let unchecked = [&auth, &logon]
         .iter()
         .any(|o| matches!(o.problem, Some(Problem::Ews(EwsProblem::MissingOffPath { .. }))));
