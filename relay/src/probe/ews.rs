@@ -122,11 +122,8 @@ pub fn parse_answer(body: &[u8]) -> EwsAnswer {
     let (mut fault_depth, mut depth) = (0usize, 0usize);
     let mut fault_qname = String::new();
     let mut buf = Vec::new();
-    loop {
-        let (ns, event) = match reader.read_resolved_event_into(&mut buf) {
-            Ok(x) => x,
-            Err(_) => break,
-        };
+    // A reading error (malformed XML, the bounds above) ends it with what was read so far.
+    while let Ok((ns, event)) = reader.read_resolved_event_into(&mut buf) {
         let empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(e) | Event::Empty(e) => {
