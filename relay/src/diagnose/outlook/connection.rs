@@ -274,7 +274,7 @@ mod tests {
                 creds: Credentials::new("CONTOSO\\migadmin", &password),
             },
             may_send_password: Ok(()),
-            cert_principal: None,
+            cert_principal: crate::diagnose::outlook::CertPrincipal::Unknown,
             accepted: None,
         };
         let vcs: Vec<VirtualConnection> = stages
@@ -367,7 +367,7 @@ mod tests {
                 creds: Credentials::new("CONTOSO\\migadmin", &password),
             },
             may_send_password: Ok(()),
-            cert_principal: None,
+            cert_principal: crate::diagnose::outlook::CertPrincipal::Unknown,
             accepted: Some(&proof),
         };
         let binding = ChannelBinding::Sent {
