@@ -576,38 +576,12 @@ mod tests {
         assert_eq!(check.status, Status::Fail, "a wildcard covers one label only");
     }
 
-    /// Microsoft's POX response example (office-developer-exchange-docs@775012d3,
-    /// docs/web-service-reference/pox-autodiscover-response-for-exchange.md, the last revision before the
-    /// 2020 http-to-https namespace edit), its EXPR block as it is, and with the `<CertPrincipalName>none`
-    /// that `Set-OutlookProvider EXPR -CertPrincipalName none` puts there (the POX reference,
-    /// certprincipalname-pox.md: "none or servername").
-    fn pox_example(cert_principal: Option<&str>) -> String {
-        let line = cert_principal
-            .map(|v| format!("        <CertPrincipalName>{v}</CertPrincipalName>\n"))
-            .unwrap_or_default();
-        format!(
-            r#"<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
-  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
-    <User>
-      <DisplayName>First Last</DisplayName>
-      <LegacyDN>/o=contoso/ou=First Administrative Group/cn=Recipients/cn=iuser885646</LegacyDN>
-      <DeploymentId>644560b8-a1ce-429c-8ace-23395843f701</DeploymentId>
-    </User>
-    <Account>
-      <AccountType>email</AccountType>
-      <Action>settings</Action>
-      <Protocol>
-        <Type>EXPR</Type>
-        <Server>Exchange.contoso.com</Server>
-{line}        <ASUrl>https://mail.contoso.com/ews/exchange.asmx</ASUrl>
-        <OOFUrl>https://mail.contoso.com/ews/exchange.asmx</OOFUrl>
-        <UMUrl>https://mail.contoso.com/unifiedmessaging/service.asmx</UMUrl>
-        <OABUrl>https://mail.contoso.com/OAB/d29844a9-724e-468c-8820-0f7b345b767b/</OABUrl>
-      </Protocol>
-    </Account>
-  </Response>
-</Autodiscover>"#
-        )
+    /// The lab's POX answers for its CertPrincipalName scenarios: Microsoft's POX response example with
+    /// the lab's names, its EXPR block as it is (no CertPrincipalName) and with the
+    /// `<CertPrincipalName>none` of `Set-OutlookProvider EXPR -CertPrincipalName none`
+    /// (tests/lab/src/exchange_server/pox.rs names the sources).
+    fn pox_answer(s: migcheck_lab::OaScenario) -> String {
+        s.autodiscover_answer().expect("the scenario answers Autodiscover")
     }
 
     fn expr_value(xml: &str) -> Option<String> {
@@ -622,8 +596,10 @@ mod tests {
     fn cert_principal_name_none_turns_mutual_authentication_off_and_compares_nothing() {
         // A certificate for another name: with `none` nothing is compared, so nothing fails.
         let answer = answer_with_certificate(&["owa.fabrikam.com"]);
+        let pox = pox_answer(migcheck_lab::OaScenario::CertPrincipalNone);
+        assert!(pox.contains("<CertPrincipalName>none</CertPrincipalName>"), "{pox}");
         for value in ["none", " None ", "NONE"] {
-            let sent = expr_value(&pox_example(Some(value)));
+            let sent = expr_value(&pox.replace(">none<", &format!(">{value}<")));
             let principal = CertPrincipal::from_expr(sent.as_deref());
             assert!(matches!(principal, CertPrincipal::Off(_)), "{value}: {principal:?}");
             let rec = Recorder::quiet();
@@ -641,8 +617,12 @@ mod tests {
 
     #[test]
     fn no_cert_principal_name_is_the_msstd_default_of_the_expr_server() {
-        let sent = expr_value(&pox_example(None));
-        assert_eq!(CertPrincipal::from_expr(sent.as_deref()), CertPrincipal::Default);
+        let pox = pox_answer(migcheck_lab::OaScenario::CertPrincipalDefault);
+        assert!(!pox.contains("CertPrincipalName"), "{pox}");
+        assert_eq!(
+            CertPrincipal::from_expr(expr_value(&pox).as_deref()),
+            CertPrincipal::Default
+        );
         let rec = Recorder::quiet();
         let check = cert_principal_check(
             &rec,
@@ -676,7 +656,10 @@ mod tests {
             check.summary
         );
         // A principal name given is compared as before.
-        let sent = expr_value(&pox_example(Some("msstd:mail.contoso.com")));
+        let sent = expr_value(&pox.replace(
+            "<Type>EXPR</Type>",
+            "<Type>EXPR</Type><CertPrincipalName>msstd:mail.contoso.com</CertPrincipalName>",
+        ));
         assert_eq!(
             CertPrincipal::from_expr(sent.as_deref()),
             CertPrincipal::Name("msstd:mail.contoso.com")
