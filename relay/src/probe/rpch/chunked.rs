@@ -110,7 +110,9 @@ impl Dechunker {
             },
             State::Trailer => {
                 let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
-                    return if rest.len() >= MAX_LINE {
+                    // Without its CRLF, a line is too long once its text alone (a last byte may be the
+                    // CR) reaches the limit: the same verdict however the bytes were cut.
+                    return if rest.len() > MAX_LINE {
                         Err(ChunkError::LineTooLong)
                     } else {
                         Ok(0)
@@ -343,6 +345,24 @@ mod tests {
         // A byte a chunk, forever: refused after MAX_CHUNKS.
         let many = b"1\r\nx\r\n".repeat(MAX_CHUNKS + 1);
         assert_eq!(refused(&many), ChunkError::TooManyChunks);
+    }
+
+    #[test]
+    fn the_longest_lines_pass_however_they_are_cut() {
+        // A size line of MAX_LINE bytes with its CRLF, and a trailer line of MAX_LINE - 1 bytes of text.
+        let mut body = b"1;".to_vec();
+        body.resize(MAX_LINE - 2, b'x');
+        body.extend_from_slice(b"\r\nA\r\n0\r\n");
+        body.extend(std::iter::repeat_n(b'v', MAX_LINE - 1));
+        body.extend_from_slice(b"\r\n\r\n");
+        for size in [1, 2, 7, body.len()] {
+            let (result, out, d) = decode_in_pieces(&body, size);
+            assert_eq!(
+                (result, out.as_slice(), d.finished()),
+                (Ok(()), &b"A"[..], true),
+                "pieces of {size}"
+            );
+        }
     }
 
     #[test]
