@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use migcheck_relay::net::ntlm::parse_challenge;
 use migcheck_relay::probe::autodiscover::pox;
+use migcheck_relay::probe::rpch::chunked::{ChunkError, Dechunker};
 use migcheck_relay::probe::rpch::{channel, pdu};
 use migcheck_relay::probe::{certificate as cert, ews};
 use migcheck_shared::Field;
@@ -62,13 +63,45 @@ pub fn ntlm_challenge(data: &[u8]) {
     let _ = parse_challenge(&header);
 }
 
-/// What the RPC proxy sends: the response head, RTS PDUs, bind answers (bind_ack, bind_nak, fault).
+/// What the RPC proxy sends: the response head, RTS PDUs, bind answers (bind_ack, bind_nak, fault); after
+/// a head with `Transfer-Encoding: chunked` (TMG), the body de-chunked.
 pub fn rpch(data: &[u8]) {
     if let Ok(Some(head)) = channel::parse_head(data) {
         let _ = head.rpc_error();
+        if head.chunked() {
+            rpch_chunked(&data[head.len..]);
+        }
     }
     let _ = pdu::Rts::decode(data);
     let _ = pdu::BindAnswer::decode(data);
+}
+
+/// A chunked body decodes the same whether it arrives at once or cut into pieces (as TLS records cut
+/// it): both succeed with the same data, or both refuse it; the data is then read as PDUs.
+fn rpch_chunked(body: &[u8]) {
+    let whole = dechunk(body, body.len().max(1));
+    let size = 1 + usize::from(body.first().copied().unwrap_or(0) % 7);
+    let pieces = dechunk(body, size);
+    match (&whole, &pieces) {
+        (Ok(w), Ok(p)) => assert_eq!(w, p, "the same body decodes differently in pieces of {size}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("in pieces of {size}: {pieces:?}, at once: {whole:?}"),
+    }
+    if let Ok((data, _)) = whole {
+        let _ = pdu::Rts::decode(&data);
+        let _ = pdu::BindAnswer::decode(&data);
+    }
+}
+
+/// The data of `body` fed in pieces of `size`, and whether the body ended.
+fn dechunk(body: &[u8], size: usize) -> Result<(Vec<u8>, bool), ChunkError> {
+    let mut decoder = Dechunker::default();
+    let (mut raw, mut data) = (Vec::new(), Vec::new());
+    for piece in body.chunks(size) {
+        raw.extend_from_slice(piece);
+        decoder.decode(&mut raw, &mut data)?;
+    }
+    Ok((data, decoder.finished()))
 }
 
 /// Marks the password in [`request`]: a value no validator can make up.

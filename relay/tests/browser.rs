@@ -69,6 +69,7 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_OA_USER", oa.user())
         .env("MIGCHECK_OA_PASSWORD", oa.password())
         .env("MIGCHECK_OA_CASES", outlook_anywhere_cases().to_string())
+        .env("MIGCHECK_AD_OA_CASES", own_autodiscover_cases().to_string())
         .env("MIGCHECK_EX_CASES", remote_move_cases().to_string())
         .env("MIGCHECK_EX_HOST", ExScenario::Healthy.host())
         .env("MIGCHECK_EX_MRS_OFF_HOST", ExScenario::MrsDisabled.host())
@@ -96,7 +97,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 37"),
+        text.contains("skipped 0") && text.contains("pass 38"),
         "not every browser test ran:\n{text}"
     );
 }
@@ -231,6 +232,8 @@ fn outlook_anywhere_cases() -> serde_json::Value {
             "pass",
             None
         ),
+        // Issue 18: through Microsoft TMG the OUT channel's answer is chunked.
+        case(TmgChunked, false, TmgChunked.password(), "oa.bind.6004", "pass", None),
         windows_outlook_anywhere(),
         // Issue 18: a healthy RPC proxy whose publishing passes only /rpc/ and /autodiscover/ (EWS 404).
         serde_json::json!({
@@ -240,6 +243,21 @@ fn outlook_anywhere_cases() -> serde_json::Value {
             "check": "ews.auth", "status": "warn", "cause": "permissions", "verdict": "warn",
             "words": "does not use EWS, so this does not stop it",
         }),
+    ])
+}
+
+/// The RPC proxies that answer Autodiscover themselves, as the page must show them: CertPrincipalName none is
+/// info (mutual authentication off), no CertPrincipalName is its default, compared; both pass.
+fn own_autodiscover_cases() -> serde_json::Value {
+    let case = |s: OaScenario, status: &str| {
+        serde_json::json!({
+            "name": format!("{s:?}"), "email": s.autodiscover_email(), "user": s.user(), "password": s.password(),
+            "check": "oa.cert_principal", "status": status, "verdict": "pass", "cause": null,
+        })
+    };
+    serde_json::json!([
+        case(OaScenario::CertPrincipalNone, "info"),
+        case(OaScenario::CertPrincipalDefault, "pass"),
     ])
 }
 

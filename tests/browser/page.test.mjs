@@ -19,6 +19,8 @@
 //   MIGCHECK_EX_USER       the migration account both accept
 //   MIGCHECK_EX_PASSWORD   its password
 //   MIGCHECK_EX_DENIED_MAILBOX  a mailbox of MIGCHECK_EX_HOST that account may not open (no Full Access)
+//   MIGCHECK_AD_OA_CASES   Autodiscover runs for Outlook Anywhere hosts that answer Autodiscover themselves, as JSON,
+//                          [{name, email, user, password, check, status, verdict, cause}]
 //   MIGCHECK_CERT_CASES    certificate scenarios as JSON, [{name, url, host, port, check, status, verdict, cause,
 //                          words}]: each run in the host mode of the relay at `url` (relays that trust the lab's
 //                          CA as public, or as an internal CA seen from the internet or from inside a network)
@@ -53,6 +55,8 @@ const OA = {
  * goes in the "Mailbox to check" field.
  */
 const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
+/** MIGCHECK_AD_OA_CASES: Autodiscover runs, the same shape with `email` for the mode's field. */
+const AD_OA_CASES = env.MIGCHECK_AD_OA_CASES ? JSON.parse(env.MIGCHECK_AD_OA_CASES) : [];
 /** MIGCHECK_EX_CASES: the remote-move scenarios, the same shape with `server` and `mailbox` for the mode's fields. */
 const EX_CASES = env.MIGCHECK_EX_CASES ? JSON.parse(env.MIGCHECK_EX_CASES) : [];
 const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
@@ -117,14 +121,17 @@ async function fill(page, selector, value) {
   await page.fill(selector, value);
 }
 
-/** Fills the Autodiscover form with the healthy scenario and runs it; returns when the verdict is shown. */
-async function runAutodiscover(page, errors) {
+/**
+ * Fills the Autodiscover form with `c` ({email, user, password}; the healthy scenario by default) and runs it;
+ * returns when the verdict is shown.
+ */
+async function runAutodiscover(page, errors, c = AD) {
   await chooseMode(page, 'autodiscover');
-  await page.fill('#email', AD.email);
-  await fill(page, '#user', AD.user);
-  await page.fill('#password', AD.password);
+  await page.fill('#email', c.email);
+  await fill(page, '#user', c.user);
+  await page.fill('#password', c.password);
   assert.equal(await page.isChecked('#allow-redirect'), false, 'the credential redirect box is ticked by default');
-  await runAndWait(page, errors, `an Autodiscover diagnosis of ${AD.email}`);
+  await runAndWait(page, errors, `an Autodiscover diagnosis of ${c.email}`);
 }
 
 /** Clicks Run (which must be enabled) and waits for the verdict of `what`. */
@@ -485,6 +492,10 @@ async function assertCases(t, cases, run) {
 
 test('every Outlook Anywhere scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_OA_CASES'), timeout: 240_000 }, async (t) => {
   await assertCases(t, OA_CASES, runOutlookAnywhere);
+});
+
+test('Autodiscover to RPC proxies with CertPrincipalName none or none at all: the check and the verdict the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_AD_OA_CASES'), timeout: 120_000 }, async (t) => {
+  await assertCases(t, AD_OA_CASES, runAutodiscover);
 });
 
 test('every remote-move and version scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_EX_CASES'), timeout: 240_000 }, async (t) => {

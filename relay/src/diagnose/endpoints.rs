@@ -87,7 +87,7 @@ pub(super) async fn checks(
             server,
             logon: rpch::client::Logon { auth, creds: *creds },
             may_send_password: allowed(&oa.host),
-            cert_principal: expr.and_then(|e| e.cert_principal_name.as_deref()),
+            cert_principal: outlook::CertPrincipal::from_expr(expr.and_then(|e| e.cert_principal_name.as_deref())),
             accepted,
         });
     let outlook_anywhere: OptionFuture<_> = oa_inputs

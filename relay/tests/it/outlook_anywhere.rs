@@ -268,10 +268,128 @@ fn ntlm_only_fails_basic_and_passes_ntlm() {
     assert_healthy(&run(OaScenario::NtlmOnly).ntlm().api());
 }
 
+/// Through Microsoft TMG the RPC_OUT_DATA answer is chunked: it used to stop `oa.connection` as "a PDU
+/// migcheck cannot read" (cause network); now it is read de-chunked and everything passes.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_chunked_out_channel_through_tmg_is_read_de_chunked() {
+    let chunked = |report: &Report| {
+        let ctx = pretty(report);
+        let connection = report.check("oa.connection").expect("connection");
+        assert!(
+            connection.summary.contains(
+                "The OUT channel's answer came chunked (Transfer-Encoding: chunked), as Microsoft TMG sends it"
+            ),
+            "{ctx}"
+        );
+        let logon = report.check("oa.logon").expect("logon");
+        assert!(
+            logon.evidence.facts.iter().any(|f| f.label == "Endpoint 6004"
+                && f.value
+                    == "RPC_OUT_DATA answered 200 Success (Transfer-Encoding: chunked, read de-chunked; Via: 1.1 FIREWALL1)"),
+            "{ctx}"
+        );
+    };
+    let (code, report, text) = run(OaScenario::TmgChunked).cli();
+    assert_eq!(code, 0, "{text}");
+    assert_healthy(&report);
+    chunked(&report);
+    let report = run(OaScenario::TmgChunked).ntlm().api();
+    assert_healthy(&report);
+    chunked(&report);
+}
+
+/// The Autodiscover mode for a scenario host that answers POX Autodiscover for its own domain: the
+/// report through the CLI, then through the API.
+fn autodiscover(s: OaScenario) -> [Report; 2] {
+    let _ = lab().outlook_anywhere();
+    let email = s.autodiscover_email().expect("a scenario with its own Autodiscover");
+    let args = vec![
+        "check".into(),
+        "--email".into(),
+        email.clone(),
+        "--user".into(),
+        s.user(),
+    ];
+    let (code, cli, text) = cli_report(args, &s.password());
+    assert_eq!(code, 0, "{text}");
+    let body = serde_json::json!({
+        "mode": "autodiscover", "email": email, "user": s.user(), "password": s.password(),
+        "allow_credential_redirect": false,
+    });
+    let (api, stream) = api_report(body.to_string());
+    assert!(!stream.contains(&s.password()), "the password is in the stream");
+    [cli, api]
+}
+
+/// What both CertPrincipalName scenarios share: the root-domain candidate answers, the settings name
+/// the host as EXPR Server, Outlook Anywhere through it works, the verdict passes.
+fn assert_own_autodiscover(s: OaScenario, report: &Report) {
+    let ctx = pretty(report);
+    assert_eq!(status(report, "autodiscover.root"), Some(Status::Pass), "{ctx}");
+    let settings = report.check("autodiscover.settings").expect("settings");
+    assert_eq!(
+        fact(settings, "Outlook Anywhere host (EXPR Server)"),
+        Some(s.proxy_host().as_str()),
+        "{ctx}"
+    );
+    for id in OA_CHECKS {
+        assert_eq!(status(report, id), Some(Status::Pass), "{id}: {ctx}");
+    }
+    assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+    assert!(report.findings.is_empty(), "{ctx}");
+}
+
+/// `Set-OutlookProvider EXPR -CertPrincipalName none`: it used to fail as "Mutual Authentication could
+/// not be established" (none compared with the certificate's names); now it is mutual authentication off.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn cert_principal_name_none_is_mutual_authentication_off() {
+    let s = OaScenario::CertPrincipalNone;
+    for report in autodiscover(s) {
+        assert_own_autodiscover(s, &report);
+        let ctx = pretty(&report);
+        let settings = report.check("autodiscover.settings").expect("settings");
+        assert_eq!(fact(settings, "CertPrincipalName"), Some("none"), "{ctx}");
+        let check = report.check("oa.cert_principal").expect("oa.cert_principal");
+        assert_eq!(check.status, Status::Info, "{ctx}");
+        assert_eq!(
+            check.title, "CertPrincipalName none: mutual authentication off",
+            "{ctx}"
+        );
+        assert!(
+            check
+                .summary
+                .contains("mutual authentication is off, so no principal name is compared"),
+            "{ctx}"
+        );
+    }
+}
+
+/// No CertPrincipalName in EXPR (Microsoft's POX example): the default msstd:<EXPR Server>, compared.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn no_cert_principal_name_is_compared_as_its_default() {
+    let s = OaScenario::CertPrincipalDefault;
+    for report in autodiscover(s) {
+        assert_own_autodiscover(s, &report);
+        let ctx = pretty(&report);
+        let check = report.check("oa.cert_principal").expect("oa.cert_principal");
+        assert_eq!(check.status, Status::Pass, "{ctx}");
+        assert!(
+            check.summary.starts_with(&format!(
+                "Autodiscover sets no CertPrincipalName, so clients expect the default msstd:{}",
+                s.proxy_host()
+            )),
+            "{ctx}"
+        );
+    }
+}
+
 #[test]
 fn every_scenario_has_a_test() {
-    // The last four have theirs in extended_protection.rs.
-    assert_eq!(OaScenario::ALL.len(), 11, "add a test for the new scenario");
+    // The last four of issue 17 have theirs in extended_protection.rs.
+    assert_eq!(OaScenario::ALL.len(), 14, "add a test for the new scenario");
 }
 
 #[test]

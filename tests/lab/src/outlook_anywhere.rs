@@ -53,6 +53,16 @@ pub enum OaScenario {
     BasicCodePage,
     /// Basic decoded as IIS does after KB 981280: UTF-8, then the code page; the same password gets in.
     BasicUtf8First,
+    /// Published through Microsoft TMG 2010: the RPC_OUT_DATA answer comes with `Transfer-Encoding:
+    /// chunked` (chunks that do not follow PDU boundaries) and `Via: 1.1 FIREWALL1`; otherwise healthy.
+    TmgChunked,
+    /// Healthy, and the host answers POX Autodiscover for its own domain (`alice@cpnone.oalab.test`) with
+    /// `<CertPrincipalName>none</CertPrincipalName>` in EXPR: `Set-OutlookProvider EXPR -CertPrincipalName
+    /// none`, mutual authentication off.
+    CertPrincipalNone,
+    /// The same with no `CertPrincipalName` in EXPR, as in Microsoft's POX example: the default
+    /// `msstd:<EXPR Server>`.
+    CertPrincipalDefault,
 }
 
 impl OaScenario {
@@ -69,6 +79,9 @@ impl OaScenario {
         OaScenario::ExtendedProtectionBridged,
         OaScenario::BasicCodePage,
         OaScenario::BasicUtf8First,
+        OaScenario::TmgChunked,
+        OaScenario::CertPrincipalNone,
+        OaScenario::CertPrincipalDefault,
     ];
 
     /// A short lowercase id; also the first label of the proxy host.
@@ -85,6 +98,9 @@ impl OaScenario {
             OaScenario::ExtendedProtectionBridged => "epbridged",
             OaScenario::BasicCodePage => "codepage",
             OaScenario::BasicUtf8First => "utf8first",
+            OaScenario::TmgChunked => "tmg",
+            OaScenario::CertPrincipalNone => "cpnone",
+            OaScenario::CertPrincipalDefault => "cpdefault",
         }
     }
 
@@ -106,6 +122,33 @@ impl OaScenario {
     /// The same account as `OALAB\migadmin` (NTLM, or Basic in down-level form).
     pub fn ntlm_user(self) -> String {
         format!("{OA_NTLM_DOMAIN}\\migadmin")
+    }
+
+    /// The address to run Autodiscover for, in the host's own domain, where the host answers POX
+    /// Autodiscover (None: the scenario has no Autodiscover of its own).
+    pub fn autodiscover_email(self) -> Option<String> {
+        matches!(self.mode(), Mode::OwnAutodiscover { .. }).then(|| format!("alice@{}", self.proxy_host()))
+    }
+
+    /// The POX Autodiscover answer the host gives for its own domain (`exchange_server/pox.rs` names its
+    /// source), None for a scenario without one.
+    pub fn autodiscover_answer(self) -> Option<String> {
+        match self.mode() {
+            Mode::OwnAutodiscover { cert_principal } => Some(crate::exchange_server::pox::settings(
+                &self.proxy_host(),
+                &self.exchange_server(),
+                cert_principal,
+            )),
+            _ => None,
+        }
+    }
+
+    /// The domain of the host's mailboxes: its own where it answers Autodiscover for it, else the zone.
+    fn mail_domain(self) -> String {
+        match self.autodiscover_email() {
+            Some(_) => self.proxy_host(),
+            None => OA_ZONE.to_string(),
+        }
     }
 
     /// The password the proxy accepts (with an umlaut where Basic's encoding is the point).
@@ -148,6 +191,15 @@ impl OaScenario {
             OaScenario::BasicUtf8First => {
                 "Basic decoded as UTF-8, then Windows-1252 (IIS after KB 981280); the password has an umlaut"
             }
+            OaScenario::TmgChunked => {
+                "published through Microsoft TMG: the RPC_OUT_DATA answer is chunked (Transfer-Encoding: chunked, Via)"
+            }
+            OaScenario::CertPrincipalNone => {
+                "its own POX Autodiscover for alice@cpnone.oalab.test: EXPR CertPrincipalName none (mutual authentication off)"
+            }
+            OaScenario::CertPrincipalDefault => {
+                "its own POX Autodiscover for alice@cpdefault.oalab.test: EXPR without CertPrincipalName (default msstd:<Server>)"
+            }
         }
     }
 
@@ -189,6 +241,11 @@ impl OaScenario {
             OaScenario::Unreachable6ba => Mode::Unreachable6ba,
             OaScenario::BindRejected => Mode::BindRejected,
             OaScenario::SilentAfterHeaders => Mode::SilentAfterHeaders,
+            OaScenario::TmgChunked => Mode::TmgChunked,
+            OaScenario::CertPrincipalNone => Mode::OwnAutodiscover {
+                cert_principal: Some("none"),
+            },
+            OaScenario::CertPrincipalDefault => Mode::OwnAutodiscover { cert_principal: None },
         }
     }
 
@@ -289,7 +346,7 @@ impl OaLab {
                 owa_version: BUILD_SE,
                 ews_version: BUILD_SE,
                 mrs_enabled: true,
-                mail_domain: OA_ZONE.to_string(),
+                mail_domain: s.mail_domain(),
             }),
             iis: s.iis(),
         };

@@ -75,7 +75,17 @@ fn endpoint_label(vc: &VirtualConnection) -> String {
 }
 
 fn answered(method: Method, head: &ResponseHead) -> String {
-    format!("{} answered {} {}", method.name(), head.status, head.reason)
+    let mut said = format!("{} answered {} {}", method.name(), head.status, head.reason);
+    // A proxy in front (TMG) re-frames the OUT channel: say so, with the Via it added.
+    let mut framing = Vec::new();
+    if head.chunked() {
+        framing.push("Transfer-Encoding: chunked, read de-chunked".to_string());
+    }
+    framing.extend(head.header_values("via").iter().map(|v| format!("Via: {v}")));
+    if !framing.is_empty() {
+        said.push_str(&format!(" ({})", framing.join("; ")));
+    }
+    said
 }
 
 /// A channel refused the account (401), at its logon or later.
@@ -166,9 +176,15 @@ pub(super) fn connection_outcome(oa: &OutlookAnywhere<'_>, vcs: &[VirtualConnect
         _ => None,
     });
     let failure = stopped.iter().find_map(|vc| vc.error().map(|e| (*vc, e)));
+    let chunked = vcs.iter().any(|vc| vc.out_head().is_some_and(ResponseHead::chunked));
     let outcome = if stopped.is_empty() {
+        let framing = if chunked {
+            " The OUT channel's answer came chunked (Transfer-Encoding: chunked), as Microsoft TMG sends it: read de-chunked."
+        } else {
+            ""
+        };
         Outcome::pass(format!(
-            "The proxy opened the virtual connection to {} on all three endpoints (CONN/A3 and CONN/C2 received).",
+            "The proxy opened the virtual connection to {} on all three endpoints (CONN/A3 and CONN/C2 received).{framing}",
             oa.server
         ))
     } else if vcs.iter().any(rejected) {
@@ -258,7 +274,7 @@ mod tests {
                 creds: Credentials::new("CONTOSO\\migadmin", &password),
             },
             may_send_password: Ok(()),
-            cert_principal: None,
+            cert_principal: crate::diagnose::outlook::CertPrincipal::Unknown,
             accepted: None,
         };
         let vcs: Vec<VirtualConnection> = stages
@@ -351,7 +367,7 @@ mod tests {
                 creds: Credentials::new("CONTOSO\\migadmin", &password),
             },
             may_send_password: Ok(()),
-            cert_principal: None,
+            cert_principal: crate::diagnose::outlook::CertPrincipal::Unknown,
             accepted: Some(&proof),
         };
         let binding = ChannelBinding::Sent {
@@ -380,6 +396,39 @@ mod tests {
             found.summary.contains("Extended Protection may be the reason"),
             "{}",
             found.summary
+        );
+    }
+
+    /// Through TMG the OUT channel's answer is chunked: the connection opens, and the evidence says how
+    /// the answer came.
+    #[test]
+    fn a_chunked_out_channel_opens_and_says_so() {
+        let tmg = || {
+            parse_head(b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nTransfer-Encoding: chunked\r\nVia: 1.1 FIREWALL1\r\n\r\n")
+                .expect("head")
+                .expect("complete")
+        };
+        let opened = || Stage::AwaitingBindAnswer {
+            out: tmg(),
+            c2: pdu::Rts {
+                flags: 0,
+                commands: vec![pdu::RtsCommand::ConnectionTimeout(120_000)],
+            },
+            error: timeout("the answer to the bind"),
+        };
+        let found = outcome(vec![opened(), opened(), opened()], connection_outcome);
+        assert_eq!(found.status, Status::Pass, "{}", found.summary);
+        assert!(
+            found.summary.contains("came chunked (Transfer-Encoding: chunked)"),
+            "{}",
+            found.summary
+        );
+        let logon = outcome(vec![opened(), opened(), opened()], logon_outcome);
+        assert!(
+            logon.evidence.facts.iter().any(|f| f.value
+                == "RPC_OUT_DATA answered 200 Success (Transfer-Encoding: chunked, read de-chunked; Via: 1.1 FIREWALL1)"),
+            "{:?}",
+            logon.evidence
         );
     }
 

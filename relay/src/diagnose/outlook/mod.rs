@@ -42,11 +42,39 @@ pub(crate) struct OutlookAnywhere<'a> {
     pub logon: Logon<'a>,
     /// Whether the password may go to the proxy (Autodiscover mode asks for consent outside the domain).
     pub may_send_password: Result<(), String>,
-    /// `msstd:name` from Autodiscover's EXPR block.
-    pub cert_principal: Option<&'a str>,
+    /// What Autodiscover's EXPR block says about the proxy's certificate.
+    pub cert_principal: CertPrincipal<'a>,
     /// Where the credentials were accepted before (Autodiscover): a refused logon here is then not the
     /// password.
     pub accepted: Option<&'a AcceptedAt>,
+}
+
+/// What the EXPR block's `CertPrincipalName` asks of the proxy's certificate: Outlook's "Only connect
+/// to proxy servers that have this principal name in their certificate" (mutual authentication).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertPrincipal<'a> {
+    /// No Autodiscover answer (the manual mode): nothing to compare.
+    Unknown,
+    /// The EXPR block has no `CertPrincipalName`: "the default is set to msstd:SERVER, where SERVER is the
+    /// value that is specified in the Server (POX) element" (POX reference, CertPrincipalName (POX)).
+    Default,
+    /// `none`, as `Set-OutlookProvider EXPR -CertPrincipalName none` sets it: mutual authentication off
+    /// (Microsoft's umutg blog "All about Set-OutlookProvider": "Setting CertPrincipalName parameter value
+    /// to none, is how you disable mutual authentication settings"). The value as sent.
+    Off(&'a str),
+    /// A principal name (`msstd:mail.contoso.com`), as sent.
+    Name(&'a str),
+}
+
+impl<'a> CertPrincipal<'a> {
+    /// The EXPR block's `CertPrincipalName` as the Autodiscover parser gives it (None when absent).
+    pub(crate) fn from_expr(value: Option<&'a str>) -> Self {
+        match value.map(str::trim) {
+            None | Some("") => CertPrincipal::Default,
+            Some(v) if v.eq_ignore_ascii_case("none") => CertPrincipal::Off(v),
+            Some(v) => CertPrincipal::Name(v),
+        }
+    }
 }
 
 /// The manual mode: the proxy's certificate (KB step 2), then Outlook Anywhere.
@@ -60,7 +88,7 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
             creds: Credentials::new(&target.user, &target.password),
         },
         may_send_password: Ok(()),
-        cert_principal: None,
+        cert_principal: CertPrincipal::Unknown,
         accepted: None,
     };
     let (oa_check, echo) = checks_for(net, rec, &oa).await;
@@ -122,8 +150,11 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
     let (auth_check, anonymous) = auth_check(net, rec, oa, target(6001)).await;
     let go_on = auth_check.status != Status::Fail;
     children.push(auth_check);
-    if let (Some(name), Some(answer)) = (oa.cert_principal, &anonymous) {
-        children.push(cert_principal_check(rec, name, proxy, answer));
+    if let Some(answer) = anonymous
+        .as_ref()
+        .filter(|_| oa.cert_principal != CertPrincipal::Unknown)
+    {
+        children.push(cert_principal_check(rec, oa.cert_principal, proxy, answer));
     }
     let skip = |rec: &Recorder, id: &str, title: String, why: &str| {
         let run = rec.start(KbStep::OutlookAnywhere, id, title, Some("oa"));
@@ -337,18 +368,45 @@ async fn auth_check(
     (rec.finish(run, outcome.with_evidence(evidence), vec![]), Some(answer))
 }
 
-/// `msstd:name` must match the proxy's certificate.
-fn cert_principal_check(rec: &Recorder, principal: &str, proxy: &str, answer: &Answer) -> Check {
-    let run = rec.start(
-        KbStep::OutlookAnywhere,
-        "oa.cert_principal",
-        format!("CertPrincipalName {principal} matches the certificate of {proxy}"),
-        Some("oa"),
-    );
-    let name = principal
-        .trim()
-        .strip_prefix("msstd:")
-        .unwrap_or(principal.trim())
+/// The principal name CertPrincipalName asks for must be on the proxy's certificate; `none` turns the
+/// comparison off, and no CertPrincipalName means `msstd:<EXPR Server>`.
+fn cert_principal_check(rec: &Recorder, principal: CertPrincipal<'_>, proxy: &str, answer: &Answer) -> Check {
+    let default = format!("msstd:{proxy}");
+    let is_default = matches!(principal, CertPrincipal::Default | CertPrincipal::Unknown);
+    let (title, principal, shown) = match principal {
+        CertPrincipal::Off(value) => {
+            let run = rec.start(
+                KbStep::OutlookAnywhere,
+                "oa.cert_principal",
+                format!("CertPrincipalName {value}: mutual authentication off"),
+                Some("oa"),
+            );
+            let outcome = Outcome::new(
+                Status::Info,
+                format!(
+                    "CertPrincipalName is {value} (Set-OutlookProvider EXPR -CertPrincipalName none): mutual authentication is off, so no principal name is compared with the certificate of {proxy}."
+                ),
+            )
+            .with_evidence(Evidence::default().fact("CertPrincipalName (EXPR)", value.to_string()));
+            return rec.finish(run, outcome, vec![]);
+        }
+        CertPrincipal::Name(value) => (
+            format!("CertPrincipalName {value} matches the certificate of {proxy}"),
+            value,
+            value.to_string(),
+        ),
+        CertPrincipal::Default | CertPrincipal::Unknown => (
+            format!("CertPrincipalName (default {default}) matches the certificate of {proxy}"),
+            default.as_str(),
+            format!("not set: the default is {default} (msstd: and the EXPR Server)"),
+        ),
+    };
+    let run = rec.start(KbStep::OutlookAnywhere, "oa.cert_principal", title, Some("oa"));
+    let trimmed = principal.trim();
+    let name = trimmed
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("msstd:"))
+        .map_or(trimmed, |_| &trimmed[6..])
         .to_ascii_lowercase();
     let decoded = answer
         .leaf
@@ -356,30 +414,41 @@ fn cert_principal_check(rec: &Recorder, principal: &str, proxy: &str, answer: &A
         .map(|der| certificate::decode(&CertificateDer::from(der)));
     let outcome = match decoded {
         Some(Ok(cert)) => {
-            let names: Vec<String> = cert
-                .common_name
-                .iter()
-                .map(|n| n.to_ascii_lowercase())
-                .chain(cert.dns_names.clone())
-                .collect();
+            let mut names: Vec<String> = Vec::new();
+            for name in cert.common_name.iter().chain(&cert.dns_names) {
+                // The subject CN is usually among the DNS names too: each name once.
+                let name = name.to_ascii_lowercase();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
             let evidence = Evidence::default()
-                .fact("CertPrincipalName (EXPR)", principal.to_string())
+                .fact("CertPrincipalName (EXPR)", shown)
                 .fact(
                     "Certificate subject CN",
                     cert.common_name.clone().unwrap_or_else(|| "(none)".into()),
                 )
                 .fact("Certificate names", cert.dns_names.join(", "));
-            if names.iter().any(|n| name_matches(n, &name)) {
-                Outcome::pass(format!(
-                    "The certificate of {proxy} carries {name}, as CertPrincipalName asks."
-                ))
-            } else {
+            if !names.iter().any(|n| name_matches(n, &name)) {
+                let principal = if is_default {
+                    format!("{default} (the default: Autodiscover sets no CertPrincipalName)")
+                } else {
+                    principal.to_string()
+                };
                 Outcome::problem(OutlookAnywhereProblem::CertPrincipalMismatch {
-                    principal: principal.to_string(),
+                    principal,
                     proxy: proxy.to_string(),
                     names,
                     on_certificate: cert.common_name.clone().unwrap_or_else(|| proxy.to_string()),
                 })
+            } else if is_default {
+                Outcome::pass(format!(
+                    "Autodiscover sets no CertPrincipalName, so clients expect the default {default}; the certificate of {proxy} carries {name}."
+                ))
+            } else {
+                Outcome::pass(format!(
+                    "The certificate of {proxy} carries {name}, as CertPrincipalName asks."
+                ))
             }
             .with_evidence(evidence)
         }
@@ -465,7 +534,12 @@ mod tests {
     fn a_cert_principal_name_off_the_certificate_is_the_mutual_authentication_failure() {
         let answer = answer_with_certificate(&["mail.contoso.com", "autodiscover.contoso.com"]);
         let rec = Recorder::quiet();
-        let check = cert_principal_check(&rec, "msstd:owa.contoso.com", "mail.contoso.com", &answer);
+        let check = cert_principal_check(
+            &rec,
+            CertPrincipal::Name("msstd:owa.contoso.com"),
+            "mail.contoso.com",
+            &answer,
+        );
         assert_eq!(check.status, Status::Fail, "{}", check.summary);
         assert!(
             check.summary.contains("Mutual Authentication could not be established"),
@@ -484,13 +558,113 @@ mod tests {
             ("msstd:mail.contoso.com", "mail.contoso.com"),
             ("msstd:Autodiscover.Contoso.com", "mail.contoso.com"),
         ] {
-            let check = cert_principal_check(&rec, principal, proxy, &answer);
+            let check = cert_principal_check(&rec, CertPrincipal::Name(principal), proxy, &answer);
             assert_eq!(check.status, Status::Pass, "{principal}: {}", check.summary);
         }
         let wildcard = answer_with_certificate(&["*.contoso.com"]);
-        let check = cert_principal_check(&rec, "msstd:mail.contoso.com", "mail.contoso.com", &wildcard);
+        let check = cert_principal_check(
+            &rec,
+            CertPrincipal::Name("msstd:mail.contoso.com"),
+            "mail.contoso.com",
+            &wildcard,
+        );
         assert_eq!(check.status, Status::Pass, "{}", check.summary);
-        let check = cert_principal_check(&rec, "msstd:a.b.contoso.com", "mail.contoso.com", &wildcard);
+        let check = cert_principal_check(
+            &rec,
+            CertPrincipal::Name("msstd:a.b.contoso.com"),
+            "mail.contoso.com",
+            &wildcard,
+        );
         assert_eq!(check.status, Status::Fail, "a wildcard covers one label only");
+    }
+
+    /// The lab's POX answers for its CertPrincipalName scenarios: Microsoft's POX response example with
+    /// the lab's names, its EXPR block as it is (no CertPrincipalName) and with the
+    /// `<CertPrincipalName>none` of `Set-OutlookProvider EXPR -CertPrincipalName none`
+    /// (tests/lab/src/exchange_server/pox.rs names the sources).
+    fn pox_answer(s: migcheck_lab::OaScenario) -> String {
+        s.autodiscover_answer().expect("the scenario answers Autodiscover")
+    }
+
+    fn expr_value(xml: &str) -> Option<String> {
+        let settings = match crate::probe::autodiscover::pox::parse(xml.as_bytes()) {
+            Ok(crate::probe::autodiscover::pox::PoxAnswer::Settings(s)) => s,
+            other => panic!("not settings: {other:?}"),
+        };
+        settings.expr.and_then(|e| e.cert_principal_name)
+    }
+
+    #[test]
+    fn cert_principal_name_none_turns_mutual_authentication_off_and_compares_nothing() {
+        // A certificate for another name: with `none` nothing is compared, so nothing fails.
+        let answer = answer_with_certificate(&["owa.fabrikam.com"]);
+        let pox = pox_answer(migcheck_lab::OaScenario::CertPrincipalNone);
+        assert!(pox.contains("<CertPrincipalName>none</CertPrincipalName>"), "{pox}");
+        for value in ["none", " None ", "NONE"] {
+            let sent = expr_value(&pox.replace(">none<", &format!(">{value}<")));
+            let principal = CertPrincipal::from_expr(sent.as_deref());
+            assert!(matches!(principal, CertPrincipal::Off(_)), "{value}: {principal:?}");
+            let rec = Recorder::quiet();
+            let check = cert_principal_check(&rec, principal, "exchange.contoso.com", &answer);
+            assert_eq!(check.status, Status::Info, "{value}: {}", check.summary);
+            assert!(
+                check.summary.contains("mutual authentication is off")
+                    && !check.summary.contains("Mutual Authentication could not be established"),
+                "{}",
+                check.summary
+            );
+            assert!(rec.findings().is_empty(), "{value}");
+        }
+    }
+
+    #[test]
+    fn no_cert_principal_name_is_the_msstd_default_of_the_expr_server() {
+        let pox = pox_answer(migcheck_lab::OaScenario::CertPrincipalDefault);
+        assert!(!pox.contains("CertPrincipalName"), "{pox}");
+        assert_eq!(
+            CertPrincipal::from_expr(expr_value(&pox).as_deref()),
+            CertPrincipal::Default
+        );
+        let rec = Recorder::quiet();
+        let check = cert_principal_check(
+            &rec,
+            CertPrincipal::Default,
+            "exchange.contoso.com",
+            &answer_with_certificate(&["Exchange.contoso.com"]),
+        );
+        assert_eq!(check.status, Status::Pass, "{}", check.summary);
+        assert_eq!(
+            check.title,
+            "CertPrincipalName (default msstd:exchange.contoso.com) matches the certificate of exchange.contoso.com"
+        );
+        assert!(
+            check.summary.starts_with("Autodiscover sets no CertPrincipalName"),
+            "{}",
+            check.summary
+        );
+        // The default still has to be on the certificate.
+        let check = cert_principal_check(
+            &rec,
+            CertPrincipal::Default,
+            "exchange.contoso.com",
+            &answer_with_certificate(&["mail.contoso.com"]),
+        );
+        assert_eq!(check.status, Status::Fail, "{}", check.summary);
+        assert!(
+            check
+                .summary
+                .starts_with("CertPrincipalName is msstd:exchange.contoso.com (the default: Autodiscover sets no CertPrincipalName), but the certificate of exchange.contoso.com is for rcgen self signed cert, mail.contoso.com:"),
+            "{}",
+            check.summary
+        );
+        // A principal name given is compared as before.
+        let sent = expr_value(&pox.replace(
+            "<Type>EXPR</Type>",
+            "<Type>EXPR</Type><CertPrincipalName>msstd:mail.contoso.com</CertPrincipalName>",
+        ));
+        assert_eq!(
+            CertPrincipal::from_expr(sent.as_deref()),
+            CertPrincipal::Name("msstd:mail.contoso.com")
+        );
     }
 }

@@ -63,6 +63,16 @@ impl ResponseHead {
         crate::net::http::header_values(&self.headers, name)
     }
 
+    /// The body is chunked (`Transfer-Encoding: chunked`, RFC 9112 7.1: chunked is the final coding), as
+    /// TMG sends the RPC_OUT_DATA answer; IIS itself announces a `Content-Length`.
+    pub fn chunked(&self) -> bool {
+        self.header_values("transfer-encoding").iter().any(|v| {
+            v.rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+        })
+    }
+
     /// The hex code of `503 RPC Error: 6ba`: the RPC status the proxy met behind itself.
     pub fn rpc_error(&self) -> Option<u32> {
         let code = self.reason.trim().strip_prefix("RPC Error:")?.trim();
@@ -145,6 +155,26 @@ mod tests {
         assert_eq!((head.status, head.reason.as_str()), (503, "RPC Error: 6ba"));
         assert_eq!(head.rpc_error(), Some(0x6ba));
         assert_eq!(head.len, raw.len());
+    }
+
+    #[test]
+    fn transfer_encoding_chunked_is_read_as_the_last_coding() {
+        // (TMG's chunked OUT answer is read whole in chunked.rs's tests.)
+        let iis =
+            parse_head(b"HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nContent-Length: 1073741824\r\n\r\n")
+                .expect("parse")
+                .expect("complete");
+        assert!(!iis.chunked());
+        for (value, chunked) in [
+            ("CHUNKED", true),
+            ("gzip, chunked", true),
+            ("chunked, gzip", false),
+            ("identity", false),
+        ] {
+            let raw = format!("HTTP/1.1 200 Success\r\nTransfer-Encoding: {value}\r\n\r\n");
+            let head = parse_head(raw.as_bytes()).expect("parse").expect("complete");
+            assert_eq!(head.chunked(), chunked, "{value}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use migcheck_shared::Phase;
 use migcheck_shared::request::AuthMethod;
 
 use super::channel::{self, HeadError, Method, ResponseHead};
+use super::chunked::{ChunkError, Dechunker};
 use super::pdu::{Header, PduError, Rts};
 use crate::net::http::TlsConnection;
 use crate::net::ntlm::{ChallengeInfo, NtlmError};
@@ -84,6 +85,12 @@ pub enum RpchError {
     /// The channel's body is not the PDU expected.
     #[error("{addr} sent a PDU migcheck cannot read: {error}")]
     Pdu { addr: SocketAddr, error: PduError },
+    /// The body is chunked (`Transfer-Encoding: chunked`) and its framing is broken.
+    #[error("{addr} sent a chunked body migcheck cannot de-chunk: {error}")]
+    Chunk { addr: SocketAddr, error: ChunkError },
+    /// The chunked body ended (its last chunk, size 0) before what was awaited came.
+    #[error("{addr} ended the chunked body (a last chunk of size 0) while migcheck waited for {what}")]
+    BodyEnded { addr: SocketAddr, what: &'static str },
     /// The proxy keeps the OUT channel busy with pings or flow control and never sends the awaited PDU.
     #[error(
         "{addr} sent {count} RTS pings or acknowledgements in a row and still no {what}: the proxy keeps the channel alive but nothing behind it answers"
@@ -101,7 +108,10 @@ pub enum RpchError {
 /// One TLS connection carrying one channel.
 pub struct Channel {
     stream: TlsStream,
+    /// What was read and not used yet: the body's data once de-chunked.
     buf: Vec<u8>,
+    /// The body being read is chunked: its decoder and the bytes not decoded yet.
+    chunked: Option<(Dechunker, Vec<u8>)>,
     pub peer: SocketAddr,
     pub tls_version: Option<&'static str>,
     /// The proxy's certificate (DER).
@@ -123,6 +133,7 @@ impl Channel {
         Ok(Channel {
             stream,
             buf: Vec::new(),
+            chunked: None,
             peer,
             tls_version,
             leaf,
@@ -153,22 +164,58 @@ impl Channel {
         }
     }
 
-    /// Reads more bytes, without a time limit of its own (callers bound it). Cancel-safe: bytes are
-    /// kept only once a read completes.
+    /// Reads more bytes (de-chunked when the body is chunked), without a time limit of its own (callers
+    /// bound it). Cancel-safe: bytes are kept only once a read completes.
     async fn fill(&mut self, what: &'static str) -> Result<(), RpchError> {
+        if self.chunked.as_ref().is_some_and(|(d, _)| d.finished()) {
+            return Err(RpchError::BodyEnded { addr: self.peer, what });
+        }
         let mut chunk = [0u8; 8192];
         match self.stream.read(&mut chunk).await {
             Ok(0) => Err(RpchError::Closed { addr: self.peer, what }),
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                Ok(())
-            }
+            Ok(n) => self.take(&chunk[..n]),
             Err(e) => Err(RpchError::Io {
                 addr: self.peer,
                 what,
                 reason: e.to_string(),
             }),
         }
+    }
+
+    /// Keeps bytes just read, de-chunking them when the body is chunked.
+    fn take(&mut self, bytes: &[u8]) -> Result<(), RpchError> {
+        match &mut self.chunked {
+            None => {
+                self.buf.extend_from_slice(bytes);
+                Ok(())
+            }
+            Some((decoder, raw)) => {
+                raw.extend_from_slice(bytes);
+                decoder
+                    .decode(raw, &mut self.buf)
+                    .map_err(|error| RpchError::Chunk { addr: self.peer, error })
+            }
+        }
+    }
+
+    /// Reads the body after `head` as it is framed: a chunked one is de-chunked from here on (what was
+    /// read past the head included), so PDUs are read from its data.
+    pub(super) fn body_of(&mut self, head: &ResponseHead) -> Result<(), RpchError> {
+        if !head.chunked() || self.chunked.is_some() {
+            return Ok(());
+        }
+        let raw = std::mem::take(&mut self.buf);
+        self.chunked = Some((Dechunker::default(), Vec::new()));
+        self.take(&raw)
+    }
+
+    /// The chunked body ended: what followed it (the next answer on the connection) is read plainly.
+    fn end_chunked(&mut self) -> Vec<u8> {
+        let body = std::mem::take(&mut self.buf);
+        if let Some((_, rest)) = self.chunked.take() {
+            self.buf = rest;
+        }
+        body
     }
 
     fn timed_out(&self, what: &'static str) -> RpchError {
@@ -201,9 +248,12 @@ impl Channel {
         }
     }
 
-    /// Reads (and keeps, up to a limit) the body a `Content-Length` announces, so the connection can
-    /// carry the next request. Without one, nothing is read.
+    /// Reads (and keeps, up to a limit) the body a `Content-Length` announces, or a chunked one, so the
+    /// connection can carry the next request. Without either, nothing is read.
     pub async fn read_body(&mut self, head: &ResponseHead) -> Result<Vec<u8>, RpchError> {
+        if head.chunked() {
+            return self.read_chunked_body(head).await;
+        }
         let length = head
             .header_values("content-length")
             .first()
@@ -222,6 +272,30 @@ impl Channel {
                 self.fill(what).await?;
             }
             Ok(self.buf.drain(..length).collect())
+        };
+        match timeout(wait, read).await {
+            Ok(r) => r,
+            Err(_) => Err(self.timed_out(what)),
+        }
+    }
+
+    async fn read_chunked_body(&mut self, head: &ResponseHead) -> Result<Vec<u8>, RpchError> {
+        self.body_of(head)?;
+        let what = "the response body";
+        let wait = self.wait;
+        let read = async {
+            while !self.chunked.as_ref().is_some_and(|(d, _)| d.finished()) {
+                if self.buf.len() > MAX_ERROR_BODY {
+                    return Err(RpchError::Head {
+                        addr: self.peer,
+                        error: HeadError::NotHttp(format!(
+                            "a chunked body longer than {MAX_ERROR_BODY} bytes where a short answer belongs"
+                        )),
+                    });
+                }
+                self.fill(what).await?;
+            }
+            Ok(self.end_chunked())
         };
         match timeout(wait, read).await {
             Ok(r) => r,

@@ -3,6 +3,7 @@
 //! pings the proxy and binds the mailbox endpoints through it.
 
 pub mod channel;
+pub mod chunked;
 pub mod client;
 pub mod explain;
 pub mod pdu;

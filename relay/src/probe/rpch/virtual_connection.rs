@@ -209,6 +209,10 @@ async fn run_bind(net: &Net, target: Target<'_>, interface: Interface, logon: Lo
         }
         Err(error) => return Stage::AwaitingOutHead(error),
     };
+    // Through TMG the body is chunked: the PDUs are read from its data.
+    if let Err(error) = out_ch.body_of(&out) {
+        return Stage::AwaitingConnA3 { out, error };
+    }
     match watched(&mut in_ch, next_rts(&mut out_ch, "CONN/A3")).await {
         Ok(Read::Got(_a3)) => {}
         Ok(Read::InAnswered(head)) => {

@@ -15,7 +15,7 @@ use tokio_rustls::server::TlsStream;
 use super::auth::{self, Credentials, Scheme};
 use super::http::{self, Conn, ReadError, Request};
 use super::ntlm::Verdict;
-use super::{HostConfig, Mode, Shared, Vdir, Web, mapi, pdu, vc, web};
+use super::{HostConfig, Mode, Shared, Vdir, Web, mapi, pdu, pox, vc, web};
 
 /// How long a keep-alive connection may sit idle before its next request.
 const IDLE: Duration = Duration::from_secs(30);
@@ -30,6 +30,11 @@ const IIS_2010: &str = "Microsoft-IIS/7.5";
 /// Exchange 2003 runs on Windows Server 2003.
 const IIS_2003: &str = "Microsoft-IIS/6.0";
 const FRONT_PROXY: &str = "BIG-IP-LabProxy/1.0 (reverse proxy, migcheck-lab)";
+/// The `Via` Microsoft TMG adds to what it forwards, as impacket's RPC over HTTP client quotes it from a
+/// TMG's `100 Continue` ("HTTP/1.1 100 Continue / Via: 1.1 FIREWALL1", fortra/impacket
+/// `impacket/dcerpc/v5/rpch.py`, `_read_100_continue`); RFC 9110 7.6.3: a proxy adds Via to each message
+/// it forwards.
+pub(crate) const TMG_VIA: &str = "1.1 FIREWALL1";
 
 pub(crate) type Stream = TlsStream<TcpStream>;
 
@@ -53,6 +58,23 @@ impl Ctx {
         if self.host.mode == Mode::FrontProxy405 {
             return vec![("Server", FRONT_PROXY.to_string())];
         }
+        let mut headers = self.iis_headers();
+        if self.host.mode == Mode::TmgChunked {
+            headers.push(("Via", TMG_VIA.to_string()));
+        }
+        headers
+    }
+
+    /// The `100 Continue` of an RPC channel (with TMG's `Via` when TMG publishes the host).
+    pub(crate) fn continue_head(&self) -> String {
+        match self.host.mode {
+            Mode::TmgChunked => format!("HTTP/1.1 100 Continue\r\nVia: {TMG_VIA}\r\n\r\n"),
+            _ => "HTTP/1.1 100 Continue\r\n\r\n".to_string(),
+        }
+    }
+
+    /// What IIS itself adds.
+    fn iis_headers(&self) -> Vec<(&'static str, String)> {
         match &self.host.web {
             Web::Exchange2003 => vec![
                 ("Server", IIS_2003.to_string()),
@@ -187,6 +209,11 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
     if let Some(route) = web::route(&ctx.host.web, &path) {
         return web::serve(ctx, conn, req, ntlm_user, route).await;
     }
+    if let Mode::OwnAutodiscover { cert_principal } = ctx.host.mode
+        && path == pox::PATH
+    {
+        return pox::serve(ctx, conn, req, ntlm_user, cert_principal).await;
+    }
     let rpc = path == "/rpc/rpcproxy.dll" && is_rpc(&req.method);
     let mapi = (path.starts_with("/mapi/emsmdb") || path.starts_with("/mapi/nspi")) && req.method == "POST";
     if !rpc && !mapi {
@@ -205,13 +232,7 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
     let vdir = if rpc { Vdir::Rpc } else { Vdir::Mapi };
     let user = match authenticate(ctx, req, ntlm_user, vdir).await {
         Ok(u) => u,
-        Err(challenge) => {
-            ctx.log(req, 401, "-");
-            let body = b"401 - Unauthorized: Access is denied due to invalid credentials.\n";
-            let mut headers = challenge;
-            headers.push(("Content-Type", "text/html".into()));
-            return finish(ctx, conn, req, 401, "Unauthorized", headers, body).await;
-        }
+        Err(challenge) => return unauthorized(ctx, conn, req, challenge).await,
     };
     if mapi {
         let status_and_body = mapi::answer(req);
@@ -261,6 +282,19 @@ pub(crate) async fn authenticate(
         Credentials::None => ntlm_user.clone().ok_or_else(refuse),
         _ => Err(refuse()),
     }
+}
+
+/// IIS's 401 with the `WWW-Authenticate` headers `challenge` (from [`authenticate`]).
+pub(crate) async fn unauthorized(
+    ctx: &Ctx,
+    conn: &mut Conn<Stream>,
+    req: &Request,
+    mut challenge: Vec<(&'static str, String)>,
+) -> bool {
+    ctx.log(req, 401, "-");
+    let body = b"401 - Unauthorized: Access is denied due to invalid credentials.\n";
+    challenge.push(("Content-Type", "text/html".into()));
+    finish(ctx, conn, req, 401, "Unauthorized", challenge, body).await
 }
 
 /// Sends a whole response and decides whether the connection can stay: only when the request's
@@ -343,7 +377,7 @@ async fn rpc_request(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &s
         let _ = conn.send(&http::response(503, "RPC Error: 6ba", &headers, b"")).await;
         return false;
     }
-    if req.expects_continue() && !conn.send(b"HTTP/1.1 100 Continue\r\n\r\n").await {
+    if req.expects_continue() && !conn.send(ctx.continue_head().as_bytes()).await {
         return false;
     }
     if req.method == "RPC_OUT_DATA" {
@@ -363,7 +397,7 @@ async fn rpc_request(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &s
 
 /// The echo request ([MS-RPCH] 3.2.3.5.1... "ping the proxy"): 200 with the echo RTS PDU.
 async fn echo(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &str, length: u64) -> bool {
-    if req.expects_continue() && !conn.send(b"HTTP/1.1 100 Continue\r\n\r\n").await {
+    if req.expects_continue() && !conn.send(ctx.continue_head().as_bytes()).await {
         return false;
     }
     if length > 0 && !conn.discard(length, STEP).await {

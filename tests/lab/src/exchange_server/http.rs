@@ -190,6 +190,15 @@ pub(crate) fn response(status: u16, reason: &str, headers: &[(&str, String)], bo
     bytes
 }
 
+/// `data` as one chunk of a chunked body (RFC 9112 7.1: the size in hex, CRLF, the data, CRLF; lower-case
+/// hex without extensions, which impacket's `int(size_line, 16)` reads).
+pub(crate) fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
 /// The reason phrase of the statuses the proxy uses.
 pub(crate) fn reason(status: u16) -> &'static str {
     match status {

@@ -15,6 +15,7 @@ mod mapi;
 mod ntlm;
 mod owa;
 mod pdu;
+pub(crate) mod pox;
 pub(crate) mod rts;
 mod vc;
 mod web;
@@ -57,6 +58,14 @@ pub(crate) enum Mode {
     /// A reverse proxy in front whose publishing passes only `/rpc/` and `/autodiscover/`: any other
     /// path (EWS, MRS Proxy, OWA) gets the proxy's own 404 (`web::unpublished`).
     RpcAndAutodiscoverOnly,
+    /// Published through Microsoft TMG 2010: the RPC_OUT_DATA answer re-framed with
+    /// `Transfer-Encoding: chunked`, and a `Via` on what TMG forwards (`vc.rs` names the sources).
+    TmgChunked,
+    /// The host answers POX Autodiscover itself (`pox.rs`), its EXPR block with this
+    /// `CertPrincipalName` (None: without one); otherwise healthy.
+    OwnAutodiscover {
+        cert_principal: Option<&'static str>,
+    },
 }
 
 /// One proxy host.
@@ -101,6 +110,8 @@ pub(crate) enum Vdir {
     Ews,
     /// Exchange 2003's `/exchange/`, older than Extended Protection.
     Exchange2003,
+    /// `/Autodiscover`.
+    Autodiscover,
 }
 
 /// IIS's `extendedProtection tokenChecking` of a virtual directory (IIS configuration reference,
@@ -158,7 +169,8 @@ impl ExtendedProtection {
             Vdir::Rpc => self.rpc,
             Vdir::Mapi => self.mapi,
             Vdir::Ews => self.ews,
-            Vdir::Exchange2003 => TokenChecking::None,
+            // CSS-Exchange sets "Autodiscover" None (above).
+            Vdir::Exchange2003 | Vdir::Autodiscover => TokenChecking::None,
         }
     }
 }

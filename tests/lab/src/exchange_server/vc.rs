@@ -57,8 +57,17 @@ pub(crate) async fn out_channel(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Reques
     };
     let _ = a1.receive_window;
     ctx.log(req, 200, user);
+    let chunked = ctx.host.mode == Mode::TmgChunked;
     let mut head = String::from("HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\n");
-    head.push_str(&format!("Content-Length: {CHANNEL_LENGTH}\r\n"));
+    if chunked {
+        // TMG 2010 re-frames the answer: impacket's client looks for "transfer-encoding: chunked" in this
+        // head and de-chunks the OUT channel ("For Microsoft TMG 2010 it can cause more than one read",
+        // fortra/impacket rpch.py `create_tunnel`, `rpc_out_recv1`); RFC 9112 6.1: no Content-Length
+        // beside it. No verbatim TMG head is public: the rest is IIS's head and TMG's Via (conn.rs).
+        head.push_str("Transfer-Encoding: chunked\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {CHANNEL_LENGTH}\r\n"));
+    }
     for (k, v) in ctx.server_headers() {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -72,9 +81,14 @@ pub(crate) async fn out_channel(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Reques
         let _ = tokio::time::timeout(CHANNEL_LIFE, drain(&mut rd)).await;
         return;
     }
-    let mut first = pdu::conn_a3(CONNECTION_TIMEOUT_MS);
-    first.extend(pdu::conn_c2(RECEIVE_WINDOW, CONNECTION_TIMEOUT_MS));
-    if !http::send(&mut wr, &first).await {
+    let a3 = pdu::conn_a3(CONNECTION_TIMEOUT_MS);
+    let c2 = pdu::conn_c2(RECEIVE_WINDOW, CONNECTION_TIMEOUT_MS);
+    let sent = if chunked {
+        send_first_chunks(&mut wr, &a3, &c2).await
+    } else {
+        http::send(&mut wr, &[a3, c2].concat()).await
+    };
+    if !sent {
         return;
     }
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
@@ -86,10 +100,13 @@ pub(crate) async fn out_channel(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Reques
     let relay = async {
         loop {
             tokio::select! {
-                pdu = rx.recv() => match pdu {
-                    Some(p) if http::send(&mut wr, &p).await => {}
-                    _ => return,
-                },
+                pdu = rx.recv() => {
+                    let Some(p) = pdu else { return };
+                    let bytes = if chunked { http::chunk(&p) } else { p };
+                    if !http::send(&mut wr, &bytes).await {
+                        return;
+                    }
+                }
                 // The client sends nothing more on OUT; EOF or an error ends the channel.
                 () = drain(&mut rd) => return,
             }
@@ -101,6 +118,19 @@ pub(crate) async fn out_channel(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Reques
     {
         vcs.remove(&key);
     }
+}
+
+/// CONN/A3 and CONN/C2 as TMG forwards them chunked: a proxy frames what it has read from IIS, so a
+/// chunk ends where its read ended, not between PDUs (impacket: "We should not be using any information
+/// from the TCP level to determine HTTP boundaries"). The first chunk holds CONN/A3 and C2's 16-byte
+/// header, the second the rest of C2; the first size line goes out in two writes, as a client may then
+/// read it in two ("For Microsoft TMG 2010 it can cause more than one read").
+async fn send_first_chunks<W: tokio::io::AsyncWrite + Unpin>(wr: &mut W, a3: &[u8], c2: &[u8]) -> bool {
+    let cut = pdu::HEADER_LEN.min(c2.len());
+    let first = http::chunk(&[a3, &c2[..cut]].concat());
+    http::send(wr, &first[..1]).await
+        && http::send(wr, &first[1..]).await
+        && http::send(wr, &http::chunk(&c2[cut..])).await
 }
 
 /// Reads and ignores until EOF or an error.

@@ -246,3 +246,87 @@ async fn a_bad_conn_a1_is_refused() {
     let mut out = channel(s, "RPC_OUT_DATA", 6001, 76, &a1).await;
     assert!(read_head(&mut out).await.starts_with("HTTP/1.1 400 "));
 }
+
+/// Reads one chunk of a chunked body: its size line, its data and the CRLF after it.
+async fn read_chunk(tls: &mut TlsStream<TcpStream>) -> (String, Vec<u8>) {
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        let byte = read_exact(tls, 1, Duration::from_secs(3))
+            .await
+            .expect("a chunk size line");
+        line.extend(byte);
+        assert!(line.len() < 64, "{line:?}");
+    }
+    let line = String::from_utf8(line).expect("ASCII size line");
+    let size = usize::from_str_radix(line.trim_end(), 16).expect("a hex size");
+    let data = read_exact(tls, size + 2, Duration::from_secs(3))
+        .await
+        .expect("the chunk");
+    assert!(data.ends_with(b"\r\n"), "{data:02x?}");
+    (line, data[..size].to_vec())
+}
+
+#[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
+async fn tmg_sends_the_out_channel_chunked_with_chunks_that_cut_pdus() {
+    let s = OaScenario::TmgChunked;
+    let (a1, b1) = a1_b1();
+    let mut out = channel(s, "RPC_OUT_DATA", 6001, 76, &a1).await;
+    let mut inn = channel(s, "RPC_IN_DATA", 6001, 1_073_741_824, &b1).await;
+    let head = read_head(&mut out).await;
+    assert!(head.starts_with("HTTP/1.1 200 Success\r\n"), "{head}");
+    for line in [
+        "Content-Type: application/rpc",
+        "Transfer-Encoding: chunked",
+        "Via: 1.1 FIREWALL1",
+    ] {
+        assert!(head.contains(&format!("{line}\r\n")), "{line}: {head}");
+    }
+    assert!(!head.contains("Content-Length"), "{head}");
+    // CONN/A3 (28 bytes) and the 16-byte header of CONN/C2 in one chunk, the rest of C2 in the next.
+    let (size, first) = read_chunk(&mut out).await;
+    assert_eq!((size.as_str(), first.len()), ("2c\r\n", 44));
+    assert_eq!(
+        first[..24],
+        hex("05 00 14 03 10 00 00 00 1c 00 00 00 00 00 00 00 00 00 01 00 02 00 00 00")[..]
+    );
+    assert_eq!(
+        first[28..44],
+        hex("05 00 14 03 10 00 00 00 2c 00 00 00 00 00 00 00")[..]
+    );
+    let (size, second) = read_chunk(&mut out).await;
+    assert_eq!((size.as_str(), second.len()), ("1c\r\n", 28));
+    assert_eq!(second[..12], hex("00 00 03 00 06 00 00 00 01 00 00 00")[..]);
+    // The bind's answer: one chunk, one PDU.
+    inn.write_all(&bind(EMSMDB)).await.expect("send on IN");
+    inn.flush().await.expect("flush");
+    let (_, pdu) = read_chunk(&mut out).await;
+    assert_eq!(usize::from(u16::from_le_bytes([pdu[8], pdu[9]])), pdu.len());
+    let (addr, results) = ack(&pdu);
+    assert_eq!((addr.as_str(), results), ("6001\0", vec![(0, 0, hex(NDR))]));
+}
+
+/// TMG adds its Via to a channel's `100 Continue` too, in the form impacket quotes it.
+#[tokio::test]
+#[ignore = "needs the lab: cargo xtask test"]
+async fn tmg_adds_its_via_to_100_continue() {
+    let s = OaScenario::TmgChunked;
+    let mut tls = connect(s).await;
+    let login = STANDARD.encode(format!("{}:{}", s.user(), s.password()));
+    let head = format!(
+        "RPC_IN_DATA /rpc/rpcproxy.dll?{}:6001 HTTP/1.1\r\nHost: {}\r\nUser-Agent: MSRPC\r\nContent-Length: 0\r\nExpect: 100-continue\r\nAuthorization: Basic {login}\r\n\r\n",
+        s.exchange_server(),
+        s.proxy_host()
+    );
+    tls.write_all(head.as_bytes()).await.expect("send head");
+    tls.flush().await.expect("flush");
+    assert_eq!(
+        read_head(&mut tls).await,
+        "HTTP/1.1 100 Continue\r\nVia: 1.1 FIREWALL1\r\n\r\n"
+    );
+    let answer = read_head(&mut tls).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.contains("Via: 1.1 FIREWALL1\r\n"),
+        "{answer}"
+    );
+}
