@@ -846,4 +846,97 @@ mod tests {
         );
         assert_eq!(rec.findings().len(), 1);
     }
+
+    #[test]
+    fn a_401_decides_only_when_no_later_candidate_answers_and_never_from_another_product() {
+        let run = |ending: Ending| Run {
+            steps: Vec::new(),
+            ending,
+            srv: Vec::new(),
+        };
+        let refused = |kind: ServerKind| {
+            run(Ending::Failed(Failure::CredentialsRefused {
+                scheme: "Basic",
+                offered: vec!["Basic".into()],
+                kind,
+            }))
+        };
+        let settings = || {
+            run(Ending::Settings {
+                url: "https://autodiscover.contoso.com/autodiscover/autodiscover.xml".into(),
+                settings: Box::default(),
+                signed_in: Some("Basic"),
+                mapi: MapiAsk::NotAsked("a test".into()),
+            })
+        };
+        let nothing = || run(Ending::Failed(Failure::Status("404 Not Found".into())));
+        let sharepoint = || {
+            refused(ServerKind::Other {
+                product: "SharePoint",
+                header: "MicrosoftSharePointTeamServices: 15.0.0.4701".into(),
+            })
+        };
+        let exchange = || {
+            refused(ServerKind::Exchange {
+                header: "X-FEServer: EX01".into(),
+            })
+        };
+        // A 401 from IIS that may be anything, then settings: the settings decide.
+        assert_eq!(decider(&[refused(ServerKind::Unknown), settings()]), Some(1));
+        assert_eq!(decider(&[sharepoint(), settings()]), Some(1));
+        // No candidate answers: the first refusal by a server that may be Autodiscover decides.
+        assert_eq!(decider(&[sharepoint(), nothing(), exchange()]), Some(2));
+        assert_eq!(decider(&[refused(ServerKind::Unknown), exchange()]), Some(0));
+        // A SharePoint site's 401 alone decides nothing.
+        assert_eq!(decider(&[sharepoint(), nothing()]), None);
+        // Exchange refusing the password keeps it from the later candidates; SharePoint does not.
+        assert!(stops_the_logons(&exchange().ending));
+        assert!(!stops_the_logons(&sharepoint().ending));
+        assert!(!stops_the_logons(&refused(ServerKind::Unknown).ending));
+    }
+
+    #[test]
+    fn the_ews_url_is_ews_url_then_as_url_and_none_is_said() {
+        let block = |ews: Option<&str>, r#as: Option<&str>| {
+            Some(ProtocolBlock {
+                server: Some("mail.contoso.com".into()),
+                ews_url: ews.map(str::to_string),
+                as_url: r#as.map(str::to_string),
+                ..ProtocolBlock::default()
+            })
+        };
+        let mut settings = Settings {
+            expr: block(None, None),
+            exch: block(None, None),
+            ..Settings::default()
+        };
+        assert_eq!(ews_url(&settings), None);
+        let rec = Recorder::quiet();
+        let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+        let check = settings_check(&rec, &settings, url, &MapiAsk::NotAsked("a test".into()));
+        let shown = check
+            .evidence
+            .facts
+            .iter()
+            .find(|f| f.label == "EWS URL")
+            .map(|f| f.value.as_str());
+        assert_eq!(shown, Some("none: neither EXPR nor EXCH has an EwsUrl or an ASUrl"));
+        // Exchange 2007: EXCH's ASUrl when EXPR has none; EXPR's wins, and an EwsUrl over an ASUrl.
+        settings.exch = block(None, Some("https://ex07.contoso.com/ews/exchange.asmx"));
+        assert_eq!(
+            ews_url(&settings),
+            Some(("https://ex07.contoso.com/ews/exchange.asmx".into(), "EXCH ASUrl".into()))
+        );
+        settings.expr = block(
+            Some("https://mail.contoso.com/EWS/Exchange.asmx"),
+            Some("https://x/ews/exchange.asmx"),
+        );
+        assert_eq!(
+            ews_url(&settings),
+            Some((
+                "https://mail.contoso.com/EWS/Exchange.asmx".into(),
+                "EXPR EwsUrl".into()
+            ))
+        );
+    }
 }

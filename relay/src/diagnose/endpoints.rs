@@ -213,3 +213,23 @@ fn v2_hosts(url: &str, address: &str) -> Vec<String> {
 fn host_of(url: &str) -> Option<String> {
     Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_ews_url_is_said_not_skipped_silently() {
+        let rec = Recorder::quiet();
+        let checks = no_ews_checks(&rec, None);
+        let ews = checks.iter().find(|c| c.id == "ews").expect("an ews check");
+        assert_eq!(ews.status, migcheck_shared::Status::Skip);
+        assert!(
+            ews.summary
+                .starts_with("Not checked: the Autodiscover settings name no EWS URL"),
+            "{}",
+            ews.summary
+        );
+        assert!(checks.iter().any(|c| c.id == "version"), "{checks:?}");
+    }
+}
