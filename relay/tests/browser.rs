@@ -64,6 +64,7 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_AD_USER", healthy.user())
         .env("MIGCHECK_AD_PASSWORD", healthy.password())
         .env("MIGCHECK_AD_OA_HOST", oa_host)
+        .env("MIGCHECK_AD_CASES", autodiscover_cases().to_string())
         .env("MIGCHECK_OA_PROXY", oa.proxy_host())
         .env("MIGCHECK_OA_SERVER", oa.exchange_server())
         .env("MIGCHECK_OA_USER", oa.user())
@@ -97,9 +98,63 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 38"),
+        text.contains("skipped 0") && text.contains("pass 39"),
         "not every browser test ran:\n{text}"
     );
+}
+
+/// The Autodiscover scenarios of issue 18 as the page must show them: each warns only for the version (the
+/// lab plays Exchange 2016, and Exchange 2007 in its scenario); what differs is in the checks.
+fn autodiscover_cases() -> serde_json::Value {
+    let case = |s: AdScenario, headline: &str, shows: serde_json::Value| {
+        serde_json::json!({
+            "name": s.to_string(), "email": s.email(), "user": s.user(), "password": s.password(),
+            "check": "autodiscover.settings", "status": "pass", "verdict": "warn",
+            "headline": headline, "shows": shows,
+        })
+    };
+    let d = |s: AdScenario| s.domain();
+    serde_json::json!([
+        // MAPI over HTTP off: the second request gets EXCH and EXPR again; no MAPI checks.
+        case(
+            AdScenario::MapiDisabled,
+            "Exchange Server 2016 CU23",
+            serde_json::json!([[
+                "autodiscover.settings",
+                "not offered: the answer has EXCH and EXPR again"
+            ]]),
+        ),
+        // Exchange 2007: EWS at the ASUrl.
+        case(
+            AdScenario::Exchange2007,
+            "Exchange Server 2007 RTM (8.0.647)",
+            serde_json::json!([
+                [
+                    "autodiscover.settings",
+                    format!(
+                        "https://mail.{}/ews/exchange.asmx (from EXPR ASUrl",
+                        d(AdScenario::Exchange2007)
+                    )
+                ],
+                [
+                    "ews",
+                    format!("https://mail.{}/ews/exchange.asmx", d(AdScenario::Exchange2007))
+                ]
+            ]),
+        ),
+        // The SharePoint root's 401 is shown, not believed; both logons are counted.
+        case(
+            AdScenario::RootSharePoint,
+            "Exchange Server 2016 CU23",
+            serde_json::json!([
+                ["autodiscover.root", "but this is a SharePoint site"],
+                [
+                    "autodiscover",
+                    "2 logons with the migration account's credentials: 1 accepted, 1 refused."
+                ]
+            ]),
+        ),
+    ])
 }
 
 /// The certificate scenarios of issue 17 as the page must show them: `public` trusts the lab's CA as a

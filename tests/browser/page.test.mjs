@@ -59,6 +59,12 @@ const OA_CASES = env.MIGCHECK_OA_CASES ? JSON.parse(env.MIGCHECK_OA_CASES) : [];
 const AD_OA_CASES = env.MIGCHECK_AD_OA_CASES ? JSON.parse(env.MIGCHECK_AD_OA_CASES) : [];
 /** MIGCHECK_EX_CASES: the remote-move scenarios, the same shape with `server` and `mailbox` for the mode's fields. */
 const EX_CASES = env.MIGCHECK_EX_CASES ? JSON.parse(env.MIGCHECK_EX_CASES) : [];
+/**
+ * MIGCHECK_AD_CASES: the Autodiscover scenarios of issue 18 as JSON, [{name, email, user, password, check,
+ * status, verdict, headline, shows: [[check id, words]...]}]: after the run, `check` has `status`, the
+ * verdict is `verdict`, the headline mentions `headline`, and each check of `shows` shows its words.
+ */
+const AD_CASES = env.MIGCHECK_AD_CASES ? JSON.parse(env.MIGCHECK_AD_CASES) : [];
 const OA_VARS = ['MIGCHECK_URL', 'MIGCHECK_OA_PROXY', 'MIGCHECK_OA_SERVER', 'MIGCHECK_OA_USER', 'MIGCHECK_OA_PASSWORD'];
 const EX = {
   host: env.MIGCHECK_EX_HOST,
@@ -309,6 +315,8 @@ test('Autodiscover finds the server: the candidates, the settings and the Outloo
   assert.equal(await settings.count(), 1, `no autodiscover.settings check\n${await pageState(page)}`);
   const text = await settings.first().textContent();
   assert.ok(text.includes(AD.oaHost), `autodiscover.settings does not name ${AD.oaHost}: ${text}`);
+  // Asked as the migration service (EXCH/EXPR), then once more for MAPI over HTTP, which is on here.
+  assert.ok(text.includes('enabled: a mapiHttp block, and no top-level EXCH or EXPR'), `autodiscover.settings does not show MAPI over HTTP: ${text}`);
   assertNoErrors(errors);
 });
 
@@ -485,6 +493,14 @@ async function assertCases(t, cases, run) {
         assert.ok(texts.some((x) => x.includes(c.words)), `no ${c.cause} finding mentions ${c.words}: ${await state()}`);
       }
     }
+    if (c.headline) {
+      const headline = await page.textContent('#verdict');
+      assert.ok(headline.includes(c.headline), `the headline does not mention ${c.headline}: ${headline}`);
+    }
+    for (const [id, words] of c.shows ?? []) {
+      const shown = await page.locator(`[data-check-id="${id}"]`).first().textContent();
+      assert.ok(shown.includes(words), `${id} does not show ${words}: ${shown}\n${await state()}`);
+    }
     await assertSecretKept(page, logs, c.password);
   }
   assertNoErrors(errors);
@@ -496,6 +512,10 @@ test('every Outlook Anywhere scenario of the lab: the check, the verdict and the
 
 test('Autodiscover to RPC proxies with CertPrincipalName none or none at all: the check and the verdict the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_AD_OA_CASES'), timeout: 120_000 }, async (t) => {
   await assertCases(t, AD_OA_CASES, runAutodiscover);
+});
+
+test('Autodiscover with MAPI over HTTP off, on Exchange 2007 and behind a SharePoint root domain: the settings, the EWS URL and every logon the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_AD_CASES'), timeout: 180_000 }, async (t) => {
+  await assertCases(t, AD_CASES, runAutodiscover);
 });
 
 test('every remote-move and version scenario of the lab: the check, the verdict and the cause the page shows', { skip: needs('MIGCHECK_URL', 'MIGCHECK_EX_CASES'), timeout: 240_000 }, async (t) => {

@@ -2,7 +2,11 @@
 //! there, then KB step 2 on the Outlook Anywhere host it returned.
 //!
 //! The four candidates run at the same time (a dead one costs one timeout, not one each), but the
-//! verdict honours the client's order: the first candidate that answers decides.
+//! verdict honours the client's order: the first candidate that answers as Autodiscover decides. A
+//! 401 to the credentials decides nothing while a later candidate answers (Microsoft's "Handling
+//! Autodiscover error messages": the next URL may accept them), and never when it comes from another
+//! product (a SharePoint site on the root domain). Each candidate sends the password only when every
+//! earlier one has ended without deciding (`gate.rs`), and every logon is counted and shown.
 
 use std::time::Instant;
 
@@ -19,8 +23,10 @@ use super::logon::{self, AcceptedAt, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, endpoints};
 use crate::net::Net;
 use crate::probe::Credentials;
-use crate::probe::autodiscover::client::{self, Consent, Ending, Failure, Run};
-use crate::probe::autodiscover::pox::Settings;
+use crate::probe::autodiscover::client::{self, Consent, Ending, Failure, MapiAsk, Run};
+use crate::probe::autodiscover::gate::LogonGate;
+use crate::probe::autodiscover::pox::{ProtocolBlock, Settings};
+use crate::probe::autodiscover::server_kind::ServerKind;
 
 /// redirectAddr answers followed before giving up.
 const MAX_ADDRESS_REDIRECTS: usize = 10;
@@ -66,7 +72,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
     let mut checks = Vec::new();
     let mut address = target.email.address.clone();
     let mut addresses_seen = vec![address.to_ascii_lowercase()];
-    let mut settings: Option<(Box<Settings>, String, Option<AcceptedAt>)> = None;
+    let mut settings: Option<(Box<Settings>, String, Option<AcceptedAt>, MapiAsk)> = None;
     // Hosts that let a POX request run into its deadline: V2 does not wait on them a second time.
     let mut silent: Vec<String> = Vec::new();
     for round in 1..=MAX_ADDRESS_REDIRECTS + 1 {
@@ -78,10 +84,11 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
                 settings: s,
                 url,
                 signed_in,
+                mapi,
             }) => {
                 // The credentials are good: a later refusal elsewhere is not the password (logon.rs).
                 let accepted = signed_in.map(|scheme| AcceptedAt(format!("Autodiscover at {url} ({scheme})")));
-                settings = Some((s, url, accepted));
+                settings = Some((s, url, accepted, mapi));
                 break;
             }
             Some(Ending::RedirectAddr(next)) => {
@@ -116,12 +123,13 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidAutodiscover
             _ => break,
         }
     }
-    let Some((settings, url, accepted)) = settings else {
+    let Some((settings, url, accepted, mapi)) = settings else {
         return (checks, String::new());
     };
-    checks.push(settings_check(rec, &settings, &url));
+    checks.push(settings_check(rec, &settings, &url, &mapi));
     let answered = endpoints::Answered {
         settings: &settings,
+        mapi: &mapi,
         url: &url,
         address: &address,
         silent: &silent,
@@ -173,28 +181,32 @@ async fn round_checks(
         })
         .collect();
     let domain = domain.as_str();
-    let runs = join_all(Candidate::ORDER.into_iter().map(|c| async move {
+    let gate = LogonGate::new(Candidate::ORDER.len());
+    let gate = &gate;
+    let runs = join_all(Candidate::ORDER.into_iter().enumerate().map(|(i, c)| async move {
+        let turn = gate.turn(i);
         let url = match c {
             Candidate::Root => Url::parse(&format!("https://{domain}/autodiscover/autodiscover.xml")).ok(),
             Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
             _ => None,
         };
         let run = match (c, url) {
-            (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent).await,
-            (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent).await,
-            (_, Some(url)) => client::post(net, url, address, creds, consent).await,
+            (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent, &turn).await,
+            (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent, &turn).await,
+            (_, Some(url)) => client::post(net, url, address, creds, consent, &turn).await,
             (_, None) => Run {
                 steps: Vec::new(),
                 ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
                 srv: Vec::new(),
             },
         };
+        gate.finish(i, stops_the_logons(&run.ending));
         // Each candidate reports its own time, not that of the slowest one it waited for.
         (run, Instant::now())
     }))
     .await;
     let (runs, ends): (Vec<Run>, Vec<Instant>) = runs.into_iter().unzip();
-    let decider = runs.iter().position(|run| decides(&run.ending));
+    let decider = decider(&runs);
     let decided = decider.map(|d| runs[d].ending.clone());
     let stopped: Vec<String> = runs
         .iter()
@@ -212,6 +224,7 @@ async fn round_checks(
             .map(|(i, run)| certificate_checks(net, rec, &ids[i], run, decider == Some(i))),
     )
     .await;
+    let logons = Logons::of(&runs);
     let mut children = Vec::new();
     for (i, ((((candidate, mut running), run), certificates), end)) in
         running.into_iter().zip(runs).zip(certificates).zip(ends).enumerate()
@@ -230,17 +243,24 @@ async fn round_checks(
         children.push(rec.finish(running, outcome, certificates));
     }
     let outcome = match &decided {
-        Some(Ending::Settings { url, .. }) => Outcome::pass(format!("Autodiscover answers for {address} at {url}.")),
-        Some(Ending::RedirectAddr(next)) => {
-            Outcome::new(Status::Info, format!("Autodiscover sends {address} on to {next}."))
-        }
+        Some(Ending::Settings { url, .. }) => Outcome::pass(format!(
+            "Autodiscover answers for {address} at {url}.{}",
+            logons.sentence()
+        )),
+        Some(Ending::RedirectAddr(next)) => Outcome::new(
+            Status::Info,
+            format!("Autodiscover sends {address} on to {next}.{}", logons.sentence()),
+        ),
         Some(_) => Outcome::new(
             Status::Fail,
-            format!("Autodiscover for {address} answers, but not with settings."),
+            format!(
+                "Autodiscover for {address} answers, but not with settings.{}",
+                logons.sentence()
+            ),
         ),
         None => no_candidate(address, domain, &consent.domain, &stopped),
     };
-    (rec.finish(parent, outcome, children), decided, silent)
+    (rec.finish(parent, logons.shown(outcome), children), decided, silent)
 }
 
 /// The host a candidate's last request went to, when that request ran into its deadline.
@@ -255,14 +275,85 @@ fn silent_host(run: &Run) -> Option<String> {
     url.host_str().map(str::to_ascii_lowercase)
 }
 
-/// An ending that decides the sequence: a client stops at the first of these.
-fn decides(ending: &Ending) -> bool {
+/// An answer as Autodiscover that decides the sequence: a client stops at the first of these.
+fn answers(ending: &Ending) -> bool {
     matches!(
         ending,
         Ending::Settings { .. }
             | Ending::RedirectAddr(_)
             | Ending::Error { .. }
-            | Ending::Failed(Failure::CredentialsRefused { .. } | Failure::RedirectLoop(_) | Failure::TooManyRedirects)
+            | Ending::Failed(Failure::RedirectLoop(_) | Failure::TooManyRedirects)
+    )
+}
+
+/// What the server that refused the credentials is (None: they were not refused).
+fn refused_by(ending: &Ending) -> Option<&ServerKind> {
+    match ending {
+        Ending::Failed(Failure::CredentialsRefused { kind, .. }) => Some(kind),
+        _ => None,
+    }
+}
+
+/// Whether later candidates keep the password after this ending: an answer as Autodiscover, or
+/// Exchange itself refusing the credentials (another try could only add a refused logon).
+fn stops_the_logons(ending: &Ending) -> bool {
+    answers(ending) || matches!(refused_by(ending), Some(ServerKind::Exchange { .. }))
+}
+
+/// The candidate that decides: the first that answers as Autodiscover; when none does, the first
+/// refusal of the credentials by a server that may be Autodiscover. A SharePoint site's 401 never decides.
+fn decider(runs: &[Run]) -> Option<usize> {
+    runs.iter().position(|r| answers(&r.ending)).or_else(|| {
+        runs.iter()
+            .position(|r| refused_by(&r.ending).is_some_and(ServerKind::may_be_autodiscover))
+    })
+}
+
+/// Every logon a round made, candidate by candidate in the client's order.
+struct Logons(Vec<client::LogonTry>);
+
+impl Logons {
+    fn of(runs: &[Run]) -> Self {
+        Logons(runs.iter().flat_map(Run::logons).collect())
+    }
+
+    /// " 2 logons with the migration account's credentials: 1 refused, 1 accepted."
+    fn sentence(&self) -> String {
+        let n = self.0.len();
+        if n == 0 {
+            return " No logon with the migration account's credentials.".to_string();
+        }
+        let refused = self.0.iter().filter(|l| !l.accepted).count();
+        format!(
+            " {n} logon{} with the migration account's credentials: {} accepted, {refused} refused.",
+            if n == 1 { "" } else { "s" },
+            n - refused
+        )
+    }
+
+    /// The outcome with each logon as a fact.
+    fn shown(&self, outcome: Outcome) -> Outcome {
+        let mut evidence = Evidence::default();
+        for (i, l) in self.0.iter().enumerate() {
+            evidence = evidence.fact(&format!("Logon {}", i + 1), logon_words(l));
+        }
+        if self.0.is_empty() {
+            evidence = evidence.fact(
+                "Logons",
+                "none: no candidate asked for the credentials, or none was reached",
+            );
+        }
+        outcome.with_evidence(evidence)
+    }
+}
+
+fn logon_words(l: &client::LogonTry) -> String {
+    format!(
+        "POST {}: {}, {} ({})",
+        l.url,
+        l.scheme,
+        if l.accepted { "accepted" } else { "refused" },
+        l.status
     )
 }
 
@@ -313,6 +404,12 @@ fn evidence_of(run: &Run) -> Evidence {
         if let Some(status) = &step.status {
             parts.push(status.clone());
         }
+        if let Some(wait) = step.logon_wait {
+            parts.push(format!(
+                "the password waited {} ms for the earlier candidates to end (a client tries them in order)",
+                wait.as_millis()
+            ));
+        }
         if let Some(auth) = step.auth {
             parts.push(format!("signed in with {auth}"));
         }
@@ -339,7 +436,19 @@ fn candidate_outcome(
     creds: &Credentials<'_>,
 ) -> Outcome {
     use std::cmp::Ordering::*;
-    let evidence = evidence_of(run);
+    let mut evidence = evidence_of(run);
+    let logons = run.logons();
+    evidence = evidence.fact(
+        "Logons with the credentials",
+        match (&run.ending, logons.len()) {
+            (Ending::Held { .. }, 0) => "none: the password was not sent, an earlier candidate had decided".to_string(),
+            (_, 0) => "none".to_string(),
+            (_, n) => format!("{n}: {}", logons.iter().map(logon_words).collect::<Vec<_>>().join("; ")),
+        },
+    );
+    if let Some(kind) = refused_by(&run.ending) {
+        evidence = evidence.fact("Refused by", kind.words());
+    }
     let outcome = match (&run.ending, relative) {
         (Ending::Settings { url, .. }, Some(Equal)) => Outcome::pass(format!("Settings from {url}{}.", auth_of(run))),
         (Ending::Settings { url, .. }, _) => Outcome::new(
@@ -355,7 +464,7 @@ fn candidate_outcome(
             code: code.clone(),
             message: message.clone(),
         }),
-        (Ending::Failed(Failure::CredentialsRefused { scheme, offered }), Some(Equal)) => {
+        (Ending::Failed(Failure::CredentialsRefused { scheme, offered, .. }), Some(Equal)) => {
             let last = run.steps.last();
             let endpoint = Endpoint::at(last.map_or("", |s| s.url.as_str()), VirtualDirectory::Autodiscover);
             let binding = last.and_then(|s| s.binding.as_ref());
@@ -372,6 +481,25 @@ fn candidate_outcome(
                 path: redirect_path(run),
             })
         }
+        (Ending::Failed(Failure::CredentialsRefused { scheme, kind, .. }), _) if !kind.may_be_autodiscover() => {
+            Outcome::new(
+                Status::Info,
+                format!(
+                    "Refused the credentials ({scheme}), but this is {}: its 401 says nothing about the password, and clients go on to the next candidate.",
+                    kind.words()
+                ),
+            )
+        }
+        (Ending::Failed(Failure::CredentialsRefused { scheme, kind, .. }), Some(Less)) => Outcome::new(
+            Status::Info,
+            format!(
+                "Refused the credentials ({scheme}; {}); one 401 is no verdict on the password, and a later candidate decided.",
+                kind.words()
+            ),
+        ),
+        (Ending::Held { .. }, _) => Outcome::skip(
+            "Not needed: an earlier candidate decided before this one's turn; the password was not sent here.",
+        ),
         (Ending::Failed(Failure::Net(e)), _)
             if candidate == Candidate::Root && e.to_string().contains("not valid for name") =>
         {
@@ -488,20 +616,24 @@ fn ending_words(ending: &Ending) -> String {
     match ending {
         Ending::Failed(f) => client::describe(f),
         Ending::Stopped { host } => format!("stopped: would send your password to {host}"),
+        Ending::Held { .. } => "the password was not sent: an earlier candidate decided".to_string(),
         Ending::Settings { url, .. } => format!("settings from {url}"),
         Ending::RedirectAddr(a) => format!("redirectAddr to {a}"),
         Ending::Error { code, .. } => format!("error {code}: {}", autodiscover_error_meaning(code)),
     }
 }
 
-fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
+fn settings_check(rec: &Recorder, settings: &Settings, url: &str, mapi: &MapiAsk) -> Check {
     let run = rec.start(
         KbStep::Autodiscover,
         "autodiscover.settings",
         "Outlook Anywhere settings from Autodiscover",
         None,
     );
-    let mut evidence = Evidence::default().fact("From", url);
+    let mut evidence = Evidence::default().fact("From", url).fact(
+        "Asked as",
+        "the migration service asks (the EWS Managed API): no X-MapiHttpCapability, no X-ClientCanHandle",
+    );
     if let Some(n) = &settings.display_name {
         evidence = evidence.fact("Display name", n.clone());
     }
@@ -514,9 +646,6 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
         }
         if let (Some(v), Some(raw)) = (&exch.server_version, &exch.server_version_raw) {
             evidence = evidence.fact("Exchange version", format!("{} {v} (ServerVersion {raw})", v.product()));
-        }
-        if let Some(u) = &exch.ews_url {
-            evidence = evidence.fact("EWS URL", u.clone());
         }
     }
     if let Some(expr) = &settings.expr {
@@ -534,16 +663,8 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
             }
         }
     }
-    if let Some(m) = &settings.mapi_http {
-        for (label, url) in [
-            ("MAPI over HTTP mail store", &m.mail_store_external),
-            ("MAPI over HTTP address book", &m.address_book_external),
-        ] {
-            if let Some(u) = url {
-                evidence = evidence.fact(label, u.clone());
-            }
-        }
-    }
+    evidence = evidence.fact("EWS URL", ews_url_words(settings));
+    evidence = mapi_evidence(evidence, settings, mapi);
     let outcome = match settings.expr.as_ref().and_then(|e| e.server.as_ref().map(|s| (e, s))) {
         None => Outcome::problem(AutodiscoverProblem::NoExpr),
         Some((_, server)) if migcheck_shared::input::parse_host("EXPR Server", server).is_err() => {
@@ -565,6 +686,94 @@ fn settings_check(rec: &Recorder, settings: &Settings, url: &str) -> Check {
         )),
     };
     rec.finish(run, outcome.with_evidence(evidence), vec![])
+}
+
+/// The EWS URL the settings give (EXPR's, for a client outside, then EXCH's; `EwsUrl`, else `ASUrl`),
+/// and which element named it.
+pub(super) fn ews_url(settings: &Settings) -> Option<(String, String)> {
+    [("EXPR", settings.expr.as_ref()), ("EXCH", settings.exch.as_ref())]
+        .into_iter()
+        .find_map(|(name, block)| {
+            let (url, element) = block.and_then(ProtocolBlock::ews)?;
+            Some((url.to_string(), format!("{name} {}", element.name())))
+        })
+}
+
+fn ews_url_words(settings: &Settings) -> String {
+    match ews_url(settings) {
+        Some((url, from)) if from.ends_with("ASUrl") => {
+            format!("{url} (from {from}: no EwsUrl, as in Exchange 2007's answers, whose Availability service is EWS)")
+        }
+        Some((url, from)) => format!("{url} (from {from})"),
+        None => "none: neither EXPR nor EXCH has an EwsUrl or an ASUrl".to_string(),
+    }
+}
+
+/// What the second request, with X-MapiHttpCapability, showed: MAPI over HTTP and EXHTTP.
+fn mapi_evidence(mut evidence: Evidence, first: &Settings, mapi: &MapiAsk) -> Evidence {
+    const ASKED: &str = "MAPI over HTTP (asked with X-MapiHttpCapability: 1)";
+    let second = match mapi {
+        MapiAsk::Answered(s) => Some(s.as_ref()),
+        MapiAsk::Failed(why) => {
+            evidence = evidence.fact(ASKED, format!("no answer to read: {why}"));
+            None
+        }
+        MapiAsk::NotAsked(why) => {
+            evidence = evidence.fact(ASKED, format!("not asked: {why}"));
+            None
+        }
+    };
+    if let Some(s) = second {
+        let said = match (&s.mapi_http, s.expr.is_some() || s.exch.is_some()) {
+            (Some(_), false) => {
+                "enabled: a mapiHttp block, and no top-level EXCH or EXPR ([MS-OXDSCLI] 3.2.5.1); Outlook 2013 SP1 and later connect with it, the migration service does not ask for it"
+            }
+            (Some(_), true) => "enabled: a mapiHttp block beside EXCH and EXPR",
+            (None, _) => {
+                "not offered: the answer has EXCH and EXPR again (MAPI over HTTP is off for this mailbox, or the server is older than Exchange 2013 SP1)"
+            }
+        };
+        evidence = evidence.fact(ASKED, said);
+    }
+    if let Some(m) = second.and_then(|s| s.mapi_http.as_ref()).or(first.mapi_http.as_ref()) {
+        for (label, external, internal) in [
+            (
+                "MAPI over HTTP mail store",
+                &m.mail_store_external,
+                &m.mail_store_internal,
+            ),
+            (
+                "MAPI over HTTP address book",
+                &m.address_book_external,
+                &m.address_book_internal,
+            ),
+        ] {
+            match (external, internal) {
+                (Some(u), _) => evidence = evidence.fact(label, u.clone()),
+                (None, Some(u)) => evidence = evidence.fact(label, format!("{u} (InternalUrl only)")),
+                (None, None) => {}
+            }
+        }
+    }
+    for block in second
+        .map(|s| s.exhttp.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .chain(&first.exhttp)
+    {
+        let mut parts = vec![block.server.clone().unwrap_or_else(|| "no Server".to_string())];
+        if let Some(ssl) = block.ssl {
+            parts.push(format!("SSL {}", if ssl { "On" } else { "Off" }));
+        }
+        if let Some(a) = &block.auth_package {
+            parts.push(format!("AuthPackage {a}"));
+        }
+        evidence = evidence.fact(
+            "EXHTTP (RPC over HTTP for clients other than Outlook; the migration service reads EXPR)",
+            parts.join(", "),
+        );
+    }
+    evidence
 }
 
 /// V2 on `hosts`, except those in `silent` (POX already waited out their deadline: the evidence says
@@ -609,7 +818,6 @@ pub(super) async fn v2_check(net: &Net, rec: &Recorder, hosts: &[String], silent
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::autodiscover::pox::ProtocolBlock;
 
     #[test]
     fn a_hostile_expr_server_is_a_finding_not_a_lookup() {
@@ -626,6 +834,7 @@ mod tests {
             &rec,
             &settings,
             "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+            &MapiAsk::NotAsked("a test".into()),
         );
         assert_eq!(check.status, Status::Fail);
         assert!(
@@ -636,5 +845,98 @@ mod tests {
             check.summary
         );
         assert_eq!(rec.findings().len(), 1);
+    }
+
+    #[test]
+    fn a_401_decides_only_when_no_later_candidate_answers_and_never_from_another_product() {
+        let run = |ending: Ending| Run {
+            steps: Vec::new(),
+            ending,
+            srv: Vec::new(),
+        };
+        let refused = |kind: ServerKind| {
+            run(Ending::Failed(Failure::CredentialsRefused {
+                scheme: "Basic",
+                offered: vec!["Basic".into()],
+                kind,
+            }))
+        };
+        let settings = || {
+            run(Ending::Settings {
+                url: "https://autodiscover.contoso.com/autodiscover/autodiscover.xml".into(),
+                settings: Box::default(),
+                signed_in: Some("Basic"),
+                mapi: MapiAsk::NotAsked("a test".into()),
+            })
+        };
+        let nothing = || run(Ending::Failed(Failure::Status("404 Not Found".into())));
+        let sharepoint = || {
+            refused(ServerKind::Other {
+                product: "SharePoint",
+                header: "MicrosoftSharePointTeamServices: 15.0.0.4701".into(),
+            })
+        };
+        let exchange = || {
+            refused(ServerKind::Exchange {
+                header: "X-FEServer: EX01".into(),
+            })
+        };
+        // A 401 from IIS that may be anything, then settings: the settings decide.
+        assert_eq!(decider(&[refused(ServerKind::Unknown), settings()]), Some(1));
+        assert_eq!(decider(&[sharepoint(), settings()]), Some(1));
+        // No candidate answers: the first refusal by a server that may be Autodiscover decides.
+        assert_eq!(decider(&[sharepoint(), nothing(), exchange()]), Some(2));
+        assert_eq!(decider(&[refused(ServerKind::Unknown), exchange()]), Some(0));
+        // A SharePoint site's 401 alone decides nothing.
+        assert_eq!(decider(&[sharepoint(), nothing()]), None);
+        // Exchange refusing the password keeps it from the later candidates; SharePoint does not.
+        assert!(stops_the_logons(&exchange().ending));
+        assert!(!stops_the_logons(&sharepoint().ending));
+        assert!(!stops_the_logons(&refused(ServerKind::Unknown).ending));
+    }
+
+    #[test]
+    fn the_ews_url_is_ews_url_then_as_url_and_none_is_said() {
+        let block = |ews: Option<&str>, r#as: Option<&str>| {
+            Some(ProtocolBlock {
+                server: Some("mail.contoso.com".into()),
+                ews_url: ews.map(str::to_string),
+                as_url: r#as.map(str::to_string),
+                ..ProtocolBlock::default()
+            })
+        };
+        let mut settings = Settings {
+            expr: block(None, None),
+            exch: block(None, None),
+            ..Settings::default()
+        };
+        assert_eq!(ews_url(&settings), None);
+        let rec = Recorder::quiet();
+        let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+        let check = settings_check(&rec, &settings, url, &MapiAsk::NotAsked("a test".into()));
+        let shown = check
+            .evidence
+            .facts
+            .iter()
+            .find(|f| f.label == "EWS URL")
+            .map(|f| f.value.as_str());
+        assert_eq!(shown, Some("none: neither EXPR nor EXCH has an EwsUrl or an ASUrl"));
+        // Exchange 2007: EXCH's ASUrl when EXPR has none; EXPR's wins, and an EwsUrl over an ASUrl.
+        settings.exch = block(None, Some("https://ex07.contoso.com/ews/exchange.asmx"));
+        assert_eq!(
+            ews_url(&settings),
+            Some(("https://ex07.contoso.com/ews/exchange.asmx".into(), "EXCH ASUrl".into()))
+        );
+        settings.expr = block(
+            Some("https://mail.contoso.com/EWS/Exchange.asmx"),
+            Some("https://x/ews/exchange.asmx"),
+        );
+        assert_eq!(
+            ews_url(&settings),
+            Some((
+                "https://mail.contoso.com/EWS/Exchange.asmx".into(),
+                "EXPR EwsUrl".into()
+            ))
+        );
     }
 }

@@ -13,13 +13,16 @@ use super::logon::AcceptedAt;
 use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook};
 use crate::net::Net;
 use crate::probe::Credentials;
-use crate::probe::autodiscover::client::Consent;
-use crate::probe::autodiscover::pox::Settings;
+use crate::probe::autodiscover::client::{Consent, MapiAsk};
+use crate::probe::autodiscover::pox::{MapiHttp, Settings};
 use crate::probe::rpch;
 
 /// What the Autodiscover sequence ended with.
 pub(super) struct Answered<'a> {
+    /// The answer to the request as the migration service makes it: what the verdict is about.
     pub settings: &'a Settings,
+    /// The same request with `X-MapiHttpCapability`: where MAPI over HTTP is.
+    pub mapi: &'a MapiAsk,
     /// Where the settings came from.
     pub url: &'a str,
     /// The address they are for (after any redirectAddr).
@@ -41,6 +44,7 @@ pub(super) async fn checks(
 ) -> (Vec<Check>, String) {
     let Answered {
         settings,
+        mapi,
         url,
         address,
         silent,
@@ -95,17 +99,7 @@ pub(super) async fn checks(
         .map(|i| async { outlook::checks_for(net, rec, i).await.0 })
         .into();
 
-    let mapi_urls: Vec<_> = settings
-        .mapi_http
-        .iter()
-        .flat_map(|m| {
-            [
-                ("emsmdb", "mail store", m.mail_store_external.clone()),
-                ("nspi", "address book", m.address_book_external.clone()),
-            ]
-        })
-        .filter_map(|(id, name, url)| url.map(|u| (id, name, u)))
-        .collect();
+    let mapi_urls = mapi_urls(settings, mapi);
     let mapi_may = mapi_urls
         .iter()
         .filter_map(|(_, _, u)| host_of(u))
@@ -116,16 +110,15 @@ pub(super) async fn checks(
         .then(|| mapi::checks(net, rec, &mapi_urls, creds, &mapi_may, accepted))
         .into();
 
-    let ews_url = settings
-        .exch
-        .as_ref()
-        .and_then(|e| e.ews_url.clone())
-        .or_else(|| expr.and_then(|e| e.ews_url.clone()));
+    let ews_url = autodiscover::ews_url(settings).map(|(url, _)| url);
     // Unless the user named one, the mailbox is the address Autodiscover ended at.
     let mailbox = Some(target.target_mailbox.as_ref().map_or(address, |m| m.address.as_str()));
     let version = settings.exch.as_ref().and_then(|e| e.server_version);
+    let no_ews_url = ews_url.is_none();
     let ews = async {
-        let Some(ews_url) = ews_url else { return Vec::new() };
+        let Some(ews_url) = ews_url else {
+            return no_ews_checks(rec, version);
+        };
         match host_of(&ews_url).as_deref().map(allowed) {
             Some(Ok(())) => ews::with_version(net, rec, &ews_url, creds, mailbox, version, accepted).await,
             Some(Err(why)) => {
@@ -143,11 +136,63 @@ pub(super) async fn checks(
     checks.extend(outlook_anywhere);
     checks.extend(mapi);
     checks.extend(ews);
-    let headline = format!(
+    let mut headline = format!(
         "Autodiscover for {} works ({url}); Outlook Anywhere at {} takes the logon and reaches the mailbox endpoints, and its certificate is fine.",
         target.email.address, oa.host
     );
+    if no_ews_url {
+        headline.push_str(" Autodiscover names no EWS URL, so the mailbox permission was not checked.");
+    }
     (checks, headline)
+}
+
+/// The MAPI over HTTP endpoints to probe: from the answer to the request with X-MapiHttpCapability
+/// (else from the first answer, should a server have sent the block unasked); the ExternalUrl, else the
+/// InternalUrl ([MS-OXDSCLI] 4.4 shows a block with InternalUrl only).
+fn mapi_urls(settings: &Settings, mapi: &MapiAsk) -> Vec<(&'static str, &'static str, String)> {
+    let block: Option<&MapiHttp> = match mapi {
+        MapiAsk::Answered(second) => second.mapi_http.as_ref(),
+        MapiAsk::Failed(_) | MapiAsk::NotAsked(_) => None,
+    }
+    .or(settings.mapi_http.as_ref());
+    block
+        .into_iter()
+        .flat_map(|m| {
+            [
+                (
+                    "emsmdb",
+                    "mail store",
+                    m.mail_store_external.clone().or_else(|| m.mail_store_internal.clone()),
+                ),
+                (
+                    "nspi",
+                    "address book",
+                    m.address_book_external
+                        .clone()
+                        .or_else(|| m.address_book_internal.clone()),
+                ),
+            ]
+        })
+        .filter_map(|(id, name, url)| url.map(|u| (id, name, u)))
+        .collect()
+}
+
+/// What stands in for EWS's checks when the settings name no EWS URL: said, not skipped silently; the
+/// version then comes from Autodiscover's ServerVersion alone.
+fn no_ews_checks(rec: &Recorder, version: Option<crate::probe::version::ExchangeBuild>) -> Vec<Check> {
+    let run = rec.start(KbStep::Permissions, "ews", "EWS", None);
+    let ews = rec.finish(
+        run,
+        Outcome::skip(
+            "Not checked: the Autodiscover settings name no EWS URL (neither EwsUrl nor ASUrl in EXPR or EXCH), so the mailbox permission was not checked either; the migration itself goes through Outlook Anywhere.",
+        ),
+        vec![],
+    );
+    let sources = super::version::sources(version, None, &crate::probe::owa::OwaProbe::default());
+    vec![
+        ews,
+        super::version::check(rec, &sources, &crate::probe::owa::OwaProbe::default()),
+    ]
 }
 
 /// V2 on the host that answered and on the two https candidates of the address's domain.
@@ -167,4 +212,24 @@ fn v2_hosts(url: &str, address: &str) -> Vec<String> {
 
 fn host_of(url: &str) -> Option<String> {
     Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_ews_url_is_said_not_skipped_silently() {
+        let rec = Recorder::quiet();
+        let checks = no_ews_checks(&rec, None);
+        let ews = checks.iter().find(|c| c.id == "ews").expect("an ews check");
+        assert_eq!(ews.status, migcheck_shared::Status::Skip);
+        assert!(
+            ews.summary
+                .starts_with("Not checked: the Autodiscover settings name no EWS URL"),
+            "{}",
+            ews.summary
+        );
+        assert!(checks.iter().any(|c| c.id == "version"), "{checks:?}");
+    }
 }

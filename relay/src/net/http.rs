@@ -218,6 +218,11 @@ where
 }
 
 impl HttpConnection {
+    /// Whether another request can go on this connection (the server has not closed it).
+    pub fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
     /// Sends one request and reads the whole (bounded) answer.
     pub async fn send(
         &mut self,

@@ -8,6 +8,7 @@ use crate::common::*;
 use migcheck_lab::HostileScenario;
 use migcheck_relay::probe::Credentials;
 use migcheck_relay::probe::autodiscover::client::{self, Consent, Ending, Failure, MAX_REDIRECTS};
+use migcheck_relay::probe::autodiscover::gate::Turn;
 use migcheck_shared::{Check, Password, Report, Status};
 
 /// However the relay behaves, a test gives up after this long (a diagnosis has several steps of 2 s).
@@ -136,7 +137,7 @@ fn autodiscover_post(s: HostileScenario) -> (client::Run, Duration) {
         let started = Instant::now();
         let run = tokio::time::timeout(
             HARNESS_LIMIT,
-            client::post(&net, url, "alice@hostile.test", &creds, &consent),
+            client::post(&net, url, "alice@hostile.test", &creds, &consent, &Turn::alone()),
         )
         .await
         .expect("the Autodiscover POST did not end");

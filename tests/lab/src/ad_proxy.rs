@@ -1,11 +1,12 @@
 //! The Outlook Anywhere hosts the Autodiscover settings name (EXPR Server, `Serve::OutlookAnywhere`):
 //! served by the lab's RPC proxy with each scenario's user. Healthy behaviour (Negotiate, NTLM,
 //! Basic) for the Basic scenarios, NTLM only for [`AdScenario::NtlmOnly`]. The RPC servers known are
-//! the EXCH Server `<mailbox-guid>@<domain>` and `mail.<domain>`; MAPI on /mapi/emsmdb/ and /mapi/nspi/.
+//! the EXCH Server (`<mailbox-guid>@<domain>`, Exchange 2007's mailbox server FQDN) and
+//! `mail.<domain>`; MAPI on /mapi/emsmdb/ and /mapi/nspi/.
 
 use std::path::Path;
 
-use crate::autodiscover::{HostPlan, NTLM_DOMAIN, OWA_VERSION, Plan, Serve, mailbox_guid};
+use crate::autodiscover::{HostPlan, NTLM_DOMAIN, Plan, Serve};
 use crate::certs::AdCertFiles;
 use crate::exchange_server::{ExchangeServer, ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
 use crate::tls_front::{FrontSpec, TlsFronts, backend_ip};
@@ -59,16 +60,13 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
             schemes,
             users,
             ntlm_store: store,
-            rpc_servers: vec![
-                format!("{}@{domain}", mailbox_guid(s)),
-                format!("mail.{domain}"),
-                h.name.clone(),
-            ],
+            rpc_servers: vec![s.exch_server(&domain), format!("mail.{domain}"), h.name.clone()],
             mode: Mode::Normal,
-            // Exchange 2016 CU23 (the settings' OWA_VERSION); the settings domain's mailboxes.
+            // Exchange 2016 CU23 (the settings' OWA_VERSION), Exchange 2007 in its scenario; the settings
+            // domain's mailboxes.
             web: Web::Exchange(ExchangeWeb {
-                owa_version: OWA_VERSION,
-                ews_version: OWA_VERSION,
+                owa_version: s.web_build(),
+                ews_version: s.web_build(),
                 mrs_enabled: true,
                 mail_domain: domain.clone(),
             }),

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::ad_pox::Form;
 use crate::autodiscover::{AD_ZONE, HostPlan, NTLM_DOMAIN, OWA_VERSION, Plan, Serve};
 use crate::certs::AdCertFiles;
 use crate::servers::{POLL, READY_TIMEOUT, log_file, stop, tail, write};
@@ -148,14 +149,15 @@ fn bind_hint(e: &std::io::Error) -> &'static str {
 /// Where nginx listens for a host (None: not nginx).
 fn nginx_listen(h: &HostPlan) -> Option<SocketAddr> {
     let port = match h.serve {
-        Serve::Pox { .. } | Serve::Website => HTTPS,
+        Serve::Pox { .. } | Serve::Website | Serve::SharePoint => HTTPS,
         Serve::Redirect80 { .. } => HTTP,
         Serve::Nothing | Serve::NtlmPox { .. } | Serve::Silent | Serve::OutlookAnywhere => return None,
     };
     Some(SocketAddr::new(IpAddr::V4(h.ip), port))
 }
 
-/// `www/<host slug>/autodiscover/autodiscover.xml` for every POX host.
+/// `www/<host slug>/autodiscover/autodiscover-<form>.xml` for every POX host: one document for each
+/// form of request (`ad_pox::Form`); nginx and Apache pick it by the request's headers.
 fn write_documents(files: &Files, plan: &Plan) -> Result<(), LabError> {
     for h in &plan.hosts {
         let answer = match &h.serve {
@@ -164,10 +166,18 @@ fn write_documents(files: &Files, plan: &Plan) -> Result<(), LabError> {
         };
         let dir = files.www.join(h.slug()).join("autodiscover");
         std::fs::create_dir_all(&dir).map_err(|e| LabError::io(format!("creating {}", dir.display()), e))?;
-        write(&dir.join("autodiscover.xml"), ad_pox::body(h.scenario, answer))?;
+        for form in Form::ALL {
+            write(&dir.join(form.file_name()), ad_pox::body(h.scenario, answer, form))?;
+        }
     }
     Ok(())
 }
+
+/// [MS-OXDSCLI] 3.2.5.1: `X-MapiHttpCapability` counts when it is an integer above zero (the lab's
+/// servers support version 1, the only one); otherwise the server answers as if it were absent.
+const MAPI_CAPABILITY_REGEX: &str = r"^0*[1-9][0-9]*$";
+/// `X-ClientCanHandle` is a comma-separated list, its values case-insensitive (POX reference).
+const EXHTTP_INFO_REGEX: &str = r"(^|,)\s*exhttpinfo\s*(,|$)";
 
 /// One htpasswd file per Basic scenario (its one user), hashed by `openssl passwd -apr1` in one run;
 /// and the NTLM user file (`DOMAIN:user:password`) for gss-ntlmssp.
@@ -231,7 +241,7 @@ fn nginx_config(
     let _ = writeln!(c, "http {{");
     let _ = writeln!(
         c,
-        "    log_format ad '$server_addr:$server_port $host \"$request\" $status \"$remote_user\" $sent_http_x_feserver';"
+        "    log_format ad '$server_addr:$server_port $host \"$request\" $status \"$remote_user\" $sent_http_x_feserver conn=$connection mapi=$http_x_mapihttpcapability';"
     );
     let _ = writeln!(c, "    access_log {} ad;", q(&files.logs.join("nginx-access.log")));
     for t in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
@@ -240,6 +250,15 @@ fn nginx_config(
     let _ = writeln!(c, "    default_type text/plain;");
     let _ = writeln!(c, "    keepalive_timeout 10s;");
     let _ = writeln!(c, "    server_tokens off;");
+    // Which document answers: autodiscover-{rpc|mapi}[-exhttp].xml (ad_pox::Form::file_name).
+    let _ = writeln!(c, "    map $http_x_mapihttpcapability $ad_mapi {{");
+    let _ = writeln!(c, "        {} mapi;", quote(&format!("~{MAPI_CAPABILITY_REGEX}")));
+    let _ = writeln!(c, "        default rpc;");
+    let _ = writeln!(c, "    }}");
+    let _ = writeln!(c, "    map $http_x_clientcanhandle $ad_exhttp {{");
+    let _ = writeln!(c, "        {} -exhttp;", quote(&format!("~*{EXHTTP_INFO_REGEX}")));
+    let _ = writeln!(c, "        default \"\";");
+    let _ = writeln!(c, "    }}");
     // Exchange's request-id is a GUID; nginx's $request_id is 32 hex digits: add the dashes.
     let _ = writeln!(c, "    map $request_id $exchange_request_id {{");
     let _ = writeln!(
@@ -282,13 +301,16 @@ fn nginx_config(
                 let _ = writeln!(c, "        ssl_certificate {};", q(&cert.chain));
                 let _ = writeln!(c, "        ssl_certificate_key {};", q(&cert.key));
                 let _ = writeln!(c, "        root {};", q(&files.www.join(h.slug())));
-                fingerprint(&mut c, fe);
+                fingerprint(&mut c, *fe);
                 let _ = writeln!(c, "        location ~* {} {{", quote(AUTODISCOVER_REGEX));
                 let _ = writeln!(c, "            auth_basic {};", quote(&h.name));
                 let _ = writeln!(c, "            auth_basic_user_file {};", q(htpasswd));
                 let _ = writeln!(c, "            types {{ }}");
                 let _ = writeln!(c, "            default_type \"text/xml; charset=utf-8\";");
-                let _ = writeln!(c, "            try_files /autodiscover/autodiscover.xml =404;");
+                let _ = writeln!(
+                    c,
+                    "            try_files /autodiscover/autodiscover-$ad_mapi$ad_exhttp.xml =404;"
+                );
                 // The static module refuses POST with 405: answer the file instead (the redirect
                 // turns the request into a GET of the same document).
                 let _ = writeln!(c, "            error_page 405 =200 /autodiscover/autodiscover.xml;");
@@ -327,11 +349,22 @@ fn nginx_config(
                 let _ = writeln!(c, "        location / {{ return 404; }}");
                 let _ = writeln!(c, "    }}");
             }
+            Serve::SharePoint => {
+                let cert = cert()?;
+                let _ = writeln!(c, "    server {{ # {} {}: SharePoint 2013", h.scenario, h.name);
+                let _ = writeln!(c, "        listen {}:{HTTPS} ssl;", h.ip);
+                let _ = writeln!(c, "        server_name {};", h.name);
+                let _ = writeln!(c, "        ssl_protocols TLSv1.2 TLSv1.3;");
+                let _ = writeln!(c, "        ssl_certificate {};", q(&cert.chain));
+                let _ = writeln!(c, "        ssl_certificate_key {};", q(&cert.key));
+                sharepoint(&mut c, &h.name);
+                let _ = writeln!(c, "    }}");
+            }
             Serve::Redirect80 { location } => {
                 let _ = writeln!(c, "    server {{ # {} {}: HTTP redirect", h.scenario, h.name);
                 let _ = writeln!(c, "        listen {}:{HTTP};", h.ip);
                 let _ = writeln!(c, "        server_name {};", h.name);
-                fingerprint(&mut c, crate::autodiscover::FE_MAIN);
+                fingerprint(&mut c, Some(crate::autodiscover::FE_MAIN));
                 let _ = writeln!(
                     c,
                     "        location ~* {} {{ return 302 {}; }}",
@@ -349,12 +382,47 @@ fn nginx_config(
     Ok(c)
 }
 
-/// The headers an Exchange front end adds to every answer, 401 included.
-fn fingerprint(c: &mut String, fe: &str) {
-    let _ = writeln!(c, "        add_header X-FEServer {fe} always;");
-    let _ = writeln!(c, "        add_header request-id $exchange_request_id always;");
-    let _ = writeln!(c, "        add_header X-OWA-Version {OWA_VERSION} always;");
+/// The headers an Exchange front end adds to every answer, 401 included; `None`: Exchange 2007's IIS 7,
+/// which writes none of the front end's (X-FEServer came with 2013's, X-OWA-Version with 2010).
+fn fingerprint(c: &mut String, fe: Option<&str>) {
+    if let Some(fe) = fe {
+        let _ = writeln!(c, "        add_header X-FEServer {fe} always;");
+        let _ = writeln!(c, "        add_header request-id $exchange_request_id always;");
+        let _ = writeln!(c, "        add_header X-OWA-Version {OWA_VERSION} always;");
+    }
     let _ = writeln!(c, "        add_header X-Powered-By ASP.NET always;");
+}
+
+/// A SharePoint site that answers 401 to every request, with or without credentials: SharePoint sends
+/// 401 to a user it does not know and to one it knows who may not open the site. The answer is a real
+/// SharePoint 2013 one (s-KaiNet/node-sp-auth#131, "NTLM type1msg not getting expected response",
+/// 2023-11-15): its headers in their order, `text/plain` and the 16 bytes `401 UNAUTHORIZED`; its
+/// `Server: Microsoft-IIS/8.5` is nginx's own here, and the connection stays open (the capture's
+/// `Connection: close` ended a failed NTLM exchange; a Basic challenge keeps it, as HTTP/1.1 does by
+/// default, so the credentials follow on the same connection). Its challenge is Basic
+/// instead of the capture's `NTLM`: SharePoint's Windows authentication may use Basic alone on a web
+/// application (Microsoft, "Authentication: Stsadm operation": IIS performs it, "Kerberos, NTLM,
+/// Basic"; `-usebasic`), and nginx cannot play an NTLM handshake (an `NTLM` with no challenge after a
+/// client's NEGOTIATE is not what a working site sends).
+fn sharepoint(c: &mut String, name: &str) {
+    let _ = writeln!(c, "        location / {{");
+    let _ = writeln!(c, "            default_type \"text/plain; charset=utf-8\";");
+    for (header, value) in [
+        ("SPRequestGuid", "$exchange_request_id".to_string()),
+        ("request-id", "$exchange_request_id".to_string()),
+        ("X-FRAME-OPTIONS", "SAMEORIGIN".to_string()),
+        ("SPRequestDuration", "4".to_string()),
+        ("SPIisLatency", "0".to_string()),
+        ("WWW-Authenticate", format!("Basic realm=\"{name}\"")),
+        ("X-Powered-By", "ASP.NET".to_string()),
+        ("MicrosoftSharePointTeamServices", "15.0.0.4701".to_string()),
+        ("X-Content-Type-Options", "nosniff".to_string()),
+        ("X-MS-InvokeApp", "1; RequireReadOnly".to_string()),
+    ] {
+        let _ = writeln!(c, "            add_header {header} {} always;", quote(&value));
+    }
+    let _ = writeln!(c, "            return 401 \"401 UNAUTHORIZED\";");
+    let _ = writeln!(c, "        }}");
 }
 
 fn spawn_nginx(files: &Files, conf: &Path) -> Result<Child, LabError> {
@@ -387,6 +455,7 @@ const APACHE_MODULES: &[&str] = &[
     "headers",
     "mime",
     "auth_gssapi",
+    "rewrite",
 ];
 
 fn apache_config(files: &Files, hosts: &[&HostPlan], certs: &AdCertFiles) -> Result<String, LabError> {
@@ -429,7 +498,7 @@ fn apache_config(files: &Files, hosts: &[&HostPlan], certs: &AdCertFiles) -> Res
             .leaves
             .get(&h.slug())
             .ok_or_else(|| LabError::Setup(format!("internal: no certificate for {}", h.name)))?;
-        let doc = files.www.join(h.slug()).join("autodiscover").join("autodiscover.xml");
+        let docs = files.www.join(h.slug()).join("autodiscover");
         let _ = writeln!(c, "Listen {}:{HTTPS}", h.ip);
         let _ = writeln!(c, "<VirtualHost {}:{HTTPS}>", h.ip);
         let _ = writeln!(c, "    ServerName {}", h.name);
@@ -445,8 +514,25 @@ fn apache_config(files: &Files, hosts: &[&HostPlan], certs: &AdCertFiles) -> Res
         );
         let _ = writeln!(c, "    Header always set X-OWA-Version \"{OWA_VERSION}\"");
         let _ = writeln!(c, "    Header always set X-Powered-By \"ASP.NET\"");
-        let _ = writeln!(c, "    AliasMatch \"(?i){AUTODISCOVER_REGEX}\" {}", q(&doc));
-        let _ = writeln!(c, "    <Files \"autodiscover.xml\">");
+        // The document for the request's headers, as nginx's maps pick it (ad_pox::Form::file_name).
+        let _ = writeln!(c, "    RewriteEngine On");
+        let _ = writeln!(c, "    RewriteRule .* - [E=AD_MAPI:rpc,E=AD_EXHTTP:]");
+        let _ = writeln!(
+            c,
+            "    RewriteCond %{{HTTP:X-MapiHttpCapability}} {MAPI_CAPABILITY_REGEX}"
+        );
+        let _ = writeln!(c, "    RewriteRule .* - [E=AD_MAPI:mapi]");
+        let _ = writeln!(
+            c,
+            "    RewriteCond %{{HTTP:X-ClientCanHandle}} {EXHTTP_INFO_REGEX} [NC]"
+        );
+        let _ = writeln!(c, "    RewriteRule .* - [E=AD_EXHTTP:-exhttp]");
+        let _ = writeln!(
+            c,
+            "    RewriteRule {AUTODISCOVER_REGEX} {}/autodiscover-%{{ENV:AD_MAPI}}%{{ENV:AD_EXHTTP}}.xml [NC,L]",
+            docs.display()
+        );
+        let _ = writeln!(c, "    <Files \"autodiscover-*.xml\">");
         let _ = writeln!(c, "        ForceType \"text/xml; charset=utf-8\"");
         let _ = writeln!(c, "    </Files>");
         let _ = writeln!(c, "    <Directory {}>", q(&files.www.join(h.slug())));

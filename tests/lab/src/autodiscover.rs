@@ -30,8 +30,10 @@ pub const NTLM_DOMAIN: &str = "CONTOSO";
 /// One Autodiscover scenario: the domain, the user, and what a correct probe must conclude.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AdScenario {
-    /// The root domain refuses; `autodiscover.D` answers EXCH + EXPR + WEB + mapiHttp (Basic). Also
-    /// answers Autodiscover V2 (`autodiscover.json`) anonymously.
+    /// The root domain refuses; `autodiscover.D` (Exchange 2016 CU23, MAPI over HTTP on, as 2016
+    /// installs it) answers EXCH + EXPR + WEB (Basic), and to a request with `X-MapiHttpCapability` the
+    /// mapiHttp form without top-level EXCH and EXPR. Also answers Autodiscover V2 (`autodiscover.json`)
+    /// anonymously.
     Healthy,
     /// Only DNS SRV works: two records, priority 10 -> `adsrv.D` (EX01), priority 20 -> `adsrv-dr.D`
     /// (EXDR01, the same settings). The lowest priority value must win: the answering host shows it.
@@ -64,6 +66,16 @@ pub enum AdScenario {
     /// Exchange behind a TLS front) offer only the default Schannel suites with an RSA certificate
     /// ([`crate::tls_front::SCHANNEL_2012R2`]); otherwise as [`AdScenario::Healthy`] without V2.
     Windows2012R2,
+    /// MAPI over HTTP off (an Exchange 2016 organisation upgraded from 2013 keeps it off): the
+    /// EXCH/EXPR answer whether or not the request carries `X-MapiHttpCapability`.
+    MapiDisabled,
+    /// Exchange 2007: Microsoft's "POX Autodiscover response for Exchange" (EXCH, EXPR and WEB; ASUrl
+    /// and no EwsUrl; no SSL, AuthPackage or CertPrincipalName in EXPR), the domain put in; EXPR
+    /// `Exchange.D`, EWS at `https://mail.D/ews/exchange.asmx`.
+    Exchange2007,
+    /// The root domain is a SharePoint site that answers 401 to every request, the credentials too;
+    /// `autodiscover.D` answers the settings.
+    RootSharePoint,
 }
 
 /// The four Autodiscover candidates, in the order a client tries them (PROTOCOLS.md 1).
@@ -135,8 +147,13 @@ pub struct AdExpected {
     pub exch_server: Option<String>,
     /// EXCH `<ServerVersion>` (8 hex digits).
     pub server_version: Option<&'static str>,
-    /// mapiHttp MailStore `<ExternalUrl>`, when the answer has a mapiHttp block.
+    /// mapiHttp MailStore `<ExternalUrl>` in the answer to a request with `X-MapiHttpCapability: 1`
+    /// (MAPI over HTTP on; that answer then has no top-level EXCH or EXPR). `None`: MAPI over HTTP off.
     pub mapi_mailstore_url: Option<String>,
+    /// The EWS URL the settings give: EXPR's `EwsUrl`, or its `ASUrl` where there is none (Exchange 2007).
+    pub ews_url: Option<String>,
+    /// The product the root domain shows itself to be when it refuses the credentials (`SharePoint`).
+    pub root_refuses_as: Option<&'static str>,
     /// `X-FEServer` of the server that answers the settings (fingerprint; tells SRV targets apart).
     pub fe_server: Option<&'static str>,
     /// Why there are no settings.
@@ -157,6 +174,8 @@ impl AdExpected {
             exch_server: None,
             server_version: None,
             mapi_mailstore_url: None,
+            ews_url: None,
+            root_refuses_as: None,
             fe_server: None,
             failure: Some(failure),
         }
@@ -200,6 +219,9 @@ impl AdScenario {
         AdScenario::RootDomainWebsite,
         AdScenario::Hanging,
         AdScenario::Windows2012R2,
+        AdScenario::MapiDisabled,
+        AdScenario::Exchange2007,
+        AdScenario::RootSharePoint,
     ];
 
     /// A short lowercase id; also the first label of the scenario's domain.
@@ -219,6 +241,9 @@ impl AdScenario {
             AdScenario::RootDomainWebsite => "rootwebsite",
             AdScenario::Hanging => "hanging",
             AdScenario::Windows2012R2 => "win2012r2",
+            AdScenario::MapiDisabled => "mapioff",
+            AdScenario::Exchange2007 => "ex2007",
+            AdScenario::RootSharePoint => "rootsharepoint",
         }
     }
 
@@ -226,7 +251,7 @@ impl AdScenario {
     pub fn description(self) -> &'static str {
         match self {
             AdScenario::Healthy => {
-                "root domain refuses; autodiscover.D answers EXCH, EXPR (Basic, msstd:mail.D), WEB and mapiHttp; V2 JSON too"
+                "root domain refuses; autodiscover.D answers EXCH, EXPR (Basic, msstd:mail.D) and WEB, or mapiHttp to X-MapiHttpCapability; V2 JSON too"
             }
             AdScenario::SrvOnly => {
                 "only the SRV records work: priority 10 -> adsrv.D (EX01), priority 20 -> adsrv-dr.D (EXDR01); the lowest value wins"
@@ -255,7 +280,16 @@ impl AdScenario {
                 "the root domain and autodiscover.D accept TCP and never answer; the SRV target adsrv.D answers"
             }
             AdScenario::Windows2012R2 => {
-                "Windows Server 2012 R2: autodiscover.D and mail.D offer only the default Schannel suites (RSA certificates); settings with mapiHttp"
+                "Windows Server 2012 R2: autodiscover.D and mail.D offer only the default Schannel suites (RSA certificates); MAPI over HTTP on"
+            }
+            AdScenario::MapiDisabled => {
+                "MAPI over HTTP off: autodiscover.D answers EXCH and EXPR with or without X-MapiHttpCapability"
+            }
+            AdScenario::Exchange2007 => {
+                "Exchange 2007 (Microsoft's POX example): ASUrl and no EwsUrl; EXPR Exchange.D without SSL, AuthPackage or CertPrincipalName"
+            }
+            AdScenario::RootSharePoint => {
+                "the root domain is SharePoint 2013 answering 401 to everything, the credentials too; autodiscover.D answers"
             }
         }
     }
@@ -330,6 +364,8 @@ impl AdScenario {
                 exch_server: Some(format!("{guid}@{for_domain}")),
                 server_version: Some(SERVER_VERSION),
                 mapi_mailstore_url: None,
+                ews_url: Some(format!("https://{}/EWS/Exchange.asmx", expr_host(self, for_domain))),
+                root_refuses_as: None,
                 fe_server: Some(fe),
                 failure: None,
             }
@@ -394,7 +430,42 @@ impl AdScenario {
                 e.cert_principal_name = None;
                 e
             }
-            AdScenario::RootDomainWebsite => settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN),
+            AdScenario::RootDomainWebsite | AdScenario::MapiDisabled => {
+                settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN)
+            }
+            AdScenario::RootSharePoint => {
+                let mut e = settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN);
+                e.root_refuses_as = Some("SharePoint");
+                e
+            }
+            AdScenario::Exchange2007 => {
+                let mut e = settings(AdCandidate::AutodiscoverHost, &ad_host, &d, FE_MAIN);
+                e.expr_auth_package = None;
+                e.cert_principal_name = None;
+                e.exch_server = Some(format!("MBX-SERVER.mail.internal.{d}"));
+                e.server_version = Some(crate::ad_pox::EXCHANGE_2007_SERVER_VERSION);
+                e.ews_url = Some(format!("https://mail.{d}/ews/exchange.asmx"));
+                // Exchange 2007's IIS writes none of 2013's front-end headers.
+                e.fe_server = None;
+                e
+            }
+        }
+    }
+
+    /// The Exchange build the scenario's Exchange hosts (EWS, OWA) report: Exchange 2016 CU23, or for
+    /// [`AdScenario::Exchange2007`] the build its Autodiscover answer names (ServerVersion 72008287).
+    pub fn web_build(self) -> &'static str {
+        match self {
+            AdScenario::Exchange2007 => "8.0.647.0",
+            _ => OWA_VERSION,
+        }
+    }
+
+    /// The EXCH Server (RPC server) of the settings for `domain`.
+    pub(crate) fn exch_server(self, domain: &str) -> String {
+        match self {
+            AdScenario::Exchange2007 => format!("MBX-SERVER.mail.internal.{domain}"),
+            _ => format!("{}@{domain}", mailbox_guid(self)),
         }
     }
 
@@ -430,6 +501,8 @@ pub(crate) const ERROR_600: &str = "Invalid Request";
 pub(crate) fn expr_host(s: AdScenario, domain: &str) -> String {
     match s {
         AdScenario::HttpRedirectOnly => format!("outlook.{domain}"),
+        // As Microsoft's example writes it (`Exchange.contoso.com`); DNS and certificates ignore the case.
+        AdScenario::Exchange2007 => format!("Exchange.{domain}"),
         _ => format!("mail.{domain}"),
     }
 }
@@ -445,12 +518,17 @@ pub(crate) fn mailbox_guid(s: AdScenario) -> String {
 /// What a POX endpoint answers (after authentication).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Answer {
-    /// `<Action>settings</Action>` for `alice@<domain>`.
+    /// `<Action>settings</Action>` for `alice@<domain>`. `mapi`: MAPI over HTTP is on, so a request
+    /// with `X-MapiHttpCapability` gets the mapiHttp form.
     Settings {
         domain: String,
         expr: bool,
         ntlm: bool,
         mapi: bool,
+    },
+    /// Microsoft's Exchange 2007 example for `alice@<domain>` (`ad_pox::exchange_2007`).
+    Exchange2007 {
+        domain: String,
     },
     RedirectAddr(String),
     RedirectUrl(String),
@@ -462,14 +540,22 @@ pub(crate) enum Answer {
 pub(crate) enum Serve {
     /// An A record only: connection refused.
     Nothing,
-    /// nginx, HTTPS 443: POX behind Basic (`users`: the scenario whose user may log in).
-    Pox { answer: Answer, fe: &'static str, v2: bool },
+    /// nginx, HTTPS 443: POX behind Basic (`users`: the scenario whose user may log in). `fe`: the
+    /// `X-FEServer` of Exchange 2013 and later's front end; None: Exchange 2007's IIS, no such headers.
+    Pox {
+        answer: Answer,
+        fe: Option<&'static str>,
+        v2: bool,
+    },
     /// Apache, HTTPS 443: POX behind NTLM.
     NtlmPox { answer: Answer },
     /// nginx, HTTP 80 only: 302 to this URL for the Autodiscover path.
     Redirect80 { location: String },
     /// nginx, HTTPS 443: a web site; the certificate names `www.otherdomain.test` only.
     Website,
+    /// nginx, HTTPS 443: a SharePoint 2013 site (IIS 8.5) that answers every request 401, whatever the
+    /// credentials, with the headers of a real one (`ad_servers::sharepoint`).
+    SharePoint,
     /// Our silent listener on 443: accepts, never answers.
     Silent,
     /// The lab's RPC proxy, HTTPS 443: the Outlook Anywhere host the settings name (EXPR Server),
@@ -505,7 +591,9 @@ impl HostPlan {
     /// The names the host's certificate carries (None: no TLS).
     pub(crate) fn cert_names(&self) -> Option<Vec<String>> {
         match &self.serve {
-            Serve::Pox { .. } | Serve::NtlmPox { .. } | Serve::OutlookAnywhere => Some(vec![self.name.clone()]),
+            Serve::Pox { .. } | Serve::NtlmPox { .. } | Serve::OutlookAnywhere | Serve::SharePoint => {
+                Some(vec![self.name.clone()])
+            }
             Serve::Website => Some(vec!["www.otherdomain.test".to_string()]),
             Serve::Nothing | Serve::Redirect80 { .. } | Serve::Silent => None,
         }
@@ -515,13 +603,17 @@ impl HostPlan {
         match &self.serve {
             Serve::Nothing => "nothing listens (connection refused)".into(),
             Serve::Pox { answer, fe, v2 } => format!(
-                "nginx https:443, Basic, X-FEServer {fe}: {}{}",
+                "nginx https:443, Basic, {}: {}{}",
+                fe.map_or("Exchange 2007's IIS".to_string(), |fe| format!("X-FEServer {fe}")),
                 answer.describe(),
                 if *v2 { "; V2 autodiscover.json anonymous" } else { "" }
             ),
             Serve::NtlmPox { answer } => format!("Apache https:443, NTLM only: {}", answer.describe()),
             Serve::Redirect80 { location } => format!("nginx http:80: 302 to {location}"),
             Serve::Website => "nginx https:443: a web site, certificate for www.otherdomain.test".into(),
+            Serve::SharePoint => {
+                "nginx https:443: SharePoint 2013 on IIS 8.5, 401 to every request (credentials too)".into()
+            }
             Serve::Silent => "accepts TCP on 443, never answers".into(),
             Serve::OutlookAnywhere => format!(
                 "the lab's Exchange front end https:443: Outlook Anywhere (RPC over HTTP, {}), MAPI PING, EWS, MRS Proxy, OWA (2016 CU23)",
@@ -539,10 +631,15 @@ impl Answer {
     fn describe(&self) -> String {
         match self {
             Answer::Settings { expr, mapi, .. } => format!(
-                "settings (EXCH{}, WEB{})",
+                "settings (EXCH{}, WEB{}; EXHTTP to ExHttpInfo)",
                 if *expr { ", EXPR" } else { "" },
-                if *mapi { ", mapiHttp" } else { "" }
+                if *mapi {
+                    "; mapiHttp instead of EXCH/EXPR to X-MapiHttpCapability"
+                } else {
+                    ""
+                }
             ),
+            Answer::Exchange2007 { .. } => "Microsoft's Exchange 2007 settings (EXCH, EXPR, WEB; ASUrl)".into(),
             Answer::RedirectAddr(a) => format!("redirectAddr {a}"),
             Answer::RedirectUrl(u) => format!("redirectUrl {u}"),
             Answer::Error500 => "Error 500".into(),
@@ -580,7 +677,7 @@ impl Plan {
             };
             let pox = |answer| Serve::Pox {
                 answer,
-                fe: FE_MAIN,
+                fe: Some(FE_MAIN),
                 v2: false,
             };
             let url = |host: &str| format!("https://{host}.{d}{PROTOCOL_PATH}");
@@ -588,6 +685,7 @@ impl Plan {
             let root = match s {
                 AdScenario::RootDomainWebsite => Serve::Website,
                 AdScenario::Hanging => Serve::Silent,
+                AdScenario::RootSharePoint => Serve::SharePoint,
                 _ => Serve::Nothing,
             };
             add(1, d.clone(), root);
@@ -604,7 +702,7 @@ impl Plan {
                     ad,
                     Serve::Pox {
                         answer: settings(&d, true, true),
-                        fe: FE_MAIN,
+                        fe: Some(FE_MAIN),
                         v2: true,
                     },
                 ),
@@ -616,7 +714,7 @@ impl Plan {
                         format!("adsrv-dr.{d}"),
                         Serve::Pox {
                             answer: settings(&d, true, false),
-                            fe: FE_DR,
+                            fe: Some(FE_DR),
                             v2: false,
                         },
                     );
@@ -641,8 +739,25 @@ impl Plan {
                     add(2, ad, pox(Answer::RedirectUrl(url("adloop"))));
                     add(4, format!("adloop.{d}"), pox(Answer::RedirectUrl(url("autodiscover"))));
                 }
-                AdScenario::WrongPassword | AdScenario::RootDomainWebsite => {
+                AdScenario::WrongPassword
+                | AdScenario::RootDomainWebsite
+                | AdScenario::MapiDisabled
+                | AdScenario::RootSharePoint => {
                     add(2, ad, pox(settings(&d, true, false)));
+                }
+                AdScenario::Exchange2007 => {
+                    let answer = Answer::Exchange2007 { domain: d.clone() };
+                    add(
+                        2,
+                        ad,
+                        Serve::Pox {
+                            answer,
+                            fe: None,
+                            v2: false,
+                        },
+                    );
+                    // mail.D serves EWS (the ASUrl); the EXPR host is exchange.D.
+                    add(4, format!("exchange.{d}"), Serve::OutlookAnywhere);
                 }
                 AdScenario::NtlmOnly => add(
                     2,
@@ -813,7 +928,8 @@ impl AutodiscoverLab {
         &self.dir
     }
 
-    /// nginx's access log: one line per request, `server_addr:port host "request" status user fe`.
+    /// nginx's access log: one line per request, `server_addr:port host "request" status "user" fe
+    /// conn=N mapi=X` (N: the connection's number; X: the request's `X-MapiHttpCapability`, `-` if none).
     pub fn access_log(&self) -> PathBuf {
         self.dir.join("logs").join("nginx-access.log")
     }

@@ -30,6 +30,7 @@ mod sys;
 pub mod tls_front;
 mod zone;
 
+pub use ad_pox::POX_EXCHANGE_2007;
 pub use autodiscover::{
     AD_ZONE, AdCandidate, AdExpected, AdFailure, AdHost, AdRedirect, AdScenario, AdSrvRecord, AutodiscoverLab,
     NTLM_DOMAIN, OWA_VERSION, SERVER_VERSION,

@@ -1,7 +1,13 @@
 //! The Autodiscover client sequence ([MS-OXDSCLI]) for one candidate: the POST with the answer's
 //! redirects, the anonymous HTTP redirect GET, and the SRV lookup. Each returns the steps it took
-//! (for the evidence) and how it ended. Credentials go only where [`Consent`] allows, and only over
-//! verified TLS.
+//! (for the evidence) and how it ended. Credentials go only where [`Consent`] allows, only over
+//! verified TLS, and only when the candidate's [`Turn`] comes.
+//!
+//! The POST asks as the migration service does (the EWS Managed API: no `X-MapiHttpCapability`, no
+//! `X-ClientCanHandle`), so a server with MAPI over HTTP on still answers the EXCH and EXPR blocks the
+//! verdict is about ([MS-OXDSCLI] 3.2.5.1 leaves them out of a mapiHttp answer). After that answer,
+//! the same request goes once more on the same signed-in connection with `X-MapiHttpCapability: 1`
+//! and `X-ClientCanHandle: ExHttpInfo`: what MAPI over HTTP and EXHTTP say, at no new logon.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -10,8 +16,10 @@ use std::time::Instant;
 use migcheck_shared::Phase;
 use url::Url;
 
+use super::gate::Turn;
 use super::pox::{self, PoxAnswer, PoxError, Settings};
-use crate::net::http::HttpAnswer;
+use super::server_kind::ServerKind;
+use crate::net::http::{HttpAnswer, HttpConnection};
 use crate::net::{Net, NetError, SrvRecord};
 use crate::probe::ProbeError;
 use crate::probe::auth::{ChannelBinding, Credentials, authenticate};
@@ -30,7 +38,18 @@ const FINGERPRINT: &[&str] = &[
     "x-owa-version",
     "x-caserrorcode",
     "ms-diagnostics-public",
+    "microsoftsharepointteamservices",
+    "sprequestguid",
 ];
+
+/// What the first request carries: what the EWS Managed API, on which the migration service is built,
+/// puts on a POX request (beside its own User-Agent).
+const ASK_AS_THE_MIGRATION_SERVICE: [(&str, &str); 2] =
+    [("content-type", "text/xml; charset=utf-8"), ("user-agent", "migcheck")];
+
+/// The second request's own headers: MAPI over HTTP's block ([MS-OXDSCLI] 2.2.2.1; Version 1 is the
+/// only one) and the EXHTTP blocks (POX reference: "ExHttpInfo", Exchange 15.00.0995.014 and later).
+pub const ASK_FOR_MAPI: [(&str, &str); 2] = [("x-mapihttpcapability", "1"), ("x-clientcanhandle", "ExHttpInfo")];
 
 /// Who may receive the password: hosts in the e-mail domain (or below it), or any host when the user
 /// agreed.
@@ -68,6 +87,8 @@ pub struct Step {
     pub note: String,
     /// The TLS handshake stopped on the certificate (so it is worth judging in detail).
     pub certificate_refused: bool,
+    /// How long the password waited for the earlier candidates to end (see `gate.rs`).
+    pub logon_wait: Option<std::time::Duration>,
     /// Connection phases and the HTTP exchange: (phase, start, end).
     pub phases: Vec<(Phase, Instant, Instant)>,
 }
@@ -79,10 +100,12 @@ pub enum Failure {
     Net(NetError),
     /// An HTTP status that is neither settings nor a redirect.
     Status(String),
-    /// The credentials were refused (a 401 after sending them).
+    /// The credentials were refused (a 401 after sending them); `kind`: what the server's answers
+    /// show it to be (a SharePoint site's 401 says nothing about the password).
     CredentialsRefused {
         scheme: &'static str,
         offered: Vec<String>,
+        kind: ServerKind,
     },
     /// The 401 offered no scheme migcheck can use.
     NoScheme {
@@ -111,14 +134,28 @@ impl From<ProbeError> for Failure {
     }
 }
 
+/// What the second request, with `X-MapiHttpCapability: 1`, gave.
+#[derive(Debug, Clone)]
+pub enum MapiAsk {
+    /// The server's answer to it.
+    Answered(Box<Settings>),
+    /// Asked; the answer was no settings (what came back).
+    Failed(String),
+    /// Not asked (why).
+    NotAsked(String),
+}
+
 /// How a candidate ended.
 #[derive(Debug, Clone)]
 pub enum Ending {
     Settings {
         url: String,
+        /// The answer to the request as the migration service makes it.
         settings: Box<Settings>,
         /// The scheme the server accepted the credentials with (None: it answered without asking).
         signed_in: Option<&'static str>,
+        /// The same request again with `X-MapiHttpCapability`.
+        mapi: MapiAsk,
     },
     RedirectAddr(String),
     /// An Autodiscover error answer.
@@ -132,6 +169,11 @@ pub enum Ending {
     Stopped {
         host: String,
     },
+    /// A 401 asked for the password, and an earlier candidate (its index in the round) had decided
+    /// before this one's turn came: the password was not sent.
+    Held {
+        earlier: usize,
+    },
 }
 
 /// A candidate's whole run.
@@ -143,6 +185,16 @@ pub struct Run {
     pub srv: Vec<SrvRecord>,
 }
 
+/// One logon with the migration account's credentials (a request that carried them and got an answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogonTry {
+    pub url: String,
+    pub scheme: &'static str,
+    /// The answer's status line.
+    pub status: String,
+    pub accepted: bool,
+}
+
 impl Run {
     fn end(steps: Vec<Step>, ending: Ending) -> Self {
         Run {
@@ -150,6 +202,23 @@ impl Run {
             ending,
             srv: Vec::new(),
         }
+    }
+
+    /// Every logon this candidate made, in order (each refused one counts toward the lockout).
+    pub fn logons(&self) -> Vec<LogonTry> {
+        self.steps
+            .iter()
+            .filter_map(|s| {
+                let scheme = s.auth?;
+                let status = s.status.clone().unwrap_or_default();
+                Some(LogonTry {
+                    url: s.url.clone(),
+                    scheme,
+                    accepted: !status.starts_with("401"),
+                    status,
+                })
+            })
+            .collect()
     }
 }
 
@@ -167,12 +236,29 @@ fn path_of(url: &Url) -> String {
     }
 }
 
-/// POSTs the Autodiscover request to `start`, following HTTP redirects and redirectUrl answers.
-pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+/// Whether an answer ends its connection (`Connection: close`).
+fn closes(answer: &HttpAnswer) -> bool {
+    answer
+        .header_values("connection")
+        .iter()
+        .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+}
+
+/// POSTs the Autodiscover request to `start`, following HTTP redirects and redirectUrl answers. The
+/// password goes out only when `turn` comes.
+pub async fn post(
+    net: &Net,
+    start: Url,
+    email: &str,
+    creds: &Credentials<'_>,
+    consent: &Consent,
+    turn: &Turn<'_>,
+) -> Run {
     let mut steps = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut url = start;
     let body = pox::request_body(email);
+    let headers = ASK_AS_THE_MIGRATION_SERVICE;
     loop {
         if !seen.insert(url.as_str().to_ascii_lowercase()) {
             return Run::end(steps, Ending::Failed(Failure::RedirectLoop(url.to_string())));
@@ -211,11 +297,6 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
         step.phases = conn.phases.clone();
         let path = path_of(&url);
         let t_http = Instant::now();
-        let headers = [
-            ("content-type", "text/xml; charset=utf-8"),
-            ("user-agent", "migcheck"),
-            ("x-mapihttpcapability", "1"),
-        ];
         let mut answer = match conn.send(net, "POST", &path, &headers, body.clone().into_bytes()).await {
             Ok(a) => a,
             Err(e) => {
@@ -236,6 +317,17 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                 steps.push(step);
                 return Run::end(steps, Ending::Stopped { host });
             }
+            let t_wait = Instant::now();
+            let turn_came = turn.wait().await;
+            step.logon_wait = Some(t_wait.elapsed()).filter(|w| w.as_millis() > 0);
+            if let Err(earlier) = turn_came {
+                step.status = Some(answer.status_line());
+                step.fingerprint = fingerprint(&answer);
+                step.note = "the password was not sent: an earlier candidate decided".into();
+                steps.push(step);
+                return Run::end(steps, Ending::Held { earlier });
+            }
+            let anonymous = answer;
             match authenticate(net, &mut conn, &path, &headers, &body, creds, &step.offered).await {
                 Ok(attempt) => {
                     step.auth = Some(attempt.scheme);
@@ -244,8 +336,8 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
                 }
                 Err(error) => {
                     let failure = Failure::from(error);
-                    step.status = Some(answer.status_line());
-                    step.fingerprint = fingerprint(&answer);
+                    step.status = Some(anonymous.status_line());
+                    step.fingerprint = fingerprint(&anonymous);
                     step.note = describe(&failure);
                     steps.push(step);
                     return Run::end(steps, Ending::Failed(failure));
@@ -253,12 +345,16 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
             }
             if answer.status == 401 {
                 let scheme = step.auth.unwrap_or("Basic");
+                let kind = ServerKind::of(&[&anonymous, &answer]);
                 step.status = Some(answer.status_line());
                 step.fingerprint = fingerprint(&answer);
-                step.note = format!("the server refused the credentials ({scheme})");
+                step.note = format!("the server refused the credentials ({scheme}): {}", kind.words());
                 let offered = step.offered.clone();
                 steps.push(step);
-                return Run::end(steps, Ending::Failed(Failure::CredentialsRefused { scheme, offered }));
+                return Run::end(
+                    steps,
+                    Ending::Failed(Failure::CredentialsRefused { scheme, offered, kind }),
+                );
             }
         }
         step.status = Some(answer.status_line());
@@ -277,15 +373,26 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
             }
             200 => match pox::parse(&answer.body) {
                 Ok(PoxAnswer::Settings(settings)) => {
-                    step.note = "Autodiscover settings".into();
+                    step.note =
+                        "Autodiscover settings (asked as the migration service asks: no X-MapiHttpCapability)".into();
                     let signed_in = step.auth;
                     steps.push(step);
+                    let (mapi, mapi_step) = if closes(&answer) || !conn.is_open() {
+                        let why =
+                            "the server closed the connection after its answer: asking again would take another logon";
+                        (MapiAsk::NotAsked(why.into()), None)
+                    } else {
+                        let (mapi, step) = ask_mapi(net, &mut conn, &url, &path, &body, signed_in, creds).await;
+                        (mapi, Some(step))
+                    };
+                    steps.extend(mapi_step);
                     return Run::end(
                         steps,
                         Ending::Settings {
                             url: url.to_string(),
                             settings,
                             signed_in,
+                            mapi,
                         },
                     );
                 }
@@ -333,12 +440,78 @@ pub async fn post(net: &Net, start: Url, email: &str, creds: &Credentials<'_>, c
     }
 }
 
+/// The same request once more on the connection that got the settings, with [`ASK_FOR_MAPI`]: never a
+/// new logon (an NTLM connection stays signed in; Basic goes with each request, as the first did).
+async fn ask_mapi(
+    net: &Net,
+    conn: &mut HttpConnection,
+    url: &Url,
+    path: &str,
+    body: &str,
+    signed_in: Option<&'static str>,
+    creds: &Credentials<'_>,
+) -> (MapiAsk, Step) {
+    let mut step = Step {
+        method: "POST",
+        url: url.to_string(),
+        peer: Some(conn.peer),
+        tls: conn.tls_version,
+        ..Step::default()
+    };
+    let basic = (signed_in == Some("Basic")).then(|| creds.basic());
+    let mut headers: Vec<(&str, &str)> = ASK_AS_THE_MIGRATION_SERVICE.to_vec();
+    headers.extend(ASK_FOR_MAPI);
+    if let Some(b) = &basic {
+        headers.push(("authorization", b.as_str()));
+    }
+    let how = match signed_in {
+        Some("Basic") => "the Basic credentials again",
+        Some(_) => "no new logon: the connection is signed in",
+        None => "anonymous, as the first",
+    };
+    let lead =
+        format!("again with X-MapiHttpCapability: 1 and X-ClientCanHandle: ExHttpInfo, on the same connection ({how})");
+    let t = Instant::now();
+    let answer = match conn.send(net, "POST", path, &headers, body.as_bytes().to_vec()).await {
+        Ok(a) => a,
+        Err(e) => {
+            step.note = format!("{lead}: {e}");
+            return (MapiAsk::Failed(e.to_string()), step);
+        }
+    };
+    step.phases.push((Phase::Http, t, Instant::now()));
+    step.status = Some(answer.status_line());
+    step.fingerprint = fingerprint(&answer);
+    let mapi = match (answer.status, pox::parse(&answer.body)) {
+        (401, _) => MapiAsk::Failed(format!(
+            "{}: the server wants a logon for this request too; migcheck does not log on again for it",
+            answer.status_line()
+        )),
+        (200, Ok(PoxAnswer::Settings(settings))) => MapiAsk::Answered(settings),
+        (200, Ok(PoxAnswer::Error { code, message })) => {
+            MapiAsk::Failed(format!("Autodiscover error {code}: {message}"))
+        }
+        (200, Ok(PoxAnswer::RedirectAddr(a))) => MapiAsk::Failed(format!("redirectAddr to {a}")),
+        (200, Ok(PoxAnswer::RedirectUrl(u))) => MapiAsk::Failed(format!("redirectUrl to {u}")),
+        (200, Err(e)) => MapiAsk::Failed(e.to_string()),
+        _ => MapiAsk::Failed(format!("answered {}", answer.status_line())),
+    };
+    step.note = match &mapi {
+        MapiAsk::Answered(s) if s.mapi_http.is_some() => format!("{lead}: a mapiHttp block"),
+        MapiAsk::Answered(_) => format!("{lead}: no mapiHttp block"),
+        MapiAsk::Failed(why) | MapiAsk::NotAsked(why) => format!("{lead}: {why}"),
+    };
+    (mapi, step)
+}
+
 /// What a failure means, in words for the evidence.
 pub fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Net(e) => e.to_string(),
         Failure::Status(s) => format!("answered {s}"),
-        Failure::CredentialsRefused { scheme, .. } => format!("the server refused the credentials ({scheme})"),
+        Failure::CredentialsRefused { scheme, kind, .. } => {
+            format!("the server refused the credentials ({scheme}): {}", kind.words())
+        }
         Failure::NoScheme { offered } => ProbeError::NoScheme {
             offered: offered.clone(),
         }
@@ -353,7 +526,14 @@ pub fn describe(failure: &Failure) -> String {
 }
 
 /// Candidate 3: the anonymous GET on http://autodiscover.DOMAIN whose redirect is then POSTed to.
-pub async fn redirect_get(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+pub async fn redirect_get(
+    net: &Net,
+    domain: &str,
+    email: &str,
+    creds: &Credentials<'_>,
+    consent: &Consent,
+    turn: &Turn<'_>,
+) -> Run {
     let host = format!("autodiscover.{domain}");
     let url = format!("http://{host}/autodiscover/autodiscover.xml");
     let mut step = Step {
@@ -397,13 +577,20 @@ pub async fn redirect_get(net: &Net, domain: &str, email: &str, creds: &Credenti
         return Run::end(vec![step], Ending::Failed(Failure::InsecureRedirect(next.to_string())));
     }
     step.note = format!("redirected to {next}");
-    let mut run = post(net, next, email, creds, consent).await;
+    let mut run = post(net, next, email, creds, consent, turn).await;
     run.steps.insert(0, step);
     run
 }
 
 /// Candidate 4: the `_autodiscover._tcp` SRV record with the lowest priority value.
-pub async fn srv(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, consent: &Consent) -> Run {
+pub async fn srv(
+    net: &Net,
+    domain: &str,
+    email: &str,
+    creds: &Credentials<'_>,
+    consent: &Consent,
+    turn: &Turn<'_>,
+) -> Run {
     let name = format!("_autodiscover._tcp.{domain}");
     let records = match net.dns.srv(&name).await {
         Ok(r) if !r.is_empty() => r,
@@ -435,7 +622,7 @@ pub async fn srv(net: &Net, domain: &str, email: &str, creds: &Credentials<'_>, 
     };
     // Outlook ignores the SRV port and uses 443.
     let run = match Url::parse(&format!("https://{target}/autodiscover/autodiscover.xml")) {
-        Ok(url) => post(net, url, email, creds, consent).await,
+        Ok(url) => post(net, url, email, creds, consent, turn).await,
         Err(e) => Run::end(
             Vec::new(),
             Ending::Failed(Failure::Status(format!(

@@ -8,6 +8,9 @@ use crate::probe::version::ExchangeBuild;
 const REQUEST_SCHEMA: &str = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
 const RESPONSE_SCHEMA: &str = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
 
+/// EXHTTP blocks kept from one answer.
+const MAX_EXHTTP: usize = 4;
+
 /// The request body for `email` (XML-escaped).
 pub fn request_body(email: &str) -> String {
     let email = quick_xml::escape::escape(email);
@@ -31,7 +34,9 @@ pub enum PoxAnswer {
     },
 }
 
-/// The settings a migration needs, from the `User` and `Account` elements.
+/// The settings a migration needs, from the `User` element and the `Protocol` children of `Account`
+/// (only those: a mapiHttp answer nests EXCH and EXPR blocks with an ASUrl under WEB's `Internal` and
+/// `External`, [MS-OXDSCLI] 4.4, and they are not the Outlook Anywhere settings).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
     pub display_name: Option<String>,
@@ -40,9 +45,30 @@ pub struct Settings {
     pub expr: Option<ProtocolBlock>,
     pub web: Option<ProtocolBlock>,
     pub mapi_http: Option<MapiHttp>,
+    /// EXHTTP blocks: RPC over HTTP for clients other than Outlook, sent (by 15.00.0995.014 and later)
+    /// only to a request whose `X-ClientCanHandle` holds `ExHttpInfo` (POX reference, type-pox).
+    pub exhttp: Vec<ProtocolBlock>,
 }
 
-/// One `Protocol` block (EXCH, EXPR, WEB): the fields migcheck uses.
+/// Which element of a block named the EWS URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EwsUrlElement {
+    EwsUrl,
+    /// The Availability service's URL, which is EWS itself on Exchange 2007 (whose answers carry no
+    /// `EwsUrl`); the EWS Managed API falls back to it the same way (`EwsUrl ?? ASUrl`).
+    AsUrl,
+}
+
+impl EwsUrlElement {
+    pub fn name(self) -> &'static str {
+        match self {
+            EwsUrlElement::EwsUrl => "EwsUrl",
+            EwsUrlElement::AsUrl => "ASUrl",
+        }
+    }
+}
+
+/// One `Protocol` block (EXCH, EXPR, EXHTTP, WEB): the fields migcheck uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProtocolBlock {
     /// EXCH: the RPC server name (2013+: mailbox GUID @ domain); EXPR: the RPC proxy host.
@@ -55,6 +81,18 @@ pub struct ProtocolBlock {
     pub auth_package: Option<String>,
     pub cert_principal_name: Option<String>,
     pub ews_url: Option<String>,
+    /// `ASUrl`: the Availability service, EWS's own URL on Exchange 2007.
+    pub as_url: Option<String>,
+}
+
+impl ProtocolBlock {
+    /// The EWS URL this block gives: `EwsUrl`, else `ASUrl` (as the EWS Managed API reads it).
+    pub fn ews(&self) -> Option<(&str, EwsUrlElement)> {
+        self.ews_url
+            .as_deref()
+            .map(|u| (u, EwsUrlElement::EwsUrl))
+            .or_else(|| self.as_url.as_deref().map(|u| (u, EwsUrlElement::AsUrl)))
+    }
 }
 
 /// The `mapiHttp` block (Exchange 2013 SP1 and later, when asked for).
@@ -134,6 +172,8 @@ struct RawProtocol {
     cert_principal_name: Option<String>,
     #[serde(rename = "EwsUrl")]
     ews_url: Option<String>,
+    #[serde(rename = "ASUrl")]
+    as_url: Option<String>,
     #[serde(rename = "MailStore")]
     mail_store: Option<RawUrls>,
     #[serde(rename = "AddressBook")]
@@ -172,6 +212,7 @@ impl From<RawProtocol> for ProtocolBlock {
             auth_package: clean(p.auth_package),
             cert_principal_name: clean(p.cert_principal_name),
             ews_url: clean(p.ews_url),
+            as_url: clean(p.as_url),
         }
     }
 }
@@ -215,6 +256,8 @@ pub fn parse(body: &[u8]) -> Result<PoxAnswer, PoxError> {
             "EXCH" => settings.exch = Some(protocol.into()),
             "EXPR" => settings.expr = Some(protocol.into()),
             "WEB" => settings.web = Some(protocol.into()),
+            // Real answers carry one or two (internal, external); a few more are kept, not thousands.
+            "EXHTTP" if settings.exhttp.len() < MAX_EXHTTP => settings.exhttp.push(protocol.into()),
             "MAPIHTTP" => {
                 settings.mapi_http = Some(MapiHttp {
                     mail_store_external: protocol.mail_store.as_ref().and_then(|u| clean(u.external.clone())),
@@ -233,8 +276,16 @@ pub fn parse(body: &[u8]) -> Result<PoxAnswer, PoxError> {
 mod tests {
     use super::*;
 
-    // Shaped like an Exchange 2016 answer (names changed), with the mapiHttp block asked for by
-    // X-MapiHttpCapability and the namespaces as Exchange writes them.
+    fn settings_of(xml: &str) -> Settings {
+        match parse(xml.as_bytes()).expect("parse") {
+            PoxAnswer::Settings(s) => *s,
+            other => panic!("not settings: {other:?}"),
+        }
+    }
+
+    // Shaped like an Exchange 2016 answer (names changed) to a request without X-MapiHttpCapability
+    // (EXCH and EXPR; no mapiHttp block, which replaces them when asked for: see MS_OXDSCLI_4_4), with
+    // the namespaces as Exchange writes them.
     const SETTINGS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
   <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
@@ -269,24 +320,13 @@ mod tests {
         <Type>WEB</Type>
         <Internal><OWAUrl AuthenticationMethod="Basic, Fba">https://mail.contoso.com/owa/</OWAUrl></Internal>
       </Protocol>
-      <Protocol Type="mapiHttp" Version="1">
-        <MailStore>
-          <InternalUrl>https://mail.contoso.com/mapi/emsmdb/?MailboxId=0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com</InternalUrl>
-          <ExternalUrl>https://mail.contoso.com/mapi/emsmdb/?MailboxId=0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com</ExternalUrl>
-        </MailStore>
-        <AddressBook>
-          <ExternalUrl>https://mail.contoso.com/mapi/nspi/?MailboxId=0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d@contoso.com</ExternalUrl>
-        </AddressBook>
-      </Protocol>
     </Account>
   </Response>
 </Autodiscover>"#;
 
     #[test]
     fn settings_give_the_migration_endpoint() {
-        let PoxAnswer::Settings(s) = parse(SETTINGS.as_bytes()).expect("parse") else {
-            panic!("not settings")
-        };
+        let s = settings_of(SETTINGS);
         assert_eq!(s.display_name.as_deref(), Some("Adele Vance"));
         let exch = s.exch.expect("EXCH");
         assert_eq!(
@@ -300,12 +340,10 @@ mod tests {
         assert_eq!(expr.auth_package.as_deref(), Some("Basic"));
         assert_eq!(expr.cert_principal_name.as_deref(), Some("msstd:mail.contoso.com"));
         assert!(s.web.is_some());
-        assert!(
-            s.mapi_http
-                .expect("mapiHttp")
-                .mail_store_external
-                .expect("url")
-                .contains("/mapi/emsmdb/")
+        assert_eq!(s.mapi_http, None);
+        assert_eq!(
+            expr.ews(),
+            Some(("https://mail.contoso.com/EWS/Exchange.asmx", EwsUrlElement::EwsUrl))
         );
     }
 
@@ -364,6 +402,127 @@ mod tests {
         assert!(!matches!(outcome, Ok(PoxAnswer::RedirectAddr(_))), "{outcome:?}");
         let unclosed = "<a>".repeat(depth);
         assert!(parse(unclosed.as_bytes()).is_err());
+    }
+
+    // [MS-OXDSCLI] 4.4 "MapiHttp Response", verbatim (the `https:/Internal` typo is Microsoft's):
+    // what Exchange 2013 SP1 and later answer to a request with X-MapiHttpCapability when MAPI over
+    // HTTP is on (3.2.5.1): no top-level EXCH or EXPR; EXPR and EXCH blocks nested under WEB.
+    const MS_OXDSCLI_4_4: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <User>
+      <DisplayName>User Display Name</DisplayName>
+      <LegacyDN>/o=microsoft/ou=Contoso/cn=Recipients/cn=486021</LegacyDN>
+      <AutoDiscoverSMTPAddress>user@Contoso.com</AutoDiscoverSMTPAddress>
+      <DeploymentId>30c3a927-42aa-5de8-91e3-8e5b4655ed00</DeploymentId>
+    </User>
+    <Account>
+      <AccountType>email</AccountType>
+      <Action>settings</Action>
+      <Protocol Type="mapiHttp" Version="1">
+        <MailStore>
+          <InternalUrl>https://mail.Contoso.com/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45-57615272456e@Contoso.com</InternalUrl>
+        </MailStore>
+        <AddressBook>
+          <InternalUrl>https://mail.Contoso.com/mapi/nspi/?MailboxId=416c6368-656d-794a-6f45-57615272456e@Contoso.com</InternalUrl>
+        </AddressBook>
+      </Protocol>
+      <Protocol>
+        <Type>WEB</Type>
+        <External>
+          <OWAUrl AuthenticationMethod="Fba">https://mail.Contoso.com/owa</OWAUrl>
+          <Protocol>
+            <Type>EXPR</Type>
+            <ASUrl>https://mail.Contoso.com/ews/exchange.asmx</ASUrl>
+          </Protocol>
+        </External>
+        <Internal>
+          <OWAUrl AuthenticationMethod="Ntlm, WindowsIntegrated">https:/Internal.mail.Contoso.com/owa</OWAUrl>
+          <OWAUrl AuthenticationMethod="Basic, Fba">https://mail.Contoso.com/owa</OWAUrl>
+          <Protocol>
+            <Type>EXCH</Type>
+            <ASUrl>https://mail.Contoso.com/ews/exchange.asmx</ASUrl>
+          </Protocol>
+        </Internal>
+      </Protocol>
+    </Account>
+  </Response>
+</Autodiscover>"#;
+
+    #[test]
+    fn a_mapi_http_answer_has_no_outlook_anywhere_settings_even_nested() {
+        let s = settings_of(MS_OXDSCLI_4_4);
+        // The EXPR and EXCH under WEB are not the account's: no Outlook Anywhere settings here.
+        assert_eq!(s.expr, None);
+        assert_eq!(s.exch, None);
+        assert!(s.web.is_some());
+        let mapi = s.mapi_http.expect("mapiHttp");
+        assert_eq!(mapi.mail_store_external, None);
+        assert_eq!(
+            mapi.mail_store_internal.as_deref(),
+            Some("https://mail.Contoso.com/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45-57615272456e@Contoso.com")
+        );
+        assert!(mapi.address_book_internal.expect("nspi").contains("/mapi/nspi/"));
+    }
+
+    // Microsoft's "POX Autodiscover response for Exchange" (office-developer-exchange-docs, revision
+    // 775012d of 2018-05-25, the last before the 2020 rewrite turned the namespaces into https://),
+    // verbatim, as the lab serves it: an Exchange 2007 answer with ASUrl and no EwsUrl, no SSL,
+    // AuthPackage or CertPrincipalName in EXPR, and no XML declaration.
+    use migcheck_lab::POX_EXCHANGE_2007;
+
+    #[test]
+    fn an_exchange_2007_answer_gives_ews_through_as_url() {
+        let s = settings_of(POX_EXCHANGE_2007);
+        let expr = s.expr.expect("EXPR");
+        assert_eq!(expr.server.as_deref(), Some("Exchange.contoso.com"));
+        assert_eq!(
+            (
+                expr.ssl,
+                expr.auth_package.as_deref(),
+                expr.cert_principal_name.as_deref()
+            ),
+            (None, None, None)
+        );
+        assert_eq!(expr.ews_url, None);
+        assert_eq!(
+            expr.ews(),
+            Some(("https://mail.contoso.com/ews/exchange.asmx", EwsUrlElement::AsUrl))
+        );
+        let exch = s.exch.expect("EXCH");
+        assert_eq!(exch.server.as_deref(), Some("MBX-SERVER.mail.internal.contoso.com"));
+        assert_eq!(exch.server_version.map(|v| v.to_string()).as_deref(), Some("8.0.647"));
+        assert_eq!(s.mapi_http, None);
+        assert!(s.exhttp.is_empty());
+        // An EwsUrl, where there is one, wins over the ASUrl.
+        let both = ProtocolBlock {
+            ews_url: Some("https://a/EWS/Exchange.asmx".into()),
+            as_url: Some("https://b/EWS/Exchange.asmx".into()),
+            ..ProtocolBlock::default()
+        };
+        assert_eq!(both.ews(), Some(("https://a/EWS/Exchange.asmx", EwsUrlElement::EwsUrl)));
+    }
+
+    #[test]
+    fn exhttp_blocks_are_read_beside_expr() {
+        // No published example exists: the elements of an EXHTTP block as the POX reference names them
+        // (type-pox, protocol-pox, authpackage-pox), names made up.
+        let xml = SETTINGS.replace(
+            "      <Protocol>\n        <Type>WEB</Type>",
+            "      <Protocol>\n        <Type>EXHTTP</Type>\n        <Server>mail.contoso.com</Server>\n        <SSL>On</SSL>\n        <AuthPackage>Ntlm</AuthPackage>\n        <ASUrl>https://mail.contoso.com/EWS/Exchange.asmx</ASUrl>\n        <EwsUrl>https://mail.contoso.com/EWS/Exchange.asmx</EwsUrl>\n      </Protocol>\n      <Protocol>\n        <Type>WEB</Type>",
+        );
+        let s = settings_of(&xml);
+        assert_eq!(s.exhttp.len(), 1, "{xml}");
+        assert_eq!(s.exhttp[0].server.as_deref(), Some("mail.contoso.com"));
+        assert_eq!(s.exhttp[0].auth_package.as_deref(), Some("Ntlm"));
+        // EXPR is still the block the migration service reads.
+        assert_eq!(s.expr.expect("EXPR").auth_package.as_deref(), Some("Basic"));
+        let many = xml.replace(
+            "<Type>EXHTTP</Type>",
+            "<Type>EXHTTP</Type></Protocol><Protocol><Type>EXHTTP</Type></Protocol><Protocol><Type>EXHTTP</Type></Protocol><Protocol><Type>EXHTTP</Type></Protocol><Protocol><Type>EXHTTP</Type></Protocol><Protocol><Type>EXHTTP</Type>",
+        );
+        let s = settings_of(&many);
+        assert_eq!(s.exhttp.len(), MAX_EXHTTP);
     }
 
     #[test]
