@@ -334,6 +334,24 @@ impl TlsFronts {
         text.lines().filter_map(parse_session).collect()
     }
 
+    /// The sessions once `done` holds of them, or as they are after `within`: nginx logs a session when
+    /// both its sides have closed, a moment after the client saw its answer, so a test that has just made
+    /// its requests waits for their lines here (bounded) rather than reading the log at once.
+    pub fn sessions_when(
+        &self,
+        done: impl Fn(&[FrontSession]) -> bool,
+        within: std::time::Duration,
+    ) -> Vec<FrontSession> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let now = self.sessions();
+            if done(&now) || std::time::Instant::now() >= deadline {
+                return now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Where the config and logs are.
     pub fn dir(&self) -> &Path {
         &self.dir
