@@ -12,7 +12,9 @@ use super::{Outcome, Recorder, ews, host};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::Credentials;
-use crate::probe::mrs::{self, MrsState};
+use crate::probe::auth::Attempt;
+use crate::probe::front::{self, Answerer};
+use crate::probe::mrs;
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
     let server = &target.remote_server;
@@ -27,12 +29,14 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     };
     let url = format!("https://{authority}/EWS/Exchange.asmx");
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
-    let (ews_checks, mrs_check) = tokio::join!(
+    let (ews_checks, mrs_check, preauth_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
         ews::for_remote_move(net, rec, &url, &creds, mailbox),
-        mrs_checks(net, rec, host, port, &creds)
+        mrs_checks(net, rec, host, port, &creds),
+        preauth_checks(net, rec, host, port)
     );
     checks.push(mrs_check);
+    checks.push(preauth_check);
     checks.extend(ews_checks);
     let headline = format!(
         "A remote move can reach {host}: MRS Proxy answers, EWS takes the logon of {}{}.",
@@ -47,7 +51,16 @@ const BODY_SHOWN: usize = 200;
 
 fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
     let mut e = Evidence::default().fact(label, answer.status_line());
-    for name in ["www-authenticate", "server", "content-type", "x-feserver"] {
+    for name in [
+        "www-authenticate",
+        "location",
+        "server",
+        "content-type",
+        "x-feserver",
+        "x-beserver",
+        "request-id",
+        "x-calculatedbetarget",
+    ] {
         for v in answer.header_values(name) {
             e = e.fact(&format!("{label}: {name}"), v.to_string());
         }
@@ -77,7 +90,7 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
     let credentials_run = rec.start(
         KbStep::OutlookAnywhere,
         "mrs.credentials",
-        format!("POST {url} as {}", creds.user),
+        format!("POST {url} as {} (NTLM, as Exchange Online logs on)", creds.user),
         Some("mrs"),
     );
     let t = Instant::now();
@@ -98,54 +111,12 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
             return rec.finish_parent(run, children, format!("MRS Proxy at {url} cannot be reached."));
         }
     };
-    let anonymous = match probe.anonymous.status {
-        401 => Outcome::pass("IIS asks for credentials: the path exists."),
-        404 | 503 => Outcome::problem(MrsProblem::Off {
-            url: url.clone(),
-            host: host.to_string(),
-            status_line: probe.anonymous.status_line(),
-        }),
-        _ => Outcome::new(
-            Status::Info,
-            format!("{url} answers {} without credentials.", probe.anonymous.status_line()),
-        ),
-    }
-    .with_evidence(evidence("Anonymous answer", &probe.anonymous));
+    let anonymous = anonymous_outcome(&url, host, &probe.anonymous);
     let anonymous_failed = anonymous.status == Status::Fail;
-    let credentials = match (&probe.authenticated, probe.state()) {
-        (None, _) if anonymous_failed => Outcome::skip("Not tried: the endpoint is off (above)."),
-        (None, _) => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
-        (Some(attempt), state) => {
-            let (scheme, answer) = (attempt.scheme, &attempt.answer);
-            let endpoint = Endpoint::at(&url, VirtualDirectory::Ews);
-            let outcome = match state {
-                MrsState::Enabled => Outcome::pass(format!(
-                    "MRS Proxy answers the migration account ({scheme}) with {}: it is enabled.",
-                    answer.status_line()
-                )),
-                MrsState::Disabled => Outcome::problem(MrsProblem::OffWithCredentials {
-                    url: url.clone(),
-                    host: host.to_string(),
-                    status_line: answer.status_line(),
-                }),
-                MrsState::Rejected => {
-                    match logon::judge(&endpoint, creds, scheme, attempt.binding.as_ref(), false, None) {
-                        Ok(refused) => Outcome::problem(MrsProblem::ChannelBindingRefused(refused)),
-                        Err(logon) => Outcome::problem(MrsProblem::CredentialsRefused {
-                            url: url.clone(),
-                            user: creds.user.to_string(),
-                            logon,
-                        }),
-                    }
-                }
-            };
-            let label = format!("With credentials ({scheme})");
-            outcome.with_evidence(logon::binding_fact(
-                evidence(&label, answer),
-                &label,
-                attempt.binding.as_ref(),
-            ))
-        }
+    let credentials = match &probe.authenticated {
+        None if anonymous_failed => Outcome::skip("Not tried: see the anonymous answer above."),
+        None => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
+        Some(attempt) => credentials_outcome(&url, host, creds, attempt),
     };
     let children = vec![
         rec.finish(anonymous_run, anonymous, vec![]),
@@ -153,15 +124,224 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
     ];
     let summary = match super::worst(&children) {
         Some(Status::Fail) => format!("MRS Proxy at {url} does not work for remote moves."),
-        _ => format!("MRS Proxy at {url} is enabled."),
+        Some(Status::Pass) => format!("MRS Proxy at {url} is enabled."),
+        _ => format!("MRS Proxy at {url}: see below."),
     };
     rec.finish_parent(run, children, summary)
 }
 
+/// What the anonymous answer shows: who answered it first (a device in front is a failure whatever it
+/// answered), then whether Exchange offers Windows authentication there. An anonymous answer cannot show
+/// whether MRS Proxy is on: Exchange checks that only for a signed-in caller (KB 3063913's 403).
+fn anonymous_outcome(url: &str, host: &str, answer: &HttpAnswer) -> Outcome {
+    let who = front::who_answered(answer);
+    let outcome = match (&who, answer.status) {
+        (Answerer::Device(_), _) => in_front(url, host, &who),
+        (_, 401) if front::offers_windows(answer) => Outcome::pass(format!(
+            "Exchange asks for Windows authentication ({}): the path exists and Exchange Online can log on.",
+            who.signs()
+        )),
+        (_, 401) => Outcome::problem(MrsProblem::NoWindowsAuth {
+            url: url.to_string(),
+            host: host.to_string(),
+            offered: front::offered(answer).join(","),
+        }),
+        (_, 404 | 503) => Outcome::problem(MrsProblem::Off {
+            url: url.to_string(),
+            host: host.to_string(),
+            status_line: answer.status_line(),
+        }),
+        _ => Outcome::new(
+            Status::Info,
+            format!("{url} answers {} without credentials.", answer.status_line()),
+        ),
+    };
+    outcome.with_evidence(who_fact(evidence("Anonymous answer", answer), "Anonymous answer", &who))
+}
+
+/// What the answer to the NTLM logon shows. MRS Proxy is enabled only when Exchange answered it.
+fn credentials_outcome(url: &str, host: &str, creds: &Credentials<'_>, attempt: &Attempt) -> Outcome {
+    let (scheme, answer) = (attempt.scheme, &attempt.answer);
+    let who = front::who_answered(answer);
+    let endpoint = Endpoint::at(url, VirtualDirectory::Ews);
+    let outcome = match (&who, answer.status) {
+        (_, 401) => match logon::judge(&endpoint, creds, scheme, attempt.binding.as_ref(), false, None) {
+            Ok(refused) => Outcome::problem(MrsProblem::ChannelBindingRefused(refused)),
+            Err(logon) => Outcome::problem(MrsProblem::CredentialsRefused {
+                url: url.to_string(),
+                user: creds.user.to_string(),
+                logon,
+            }),
+        },
+        (Answerer::Device(_), _) => in_front(url, host, &who),
+        (_, 403) => Outcome::problem(MrsProblem::ForbiddenAfterLogon {
+            url: url.to_string(),
+            host: host.to_string(),
+            user: creds.user.to_string(),
+            status_line: answer.status_line(),
+        }),
+        (_, 404 | 503) => Outcome::problem(MrsProblem::OffWithCredentials {
+            url: url.to_string(),
+            host: host.to_string(),
+            status_line: answer.status_line(),
+        }),
+        (Answerer::Exchange(_), _) => Outcome::pass(format!(
+            "Exchange answers the {scheme} logon of the migration account with {} ({}): MRS Proxy is enabled.",
+            answer.status_line(),
+            who.signs()
+        )),
+        (Answerer::Unknown, _) => Outcome::new(
+            Status::Info,
+            format!(
+                "{url} answers the {scheme} logon with {}, but nothing shows that Exchange answered (none of its headers): whether MRS Proxy is enabled is not known.",
+                answer.status_line()
+            ),
+        ),
+    };
+    let label = format!("With credentials ({scheme})");
+    outcome.with_evidence(logon::binding_fact(
+        who_fact(evidence(&label, answer), &label, &who),
+        &label,
+        attempt.binding.as_ref(),
+    ))
+}
+
+/// Something in front of Exchange answered `url`: the finding names what it sent.
+fn in_front(url: &str, host: &str, who: &Answerer) -> Outcome {
+    Outcome::problem(MrsProblem::DeviceInFront {
+        url: url.to_string(),
+        host: host.to_string(),
+        seen: who.signs(),
+    })
+}
+
+/// The evidence line saying who answered, under `label`.
+fn who_fact(evidence: Evidence, label: &str, who: &Answerer) -> Evidence {
+    let words = match who {
+        Answerer::Exchange(_) => format!("Exchange ({})", who.signs()),
+        Answerer::Device(_) => format!("something in front of Exchange ({})", who.signs()),
+        Answerer::Unknown => "not shown: none of Exchange's headers, nor a device's signs".to_string(),
+    };
+    evidence.fact(&format!("{label}: answered by"), words)
+}
+
+/// The three WS-Security paths Exchange Online calls anonymously (KB 10094), beside MRS Proxy: who
+/// answers an anonymous POST to each.
+const PREAUTH_PATHS: [(&str, &str); 3] = [
+    ("preauth.ews_wssecurity", "/EWS/Exchange.asmx/wssecurity"),
+    ("preauth.autodiscover_svc", "/autodiscover/autodiscover.svc"),
+    (
+        "preauth.autodiscover_wssecurity",
+        "/autodiscover/autodiscover.svc/wssecurity",
+    ),
+];
+
+async fn preauth_checks(net: &Net, rec: &Recorder, host: &str, port: u16) -> Check {
+    let authority = if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let run = rec.start(
+        KbStep::OutlookAnywhere,
+        "preauth",
+        format!("Who answers the paths Exchange Online calls without pre-authentication at {authority}"),
+        None,
+    );
+    let one = |(id, path): (&'static str, &'static str)| {
+        let url = format!("https://{authority}{path}");
+        let run = rec.start(
+            KbStep::OutlookAnywhere,
+            id,
+            format!("POST {url} without credentials"),
+            Some("preauth"),
+        );
+        async move {
+            let outcome = match front::post_anonymous(net, host, port, path).await {
+                Err(e) => Outcome::new(Status::Info, format!("POST {url}: {e}.")),
+                Ok(answer) => preauth_outcome(&url, host, &answer),
+            };
+            rec.finish(run, outcome, vec![])
+        }
+    };
+    let children = futures_util::future::join_all(PREAUTH_PATHS.map(one)).await;
+    let summary = match super::worst(&children) {
+        Some(Status::Fail) => format!("Something in front of Exchange at {authority} answers instead of Exchange."),
+        Some(Status::Pass) => format!("Exchange itself answers these paths at {authority}."),
+        _ => format!("Who answers these paths at {authority} is not shown."),
+    };
+    rec.finish_parent(run, children, summary)
+}
+
+fn preauth_outcome(url: &str, host: &str, answer: &HttpAnswer) -> Outcome {
+    let who = front::who_answered(answer);
+    let outcome = match &who {
+        Answerer::Device(_) => in_front(url, host, &who),
+        Answerer::Exchange(_) => Outcome::pass(format!(
+            "Exchange answered {} ({}): nothing in front pre-authenticates this path.",
+            answer.status_line(),
+            who.signs()
+        )),
+        Answerer::Unknown => Outcome::new(
+            Status::Info,
+            format!(
+                "{url} answers {}: nothing shows who answered (none of Exchange's headers, nor a device's signs).",
+                answer.status_line()
+            ),
+        ),
+    };
+    outcome.with_evidence(who_fact(evidence("Anonymous answer", answer), "Anonymous answer", &who))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{BODY_SHOWN, evidence};
+    use super::{BODY_SHOWN, anonymous_outcome, evidence};
     use crate::net::http::HttpAnswer;
+    use migcheck_shared::Status;
+
+    fn answer_401(headers: &[(&str, &str)]) -> HttpAnswer {
+        HttpAnswer {
+            status: 401,
+            reason: "Unauthorized".into(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Exchange's own 401 offering only Basic (Windows authentication off, or a device rewriting the
+    /// challenge and passing Exchange's headers): a failure with both fixes; Basic beside Negotiate and
+    /// NTLM (issue 19 research F7) passes.
+    #[test]
+    fn mrs_proxy_without_windows_authentication_fails_whoever_offers_basic() {
+        let url = "https://mail.contoso.com/EWS/mrsproxy.svc";
+        let basic_only = answer_401(&[
+            ("X-FEServer", "EX01"),
+            ("WWW-Authenticate", "Basic realm=\"mail.contoso.com\""),
+        ]);
+        let outcome = anonymous_outcome(url, "mail.contoso.com", &basic_only);
+        assert_eq!(outcome.status, Status::Fail);
+        assert!(
+            outcome
+                .summary
+                .contains("The authentication header received from the server was 'Basic realm=\"mail.contoso.com\"'"),
+            "{}",
+            outcome.summary
+        );
+        let fix = outcome.problem.as_ref().map(|p| p.fix()).unwrap_or_default();
+        assert!(
+            fix.contains("-WindowsAuthentication $true") && fix.contains("pre-authentication"),
+            "{fix}"
+        );
+        let f7 = answer_401(&[
+            ("request-id", "e379a219-4853-478b-ab37-842e5e5915b9"),
+            ("x-calculatedbetarget", "ex19-01.domain.corp"),
+            ("www-authenticate", "Negotiate"),
+            ("www-authenticate", "NTLM"),
+            ("x-feserver", "EX19-01"),
+            ("www-authenticate", "Basic realm=\"mail.domain.corp\""),
+        ]);
+        assert_eq!(anonymous_outcome(url, "mail.domain.corp", &f7).status, Status::Pass);
+    }
 
     fn body_fact(body: &str) -> String {
         let answer = HttpAnswer {

@@ -1,7 +1,8 @@
 //! The migration account and how it logs on: the one conversation Autodiscover, EWS, MRS Proxy and
 //! MAPI over HTTP share (an anonymous request on a fresh https connection shows what IIS offers; after
-//! its 401, the same request with the credentials on that connection, Basic when offered, else NTLM),
-//! and the Basic and NTLM messages RPC over HTTP sends on its channels.
+//! its 401, the same request with the credentials on that connection, Basic when offered, else NTLM;
+//! MRS Proxy always NTLM, see [`Schemes::WindowsOnly`]), and the Basic and NTLM messages RPC over HTTP
+//! sends on its channels.
 //!
 //! Basic goes as UTF-8 (RFC 7617 2.1's `charset="UTF-8"`, and what .NET (Core) and later's
 //! SocketsHttpHandler sends). How Exchange Online's migration service encodes it is not documented.
@@ -177,6 +178,28 @@ pub struct Attempt {
     pub answer: HttpAnswer,
 }
 
+/// Which schemes a logon may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schemes {
+    /// Basic when offered (the migration service's choice for Outlook Anywhere, EWS, Autodiscover),
+    /// else NTLM.
+    BasicFirst,
+    /// NTLM only, even when Basic is offered: Exchange Online's MRS client logs on to
+    /// `/EWS/mrsproxy.svc` with Negotiate (its errors quote "client authentication scheme
+    /// 'Negotiate'", KB 3063913), and "Exchange Online requires Windows authentication for the MRS
+    /// proxy endpoint" (Microsoft Learn, "Enable the MRS Proxy endpoint for remote moves").
+    WindowsOnly,
+}
+
+/// Whether a list of `WWW-Authenticate` values offers `scheme` (its first word, any case).
+pub fn offers(offered: &[String], scheme: &str) -> bool {
+    offered.iter().any(|o| {
+        o.split_whitespace()
+            .next()
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    })
+}
+
 /// The anonymous POST on a fresh https connection to `host`, then, after a 401, the logon on it.
 pub async fn post(
     net: &Net,
@@ -187,20 +210,34 @@ pub async fn post(
     body: &str,
     creds: &Credentials<'_>,
 ) -> Result<Logon, ProbeError> {
+    post_with(net, (host, port, path), headers, body, creds, Schemes::BasicFirst).await
+}
+
+/// [`post`] with the schemes the logon may use. With [`Schemes::WindowsOnly`], a 401 that offers
+/// neither NTLM nor Negotiate gets no logon (`Ok(None)`): the password is not sent.
+pub async fn post_with(
+    net: &Net,
+    (host, port, path): (&str, u16, &str),
+    headers: &[(&str, &str)],
+    body: &str,
+    creds: &Credentials<'_>,
+    schemes: Schemes,
+) -> Result<Logon, ProbeError> {
     let mut conn = net.open_http(host, port, true).await?;
     let anonymous = conn.send(net, "POST", path, headers, body.as_bytes().to_vec()).await?;
-    if anonymous.status != 401 {
-        return Ok(Logon {
-            anonymous,
-            authenticated: Ok(None),
-        });
-    }
     let offered: Vec<String> = anonymous
         .header_values("www-authenticate")
         .iter()
         .map(|v| v.to_string())
         .collect();
-    let authenticated = authenticate(net, &mut conn, path, headers, body, creds, &offered)
+    let windows = offers(&offered, "NTLM") || offers(&offered, "Negotiate");
+    if anonymous.status != 401 || (schemes == Schemes::WindowsOnly && !windows) {
+        return Ok(Logon {
+            anonymous,
+            authenticated: Ok(None),
+        });
+    }
+    let authenticated = authenticate_with(net, &mut conn, (path, headers, body), creds, &offered, schemes)
         .await
         .map(Some);
     Ok(Logon {
@@ -221,14 +258,21 @@ pub async fn authenticate(
     creds: &Credentials<'_>,
     offered: &[String],
 ) -> Result<Attempt, ProbeError> {
-    let offers = |scheme: &str| {
-        offered.iter().any(|o| {
-            o.split_whitespace()
-                .next()
-                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-        })
-    };
-    if offers("Basic") {
+    authenticate_with(net, conn, (path, headers, body), creds, offered, Schemes::BasicFirst).await
+}
+
+/// [`authenticate`] with the schemes the logon may use. Windows authentication goes as NTLM; a server
+/// offering `Negotiate` alone (Kerberos) gets no logon: [`ProbeError::NoScheme`].
+async fn authenticate_with(
+    net: &Net,
+    conn: &mut HttpConnection,
+    (path, headers, body): (&str, &[(&str, &str)], &str),
+    creds: &Credentials<'_>,
+    offered: &[String],
+    schemes: Schemes,
+) -> Result<Attempt, ProbeError> {
+    let offers = |scheme: &str| offers(offered, scheme);
+    if schemes == Schemes::BasicFirst && offers("Basic") {
         let answer = send_with(net, conn, path, headers, &creds.basic(), body.as_bytes().to_vec()).await?;
         return Ok(Attempt {
             scheme: "Basic",

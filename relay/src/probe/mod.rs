@@ -6,6 +6,7 @@ pub mod autodiscover;
 pub mod certificate;
 mod error;
 pub mod ews;
+pub mod front;
 pub mod mapi;
 pub mod mrs;
 pub mod owa;

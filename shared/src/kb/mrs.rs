@@ -1,4 +1,21 @@
-//! The MRS Proxy endpoint (`/EWS/mrsproxy.svc`) that remote moves go through.
+//! The MRS Proxy endpoint (`/EWS/mrsproxy.svc`) that remote moves go through, and the paths Exchange
+//! Online calls without pre-authentication.
+//!
+//! Sources:
+//! - "Enable the MRS Proxy endpoint for remote moves" (Microsoft Learn): "Exchange Online requires
+//!   Windows authentication for the MRS proxy endpoint"; Exchange Online's errors quote "client
+//!   authentication scheme 'Negotiate'" (KB 3063913; Microsoft Q&A 2188108 with only Basic offered:
+//!   "The authentication header received from the server was 'Basic realm=...'"). The hybrid
+//!   prerequisites' endpoint table lists mrsproxy.svc as "NTLM" / "Basic": its Basic column is not
+//!   evidence that Exchange Online falls back to Basic.
+//! - "Troubleshoot migration issues in Exchange hybrid" (KB 10094): "allow certain EWS and Autodiscover
+//!   endpoints to come through to the Exchange servers without being authenticated at a perimeter
+//!   device": /ews/mrsproxy.svc, /ews/exchange.asmx/wssecurity, /autodiscover/autodiscover.svc/wssecurity,
+//!   /autodiscover/autodiscover.svc, in a rule "higher in priority than any existing Exchange-Related
+//!   Firewall rules"; the prerequisites table: "Pre-Auth Supported? No".
+//! - KB 3063913: MRS Proxy disabled answers 403 after the logon ("The HTTP request was forbidden with
+//!   client authentication scheme 'Negotiate'"; event 1309 "MRS proxy service is disabled"); the fix
+//!   sets MRSProxyEnabled and runs iisreset.
 
 use super::{BindingRefused, Cause, RefusedLogon, Severity};
 
@@ -26,20 +43,59 @@ pub enum MrsProblem {
     },
     /// Extended Protection refuses NTLM logons bound to the certificate migcheck got.
     ChannelBindingRefused(BindingRefused),
+    /// The 401 at `url` offers no Windows authentication, only `offered` (the `WWW-Authenticate`
+    /// values joined with `,`, as Exchange Online's error quotes them; empty: none at all).
+    NoWindowsAuth { url: String, host: String, offered: String },
+    /// Something other than Exchange answered `url` (a path Exchange Online calls without
+    /// pre-authentication): `seen` is what showed it (the status line and the signs).
+    DeviceInFront { url: String, host: String, seen: String },
+    /// 403 after a Windows logon that went through: MRS Proxy is disabled (KB 3063913).
+    ForbiddenAfterLogon {
+        url: String,
+        host: String,
+        user: String,
+        status_line: String,
+    },
 }
 
 const FIX_MRS: &str = r#"# Enable the MRS Proxy endpoint on EVERY Exchange server behind HOST, then recycle the EWS app pool
 Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -MRSProxyEnabled $true
 Get-WebServicesVirtualDirectory | Format-Table Server,MRSProxyEnabled"#;
 
+/// KB 3063913's fix: enable it, then restart IIS so the setting takes effect (when MRS Proxy "shows as
+/// Enabled but is disabled", disable it, wait, enable it and restart IIS).
+const FIX_MRS_IISRESET: &str = r#"
+# Then on each of those servers (KB 3063913: the setting takes effect after IIS restarts):
+iisreset /noforce"#;
+
+/// Publish the four paths without pre-authentication (KB 10094).
+const FIX_PREAUTH: &str = r#"# Exchange Online calls these paths WITHOUT pre-authentication ("Pre-Auth Supported? No" in the hybrid deployment
+# prerequisites; KB 10094 "Troubleshoot migration issues in Exchange hybrid"). On the reverse proxy, WAF or load
+# balancer in front of HOST, publish them in a rule that does not pre-authenticate and passes Windows authentication
+# (NTLM) through, placed above every other Exchange rule:
+#   /ews/mrsproxy.svc
+#   /ews/exchange.asmx/wssecurity
+#   /autodiscover/autodiscover.svc
+#   /autodiscover/autodiscover.svc/wssecurity"#;
+
+/// Windows authentication on the EWS virtual directory, where MRS Proxy lives.
+const FIX_WINDOWS_AUTH: &str = r#"
+# If nothing in front rewrites the answer: Windows authentication is off on the EWS virtual directory. Exchange Online
+# requires it for MRS Proxy: turn it on on EVERY Exchange server behind HOST
+Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -WindowsAuthentication $true
+Get-WebServicesVirtualDirectory | Format-Table Server,WindowsAuthentication,BasicAuthentication,MRSProxyEnabled"#;
+
 impl MrsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
             MrsProblem::CredentialsRefused { .. } => Cause::Permissions,
             MrsProblem::ChannelBindingRefused(b) => b.cause(),
-            MrsProblem::Unreachable { .. } | MrsProblem::Off { .. } | MrsProblem::OffWithCredentials { .. } => {
-                Cause::ExternalAccess
-            }
+            MrsProblem::Unreachable { .. }
+            | MrsProblem::Off { .. }
+            | MrsProblem::OffWithCredentials { .. }
+            | MrsProblem::NoWindowsAuth { .. }
+            | MrsProblem::DeviceInFront { .. }
+            | MrsProblem::ForbiddenAfterLogon { .. } => Cause::ExternalAccess,
         }
     }
 
@@ -49,7 +105,10 @@ impl MrsProblem {
             MrsProblem::Unreachable { .. }
             | MrsProblem::Off { .. }
             | MrsProblem::OffWithCredentials { .. }
-            | MrsProblem::CredentialsRefused { .. } => Severity::Fail,
+            | MrsProblem::CredentialsRefused { .. }
+            | MrsProblem::NoWindowsAuth { .. }
+            | MrsProblem::DeviceInFront { .. }
+            | MrsProblem::ForbiddenAfterLogon { .. } => Severity::Fail,
         }
     }
 
@@ -68,6 +127,24 @@ impl MrsProblem {
                 logon.hint()
             ),
             MrsProblem::ChannelBindingRefused(b) => b.summary(),
+            MrsProblem::NoWindowsAuth { url, offered, .. } => {
+                let only = if offered.is_empty() {
+                    "no authentication scheme at all".to_string()
+                } else {
+                    format!("only {offered}")
+                };
+                format!(
+                    "MRS Proxy at {url} offers no Windows authentication (Negotiate or NTLM), {only}: Exchange Online's migration service logs on to MRS Proxy with Negotiate (NTLM) and fails with \"The HTTP request is unauthorized with client authentication scheme 'Negotiate'. The authentication header received from the server was '{offered}'.\" Either a device in front pre-authenticates and rewrites Exchange's answer, or Windows authentication is off on the EWS virtual directory."
+                )
+            }
+            MrsProblem::DeviceInFront { url, seen, .. } => format!(
+                "Something in front of Exchange answered {url} instead of Exchange: {seen}. Exchange Online calls this path without pre-authentication, so its calls stop at that device."
+            ),
+            MrsProblem::ForbiddenAfterLogon {
+                url, user, status_line, ..
+            } => format!(
+                "MRS Proxy at {url} is disabled: Exchange accepted the NTLM logon of {user} and answered {status_line}, as it does when MRSProxyEnabled is false (\"MRS proxy service is disabled\", KB 3063913). Exchange Online reports \"The HTTP request was forbidden with client authentication scheme 'Negotiate'.\" Remote moves need it on every server behind the name."
+            ),
         }
     }
 
@@ -78,6 +155,11 @@ impl MrsProblem {
             | MrsProblem::OffWithCredentials { host, .. } => FIX_MRS.replace("HOST", host),
             MrsProblem::CredentialsRefused { logon, .. } => logon.fix(),
             MrsProblem::ChannelBindingRefused(b) => b.fix(),
+            MrsProblem::NoWindowsAuth { host, .. } => format!("{FIX_PREAUTH}{FIX_WINDOWS_AUTH}").replace("HOST", host),
+            MrsProblem::DeviceInFront { host, .. } => FIX_PREAUTH.replace("HOST", host),
+            MrsProblem::ForbiddenAfterLogon { host, .. } => {
+                format!("{FIX_MRS}{FIX_MRS_IISRESET}").replace("HOST", host)
+            }
         }
     }
 }

@@ -464,6 +464,25 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         R::ChannelBindingRefused(binding_refused(&mrs, BindingEvidence::AcceptedWithout)).into(),
+        R::NoWindowsAuth {
+            url: mrs.clone(),
+            host: s(HOST),
+            offered: s("Basic realm=\"mail.contoso.com\""),
+        }
+        .into(),
+        R::DeviceInFront {
+            url: s("https://mail.contoso.com/EWS/Exchange.asmx/wssecurity"),
+            host: s(HOST),
+            seen: s("302 Found redirecting to https://mail.contoso.com/login/; Server: nginx; none of Exchange's headers (X-FEServer, X-BEServer, request-id, X-CalculatedBETarget)"),
+        }
+        .into(),
+        R::ForbiddenAfterLogon {
+            url: mrs.clone(),
+            host: s(HOST),
+            user: s("CONTOSO\\migadmin"),
+            status_line: s("403 Forbidden"),
+        }
+        .into(),
         V::Exchange2003 {
             fingerprint: s("/exchange/ answers 401 Unauthorized from Microsoft-IIS/6.0"),
         }
@@ -492,7 +511,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 81;
+const VARIANTS: usize = 84;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -593,6 +612,9 @@ fn name(p: &Problem) -> &'static str {
         Problem::Mrs(MrsProblem::OffWithCredentials { .. }) => "Mrs::OffWithCredentials",
         Problem::Mrs(MrsProblem::CredentialsRefused { .. }) => "Mrs::CredentialsRefused",
         Problem::Mrs(MrsProblem::ChannelBindingRefused(_)) => "Mrs::ChannelBindingRefused",
+        Problem::Mrs(MrsProblem::NoWindowsAuth { .. }) => "Mrs::NoWindowsAuth",
+        Problem::Mrs(MrsProblem::DeviceInFront { .. }) => "Mrs::DeviceInFront",
+        Problem::Mrs(MrsProblem::ForbiddenAfterLogon { .. }) => "Mrs::ForbiddenAfterLogon",
         Problem::Version(VersionProblem::Exchange2003 { .. }) => "Version::Exchange2003",
         Problem::Version(VersionProblem::NotASource { .. }) => "Version::NotASource",
         Problem::Version(VersionProblem::EndOfSupport { .. }) => "Version::EndOfSupport",
