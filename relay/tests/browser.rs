@@ -373,6 +373,32 @@ fn remote_move_cases() -> serde_json::Value {
             Some("wrong_server_name"),
             "ErrorNonExistentMailbox"
         ),
+        // Issue 19: MRS Proxy takes the NTLM logon with the channel binding (Extended Protection Require);
+        // a device in front that pre-authenticates (Basic only, or a redirect to its login page) is named.
+        case(
+            EpRequire,
+            Some(LabMailbox::FullAccess),
+            "mrs.credentials",
+            "pass",
+            None,
+            ""
+        ),
+        case(
+            PreAuthBasic,
+            None,
+            "mrs.anonymous",
+            "fail",
+            Some("external_access"),
+            "Something in front of Exchange answered"
+        ),
+        case(
+            PreAuthRedirect,
+            None,
+            "preauth.ews_wssecurity",
+            "fail",
+            Some("external_access"),
+            "302 Found redirecting to"
+        ),
         version(Exchange2003, "fail", "isn't supported in Office 365"),
         version(Exchange2010, "warn", "Exchange Server 2010 SP3"),
         version(Exchange2016, "warn", "Exchange Server 2016 CU23"),

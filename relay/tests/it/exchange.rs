@@ -6,7 +6,7 @@ use crate::common::*;
 use migcheck_lab::{EX_ZONE, ExScenario, LabMailbox, OaScenario};
 use migcheck_shared::{Cause, Report, Status, Verdict};
 
-fn body(s: ExScenario, mailbox: Option<LabMailbox>) -> String {
+pub(crate) fn body(s: ExScenario, mailbox: Option<LabMailbox>) -> String {
     serde_json::json!({
         "mode": "remote_move", "remote_server": s.host(), "user": s.user(), "password": s.password(),
         "target_mailbox": mailbox.map(|m| m.address(EX_ZONE)).unwrap_or_default(),
@@ -14,18 +14,18 @@ fn body(s: ExScenario, mailbox: Option<LabMailbox>) -> String {
     .to_string()
 }
 
-fn api(s: ExScenario, mailbox: Option<LabMailbox>) -> Report {
+pub(crate) fn api(s: ExScenario, mailbox: Option<LabMailbox>) -> Report {
     let _ = lab().exchange();
     let (report, stream) = api_report(body(s, mailbox));
     assert!(!stream.contains(&s.password()), "the password is in the stream");
     report
 }
 
-fn status(report: &Report, id: &str) -> Option<Status> {
+pub(crate) fn status(report: &Report, id: &str) -> Option<Status> {
     report.check(id).map(|c| c.status)
 }
 
-fn summary<'a>(report: &'a Report, id: &str) -> &'a str {
+pub(crate) fn summary<'a>(report: &'a Report, id: &str) -> &'a str {
     report
         .check(id)
         .map(|c| c.summary.as_str())
@@ -33,7 +33,7 @@ fn summary<'a>(report: &'a Report, id: &str) -> &'a str {
 }
 
 /// The finding raised by `check_id`: its cause and fix.
-fn finding_of(report: &Report, check_id: &str) -> (Cause, Status, String) {
+pub(crate) fn finding_of(report: &Report, check_id: &str) -> (Cause, Status, String) {
     let f = report
         .findings
         .iter()
@@ -64,6 +64,9 @@ fn a_healthy_remote_move_through_cli_and_api() {
             "tls.name",
             "mrs.anonymous",
             "mrs.credentials",
+            "preauth.ews_wssecurity",
+            "preauth.autodiscover_svc",
+            "preauth.autodiscover_wssecurity",
             "ews.auth",
             "ews.logon",
             "ews.permission",
@@ -95,21 +98,34 @@ fn mrs_proxy_off_is_named_with_its_fix() {
         "{}",
         pretty(&report)
     );
-    assert!(
-        summary(&report, "mrs.credentials").contains("503"),
+    // KB 3063913: 403 after the NTLM logon, anonymously the same 401 as when it is on.
+    assert_eq!(
+        status(&report, "mrs.anonymous"),
+        Some(Status::Pass),
         "{}",
         pretty(&report)
     );
+    for words in [
+        "is disabled: Exchange accepted the NTLM logon of migadmin@ewslab.test and answered 403 Forbidden",
+        "MRS proxy service is disabled\", KB 3063913",
+        "The HTTP request was forbidden with client authentication scheme 'Negotiate'.",
+    ] {
+        assert!(
+            summary(&report, "mrs.credentials").contains(words),
+            "{words}: {}",
+            pretty(&report)
+        );
+    }
     let (cause, _, fix) = finding_of(&report, "mrs.credentials");
     assert_eq!(cause, Cause::ExternalAccess);
     assert!(
-        fix.contains("Set-WebServicesVirtualDirectory -MRSProxyEnabled $true"),
+        fix.contains("Set-WebServicesVirtualDirectory -MRSProxyEnabled $true") && fix.contains("iisreset"),
         "{fix}"
     );
     // The raw evidence is shown next to the interpretation.
     let check = report.check("mrs.credentials").expect("check");
     assert!(
-        check.evidence.facts.iter().any(|f| f.value.contains("503")),
+        check.evidence.facts.iter().any(|f| f.value == "403 Forbidden"),
         "{}",
         pretty(&report)
     );
@@ -225,7 +241,8 @@ fn every_version_fingerprint_is_named() {
 #[test]
 fn every_scenario_has_a_test() {
     // The Windows TLS scenarios (Windows2012R2, Windows2008R2, DheOnly) are tested in windows_tls.rs.
-    assert_eq!(ExScenario::ALL.len(), 11, "add the new scenario to the tests above");
+    // EpRequire, PreAuthBasic and PreAuthRedirect are tested in hybrid.rs.
+    assert_eq!(ExScenario::ALL.len(), 14, "add the new scenario to the tests above");
     assert_eq!(LabMailbox::ALL.len(), 6, "add the new mailbox to the tests above");
 }
 

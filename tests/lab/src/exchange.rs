@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::certs::{AdCertFiles, ServerCert};
-use crate::exchange_server::{ExchangeWeb, HostConfig, Iis, Mode, NtlmNames, Scheme, User, Web};
+use crate::exchange_server::{
+    ExchangeWeb, ExtendedProtection, HostConfig, Iis, Mode, NtlmNames, Scheme, TokenChecking, User, Web,
+};
 use crate::tls_front::{
     FrontSpec, SCHANNEL_2008R2_TLS12, SCHANNEL_2012R2, SCHANNEL_DHE_ONLY, TlsFronts, TlsProfile, backend_ip,
 };
@@ -119,7 +121,8 @@ impl LabMailbox {
 pub enum ExScenario {
     /// Subscription Edition: EWS, MRS Proxy enabled, every version source agrees.
     Healthy,
-    /// Subscription Edition with MRS Proxy disabled: `/EWS/mrsproxy.svc` answers 503.
+    /// Subscription Edition with MRS Proxy disabled: `/EWS/mrsproxy.svc` answers 401 anonymously, as
+    /// when it is on, and 403 after the logon (KB 3063913).
     MrsDisabled,
     /// Exchange 2003: no EWS, no `/owa/`; `/exchange/` on IIS 6 with `/exchweb/` resources.
     Exchange2003,
@@ -144,6 +147,15 @@ pub enum ExScenario {
     /// `/autodiscover/` (what a cutover or staged migration needs): a healthy RPC proxy for
     /// `ex01.ewslab.test`, and the proxy's own 404 (nginx's page) for `/EWS/`, `/owa/` and the rest.
     RpcOnly,
+    /// Subscription Edition whose administrator set Extended Protection to `Require` on the front end's
+    /// /EWS too: an NTLM logon to MRS Proxy gets in only with the channel binding of Exchange's own
+    /// certificate (Negotiate, NTLM and Basic offered).
+    EpRequire,
+    /// A reverse proxy (nginx `auth_basic`) in front pre-authenticates /EWS/ and /autodiscover/: its
+    /// own 401 offering only `Basic realm="<host>"`; a valid Basic logon passes on to Exchange.
+    PreAuthBasic,
+    /// A reverse proxy in front redirects /EWS/ and /autodiscover/ to its login page (nginx `return 302`).
+    PreAuthRedirect,
 }
 
 impl ExScenario {
@@ -160,6 +172,9 @@ impl ExScenario {
         ExScenario::Windows2008R2,
         ExScenario::DheOnly,
         ExScenario::RpcOnly,
+        ExScenario::EpRequire,
+        ExScenario::PreAuthBasic,
+        ExScenario::PreAuthRedirect,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -176,6 +191,9 @@ impl ExScenario {
             ExScenario::Windows2008R2 => "win2008r2",
             ExScenario::DheOnly => "dheonly",
             ExScenario::RpcOnly => "rpconly",
+            ExScenario::EpRequire => "eprequire",
+            ExScenario::PreAuthBasic => "preauthbasic",
+            ExScenario::PreAuthRedirect => "preauthredirect",
         }
     }
 
@@ -203,7 +221,9 @@ impl ExScenario {
     pub fn description(self) -> &'static str {
         match self {
             ExScenario::Healthy => "Subscription Edition 15.2.2562.17: EWS, MRS Proxy enabled, all versions agree",
-            ExScenario::MrsDisabled => "Subscription Edition 15.2.2562.17 with MRS Proxy disabled (503)",
+            ExScenario::MrsDisabled => {
+                "Subscription Edition 15.2.2562.17 with MRS Proxy disabled (403 after the logon)"
+            }
             ExScenario::Exchange2003 => "Exchange 2003: no EWS, no /owa/; /exchange/ on IIS 6 with /exchweb/ paths",
             ExScenario::Exchange2010 => "Exchange 2010 SP3 RU32 14.3.513.0 on IIS 7.5",
             ExScenario::Exchange2016 => "Exchange 2016 CU23 15.1.2507.6",
@@ -221,13 +241,27 @@ impl ExScenario {
             ExScenario::RpcOnly => {
                 "Subscription Edition behind a reverse proxy publishing only /rpc/ and /autodiscover/: EWS, OWA and the rest get nginx's 404"
             }
+            ExScenario::EpRequire => {
+                "Subscription Edition with Extended Protection Require on /EWS: NTLM to MRS Proxy only with the channel binding"
+            }
+            ExScenario::PreAuthBasic => {
+                "Subscription Edition behind nginx auth_basic on /EWS/ and /autodiscover/: 401 offering only Basic, nginx's page"
+            }
+            ExScenario::PreAuthRedirect => {
+                "Subscription Edition behind a reverse proxy that redirects /EWS/ and /autodiscover/ to its login page (302)"
+            }
         }
     }
 
     /// The `X-OWA-Version` header (None: not sent).
     pub fn owa_header(self) -> Option<&'static str> {
         match self {
-            ExScenario::Healthy | ExScenario::MrsDisabled | ExScenario::RpcOnly => Some(BUILD_SE),
+            ExScenario::Healthy
+            | ExScenario::MrsDisabled
+            | ExScenario::RpcOnly
+            | ExScenario::EpRequire
+            | ExScenario::PreAuthBasic
+            | ExScenario::PreAuthRedirect => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -280,15 +314,37 @@ impl ExScenario {
     fn mode(self) -> Mode {
         match self {
             ExScenario::RpcOnly => Mode::RpcAndAutodiscoverOnly,
+            ExScenario::PreAuthBasic => Mode::PreAuthBasic,
+            ExScenario::PreAuthRedirect => Mode::PreAuthRedirect,
             _ => Mode::Normal,
         }
+    }
+
+    /// Whether a device in front pre-authenticates /EWS/ and /autodiscover/ (its own answers there).
+    pub fn pre_authenticated(self) -> bool {
+        matches!(self, ExScenario::PreAuthBasic | ExScenario::PreAuthRedirect)
     }
 
     /// Exchange 2019 CU14 and later (Subscription Edition too) turn Extended Protection on at setup:
     /// EWS `Allow` here, so every client still gets in; older ones leave it off.
     fn iis(self) -> Iis {
         match self {
-            ExScenario::Healthy | ExScenario::MrsDisabled | ExScenario::Exchange2019 => Iis::extended_protection(),
+            ExScenario::Healthy
+            | ExScenario::MrsDisabled
+            | ExScenario::Exchange2019
+            | ExScenario::PreAuthBasic
+            | ExScenario::PreAuthRedirect => Iis::extended_protection(),
+            // IIS's `tokenChecking` takes `Require` on any virtual directory (IIS configuration reference,
+            // extendedProtection: "Require: channel-binding token checking is enabled, and all clients
+            // must support it"); CSS-Exchange leaves the front end's /EWS at Allow, an administrator
+            // may tighten it.
+            ExScenario::EpRequire => Iis {
+                ep: ExtendedProtection {
+                    ews: TokenChecking::Require,
+                    ..ExtendedProtection::CSS_EXCHANGE
+                },
+                ..Iis::plain()
+            },
             _ => Iis::plain(),
         }
     }

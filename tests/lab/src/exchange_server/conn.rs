@@ -193,7 +193,7 @@ async fn handle(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, ntlm_user: &m
         ctx.log(req, status, "-");
         return finish(ctx, conn, req, status, http::reason(status), extra, body).await;
     }
-    if let Some(page) = web::unpublished(ctx.host.mode, &path) {
+    if let Some(page) = web::unpublished(ctx.host.mode, &path).or_else(|| web::front_device(ctx, req, &path)) {
         ctx.log(req, page.status, "-");
         return finish(
             ctx,

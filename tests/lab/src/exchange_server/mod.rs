@@ -61,6 +61,11 @@ pub(crate) enum Mode {
     /// Published through Microsoft TMG 2010: the RPC_OUT_DATA answer re-framed with
     /// `Transfer-Encoding: chunked`, and a `Via` on what TMG forwards (`vc.rs` names the sources).
     TmgChunked,
+    /// A reverse proxy in front (nginx `auth_basic`) pre-authenticates /EWS/ and /autodiscover/: without
+    /// a valid Basic logon, its own 401 (`web::front_device`); with one, the request goes on to Exchange.
+    PreAuthBasic,
+    /// A reverse proxy in front redirects /EWS/ and /autodiscover/ to its login page (`web::front_device`).
+    PreAuthRedirect,
     /// The host answers POX Autodiscover itself (`pox.rs`), its EXPR block with this
     /// `CertPrincipalName` (None: without one); otherwise healthy.
     OwnAutodiscover {

@@ -90,20 +90,17 @@ fn logon_page(build: &str) -> String {
     )
 }
 
-/// `/EWS/mrsproxy.svc` for an authenticated caller.
+/// `/EWS/mrsproxy.svc` for an authenticated caller: WCF's help page when MRS Proxy is on; when it is
+/// off, 403: the front end refuses a signed-in call with `HttpException(403, "MRS proxy service is
+/// disabled")` (KB 3063913: Exchange Online's "(403) Forbidden", event 1309 "Exception message: MRS
+/// proxy service is disabled"). The page's body is not published: the lab sends ASP.NET's short 403
+/// text (modelled), with IIS's and Exchange's headers as on every answer.
 pub(crate) fn mrs(host: &str, enabled: bool) -> Page {
     let url = format!("https://{host}/EWS/mrsproxy.svc");
     if enabled {
         return Page::html(200, wcf_help("MRSProxyService", &url));
     }
-    let mut page = Page::html(
-        503,
-        format!(
-            "The HTTP service located at {url} is unavailable.  This could be because the service is too busy or because no endpoint was found listening at the specified address. Please ensure that the address is correct and try accessing the service again later.\r\n"
-        ),
-    );
-    page.headers = vec![("Content-Type", "text/plain; charset=utf-8".into())];
-    page
+    Page::html(403, "MRS proxy service is disabled\r\n".to_string())
 }
 
 /// The help page WCF writes for a service with metadata publishing on.

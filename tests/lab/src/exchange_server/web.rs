@@ -13,6 +13,12 @@ pub(crate) enum Route {
     Ews,
     Mrs,
     Owa,
+    /// `/EWS/Exchange.asmx/wssecurity` and `/autodiscover/autodiscover.svc/wssecurity`: WS-Security,
+    /// anonymous at the transport (IIS lets the request in; WCF checks the message).
+    WsSecurity,
+    /// `/autodiscover/autodiscover.svc` (SOAP Autodiscover), behind the Autodiscover virtual
+    /// directory's authentication.
+    SoapAutodiscover,
     /// Exchange 2003: `/exchange/`.
     Exchange,
     /// Exchange 2003: `/exchweb/`.
@@ -26,6 +32,9 @@ pub(crate) fn route(web: &Web, path: &str) -> Option<Route> {
         Web::Exchange(_) if path == "/ews/exchange.asmx" => Some(Route::Ews),
         Web::Exchange(_) if under("/ews/mrsproxy.svc") => Some(Route::Mrs),
         Web::Exchange(_) if under("/owa") => Some(Route::Owa),
+        Web::Exchange(_) if path == "/ews/exchange.asmx/wssecurity" => Some(Route::WsSecurity),
+        Web::Exchange(_) if path == "/autodiscover/autodiscover.svc/wssecurity" => Some(Route::WsSecurity),
+        Web::Exchange(_) if path == "/autodiscover/autodiscover.svc" => Some(Route::SoapAutodiscover),
         Web::Exchange2003 if under("/exchange") => Some(Route::Exchange),
         Web::Exchange2003 if under("/exchweb") => Some(Route::Exchweb),
         _ => None,
@@ -56,12 +65,13 @@ pub(crate) async fn serve(
             body: b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
         },
         (Route::Exchweb, _) => not_found(),
+        (Route::WsSecurity, _) => ws_security_fault(),
         _ => {
             // Everything else is behind the host's authentication.
-            let vdir = if route == Route::Exchange {
-                Vdir::Exchange2003
-            } else {
-                Vdir::Ews
+            let vdir = match route {
+                Route::Exchange => Vdir::Exchange2003,
+                Route::SoapAutodiscover => Vdir::Autodiscover,
+                _ => Vdir::Ews,
             };
             let user = match conn::authenticate(ctx, req, ntlm_user, vdir).await {
                 Ok(u) => u,
@@ -107,6 +117,76 @@ pub(crate) fn unpublished(mode: Mode, path: &str) -> Option<Page> {
         headers: vec![("Server", "nginx".into()), ("Content-Type", "text/html".into())],
         body: NGINX_404.to_vec(),
     })
+}
+
+/// nginx's tail of every special page (`ngx_http_error_tail`, same file as [`NGINX_404`]).
+const NGINX_TAIL: &str = "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// nginx's own page for `status` (`ngx_http_error_401_page`, `ngx_http_error_302_page` of
+/// ngx_http_special_response.c: the title and heading are the status line, CRLF line ends).
+fn nginx_page(status: u16, title: &str) -> Vec<u8> {
+    format!("<html>\r\n<head><title>{status} {title}</title></head>\r\n<body>\r\n<center><h1>{status} {title}</h1></center>\r\n{NGINX_TAIL}").into_bytes()
+}
+
+/// What a device in front that pre-authenticates answers for /EWS/ and /autodiscover/ (lowercased
+/// `path`), the request never reaching Exchange; None: it passes the request on.
+/// - [`Mode::PreAuthBasic`]: nginx `auth_basic "<host>";` answers a request without a valid Basic logon
+///   `401` with `WWW-Authenticate: Basic realm="<host>"` (nginx/nginx:src/http/modules/
+///   ngx_http_auth_basic_module.c: `Basic realm="`), its 401 page and `Server: nginx` (`server_tokens
+///   off`). Exchange Online meets exactly this: "The authentication header received from the server was
+///   'Basic realm="mail.domain.com"'" (Microsoft Q&A 2188108, issue 19 research F1). A valid Basic
+///   logon goes on to Exchange, the `Authorization` header with it (nginx passes it upstream).
+/// - [`Mode::PreAuthRedirect`]: `return 302 https://<host>/login/;` (nginx's 302 page with
+///   `Location`): a generic device's redirect to its login page. The exact redirects of F5 APM, KEMP ESP,
+///   NetScaler or Entra application proxy are not published verbatim (research §4.4), so the lab plays
+///   nginx and says so.
+pub(crate) fn front_device(ctx: &Ctx, req: &Request, path: &str) -> Option<Page> {
+    let covered = ["/ews/", "/autodiscover/"].iter().any(|dir| path.starts_with(dir));
+    if !covered {
+        return None;
+    }
+    let host = &ctx.host;
+    match host.mode {
+        Mode::PreAuthBasic => {
+            let signed_in = match super::auth::parse(req.header("authorization")) {
+                super::auth::Credentials::Basic { octets } => {
+                    super::auth::check_basic(&host.users, &octets, host.iis.basic).is_some()
+                }
+                _ => false,
+            };
+            (!signed_in).then(|| Page {
+                status: 401,
+                headers: vec![
+                    ("Server", "nginx".into()),
+                    ("Content-Type", "text/html".into()),
+                    ("WWW-Authenticate", format!("Basic realm=\"{}\"", host.name)),
+                ],
+                body: nginx_page(401, "Authorization Required"),
+            })
+        }
+        Mode::PreAuthRedirect => Some(Page {
+            status: 302,
+            headers: vec![
+                ("Server", "nginx".into()),
+                ("Content-Type", "text/html".into()),
+                ("Location", format!("https://{}/login/", host.name)),
+            ],
+            body: nginx_page(302, "Found"),
+        }),
+        _ => None,
+    }
+}
+
+/// What a WS-Security path answers a POST without a signed message. Modelled: Exchange's answer to an
+/// anonymous POST there is not published (issue 19 research §8, "not found verbatim"); the lab sends
+/// WCF's fault for a message that fails its security check, with Exchange's headers as on every
+/// answer, which is all a "who answered" check reads.
+fn ws_security_fault() -> Page {
+    Page {
+        status: 500,
+        headers: vec![("Content-Type", "text/xml; charset=utf-8".into())],
+        body: b"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode xmlns:a=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\">a:InvalidSecurity</faultcode><faultstring xml:lang=\"en-US\">An error occurred when verifying security for the message.</faultstring></s:Fault></s:Body></s:Envelope>".to_vec(),
+    }
 }
 
 fn not_found() -> Page {

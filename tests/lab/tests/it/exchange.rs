@@ -110,6 +110,27 @@ fn anonymous_ews_and_mrs_get_the_hosts_challenges() {
             continue;
         }
         let realm = format!("Basic realm=\"{host}\"");
+        if s.pre_authenticated() {
+            // The device in front answers, with none of Exchange's headers.
+            for r in [&ews, &mrs] {
+                assert_eq!(r.header("Server").as_deref(), Some("nginx"), "{s}: {r:?}");
+                assert_eq!(r.header("X-FEServer"), None, "{s}");
+                assert_eq!(r.header("X-OWA-Version"), None, "{s}");
+                if s == ExScenario::PreAuthBasic {
+                    assert_eq!(r.status, 401, "{s}: {r:?}");
+                    assert_eq!(challenges(r), [realm.as_str()], "{s}");
+                    assert!(
+                        r.body.contains("<title>401 Authorization Required</title>"),
+                        "{}",
+                        r.body
+                    );
+                } else {
+                    assert_eq!(r.status, 302, "{s}: {r:?}");
+                    assert_eq!(r.header("Location"), Some(format!("https://{host}/login/")), "{s}");
+                }
+            }
+            continue;
+        }
         for r in [&ews, &mrs] {
             assert_eq!(r.status, 401, "{s}: {r:?}");
             assert_eq!(challenges(r), ["Negotiate", "NTLM", realm.as_str()], "{s}");
@@ -190,7 +211,7 @@ fn each_scenario_shows_its_versions() {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
         let auth = Some(("basic", user.as_str(), pw.as_str()));
-        if !s.publishes_web() && s != ExScenario::Exchange2003 {
+        if (!s.publishes_web() && s != ExScenario::Exchange2003) || s == ExScenario::PreAuthRedirect {
             continue;
         }
         if let Some(build) = s.ews_build() {
@@ -245,8 +266,12 @@ fn each_scenario_shows_its_versions() {
 
 #[test]
 #[ignore = "needs the lab: cargo xtask test"]
-fn mrs_proxy_answers_200_when_enabled_and_503_when_not() {
-    for &s in ExScenario::ALL.iter().filter(|s| s.publishes_web()) {
+fn mrs_proxy_answers_200_when_enabled_and_403_when_not() {
+    // Through the Basic pre-authentication of PreAuthBasic too (a valid logon passes on to Exchange).
+    for &s in ExScenario::ALL
+        .iter()
+        .filter(|s| s.publishes_web() && **s != ExScenario::PreAuthRedirect)
+    {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
         let url = format!("https://{host}/EWS/mrsproxy.svc");
@@ -257,12 +282,41 @@ fn mrs_proxy_answers_200_when_enabled_and_503_when_not() {
                 assert!(r.body.contains("<TITLE>MRSProxyService Service</TITLE>"), "{}", r.body);
                 assert!(r.body.contains("You have created a service."));
             } else {
-                assert_eq!(r.status, 503, "{s} {method}");
-                let text = format!("The HTTP service located at {url} is unavailable.");
-                assert!(r.body.starts_with(&text), "{}", r.body);
+                // KB 3063913: 403 after the logon, from Exchange (its headers).
+                assert_eq!(r.status, 403, "{s} {method}: {r:?}");
+                assert!(r.body.contains("MRS proxy service is disabled"), "{}", r.body);
+                assert_eq!(r.header("X-FEServer").as_deref(), Some("EX01"), "{s}");
             }
         }
     }
+}
+
+/// EpRequire: Extended Protection `Require` on /EWS refuses an NTLM logon without the channel binding
+/// (curl's NTLM sends none), so only a client that binds, as Windows does, gets into MRS Proxy.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn mrs_proxy_with_require_refuses_ntlm_without_the_channel_binding() {
+    let s = ExScenario::EpRequire;
+    let (host, ip) = ex(s);
+    let url = format!("https://{host}/EWS/mrsproxy.svc");
+    let r = curl(
+        &host,
+        ip,
+        Some(("ntlm", &s.ntlm_user(), &s.password())),
+        &["-X", "POST", &url],
+    );
+    assert_eq!(r.status, 401, "{r:?}");
+    // On Healthy (Allow) the same logon gets in.
+    let h = ExScenario::Healthy;
+    let (host, ip) = ex(h);
+    let url = format!("https://{host}/EWS/mrsproxy.svc");
+    let r = curl(
+        &host,
+        ip,
+        Some(("ntlm", &h.ntlm_user(), &h.password())),
+        &["-X", "POST", &url],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
 }
 
 #[test]

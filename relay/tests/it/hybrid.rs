@@ -1,0 +1,165 @@
+//! Issue 19: remote moves as Exchange Online makes them. MRS Proxy takes a Windows logon (NTLM with the
+//! channel binding) even where Basic is offered, and who answers each path Exchange Online calls without
+//! pre-authentication (Exchange, or a device in front), through the CLI and the API.
+
+use crate::common::*;
+use crate::exchange::{api, finding_of, status, summary};
+use migcheck_lab::{EX_ZONE, ExScenario, LabMailbox};
+use migcheck_shared::{Cause, Report, Status, Verdict};
+
+const PREAUTH: [&str; 3] = [
+    "preauth.ews_wssecurity",
+    "preauth.autodiscover_svc",
+    "preauth.autodiscover_wssecurity",
+];
+
+/// The same remote move through the CLI (exit code) and the API.
+fn cli_and_api(s: ExScenario, mailbox: Option<LabMailbox>) -> (i32, [Report; 2]) {
+    let _ = lab().exchange();
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--remote-server".into(),
+        s.host(),
+        "--user".into(),
+        s.user(),
+    ];
+    if let Some(m) = mailbox {
+        args.extend(["--target-mailbox".into(), m.address(EX_ZONE)]);
+    }
+    let (code, cli, _) = cli_report(args, &s.password());
+    (code, [cli, api(s, mailbox)])
+}
+
+/// A remote move with no mailbox that fails through the CLI (exit code not 0) and the API.
+fn failed(s: ExScenario) -> [Report; 2] {
+    let (code, reports) = cli_and_api(s, None);
+    assert_ne!(code, 0);
+    for r in &reports {
+        assert_eq!(r.verdict, Verdict::Fail, "{}", pretty(r));
+    }
+    reports
+}
+
+fn fact<'a>(report: &'a Report, id: &str, label: &str) -> &'a str {
+    report
+        .check(id)
+        .and_then(|c| c.evidence.facts.iter().find(|f| f.label == label))
+        .map(|f| f.value.as_str())
+        .unwrap_or_else(|| panic!("no {label} in {id}: {}", pretty(report)))
+}
+
+/// Before: Basic (offered beside NTLM) logged on to MRS Proxy, which Exchange Online never does. Now the
+/// logon is NTLM with the channel binding of the certificate, which this host's Extended Protection
+/// (`Require` on /EWS) checks; and Exchange itself answers the three WS-Security paths.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn mrs_proxy_takes_an_ntlm_logon_with_the_channel_binding_even_where_basic_is_offered() {
+    let s = ExScenario::EpRequire;
+    let (code, reports) = cli_and_api(s, Some(LabMailbox::FullAccess));
+    assert_eq!(code, 0);
+    for report in reports {
+        let ctx = pretty(&report);
+        assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+        for id in ["mrs.anonymous", "mrs.credentials", "preauth"].iter().chain(&PREAUTH) {
+            assert_eq!(status(&report, id), Some(Status::Pass), "{id}: {ctx}");
+        }
+        let offered: Vec<&str> = report
+            .check("mrs.anonymous")
+            .map(|c| c.evidence.facts.iter())
+            .into_iter()
+            .flatten()
+            .filter(|f| f.label == "Anonymous answer: www-authenticate")
+            .map(|f| f.value.as_str())
+            .collect();
+        assert_eq!(
+            offered,
+            ["Negotiate", "NTLM", "Basic realm=\"eprequire.ewslab.test\""],
+            "Basic was offered: {ctx}"
+        );
+        assert!(
+            summary(&report, "mrs.credentials")
+                .starts_with("Exchange answers the NTLM logon of the migration account with 200 OK (X-FEServer: EX01"),
+            "{ctx}"
+        );
+        assert!(
+            fact(&report, "mrs.credentials", "With credentials (NTLM): channel binding")
+                .starts_with("tls-server-end-point (SHA-256) of the certificate migcheck got"),
+            "{ctx}"
+        );
+        assert!(
+            summary(&report, "preauth.ews_wssecurity").contains("Exchange answered 500 Internal Server Error"),
+            "{ctx}"
+        );
+    }
+}
+
+/// Before: "IIS asks for credentials: the path exists.", then Basic logged on through the proxy and MRS
+/// Proxy passed as enabled. Now: something in front answered, named with what it sent; no password is
+/// sent to MRS Proxy (nothing there takes a Windows logon).
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_proxy_that_pre_authenticates_with_basic_is_something_in_front_of_exchange() {
+    let s = ExScenario::PreAuthBasic;
+    let host = s.host();
+    for report in failed(s) {
+        let ctx = pretty(&report);
+        assert_eq!(status(&report, "mrs.anonymous"), Some(Status::Fail), "{ctx}");
+        assert_eq!(status(&report, "mrs.credentials"), Some(Status::Skip), "{ctx}");
+        let words = format!(
+            "Something in front of Exchange answered https://{host}/EWS/mrsproxy.svc instead of Exchange: 401 offering only Basic realm=\"{host}\"; Server: nginx; an HTML page \"401 Authorization Required\""
+        );
+        assert!(summary(&report, "mrs.anonymous").starts_with(&words), "{ctx}");
+        assert!(
+            summary(&report, "mrs.anonymous").contains("none of Exchange's headers"),
+            "{ctx}"
+        );
+        let (cause, severity, fix) = finding_of(&report, "mrs.anonymous");
+        assert_eq!((cause, severity), (Cause::ExternalAccess, Status::Fail), "{ctx}");
+        for line in [
+            "WITHOUT pre-authentication",
+            "/ews/exchange.asmx/wssecurity",
+            "/autodiscover/autodiscover.svc/wssecurity",
+        ] {
+            assert!(fix.contains(line), "{line}: {fix}");
+        }
+        assert_eq!(
+            fact(&report, "mrs.anonymous", "Anonymous answer"),
+            "401 Unauthorized",
+            "{ctx}"
+        );
+        for id in PREAUTH {
+            assert_eq!(status(&report, id), Some(Status::Fail), "{id}: {ctx}");
+        }
+    }
+}
+
+/// Before: a 302 from MRS Proxy was "answers 302 Found without credentials" (info), and the remote move
+/// passed MRS Proxy. Now: something in front answered, redirecting to its login page.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_proxy_that_redirects_to_its_login_page_is_something_in_front_of_exchange() {
+    let s = ExScenario::PreAuthRedirect;
+    let host = s.host();
+    for report in failed(s) {
+        let ctx = pretty(&report);
+        for id in ["mrs.anonymous"].iter().chain(&PREAUTH) {
+            assert_eq!(status(&report, id), Some(Status::Fail), "{id}: {ctx}");
+            assert!(
+                summary(&report, id).contains(&format!(
+                    "instead of Exchange: 302 Found redirecting to https://{host}/login/; Server: nginx"
+                )),
+                "{id}: {ctx}"
+            );
+        }
+        assert_eq!(
+            fact(&report, "preauth.autodiscover_svc", "Anonymous answer: location"),
+            format!("https://{host}/login/"),
+            "{ctx}"
+        );
+        assert_eq!(
+            finding_of(&report, "preauth.ews_wssecurity").0,
+            Cause::ExternalAccess,
+            "{ctx}"
+        );
+    }
+}
