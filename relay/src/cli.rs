@@ -76,6 +76,10 @@ struct CheckArgs {
     /// e-mail address unless given.
     #[arg(long = long(Field::TargetMailbox), value_name = "ADDR", conflicts_with = "host")]
     target_mailbox: Option<String>,
+    /// Remote-move mode: the servers behind the remote server's name (names or addresses, comma-separated,
+    /// at most 16), each checked directly with SNI and Host still the remote server's name.
+    #[arg(long = long(Field::Servers), value_name = "EX01,EX02", requires = "remote_server")]
+    servers: Option<String>,
     /// Outlook Anywhere mode (-Authentication): how to log on to the RPC proxy (default basic).
     #[arg(long = long(Field::Auth), value_enum, value_name = "basic|ntlm", conflicts_with_all = ["host", "email", "remote_server"])]
     auth: Option<AuthArg>,
@@ -520,6 +524,7 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
             user: user(Field::RemoteServer)?,
             password: password(Field::RemoteServer)?,
             target_mailbox,
+            servers: args.servers.clone().unwrap_or_default(),
         })),
         (None, None, Some(proxy), None) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
             rpc_proxy: proxy.clone(),

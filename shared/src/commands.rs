@@ -104,6 +104,7 @@ impl DiagnoseRequest {
                 flag(Field::RemoteServer, &t.remote_server);
                 flag(Field::User, &t.user);
                 flag(Field::TargetMailbox, &t.target_mailbox);
+                flag(Field::Servers, &t.servers);
                 true
             }
         };

@@ -22,6 +22,8 @@ pub enum Field {
     Password,
     TargetMailbox,
     AllowCredentialRedirect,
+    /// The servers behind the remote server's name, each checked directly (`ex01,ex02`).
+    Servers,
     /// The relay's access token (`migcheck serve --token-env`): not in the request but in its
     /// `Authorization` header; the relay's 401 names it.
     Token,
@@ -29,7 +31,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order of [`Field`].
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 14] = [
         Field::Mode,
         Field::Host,
         Field::Port,
@@ -42,6 +44,7 @@ impl Field {
         Field::Password,
         Field::TargetMailbox,
         Field::AllowCredentialRedirect,
+        Field::Servers,
         Field::Token,
     ];
 
@@ -60,6 +63,7 @@ impl Field {
             Field::Password => "password",
             Field::TargetMailbox => "target_mailbox",
             Field::AllowCredentialRedirect => "allow_credential_redirect",
+            Field::Servers => "servers",
             Field::Token => "token",
         }
     }
@@ -86,6 +90,7 @@ impl Field {
             Field::Password => "--password-env",
             Field::TargetMailbox => "--target-mailbox",
             Field::AllowCredentialRedirect => "--allow-credential-redirect",
+            Field::Servers => "--servers",
             Field::Token => "--token-env",
         })
     }

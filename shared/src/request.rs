@@ -37,6 +37,10 @@ pub struct RemoteMoveTarget {
     /// A mailbox the account must open (Full Access); empty: not checked.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub target_mailbox: String,
+    /// The servers behind `remote_server`, as typed: names or addresses separated by commas;
+    /// each is checked directly with `remote_server` still the name asked for (SNI and Host).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub servers: String,
 }
 
 /// How the migration service logs on to the RPC proxy (`-Authentication Basic|NTLM`).
@@ -195,6 +199,7 @@ impl DiagnoseRequest {
                     user,
                     password: t.password.clone(),
                     target_mailbox: target_mailbox(&t.target_mailbox)?,
+                    servers: parse_servers(&t.servers)?,
                 }))
             }
         }
@@ -216,6 +221,31 @@ fn target_mailbox(raw: &str) -> Result<Option<input::Email>, InputError> {
         "" => Ok(None),
         m => input::parse_email(Field::TargetMailbox, m).map(Some),
     }
+}
+
+/// The most servers one diagnosis checks behind a name: each is a logon, and a list longer than a
+/// farm's front ends is more likely a paste gone wrong.
+pub const MAX_SERVERS: usize = 16;
+
+/// The `servers` list: each a server name or an address (its port is the remote server's), each once.
+pub fn parse_servers(raw: &str) -> Result<Vec<String>, InputError> {
+    let mut list: Vec<String> = Vec::new();
+    for item in raw.split(',').filter(|i| !i.trim().is_empty()) {
+        let server = input::parse_host(Field::Servers, item)?;
+        if server.port.is_some() {
+            return Err(InputError::new(
+                Field::Servers,
+                "give each server without a port: it is reached on the remote server's port",
+            ));
+        }
+        if !list.contains(&server.host) {
+            list.push(server.host);
+        }
+    }
+    if list.len() > MAX_SERVERS {
+        return Err(InputError::new(Field::Servers, "list at most 16 servers"));
+    }
+    Ok(list)
 }
 
 fn require_password(password: &Password) -> Result<(), InputError> {
@@ -246,6 +276,9 @@ pub struct ValidRemoteMove {
     pub user: String,
     pub password: Password,
     pub target_mailbox: Option<input::Email>,
+    /// The servers behind `remote_server` to check one by one (empty: only the name), at most
+    /// [`MAX_SERVERS`].
+    pub servers: Vec<String>,
 }
 
 /// Outlook Anywhere mode, checked.
@@ -365,6 +398,32 @@ mod tests {
         let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"","user":"u@c.com","password":"p"}"#)
             .expect_err("no server");
         assert_eq!(e.field, Field::RemoteServer);
+    }
+
+    #[test]
+    fn the_servers_behind_the_name_are_a_bounded_list_of_names_or_addresses() {
+        let valid = outlook_anywhere(
+            r#"{"mode":"remote_move","remote_server":"mail.contoso.com","user":"u@c.com","password":"p","servers":"EX01.contoso.com, 10.0.0.12,ex01.contoso.com,,ex03 "}"#,
+        )
+        .expect("valid");
+        let ValidRequest::RemoteMove(rm) = valid else {
+            panic!("not the remote_move mode")
+        };
+        assert_eq!(rm.servers, ["ex01.contoso.com", "10.0.0.12", "ex03"]);
+        let many = (1..=17).map(|n| format!("ex{n:02}")).collect::<Vec<_>>().join(",");
+        for (servers, words) in [
+            (many.as_str(), "list at most 16 servers"),
+            ("ex01:444", "give each server without a port"),
+            ("ex01,bad_name!", ""),
+            ("ex01 ex02", "a server name cannot contain spaces"),
+        ] {
+            let json = format!(
+                r#"{{"mode":"remote_move","remote_server":"mail.contoso.com","user":"u@c.com","password":"p","servers":"{servers}"}}"#
+            );
+            let e = outlook_anywhere(&json).expect_err(servers);
+            assert_eq!(e.field, Field::Servers, "{servers}");
+            assert!(e.message.contains(words), "{servers}: {}", e.message);
+        }
     }
 
     #[test]

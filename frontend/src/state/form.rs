@@ -92,6 +92,9 @@ impl Form {
                 user: self.user.trim().to_string(),
                 password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
+                // The servers behind the name are asked for by the CLI and the API only (the page's
+                // size budget).
+                servers: String::new(),
             }),
         })
     }

@@ -2,10 +2,12 @@
 //! happen, and ends with the report (verdict, headline, findings in order of importance).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use migcheck_shared::kb::{EwsProblem, MrsProblem, Problem};
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
     Check, DiagnoseRequest, Event, Finding, KbStep, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
@@ -23,6 +25,7 @@ mod mapi;
 mod outcome;
 mod outlook;
 mod remote;
+mod servers;
 mod suite;
 mod version;
 
@@ -34,6 +37,11 @@ pub(crate) struct Recorder {
     t0: Instant,
     // Checks of concurrent probes finish in any order; the plan sorts the findings at the end.
     findings: Mutex<Vec<Finding>>,
+    /// Set on a [`Recorder::detached`] one: its problems, each with the id of the check that raised it,
+    /// kept as problems (not findings) for the plan to place.
+    kept: Option<Mutex<Vec<(String, Problem)>>>,
+    /// Whether a server refused the migration account's password: no later logon is tried (lockout).
+    refused: AtomicBool,
 }
 
 /// A check underway: when it started, and its phases so far.
@@ -112,24 +120,70 @@ impl Recorder {
             kb_step: run.kb_step,
             children,
         };
-        if let (Some(problem), Ok(mut findings)) = (outcome.problem, self.findings.lock()) {
+        if let Some(problem) = outcome.problem {
+            if matches!(
+                problem,
+                Problem::Mrs(MrsProblem::CredentialsRefused { .. })
+                    | Problem::Ews(EwsProblem::CredentialsRefused { .. })
+            ) {
+                self.refused.store(true, Ordering::Relaxed);
+            }
             // The KB places every problem in a step; a check of another step raising it is a slip in
             // the plan, caught by the tests.
             debug_assert_eq!(problem.kb_step(), check.kb_step, "{} raises {problem:?}", check.id);
-            findings.push(Finding {
-                cause: problem.cause(),
-                severity: check.status,
-                kb_step: problem.kb_step(),
-                summary: problem.summary(),
-                fix: problem.fix(),
-                check_ids: vec![check.id.clone()],
-            });
+            match &self.kept {
+                Some(kept) => {
+                    if let Ok(mut kept) = kept.lock() {
+                        kept.push((check.id.clone(), problem));
+                    }
+                }
+                None => self.raise(check.id.clone(), check.status, &problem),
+            }
         }
         let _ = self.events.send(Event::Finished { check: check.clone() });
         check
     }
 
     /// A parent takes the worst status of its children.
+    /// Adds the finding of `problem`, raised by the check `check_id`.
+    pub(crate) fn raise(&self, check_id: String, severity: Status, problem: &Problem) {
+        if let Ok(mut findings) = self.findings.lock() {
+            findings.push(Finding {
+                cause: problem.cause(),
+                severity,
+                kb_step: problem.kb_step(),
+                summary: problem.summary(),
+                fix: problem.fix(),
+                check_ids: vec![check_id],
+            });
+        }
+    }
+
+    /// A recorder whose events go nowhere and whose problems are kept ([`Recorder::kept`]): for checks
+    /// the plan reshapes before they are shown (one server behind a name).
+    pub(crate) fn detached(&self) -> Recorder {
+        Recorder {
+            events: tokio::sync::mpsc::unbounded_channel().0,
+            t0: self.t0,
+            findings: Mutex::new(Vec::new()),
+            kept: Some(Mutex::new(Vec::new())),
+            refused: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a check recorded here saw the password refused.
+    pub(crate) fn password_refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The problems a detached recorder kept, each with the id of its check.
+    pub(crate) fn kept(&self) -> Vec<(String, Problem)> {
+        self.kept
+            .as_ref()
+            .and_then(|k| k.lock().ok().map(|mut k| std::mem::take(&mut *k)))
+            .unwrap_or_default()
+    }
+
     pub(crate) fn finish_parent(&self, run: Running, children: Vec<Check>, summary: String) -> Check {
         let status = worst(&children).unwrap_or(Status::Skip);
         self.finish(run, Outcome::new(status, summary), children)
@@ -144,6 +198,8 @@ impl Recorder {
             events: tokio::sync::mpsc::unbounded_channel().0,
             t0: Instant::now(),
             findings: Mutex::new(Vec::new()),
+            kept: None,
+            refused: AtomicBool::new(false),
         }
     }
 
@@ -169,6 +225,8 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
         events,
         t0: Instant::now(),
         findings: Mutex::new(Vec::new()),
+        kept: None,
+        refused: AtomicBool::new(false),
     };
     let (checks, pass_headline) = match valid {
         ValidRequest::Host(target) => {

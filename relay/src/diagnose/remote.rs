@@ -17,6 +17,35 @@ use crate::probe::front::{self, Answerer};
 use crate::probe::mrs;
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
+    let host = target.remote_server.host.as_str();
+    let mut checks = name_checks(net, rec, target, Logon::Try).await;
+    let behind = match super::servers::check(net, rec, target).await {
+        Some(servers) => {
+            checks.push(servers);
+            format!(" and each of the {} servers behind it", target.servers.len())
+        }
+        None => String::new(),
+    };
+    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    let headline = format!(
+        "A remote move can reach {host}{behind}: MRS Proxy answers, EWS takes the logon of {}{}.",
+        target.user,
+        mailbox.map(|m| format!(" and opens {m}")).unwrap_or_default()
+    );
+    (checks, headline)
+}
+
+/// Whether a run of the checks may send the password.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Logon {
+    Try,
+    /// Not sent: it was refused before, and each refusal counts toward a lockout.
+    Withheld,
+}
+
+/// The remote move's checks of the remote server's name, through `net` (which may reach one server
+/// behind the name directly, [`Net::through`]).
+pub(super) async fn name_checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove, logon: Logon) -> Vec<Check> {
     let server = &target.remote_server;
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
@@ -29,6 +58,20 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     };
     let url = format!("https://{authority}/EWS/Exchange.asmx");
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    if logon == Logon::Withheld {
+        let withheld = |step: KbStep, id: &str, what: &str| {
+            let run = rec.start(step, id, format!("{what} at {authority}"), None);
+            rec.finish(
+                run,
+                Outcome::skip("Not tried: the password was refused on an earlier server, and each refused logon counts toward the account's lockout."),
+                vec![],
+            )
+        };
+        checks.push(withheld(KbStep::OutlookAnywhere, "mrs", "MRS Proxy"));
+        checks.push(preauth_checks(net, rec, host, port).await);
+        checks.push(withheld(KbStep::Permissions, "ews", "EWS"));
+        return checks;
+    }
     let (ews_checks, mrs_check, preauth_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
         ews::for_remote_move(net, rec, &url, &creds, mailbox),
@@ -38,12 +81,7 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     checks.push(mrs_check);
     checks.push(preauth_check);
     checks.extend(ews_checks);
-    let headline = format!(
-        "A remote move can reach {host}: MRS Proxy answers, EWS takes the logon of {}{}.",
-        target.user,
-        mailbox.map(|m| format!(" and opens {m}")).unwrap_or_default()
-    );
-    (checks, headline)
+    checks
 }
 
 /// How much of an answer's body the evidence quotes, in characters.

@@ -87,6 +87,7 @@ pub fn srv_order(records: &mut [SrvRecord]) {
 }
 
 /// The relay's resolver with its overrides.
+#[derive(Clone)]
 pub struct Dns {
     resolver: Result<TokioResolver, String>,
     overrides: Vec<ResolveOverride>,
@@ -158,6 +159,23 @@ impl Dns {
             connect_to,
             source,
         }
+    }
+
+    /// The same resolver and overrides, with `host:port` reached through `server` (on the same port)
+    /// before any `--connect-to`: one server behind a name, checked directly with SNI and Host still
+    /// `host`. `server` resolves like any name (an address, `--resolve`, `--dns`).
+    pub fn through(&self, host: &str, port: u16, server: &str) -> Dns {
+        let mut dns = self.clone();
+        dns.connect_to.insert(
+            0,
+            ConnectTo {
+                host: host.to_string(),
+                port,
+                to_host: server.to_string(),
+                to_port: port,
+            },
+        );
+        dns
     }
 
     /// Where a connection to `host:port` really goes (after `--connect-to`).

@@ -67,6 +67,18 @@ impl Net {
         Net::new(self.dns.clone(), self.egress.clone(), self.trust.clone(), self.timeout).seen_from(self.vantage)
     }
 
+    /// The same settings for one server behind `host:port` ([`Dns::through`]), with its own TLS
+    /// sessions: nothing learnt from one server is reused on another.
+    pub fn through(&self, host: &str, port: u16, server: &str) -> Self {
+        Net::new(
+            Arc::new(self.dns.through(host, port, server)),
+            self.egress.clone(),
+            self.trust.clone(),
+            self.timeout,
+        )
+        .seen_from(self.vantage)
+    }
+
     /// The same settings, judged as seen from `vantage`.
     pub fn seen_from(mut self, vantage: Vantage) -> Self {
         self.vantage = vantage;

@@ -241,8 +241,8 @@ fn every_version_fingerprint_is_named() {
 #[test]
 fn every_scenario_has_a_test() {
     // The Windows TLS scenarios (Windows2012R2, Windows2008R2, DheOnly) are tested in windows_tls.rs.
-    // EpRequire, PreAuthBasic and PreAuthRedirect are tested in hybrid.rs.
-    assert_eq!(ExScenario::ALL.len(), 14, "add the new scenario to the tests above");
+    // EpRequire, PreAuthBasic, PreAuthRedirect and the pair LbEx01, LbEx02 are tested in hybrid.rs.
+    assert_eq!(ExScenario::ALL.len(), 16, "add the new scenario to the tests above");
     assert_eq!(LabMailbox::ALL.len(), 6, "add the new mailbox to the tests above");
 }
 
@@ -402,18 +402,24 @@ fn bad_remote_move_inputs_name_their_field() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = migcheck(&[
-        "check".into(),
-        "--remote-server".into(),
-        "mail.contoso.com".into(),
-        "--user".into(),
-        "u@contoso.com".into(),
-        "--password-env".into(),
-        "HOME".into(),
-        "--target-mailbox".into(),
-        "not an address".into(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--target-mailbox:"), "{stderr}");
+    // A wrong value of `flag` is refused before anything is sent, naming the flag.
+    let refused = |flag: &str, value: String, words: &str| {
+        let args = [
+            "check",
+            "--remote-server",
+            "mail.contoso.com",
+            "--user",
+            "u@contoso.com",
+        ];
+        let mut args: Vec<String> = args.map(String::from).to_vec();
+        args.extend(["--password-env".into(), "HOME".into(), flag.into(), value]);
+        let out = migcheck(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+    };
+    refused("--target-mailbox", "not an address".into(), "--target-mailbox:");
+    // Each server behind the name is a logon: the list is bounded, and the error names the flag.
+    let many = (1..=17).map(|n| format!("ex{n:02}")).collect::<Vec<_>>().join(",");
+    refused("--servers", many, "--servers: list at most 16 servers");
 }

@@ -163,3 +163,108 @@ fn a_proxy_that_redirects_to_its_login_page_is_something_in_front_of_exchange() 
         );
     }
 }
+
+/// The pair behind `lbpair.ewslab.test`: the name's scenario and the two servers' addresses.
+fn lb_pair() -> (ExScenario, String, String) {
+    let ex = lab().exchange();
+    let addr = |s| ex.addr(s).to_string();
+    (ExScenario::LbEx01, addr(ExScenario::LbEx01), addr(ExScenario::LbEx02))
+}
+
+/// The remote move of the pair's name with `password`, the servers behind it listed.
+fn pair_body(password: &str, servers: &str) -> String {
+    let s = ExScenario::LbEx01;
+    serde_json::json!({
+        "mode": "remote_move", "remote_server": s.host(), "user": s.user(), "password": password,
+        "servers": servers,
+    })
+    .to_string()
+}
+
+/// Issue 19 point 5: a load-balanced pair behind `lbpair.ewslab.test`, the second with MRS Proxy off.
+/// Through the name (which reaches the first) MRS Proxy passes; checked directly (`--servers`), the
+/// second stands out, and its finding and fix name it.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn every_server_behind_the_name_is_checked_and_the_one_with_mrs_proxy_off_stands_out() {
+    let (s, ex01, ex02) = lb_pair();
+    let servers = format!("{ex01},{ex02}");
+    let args = [
+        "check",
+        "--remote-server",
+        &s.host(),
+        "--user",
+        &s.user(),
+        "--servers",
+        &servers,
+    ];
+    let (code, cli, _) = cli_report(args.map(String::from).to_vec(), &s.password());
+    assert_ne!(code, 0);
+    let (api, stream) = api_report(pair_body(&s.password(), &servers));
+    assert!(!stream.contains(&s.password()), "the password is in the stream");
+    for report in [cli, api] {
+        let ctx = pretty(&report);
+        assert_eq!(report.verdict, Verdict::Fail, "{ctx}");
+        assert_eq!(status(&report, "mrs.credentials"), Some(Status::Pass), "{ctx}");
+        for server in [&ex01, &ex02] {
+            assert_eq!(
+                status(&report, &format!("servers.{server}.tls.name")),
+                Some(Status::Pass),
+                "{ctx}"
+            );
+        }
+        assert_eq!(
+            status(&report, &format!("servers.{ex01}.mrs.credentials")),
+            Some(Status::Pass),
+            "{ctx}"
+        );
+        let off = format!("servers.{ex02}.mrs.credentials");
+        assert_eq!(status(&report, &off), Some(Status::Fail), "{ctx}");
+        assert_eq!(
+            summary(&report, "servers"),
+            format!(
+                "The servers behind lbpair.ewslab.test differ: mrs fails on {ex02} and not on {ex01}. A remote move fails whenever the load balancer sends it to a failing server."
+            ),
+            "{ctx}"
+        );
+        let lead = format!(
+            "MRS Proxy is off on the server at {ex02}, behind lbpair.ewslab.test: MRS Proxy at https://lbpair.ewslab.test/EWS/mrsproxy.svc is disabled"
+        );
+        assert!(report.headline.starts_with(&lead), "{ctx}");
+        let (cause, _, fix) = finding_of(&report, &off);
+        assert_eq!(cause, Cause::ExternalAccess);
+        assert!(
+            fix.contains(&format!(
+                "# MRS Proxy is off on {ex02} (checked directly, behind lbpair.ewslab.test)"
+            )) && fix.contains("-MRSProxyEnabled $true")
+                && fix.contains("iisreset"),
+            "{fix}"
+        );
+    }
+}
+
+/// A refused password stops every later logon: the name refuses it, so no server behind it is sent it
+/// (each refusal counts toward the account's lockout); the checks that need no password still run.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_refused_password_is_not_tried_on_the_servers_behind_the_name() {
+    let (_, ex01, ex02) = lb_pair();
+    let (report, _) = api_report(pair_body("Wrong-Passw0rd!", &format!("{ex01}, {ex02}")));
+    let ctx = pretty(&report);
+    assert_eq!(status(&report, "mrs.credentials"), Some(Status::Fail), "{ctx}");
+    for server in [&ex01, &ex02] {
+        for id in ["mrs", "ews"] {
+            let id = format!("servers.{server}.{id}");
+            assert_eq!(status(&report, &id), Some(Status::Skip), "{id}: {ctx}");
+            assert!(
+                summary(&report, &id).starts_with("Not tried: the password was refused"),
+                "{ctx}"
+            );
+        }
+        assert_eq!(
+            status(&report, &format!("servers.{server}.tls.name")),
+            Some(Status::Pass),
+            "{ctx}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ mod mapi;
 mod mrs;
 mod outlook;
 mod reach;
+mod servers;
 mod step;
 mod suites;
 mod tls;
@@ -28,6 +29,7 @@ pub use mapi::MapiProblem;
 pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
+pub use servers::OnServer;
 pub use step::KbStep;
 pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
 pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, ExtraFlaw, MIN_RSA_BITS, PrivateTrust, TlsProblem, Vantage};
@@ -99,6 +101,8 @@ pub enum Problem {
     Mrs(MrsProblem),
     /// The Exchange version (the KB's "unsupported version" cause, no step).
     Version(VersionProblem),
+    /// Any of the above, found on one server behind the name checked directly (`--servers`).
+    OnServer(Box<OnServer>),
 }
 
 impl Problem {
@@ -112,6 +116,7 @@ impl Problem {
             Problem::Ews(p) => p.cause(),
             Problem::Mrs(p) => p.cause(),
             Problem::Version(_) => Cause::UnsupportedVersion,
+            Problem::OnServer(p) => p.cause(),
         }
     }
 
@@ -122,6 +127,7 @@ impl Problem {
             Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => Some(KbStep::OutlookAnywhere),
             Problem::Ews(_) => Some(KbStep::Permissions),
             Problem::Version(_) => None,
+            Problem::OnServer(p) => p.kb_step(),
         }
     }
 
@@ -135,6 +141,7 @@ impl Problem {
             Problem::Autodiscover(_) => Severity::Fail,
             Problem::Ews(p) => p.severity(),
             Problem::Version(p) => p.severity(),
+            Problem::OnServer(p) => p.severity(),
         }
     }
 
@@ -149,6 +156,7 @@ impl Problem {
             Problem::Ews(p) => p.summary(),
             Problem::Mrs(p) => p.summary(),
             Problem::Version(p) => p.summary(),
+            Problem::OnServer(p) => p.summary(),
         }
     }
 
@@ -163,6 +171,7 @@ impl Problem {
             Problem::Ews(p) => p.fix(),
             Problem::Mrs(p) => p.fix(),
             Problem::Version(p) => p.fix(),
+            Problem::OnServer(p) => p.fix(),
         }
     }
 }

@@ -483,6 +483,17 @@ fn examples() -> Vec<Problem> {
             status_line: s("403 Forbidden"),
         }
         .into(),
+        Problem::OnServer(Box::new(OnServer {
+            server: s("ex02.contoso.com"),
+            name: s(HOST),
+            problem: R::ForbiddenAfterLogon {
+                url: mrs.clone(),
+                host: s(HOST),
+                user: s("CONTOSO\\migadmin"),
+                status_line: s("403 Forbidden"),
+            }
+            .into(),
+        })),
         V::Exchange2003 {
             fingerprint: s("/exchange/ answers 401 Unauthorized from Microsoft-IIS/6.0"),
         }
@@ -511,7 +522,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 84;
+const VARIANTS: usize = 85;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -619,6 +630,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Version(VersionProblem::NotASource { .. }) => "Version::NotASource",
         Problem::Version(VersionProblem::EndOfSupport { .. }) => "Version::EndOfSupport",
         Problem::Version(VersionProblem::SourcesDisagree { .. }) => "Version::SourcesDisagree",
+        Problem::OnServer(_) => "OnServer",
     }
 }
 
@@ -693,6 +705,7 @@ fn causes_steps_and_severities_follow_the_kb() {
                 assert_eq!(step, None);
                 assert_eq!(problem.cause(), Cause::UnsupportedVersion);
             }
+            Problem::OnServer(o) => assert_eq!(step, o.problem.kb_step()),
         }
         if let Problem::Mapi(_) = problem {
             assert_eq!(
@@ -709,6 +722,54 @@ fn causes_steps_and_severities_follow_the_kb() {
         "the KB puts TLS versions under the network cause"
     );
     assert_eq!(Status::from(old_tls.severity()), Status::Fail);
+}
+
+#[test]
+fn a_server_behind_the_name_is_named_in_the_summary_and_the_fix() {
+    let on = |server: &str| {
+        Problem::OnServer(Box::new(OnServer {
+            server: s(server),
+            name: s(HOST),
+            problem: MrsProblem::ForbiddenAfterLogon {
+                url: s("https://mail.contoso.com/EWS/mrsproxy.svc"),
+                host: s(HOST),
+                user: s(USER),
+                status_line: s("403 Forbidden"),
+            }
+            .into(),
+        }))
+    };
+    let p = on("ex02.contoso.com");
+    assert!(
+        p.summary()
+            .starts_with("MRS Proxy is off on EX02, one of the servers behind mail.contoso.com: MRS Proxy at"),
+        "{}",
+        p.summary()
+    );
+    assert!(
+        p.fix().contains(
+            "Set-WebServicesVirtualDirectory -Identity \"EX02\\EWS (Default Web Site)\" -MRSProxyEnabled $true"
+        ),
+        "{}",
+        p.fix()
+    );
+    assert_eq!(p.cause(), Cause::ExternalAccess);
+    let by_address = on("10.0.0.12");
+    assert!(
+        by_address
+            .summary()
+            .starts_with("MRS Proxy is off on the server at 10.0.0.12, behind mail.contoso.com")
+    );
+    let tls = Problem::OnServer(Box::new(OnServer {
+        server: s("ex02"),
+        name: s(HOST),
+        problem: TlsProblem::SelfSigned { host: s(HOST) }.into(),
+    }));
+    assert!(
+        tls.summary()
+            .starts_with("On ex02, one of the servers behind mail.contoso.com: ")
+    );
+    assert_eq!(tls.kb_step(), Some(KbStep::Certificate));
 }
 
 #[test]

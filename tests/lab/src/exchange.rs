@@ -156,6 +156,13 @@ pub enum ExScenario {
     PreAuthBasic,
     /// A reverse proxy in front redirects /EWS/ and /autodiscover/ to its login page (nginx `return 302`).
     PreAuthRedirect,
+    /// The first of a load-balanced pair serving `lbpair.ewslab.test` with one certificate: healthy, and
+    /// the server the name reaches (the lab's balancer always picks it, so a test knows who answered).
+    LbEx01,
+    /// The second of the pair: the same name and certificate, MRS Proxy off (403 after the logon, KB
+    /// 3063913), reached only directly (`--servers`). Learn's MRS Proxy page: moves "can fail if the MRS
+    /// Proxy endpoint isn't enabled on all Mailbox servers".
+    LbEx02,
 }
 
 impl ExScenario {
@@ -175,6 +182,8 @@ impl ExScenario {
         ExScenario::EpRequire,
         ExScenario::PreAuthBasic,
         ExScenario::PreAuthRedirect,
+        ExScenario::LbEx01,
+        ExScenario::LbEx02,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -194,12 +203,18 @@ impl ExScenario {
             ExScenario::EpRequire => "eprequire",
             ExScenario::PreAuthBasic => "preauthbasic",
             ExScenario::PreAuthRedirect => "preauthredirect",
+            ExScenario::LbEx01 => "lbex01",
+            ExScenario::LbEx02 => "lbex02",
         }
     }
 
-    /// `<slug>.ewslab.test`: what the user types as the Exchange server.
+    /// `<slug>.ewslab.test`: what the user types as the Exchange server (`lbpair.ewslab.test` for
+    /// both servers of the pair).
     pub fn host(self) -> String {
-        format!("{}.{EX_ZONE}", self.slug())
+        match self {
+            ExScenario::LbEx01 | ExScenario::LbEx02 => format!("lbpair.{EX_ZONE}"),
+            s => format!("{}.{EX_ZONE}", s.slug()),
+        }
     }
 
     /// The migration account in UPN form.
@@ -250,6 +265,12 @@ impl ExScenario {
             ExScenario::PreAuthRedirect => {
                 "Subscription Edition behind a reverse proxy that redirects /EWS/ and /autodiscover/ to its login page (302)"
             }
+            ExScenario::LbEx01 => {
+                "lbpair.ewslab.test, first server of a load-balanced pair: healthy, what the name reaches"
+            }
+            ExScenario::LbEx02 => {
+                "lbpair.ewslab.test, second server of the pair (same name and certificate): MRS Proxy off, reached only directly"
+            }
         }
     }
 
@@ -261,7 +282,9 @@ impl ExScenario {
             | ExScenario::RpcOnly
             | ExScenario::EpRequire
             | ExScenario::PreAuthBasic
-            | ExScenario::PreAuthRedirect => Some(BUILD_SE),
+            | ExScenario::PreAuthRedirect
+            | ExScenario::LbEx01
+            | ExScenario::LbEx02 => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -297,7 +320,10 @@ impl ExScenario {
 
     /// Whether `/EWS/mrsproxy.svc` answers (authenticated) 200.
     pub fn mrs_enabled(self) -> bool {
-        !matches!(self, ExScenario::MrsDisabled | ExScenario::Exchange2003)
+        !matches!(
+            self,
+            ExScenario::MrsDisabled | ExScenario::Exchange2003 | ExScenario::LbEx02
+        )
     }
 
     /// Whether the web side (`/EWS/`, `/owa/`) is published at this name: not on Exchange 2003 (no EWS,
@@ -333,7 +359,9 @@ impl ExScenario {
             | ExScenario::MrsDisabled
             | ExScenario::Exchange2019
             | ExScenario::PreAuthBasic
-            | ExScenario::PreAuthRedirect => Iis::extended_protection(),
+            | ExScenario::PreAuthRedirect
+            | ExScenario::LbEx01
+            | ExScenario::LbEx02 => Iis::extended_protection(),
             // IIS's `tokenChecking` takes `Require` on any virtual directory (IIS configuration reference,
             // extendedProtection: "Require: channel-binding token checking is enabled, and all clients
             // must support it"); CSS-Exchange leaves the front end's /EWS at Allow, an administrator
@@ -370,7 +398,14 @@ impl ZoneScenario for ExScenario {
     }
 
     fn cert_slug(self) -> String {
-        format!("ex-{}", self.slug())
+        match self {
+            ExScenario::LbEx01 | ExScenario::LbEx02 => "ex-lbpair".to_string(),
+            s => format!("ex-{}", s.slug()),
+        }
+    }
+
+    fn in_dns(self) -> bool {
+        self != ExScenario::LbEx02
     }
 
     fn rsa_certificate(self) -> bool {

@@ -22,6 +22,11 @@ pub(crate) trait ZoneScenario: Copy + Eq + 'static {
     fn rsa_certificate(self) -> bool {
         false
     }
+    /// Whether the host's name points at it in DNS (else it is reached only by its address: the second
+    /// server behind a load-balanced name).
+    fn in_dns(self) -> bool {
+        true
+    }
 }
 
 /// Where every scenario host of a zone lives in one lab slot.
@@ -47,6 +52,7 @@ impl<S: ZoneScenario> ZonePlan<S> {
         args.extend(
             self.hosts
                 .iter()
+                .filter(|(s, _)| s.in_dns())
                 .map(|(s, ip)| format!("--host-record={},{ip}", s.host_name())),
         );
         args
@@ -54,10 +60,14 @@ impl<S: ZoneScenario> ZonePlan<S> {
 
     /// Certificates to make: (file slug, names).
     pub(crate) fn cert_requests(&self) -> Vec<(String, Vec<String>)> {
-        self.hosts
-            .iter()
-            .map(|(s, _)| (s.cert_slug(), vec![s.host_name()]))
-            .collect()
+        // Hosts sharing a name (a load-balanced pair) share one certificate.
+        let mut requests: Vec<(String, Vec<String>)> = Vec::new();
+        for (s, _) in &self.hosts {
+            if !requests.iter().any(|(slug, _)| *slug == s.cert_slug()) {
+                requests.push((s.cert_slug(), vec![s.host_name()]));
+            }
+        }
+        requests
     }
 
     /// The certificate slugs whose leaves have an RSA key.
