@@ -220,6 +220,12 @@ fn every_server_behind_the_name_is_checked_and_the_one_with_mrs_proxy_off_stands
         );
         let off = format!("servers.{ex02}.mrs.credentials");
         assert_eq!(status(&report, &off), Some(Status::Fail), "{ctx}");
+        // Who answered, from the answer itself: each server's own X-FEServer.
+        for (server, fe) in [(&ex01, "EX01"), (&ex02, "EX02")] {
+            let id = format!("servers.{server}.mrs.credentials");
+            let who = fact(&report, &id, "With credentials (NTLM): x-feserver");
+            assert_eq!(who, fe, "{ctx}");
+        }
         assert_eq!(
             summary(&report, "servers"),
             format!(

@@ -160,8 +160,8 @@ pub enum ExScenario {
     /// the server the name reaches (the lab's balancer always picks it, so a test knows who answered).
     LbEx01,
     /// The second of the pair: the same name and certificate, MRS Proxy off (403 after the logon, KB
-    /// 3063913), reached only directly (`--servers`). Learn's MRS Proxy page: moves "can fail if the MRS
-    /// Proxy endpoint isn't enabled on all Mailbox servers".
+    /// 3063913), `X-FEServer: EX02`, reached only directly (`--servers`). Learn's MRS Proxy page: moves
+    /// "can fail if the MRS Proxy endpoint isn't enabled on all Mailbox servers".
     LbEx02,
 }
 
@@ -318,6 +318,14 @@ impl ExScenario {
         }
     }
 
+    /// The front end's `X-FEServer`: `EX02` for the second server of the pair, `EX01` elsewhere.
+    pub fn fe_server(self) -> &'static str {
+        match self {
+            ExScenario::LbEx02 => "EX02",
+            _ => "EX01",
+        }
+    }
+
     /// Whether `/EWS/mrsproxy.svc` answers (authenticated) 200.
     pub fn mrs_enabled(self) -> bool {
         !matches!(
@@ -383,6 +391,7 @@ impl ExScenario {
                 owa_version: owa,
                 ews_version: ews,
                 mrs_enabled: self.mrs_enabled(),
+                fe_server: self.fe_server(),
                 mail_domain: EX_ZONE.to_string(),
             }),
             _ => Web::Exchange2003,

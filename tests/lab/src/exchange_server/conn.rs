@@ -88,7 +88,7 @@ impl Ctx {
             Web::Exchange(w) => vec![
                 ("Server", IIS.to_string()),
                 ("X-Powered-By", "ASP.NET".to_string()),
-                ("X-FEServer", "EX01".to_string()),
+                ("X-FEServer", w.fe_server.to_string()),
                 ("X-OWA-Version", w.owa_version.to_string()),
             ],
         }

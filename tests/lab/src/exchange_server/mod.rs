@@ -225,6 +225,8 @@ pub(crate) struct ExchangeWeb {
     /// EWS `ServerVersionInfo` (`a.b.c.d`).
     pub ews_version: &'static str,
     pub mrs_enabled: bool,
+    /// `X-FEServer`: the front end's NetBIOS name (`EX01`; `EX02` on the second server of a pair).
+    pub fe_server: &'static str,
     /// The domain of the lab mailboxes ([`crate::LabMailbox::address`]).
     pub mail_domain: String,
 }
