@@ -23,6 +23,7 @@ mod extended_protection;
 mod hostile;
 mod hosting;
 mod http;
+mod hybrid;
 mod outlook_anywhere;
 mod secrets;
 mod windows_tls;

@@ -61,8 +61,11 @@ pub fn details(props: &StepProps) -> Html {
                     autocomplete="username" error={props.error(Field::User)} oninput={send(Action::SetUser)}>
                     { if autodiscover { "Empty: the e-mail address. " } else { "" } }
                     { "The same credentials as " }<code>{ "Test-MigrationServerAvailability -Credentials" }</code>
-                    { " and the migration endpoint. The account needs Full Access to the mailbox ("
-                    }<code>{ "Add-MailboxPermission -AccessRights FullAccess" }</code>{ ")." }
+                    { if form.mode == Mode::RemoteMove {
+                        " and the migration endpoint. A remote move needs it in Organization Management or Recipient Management."
+                    } else {
+                        " and the migration endpoint. The account needs Full Access to the mailbox (Add-MailboxPermission -AccessRights FullAccess)."
+                    } }
                 </FieldInput>
                 <FieldInput field={Field::Password} label="Password" kind="password" autocomplete="current-password"
                     node_ref={props.password.clone()} error={props.error(Field::Password)} oninput={on_password}>
