@@ -192,6 +192,12 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
     report
 }
 
+/// Whether any check passed: something was reached (a Hybrid Agent's name seen from the internet reaches
+/// nothing, and its verdict has no allow list to name).
+fn reached(checks: &[Check]) -> bool {
+    checks.iter().any(|c| c.status == Status::Pass || reached(&c.children))
+}
+
 fn conclude(
     inputs: DiagnoseRequest,
     checks: Vec<Check>,
@@ -228,7 +234,7 @@ fn conclude(
     };
     // From the internet the relay connects from its own address: what passed there says nothing of
     // Exchange Online's addresses, which the customer's firewall may still keep out.
-    if vantage == Vantage::Internet && verdict != Verdict::Fail {
+    if vantage == Vantage::Internet && verdict != Verdict::Fail && reached(&checks) {
         headline = format!("{headline} {}", kb::hosted_relay_allow_list());
     }
     Report {
@@ -245,18 +251,30 @@ fn conclude(
 #[cfg(test)]
 mod tests {
     use migcheck_shared::kb::{self, Vantage};
-    use migcheck_shared::{DiagnoseRequest, HostTarget, Verdict};
+    use migcheck_shared::{Check, DiagnoseRequest, HostTarget, Status, Verdict};
 
     use super::conclude;
 
-    fn headline(vantage: Vantage) -> (Verdict, String) {
+    /// The verdict and headline of a host diagnosis whose one check has `status`, seen from `vantage`.
+    fn headline(vantage: Vantage, status: Status) -> (Verdict, String) {
         let inputs = DiagnoseRequest::Host(HostTarget {
             host: "mail.contoso.com".into(),
             port: None,
         });
+        let passed = Check {
+            id: "net".into(),
+            title: "Reach mail.contoso.com:443".into(),
+            status,
+            summary: "mail.contoso.com:443 accepts connections.".into(),
+            evidence: Default::default(),
+            elapsed_ms: 0,
+            timings: Vec::new(),
+            kb_step: None,
+            children: Vec::new(),
+        };
         let report = conclude(
             inputs,
-            Vec::new(),
+            vec![passed],
             Vec::new(),
             std::time::Instant::now(),
             "mail.contoso.com answers.".into(),
@@ -268,12 +286,14 @@ mod tests {
     /// Issue 19, point 7: only the public relay's verdict names Exchange Online's allow list.
     #[test]
     fn a_pass_from_the_internet_names_the_allow_list_and_one_from_inside_does_not() {
-        let (verdict, outside) = headline(Vantage::Internet);
+        let (verdict, outside) = headline(Vantage::Internet, Status::Pass);
         assert_eq!(verdict, Verdict::Pass);
         assert_eq!(
             outside,
             format!("mail.contoso.com answers. {}", kb::hosted_relay_allow_list())
         );
-        assert_eq!(headline(Vantage::Inside).1, "mail.contoso.com answers.");
+        assert_eq!(headline(Vantage::Inside, Status::Pass).1, "mail.contoso.com answers.");
+        // Nothing reached (a Hybrid Agent's name from the internet): no allow list to name.
+        assert_eq!(headline(Vantage::Internet, Status::Info).1, "mail.contoso.com answers.");
     }
 }

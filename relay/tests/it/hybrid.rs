@@ -190,3 +190,25 @@ fn a_server_the_agent_publishes_goes_with_an_agent_name_only() {
         "{stderr}"
     );
 }
+
+/// From the hosted relay (--egress public) nothing is tried: the agent's name is explained, the outbound
+/// connections and the published server are left to a run on the agent's machine, and the verdict names
+/// no allow list (nothing was reached). No lab: this relay connects nowhere.
+#[test]
+fn a_hybrid_agent_name_seen_from_the_internet_is_explained_and_nothing_is_tried() {
+    let (report, _) = api_report_with(offline_net(), body("ex01.contoso.local"));
+    let ctx = pretty(&report);
+    assert_eq!(report.verdict, Verdict::Pass, "{ctx}");
+    assert_eq!(status(&report, "hybrid"), Some(Status::Info), "{ctx}");
+    let outbound = report.check("hybrid.outbound").expect("hybrid.outbound");
+    assert_eq!(outbound.status, Status::Skip, "{ctx}");
+    assert!(outbound.summary.contains("Run migcheck on that machine"), "{ctx}");
+    assert_eq!(
+        report.headline,
+        format!(
+            "{AGENT} is a Hybrid Agent's name, which only Exchange Online reaches: run migcheck on the agent's machine to check it."
+        ),
+        "{ctx}"
+    );
+    assert!(report.check("net").is_none() && report.check("mrs").is_none(), "{ctx}");
+}
