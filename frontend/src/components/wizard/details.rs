@@ -81,9 +81,11 @@ pub fn details(props: &StepProps) -> Html {
                     value={form.target_mailbox.clone()} kind="email" inputmode="email"
                     placeholder={if autodiscover { "empty = the e-mail address" } else { "optional, e.g. adele@contoso.com" }}
                     error={props.error(Field::TargetMailbox)} oninput={send(Action::SetTargetMailbox)}>
-                    { "A mailbox the migration account must open with Full Access (" }
-                    <code>{ "-MailboxPermission FullAccess" }</code>
-                    { if autodiscover { "); empty: the e-mail address." } else { "); optional." } }
+                    { match form.mode {
+                        Mode::RemoteMove => "Optional: a mailbox EWS must find on the remote server (a remote move needs no Full Access).",
+                        Mode::Autodiscover => "A mailbox the migration account must open with Full Access (-MailboxPermission FullAccess); empty: the e-mail address.",
+                        _ => "A mailbox the migration account must open with Full Access (-MailboxPermission FullAccess); optional.",
+                    } }
                 </FieldInput>
                 <div class="field wide check" hidden={!autodiscover}>
                     <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={form.allow_redirect}
