@@ -22,6 +22,9 @@ pub enum Field {
     Password,
     TargetMailbox,
     AllowCredentialRedirect,
+    /// The internal server the Hybrid Agent publishes (its `-targetUri`), in a remote move to a Hybrid
+    /// Agent name.
+    AgentTarget,
     /// The relay's access token (`migcheck serve --token-env`): not in the request but in its
     /// `Authorization` header; the relay's 401 names it.
     Token,
@@ -29,7 +32,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order of [`Field`].
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 14] = [
         Field::Mode,
         Field::Host,
         Field::Port,
@@ -42,6 +45,7 @@ impl Field {
         Field::Password,
         Field::TargetMailbox,
         Field::AllowCredentialRedirect,
+        Field::AgentTarget,
         Field::Token,
     ];
 
@@ -60,6 +64,7 @@ impl Field {
             Field::Password => "password",
             Field::TargetMailbox => "target_mailbox",
             Field::AllowCredentialRedirect => "allow_credential_redirect",
+            Field::AgentTarget => "agent_target",
             Field::Token => "token",
         }
     }
@@ -86,6 +91,7 @@ impl Field {
             Field::Password => "--password-env",
             Field::TargetMailbox => "--target-mailbox",
             Field::AllowCredentialRedirect => "--allow-credential-redirect",
+            Field::AgentTarget => "--agent-target",
             Field::Token => "--token-env",
         })
     }

@@ -92,6 +92,8 @@ impl Form {
                 user: self.user.trim().to_string(),
                 password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
+                // The server a Hybrid Agent publishes is asked for by the command line only (the page's size).
+                agent_target: String::new(),
             }),
         })
     }

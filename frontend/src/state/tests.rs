@@ -470,6 +470,7 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
             user: "CONTOSO\\migadmin".into(),
             password: Password::new("Pa55 word!"),
             target_mailbox: String::new(),
+            agent_target: String::new(),
         }))
     );
     let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");

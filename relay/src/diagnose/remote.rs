@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use migcheck_shared::kb::MrsProblem;
 use migcheck_shared::request::ValidRemoteMove;
-use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
+use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
 use super::logon::{self, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, ews, host};
@@ -17,33 +17,49 @@ use crate::probe::front::{self, Answerer};
 use crate::probe::mrs;
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
-    let server = &target.remote_server;
+    // Modern Hybrid: the name is Microsoft's, reached only by Exchange Online; check from inside instead.
+    if let Some(agent) = &target.agent {
+        return super::hybrid::checks(net, rec, target, agent).await;
+    }
+    let creds = Credentials::new(&target.user, &target.password);
+    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    let checks = server_checks(net, rec, &target.remote_server, &creds, mailbox).await;
+    let headline = format!(
+        "A remote move can reach {}: MRS Proxy answers, EWS takes the logon of {}{}.",
+        target.remote_server.host,
+        target.user,
+        mailbox.map(|m| format!(" and finds {m}")).unwrap_or_default()
+    );
+    (checks, headline)
+}
+
+/// What a remote move needs of one server: its certificate, MRS Proxy, EWS (and `mailbox`), the version.
+pub(super) async fn server_checks(
+    net: &Net,
+    rec: &Recorder,
+    server: &HostPort,
+    creds: &Credentials<'_>,
+    mailbox: Option<&str>,
+) -> Vec<Check> {
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
     let mut checks = host::host_checks(net, rec, server).await;
-    let creds = Credentials::new(&target.user, &target.password);
     let authority = if port == 443 {
         host.to_string()
     } else {
         format!("{host}:{port}")
     };
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let (ews_checks, mrs_check, preauth_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
-        ews::for_remote_move(net, rec, &url, &creds, mailbox),
-        mrs_checks(net, rec, host, port, &creds),
+        ews::for_remote_move(net, rec, &url, creds, mailbox),
+        mrs_checks(net, rec, host, port, creds),
         preauth_checks(net, rec, host, port)
     );
     checks.push(mrs_check);
     checks.push(preauth_check);
     checks.extend(ews_checks);
-    let headline = format!(
-        "A remote move can reach {host}: MRS Proxy answers, EWS takes the logon of {}{}.",
-        target.user,
-        mailbox.map(|m| format!(" and opens {m}")).unwrap_or_default()
-    );
-    (checks, headline)
+    checks
 }
 
 /// How much of an answer's body the evidence quotes, in characters.

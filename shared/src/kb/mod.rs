@@ -9,11 +9,13 @@
 
 mod autodiscover;
 mod ews;
+mod hybrid;
 mod logon;
 mod mapi;
 mod mrs;
 mod outlook;
 mod reach;
+mod remote;
 mod step;
 mod suites;
 mod tls;
@@ -23,11 +25,16 @@ use serde::{Deserialize, Serialize};
 
 pub use autodiscover::{AutodiscoverProblem, error_meaning as autodiscover_error_meaning};
 pub use ews::EwsProblem;
+pub use hybrid::{
+    AGENT_ENDPOINTS, AGENT_WILDCARDS, AgentEndpoint, HybridProblem, NO_AGENT_TARGET, OUTBOUND_FROM_INTERNET,
+    agent_by_hand, agent_name, private_root_behind_agent,
+};
 pub use logon::{BindingEvidence, BindingRefused, RefusedLogon};
 pub use mapi::MapiProblem;
 pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
+pub use remote::{EXCHANGE_ONLINE_ENDPOINTS_URL, hosted_relay_allow_list, remote_move_role, remote_move_role_fix};
 pub use step::KbStep;
 pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
 pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, ExtraFlaw, MIN_RSA_BITS, PrivateTrust, TlsProblem, Vantage};
@@ -99,6 +106,8 @@ pub enum Problem {
     Mrs(MrsProblem),
     /// The Exchange version (the KB's "unsupported version" cause, no step).
     Version(VersionProblem),
+    /// The Hybrid Agent's machine and what it publishes (Modern Hybrid; beside KB step 2).
+    Hybrid(HybridProblem),
 }
 
 impl Problem {
@@ -112,12 +121,13 @@ impl Problem {
             Problem::Ews(p) => p.cause(),
             Problem::Mrs(p) => p.cause(),
             Problem::Version(_) => Cause::UnsupportedVersion,
+            Problem::Hybrid(p) => p.cause(),
         }
     }
 
     pub fn kb_step(&self) -> Option<KbStep> {
         match self {
-            Problem::Reach(_) | Problem::Tls(_) => Some(KbStep::Certificate),
+            Problem::Reach(_) | Problem::Tls(_) | Problem::Hybrid(_) => Some(KbStep::Certificate),
             Problem::Autodiscover(_) => Some(KbStep::Autodiscover),
             Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => Some(KbStep::OutlookAnywhere),
             Problem::Ews(_) => Some(KbStep::Permissions),
@@ -127,7 +137,7 @@ impl Problem {
 
     pub fn severity(&self) -> Severity {
         match self {
-            Problem::Reach(_) | Problem::OutlookAnywhere(_) => Severity::Fail,
+            Problem::Reach(_) | Problem::OutlookAnywhere(_) | Problem::Hybrid(_) => Severity::Fail,
             Problem::Mrs(p) => p.severity(),
             // The migration goes through Outlook Anywhere: MAPI over HTTP matters to Outlook afterwards.
             Problem::Mapi(_) => Severity::Warn,
@@ -149,6 +159,7 @@ impl Problem {
             Problem::Ews(p) => p.summary(),
             Problem::Mrs(p) => p.summary(),
             Problem::Version(p) => p.summary(),
+            Problem::Hybrid(p) => p.summary(),
         }
     }
 
@@ -163,6 +174,7 @@ impl Problem {
             Problem::Ews(p) => p.fix(),
             Problem::Mrs(p) => p.fix(),
             Problem::Version(p) => p.fix(),
+            Problem::Hybrid(p) => p.fix(),
         }
     }
 }
@@ -184,7 +196,8 @@ from_area!(
     Mapi(MapiProblem),
     Ews(EwsProblem),
     Mrs(MrsProblem),
-    Version(VersionProblem)
+    Version(VersionProblem),
+    Hybrid(HybridProblem)
 );
 
 /// Fills `HOST` and `DOMAIN` (the host without its first label) into a fix template.
