@@ -42,21 +42,29 @@ pub(crate) fn finding_of(report: &Report, check_id: &str) -> (Cause, Status, Str
     (f.cause, f.severity, f.fix.clone())
 }
 
-#[test]
-#[ignore = "needs the lab: cargo xtask test"]
-fn a_healthy_remote_move_through_cli_and_api() {
-    let _ = lab().exchange();
-    let s = ExScenario::Healthy;
-    let args: Vec<String> = vec![
+/// `migcheck check --remote-server` for scenario `s` (its user; `mailbox` as `--target-mailbox`), the
+/// password from the environment: the exit code and the JSON report.
+pub(crate) fn remote_move_cli(s: ExScenario, mailbox: Option<LabMailbox>) -> (i32, Report) {
+    let mut args: Vec<String> = vec![
         "check".into(),
         "--remote-server".into(),
         s.host(),
         "--user".into(),
         s.user(),
-        "--target-mailbox".into(),
-        LabMailbox::FullAccess.address(EX_ZONE),
     ];
+    if let Some(m) = mailbox {
+        args.extend(["--target-mailbox".into(), m.address(EX_ZONE)]);
+    }
     let (code, report, _) = cli_report(args, &s.password());
+    (code, report)
+}
+
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_healthy_remote_move_through_cli_and_api() {
+    let _ = lab().exchange();
+    let s = ExScenario::Healthy;
+    let (code, report) = remote_move_cli(s, Some(LabMailbox::FullAccess));
     assert_eq!(code, 0);
     for report in [report, api(s, Some(LabMailbox::FullAccess))] {
         let ctx = pretty(&report);
