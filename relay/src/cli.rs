@@ -72,6 +72,11 @@ struct CheckArgs {
     /// Remote-move mode (-ExchangeRemoteMove -RemoteServer): the MRS Proxy host, e.g. mail.contoso.com.
     #[arg(long = long(Field::RemoteServer), value_name = "HOST", conflicts_with_all = ["host", "port", "email", "rpc_proxy"])]
     remote_server: Option<String>,
+    /// Remote-move mode to a Hybrid Agent's name (GUID.resource.mailboxmigration.his.msappproxy.net,
+    /// Modern Hybrid): the internal server the agent publishes (the CAS chosen in the Hybrid
+    /// Configuration wizard, or Update-HybridApplication's -targetUri), checked from inside.
+    #[arg(long = long(Field::AgentTarget), value_name = "HOST", requires = "remote_server")]
+    agent_target: Option<String>,
     /// A mailbox the migration account must open through EWS (Full Access); in Autodiscover mode the
     /// e-mail address unless given.
     #[arg(long = long(Field::TargetMailbox), value_name = "ADDR", conflicts_with = "host")]
@@ -525,6 +530,7 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
             password: password(Field::RemoteServer)?,
             target_mailbox,
             servers: args.servers.clone().unwrap_or_default(),
+            agent_target: args.agent_target.clone().unwrap_or_default(),
         })),
         (None, None, Some(proxy), None) => Ok(DiagnoseRequest::OutlookAnywhere(OutlookAnywhereTarget {
             rpc_proxy: proxy.clone(),

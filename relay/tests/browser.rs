@@ -40,6 +40,10 @@ async fn page_diagnoses_in_chromium() {
     // The lab's CA as a company's internal CA (--ca-file), seen from the internet and from inside.
     let outside = start_relay(lab_net_internal_ca(3).seen_from(migcheck_shared::kb::Vantage::Internet)).await;
     let inside = start_relay(lab_net_internal_ca(3)).await;
+    // The lab's CA as a public one, seen from the internet: the hosted relay (issue 19, point 7).
+    let hosted = start_relay(lab_net(3).seen_from(migcheck_shared::kb::Vantage::Internet)).await;
+    // Where a Hybrid Agent runs (issue 19, point 4): Microsoft's hosts sent to the lab, an internal CA.
+    let agent = start_relay(agent_net(None)).await;
     let token = "lab-relay-token-7Qx";
     let token_relay = start_relay_with(
         lab_net(3),
@@ -77,12 +81,19 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_EX_USER", ExScenario::Healthy.user())
         .env("MIGCHECK_EX_PASSWORD", ExScenario::Healthy.password())
         .env("MIGCHECK_EX_DENIED_MAILBOX", LabMailbox::AccessDenied.address(EX_ZONE))
+        .env("MIGCHECK_AGENT_URL", format!("http://{agent}/"))
+        .env("MIGCHECK_AGENT_NAME", AGENT)
+        .env(
+            "MIGCHECK_OA_DENIED_MAILBOX",
+            LabMailbox::AccessDenied.address(migcheck_lab::OA_ZONE),
+        )
         .env(
             "MIGCHECK_CERT_CASES",
             certificate_cases(
                 &format!("http://{relay}/"),
                 &format!("http://{outside}/"),
                 &format!("http://{inside}/"),
+                &format!("http://{hosted}/"),
             )
             .to_string(),
         )
@@ -98,7 +109,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 39"),
+        text.contains("skipped 0") && text.contains("pass 40"),
         "not every browser test ran:\n{text}"
     );
 }
@@ -159,7 +170,7 @@ fn autodiscover_cases() -> serde_json::Value {
 
 /// The certificate scenarios of issue 17 as the page must show them: `public` trusts the lab's CA as a
 /// public one, `outside` and `inside` as an internal CA, seen from the internet and from inside a network.
-fn certificate_cases(public: &str, outside: &str, inside: &str) -> serde_json::Value {
+fn certificate_cases(public: &str, outside: &str, inside: &str, hosted: &str) -> serde_json::Value {
     let port = lab().port().to_string();
     let case =
         |name: &str, url: &str, fixture: Fixture, check: &str, status: &str, cause: Option<&str>, words: &str| {
@@ -205,6 +216,16 @@ fn certificate_cases(public: &str, outside: &str, inside: &str) -> serde_json::V
             "warn",
             Some("certificate"),
             "the certificate the internet sees for mail.contoso.test decides",
+        ),
+        // Issue 19, point 7: a pass from the hosted relay names the list of Exchange Online's addresses.
+        case(
+            "the lab's healthy server seen from the hosted relay",
+            hosted,
+            Fixture::Valid,
+            "tls.chain",
+            "pass",
+            None,
+            "\"Microsoft 365 URLs and IP address ranges\", Exchange Online, ID 1"
         ),
     ])
 }
@@ -352,6 +373,15 @@ fn remote_move_cases() -> serde_json::Value {
         case(
             Healthy,
             Some(LabMailbox::FullAccess),
+            "ews.permission",
+            "pass",
+            None,
+            ""
+        ),
+        // Issue 19, point 6: a remote move needs no Full Access; the mailbox is found.
+        case(
+            Healthy,
+            Some(LabMailbox::AccessDenied),
             "ews.permission",
             "pass",
             None,

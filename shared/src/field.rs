@@ -24,6 +24,9 @@ pub enum Field {
     AllowCredentialRedirect,
     /// The servers behind the remote server's name, each checked directly (`ex01,ex02`).
     Servers,
+    /// The internal server the Hybrid Agent publishes (its `-targetUri`), in a remote move to a Hybrid
+    /// Agent name.
+    AgentTarget,
     /// The relay's access token (`migcheck serve --token-env`): not in the request but in its
     /// `Authorization` header; the relay's 401 names it.
     Token,
@@ -31,7 +34,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order of [`Field`].
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::Mode,
         Field::Host,
         Field::Port,
@@ -45,6 +48,7 @@ impl Field {
         Field::TargetMailbox,
         Field::AllowCredentialRedirect,
         Field::Servers,
+        Field::AgentTarget,
         Field::Token,
     ];
 
@@ -64,6 +68,7 @@ impl Field {
             Field::TargetMailbox => "target_mailbox",
             Field::AllowCredentialRedirect => "allow_credential_redirect",
             Field::Servers => "servers",
+            Field::AgentTarget => "agent_target",
             Field::Token => "token",
         }
     }
@@ -91,6 +96,7 @@ impl Field {
             Field::TargetMailbox => "--target-mailbox",
             Field::AllowCredentialRedirect => "--allow-credential-redirect",
             Field::Servers => "--servers",
+            Field::AgentTarget => "--agent-target",
             Field::Token => "--token-env",
         })
     }

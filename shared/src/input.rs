@@ -44,6 +44,25 @@ pub struct HostPort {
     pub port: Option<u16>,
 }
 
+/// What follows the application's GUID in the public name of Microsoft's Hybrid Agent (Modern Hybrid):
+/// "The URL has the format: `uniqueGUID.resource.mailboxmigration.his.msappproxy.net`" (Microsoft Learn,
+/// "Hybrid Agent"; CSS-Exchange's FreeBusyChecker matches it case-insensitively).
+pub const HYBRID_AGENT_SUFFIX: &str = ".resource.mailboxmigration.his.msappproxy.net";
+
+/// The application id (a GUID) of a Hybrid Agent name, when `host` (lower-case, as [`parse_host`]
+/// returns it) is one: only Exchange Online reaches the servers behind it, through the agent.
+pub fn hybrid_agent_app_id(host: &str) -> Option<&str> {
+    let guid = host.strip_suffix(HYBRID_AGENT_SUFFIX)?;
+    // 8-4-4-4-12 hexadecimal digits.
+    let dash = |i| matches!(i, 8 | 13 | 18 | 23);
+    let shape = guid.len() == 36
+        && guid
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if dash(i) { b == b'-' } else { b.is_ascii_hexdigit() });
+    shape.then_some(guid)
+}
+
 const MAX_NAME: usize = 253;
 const MAX_LABEL: usize = 63;
 
@@ -335,6 +354,30 @@ fn check_name<F: Copy>(field: F, kind: &str, host: &str) -> Result<(), InputErro
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hybrid_agent_name_is_recognised_by_its_guid_and_suffix() {
+        let name = "087f1c2e-8711-4176-ab4f-4b1c1777a350.resource.mailboxmigration.his.msappproxy.net";
+        let typed = super::parse_host(
+            Field::RemoteServer,
+            &format!("https://{}/EWS/mrsproxy.svc", name.to_uppercase()),
+        )
+        .expect("a name");
+        assert_eq!(typed.host, name);
+        assert_eq!(
+            super::hybrid_agent_app_id(&typed.host),
+            Some("087f1c2e-8711-4176-ab4f-4b1c1777a350")
+        );
+        for other in [
+            "mail.contoso.com",
+            "resource.mailboxmigration.his.msappproxy.net",
+            "x.resource.mailboxmigration.his.msappproxy.net",
+            "087f1c2e-8711-4176-ab4f-4b1c1777a35z.resource.mailboxmigration.his.msappproxy.net",
+            "087f1c2e-8711-4176-ab4f-4b1c1777a350.other.msappproxy.net",
+        ] {
+            assert_eq!(super::hybrid_agent_app_id(other), None, "{other}");
+        }
+    }
+
     use super::*;
 
     fn ok(raw: &str) -> (String, Option<u16>) {

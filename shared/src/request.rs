@@ -41,6 +41,11 @@ pub struct RemoteMoveTarget {
     /// each is checked directly with `remote_server` still the name asked for (SNI and Host).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub servers: String,
+    /// With a Hybrid Agent name as the remote server: the internal server the agent publishes (its
+    /// `-targetUri`, the CAS chosen in the Hybrid Configuration wizard or a load balancer); empty: only
+    /// the agent machine's outbound connections are checked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agent_target: String,
 }
 
 /// How the migration service logs on to the RPC proxy (`-Authentication Basic|NTLM`).
@@ -191,6 +196,15 @@ impl DiagnoseRequest {
                 let server = input::parse_host(Field::RemoteServer, &t.remote_server)?;
                 let user = required_user(&t.user)?;
                 require_password(&t.password)?;
+                let agent = hybrid_agent(&server.host, &t.agent_target)?;
+                let servers = parse_servers(&t.servers)?;
+                if agent.is_some() && !servers.is_empty() {
+                    // Only Exchange Online reaches the servers behind an agent's name.
+                    return Err(InputError::new(
+                        Field::Servers,
+                        "not with a Hybrid Agent name as the remote server: check the server it publishes (agent_target)",
+                    ));
+                }
                 Ok(ValidRequest::RemoteMove(ValidRemoteMove {
                     remote_server: HostPort {
                         host: server.host,
@@ -199,10 +213,31 @@ impl DiagnoseRequest {
                     user,
                     password: t.password.clone(),
                     target_mailbox: target_mailbox(&t.target_mailbox)?,
-                    servers: parse_servers(&t.servers)?,
+                    servers,
+                    agent,
                 }))
             }
         }
+    }
+}
+
+/// The Hybrid Agent behind `host`, when it is an agent's name, with the internal server it publishes
+/// (`target`, optional); a target beside any other name is an error naming the field.
+fn hybrid_agent(host: &str, target: &str) -> Result<Option<HybridAgent>, InputError> {
+    let target = match target.trim() {
+        "" => None,
+        t => Some(input::parse_host(Field::AgentTarget, t)?),
+    };
+    match (input::hybrid_agent_app_id(host), target) {
+        (Some(app_id), target) => Ok(Some(HybridAgent {
+            app_id: app_id.to_string(),
+            target,
+        })),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(InputError::new(
+            Field::AgentTarget,
+            "only with a Hybrid Agent name as the remote server",
+        )),
     }
 }
 
@@ -279,6 +314,15 @@ pub struct ValidRemoteMove {
     /// The servers behind `remote_server` to check one by one (empty: only the name), at most
     /// [`MAX_SERVERS`].
     pub servers: Vec<String>,
+    /// The remote server is a Hybrid Agent's name (Modern Hybrid).
+    pub agent: Option<HybridAgent>,
+}
+
+/// A Hybrid Agent (Modern Hybrid): its application id, and the internal server it publishes when given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HybridAgent {
+    pub app_id: String,
+    pub target: Option<HostPort>,
 }
 
 /// Outlook Anywhere mode, checked.
@@ -398,6 +442,38 @@ mod tests {
         let e = outlook_anywhere(r#"{"mode":"remote_move","remote_server":"","user":"u@c.com","password":"p"}"#)
             .expect_err("no server");
         assert_eq!(e.field, Field::RemoteServer);
+    }
+
+    /// Issue 19, point 4: a Hybrid Agent name is recognised, with the internal server it publishes.
+    #[test]
+    fn a_hybrid_agent_name_carries_the_server_it_publishes() {
+        let agent = |server: &str, target: &str| {
+            outlook_anywhere(&format!(
+                r#"{{"mode":"remote_move","remote_server":"{server}","user":"CONTOSO\\migadmin","password":"p","agent_target":"{target}"}}"#
+            ))
+        };
+        let name = "087F1C2E-8711-4176-AB4F-4B1C1777A350.resource.mailboxmigration.his.msappproxy.net";
+        let Ok(ValidRequest::RemoteMove(rm)) = agent(name, "EX01.contoso.local") else {
+            panic!("not valid")
+        };
+        let hybrid = rm.agent.expect("the agent");
+        assert_eq!(hybrid.app_id, "087f1c2e-8711-4176-ab4f-4b1c1777a350");
+        assert_eq!(hybrid.target.map(|t| t.host), Some("ex01.contoso.local".to_string()));
+        let Ok(ValidRequest::RemoteMove(rm)) = agent(name, "") else {
+            panic!("not valid")
+        };
+        assert_eq!(rm.agent.map(|a| a.target), Some(None));
+        let e = agent("mail.contoso.com", "ex01.contoso.local").expect_err("a target without an agent");
+        assert_eq!(e.field, Field::AgentTarget);
+        assert!(e.message.contains("Hybrid Agent name"), "{}", e.message);
+        let e = agent(name, "ex01 contoso").expect_err("a bad target");
+        assert_eq!(e.field, Field::AgentTarget);
+        let e = outlook_anywhere(&format!(
+            r#"{{"mode":"remote_move","remote_server":"{name}","user":"u@c.com","password":"p","servers":"ex01,ex02"}}"#
+        ))
+        .expect_err("servers behind an agent's name");
+        assert_eq!(e.field, Field::Servers);
+        assert!(e.message.contains("agent_target"), "{}", e.message);
     }
 
     #[test]

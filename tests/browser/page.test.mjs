@@ -19,6 +19,9 @@
 //   MIGCHECK_EX_USER       the migration account both accept
 //   MIGCHECK_EX_PASSWORD   its password
 //   MIGCHECK_EX_DENIED_MAILBOX  a mailbox of MIGCHECK_EX_HOST that account may not open (no Full Access)
+//   MIGCHECK_OA_DENIED_MAILBOX  the same mailbox behind MIGCHECK_OA_PROXY
+//   MIGCHECK_AGENT_URL     a relay where a Hybrid Agent runs (Microsoft's hosts sent to the lab, the lab's CA internal)
+//   MIGCHECK_AGENT_NAME    a Hybrid Agent name (GUID.resource.mailboxmigration.his.msappproxy.net)
 //   MIGCHECK_AD_OA_CASES   Autodiscover runs for Outlook Anywhere hosts that answer Autodiscover themselves, as JSON,
 //                          [{name, email, user, password, check, status, verdict, cause}]
 //   MIGCHECK_CERT_CASES    certificate scenarios as JSON, [{name, url, host, port, check, status, verdict, cause,
@@ -47,6 +50,7 @@ const OA = {
   server: env.MIGCHECK_OA_SERVER,
   user: env.MIGCHECK_OA_USER,
   password: env.MIGCHECK_OA_PASSWORD,
+  deniedMailbox: env.MIGCHECK_OA_DENIED_MAILBOX,
 };
 /**
  * MIGCHECK_OA_CASES: every Outlook Anywhere scenario of the lab as JSON, [{name, proxy, server, auth, user,
@@ -541,12 +545,37 @@ test('remote move to a server whose MRS Proxy is off', { skip: needs(...EX_VARS,
   assertNoErrors(errors);
 });
 
-test('a mailbox the account may not open is the permissions finding', { skip: needs(...EX_VARS, 'MIGCHECK_EX_HOST', 'MIGCHECK_EX_DENIED_MAILBOX'), timeout: 60_000 }, async (t) => {
+test('a mailbox the account may not open: the role for a remote move, the Full Access finding for a cutover', { skip: needs(...EX_VARS, ...OA_VARS, 'MIGCHECK_EX_HOST', 'MIGCHECK_EX_DENIED_MAILBOX', 'MIGCHECK_OA_DENIED_MAILBOX'), timeout: 60_000 }, async (t) => {
   const { page, errors, logs } = await openPage(t);
   await runRemoteMove(page, errors, { ...EX, server: EX.host, mailbox: EX.deniedMailbox });
-  const check = page.locator('[data-check-id="ews.permission"][data-status="fail"]');
-  assert.equal(await check.count(), 1, `ews.permission did not fail for ${EX.deniedMailbox}\n${await pageState(page)}`);
+  const check = page.locator('[data-check-id="ews.permission"][data-status="pass"]');
+  assert.equal(await check.count(), 1, `ews.permission did not pass for ${EX.deniedMailbox} in a remote move\n${await pageState(page)}`);
+  assert.ok((await check.textContent()).includes('Organization Management or Recipient Management'), `the remote move does not name the role\n${await pageState(page)}`);
+  await assertSecretKept(page, logs, EX.password);
+  await page.goto(URL, { waitUntil: 'load' });
+  await page.waitForSelector('#wizard');
+  await runOutlookAnywhere(page, errors, { ...OA, mailbox: OA.deniedMailbox });
+  const denied = page.locator('[data-check-id="ews.permission"][data-status="fail"]');
+  assert.equal(await denied.count(), 1, `ews.permission did not fail for ${OA.deniedMailbox} in a cutover\n${await pageState(page)}`);
   await assertFinding(page, 'permissions', 'Add-MailboxPermission');
+  await assertSecretKept(page, logs, OA.password);
+  assertNoErrors(errors);
+});
+
+test('a Hybrid Agent name is explained and checked from the agent\'s side', { skip: needs(...EX_VARS, 'MIGCHECK_AGENT_URL', 'MIGCHECK_AGENT_NAME'), timeout: 60_000 }, async (t) => {
+  const { page, errors, logs } = await openPage(t);
+  await page.goto(env.MIGCHECK_AGENT_URL, { waitUntil: 'load' });
+  await page.waitForSelector('#wizard');
+  await runRemoteMove(page, errors, { ...EX, server: env.MIGCHECK_AGENT_NAME });
+  const state = async () => pageState(page);
+  assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'pass', `the verdict: ${await state()}`);
+  assert.ok((await page.textContent('#verdict')).includes("is a Hybrid Agent's name; its machine reaches the hosts Microsoft lists for it"), `the headline: ${await state()}`);
+  const agent = await page.locator('[data-check-id="hybrid"][data-status="info"]').first().textContent();
+  assert.ok(agent.includes("public name of Microsoft's Hybrid Agent"), `the agent is not explained: ${agent}`);
+  assert.equal(await page.locator('[data-check-id="hybrid.outbound"][data-status="pass"]').count(), 1, `the outbound checks: ${await state()}`);
+  const target = await page.locator('[data-check-id="hybrid.target"][data-status="skip"]').first().textContent();
+  assert.ok(target.includes('--agent-target'), `the published server: ${target}`);
+  assert.equal(await page.locator('[data-check-id="mrs"]').count(), 0, `the public name was probed: ${await state()}`);
   await assertSecretKept(page, logs, EX.password);
   assertNoErrors(errors);
 });

@@ -95,6 +95,8 @@ impl Form {
                 // The servers behind the name are asked for by the CLI and the API only (the page's
                 // size budget).
                 servers: String::new(),
+                // The server a Hybrid Agent publishes is asked for by the command line only (the page's size).
+                agent_target: String::new(),
             }),
         })
     }

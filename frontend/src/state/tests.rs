@@ -471,6 +471,7 @@ fn remote_move_builds_its_request_like_the_cmdlet() {
             password: Password::new("Pa55 word!"),
             target_mailbox: String::new(),
             servers: String::new(),
+            agent_target: String::new(),
         }))
     );
     let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");

@@ -274,6 +274,15 @@ fn chain_check(
         // A consultant's internal CA makes the chain good for this tool, not for the migration service,
         // which connects from the internet and trusts public CAs only: how much that weighs depends on
         // whether the relay sees what the internet sees.
+        // Behind a Hybrid Agent the internal CA is enough: the agent, not Exchange Online, meets it.
+        RootSource::CaFile | RootSource::System if vantage == Vantage::BehindAgent => (
+            match verified.source {
+                RootSource::CaFile => PrivateTrust::CaFile,
+                _ => PrivateTrust::SystemStore,
+            }
+            .words(),
+            Outcome::pass(migcheck_shared::kb::private_root_behind_agent(host, &root)),
+        ),
         RootSource::CaFile | RootSource::System => {
             let through = if verified.source == RootSource::CaFile {
                 PrivateTrust::CaFile

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use migcheck_shared::kb::EwsProblem;
+use migcheck_shared::kb::{self, EwsProblem};
 use migcheck_shared::{Check, Evidence, KbStep, Phase, Problem, Status};
 
 use super::logon::{self, AcceptedAt, Endpoint, VirtualDirectory};
@@ -135,12 +135,12 @@ async fn checks(
         Some("ews"),
     );
     let permission_run = mailbox.map(|m| {
-        rec.start(
-            KbStep::Permissions,
-            "ews.permission",
-            format!("Open the Inbox of {m} as {} (Full Access)", creds.user),
-            Some("ews"),
-        )
+        let title = match path {
+            EwsPath::OffPath => format!("Open the Inbox of {m} as {} (Full Access)", creds.user),
+            // A remote move does not open mailboxes as the account: EWS only shows the mailbox is there.
+            EwsPath::OnPath => format!("Find the mailbox {m} as {}", creds.user),
+        };
+        rec.start(KbStep::Permissions, "ews.permission", title, Some("ews"))
     });
     let t = Instant::now();
     let exchanged = ews::get_folder(net, url, creds, mailbox).await;
@@ -200,7 +200,7 @@ async fn checks(
     children.push(rec.finish(auth_run, auth, vec![]));
     children.push(rec.finish(logon_run, logon, vec![]));
     if let (Some(r), Some(m)) = (permission_run, mailbox) {
-        children.push(rec.finish(r, permission_outcome(m, creds, &logons), vec![]));
+        children.push(rec.finish(r, permission_outcome(m, creds, &logons, path), vec![]));
     }
     let summary = match super::worst(&children) {
         Some(Status::Fail) => format!("EWS at {url} does not work for the migration account."),
@@ -348,8 +348,9 @@ fn logon_outcome(
     outcome.with_evidence(evidence)
 }
 
-/// GetFolder's answer for the target mailbox, as a finding in KB terms.
-fn permission_outcome(mailbox: &str, creds: &Credentials<'_>, logons: &Logons) -> Outcome {
+/// GetFolder's answer for the target mailbox, as a finding in KB terms. On a remote move's path a refusal
+/// to open the mailbox is no finding: the move needs a role on premises, not Full Access.
+fn permission_outcome(mailbox: &str, creds: &Credentials<'_>, logons: &Logons, path: EwsPath) -> Outcome {
     let Some((attempt, said)) = logons.effective() else {
         return Outcome::skip("Not tried: the logon did not succeed (above).");
     };
@@ -364,7 +365,15 @@ fn permission_outcome(mailbox: &str, creds: &Credentials<'_>, logons: &Logons) -
     let mailbox = mailbox.to_string();
     let code = said.response_code.as_deref().or(said.ews_fault()).unwrap_or("");
     let outcome = match (said.response_class.as_deref(), code) {
+        (Some("Success"), _) if path == EwsPath::OnPath => Outcome::pass(format!(
+            "{user} opens the Inbox of {mailbox}: the mailbox is on this Exchange. {}",
+            kb::remote_move_role(&user)
+        )),
         (Some("Success"), _) => Outcome::pass(format!("{user} opens the Inbox of {mailbox}: Full Access works.")),
+        (_, "ErrorAccessDenied" | "ErrorImpersonateUserDenied") if path == EwsPath::OnPath => Outcome::pass(format!(
+            "EWS finds the mailbox {mailbox} and does not let {user} open it ({code}), which a remote move does not need. {}",
+            kb::remote_move_role(&user)
+        )),
         (_, "ErrorAccessDenied") => Outcome::problem(EwsProblem::AccessDenied { user, mailbox }),
         (_, "ErrorImpersonateUserDenied") => Outcome::problem(EwsProblem::ImpersonateDenied { user, mailbox }),
         (_, "ErrorNonExistentMailbox") => Outcome::problem(EwsProblem::NoSuchMailbox { mailbox }),
@@ -556,7 +565,7 @@ mod tests {
             assert!(labels.contains(&label), "{label}: {labels:?}");
         }
         assert_eq!(
-            permission_outcome("adele@contoso.com", &creds, &logons).status,
+            permission_outcome("adele@contoso.com", &creds, &logons, EwsPath::OffPath).status,
             Status::Pass
         );
 
@@ -577,7 +586,7 @@ mod tests {
             outcome.summary
         );
         assert_eq!(
-            permission_outcome("adele@contoso.com", &creds, &both_refused).status,
+            permission_outcome("adele@contoso.com", &creds, &both_refused, EwsPath::OffPath).status,
             Status::Skip
         );
     }
@@ -627,7 +636,7 @@ mod tests {
         let labels: Vec<&str> = outcome.evidence.facts.iter().map(|f| f.label.as_str()).collect();
         assert!(labels.contains(&"RequestServerVersion"), "{labels:?}");
         assert!(labels.contains(&"SOAP fault (EWS's, no SOAP header)"), "{labels:?}");
-        let permission = permission_outcome("adele@contoso.com", &creds, &logons);
+        let permission = permission_outcome("adele@contoso.com", &creds, &logons, EwsPath::OnPath);
         assert_eq!(permission.status, Status::Skip, "{}", permission.summary);
         assert!(permission.problem.is_none());
 
@@ -635,11 +644,19 @@ mod tests {
         let denied = faulted("ErrorAccessDenied");
         let logon = logon_outcome(URL, &creds, &denied, None, Some("adele@contoso.com"));
         assert_eq!(logon.status, Status::Pass, "{}", logon.summary);
-        let permission = permission_outcome("adele@contoso.com", &creds, &denied);
+        let permission = permission_outcome("adele@contoso.com", &creds, &denied, EwsPath::OffPath);
         assert!(
             matches!(permission.problem, Some(Problem::Ews(EwsProblem::AccessDenied { .. }))),
             "{:?}",
             permission.problem
+        );
+        // Issue 19, point 6: on a remote move's path the refusal is no finding; the role is named instead.
+        let remote = permission_outcome("adele@contoso.com", &creds, &denied, EwsPath::OnPath);
+        assert_eq!((remote.status, remote.problem), (Status::Pass, None));
+        assert!(
+            remote.summary.contains("(ErrorAccessDenied), which a remote move does not need. A remote move needs CONTOSO\\migadmin in the Organization Management or Recipient Management role group on premises"),
+            "{}",
+            remote.summary
         );
     }
 

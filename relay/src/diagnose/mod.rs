@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use migcheck_shared::kb::{EwsProblem, MrsProblem, Problem};
+use migcheck_shared::kb::{self, EwsProblem, MrsProblem, Problem, Vantage};
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
     Check, DiagnoseRequest, Event, Finding, KbStep, Phase, PhaseTiming, Report, SCHEMA_VERSION, Status, Verdict,
@@ -20,6 +20,7 @@ mod certificate;
 mod endpoints;
 mod ews;
 pub(crate) mod host;
+mod hybrid;
 mod logon;
 mod mapi;
 mod outcome;
@@ -243,9 +244,15 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
         .lock()
         .map(|mut f| std::mem::take(&mut *f))
         .unwrap_or_default();
-    let report = conclude(request.redacted(), checks, findings, rec.t0, pass_headline);
+    let report = conclude(request.redacted(), checks, findings, rec.t0, pass_headline, net.vantage);
     let _ = rec.events.send(Event::Done { report: report.clone() });
     report
+}
+
+/// Whether any check passed: something was reached (a Hybrid Agent's name seen from the internet reaches
+/// nothing, and its verdict has no allow list to name).
+fn reached(checks: &[Check]) -> bool {
+    checks.iter().any(|c| c.status == Status::Pass || reached(&c.children))
 }
 
 fn conclude(
@@ -254,6 +261,7 @@ fn conclude(
     mut findings: Vec<Finding>,
     t0: Instant,
     pass_headline: String,
+    vantage: Vantage,
 ) -> Report {
     let verdict = checks
         .iter()
@@ -277,10 +285,15 @@ fn conclude(
             .unwrap_or(usize::MAX)
     };
     findings.sort_by_key(|f| (if f.severity == Status::Fail { 0 } else { 1 }, position(f)));
-    let headline = match findings.first() {
+    let mut headline = match findings.first() {
         Some(f) if verdict != Verdict::Pass => f.summary.clone(),
         _ => pass_headline,
     };
+    // From the internet the relay connects from its own address: what passed there says nothing of
+    // Exchange Online's addresses, which the customer's firewall may still keep out.
+    if vantage == Vantage::Internet && verdict != Verdict::Fail && reached(&checks) {
+        headline = format!("{headline} {}", kb::hosted_relay_allow_list());
+    }
     Report {
         schema_version: SCHEMA_VERSION,
         verdict,
@@ -289,5 +302,55 @@ fn conclude(
         checks,
         findings,
         elapsed_ms: t0.elapsed().as_millis() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use migcheck_shared::kb::{self, Vantage};
+    use migcheck_shared::{Check, DiagnoseRequest, HostTarget, Status, Verdict};
+
+    use super::conclude;
+
+    /// The verdict and headline of a host diagnosis whose one check has `status`, seen from `vantage`.
+    fn headline(vantage: Vantage, status: Status) -> (Verdict, String) {
+        let inputs = DiagnoseRequest::Host(HostTarget {
+            host: "mail.contoso.com".into(),
+            port: None,
+        });
+        let passed = Check {
+            id: "net".into(),
+            title: "Reach mail.contoso.com:443".into(),
+            status,
+            summary: "mail.contoso.com:443 accepts connections.".into(),
+            evidence: Default::default(),
+            elapsed_ms: 0,
+            timings: Vec::new(),
+            kb_step: None,
+            children: Vec::new(),
+        };
+        let report = conclude(
+            inputs,
+            vec![passed],
+            Vec::new(),
+            std::time::Instant::now(),
+            "mail.contoso.com answers.".into(),
+            vantage,
+        );
+        (report.verdict, report.headline)
+    }
+
+    /// Issue 19, point 7: only the public relay's verdict names Exchange Online's allow list.
+    #[test]
+    fn a_pass_from_the_internet_names_the_allow_list_and_one_from_inside_does_not() {
+        let (verdict, outside) = headline(Vantage::Internet, Status::Pass);
+        assert_eq!(verdict, Verdict::Pass);
+        assert_eq!(
+            outside,
+            format!("mail.contoso.com answers. {}", kb::hosted_relay_allow_list())
+        );
+        assert_eq!(headline(Vantage::Inside, Status::Pass).1, "mail.contoso.com answers.");
+        // Nothing reached (a Hybrid Agent's name from the internet): no allow list to name.
+        assert_eq!(headline(Vantage::Internet, Status::Info).1, "mail.contoso.com answers.");
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use migcheck_shared::kb::MrsProblem;
 use migcheck_shared::request::ValidRemoteMove;
-use migcheck_shared::{Check, Evidence, KbStep, Phase, Status};
+use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
 use super::logon::{self, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, ews, host};
@@ -17,20 +17,25 @@ use crate::probe::front::{self, Answerer};
 use crate::probe::mrs;
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> (Vec<Check>, String) {
+    // Modern Hybrid: the name is Microsoft's, reached only by Exchange Online; check from inside instead.
+    if let Some(agent) = &target.agent {
+        return super::hybrid::checks(net, rec, target, agent).await;
+    }
     let host = target.remote_server.host.as_str();
-    let mut checks = name_checks(net, rec, target, Logon::Try).await;
-    let behind = match super::servers::check(net, rec, target).await {
+    let creds = Credentials::new(&target.user, &target.password);
+    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
+    let mut checks = server_checks(net, rec, &target.remote_server, &creds, mailbox, Logon::Try).await;
+    let behind = match super::servers::check(net, rec, target, &creds, mailbox).await {
         Some(servers) => {
             checks.push(servers);
             format!(" and each of the {} servers behind it", target.servers.len())
         }
         None => String::new(),
     };
-    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let headline = format!(
         "A remote move can reach {host}{behind}: MRS Proxy answers, EWS takes the logon of {}{}.",
         target.user,
-        mailbox.map(|m| format!(" and opens {m}")).unwrap_or_default()
+        mailbox.map(|m| format!(" and finds {m}")).unwrap_or_default()
     );
     (checks, headline)
 }
@@ -43,21 +48,25 @@ pub(super) enum Logon {
     Withheld,
 }
 
-/// The remote move's checks of the remote server's name, through `net` (which may reach one server
-/// behind the name directly, [`Net::through`]).
-pub(super) async fn name_checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove, logon: Logon) -> Vec<Check> {
-    let server = &target.remote_server;
+/// What a remote move needs of one server: its certificate, MRS Proxy, EWS (and `mailbox`), the version;
+/// through `net`, which may reach one server behind the name directly ([`Net::through`]).
+pub(super) async fn server_checks(
+    net: &Net,
+    rec: &Recorder,
+    server: &HostPort,
+    creds: &Credentials<'_>,
+    mailbox: Option<&str>,
+    logon: Logon,
+) -> Vec<Check> {
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
     let mut checks = host::host_checks(net, rec, server).await;
-    let creds = Credentials::new(&target.user, &target.password);
     let authority = if port == 443 {
         host.to_string()
     } else {
         format!("{host}:{port}")
     };
     let url = format!("https://{authority}/EWS/Exchange.asmx");
-    let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     if logon == Logon::Withheld {
         let withheld = |step: KbStep, id: &str, what: &str| {
             let run = rec.start(step, id, format!("{what} at {authority}"), None);
@@ -74,8 +83,8 @@ pub(super) async fn name_checks(net: &Net, rec: &Recorder, target: &ValidRemoteM
     }
     let (ews_checks, mrs_check, preauth_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
-        ews::for_remote_move(net, rec, &url, &creds, mailbox),
-        mrs_checks(net, rec, host, port, &creds),
+        ews::for_remote_move(net, rec, &url, creds, mailbox),
+        mrs_checks(net, rec, host, port, creds),
         preauth_checks(net, rec, host, port)
     );
     checks.push(mrs_check);

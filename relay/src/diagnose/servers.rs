@@ -4,25 +4,33 @@
 //! on "on all Mailbox servers" (Learn's MRS Proxy page), "on all of the external facing Exchange
 //! servers" (KB 10094): one server off fails some moves and not others.
 //!
-//! Each server is a logon (MRS Proxy's and EWS's), after the name's own. The first server is checked
-//! alone, and only if the name did not refuse the password; the others, four at a time, only if neither
-//! the name nor the first server refused it. Once refused, the password is not sent again: the servers
-//! left get the checks that need none (certificate, who answers), their logons shown as not tried.
+//! Each server is a logon (MRS Proxy's and EWS's), after the name's own, one server after another and
+//! in the order listed: a server logs on only if neither the name nor any server before it refused the
+//! password. Once refused, the password is not sent again (each refusal counts toward the account's
+//! lockout): the servers left get the checks that need none (certificate, who answers), their logons
+//! shown as not tried. One at a time costs wall time (a server's checks take a few round trips), which a
+//! consultant listing servers can afford; a lockout they cannot.
 
 use migcheck_shared::kb::{OnServer, Problem};
 use migcheck_shared::request::ValidRemoteMove;
 use migcheck_shared::{Check, KbStep, Status};
 
 use super::Recorder;
-use super::remote::{Logon, name_checks};
+use super::remote::{Logon, server_checks};
 use crate::net::Net;
-
-/// How many servers are checked at once, after the first.
-const AT_ONCE: usize = 4;
+use crate::probe::Credentials;
 
 /// The group of per-server checks; `None` when no servers were listed.
-pub(crate) async fn check(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -> Option<Check> {
-    let (first, rest) = target.servers.split_first()?;
+pub(crate) async fn check(
+    net: &Net,
+    rec: &Recorder,
+    target: &ValidRemoteMove,
+    creds: &Credentials<'_>,
+    mailbox: Option<&str>,
+) -> Option<Check> {
+    if target.servers.is_empty() {
+        return None;
+    }
     let name = target.remote_server.host.as_str();
     let run = rec.start(
         KbStep::OutlookAnywhere,
@@ -30,30 +38,36 @@ pub(crate) async fn check(net: &Net, rec: &Recorder, target: &ValidRemoteMove) -
         format!("Each server behind {name}, directly: {}", target.servers.join(", ")),
         None,
     );
-    let logon = |refused: bool| if refused { Logon::Withheld } else { Logon::Try };
     // The name's own checks logged on first: a refusal there stops every server's logon.
-    let (first_check, refused) = one(net, rec, target, first, logon(rec.password_refused())).await;
-    let logon = logon(refused || rec.password_refused());
-    let mut children = vec![first_check];
-    for batch in rest.chunks(AT_ONCE) {
-        let runs: Vec<_> = batch
-            .iter()
-            .map(|server| one(net, rec, target, server, logon))
-            .collect();
-        children.extend(futures_util::future::join_all(runs).await.into_iter().map(|(c, _)| c));
+    let mut refused = rec.password_refused();
+    let mut children = Vec::with_capacity(target.servers.len());
+    for server in &target.servers {
+        let logon = if refused { Logon::Withheld } else { Logon::Try };
+        let (check, refused_here) = one(net, rec, target, server, creds, mailbox, logon).await;
+        refused |= refused_here;
+        children.push(check);
     }
     let summary = compare(name, &target.servers, &children);
     Some(rec.finish_parent(run, children, summary))
 }
 
 /// The checks of one server, their ids under `servers.<server>.`; whether it refused the password.
-async fn one(net: &Net, rec: &Recorder, target: &ValidRemoteMove, server: &str, logon: Logon) -> (Check, bool) {
+async fn one(
+    net: &Net,
+    rec: &Recorder,
+    target: &ValidRemoteMove,
+    server: &str,
+    creds: &Credentials<'_>,
+    mailbox: Option<&str>,
+    logon: Logon,
+) -> (Check, bool) {
     let name = target.remote_server.host.as_str();
     let port = target.remote_server.port.unwrap_or(443);
     let prefix = format!("servers.{server}");
     let run = rec.start(None, prefix.clone(), format!("{server}, as {name}"), Some("servers"));
     let sub = rec.detached();
-    let mut checks = name_checks(&net.through(name, port, server), &sub, target, logon).await;
+    let through = net.through(name, port, server);
+    let mut checks = server_checks(&through, &sub, &target.remote_server, creds, mailbox, logon).await;
     for c in &mut checks {
         rename(c, &prefix);
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use migcheck_lab::{Fixture, Lab};
 use migcheck_relay::api::{AppState, app};
 use migcheck_relay::limits::Hosting;
-use migcheck_relay::net::{Dns, Net, TrustStore};
+use migcheck_relay::net::{ConnectTo, Dns, Net, TrustStore};
 use migcheck_shared::{Check, Event, Report};
 
 /// The Outlook Anywhere checks every mode runs through a proxy (KB step 1).
@@ -243,4 +243,33 @@ pub fn fact<'a>(check: &'a Check, label: &str) -> Option<&'a str> {
         .iter()
         .find(|f| f.label == label)
         .map(|f| f.value.as_str())
+}
+
+/// The example name of Microsoft's "Hybrid Agent" page (issue 19, point 4).
+pub const AGENT: &str = "087f1c2e-8711-4176-ab4f-4b1c1777a350.resource.mailboxmigration.his.msappproxy.net";
+
+/// Where each of Microsoft's hosts is sent: the lab's healthy Exchange on 443, or for `blocked` a port
+/// where nothing listens there.
+pub fn agent_routes(blocked: Option<&str>) -> Vec<ConnectTo> {
+    let lab_host = migcheck_lab::ExScenario::Healthy.host();
+    migcheck_shared::kb::AGENT_ENDPOINTS
+        .iter()
+        .map(|e| ConnectTo {
+            host: e.host.to_string(),
+            port: e.port,
+            to_host: lab_host.clone(),
+            to_port: if Some(e.host) == blocked { 1 } else { 443 },
+        })
+        .collect()
+}
+
+/// A relay where the Hybrid Agent runs: inside the network (the lab's egress), trusting the lab's CA as an internal one.
+pub fn agent_net(blocked: Option<&str>) -> Net {
+    let timeout = Duration::from_secs(2);
+    Net::new(
+        Arc::new(Dns::new(Some(lab().dns()), timeout, vec![], agent_routes(blocked))),
+        lab().egress_cidr().parse().expect("lab egress"),
+        Arc::new(TrustStore::from_files(Some(lab().ca_file()), None).expect("lab CA")),
+        timeout,
+    )
 }

@@ -3,8 +3,8 @@
 //! pre-authentication (Exchange, or a device in front), through the CLI and the API.
 
 use crate::common::*;
-use crate::exchange::{api, finding_of, status, summary};
-use migcheck_lab::{EX_ZONE, ExScenario, LabMailbox};
+use crate::exchange::{api, finding_of, remote_move_cli, status, summary};
+use migcheck_lab::{ExScenario, LabMailbox};
 use migcheck_shared::{Cause, Report, Status, Verdict};
 
 const PREAUTH: [&str; 3] = [
@@ -16,17 +16,7 @@ const PREAUTH: [&str; 3] = [
 /// The same remote move through the CLI (exit code) and the API.
 fn cli_and_api(s: ExScenario, mailbox: Option<LabMailbox>) -> (i32, [Report; 2]) {
     let _ = lab().exchange();
-    let mut args: Vec<String> = vec![
-        "check".into(),
-        "--remote-server".into(),
-        s.host(),
-        "--user".into(),
-        s.user(),
-    ];
-    if let Some(m) = mailbox {
-        args.extend(["--target-mailbox".into(), m.address(EX_ZONE)]);
-    }
-    let (code, cli, _) = cli_report(args, &s.password());
+    let (code, cli) = remote_move_cli(s, mailbox);
     (code, [cli, api(s, mailbox)])
 }
 

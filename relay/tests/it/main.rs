@@ -24,6 +24,7 @@ mod hostile;
 mod hosting;
 mod http;
 mod hybrid;
+mod hybrid_agent;
 mod outlook_anywhere;
 mod secrets;
 mod windows_tls;

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use crate::exchange::remote_move_cli;
 use migcheck_lab::tls_front::FrontSession;
 use migcheck_lab::{EX_ZONE, ExScenario, Fixture, LabMailbox};
 use migcheck_shared::{Cause, Check, Report, Status, Verdict};
@@ -23,20 +24,6 @@ fn remote_move_body(s: ExScenario) -> String {
         "target_mailbox": LabMailbox::FullAccess.address(EX_ZONE),
     })
     .to_string()
-}
-
-fn remote_move_cli(s: ExScenario) -> (i32, Report) {
-    let args = vec![
-        "check".into(),
-        "--remote-server".into(),
-        s.host(),
-        "--user".into(),
-        s.user(),
-        "--target-mailbox".into(),
-        LabMailbox::FullAccess.address(EX_ZONE),
-    ];
-    let (code, report, _) = cli_report(args, &s.password());
-    (code, report)
 }
 
 /// The whole remote move passes through OpenSSL: the certificate, EWS with the mailbox, MRS Proxy; the
@@ -94,7 +81,7 @@ fn assert_remote_move_passes(s: ExScenario, report: &Report, version_words: &str
 fn exchange_2016_on_2012_r2_remote_move_through_cli_and_api() {
     let _ = lab().exchange();
     let s = ExScenario::Windows2012R2;
-    let (code, report) = remote_move_cli(s);
+    let (code, report) = remote_move_cli(s, Some(LabMailbox::FullAccess));
     assert_eq!(code, 0, "{}", pretty(&report));
     assert_remote_move_passes(s, &report, "Exchange Server 2016 CU23");
     let (report, stream) = api_report(remote_move_body(s));
@@ -200,7 +187,7 @@ fn outlook_anywhere_with_basic_and_ntlm_through_the_2012_r2_suites() {
 fn a_server_with_only_dhe_suites_warns_that_exchange_online_may_not_connect() {
     let _ = lab().exchange();
     let s = ExScenario::DheOnly;
-    let (code, cli) = remote_move_cli(s);
+    let (code, cli) = remote_move_cli(s, Some(LabMailbox::FullAccess));
     assert_eq!(code, 0, "a warning: {}", pretty(&cli));
     let (api, _) = api_report(remote_move_body(s));
     for report in [cli, api] {

@@ -9,11 +9,13 @@
 
 mod autodiscover;
 mod ews;
+mod hybrid;
 mod logon;
 mod mapi;
 mod mrs;
 mod outlook;
 mod reach;
+mod remote;
 mod servers;
 mod step;
 mod suites;
@@ -24,11 +26,16 @@ use serde::{Deserialize, Serialize};
 
 pub use autodiscover::{AutodiscoverProblem, error_meaning as autodiscover_error_meaning};
 pub use ews::EwsProblem;
+pub use hybrid::{
+    AGENT_ENDPOINTS, AGENT_WILDCARDS, AgentEndpoint, HybridProblem, NO_AGENT_TARGET, OUTBOUND_FROM_INTERNET,
+    agent_by_hand, agent_name, private_root_behind_agent,
+};
 pub use logon::{BindingEvidence, BindingRefused, RefusedLogon};
 pub use mapi::MapiProblem;
 pub use mrs::MrsProblem;
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
+pub use remote::{EXCHANGE_ONLINE_ENDPOINTS_URL, hosted_relay_allow_list, remote_move_role, remote_move_role_fix};
 pub use servers::OnServer;
 pub use step::KbStep;
 pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
@@ -103,6 +110,8 @@ pub enum Problem {
     Version(VersionProblem),
     /// Any of the above, found on one server behind the name checked directly (`--servers`).
     OnServer(Box<OnServer>),
+    /// The Hybrid Agent's machine and what it publishes (Modern Hybrid; beside KB step 2).
+    Hybrid(HybridProblem),
 }
 
 impl Problem {
@@ -117,12 +126,13 @@ impl Problem {
             Problem::Mrs(p) => p.cause(),
             Problem::Version(_) => Cause::UnsupportedVersion,
             Problem::OnServer(p) => p.cause(),
+            Problem::Hybrid(p) => p.cause(),
         }
     }
 
     pub fn kb_step(&self) -> Option<KbStep> {
         match self {
-            Problem::Reach(_) | Problem::Tls(_) => Some(KbStep::Certificate),
+            Problem::Reach(_) | Problem::Tls(_) | Problem::Hybrid(_) => Some(KbStep::Certificate),
             Problem::Autodiscover(_) => Some(KbStep::Autodiscover),
             Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => Some(KbStep::OutlookAnywhere),
             Problem::Ews(_) => Some(KbStep::Permissions),
@@ -133,7 +143,7 @@ impl Problem {
 
     pub fn severity(&self) -> Severity {
         match self {
-            Problem::Reach(_) | Problem::OutlookAnywhere(_) => Severity::Fail,
+            Problem::Reach(_) | Problem::OutlookAnywhere(_) | Problem::Hybrid(_) => Severity::Fail,
             Problem::Mrs(p) => p.severity(),
             // The migration goes through Outlook Anywhere: MAPI over HTTP matters to Outlook afterwards.
             Problem::Mapi(_) => Severity::Warn,
@@ -157,6 +167,7 @@ impl Problem {
             Problem::Mrs(p) => p.summary(),
             Problem::Version(p) => p.summary(),
             Problem::OnServer(p) => p.summary(),
+            Problem::Hybrid(p) => p.summary(),
         }
     }
 
@@ -172,6 +183,7 @@ impl Problem {
             Problem::Mrs(p) => p.fix(),
             Problem::Version(p) => p.fix(),
             Problem::OnServer(p) => p.fix(),
+            Problem::Hybrid(p) => p.fix(),
         }
     }
 }
@@ -193,7 +205,8 @@ from_area!(
     Mapi(MapiProblem),
     Ews(EwsProblem),
     Mrs(MrsProblem),
-    Version(VersionProblem)
+    Version(VersionProblem),
+    Hybrid(HybridProblem)
 );
 
 /// Fills `HOST` and `DOMAIN` (the host without its first label) into a fix template.

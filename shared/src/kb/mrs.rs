@@ -153,7 +153,10 @@ impl MrsProblem {
             MrsProblem::Unreachable { host, .. }
             | MrsProblem::Off { host, .. }
             | MrsProblem::OffWithCredentials { host, .. } => FIX_MRS.replace("HOST", host),
-            MrsProblem::CredentialsRefused { logon, .. } => logon.fix(),
+            // The account MRS Proxy refuses is the one the move runs as: its role matters as much as its password.
+            MrsProblem::CredentialsRefused { logon, user, .. } => {
+                format!("{}\n{}", logon.fix(), super::remote_move_role_fix(user))
+            }
             MrsProblem::ChannelBindingRefused(b) => b.fix(),
             MrsProblem::NoWindowsAuth { host, .. } => format!("{FIX_PREAUTH}{FIX_WINDOWS_AUTH}").replace("HOST", host),
             MrsProblem::DeviceInFront { host, .. } => FIX_PREAUTH.replace("HOST", host),

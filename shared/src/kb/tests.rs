@@ -498,6 +498,13 @@ fn examples() -> Vec<Problem> {
             fingerprint: s("/exchange/ answers 401 Unauthorized from Microsoft-IIS/6.0"),
         }
         .into(),
+        HybridProblem::OutboundBlocked {
+            host: s("login.microsoftonline.com"),
+            port: 443,
+            purpose: s("registration and sign-in"),
+            error: s("login.microsoftonline.com at 20.190.151.7:443 did not answer within 10 s"),
+        }
+        .into(),
         V::NotASource {
             server: s("Exchange Server 2003 (6.5.7638)"),
             disagreement: vec![],
@@ -522,7 +529,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 85;
+const VARIANTS: usize = 86;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -618,6 +625,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Ews(EwsProblem::MailboxRefused { .. }) => "Ews::MailboxRefused",
         Problem::Ews(EwsProblem::MissingOffPath { .. }) => "Ews::MissingOffPath",
         Problem::Ews(EwsProblem::RequestFault { .. }) => "Ews::RequestFault",
+        Problem::Hybrid(HybridProblem::OutboundBlocked { .. }) => "Hybrid::OutboundBlocked",
         Problem::Mrs(MrsProblem::Unreachable { .. }) => "Mrs::Unreachable",
         Problem::Mrs(MrsProblem::Off { .. }) => "Mrs::Off",
         Problem::Mrs(MrsProblem::OffWithCredentials { .. }) => "Mrs::OffWithCredentials",
@@ -696,6 +704,10 @@ fn causes_steps_and_severities_follow_the_kb() {
         let step = problem.kb_step();
         match &problem {
             Problem::Reach(_) | Problem::Tls(_) => assert_eq!(step, Some(KbStep::Certificate)),
+            Problem::Hybrid(_) => {
+                assert_eq!(step, Some(KbStep::Certificate));
+                assert_eq!(problem.cause(), Cause::Network);
+            }
             Problem::Autodiscover(_) => assert_eq!(step, Some(KbStep::Autodiscover)),
             Problem::OutlookAnywhere(_) | Problem::Mapi(_) | Problem::Mrs(_) => {
                 assert_eq!(step, Some(KbStep::OutlookAnywhere))
@@ -1090,4 +1102,61 @@ fn ews_off_the_migrations_path_is_a_warning_with_the_permission_to_check_by_hand
         "{}",
         fault("ErrorInternalServerError").summary()
     );
+}
+
+/// Issue 19, point 6: a remote move needs a role on premises, not Full Access; the fix of a refused MRS
+/// Proxy logon says so, with the name form, while a cutover's permission finding keeps Full Access.
+#[test]
+fn a_remote_move_asks_for_the_role_and_a_cutover_for_full_access() {
+    let refused = Problem::from(MrsProblem::CredentialsRefused {
+        url: s("https://mail.contoso.com/EWS/mrsproxy.svc"),
+        user: s(USER),
+        logon: RefusedLogon::Ntlm,
+    });
+    let fix = refused.fix();
+    assert!(fix.contains("Organization Management or Recipient Management"), "{fix}");
+    assert!(
+        fix.contains("Add-RoleGroupMember \"Recipient Management\" -Member CONTOSO\\migadmin"),
+        "{fix}"
+    );
+    assert!(fix.contains("DOMAIN\\user, not user@domain"), "{fix}");
+    assert!(!fix.contains("FullAccess"), "{fix}");
+    let role = remote_move_role(USER);
+    assert!(role.starts_with("A remote move needs CONTOSO\\migadmin in the Organization Management or Recipient Management role group on premises, not Full Access"), "{role}");
+    let cutover = Problem::from(EwsProblem::AccessDenied {
+        user: s(USER),
+        mailbox: s(MAILBOX),
+    });
+    assert!(cutover.fix().contains("-AccessRights FullAccess"), "{}", cutover.fix());
+}
+
+/// Issue 19, point 7: the public relay's verdict names the allow list, in one sentence.
+#[test]
+fn the_hosted_relay_names_exchange_onlines_allow_list_in_one_sentence() {
+    let sentence = hosted_relay_allow_list();
+    assert!(
+        sentence.contains("\"Microsoft 365 URLs and IP address ranges\", Exchange Online, ID 1"),
+        "{sentence}"
+    );
+    assert!(sentence.contains(EXCHANGE_ONLINE_ENDPOINTS_URL), "{sentence}");
+    assert!(
+        sentence.ends_with(").") && sentence.matches(": ").count() == 1,
+        "{sentence}"
+    );
+}
+
+/// Issue 19, point 4: the Hybrid Agent's name is explained, and what can be checked is named.
+#[test]
+fn a_hybrid_agent_name_is_explained_with_what_can_be_checked_inside() {
+    let name = "087f1c2e-8711-4176-ab4f-4b1c1777a350.resource.mailboxmigration.his.msappproxy.net";
+    let said = agent_name(name);
+    assert!(
+        said.contains("Microsoft's Hybrid Agent") && said.contains("migcheck does not probe it"),
+        "{said}"
+    );
+    let [test, ep] = agent_by_hand(name);
+    assert!(test.1.contains(&format!("-RemoteServer '{name}'")), "{}", test.1);
+    assert!(ep.1.contains("-ExcludeVirtualDirectories \"EWSFrontEnd\""), "{}", ep.1);
+    assert!(AGENT_ENDPOINTS.iter().all(|e| matches!(e.port, 80 | 443)));
+    assert!(AGENT_WILDCARDS.contains("*.msappproxy.net"));
 }

@@ -26,6 +26,9 @@ pub enum Vantage {
     /// The relay reaches addresses inside a network (`--egress any` or a list of networks): a name may
     /// lead to an internal server that Exchange Online never meets.
     Inside,
+    /// The relay checks the internal server a Hybrid Agent publishes: Exchange Online meets it only
+    /// through the agent, which need not trust a public CA (see `hybrid.rs`).
+    BehindAgent,
 }
 
 /// How a root that is not a public certification authority came to be trusted.
@@ -294,7 +297,7 @@ impl TlsProblem {
             | TlsProblem::NoExchangeOnlineSuite { .. }
             | TlsProblem::ExtraCertificate { .. }
             | TlsProblem::PrivateRoot {
-                vantage: Vantage::Inside,
+                vantage: Vantage::Inside | Vantage::BehindAgent,
                 ..
             } => Severity::Warn,
             TlsProblem::OldTlsOnly { .. }
@@ -348,7 +351,7 @@ impl TlsProblem {
                 host,
                 root,
                 through,
-                vantage: Vantage::Inside,
+                vantage: Vantage::Inside | Vantage::BehindAgent,
             } => format!(
                 "The certificate of {host} is trusted only through {root}, a root from {}: a private certification authority, which Exchange Online does not trust. migcheck looks from inside a network here, where {host} may lead to an internal server that Exchange Online never meets: the certificate the internet sees for {host} decides.",
                 through.words()
@@ -420,7 +423,7 @@ impl TlsProblem {
             } => renew_because(PUBLIC_FOR_PUBLISHED, host),
             TlsProblem::PrivateRoot {
                 host,
-                vantage: Vantage::Inside,
+                vantage: Vantage::Inside | Vantage::BehindAgent,
                 ..
             } => renew_because(CHECK_FROM_OUTSIDE, host),
             TlsProblem::ExtraCertificate {

@@ -61,8 +61,11 @@ pub fn details(props: &StepProps) -> Html {
                     autocomplete="username" error={props.error(Field::User)} oninput={send(Action::SetUser)}>
                     { if autodiscover { "Empty: the e-mail address. " } else { "" } }
                     { "The same credentials as " }<code>{ "Test-MigrationServerAvailability -Credentials" }</code>
-                    { " and the migration endpoint. The account needs Full Access to the mailbox ("
-                    }<code>{ "Add-MailboxPermission -AccessRights FullAccess" }</code>{ ")." }
+                    { if form.mode == Mode::RemoteMove {
+                        " and the migration endpoint. A remote move needs it in Organization Management or Recipient Management."
+                    } else {
+                        " and the migration endpoint. The account needs Full Access to the mailbox (Add-MailboxPermission -AccessRights FullAccess)."
+                    } }
                 </FieldInput>
                 <FieldInput field={Field::Password} label="Password" kind="password" autocomplete="current-password"
                     node_ref={props.password.clone()} error={props.error(Field::Password)} oninput={on_password}>
@@ -78,9 +81,11 @@ pub fn details(props: &StepProps) -> Html {
                     value={form.target_mailbox.clone()} kind="email" inputmode="email"
                     placeholder={if autodiscover { "empty = the e-mail address" } else { "optional, e.g. adele@contoso.com" }}
                     error={props.error(Field::TargetMailbox)} oninput={send(Action::SetTargetMailbox)}>
-                    { "A mailbox the migration account must open with Full Access (" }
-                    <code>{ "-MailboxPermission FullAccess" }</code>
-                    { if autodiscover { "); empty: the e-mail address." } else { "); optional." } }
+                    { match form.mode {
+                        Mode::RemoteMove => "Optional: a mailbox EWS must find on the remote server (a remote move needs no Full Access).",
+                        Mode::Autodiscover => "A mailbox the migration account must open with Full Access (-MailboxPermission FullAccess); empty: the e-mail address.",
+                        _ => "A mailbox the migration account must open with Full Access (-MailboxPermission FullAccess); optional.",
+                    } }
                 </FieldInput>
                 <div class="field wide check" hidden={!autodiscover}>
                     <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={form.allow_redirect}

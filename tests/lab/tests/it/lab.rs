@@ -439,15 +439,3 @@ fn an_owned_lab_is_independent_and_cleans_up() {
     TcpStream::connect_timeout(&shared.socket_addr(Fixture::Valid), Duration::from_secs(5))
         .expect("shared lab still answers");
 }
-
-#[test]
-#[ignore = "needs the lab: cargo xtask test"]
-fn start_is_quick() {
-    let lab = Lab::shared();
-    eprintln!(
-        "shared lab started in {:?} ({})",
-        lab.startup_time(),
-        lab.dir().display()
-    );
-    assert!(lab.startup_time() < Duration::from_secs(20));
-}
