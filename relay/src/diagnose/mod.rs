@@ -37,7 +37,8 @@ pub(crate) struct Recorder {
     events: UnboundedSender<Event>,
     t0: Instant,
     // Checks of concurrent probes finish in any order; the plan sorts the findings at the end.
-    findings: Mutex<Vec<Finding>>,
+    // Each with its problem, which a later check may fold into it (`raise`).
+    findings: Mutex<Vec<(Finding, Problem)>>,
     /// Set on a [`Recorder::detached`] one: its problems, each with the id of the check that raised it,
     /// kept as problems (not findings) for the plan to place.
     kept: Option<Mutex<Vec<(String, Problem)>>>,
@@ -146,17 +147,26 @@ impl Recorder {
     }
 
     /// A parent takes the worst status of its children.
-    /// Adds the finding of `problem`, raised by the check `check_id`.
+    /// Adds the finding of `problem`, raised by the check `check_id`; or, when an earlier finding of the
+    /// same severity is the same thing to fix ([`Problem::absorb`]), adds the check to that finding.
     pub(crate) fn raise(&self, check_id: String, severity: Status, problem: &Problem) {
         if let Ok(mut findings) = self.findings.lock() {
-            findings.push(Finding {
+            for (finding, earlier) in findings.iter_mut() {
+                if finding.severity == severity && earlier.absorb(problem) {
+                    finding.summary = earlier.summary();
+                    finding.check_ids.push(check_id);
+                    return;
+                }
+            }
+            let finding = Finding {
                 cause: problem.cause(),
                 severity,
                 kb_step: problem.kb_step(),
                 summary: problem.summary(),
                 fix: problem.fix(),
                 check_ids: vec![check_id],
-            });
+            };
+            findings.push((finding, problem.clone()));
         }
     }
 
@@ -205,7 +215,8 @@ impl Recorder {
     }
 
     pub(crate) fn findings(&self) -> Vec<Finding> {
-        self.findings.lock().map(|f| f.clone()).unwrap_or_default()
+        let findings = self.findings.lock().map(|f| f.clone()).unwrap_or_default();
+        findings.into_iter().map(|(f, _)| f).collect()
     }
 }
 
@@ -243,7 +254,10 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
         .findings
         .lock()
         .map(|mut f| std::mem::take(&mut *f))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(finding, _)| finding)
+        .collect();
     let report = conclude(request.redacted(), checks, findings, rec.t0, pass_headline, net.vantage);
     let _ = rec.events.send(Event::Done { report: report.clone() });
     report
@@ -284,6 +298,11 @@ fn conclude(
             .and_then(|id| order.iter().position(|o| o == id))
             .unwrap_or(usize::MAX)
     };
+    // A finding several checks raised lists them in the tree's order too.
+    for f in &mut findings {
+        f.check_ids
+            .sort_by_key(|id| order.iter().position(|o| o == id).unwrap_or(usize::MAX));
+    }
     findings.sort_by_key(|f| (if f.severity == Status::Fail { 0 } else { 1 }, position(f)));
     let mut headline = match findings.first() {
         Some(f) if verdict != Verdict::Pass => f.summary.clone(),

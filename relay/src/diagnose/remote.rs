@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use migcheck_shared::kb::MrsProblem;
+use migcheck_shared::kb::{DeviceAnswer, MrsProblem};
 use migcheck_shared::request::ValidRemoteMove;
 use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
@@ -256,9 +256,11 @@ fn credentials_outcome(url: &str, host: &str, creds: &Credentials<'_>, attempt: 
 /// Something in front of Exchange answered `url`: the finding names what it sent.
 fn in_front(url: &str, host: &str, who: &Answerer) -> Outcome {
     Outcome::problem(MrsProblem::DeviceInFront {
-        url: url.to_string(),
         host: host.to_string(),
-        seen: who.signs(),
+        answers: vec![DeviceAnswer {
+            url: url.to_string(),
+            seen: who.signs(),
+        }],
     })
 }
 

@@ -146,6 +146,33 @@ fn a_proxy_that_redirects_to_its_login_page_is_something_in_front_of_exchange() 
             format!("https://{host}/login/"),
             "{ctx}"
         );
+        // One device, one fix: one finding for the four paths, in the tree's order, its sentence naming
+        // every path and what the device sent once (it sent the same to all four).
+        let fronts: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.summary.starts_with("Something in front of Exchange"))
+            .collect();
+        assert_eq!(fronts.len(), 1, "{ctx}");
+        assert_eq!(
+            fronts[0].check_ids,
+            ["mrs.anonymous"].iter().chain(&PREAUTH).copied().collect::<Vec<_>>(),
+            "{ctx}"
+        );
+        let urls = [
+            "/EWS/Exchange.asmx/wssecurity",
+            "/EWS/mrsproxy.svc",
+            "/autodiscover/autodiscover.svc",
+            "/autodiscover/autodiscover.svc/wssecurity",
+        ]
+        .map(|path| format!("https://{host}{path}"))
+        .join(", ");
+        assert!(
+            fronts[0].summary.starts_with(&format!(
+                "Something in front of Exchange answered {urls} instead of Exchange: 302 Found redirecting to https://{host}/login/; Server: nginx"
+            )),
+            "{ctx}"
+        );
         assert_eq!(
             finding_of(&report, "preauth.ews_wssecurity").0,
             Cause::ExternalAccess,

@@ -32,7 +32,7 @@ pub use hybrid::{
 };
 pub use logon::{BindingEvidence, BindingRefused, RefusedLogon};
 pub use mapi::MapiProblem;
-pub use mrs::MrsProblem;
+pub use mrs::{DeviceAnswer, MrsProblem};
 pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
 pub use remote::{EXCHANGE_ONLINE_ENDPOINTS_URL, hosted_relay_allow_list, remote_move_role, remote_move_role_fix};
@@ -184,6 +184,19 @@ impl Problem {
             Problem::Version(p) => p.fix(),
             Problem::OnServer(p) => p.fix(),
             Problem::Hybrid(p) => p.fix(),
+        }
+    }
+
+    /// Folds `other` into this problem when both are one thing to fix, found by several checks (one
+    /// device in front of several paths, on the same server): the report then shows one finding. Whether
+    /// it folded.
+    pub fn absorb(&mut self, other: &Problem) -> bool {
+        match (self, other) {
+            (Problem::Mrs(a), Problem::Mrs(b)) => a.absorb(b),
+            (Problem::OnServer(a), Problem::OnServer(b)) if a.server == b.server && a.name == b.name => {
+                a.problem.absorb(&b.problem)
+            }
+            _ => false,
         }
     }
 }

@@ -46,9 +46,9 @@ pub enum MrsProblem {
     /// The 401 at `url` offers no Windows authentication, only `offered` (the `WWW-Authenticate`
     /// values joined with `,`, as Exchange Online's error quotes them; empty: none at all).
     NoWindowsAuth { url: String, host: String, offered: String },
-    /// Something other than Exchange answered `url` (a path Exchange Online calls without
-    /// pre-authentication): `seen` is what showed it (the status line and the signs).
-    DeviceInFront { url: String, host: String, seen: String },
+    /// Something other than Exchange answered one or more paths Exchange Online calls without
+    /// pre-authentication at `host`: each with what showed it (the status line and the signs).
+    DeviceInFront { host: String, answers: Vec<DeviceAnswer> },
     /// 403 after a Windows logon that went through: MRS Proxy is disabled (KB 3063913).
     ForbiddenAfterLogon {
         url: String,
@@ -56,6 +56,13 @@ pub enum MrsProblem {
         user: String,
         status_line: String,
     },
+}
+
+/// One path a device in front answered, and what showed it was not Exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceAnswer {
+    pub url: String,
+    pub seen: String,
 }
 
 const FIX_MRS: &str = r#"# Enable the MRS Proxy endpoint on EVERY Exchange server behind HOST, then recycle the EWS app pool
@@ -137,9 +144,7 @@ impl MrsProblem {
                     "MRS Proxy at {url} offers no Windows authentication (Negotiate or NTLM), {only}: Exchange Online's migration service logs on to MRS Proxy with Negotiate (NTLM) and fails with \"The HTTP request is unauthorized with client authentication scheme 'Negotiate'. The authentication header received from the server was '{offered}'.\" Either a device in front pre-authenticates and rewrites Exchange's answer, or Windows authentication is off on the EWS virtual directory."
                 )
             }
-            MrsProblem::DeviceInFront { url, seen, .. } => format!(
-                "Something in front of Exchange answered {url} instead of Exchange: {seen}. Exchange Online calls this path without pre-authentication, so its calls stop at that device."
-            ),
+            MrsProblem::DeviceInFront { answers, .. } => devices_in_front(answers),
             MrsProblem::ForbiddenAfterLogon {
                 url, user, status_line, ..
             } => format!(
@@ -163,6 +168,59 @@ impl MrsProblem {
             MrsProblem::ForbiddenAfterLogon { host, .. } => {
                 format!("{FIX_MRS}{FIX_MRS_IISRESET}").replace("HOST", host)
             }
+        }
+    }
+}
+
+impl MrsProblem {
+    /// Folds `other` into this problem when both are one device in front of the same host: its fix (publish
+    /// the four paths without pre-authentication) is one change, so it is one finding. Whether it folded.
+    pub(super) fn absorb(&mut self, other: &MrsProblem) -> bool {
+        match (self, other) {
+            (
+                MrsProblem::DeviceInFront { host, answers },
+                MrsProblem::DeviceInFront {
+                    host: other_host,
+                    answers: more,
+                },
+            ) if host == other_host => {
+                for answer in more {
+                    if !answers.iter().any(|a| a.url == answer.url) {
+                        answers.push(answer.clone());
+                    }
+                }
+                // Probes finish in any order; the sentence does not.
+                answers.sort_by(|a, b| a.url.cmp(&b.url));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One sentence for the paths a device answered: what it sent once when it sent the same everywhere.
+fn devices_in_front(answers: &[DeviceAnswer]) -> String {
+    const STOP: &str =
+        "Exchange Online calls these paths without pre-authentication, so its calls stop at that device.";
+    match answers {
+        [one] => format!(
+            "Something in front of Exchange answered {} instead of Exchange: {}. Exchange Online calls this path without pre-authentication, so its calls stop at that device.",
+            one.url, one.seen
+        ),
+        [first, rest @ ..] if rest.iter().all(|a| a.seen == first.seen) => {
+            let urls: Vec<&str> = answers.iter().map(|a| a.url.as_str()).collect();
+            format!(
+                "Something in front of Exchange answered {} instead of Exchange: {}. {STOP}",
+                urls.join(", "),
+                first.seen
+            )
+        }
+        _ => {
+            let each: Vec<String> = answers.iter().map(|a| format!("{} ({})", a.url, a.seen)).collect();
+            format!(
+                "Something in front of Exchange answered instead of Exchange at {}. {STOP}",
+                each.join("; ")
+            )
         }
     }
 }

@@ -471,9 +471,11 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         R::DeviceInFront {
-            url: s("https://mail.contoso.com/EWS/Exchange.asmx/wssecurity"),
             host: s(HOST),
-            seen: s("302 Found redirecting to https://mail.contoso.com/login/; Server: nginx; none of Exchange's headers (X-FEServer, X-BEServer, request-id, X-CalculatedBETarget)"),
+            answers: vec![DeviceAnswer {
+                url: s("https://mail.contoso.com/EWS/Exchange.asmx/wssecurity"),
+                seen: s("302 Found redirecting to https://mail.contoso.com/login/; Server: nginx; none of Exchange's headers (X-FEServer, X-BEServer, request-id, X-CalculatedBETarget)"),
+            }],
         }
         .into(),
         R::ForbiddenAfterLogon {
@@ -1159,4 +1161,53 @@ fn a_hybrid_agent_name_is_explained_with_what_can_be_checked_inside() {
     assert!(ep.1.contains("-ExcludeVirtualDirectories \"EWSFrontEnd\""), "{}", ep.1);
     assert!(AGENT_ENDPOINTS.iter().all(|e| matches!(e.port, 80 | 443)));
     assert!(AGENT_WILDCARDS.contains("*.msappproxy.net"));
+}
+
+/// One device in front of several paths of a host is one thing to fix: its problems fold into one, whose
+/// sentence names every path (what the device sent said once when it sent the same), in a fixed order.
+#[test]
+fn one_device_in_front_of_several_paths_is_one_problem() {
+    let front = |host: &str, path: &str, seen: &str| -> Problem {
+        MrsProblem::DeviceInFront {
+            host: host.to_string(),
+            answers: vec![DeviceAnswer {
+                url: format!("https://{host}{path}"),
+                seen: seen.to_string(),
+            }],
+        }
+        .into()
+    };
+    let login = "302 Found redirecting to https://mail.contoso.com/login/";
+    let mut p = front("mail.contoso.com", "/autodiscover/autodiscover.svc", login);
+    assert!(p.absorb(&front("mail.contoso.com", "/EWS/mrsproxy.svc", login)));
+    assert!(
+        p.absorb(&front("mail.contoso.com", "/EWS/mrsproxy.svc", login)),
+        "the same path again"
+    );
+    assert_eq!(
+        p.summary(),
+        "Something in front of Exchange answered https://mail.contoso.com/EWS/mrsproxy.svc, https://mail.contoso.com/autodiscover/autodiscover.svc instead of Exchange: 302 Found redirecting to https://mail.contoso.com/login/. Exchange Online calls these paths without pre-authentication, so its calls stop at that device."
+    );
+    assert!(p.absorb(&front(
+        "mail.contoso.com",
+        "/EWS/Exchange.asmx/wssecurity",
+        "403 Forbidden; an HTML page"
+    )));
+    assert!(
+        p.summary().starts_with(
+            "Something in front of Exchange answered instead of Exchange at https://mail.contoso.com/EWS/Exchange.asmx/wssecurity (403 Forbidden; an HTML page); https://mail.contoso.com/EWS/mrsproxy.svc (302 Found"
+        ),
+        "{}",
+        p.summary()
+    );
+    // Another host is another device; another problem is another fix.
+    assert!(!p.absorb(&front("owa.contoso.com", "/EWS/mrsproxy.svc", login)));
+    let off: Problem = MrsProblem::Off {
+        url: "https://mail.contoso.com/EWS/mrsproxy.svc".into(),
+        host: "mail.contoso.com".into(),
+        status_line: "404 Not Found".into(),
+    }
+    .into();
+    assert!(!p.absorb(&off));
+    assert!(!off.clone().absorb(&p));
 }

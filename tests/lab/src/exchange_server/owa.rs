@@ -91,10 +91,10 @@ fn logon_page(build: &str) -> String {
 }
 
 /// `/EWS/mrsproxy.svc` for an authenticated caller: WCF's help page when MRS Proxy is on; when it is
-/// off, 403: the front end refuses a signed-in call with `HttpException(403, "MRS proxy service is
-/// disabled")` (KB 3063913: Exchange Online's "(403) Forbidden", event 1309 "Exception message: MRS
-/// proxy service is disabled"). The page's body is not published: the lab sends ASP.NET's short 403
-/// text (modelled), with IIS's and Exchange's headers as on every answer.
+/// off, 403 once the caller has signed in (KB 3063913: Exchange Online reports "(403) Forbidden", and the
+/// server logs event 1309 with "Exception message: MRS proxy service is disabled"). The page's body is
+/// not published: the lab sends that exception message as a short text (modelled), with IIS's and
+/// Exchange's headers as on every answer.
 pub(crate) fn mrs(host: &str, enabled: bool) -> Page {
     let url = format!("https://{host}/EWS/mrsproxy.svc");
     if enabled {
