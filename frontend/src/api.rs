@@ -42,7 +42,7 @@ pub async fn diagnose(
     };
     match stream(request, token, abort, &forward).await {
         Err(Stop::Run(message)) => return Err(message),
-        Err(Stop::Said(event)) => forward(event),
+        Err(Stop::Said(event)) => forward(*event),
         Ok(()) if !finished.get() => forward(error(
             "The relay ended the answer before the diagnosis finished. Try again.",
         )),
@@ -53,15 +53,16 @@ pub async fn diagnose(
 
 /// Why a stream stopped before its end.
 enum Stop {
-    /// Said where its field places it (or at the top): the relay's refusal, a broken stream.
-    Said(Event),
+    /// Said where its field places it (or at the top): the relay's refusal, a broken stream. Boxed: an
+    /// event (with its report) is far larger than a message.
+    Said(Box<Event>),
     /// Said next to the Run button: the relay busy, or out of reach.
     Run(String),
 }
 
 impl From<Event> for Stop {
     fn from(event: Event) -> Self {
-        Stop::Said(event)
+        Stop::Said(Box::new(event))
     }
 }
 
@@ -206,9 +207,10 @@ async fn refusal(response: &Response) -> Stop {
                 "The relay is busy (too many diagnoses from this address just now): try again in {wait}."
             ))
         }
-        _ => Stop::Said(Event::Error {
+        _ => Event::Error {
             message: said("error").unwrap_or_else(|| format!("The relay refused the request (HTTP {status}).")),
             field: said("field"),
-        }),
+        }
+        .into(),
     }
 }
