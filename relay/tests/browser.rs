@@ -429,6 +429,15 @@ fn remote_move_cases() -> serde_json::Value {
             Some("external_access"),
             "302 Found redirecting to"
         ),
+        // Windows authentication off on /EWS: Exchange itself offers Basic alone.
+        case(
+            WindowsAuthOff,
+            None,
+            "mrs.anonymous",
+            "fail",
+            Some("external_access"),
+            "-WindowsAuthentication $true"
+        ),
         version(Exchange2003, "fail", "isn't supported in Office 365"),
         version(Exchange2010, "warn", "Exchange Server 2010 SP3"),
         version(Exchange2016, "warn", "Exchange Server 2016 CU23"),

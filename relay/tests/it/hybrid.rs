@@ -123,6 +123,41 @@ fn a_proxy_that_pre_authenticates_with_basic_is_something_in_front_of_exchange()
     }
 }
 
+/// Windows authentication off on /EWS: Exchange itself (its headers) offers Basic alone on MRS Proxy.
+/// Before (unit tests only): no lab scenario. Now: MRS Proxy fails with both fixes, the password is not
+/// sent there (nothing takes a Windows logon), and who answered is Exchange, not a device.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn windows_authentication_off_on_ews_is_named_with_both_fixes() {
+    let s = ExScenario::WindowsAuthOff;
+    let host = s.host();
+    for report in failed(s) {
+        let ctx = pretty(&report);
+        assert_eq!(status(&report, "mrs.anonymous"), Some(Status::Fail), "{ctx}");
+        assert_eq!(status(&report, "mrs.credentials"), Some(Status::Skip), "{ctx}");
+        assert!(
+            summary(&report, "mrs.anonymous").starts_with(&format!(
+                "MRS Proxy at https://{host}/EWS/mrsproxy.svc offers no Windows authentication (Negotiate or NTLM), only Basic realm=\"{host}\""
+            )),
+            "{ctx}"
+        );
+        assert!(
+            fact(&report, "mrs.anonymous", "Anonymous answer: answered by").starts_with("Exchange (X-FEServer: EX01"),
+            "{ctx}"
+        );
+        let (cause, severity, fix) = finding_of(&report, "mrs.anonymous");
+        assert_eq!((cause, severity), (Cause::ExternalAccess, Status::Fail), "{ctx}");
+        assert!(
+            fix.contains("-WindowsAuthentication $true") && fix.contains("WITHOUT pre-authentication"),
+            "{fix}"
+        );
+        // Exchange answers the paths called without pre-authentication: nothing in front.
+        for id in PREAUTH {
+            assert_eq!(status(&report, id), Some(Status::Pass), "{id}: {ctx}");
+        }
+    }
+}
+
 /// Before: a 302 from MRS Proxy was "answers 302 Found without credentials" (info), and the remote move
 /// passed MRS Proxy. Now: something in front answered, redirecting to its login page.
 #[test]

@@ -163,6 +163,12 @@ pub enum ExScenario {
     /// 3063913), `X-FEServer: EX02`, reached only directly (`--servers`). Learn's MRS Proxy page: moves
     /// "can fail if the MRS Proxy endpoint isn't enabled on all Mailbox servers".
     LbEx02,
+    /// Subscription Edition whose administrator turned Windows authentication off on /EWS
+    /// (`Set-WebServicesVirtualDirectory -WindowsAuthentication $false`): IIS challenges with the
+    /// providers still on, so /EWS (and MRS Proxy under it) offers `Basic realm="<host>"` alone, with
+    /// Exchange's own headers (nothing in front). Exchange Online's MRS client then fails with "The
+    /// authentication header received from the server was 'Basic realm=...'" (Microsoft Q&A 2188108).
+    WindowsAuthOff,
 }
 
 impl ExScenario {
@@ -184,6 +190,7 @@ impl ExScenario {
         ExScenario::PreAuthRedirect,
         ExScenario::LbEx01,
         ExScenario::LbEx02,
+        ExScenario::WindowsAuthOff,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -205,6 +212,7 @@ impl ExScenario {
             ExScenario::PreAuthRedirect => "preauthredirect",
             ExScenario::LbEx01 => "lbex01",
             ExScenario::LbEx02 => "lbex02",
+            ExScenario::WindowsAuthOff => "winauthoff",
         }
     }
 
@@ -271,6 +279,9 @@ impl ExScenario {
             ExScenario::LbEx02 => {
                 "lbpair.ewslab.test, second server of the pair (same name and certificate): MRS Proxy off, reached only directly"
             }
+            ExScenario::WindowsAuthOff => {
+                "Subscription Edition with Windows authentication off on /EWS: MRS Proxy offers Basic alone, Exchange's headers on"
+            }
         }
     }
 
@@ -284,7 +295,8 @@ impl ExScenario {
             | ExScenario::PreAuthBasic
             | ExScenario::PreAuthRedirect
             | ExScenario::LbEx01
-            | ExScenario::LbEx02 => Some(BUILD_SE),
+            | ExScenario::LbEx02
+            | ExScenario::WindowsAuthOff => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -380,6 +392,12 @@ impl ExScenario {
                     ..ExtendedProtection::CSS_EXCHANGE
                 },
                 ..Iis::plain()
+            },
+            // Only the Basic provider left on /EWS (IIS configuration reference: each enabled
+            // authentication module adds its own WWW-Authenticate challenge to the 401).
+            ExScenario::WindowsAuthOff => Iis {
+                ews_schemes: Some(vec![Scheme::Basic]),
+                ..Iis::extended_protection()
             },
             _ => Iis::plain(),
         }
