@@ -12,6 +12,8 @@ use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
+use crate::flat_json::Members;
+
 /// Stops a running diagnosis: aborts its fetch, so the relay sees the stream closed and stops its probes.
 #[derive(Clone)]
 pub struct Abort(AbortController);
@@ -187,14 +189,9 @@ fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
 async fn refusal(response: &Response) -> Stop {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let said = |key: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
+    // The relay's error body: `{"error": "...", "field": "..." or null}`.
+    let parsed = Members::parse(&text);
+    let said = |key: &str| parsed.as_ref().and_then(|m| m.str(key)).map(str::to_string);
     match status {
         429 => {
             let wait = response
