@@ -1,6 +1,6 @@
 //! A flat JSON object (strings, numbers, booleans, null; nothing nested) read as its members in key
 //! order: the relay's error body and a report's inputs. `serde_json::Value` would do the same, but its
-//! parser, printer and `BTreeMap` cost the page about 25 KB of wasm for these two small objects.
+//! parser, printer and `to_value` serializer cost the page 2.6 KB (brotli) for these two small objects.
 
 use std::fmt;
 
@@ -38,7 +38,7 @@ pub struct Members(pub Vec<(String, Scalar)>);
 impl Members {
     /// `None` when `text` is not a flat JSON object.
     pub fn parse(text: &str) -> Option<Members> {
-        serde_json::from_str(text).ok()
+        crate::json::from_json(text).ok()
     }
 
     /// The string value of `key`; `None` when it is absent or not a string.
