@@ -43,7 +43,7 @@ fn tree_lines(checks: &[Check], depth: usize, out: &mut String) {
 pub fn summary_text(report: &Report) -> String {
     let mut out = format!(
         "migcheck: {}\n{}\n(diagnosis took {} ms)\n",
-        report.verdict.label().to_uppercase(),
+        report.verdict.label().to_ascii_uppercase(),
         report.headline,
         report.elapsed_ms
     );
