@@ -8,10 +8,13 @@
 //! 9.5 KB (brotli) smaller (the event 5.2 KB, the request 4.3 KB). Writing is unchanged (the tag first).
 //!
 //! The words of an error are serde's own (`missing field`, `unknown field`, `unknown variant`,
-//! `duplicate field`). For a request whose `mode` comes first (as every writer of ours puts it), the
-//! error is serde's for that input (`tests` compares them); with several faults at once, or a field no
-//! mode has, the one named or the list of expected fields may differ. The relay's API reads a request
-//! with its own parser (`relay/src/api.rs`), field by field, and is not affected.
+//! `duplicate field`), and a request reads as serde read it (`tests` compares both readings). Where they
+//! part: with several faults at once the one named may differ; a field no mode has lists every mode's
+//! fields as expected; a field of another mode holding a value of the wrong type is refused for its type,
+//! not as unknown; a mode that is not a string says "expected value". The one reader that shows these
+//! words to a person is `migcheck serve --demo FILE` (a demo lab's file, its passwords public by design).
+//! The relay's API reads a request with its own parser (`relay/src/api.rs`), field by field, and is not
+//! affected.
 
 use serde::Deserialize;
 use serde::de::value::Error;
@@ -323,10 +326,16 @@ mod tests {
     }
 
     /// Refused by both, in other words: a mode that is not a string says "expected value" (serde_json
-    /// points at it), and what is not an object names `RequestWire`.
+    /// points at it), what is not an object names `RequestWire`, another mode's field of the wrong type
+    /// is refused for its type.
     #[test]
     fn a_mode_that_is_no_string_and_what_is_no_object_are_refused() {
-        for json in [r#"{"mode":7,"host":"h"}"#, "[]", r#""host""#] {
+        for json in [
+            r#"{"mode":7,"host":"h"}"#,
+            "[]",
+            r#""host""#,
+            r#"{"mode":"host","host":"h","auth":"kerberos"}"#,
+        ] {
             let (wire, reference) = both(json);
             assert!(wire.is_err() && reference.is_err(), "{json}: {wire:?}");
         }
