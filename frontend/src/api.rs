@@ -12,6 +12,9 @@ use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
+use crate::flat_json::Members;
+use crate::json::from_json;
+
 /// Stops a running diagnosis: aborts its fetch, so the relay sees the stream closed and stops its probes.
 #[derive(Clone)]
 pub struct Abort(AbortController);
@@ -81,7 +84,7 @@ pub async fn info(token: &Password) -> InfoAnswer {
     };
     match response.status() {
         401 => InfoAnswer::NeedsToken,
-        200 => match response.text().await.map(|t| serde_json::from_str(&t)) {
+        200 => match response.text().await.map(|t| from_json(&t)) {
             Ok(Ok(info)) => InfoAnswer::Info(info),
             _ => InfoAnswer::Unavailable,
         },
@@ -175,7 +178,8 @@ fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let event = serde_json::from_slice::<Event>(line).map_err(|e| {
+    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string());
+    let event = text.and_then(from_json::<Event>).map_err(|e| {
         error(format!(
             "The relay sent a line this page does not understand ({e}). Is the page older than the relay? Reload it."
         ))
@@ -188,14 +192,9 @@ fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
 async fn refusal(response: &Response) -> Stop {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let said = |key: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
+    // The relay's error body: `{"error": "...", "field": "..." or null}`.
+    let parsed = Members::parse(&text);
+    let said = |key: &str| parsed.as_ref().and_then(|m| m.str(key)).map(str::to_string);
     match status {
         429 => {
             let wait = response

@@ -10,6 +10,8 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod flat_json;
+pub mod json;
 pub mod state;
 
 /// Mounts the page on `<body>`; called by the wasm-bindgen start hook.

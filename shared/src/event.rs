@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::kb::KbStep;
 use crate::report::{Check, Report};
 
+/// Read in one pass through [`crate::wire`], not serde's buffering of an internally tagged enum.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case", try_from = "crate::wire::EventWire")]
 pub enum Event {
     /// A check began; `parent` places it in the tree, `kb_step` in its group of the KB (a relay older
     /// than the field sends none: it reads as no step).

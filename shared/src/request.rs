@@ -6,9 +6,10 @@ use crate::field::Field;
 use crate::input::{self, HostPort, InputError};
 use crate::secret::Password;
 
-/// One diagnosis to run. The `mode` tag picks which of the KB's checks apply.
+/// One diagnosis to run. The `mode` tag picks which of the KB's checks apply. Read in one pass through
+/// [`crate::wire`], not serde's buffering of an internally tagged enum.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "mode", rename_all = "snake_case")]
+#[serde(tag = "mode", rename_all = "snake_case", try_from = "crate::wire::RequestWire")]
 pub enum DiagnoseRequest {
     /// The checks that need only a server name: the certificate and TLS checks of KB step 2.
     Host(HostTarget),

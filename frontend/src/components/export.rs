@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::browser::{download, print};
 use super::finding::{Copied, copy_on_click};
+use crate::flat_json::Members;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -42,18 +43,17 @@ fn tree_lines(checks: &[Check], depth: usize, out: &mut String) {
 pub fn summary_text(report: &Report) -> String {
     let mut out = format!(
         "migcheck: {}\n{}\n(diagnosis took {} ms)\n",
-        report.verdict.label().to_uppercase(),
+        report.verdict.label().to_ascii_uppercase(),
         report.headline,
         report.elapsed_ms
     );
     // The inputs as the report has them: the password is never among them. (Through a string: the page
     // already has that code for the request and the relay's errors, a `to_value` would add its own.)
     let inputs = serde_json::to_string(&report.inputs).unwrap_or_default();
-    if let Ok(serde_json::Value::Object(inputs)) = serde_json::from_str(&inputs) {
+    if let Some(Members(inputs)) = Members::parse(&inputs) {
         out.push_str("\nAsked:\n");
         for (key, value) in inputs {
-            let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-            out.push_str(&format!("  {key}: {value}\n"));
+            out.push_str(&format!("  {key}: {}\n", value.text()));
         }
     }
     if !report.findings.is_empty() {

@@ -85,9 +85,9 @@ fn evidence_of(id: &str, check: &Check) -> Html {
 pub fn finding_item(props: &Props) -> Html {
     let copied = use_state(|| Copied::Not);
     let finding = &props.finding;
-    let cause = serde_json::to_value(finding.cause)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+    // The cause's id as the report spells it (`external_access`): its JSON string without the quotes.
+    let cause = serde_json::to_string(&finding.cause)
+        .map(|id| id.trim_matches('"').to_string())
         .unwrap_or_default();
     let onclick = {
         let fix = finding.fix.clone();

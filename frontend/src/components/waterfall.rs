@@ -112,7 +112,7 @@ pub fn waterfall(props: &Props) -> Html {
             html! {
                 <rect class={classes!("bar", name)} data-phase={name} x={left.to_string()} y={(top + (ROW_H - BAR_H) / 2).to_string()}
                     width={w.to_string()} height={BAR_H.to_string()} rx="2">
-                    <title>{ format!("{id} · {}: {} ms (from {} ms to {} ms)", name.to_uppercase(), t.duration_ms, t.start_ms, t.start_ms + t.duration_ms) }</title>
+                    <title>{ format!("{id} · {}: {} ms (from {} ms to {} ms)", name.to_ascii_uppercase(), t.duration_ms, t.start_ms, t.start_ms + t.duration_ms) }</title>
                 </rect>
             }
         });
@@ -133,7 +133,7 @@ pub fn waterfall(props: &Props) -> Html {
             <ul class="legend">
                 { for used.iter().map(|p| {
                     let name = phase_name(*p);
-                    html! { <li><span class={classes!("swatch", name)} aria-hidden="true"></span>{ name.to_uppercase() }</li> }
+                    html! { <li><span class={classes!("swatch", name)} aria-hidden="true"></span>{ name.to_ascii_uppercase() }</li> }
                 }) }
             </ul>
             // Focusable, so a keyboard can scroll the chart where it is wider than the screen.
