@@ -117,7 +117,14 @@ impl Mode {
                 "password",
                 "target_mailbox",
             ],
-            Mode::RemoteMove => &["remote_server", "user", "password", "target_mailbox", "agent_target"],
+            Mode::RemoteMove => &[
+                "remote_server",
+                "user",
+                "password",
+                "target_mailbox",
+                "servers",
+                "agent_target",
+            ],
         }
     }
 }
@@ -151,6 +158,8 @@ pub(crate) struct RequestWire {
     #[serde(default, deserialize_with = "present")]
     remote_server: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    servers: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     agent_target: Option<String>,
 }
 
@@ -170,6 +179,7 @@ impl RequestWire {
             ("exchange_server", self.exchange_server.is_some()),
             ("auth", self.auth.is_some()),
             ("remote_server", self.remote_server.is_some()),
+            ("servers", self.servers.is_some()),
             ("agent_target", self.agent_target.is_some()),
         ];
         let fields = self.mode.fields();
@@ -210,6 +220,7 @@ impl TryFrom<RequestWire> for DiagnoseRequest {
                 user: required(wire.user, "user")?,
                 password: wire.password.unwrap_or_default(),
                 target_mailbox: wire.target_mailbox.unwrap_or_default(),
+                servers: wire.servers.unwrap_or_default(),
                 agent_target: wire.agent_target.unwrap_or_default(),
             }),
         })
@@ -282,6 +293,7 @@ mod tests {
                 user: "migration@contoso.com".into(),
                 password: Password::new("pw"),
                 target_mailbox: "alex@contoso.com".into(),
+                servers: "ex01,ex02".into(),
                 agent_target: "ex01.contoso.com".into(),
             }),
         ];
