@@ -25,6 +25,7 @@ mod mapi;
 mod outcome;
 mod outlook;
 mod remote;
+mod soap;
 mod suite;
 mod version;
 

@@ -257,8 +257,9 @@ fn every_version_fingerprint_is_named() {
 #[test]
 fn every_scenario_has_a_test() {
     // The Windows TLS scenarios (Windows2012R2, Windows2008R2, DheOnly) are tested in windows_tls.rs.
-    // EpRequire, PreAuthBasic and PreAuthRedirect are tested in hybrid.rs.
-    assert_eq!(ExScenario::ALL.len(), 14, "add the new scenario to the tests above");
+    // EpRequire, PreAuthBasic and PreAuthRedirect are tested in hybrid.rs, NoExternalEws in
+    // soap_autodiscover.rs.
+    assert_eq!(ExScenario::ALL.len(), 15, "add the new scenario to the tests above");
     assert_eq!(LabMailbox::ALL.len(), 6, "add the new mailbox to the tests above");
 }
 

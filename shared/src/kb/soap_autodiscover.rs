@@ -58,9 +58,9 @@ impl SoapProblem {
 
     pub(super) fn summary(&self) -> String {
         match self {
-            SoapProblem::NotPublished { url, said } => format!(
-                "SOAP Autodiscover at {url} does not answer GetUserSettings ({said}): {HYBRID_USES_IT}."
-            ),
+            SoapProblem::NotPublished { url, said } => {
+                format!("SOAP Autodiscover at {url} does not answer GetUserSettings ({said}): {HYBRID_USES_IT}.")
+            }
             SoapProblem::DeviceAnswered { url, seen } => format!(
                 "Something in front of Exchange answered SOAP Autodiscover at {url} instead of Exchange: {seen}. Exchange Online calls this path without pre-authentication."
             ),

@@ -68,6 +68,7 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
                 owa_version: s.web_build(),
                 ews_version: s.web_build(),
                 mrs_enabled: true,
+                external_ews: true,
                 mail_domain: domain.clone(),
             }),
             // Exchange 2016 never turns Extended Protection on by itself.

@@ -156,6 +156,9 @@ pub enum ExScenario {
     PreAuthBasic,
     /// A reverse proxy in front redirects /EWS/ and /autodiscover/ to its login page (nginx `return 302`).
     PreAuthRedirect,
+    /// Subscription Edition whose EWS virtual directory has no ExternalUrl (only the InternalUrl):
+    /// SOAP Autodiscover lists ExternalEwsUrl under UserSettingErrors (SettingIsNotAvailable).
+    NoExternalEws,
 }
 
 impl ExScenario {
@@ -175,6 +178,7 @@ impl ExScenario {
         ExScenario::EpRequire,
         ExScenario::PreAuthBasic,
         ExScenario::PreAuthRedirect,
+        ExScenario::NoExternalEws,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -194,6 +198,7 @@ impl ExScenario {
             ExScenario::EpRequire => "eprequire",
             ExScenario::PreAuthBasic => "preauthbasic",
             ExScenario::PreAuthRedirect => "preauthredirect",
+            ExScenario::NoExternalEws => "noexternalews",
         }
     }
 
@@ -250,6 +255,9 @@ impl ExScenario {
             ExScenario::PreAuthRedirect => {
                 "Subscription Edition behind a reverse proxy that redirects /EWS/ and /autodiscover/ to its login page (302)"
             }
+            ExScenario::NoExternalEws => {
+                "Subscription Edition whose EWS virtual directory has no ExternalUrl: SOAP Autodiscover gives no ExternalEwsUrl"
+            }
         }
     }
 
@@ -261,7 +269,8 @@ impl ExScenario {
             | ExScenario::RpcOnly
             | ExScenario::EpRequire
             | ExScenario::PreAuthBasic
-            | ExScenario::PreAuthRedirect => Some(BUILD_SE),
+            | ExScenario::PreAuthRedirect
+            | ExScenario::NoExternalEws => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -300,6 +309,11 @@ impl ExScenario {
         !matches!(self, ExScenario::MrsDisabled | ExScenario::Exchange2003)
     }
 
+    /// Whether the EWS virtual directory has an ExternalUrl (SOAP Autodiscover's ExternalEwsUrl).
+    pub fn external_ews(self) -> bool {
+        self != ExScenario::NoExternalEws
+    }
+
     /// Whether the web side (`/EWS/`, `/owa/`) is published at this name: not on Exchange 2003 (no EWS,
     /// no `/owa/`) nor behind a proxy that passes only `/rpc/` and `/autodiscover/`.
     pub fn publishes_web(self) -> bool {
@@ -333,7 +347,8 @@ impl ExScenario {
             | ExScenario::MrsDisabled
             | ExScenario::Exchange2019
             | ExScenario::PreAuthBasic
-            | ExScenario::PreAuthRedirect => Iis::extended_protection(),
+            | ExScenario::PreAuthRedirect
+            | ExScenario::NoExternalEws => Iis::extended_protection(),
             // IIS's `tokenChecking` takes `Require` on any virtual directory (IIS configuration reference,
             // extendedProtection: "Require: channel-binding token checking is enabled, and all clients
             // must support it"); CSS-Exchange leaves the front end's /EWS at Allow, an administrator
@@ -355,6 +370,7 @@ impl ExScenario {
                 owa_version: owa,
                 ews_version: ews,
                 mrs_enabled: self.mrs_enabled(),
+                external_ews: self.external_ews(),
                 mail_domain: EX_ZONE.to_string(),
             }),
             _ => Web::Exchange2003,

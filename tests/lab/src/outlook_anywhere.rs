@@ -346,6 +346,7 @@ impl OaLab {
                 owa_version: BUILD_SE,
                 ews_version: BUILD_SE,
                 mrs_enabled: true,
+                external_ews: true,
                 mail_domain: s.mail_domain(),
             }),
             iis: s.iis(),

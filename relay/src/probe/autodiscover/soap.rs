@@ -230,13 +230,23 @@ pub fn parse(body: &[u8]) -> Result<SoapAnswer, SoapError> {
                 let got = field.take().map(|f| (f, text.trim().to_string()));
                 text.clear();
                 if let Some((f, t)) = got {
-                    keep(f, t, &place, &mut out, &mut user, (&mut name, &mut value), &mut error, &mut fault);
+                    keep(
+                        f,
+                        t,
+                        &place,
+                        &mut out,
+                        &mut user,
+                        (&mut name, &mut value),
+                        &mut error,
+                        &mut fault,
+                    );
                 }
                 match local.as_str() {
                     "UserSetting" if place.in_setting => {
                         place.in_setting = false;
                         if user.settings.len() < MAX_SETTINGS && !name.is_empty() {
-                            user.settings.push((std::mem::take(&mut name), std::mem::take(&mut value)));
+                            user.settings
+                                .push((std::mem::take(&mut name), std::mem::take(&mut value)));
                         }
                     }
                     "UserSettingError" if place.in_setting_error => {

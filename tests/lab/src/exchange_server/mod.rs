@@ -10,6 +10,7 @@
 mod auth;
 mod conn;
 mod ews;
+pub(crate) mod get_user_settings;
 mod http;
 mod mapi;
 mod ntlm;
@@ -225,6 +226,9 @@ pub(crate) struct ExchangeWeb {
     /// EWS `ServerVersionInfo` (`a.b.c.d`).
     pub ews_version: &'static str,
     pub mrs_enabled: bool,
+    /// The EWS virtual directory has an ExternalUrl: SOAP Autodiscover gives ExternalEwsUrl
+    /// (`get_user_settings.rs`); without one it lists it as SettingIsNotAvailable.
+    pub external_ews: bool,
     /// The domain of the lab mailboxes ([`crate::LabMailbox::address`]).
     pub mail_domain: String,
 }

@@ -8,7 +8,10 @@ const INVALID_SETTING: &str = include_str!("fixtures/exchangelib-invalid-setting
 const REDIRECT_ADDRESS: &str = include_str!("fixtures/exchangelib-redirect-address.xml");
 
 fn user_of(xml: &str) -> UserResponse {
-    parse(xml.as_bytes()).expect("a GetUserSettings answer").user.expect("a user")
+    parse(xml.as_bytes())
+        .expect("a GetUserSettings answer")
+        .user
+        .expect("a user")
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn exchange_onlines_answer_gives_setting_errors_and_unescaped_values() {
     assert_eq!(e.code, "SettingIsNotAvailable");
     assert_eq!(e.message, "User setting 'ActiveDirectoryServer' is not available.");
     // The header's ServerVersionInfo has ErrorCode-free children in the same namespace: not the answer's.
-    assert_eq!(parse(EXCHANGE_ONLINE.as_bytes()).map(|a| a.error_code), Ok(Some("NoError".into())));
+    assert_eq!(
+        parse(EXCHANGE_ONLINE.as_bytes()).map(|a| a.error_code),
+        Ok(Some("NoError".into()))
+    );
 }
 
 #[test]
@@ -99,10 +105,16 @@ fn what_is_kept_is_bounded() {
 #[test]
 fn the_request_is_microsofts_with_the_mailbox_escaped() {
     let r = request_body("mail.contoso.com", "o'brien&co@contoso.com");
-    assert!(r.contains("<a:RequestedServerVersion>Exchange2010</a:RequestedServerVersion>"), "{r}");
+    assert!(
+        r.contains("<a:RequestedServerVersion>Exchange2010</a:RequestedServerVersion>"),
+        "{r}"
+    );
     assert!(r.contains(&format!("<wsa:Action>{ACTION}</wsa:Action>")));
     assert!(r.contains("<wsa:To>https://mail.contoso.com/autodiscover/autodiscover.svc</wsa:To>"));
-    assert!(r.contains("<a:Mailbox>o&apos;brien&amp;co@contoso.com</a:Mailbox>"), "{r}");
+    assert!(
+        r.contains("<a:Mailbox>o&apos;brien&amp;co@contoso.com</a:Mailbox>"),
+        "{r}"
+    );
     assert!(r.contains("<a:Setting>ExternalEwsUrl</a:Setting>"));
     assert!(!r.contains("https://schemas"));
 }
