@@ -267,19 +267,19 @@ fn no_error(ask: &SoapAsk<'_>, url: &str, user: &UserResponse, e: &mut Evidence)
         .setting("CasVersion")
         .map(|v| format!(", CasVersion {v}"))
         .unwrap_or_default();
-    let agrees = match ask.pox_ews {
+    let (same, differs) = match ask.pox_ews {
         Some(pox) if pox.eq_ignore_ascii_case(external) => {
             *e = std::mem::take(e).fact("Agrees with POX", format!("yes: POX names the same EWS URL {pox}"));
-            " (the EWS URL POX Autodiscover names too)".to_string()
+            (" (the EWS URL POX Autodiscover names too)".to_string(), String::new())
         }
         Some(pox) => {
             *e = std::mem::take(e).fact("Agrees with POX", format!("no: POX names {pox}"));
-            format!("; POX Autodiscover names {pox} instead")
+            (String::new(), format!("; POX Autodiscover names {pox} instead"))
         }
-        None => String::new(),
+        None => (String::new(), String::new()),
     };
     Outcome::pass(format!(
-        "SOAP Autodiscover at {url} gives the settings of {}: ExternalEwsUrl {external}{agrees}{cas}.",
+        "SOAP Autodiscover at {url} gives the settings of {}: ExternalEwsUrl {external}{same}{cas}{differs}.",
         ask.mailbox
     ))
 }
@@ -298,5 +298,137 @@ fn weigh(ask: &SoapAsk<'_>, problem: SoapProblem) -> Outcome {
         Outcome::problem(problem)
     } else {
         Outcome::new(Status::Info, Problem::from(problem).summary())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.svc";
+
+    fn ask(purpose: Purpose, pox_ews: Option<&'static str>) -> SoapAsk<'static> {
+        SoapAsk {
+            host: "autodiscover.contoso.com",
+            port: 443,
+            mailbox: "adele@contoso.com",
+            pox_ews,
+            version: None,
+            accepted: None,
+            purpose,
+        }
+    }
+
+    fn answered(status: u16, headers: &[(&str, &str)], body: &str) -> SoapProbe {
+        SoapProbe {
+            anonymous: HttpAnswer {
+                status,
+                reason: http_reason(status).into(),
+                headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                body: body.as_bytes().to_vec(),
+            },
+            logon: None,
+        }
+    }
+
+    fn http_reason(status: u16) -> &'static str {
+        match status {
+            200 => "OK",
+            302 => "Found",
+            401 => "Unauthorized",
+            _ => "Not Found",
+        }
+    }
+
+    const EXCHANGE: [(&str, &str); 1] = [("X-FEServer", "EX01")];
+
+    #[test]
+    fn exchange_onlines_captured_answer_passes_and_says_when_pox_disagrees() {
+        let body = include_str!("../probe/autodiscover/soap/fixtures/ews-javascript-api-exchange-online.xml");
+        let outcome = judge(
+            &ask(
+                Purpose::Autodiscover,
+                Some("https://mail.contoso.com/EWS/Exchange.asmx"),
+            ),
+            URL,
+            &answered(200, &EXCHANGE, body),
+        );
+        assert_eq!(outcome.status, Status::Pass);
+        assert_eq!(
+            outcome.summary,
+            format!(
+                "SOAP Autodiscover at {URL} gives the settings of adele@contoso.com: ExternalEwsUrl https://outlook.office365.com/EWS/Exchange.asmx, CasVersion 15.01.0049.012; POX Autodiscover names https://mail.contoso.com/EWS/Exchange.asmx instead."
+            )
+        );
+        let fact = |label: &str| {
+            outcome
+                .evidence
+                .facts
+                .iter()
+                .find(|f| f.label == label)
+                .map(|f| f.value.clone())
+        };
+        assert_eq!(
+            fact("ActiveDirectoryServer (not given)").as_deref(),
+            Some("SettingIsNotAvailable: User setting 'ActiveDirectoryServer' is not available.")
+        );
+    }
+
+    #[test]
+    fn no_external_ews_url_an_error_code_a_404_and_a_device_are_warnings_beside_pox() {
+        let docs = include_str!("../probe/autodiscover/soap/fixtures/ms-docs-2018-exchange2010.xml");
+        let invalid = include_str!("../probe/autodiscover/soap/fixtures/exchangelib-invalid-setting.xml");
+        let a = ask(Purpose::Autodiscover, None);
+        let cases = [
+            (
+                answered(200, &EXCHANGE, docs),
+                "gives no ExternalEwsUrl for adele@contoso.com (SettingIsNotAvailable)",
+            ),
+            (
+                answered(200, &EXCHANGE, invalid),
+                "answered ErrorCode InvalidSetting (\"An error message\"): a requested setting is not valid.",
+            ),
+            (
+                answered(404, &EXCHANGE, "404 - File or directory not found."),
+                "does not answer GetUserSettings (404 Not Found)",
+            ),
+            (
+                answered(
+                    302,
+                    &[
+                        ("Location", "https://autodiscover.contoso.com/login/"),
+                        ("Server", "nginx"),
+                    ],
+                    "",
+                ),
+                "Something in front of Exchange answered SOAP Autodiscover",
+            ),
+        ];
+        for (probe, words) in cases {
+            let outcome = judge(&a, URL, &probe);
+            assert_eq!(outcome.status, Status::Warn, "{}", outcome.summary);
+            assert!(outcome.summary.contains(words), "{}", outcome.summary);
+            assert!(outcome.problem.is_some());
+        }
+        // In a remote move only what matters to the move is a finding: a 404 is told.
+        let outcome = judge(&ask(Purpose::RemoteMove, None), URL, &answered(404, &EXCHANGE, ""));
+        assert_eq!((outcome.status, outcome.problem.is_none()), (Status::Info, true));
+        let outcome = judge(&ask(Purpose::RemoteMove, None), URL, &answered(200, &EXCHANGE, docs));
+        assert_eq!(outcome.status, Status::Warn);
+    }
+
+    #[test]
+    fn a_401_without_proven_credentials_gets_no_logon() {
+        let probe = answered(401, &[("WWW-Authenticate", "NTLM")], "");
+        let outcome = judge(&ask(Purpose::Autodiscover, None), URL, &probe);
+        assert_eq!(outcome.status, Status::Info);
+        assert!(outcome.summary.contains("not signed in"), "{}", outcome.summary);
+        assert!(
+            outcome
+                .evidence
+                .facts
+                .iter()
+                .any(|f| f.label == "Logon" && f.value.starts_with("none:"))
+        );
     }
 }
