@@ -55,7 +55,11 @@ fn soap_autodiscover_answers_where_pox_did_and_agrees_with_it() {
             assert_eq!(fact(check, "Anonymous answer"), Some("401 Unauthorized"), "{ctx}");
             assert_eq!(fact(check, "ErrorCode"), Some("NoError"), "{ctx}");
             assert_eq!(fact(check, "MapiHttpEnabled"), Some("True"), "{ctx}");
-            assert_eq!(report.verdict, Verdict::Pass, "{s}: {ctx}");
+            // (The verdict is Exchange 2016's end of support, a warning of `version`.)
+            assert!(
+                !report.findings.iter().any(|f| f.check_ids.iter().any(|c| c == ID)),
+                "{ctx}"
+            );
         }
     }
 }

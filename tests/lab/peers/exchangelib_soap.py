@@ -75,9 +75,10 @@ def main():
         r = protocol.get_user_settings(user=a.mailbox, settings=SETTINGS)
         out["error_code"] = r.error_code
         out["error_message"] = r.error_message
-        out["user_settings"] = r.user_settings
+        # An error answer (InvalidUser) carries no settings: exchangelib leaves them None.
+        out["user_settings"] = r.user_settings or {}
         out["user_settings_errors"] = {k: list(v) for k, v in (r.user_settings_errors or {}).items()}
-        out["ews_url"] = r.ews_url
+        out["ews_url"] = r.ews_url if r.user_settings else None
         out["version"] = str(r.version.api_version) if r.user_settings and r.version else None
     except Exception as e:
         out["error_type"] = type(e).__name__
