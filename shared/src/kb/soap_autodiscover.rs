@@ -76,7 +76,7 @@ impl SoapProblem {
                 soap_error_meaning(code)
             ),
             SoapProblem::InvalidUser { url, mailbox, message } => format!(
-                "SOAP Autodiscover at {url} does not know {mailbox} (ErrorCode InvalidUser, \"{message}\"), though POX Autodiscover found it."
+                "SOAP Autodiscover at {url} does not know {mailbox} (ErrorCode InvalidUser, \"{message}\"): the hybrid side finds no settings for this mailbox there."
             ),
             SoapProblem::NoExternalEwsUrl { url, mailbox, internal } => format!(
                 "SOAP Autodiscover at {url} gives no ExternalEwsUrl for {mailbox} (SettingIsNotAvailable{}): the EWS virtual directory has no external URL, and the hybrid side needs it to reach EWS from the internet.",
