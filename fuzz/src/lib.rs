@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use migcheck_relay::net::ntlm::parse_challenge;
-use migcheck_relay::probe::autodiscover::pox;
+use migcheck_relay::probe::autodiscover::{pox, soap};
 use migcheck_relay::probe::rpch::chunked::{ChunkError, Dechunker};
 use migcheck_relay::probe::rpch::{channel, pdu};
 use migcheck_relay::probe::{certificate as cert, ews};
@@ -26,11 +26,22 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ntlm_challenge", ntlm_challenge),
     ("request", request),
     ("rpch", rpch),
+    ("soap_autodiscover_xml", soap_autodiscover_xml),
 ];
 
 /// A POX Autodiscover answer, as any server on the candidate list may send it.
 pub fn autodiscover_xml(data: &[u8]) {
     let _ = pox::parse(data);
+}
+
+/// A SOAP Autodiscover (GetUserSettings) answer, or whatever answers `/autodiscover/autodiscover.svc`;
+/// what is kept stays within the parser's bounds.
+pub fn soap_autodiscover_xml(data: &[u8]) {
+    if let Ok(answer) = soap::parse(data)
+        && let Some(user) = answer.user
+    {
+        assert!(user.settings.len() <= 64 && user.setting_errors.len() <= 64);
+    }
 }
 
 /// A certificate presented in a TLS handshake.

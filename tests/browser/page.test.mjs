@@ -321,6 +321,10 @@ test('Autodiscover finds the server: the candidates, the settings and the Outloo
   assert.ok(text.includes(AD.oaHost), `autodiscover.settings does not name ${AD.oaHost}: ${text}`);
   // Asked as the migration service (EXCH/EXPR), then once more for MAPI over HTTP, which is on here.
   assert.ok(text.includes('enabled: a mapiHttp block, and no top-level EXCH or EXPR'), `autodiscover.settings does not show MAPI over HTTP: ${text}`);
+  // SOAP Autodiscover, which the hybrid side uses, beside POX: shown like any check (no page code of its own).
+  const soap = page.locator('[data-check-id="autodiscover.soap"]');
+  assert.equal(await soap.getAttribute('data-status'), 'pass', `autodiscover.soap did not pass\n${await pageState(page)}`);
+  assert.ok((await soap.textContent()).includes('ExternalEwsUrl https://'), `autodiscover.soap names no ExternalEwsUrl: ${await soap.textContent()}`);
   assertNoErrors(errors);
 });
 

@@ -630,9 +630,11 @@ fn ensure_test_packages() -> Result {
     }
 }
 
-/// The lab's Python peers, pinned, from PyPI: pyspnego (the RPC proxy's NTLM acceptor) and impacket
-/// (rpcmap, an independent RPC over HTTP client).
-const LAB_PYTHON_PACKAGES: &[&str] = &["pyspnego==0.11.2", "impacket==0.13.1"];
+/// The lab's Python peers, pinned, from PyPI: pyspnego (the RPC proxy's NTLM acceptor), impacket
+/// (rpcmap, an independent RPC over HTTP client) and exchangelib 5 (an independent SOAP Autodiscover
+/// client; Debian's python3-exchangelib 4.9, the POX and EWS peer, predates its SOAP Autodiscover).
+/// Wheels only; exchangelib adds about 40 MB (lxml, tzdata, pygments and smaller ones).
+const LAB_PYTHON_PACKAGES: &[&str] = &["pyspnego==0.11.2", "impacket==0.13.1", "exchangelib==5.6.0"];
 
 /// `<workspace>/target/lab-venv` (always the workspace's `target/`, whatever CARGO_TARGET_DIR says, so
 /// the lab finds it at a fixed path; `MIGCHECK_LAB_PYTHON` overrides the lab's choice).

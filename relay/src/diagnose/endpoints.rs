@@ -10,7 +10,7 @@ use migcheck_shared::request::{AuthMethod, ValidAutodiscover};
 use migcheck_shared::{Check, HostPort, KbStep};
 
 use super::logon::AcceptedAt;
-use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook};
+use super::{Outcome, Recorder, autodiscover, ews, host, mapi, outlook, soap};
 use crate::net::Net;
 use crate::probe::Credentials;
 use crate::probe::autodiscover::client::{Consent, MapiAsk};
@@ -52,6 +52,23 @@ pub(super) async fn checks(
     } = answered;
     let v2_hosts = v2_hosts(url, address);
     let v2 = autodiscover::v2_check(net, rec, &v2_hosts, silent, address);
+    let pox_ews = autodiscover::ews_url(settings).map(|(u, _)| u);
+    let soap_target = crate::probe::auth::https_target(url).ok();
+    let soap = async {
+        let (host, port, _) = soap_target.as_ref()?;
+        let ask = soap::SoapAsk {
+            host,
+            port: *port,
+            mailbox: address,
+            pox_ews: pox_ews.as_deref(),
+            version: settings.exch.as_ref().and_then(|e| e.server_version),
+            accepted,
+            purpose: soap::Purpose::Autodiscover,
+        };
+        Some(soap::check(net, rec, &ask, creds).await)
+    };
+    // V2 and SOAP Autodiscover ask the host that answered POX, beside each other.
+    let v2 = async { tokio::join!(v2, soap) };
     // The name comes from the server: it is checked like anything a user types (settings_check says so
     // when it is not a host name).
     let Some(oa) = settings
@@ -60,7 +77,8 @@ pub(super) async fn checks(
         .and_then(|e| e.server.as_deref())
         .and_then(|s| migcheck_shared::input::parse_host("EXPR Server", s).ok())
     else {
-        return (vec![v2.await], String::new());
+        let (v2, soap) = v2.await;
+        return (std::iter::once(v2).chain(soap).collect(), String::new());
     };
     let oa = HostPort {
         host: oa.host,
@@ -131,7 +149,9 @@ pub(super) async fn checks(
 
     let (v2, certificate, outlook_anywhere, mapi, ews) =
         tokio::join!(v2, host::host_checks(net, rec, &oa), outlook_anywhere, mapi, ews);
+    let (v2, soap) = v2;
     let mut checks = vec![v2];
+    checks.extend(soap);
     checks.extend(certificate);
     checks.extend(outlook_anywhere);
     checks.extend(mapi);

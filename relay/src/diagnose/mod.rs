@@ -27,6 +27,7 @@ mod outcome;
 mod outlook;
 mod remote;
 mod servers;
+mod soap;
 mod suite;
 mod version;
 

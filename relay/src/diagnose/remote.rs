@@ -7,8 +7,9 @@ use migcheck_shared::kb::{DeviceAnswer, MrsProblem};
 use migcheck_shared::request::ValidRemoteMove;
 use migcheck_shared::{Check, Evidence, HostPort, KbStep, Phase, Status};
 
+use super::logon::AcceptedAt;
 use super::logon::{self, Endpoint, VirtualDirectory};
-use super::{Outcome, Recorder, ews, host};
+use super::{Outcome, Recorder, ews, host, soap};
 use crate::net::Net;
 use crate::net::http::HttpAnswer;
 use crate::probe::Credentials;
@@ -81,7 +82,7 @@ pub(super) async fn server_checks(
         checks.push(withheld(KbStep::Permissions, "ews", "EWS"));
         return checks;
     }
-    let (ews_checks, mrs_check, preauth_check) = tokio::join!(
+    let (ews_checks, (mrs_check, mrs_accepted), preauth_check) = tokio::join!(
         // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
         ews::for_remote_move(net, rec, &url, creds, mailbox),
         mrs_checks(net, rec, host, port, creds),
@@ -90,7 +91,44 @@ pub(super) async fn server_checks(
     checks.push(mrs_check);
     checks.push(preauth_check);
     checks.extend(ews_checks);
+    // After the MRS Proxy logon, and only when it was accepted: what SOAP Autodiscover says of the mailbox.
+    if let Some(mailbox) = mailbox {
+        let accepted =
+            mrs_accepted.map(|scheme| AcceptedAt(format!("MRS Proxy at https://{authority}{} ({scheme})", mrs::PATH)));
+        checks.push(soap_check(net, rec, (host, port), mailbox, accepted.as_ref(), creds).await);
+    }
     checks
+}
+
+/// `autodiscover.soap` on the remote server for `mailbox`, or why it was not asked.
+async fn soap_check(
+    net: &Net,
+    rec: &Recorder,
+    (host, port): (&str, u16),
+    mailbox: &str,
+    accepted: Option<&AcceptedAt>,
+    creds: &Credentials<'_>,
+) -> Check {
+    if accepted.is_none() {
+        let run = rec.start(
+            KbStep::Autodiscover,
+            soap::ID,
+            "SOAP Autodiscover (GetUserSettings)",
+            None,
+        );
+        let why = "Not asked: the MRS Proxy logon was not accepted, and migcheck sends the password to SOAP Autodiscover only after a logon has proved it.";
+        return rec.finish(run, Outcome::skip(why), vec![]);
+    }
+    let ask = soap::SoapAsk {
+        host,
+        port,
+        mailbox,
+        pox_ews: None,
+        version: None,
+        accepted,
+        purpose: soap::Purpose::RemoteMove,
+    };
+    soap::check(net, rec, &ask, creds).await
 }
 
 /// How much of an answer's body the evidence quotes, in characters.
@@ -125,7 +163,14 @@ fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
     e
 }
 
-async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Credentials<'_>) -> Check {
+/// MRS Proxy's checks, and the scheme of its logon when Exchange accepted it (not a 401).
+async fn mrs_checks(
+    net: &Net,
+    rec: &Recorder,
+    host: &str,
+    port: u16,
+    creds: &Credentials<'_>,
+) -> (Check, Option<&'static str>) {
     let url = format!("https://{host}{}", mrs::PATH);
     let run = rec.start(KbStep::OutlookAnywhere, "mrs", format!("MRS Proxy at {url}"), None);
     let mut anonymous_run = rec.start(
@@ -155,9 +200,17 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
                 rec.finish(anonymous_run, problem, vec![]),
                 rec.finish(credentials_run, Outcome::skip("Not tried."), vec![]),
             ];
-            return rec.finish_parent(run, children, format!("MRS Proxy at {url} cannot be reached."));
+            return (
+                rec.finish_parent(run, children, format!("MRS Proxy at {url} cannot be reached.")),
+                None,
+            );
         }
     };
+    let accepted = probe
+        .authenticated
+        .as_ref()
+        .filter(|a| a.answer.status != 401 && matches!(front::who_answered(&a.answer), Answerer::Exchange(_)))
+        .map(|a| a.scheme);
     let anonymous = anonymous_outcome(&url, host, &probe.anonymous);
     let anonymous_failed = anonymous.status == Status::Fail;
     let credentials = match &probe.authenticated {
@@ -174,7 +227,7 @@ async fn mrs_checks(net: &Net, rec: &Recorder, host: &str, port: u16, creds: &Cr
         Some(Status::Pass) => format!("MRS Proxy at {url} is enabled."),
         _ => format!("MRS Proxy at {url}: see below."),
     };
-    rec.finish_parent(run, children, summary)
+    (rec.finish_parent(run, children, summary), accepted)
 }
 
 /// What the anonymous answer shows: who answered it first (a device in front is a failure whatever it

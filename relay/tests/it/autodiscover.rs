@@ -498,19 +498,19 @@ async fn candidates_start_together() {
 #[tokio::test]
 #[ignore = "needs the lab: cargo xtask test"]
 async fn endpoints_named_by_the_settings_are_checked_together() {
-    // After the settings: V2, the certificate, Outlook Anywhere, MAPI and EWS all start before any ends,
-    // so a dead V2 host (or any slow endpoint) costs its own timeout only.
+    // After the settings: V2, SOAP Autodiscover, the certificate, Outlook Anywhere, MAPI and EWS all start
+    // before any ends, so a dead V2 host (or any slow endpoint) costs its own timeout only.
     let _ = lab().autodiscover();
     let relay = start_relay(lab_net(2)).await;
     let (_, events, _) = post_diagnose(relay, body(AdScenario::Healthy, false)).await;
     // (`tls` follows `net`: the certificate check connects first.)
-    let top = ["autodiscover.v2", "net", "oa", "mapi", "ews"];
+    let top = ["autodiscover.v2", "autodiscover.soap", "net", "oa", "mapi", "ews"];
     let position = |pred: &dyn Fn(&Event) -> bool| events.iter().position(|(_, e)| pred(e));
     let last_start = top
         .iter()
         .map(|id| position(&|e| matches!(e, Event::Started { id: i, .. } if i == id)).expect(id))
         .max()
-        .expect("five");
+        .expect("six");
     let first_finish = top
         .iter()
         .filter_map(|id| position(&|e| matches!(e, Event::Finished { check } if check.id == *id)))
@@ -536,6 +536,7 @@ async fn endpoints_named_by_the_settings_are_checked_together() {
             "autodiscover",
             "autodiscover.settings",
             "autodiscover.v2",
+            "autodiscover.soap",
             "net",
             "tls",
             "oa",

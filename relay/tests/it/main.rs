@@ -27,4 +27,5 @@ mod hybrid;
 mod hybrid_agent;
 mod outlook_anywhere;
 mod secrets;
+mod soap_autodiscover;
 mod windows_tls;

@@ -1,6 +1,7 @@
 //! The Autodiscover sequence and the settings it returns (KB step 3).
 
-use super::{Cause, RefusedLogon};
+use super::soap_autodiscover::SoapProblem;
+use super::{Cause, RefusedLogon, Severity};
 
 /// What stops the migration service from getting the Outlook Anywhere settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,11 +30,21 @@ pub enum AutodiscoverProblem {
     ExprNotAHost { server: String },
     /// EXPR says SSL is off.
     ExprWithoutSsl,
+    /// SOAP Autodiscover (GetUserSettings), which the hybrid side uses, beside POX.
+    Soap(SoapProblem),
 }
 
 impl AutodiscoverProblem {
+    pub(super) fn severity(&self) -> Severity {
+        match self {
+            AutodiscoverProblem::Soap(p) => p.severity(),
+            _ => Severity::Fail,
+        }
+    }
+
     pub(super) fn cause(&self) -> Cause {
         match self {
+            AutodiscoverProblem::Soap(p) => p.cause(),
             AutodiscoverProblem::CredentialsRefused { .. } => Cause::Permissions,
             AutodiscoverProblem::NoExpr
             | AutodiscoverProblem::ExprNotAHost { .. }
@@ -48,6 +59,7 @@ impl AutodiscoverProblem {
 
     pub(super) fn summary(&self) -> String {
         match self {
+            AutodiscoverProblem::Soap(p) => p.summary(),
             AutodiscoverProblem::RedirectAddrStops { address, why } => {
                 format!("Autodiscover for {address} cannot be followed: {why}.")
             }
@@ -82,6 +94,7 @@ impl AutodiscoverProblem {
 
     pub(super) fn fix(&self) -> String {
         match self {
+            AutodiscoverProblem::Soap(p) => p.fix(),
             AutodiscoverProblem::RedirectAddrStops { .. } => "# Fix the Autodiscover redirect (the mailbox's TargetAddress / the redirect rule) so it ends at a server that answers settings\nGet-RemoteMailbox -Identity <address> | Format-List PrimarySmtpAddress,RemoteRoutingAddress".into(),
             AutodiscoverProblem::PasswordWouldLeave { host, domain, .. } => format!(
                 "# If {host} is yours (a hosting provider or another domain of the organisation), allow the password to go there:\n# tick \"Allow my password to go to servers outside the e-mail address's domain\" on the page, or add --allow-credential-redirect\n# Otherwise publish Autodiscover for {domain} itself (autodiscover.{domain} or an SRV record)"

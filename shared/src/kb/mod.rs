@@ -17,6 +17,7 @@ mod outlook;
 mod reach;
 mod remote;
 mod servers;
+mod soap_autodiscover;
 mod step;
 mod suites;
 mod tls;
@@ -37,6 +38,7 @@ pub use outlook::OutlookAnywhereProblem;
 pub use reach::ReachProblem;
 pub use remote::{EXCHANGE_ONLINE_ENDPOINTS_URL, hosted_relay_allow_list, remote_move_role, remote_move_role_fix};
 pub use servers::OnServer;
+pub use soap_autodiscover::{SoapProblem, soap_error_meaning};
 pub use step::KbStep;
 pub use suites::{EXCHANGE_ONLINE_SUITES, EXCHANGE_ONLINE_SUITES_SOURCE, SuiteJudgement, exchange_online_lists};
 pub use tls::{ChainPosition, EXPIRY_WARNING_DAYS, ExtraFlaw, MIN_RSA_BITS, PrivateTrust, TlsProblem, Vantage};
@@ -148,7 +150,7 @@ impl Problem {
             // The migration goes through Outlook Anywhere: MAPI over HTTP matters to Outlook afterwards.
             Problem::Mapi(_) => Severity::Warn,
             Problem::Tls(p) => p.severity(),
-            Problem::Autodiscover(_) => Severity::Fail,
+            Problem::Autodiscover(p) => p.severity(),
             Problem::Ews(p) => p.severity(),
             Problem::Version(p) => p.severity(),
             Problem::OnServer(p) => p.severity(),
@@ -210,6 +212,12 @@ macro_rules! from_area {
         })*
     };
 }
+impl From<SoapProblem> for Problem {
+    fn from(p: SoapProblem) -> Problem {
+        Problem::Autodiscover(AutodiscoverProblem::Soap(p))
+    }
+}
+
 from_area!(
     Reach(ReachProblem),
     Tls(TlsProblem),

@@ -6,6 +6,7 @@ use crate::request::AuthMethod;
 const HOST: &str = "mail.contoso.com";
 const USER: &str = "CONTOSO\\migadmin";
 const MAILBOX: &str = "adele@contoso.com";
+const SOAP_URL: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.svc";
 
 fn s(text: &str) -> String {
     text.to_string()
@@ -241,6 +242,40 @@ fn examples() -> Vec<Problem> {
         }
         .into(),
         A::ExprWithoutSsl.into(),
+        SoapProblem::NotPublished {
+            url: s(SOAP_URL),
+            said: s("404 Not Found"),
+        }
+        .into(),
+        SoapProblem::DeviceAnswered {
+            url: s(SOAP_URL),
+            seen: s("302 Found redirecting to https://mail.contoso.com/login/; Server: nginx"),
+        }
+        .into(),
+        SoapProblem::LogonRefused {
+            url: s(SOAP_URL),
+            scheme: s("Basic"),
+            accepted_at: s("Autodiscover at https://autodiscover.contoso.com/autodiscover/autodiscover.xml (Basic)"),
+        }
+        .into(),
+        SoapProblem::ErrorCode {
+            url: s(SOAP_URL),
+            code: s("InvalidSetting"),
+            message: s("An error message"),
+        }
+        .into(),
+        SoapProblem::InvalidUser {
+            url: s(SOAP_URL),
+            mailbox: s(MAILBOX),
+            message: s("Invalid user 'adele@contoso.com'."),
+        }
+        .into(),
+        SoapProblem::NoExternalEwsUrl {
+            url: s(SOAP_URL),
+            mailbox: s(MAILBOX),
+            internal: Some(s("https://ex01.contoso.local/EWS/Exchange.asmx")),
+        }
+        .into(),
         O::ProxyUnreachable {
             proxy: s(HOST),
             error: error.clone(),
@@ -531,7 +566,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 86;
+const VARIANTS: usize = 92;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -569,6 +604,14 @@ fn name(p: &Problem) -> &'static str {
         Problem::Autodiscover(AutodiscoverProblem::NoExpr) => "Autodiscover::NoExpr",
         Problem::Autodiscover(AutodiscoverProblem::ExprNotAHost { .. }) => "Autodiscover::ExprNotAHost",
         Problem::Autodiscover(AutodiscoverProblem::ExprWithoutSsl) => "Autodiscover::ExprWithoutSsl",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::NotPublished { .. })) => "Soap::NotPublished",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::DeviceAnswered { .. })) => "Soap::DeviceAnswered",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::LogonRefused { .. })) => "Soap::LogonRefused",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::ErrorCode { .. })) => "Soap::ErrorCode",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::InvalidUser { .. })) => "Soap::InvalidUser",
+        Problem::Autodiscover(AutodiscoverProblem::Soap(SoapProblem::NoExternalEwsUrl { .. })) => {
+            "Soap::NoExternalEwsUrl"
+        }
         Problem::OutlookAnywhere(OutlookAnywhereProblem::ProxyUnreachable { .. }) => {
             "OutlookAnywhere::ProxyUnreachable"
         }
@@ -720,6 +763,13 @@ fn causes_steps_and_severities_follow_the_kb() {
                 assert_eq!(problem.cause(), Cause::UnsupportedVersion);
             }
             Problem::OnServer(o) => assert_eq!(step, o.problem.kb_step()),
+        }
+        if let Problem::Autodiscover(AutodiscoverProblem::Soap(_)) = problem {
+            assert_eq!(
+                problem.severity(),
+                Severity::Warn,
+                "SOAP Autodiscover is the hybrid side's, not on the migration's path"
+            );
         }
         if let Problem::Mapi(_) = problem {
             assert_eq!(

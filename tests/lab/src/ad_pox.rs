@@ -368,6 +368,47 @@ pub(crate) fn v2_bad_protocol() -> &'static str {
     "{\"ErrorCode\":\"InvalidProtocol\",\"ErrorMessage\":\"The given protocol value is invalid. Supported values are 'Ews,ActiveSync,AutodiscoverV1'\"}"
 }
 
+/// The file nginx and Apache answer SOAP Autodiscover (`/autodiscover/autodiscover.svc`) with.
+pub(crate) const SOAP_FILE: &str = "autodiscover-soap.xml";
+
+/// The settings the static answer gives: a static file cannot read the request, so it answers what a
+/// hybrid client (and migcheck) asks of [MS-OXWSADISC]'s list.
+const SOAP_SETTINGS: [&str; 8] = [
+    "UserDisplayName",
+    "CasVersion",
+    "EwsSupportedSchemas",
+    "ExternalEwsUrl",
+    "InternalEwsUrl",
+    "ExternalMailboxServer",
+    "ExternalMailboxServerRequiresSSL",
+    "MapiHttpEnabled",
+];
+
+/// GetUserSettings for `alice@<domain>` on a host whose POX answers settings (None: it answers none),
+/// written by the lab's own SOAP Autodiscover (`exchange_server::get_user_settings`, which names the
+/// sources) as Exchange 2016 CU23: ExternalEwsUrl is the EWS URL of the POX answer's EXPR block.
+pub(crate) fn soap_body(s: AdScenario, answer: &Answer) -> Option<String> {
+    use crate::exchange_server::get_user_settings::{SoapHost, answer as soap_answer};
+    let Answer::Settings { domain, .. } = answer else {
+        return None;
+    };
+    let settings: String = SOAP_SETTINGS
+        .iter()
+        .map(|n| format!("<a:Setting>{n}</a:Setting>"))
+        .collect();
+    let request = format!(
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>alice@{domain}</a:Mailbox></a:User></a:Users><a:RequestedSettings>{settings}</a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>"
+    );
+    let name = expr_host(s, domain);
+    let host = SoapHost {
+        name: &name,
+        build: crate::autodiscover::OWA_VERSION,
+        mail_domain: domain,
+        external_ews: true,
+    };
+    Some(soap_answer(&host, request.as_bytes()).1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

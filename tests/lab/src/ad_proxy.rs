@@ -69,6 +69,7 @@ pub(crate) fn start(dir: &Path, plan: &Plan, certs: &AdCertFiles) -> Result<Opti
                 ews_version: s.web_build(),
                 mrs_enabled: true,
                 fe_server: "EX01",
+                external_ews: true,
                 mail_domain: domain.clone(),
             }),
             // Exchange 2016 never turns Extended Protection on by itself.

@@ -20,6 +20,8 @@ use crate::{AdScenario, LabError, ad_pox, sys};
 const HTTPS: u16 = 443;
 const HTTP: u16 = 80;
 const AUTODISCOVER_REGEX: &str = r"^/autodiscover/autodiscover\.xml$";
+/// SOAP Autodiscover's path (`ad_pox::soap_body` answers it).
+const SOAP_REGEX: &str = r"^/autodiscover/autodiscover\.svc$";
 
 pub(crate) struct AdServers {
     nginx: Option<Child>,
@@ -169,6 +171,9 @@ fn write_documents(files: &Files, plan: &Plan) -> Result<(), LabError> {
         for form in Form::ALL {
             write(&dir.join(form.file_name()), ad_pox::body(h.scenario, answer, form))?;
         }
+        if let Some(soap) = ad_pox::soap_body(h.scenario, answer) {
+            write(&dir.join(ad_pox::SOAP_FILE), soap)?;
+        }
     }
     Ok(())
 }
@@ -315,6 +320,17 @@ fn nginx_config(
                 // turns the request into a GET of the same document).
                 let _ = writeln!(c, "            error_page 405 =200 /autodiscover/autodiscover.xml;");
                 let _ = writeln!(c, "        }}");
+                // SOAP Autodiscover beside POX (Exchange 2010 and later: not on Exchange 2007's IIS).
+                if fe.is_some() {
+                    let _ = writeln!(c, "        location ~* {} {{", quote(SOAP_REGEX));
+                    let _ = writeln!(c, "            auth_basic {};", quote(&h.name));
+                    let _ = writeln!(c, "            auth_basic_user_file {};", q(htpasswd));
+                    let _ = writeln!(c, "            types {{ }}");
+                    let _ = writeln!(c, "            default_type \"text/xml; charset=utf-8\";");
+                    let _ = writeln!(c, "            try_files /autodiscover/{} =404;", ad_pox::SOAP_FILE);
+                    let _ = writeln!(c, "            error_page 405 =200 /autodiscover/autodiscover.svc;");
+                    let _ = writeln!(c, "        }}");
+                }
                 if *v2 {
                     let d = h.scenario.domain();
                     let _ = writeln!(
@@ -531,6 +547,12 @@ fn apache_config(files: &Files, hosts: &[&HostPlan], certs: &AdCertFiles) -> Res
             c,
             "    RewriteRule {AUTODISCOVER_REGEX} {}/autodiscover-%{{ENV:AD_MAPI}}%{{ENV:AD_EXHTTP}}.xml [NC,L]",
             docs.display()
+        );
+        let _ = writeln!(
+            c,
+            "    RewriteRule {SOAP_REGEX} {}/{} [NC,L]",
+            docs.display(),
+            ad_pox::SOAP_FILE
         );
         let _ = writeln!(c, "    <Files \"autodiscover-*.xml\">");
         let _ = writeln!(c, "        ForceType \"text/xml; charset=utf-8\"");

@@ -169,6 +169,9 @@ pub enum ExScenario {
     /// Exchange's own headers (nothing in front). Exchange Online's MRS client then fails with "The
     /// authentication header received from the server was 'Basic realm=...'" (Microsoft Q&A 2188108).
     WindowsAuthOff,
+    /// Subscription Edition whose EWS virtual directory has no ExternalUrl (only the InternalUrl):
+    /// SOAP Autodiscover lists ExternalEwsUrl under UserSettingErrors (SettingIsNotAvailable).
+    NoExternalEws,
 }
 
 impl ExScenario {
@@ -191,6 +194,7 @@ impl ExScenario {
         ExScenario::LbEx01,
         ExScenario::LbEx02,
         ExScenario::WindowsAuthOff,
+        ExScenario::NoExternalEws,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -213,6 +217,7 @@ impl ExScenario {
             ExScenario::LbEx01 => "lbex01",
             ExScenario::LbEx02 => "lbex02",
             ExScenario::WindowsAuthOff => "winauthoff",
+            ExScenario::NoExternalEws => "noexternalews",
         }
     }
 
@@ -282,6 +287,9 @@ impl ExScenario {
             ExScenario::WindowsAuthOff => {
                 "Subscription Edition with Windows authentication off on /EWS: MRS Proxy offers Basic alone, Exchange's headers on"
             }
+            ExScenario::NoExternalEws => {
+                "Subscription Edition whose EWS virtual directory has no ExternalUrl: SOAP Autodiscover gives no ExternalEwsUrl"
+            }
         }
     }
 
@@ -296,7 +304,8 @@ impl ExScenario {
             | ExScenario::PreAuthRedirect
             | ExScenario::LbEx01
             | ExScenario::LbEx02
-            | ExScenario::WindowsAuthOff => Some(BUILD_SE),
+            | ExScenario::WindowsAuthOff
+            | ExScenario::NoExternalEws => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -346,6 +355,11 @@ impl ExScenario {
         )
     }
 
+    /// Whether the EWS virtual directory has an ExternalUrl (SOAP Autodiscover's ExternalEwsUrl).
+    pub fn external_ews(self) -> bool {
+        self != ExScenario::NoExternalEws
+    }
+
     /// Whether the web side (`/EWS/`, `/owa/`) is published at this name: not on Exchange 2003 (no EWS,
     /// no `/owa/`) nor behind a proxy that passes only `/rpc/` and `/autodiscover/`.
     pub fn publishes_web(self) -> bool {
@@ -381,7 +395,8 @@ impl ExScenario {
             | ExScenario::PreAuthBasic
             | ExScenario::PreAuthRedirect
             | ExScenario::LbEx01
-            | ExScenario::LbEx02 => Iis::extended_protection(),
+            | ExScenario::LbEx02
+            | ExScenario::NoExternalEws => Iis::extended_protection(),
             // IIS's `tokenChecking` takes `Require` on any virtual directory (IIS configuration reference,
             // extendedProtection: "Require: channel-binding token checking is enabled, and all clients
             // must support it"); CSS-Exchange leaves the front end's /EWS at Allow, an administrator
@@ -410,6 +425,7 @@ impl ExScenario {
                 ews_version: ews,
                 mrs_enabled: self.mrs_enabled(),
                 fe_server: self.fe_server(),
+                external_ews: self.external_ews(),
                 mail_domain: EX_ZONE.to_string(),
             }),
             _ => Web::Exchange2003,

@@ -347,6 +347,7 @@ impl OaLab {
                 ews_version: BUILD_SE,
                 mrs_enabled: true,
                 fe_server: "EX01",
+                external_ews: true,
                 mail_domain: s.mail_domain(),
             }),
             iis: s.iis(),

@@ -10,6 +10,7 @@
 mod auth;
 mod conn;
 mod ews;
+pub(crate) mod get_user_settings;
 mod http;
 mod mapi;
 mod ntlm;
@@ -227,6 +228,9 @@ pub(crate) struct ExchangeWeb {
     pub mrs_enabled: bool,
     /// `X-FEServer`: the front end's NetBIOS name (`EX01`; `EX02` on the second server of a pair).
     pub fe_server: &'static str,
+    /// The EWS virtual directory has an ExternalUrl: SOAP Autodiscover gives ExternalEwsUrl
+    /// (`get_user_settings.rs`); without one it lists it as SettingIsNotAvailable.
+    pub external_ews: bool,
     /// The domain of the lab mailboxes ([`crate::LabMailbox::address`]).
     pub mail_domain: String,
 }

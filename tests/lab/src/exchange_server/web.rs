@@ -5,7 +5,7 @@
 use super::conn::{self, Ctx, STEP, Stream};
 use super::http::{self, Conn, Request};
 use super::owa::{self, Page};
-use super::{Mode, Vdir, Web, ews};
+use super::{Mode, Vdir, Web, ews, get_user_settings};
 
 /// Which part of the web side a path belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +84,22 @@ pub(crate) async fn serve(
             };
             logged_user.clone_from(&user);
             match (route, web) {
-                (Route::Ews, Some(w)) if req.method == "POST" => return ews_post(ctx, conn, req, &user, w).await,
+                (Route::Ews, Some(w)) if req.method == "POST" => {
+                    let host = ews::Host {
+                        build: w.ews_version,
+                        mail_domain: &w.mail_domain,
+                    };
+                    return soap_post(ctx, conn, req, &user, |body| ews::answer(&host, body)).await;
+                }
+                (Route::SoapAutodiscover, Some(w)) if req.method == "POST" => {
+                    let host = get_user_settings::SoapHost {
+                        name,
+                        build: w.ews_version,
+                        mail_domain: &w.mail_domain,
+                        external_ews: w.external_ews,
+                    };
+                    return soap_post(ctx, conn, req, &user, |body| get_user_settings::answer(&host, body)).await;
+                }
                 (Route::Ews, Some(_)) => Page {
                     status: 200,
                     headers: vec![("Content-Type", "text/html; charset=utf-8".into())],
@@ -197,8 +212,14 @@ fn not_found() -> Page {
     }
 }
 
-/// An authenticated EWS POST: the body (bounded) read, parsed and answered.
-async fn ews_post(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &str, w: &super::ExchangeWeb) -> bool {
+/// An authenticated SOAP POST (EWS, SOAP Autodiscover): the body (bounded) read and answered by `answer`.
+async fn soap_post(
+    ctx: &Ctx,
+    conn: &mut Conn<Stream>,
+    req: &Request,
+    user: &str,
+    answer: impl FnOnce(&[u8]) -> (u16, String),
+) -> bool {
     let refuse = |status: u16| {
         ctx.log(req, status, user);
         (status, http::reason(status))
@@ -214,11 +235,7 @@ async fn ews_post(ctx: &Ctx, conn: &mut Conn<Stream>, req: &Request, user: &str,
     let Some(body) = conn.read_exact(length, STEP).await else {
         return false;
     };
-    let host = ews::Host {
-        build: w.ews_version,
-        mail_domain: &w.mail_domain,
-    };
-    let (status, xml) = ews::answer(&host, &body);
+    let (status, xml) = answer(&body);
     ctx.log(req, status, user);
     let headers = vec![("Content-Type", "text/xml; charset=utf-8".to_string())];
     let answer = (status, http::reason(status));

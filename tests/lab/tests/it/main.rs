@@ -16,4 +16,5 @@ mod extended_protection;
 mod lab;
 mod lifetime;
 mod outlook_anywhere;
+mod soap_autodiscover;
 mod tls_front;
