@@ -176,6 +176,8 @@ pub enum Action {
     SetUser(String),
     SetPassword(Password),
     SetTargetMailbox(String),
+    SetServers(String),
+    SetAgentTarget(String),
     SetAllowRedirect(bool),
     /// The wizard's first question answered.
     SetKind(Kind),
@@ -310,6 +312,8 @@ impl Reducible for State {
             Action::SetUser(user) => next.form.user = next.edited(Field::User, user),
             Action::SetPassword(password) => next.form.password = next.edited(Field::Password, password),
             Action::SetTargetMailbox(mailbox) => next.form.target_mailbox = next.edited(Field::TargetMailbox, mailbox),
+            Action::SetServers(servers) => next.form.servers = next.edited(Field::Servers, servers),
+            Action::SetAgentTarget(target) => next.form.agent_target = next.edited(Field::AgentTarget, target),
             Action::SetAllowRedirect(allow) => form.allow_redirect = allow,
             Action::ForgetPassword => {
                 if form.password.is_empty() && next.relay.token.is_empty() {

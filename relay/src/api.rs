@@ -22,6 +22,7 @@ use crate::assets;
 use crate::diagnose;
 use crate::limits::{Hosting, Refused};
 use crate::net::Net;
+use crate::policy::EgressPolicy;
 
 /// A diagnose request is a few hundred bytes; anything much larger is not one.
 const MAX_BODY: usize = 16 * 1024;
@@ -282,6 +283,7 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
     Json(RelayInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         egress: state.net.egress.to_string(),
+        inside: !matches!(state.net.egress, EgressPolicy::Public { .. }),
         demos: state.demos.clone(),
     })
 }

@@ -369,6 +369,16 @@ fn remote_move_cases() -> serde_json::Value {
         let cause = (status != "pass").then_some("unsupported_version");
         case(s, None, "version", status, cause, words)
     };
+    // Issue 19 point 5: the servers behind the name, offered by a relay inside the network; the one with
+    // MRS Proxy off stands out.
+    let addr = |s| lab().exchange().addr(s).to_string();
+    let (ex01, ex02) = (addr(LbEx01), addr(LbEx02));
+    let lb_pair = serde_json::json!({
+        "name": "LbEx01 with the servers behind it", "server": LbEx01.host(), "user": LbEx01.user(),
+        "password": LbEx01.password(), "mailbox": "", "servers": format!("{ex01}, {ex02}"),
+        "check": format!("servers.{ex02}.mrs.credentials"), "status": "fail", "cause": "external_access",
+        "words": format!("MRS Proxy is off on the server at {ex02}"), "verdict": "fail",
+    });
     serde_json::json!([
         case(
             Healthy,
@@ -438,6 +448,7 @@ fn remote_move_cases() -> serde_json::Value {
             Some("external_access"),
             "-WindowsAuthentication $true"
         ),
+        lb_pair,
         version(Exchange2003, "fail", "isn't supported in Office 365"),
         version(Exchange2010, "warn", "Exchange Server 2010 SP3"),
         version(Exchange2016, "warn", "Exchange Server 2016 CU23"),

@@ -105,6 +105,7 @@ impl DiagnoseRequest {
                 flag(Field::User, &t.user);
                 flag(Field::TargetMailbox, &t.target_mailbox);
                 flag(Field::Servers, &t.servers);
+                flag(Field::AgentTarget, &t.agent_target);
                 true
             }
         };

@@ -359,6 +359,10 @@ pub struct RelayInfo {
     pub version: String,
     /// The egress policy in words: which addresses this relay may reach.
     pub egress: String,
+    /// The relay reaches addresses inside a network (egress `any` or a list of networks): the page offers
+    /// the fields that name servers there (the servers behind a name, a Hybrid Agent's published server).
+    #[serde(default)]
+    pub inside: bool,
     /// Ready-made diagnoses of a demo lab (`migcheck serve --demo FILE`), for someone without an Exchange
     /// server: the page offers them pre-filled. Empty on a normal relay.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -185,6 +185,9 @@ async function runRemoteMove(page, errors, c) {
   await page.fill('#user', c.user);
   await page.fill('#password', c.password);
   await page.fill('#target-mailbox', c.mailbox ?? '');
+  // Offered by a relay inside the network only: the servers behind a name, or the server an agent publishes.
+  if (c.servers) await page.fill('#servers', c.servers);
+  if (c.agentTarget) await page.fill('#agent-target', c.agentTarget);
   await runAndWait(page, errors, `a remote-move diagnosis of ${c.server}${c.mailbox ? ` for the mailbox ${c.mailbox}` : ''}`);
 }
 
@@ -580,6 +583,13 @@ test('a Hybrid Agent name is explained and checked from the agent\'s side', { sk
   const target = await page.locator('[data-check-id="hybrid.target"][data-status="skip"]').first().textContent();
   assert.ok(target.includes('--agent-target'), `the published server: ${target}`);
   assert.equal(await page.locator('[data-check-id="mrs"]').count(), 0, `the public name was probed: ${await state()}`);
+  // The page of a relay inside the network offers the server the agent publishes: EWS and MRS Proxy there.
+  await page.goto(env.MIGCHECK_AGENT_URL, { waitUntil: 'load' });
+  await page.waitForSelector('#wizard');
+  await runRemoteMove(page, errors, { ...EX, server: env.MIGCHECK_AGENT_NAME, agentTarget: env.MIGCHECK_EX_HOST });
+  assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'pass', `the verdict with the published server: ${await state()}`);
+  assert.equal(await page.locator('[data-check-id="mrs.credentials"][data-status="pass"]').count(), 1, `MRS Proxy on the published server: ${await state()}`);
+  assert.equal(await page.locator('[data-check-id="hybrid.target"]').count(), 0, `the published server was named: ${await state()}`);
   await assertSecretKept(page, logs, EX.password);
   assertNoErrors(errors);
 });

@@ -30,6 +30,12 @@ pub struct Form {
     /// A mailbox the account must open with Full Access; empty: the e-mail address (Autodiscover mode), or
     /// not checked (the other modes that log on).
     pub target_mailbox: String,
+    /// The servers behind the remote server's name, each checked directly (`ex01,ex02`); offered only by
+    /// a relay inside a network.
+    pub servers: String,
+    /// The internal server a Hybrid Agent publishes (its `-targetUri`), with an agent's name as the remote
+    /// server; offered only by a relay inside a network.
+    pub agent_target: String,
     /// The user agreed that the password may go to servers outside the e-mail address's domain.
     pub allow_redirect: bool,
     /// The fields edited at least once (no error is shown for a field never touched).
@@ -92,11 +98,8 @@ impl Form {
                 user: self.user.trim().to_string(),
                 password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
-                // The servers behind the name are asked for by the CLI and the API only (the page's
-                // size budget).
-                servers: String::new(),
-                // The server a Hybrid Agent publishes is asked for by the command line only (the page's size).
-                agent_target: String::new(),
+                servers: self.servers.trim().to_string(),
+                agent_target: self.agent_target.trim().to_string(),
             }),
         })
     }
@@ -104,6 +107,7 @@ impl Form {
     /// The message to show under `field`: what the user typed wrong, else what the relay `said` about it.
     pub fn field_error(&self, field: Field, said: Option<&ShownError>) -> Option<String> {
         use migcheck_shared::input::{parse_email, parse_host, parse_rpc_server, parse_user};
+        use migcheck_shared::request::parse_servers;
         let typed = match field {
             _ if !self.touched.contains(&field) => None,
             Field::Host => parse_host(field, &self.host).err(),
@@ -115,6 +119,11 @@ impl Form {
             // Optional: only an address typed is checked (the rule the request's check applies).
             Field::TargetMailbox if !self.target_mailbox.trim().is_empty() => {
                 parse_email(field, self.target_mailbox.trim()).err()
+            }
+            Field::Servers if !self.servers.trim().is_empty() => parse_servers(&self.servers).err(),
+            // Only with an agent's name: the request's own check says so.
+            Field::AgentTarget if !self.agent_target.trim().is_empty() => {
+                self.request().err().filter(|e| e.field == Field::AgentTarget)
             }
             // Only the request's own check says that the modes with server names need the account: shown
             // once the fields before it are right.
@@ -179,6 +188,8 @@ impl Form {
             }
             DiagnoseRequest::RemoteMove(t) => {
                 self.remote_server = t.remote_server;
+                self.servers = t.servers;
+                self.agent_target = t.agent_target;
                 self.user = t.user;
                 self.target_mailbox = t.target_mailbox;
                 (Mode::RemoteMove, t.password)

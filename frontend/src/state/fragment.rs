@@ -24,7 +24,13 @@ fn fragment_fields(mode: Mode) -> &'static [Field] {
             Field::User,
             Field::TargetMailbox,
         ],
-        Mode::RemoteMove => &[Field::RemoteServer, Field::User, Field::TargetMailbox],
+        Mode::RemoteMove => &[
+            Field::RemoteServer,
+            Field::Servers,
+            Field::AgentTarget,
+            Field::User,
+            Field::TargetMailbox,
+        ],
     }
 }
 
@@ -113,6 +119,8 @@ impl Form {
             Field::RemoteServer => &self.remote_server,
             Field::User => &self.user,
             Field::TargetMailbox => &self.target_mailbox,
+            Field::Servers => &self.servers,
+            Field::AgentTarget => &self.agent_target,
             _ => return None,
         })
     }
@@ -170,6 +178,8 @@ impl Form {
             Field::RemoteServer => &mut self.remote_server,
             Field::User => &mut self.user,
             Field::TargetMailbox => &mut self.target_mailbox,
+            Field::Servers => &mut self.servers,
+            Field::AgentTarget => &mut self.agent_target,
             _ => return None,
         })
     }

@@ -30,7 +30,14 @@ impl Mode {
                 Field::Password,
                 Field::TargetMailbox,
             ],
-            Mode::RemoteMove => &[Field::RemoteServer, Field::User, Field::Password, Field::TargetMailbox],
+            Mode::RemoteMove => &[
+                Field::RemoteServer,
+                Field::Servers,
+                Field::AgentTarget,
+                Field::User,
+                Field::Password,
+                Field::TargetMailbox,
+            ],
         }
     }
 

@@ -143,7 +143,7 @@ pub fn agent_by_hand(host: &str) -> [(&'static str, String); 2] {
 }
 
 /// Why no server was checked behind the agent: none was named.
-pub const NO_AGENT_TARGET: &str = "Not checked: name the internal server the Hybrid Agent publishes (the CAS chosen in the Hybrid Configuration wizard, or the -targetUri of Update-HybridApplication) with migcheck check --agent-target to check EWS, MRS Proxy and its certificate there.";
+pub const NO_AGENT_TARGET: &str = "Not checked: name the internal server the Hybrid Agent publishes (the CAS chosen in the Hybrid Configuration wizard, or the -targetUri of Update-HybridApplication) with migcheck check --agent-target (on the page of a migcheck running inside the network, the field Server the Hybrid Agent publishes) to check EWS, MRS Proxy and its certificate there.";
 
 /// Why the outbound connections are not tried: the relay is not where the agent runs.
 pub const OUTBOUND_FROM_INTERNET: &str = "Not tried: this relay reaches the internet, not from the Hybrid Agent's machine. Run migcheck on that machine (migcheck check --remote-server NAME --egress any) to try its outbound connections.";

@@ -16,6 +16,7 @@ pub fn input_id(field: Field) -> &'static str {
         Field::ExchangeServer => "exchange-server",
         Field::RemoteServer => "remote-server",
         Field::TargetMailbox => "target-mailbox",
+        Field::AgentTarget => "agent-target",
         Field::AllowCredentialRedirect => "allow-redirect",
         other => other.name(),
     }
