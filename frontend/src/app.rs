@@ -45,7 +45,7 @@ pub fn app() -> Html {
                 <Demos {demos} dispatch={dispatch.clone()} />
                 <Wizard form={form.clone()} step={position.step} run={run.number} running={run.running}
                     cancelled={run.cancelled} reported={run.report.is_some()} error={run.error.clone()}
-                    token={relay.token.clone()} inside={relay.info.as_ref().is_some_and(|i| i.inside)} {dispatch} />
+                    token={relay.token.clone()} {dispatch} />
                 <ReportView tree={run.tree.clone()} report={run.report.clone()} running={run.running} {finished} {started} />
                 <Commands form={form.clone()} />
             </main>

@@ -356,6 +356,7 @@ impl Reducible for State {
                 next.run.stop();
             }
             Action::Info(info) => {
+                next.form.inside = info.inside;
                 next.relay.info = Some(info);
                 next.run.clear_error_of(Field::Token);
             }

@@ -495,7 +495,7 @@ mod tests {
         for (servers, words) in [
             (many.as_str(), "list at most 16 servers"),
             ("ex01:444", "give each server without a port"),
-            ("ex01,bad_name!", ""),
+            ("ex01,bad_name!", "'_' is not allowed in a server name"),
             ("ex01 ex02", "a server name cannot contain spaces"),
         ] {
             let json = format!(

@@ -36,6 +36,9 @@ pub struct Form {
     /// The internal server a Hybrid Agent publishes (its `-targetUri`), with an agent's name as the remote
     /// server; offered only by a relay inside a network.
     pub agent_target: String,
+    /// The relay serving the page reaches inside a network (`RelayInfo::inside`): only then are the
+    /// servers behind the name and an agent's published server offered, and sent.
+    pub inside: bool,
     /// The user agreed that the password may go to servers outside the e-mail address's domain.
     pub allow_redirect: bool,
     /// The fields edited at least once (no error is shown for a field never touched).
@@ -98,10 +101,31 @@ impl Form {
                 user: self.user.trim().to_string(),
                 password,
                 target_mailbox: self.target_mailbox.trim().to_string(),
-                servers: self.servers.trim().to_string(),
-                agent_target: self.agent_target.trim().to_string(),
+                // A field not shown is not sent: it could neither be seen nor be put right.
+                servers: if self.shows(Field::Servers) {
+                    self.servers.trim().to_string()
+                } else {
+                    String::new()
+                },
+                agent_target: if self.shows(Field::AgentTarget) {
+                    self.agent_target.trim().to_string()
+                } else {
+                    String::new()
+                },
             }),
         })
+    }
+
+    /// Whether the remote move's field for servers inside a network is shown: the servers behind the name
+    /// for an ordinary name, the published server for a Hybrid Agent's name; neither from a relay that
+    /// does not reach inside a network.
+    pub fn shows(&self, field: Field) -> bool {
+        let agent = migcheck_shared::input::hybrid_agent_app_id(self.remote_server.trim()).is_some();
+        match field {
+            Field::Servers => self.inside && !agent,
+            Field::AgentTarget => self.inside && agent,
+            _ => true,
+        }
     }
 
     /// The message to show under `field`: what the user typed wrong, else what the relay `said` about it.
@@ -120,9 +144,10 @@ impl Form {
             Field::TargetMailbox if !self.target_mailbox.trim().is_empty() => {
                 parse_email(field, self.target_mailbox.trim()).err()
             }
-            Field::Servers if !self.servers.trim().is_empty() => parse_servers(&self.servers).err(),
-            // Only with an agent's name: the request's own check says so.
-            Field::AgentTarget if !self.agent_target.trim().is_empty() => {
+            Field::Servers if self.shows(field) && !self.servers.trim().is_empty() => {
+                parse_servers(&self.servers).err()
+            }
+            Field::AgentTarget if self.shows(field) && !self.agent_target.trim().is_empty() => {
                 self.request().err().filter(|e| e.field == Field::AgentTarget)
             }
             // Only the request's own check says that the modes with server names need the account: shown

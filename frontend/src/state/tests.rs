@@ -819,28 +819,46 @@ fn a_field_the_page_does_not_know_is_said_at_the_top_until_the_mode_changes() {
 }
 
 /// Issue 19: a relay inside the network offers the servers behind the name and a Hybrid Agent's published
-/// server. Both go into the request, say what is wrong under their own field, and survive the reopen link.
+/// server. Both go into the request, say what is wrong under their own field, and survive the reopen link;
+/// a field not shown is not sent (it could neither be seen nor put right).
 #[test]
 fn the_servers_behind_the_name_and_an_agents_server_go_into_the_request() {
-    let s = remote_move("mail.contoso.com", "CONTOSO\\migadmin", "pw", "")
+    let inside = |s: Rc<State>| {
+        s.reduce(Action::Info(migcheck_shared::RelayInfo {
+            version: "0".into(),
+            egress: "any: every address and port".into(),
+            inside: true,
+            demos: Vec::new(),
+        }))
+    };
+    let user = "CONTOSO\\migadmin";
+    // From a relay that does not reach inside a network, neither field is shown nor sent.
+    let outside = remote_move("mail.contoso.com", user, "pw", "").reduce(Action::SetServers("ex01 ex02".into()));
+    assert!(!outside.form.shows(Field::Servers));
+    assert_eq!(outside.field_error(Field::Servers), None);
+    let request = outside.form.request().expect("valid: the hidden field is not sent");
+    let json = serde_json::to_value(request).expect("json");
+    assert!(json.get("servers").is_none(), "{json}");
+
+    let s = inside(remote_move("mail.contoso.com", user, "pw", ""))
         .reduce(Action::SetServers(" ex01.contoso.local, 10.0.0.12 ".into()));
     let json = serde_json::to_value(s.form.request().expect("valid")).expect("json");
     assert_eq!(json["servers"], "ex01.contoso.local, 10.0.0.12");
     assert!(json.get("agent_target").is_none(), "{json}");
-    let reopened = Rc::<State>::default().reduce(Action::Reopen(s.form.fragment()));
+    let reopened = inside(Rc::<State>::default()).reduce(Action::Reopen(s.form.fragment()));
     assert_eq!(reopened.form.servers, "ex01.contoso.local, 10.0.0.12");
     let bad = s.reduce(Action::SetServers("ex01 ex02".into()));
     let error = bad.field_error(Field::Servers).expect("an error under the servers");
     assert!(error.contains("cannot contain spaces"), "{error}");
-    // A Hybrid Agent's name takes the server it publishes; any other name refuses one.
+
+    // A Hybrid Agent's name takes the server it publishes instead.
     let agent = "087f1c2e-8711-4176-ab4f-4b1c1777a350.resource.mailboxmigration.his.msappproxy.net";
-    let a =
-        remote_move(agent, "CONTOSO\\migadmin", "pw", "").reduce(Action::SetAgentTarget("ex01.contoso.local".into()));
+    let a = inside(remote_move(agent, user, "pw", "")).reduce(Action::SetAgentTarget("ex01.contoso.local".into()));
+    assert!(a.form.shows(Field::AgentTarget) && !a.form.shows(Field::Servers));
     let json = serde_json::to_value(a.form.request().expect("valid")).expect("json");
     assert_eq!(json["agent_target"], "ex01.contoso.local");
-    let wrong = a.reduce(Action::SetRemoteServer("mail.contoso.com".into()));
-    let error = wrong
-        .field_error(Field::AgentTarget)
-        .expect("an error under the agent's server");
-    assert!(error.contains("Hybrid Agent name"), "{error}");
+    // Another name hides the agent's field: it is not sent, and cannot hold Run back.
+    let other = a.reduce(Action::SetRemoteServer("mail.contoso.com".into()));
+    let json = serde_json::to_value(other.form.request().expect("valid")).expect("json");
+    assert!(json.get("agent_target").is_none(), "{json}");
 }

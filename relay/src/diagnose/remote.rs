@@ -41,10 +41,14 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     (checks, headline)
 }
 
-/// Whether a run of the checks may send the password.
+/// Whether a run of the checks may send the password, and how.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Logon {
+    /// MRS Proxy and EWS log on at once (the name's own checks).
     Try,
+    /// MRS Proxy first, EWS only if MRS Proxy did not refuse the password (a server behind the name:
+    /// each server's logons are a lockout's worth more).
+    OneAtATime,
     /// Not sent: it was refused before, and each refusal counts toward a lockout.
     Withheld,
 }
@@ -68,26 +72,37 @@ pub(super) async fn server_checks(
         format!("{host}:{port}")
     };
     let url = format!("https://{authority}/EWS/Exchange.asmx");
+    let withheld = |step: KbStep, id: &str, what: &str, why: &str| {
+        let run = rec.start(step, id, format!("{what} at {authority}"), None);
+        rec.finish(run, Outcome::skip(why), vec![])
+    };
+    const EARLIER: &str = "Not tried: the password was refused on an earlier server, and each refused logon counts toward the account's lockout.";
     if logon == Logon::Withheld {
-        let withheld = |step: KbStep, id: &str, what: &str| {
-            let run = rec.start(step, id, format!("{what} at {authority}"), None);
-            rec.finish(
-                run,
-                Outcome::skip("Not tried: the password was refused on an earlier server, and each refused logon counts toward the account's lockout."),
-                vec![],
-            )
-        };
-        checks.push(withheld(KbStep::OutlookAnywhere, "mrs", "MRS Proxy"));
+        checks.push(withheld(KbStep::OutlookAnywhere, "mrs", "MRS Proxy", EARLIER));
         checks.push(preauth_checks(net, rec, host, port).await);
-        checks.push(withheld(KbStep::Permissions, "ews", "EWS"));
+        checks.push(withheld(KbStep::Permissions, "ews", "EWS", EARLIER));
         return checks;
     }
-    let (ews_checks, (mrs_check, mrs_accepted), preauth_check) = tokio::join!(
-        // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
-        ews::for_remote_move(net, rec, &url, creds, mailbox),
-        mrs_checks(net, rec, host, port, creds),
-        preauth_checks(net, rec, host, port)
-    );
+    let (ews_checks, (mrs_check, mrs_accepted), preauth_check) = if logon == Logon::OneAtATime {
+        let (mrs, preauth_check) = tokio::join!(
+            mrs_checks(net, rec, host, port, creds),
+            preauth_checks(net, rec, host, port)
+        );
+        let ews_checks = if rec.password_refused() {
+            let why = "Not tried: MRS Proxy on this server refused the password, and each refused logon counts toward the account's lockout.";
+            vec![withheld(KbStep::Permissions, "ews", "EWS", why)]
+        } else {
+            ews::for_remote_move(net, rec, &url, creds, mailbox).await
+        };
+        (ews_checks, mrs, preauth_check)
+    } else {
+        tokio::join!(
+            // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
+            ews::for_remote_move(net, rec, &url, creds, mailbox),
+            mrs_checks(net, rec, host, port, creds),
+            preauth_checks(net, rec, host, port)
+        )
+    };
     checks.push(mrs_check);
     checks.push(preauth_check);
     checks.extend(ews_checks);

@@ -4,8 +4,9 @@
 //! on "on all Mailbox servers" (Learn's MRS Proxy page), "on all of the external facing Exchange
 //! servers" (KB 10094): one server off fails some moves and not others.
 //!
-//! Each server is a logon (MRS Proxy's and EWS's), after the name's own, one server after another and
-//! in the order listed: a server logs on only if neither the name nor any server before it refused the
+//! Each server is up to three logons (MRS Proxy; EWS, only if MRS Proxy did not refuse; SOAP Autodiscover
+//! with a mailbox, only after an accepted MRS Proxy logon), after the name's own, one server after another
+//! and in the order listed: a server logs on only if neither the name nor any server before it refused the
 //! password. Once refused, the password is not sent again (each refusal counts toward the account's
 //! lockout): the servers left get the checks that need none (certificate, who answers), their logons
 //! shown as not tried. One at a time costs wall time (a server's checks take a few round trips), which a
@@ -42,7 +43,7 @@ pub(crate) async fn check(
     let mut refused = rec.password_refused();
     let mut children = Vec::with_capacity(target.servers.len());
     for server in &target.servers {
-        let logon = if refused { Logon::Withheld } else { Logon::Try };
+        let logon = if refused { Logon::Withheld } else { Logon::OneAtATime };
         let (check, refused_here) = one(net, rec, target, server, creds, mailbox, logon).await;
         refused |= refused_here;
         children.push(check);
@@ -107,38 +108,48 @@ fn find<'a>(checks: &'a [Check], id: &str) -> Option<&'a Check> {
 }
 
 /// One sentence: which servers differ from the others, check by check (the first level of each
-/// server's checks: `net`, `tls`, `mrs`, `preauth`, `ews`, ...).
+/// server's checks: `net`, `tls`, `mrs`, `preauth`, `ews`, ...). Only servers where a check ran count:
+/// one not tried (its logon withheld) neither fails nor passes it, and is named apart.
 fn compare(name: &str, servers: &[String], children: &[Check]) -> String {
     let mut differences = Vec::new();
     let Some(first) = children.first() else {
         return format!("No server behind {name} was checked.");
     };
+    let status_of = |c: &Check, suffix: &str| c.find(&format!("{}.{suffix}", c.id)).map(|a| a.status);
     for aspect in &first.children {
         let suffix = aspect.id.strip_prefix(&format!("{}.", first.id)).unwrap_or(&aspect.id);
-        let statuses: Vec<(&str, Option<Status>)> = servers
+        let ran: Vec<(&str, Status)> = servers
             .iter()
             .zip(children)
-            .map(|(server, c)| (server.as_str(), c.find(&format!("{}.{suffix}", c.id)).map(|a| a.status)))
+            .filter_map(|(server, c)| match status_of(c, suffix) {
+                Some(Status::Skip) | None => None,
+                Some(status) => Some((server.as_str(), status)),
+            })
             .collect();
-        let failing: Vec<&str> = statuses
-            .iter()
-            .filter(|(_, s)| *s == Some(Status::Fail))
-            .map(|(server, _)| *server)
-            .collect();
-        if !failing.is_empty() && failing.len() < statuses.len() {
-            let passing: Vec<&str> = statuses
-                .iter()
-                .filter(|(_, s)| *s != Some(Status::Fail))
-                .map(|(server, _)| *server)
-                .collect();
+        let (failing, passing): (Vec<_>, Vec<_>) = ran.iter().partition(|(_, s)| *s == Status::Fail);
+        if !failing.is_empty() && !passing.is_empty() {
+            let names = |list: &[&(&str, Status)]| list.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ");
             differences.push(format!(
                 "{suffix} fails on {} and not on {}",
-                failing.join(", "),
-                passing.join(", ")
+                names(&failing),
+                names(&passing)
             ));
         }
     }
-    match differences.as_slice() {
+    let withheld: Vec<&str> = servers
+        .iter()
+        .zip(children)
+        .filter(|(_, c)| status_of(c, "mrs") == Some(Status::Skip))
+        .map(|(server, _)| server.as_str())
+        .collect();
+    let not_tried = match withheld.as_slice() {
+        [] => String::new(),
+        list => format!(
+            " Not sent the password (refused before): {}; only their checks that need none ran.",
+            list.join(", ")
+        ),
+    };
+    let lead = match differences.as_slice() {
         [] if children.iter().any(|c| c.status == Status::Fail) => {
             format!("Every server behind {name} fails the same checks.")
         }
@@ -147,5 +158,6 @@ fn compare(name: &str, servers: &[String], children: &[Check]) -> String {
             "The servers behind {name} differ: {}. A remote move fails whenever the load balancer sends it to a failing server.",
             differences.join("; ")
         ),
-    }
+    };
+    format!("{lead}{not_tried}")
 }

@@ -239,12 +239,13 @@ fn user_facts(mut e: Evidence, user: &UserResponse) -> Evidence {
     if let Some(m) = &user.error_message {
         e = e.fact("User ErrorMessage", m.clone());
     }
+    // The server names its settings: prefixed, so none can pass for one of migcheck's own facts ("Logon").
     for (name, value) in &user.settings {
-        e = e.fact(name, value.clone());
+        e = e.fact(&format!("Setting {name}"), value.clone());
     }
     for err in &user.setting_errors {
         e = e.fact(
-            &format!("{} (not given)", err.name),
+            &format!("Setting {} (not given)", err.name),
             format!("{}: {}", err.code, err.message),
         );
     }
@@ -260,6 +261,7 @@ fn no_error(ask: &SoapAsk<'_>, url: &str, user: &UserResponse, e: &mut Evidence)
                 url: url.to_string(),
                 mailbox: ask.mailbox.to_string(),
                 internal: user.setting("InternalEwsUrl").map(str::to_string),
+                code: user.setting_error("ExternalEwsUrl").map(|e| e.code.clone()),
             },
         );
     };
@@ -369,7 +371,7 @@ mod tests {
                 .map(|f| f.value.clone())
         };
         assert_eq!(
-            fact("ActiveDirectoryServer (not given)").as_deref(),
+            fact("Setting ActiveDirectoryServer (not given)").as_deref(),
             Some("SettingIsNotAvailable: User setting 'ActiveDirectoryServer' is not available.")
         );
     }
@@ -382,7 +384,8 @@ mod tests {
         let cases = [
             (
                 answered(200, &EXCHANGE, docs),
-                "gives no ExternalEwsUrl for adele@contoso.com (SettingIsNotAvailable)",
+                // Microsoft's example answer does not list ExternalEwsUrl at all.
+                "gives no ExternalEwsUrl for adele@contoso.com (not in the answer): the server did not give it",
             ),
             (
                 answered(200, &EXCHANGE, invalid),

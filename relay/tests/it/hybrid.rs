@@ -310,6 +310,21 @@ fn a_refused_password_is_not_tried_on_the_servers_behind_the_name() {
     let (report, _) = api_report(pair_body("Wrong-Passw0rd!", &format!("{ex01}, {ex02}")));
     let ctx = pretty(&report);
     assert_eq!(status(&report, "mrs.credentials"), Some(Status::Fail), "{ctx}");
+    // Servers not tried neither fail nor pass: the group says so instead of calling them alike or different.
+    assert_eq!(
+        summary(&report, "servers"),
+        format!(
+            "The 2 servers behind lbpair.ewslab.test answer alike. Not sent the password (refused before): {ex01}, {ex02}; only their checks that need none ran."
+        ),
+        "{ctx}"
+    );
+    // One refusal, one finding: the servers add none of their own.
+    let refusals = report
+        .findings
+        .iter()
+        .filter(|f| f.summary.contains("rejects the credentials"))
+        .count();
+    assert_eq!(refusals, 1, "{ctx}");
     for server in [&ex01, &ex02] {
         for id in ["mrs", "ews"] {
             let id = format!("servers.{server}.{id}");

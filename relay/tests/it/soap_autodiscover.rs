@@ -54,7 +54,7 @@ fn soap_autodiscover_answers_where_pox_did_and_agrees_with_it() {
             );
             assert_eq!(fact(check, "Anonymous answer"), Some("401 Unauthorized"), "{ctx}");
             assert_eq!(fact(check, "ErrorCode"), Some("NoError"), "{ctx}");
-            assert_eq!(fact(check, "MapiHttpEnabled"), Some("True"), "{ctx}");
+            assert_eq!(fact(check, "Setting MapiHttpEnabled"), Some("True"), "{ctx}");
             // (The verdict is Exchange 2016's end of support, a warning of `version`.)
             assert!(
                 !report.findings.iter().any(|f| f.check_ids.iter().any(|c| c == ID)),
@@ -115,7 +115,7 @@ fn a_remote_move_asks_soap_autodiscover_after_the_mrs_logon_in_both_eras() {
                 "{ctx}"
             );
             // Exchange 2010 has no MapiHttpEnabled: the setting comes back as not available.
-            let mapi = fact(check, "MapiHttpEnabled (not given)");
+            let mapi = fact(check, "Setting MapiHttpEnabled (not given)");
             assert_eq!(mapi.is_some(), s == ExScenario::Exchange2010, "{ctx}");
         }
     }
@@ -155,7 +155,7 @@ fn no_external_ews_url_is_a_warning_with_the_fix() {
             "{fix}"
         );
         assert_eq!(
-            fact(soap(&report), "ExternalEwsUrl (not given)"),
+            fact(soap(&report), "Setting ExternalEwsUrl (not given)"),
             Some("SettingIsNotAvailable: User setting 'ExternalEwsUrl' is not available."),
             "{ctx}"
         );

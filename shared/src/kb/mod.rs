@@ -198,6 +198,8 @@ impl Problem {
             (Problem::OnServer(a), Problem::OnServer(b)) if a.server == b.server && a.name == b.name => {
                 a.problem.absorb(&b.problem)
             }
+            // A server behind the name with the name's own problem: one finding, the name's.
+            (a, Problem::OnServer(b)) if *a == b.problem => true,
             _ => false,
         }
     }

@@ -3,7 +3,7 @@
 //! ("the MRS Proxy endpoint ... on all Mailbox servers", Learn's MRS Proxy page; KB 10094: "on all of
 //! the external facing Exchange servers").
 
-use super::{Cause, KbStep, MrsProblem, Problem, Severity};
+use super::{Cause, EwsProblem, KbStep, MrsProblem, Problem, Severity};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnServer {
@@ -69,8 +69,20 @@ impl OnServer {
                  iisreset /noforce"
             );
         }
+        // A problem the name's own checks found too is folded into the name's finding (`Problem::absorb`):
+        // what is left here is this server's alone.
+        let refused = matches!(
+            self.problem,
+            Problem::Mrs(MrsProblem::CredentialsRefused { .. }) | Problem::Ews(EwsProblem::CredentialsRefused { .. })
+        );
+        if refused {
+            return format!(
+                "# {server} (checked directly, behind {name}) refused the logon; no later server was sent the password.\n{}",
+                self.problem.fix()
+            );
+        }
         format!(
-            "# Found on {server} only when checked directly (behind {name}): fix it on that server.\n{}",
+            "# Found on {server} (checked directly, behind {name}): fix it on that server.\n{}",
             self.problem.fix()
         )
     }

@@ -35,6 +35,9 @@ pub enum SoapProblem {
         url: String,
         mailbox: String,
         internal: Option<String>,
+        /// The `UserSettingError` code the answer gave for ExternalEwsUrl; None: the setting is simply
+        /// not in the answer.
+        code: Option<String>,
     },
 }
 
@@ -78,13 +81,29 @@ impl SoapProblem {
             SoapProblem::InvalidUser { url, mailbox, message } => format!(
                 "SOAP Autodiscover at {url} does not know {mailbox} (ErrorCode InvalidUser, \"{message}\"): the hybrid side finds no settings for this mailbox there."
             ),
-            SoapProblem::NoExternalEwsUrl { url, mailbox, internal } => format!(
-                "SOAP Autodiscover at {url} gives no ExternalEwsUrl for {mailbox} (SettingIsNotAvailable{}): the EWS virtual directory has no external URL, and the hybrid side needs it to reach EWS from the internet.",
-                internal
+            SoapProblem::NoExternalEwsUrl {
+                url,
+                mailbox,
+                internal,
+                code,
+            } => {
+                let internal = internal
                     .as_ref()
                     .map(|i| format!("; InternalEwsUrl {i}"))
-                    .unwrap_or_default()
-            ),
+                    .unwrap_or_default();
+                // Only SettingIsNotAvailable says the virtual directory has none ([MS-OXWSADISC]).
+                let (said, why) = match code.as_deref() {
+                    Some("SettingIsNotAvailable") => (
+                        "SettingIsNotAvailable".to_string(),
+                        "the EWS virtual directory has no external URL",
+                    ),
+                    Some(other) => (other.to_string(), "the server did not give it"),
+                    None => ("not in the answer".to_string(), "the server did not give it"),
+                };
+                format!(
+                    "SOAP Autodiscover at {url} gives no ExternalEwsUrl for {mailbox} ({said}{internal}): {why}, and the hybrid side needs it to reach EWS from the internet."
+                )
+            }
         }
     }
 

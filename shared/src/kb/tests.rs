@@ -274,6 +274,7 @@ fn examples() -> Vec<Problem> {
             url: s(SOAP_URL),
             mailbox: s(MAILBOX),
             internal: Some(s("https://ex01.contoso.local/EWS/Exchange.asmx")),
+            code: Some(s("SettingIsNotAvailable")),
         }
         .into(),
         O::ProxyUnreachable {

@@ -24,8 +24,6 @@ pub fn details(props: &StepProps) -> Html {
         })
     };
     let autodiscover = form.mode == Mode::Autodiscover;
-    // Only a relay inside the network reaches the servers behind a name, or the server an agent publishes.
-    let agent = migcheck_shared::input::hybrid_agent_app_id(form.remote_server.trim()).is_some();
     let host = form.mode == Mode::Host;
     let title = match form.mode {
         Mode::Host => "Which server?",
@@ -42,14 +40,15 @@ pub fn details(props: &StepProps) -> Html {
                     { "The external host name that publishes EWS, e.g. mail.contoso.com, as in " }
                     <code>{ "-RemoteServer" }</code>{ "." }
                 </FieldInput>
-                if props.inside && !agent {
+                // Only a relay inside the network reaches the servers behind a name, or the server an agent publishes.
+                if form.shows(Field::Servers) {
                     <FieldInput field={Field::Servers} label="Servers behind that name (optional)"
                         value={form.servers.clone()} placeholder="ex01.contoso.local, ex02.contoso.local"
                         error={props.error(Field::Servers)} oninput={send(Action::SetServers)}>
-                        { "Each Exchange server the load balancer sends the name to, by name or address: each is checked directly (the name still sent as SNI and Host), so one with MRS Proxy off stands out. At most 16; each is one more logon." }
+                        { "Each Exchange server the load balancer sends the name to, by name or address: each is checked directly (the name still sent as SNI and Host), so one with MRS Proxy off stands out. At most 16; each is up to three more logons, one after another, none after a refusal." }
                     </FieldInput>
                 }
-                if props.inside && agent {
+                if form.shows(Field::AgentTarget) {
                     <FieldInput field={Field::AgentTarget} label="Server the Hybrid Agent publishes (optional)"
                         value={form.agent_target.clone()} placeholder="ex01.contoso.local"
                         error={props.error(Field::AgentTarget)} oninput={send(Action::SetAgentTarget)}>

@@ -37,9 +37,6 @@ pub struct StepProps {
     /// The password input (the details step), filled from a demo and emptied when the page is left.
     #[prop_or_default]
     pub password: NodeRef,
-    /// The relay reaches servers inside a network (the details step offers the fields naming them).
-    #[prop_or_default]
-    pub inside: bool,
 }
 
 impl StepProps {
@@ -76,8 +73,6 @@ pub struct Props {
     pub error: Option<ShownError>,
     /// The relay's access token, sent with the request.
     pub token: Password,
-    /// The relay reaches servers inside a network: the fields naming them are offered.
-    pub inside: bool,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -92,7 +87,6 @@ pub fn wizard(props: &Props) -> Html {
         reported,
         error,
         token,
-        inside,
         dispatch,
     } = props;
     let (step, running) = (*step, *running);
@@ -211,7 +205,7 @@ pub fn wizard(props: &Props) -> Html {
         <form id="wizard" class="diagnose wizard" ref={form} {onsubmit} novalidate=true>
             <KindStep mode={inputs.mode} hidden={step != Step::Kind} dispatch={dispatch.clone()} />
             <Find form={inputs.clone()} said={said.clone()} hidden={step != Step::Find} dispatch={dispatch.clone()} />
-            <Details form={inputs.clone()} {said} hidden={step != Step::Details} dispatch={dispatch.clone()} {password} inside={*inside} />
+            <Details form={inputs.clone()} {said} hidden={step != Step::Details} dispatch={dispatch.clone()} {password} />
             <div class="nav">
                 if step != Step::Kind {
                     <button id="back" type="button" class="secondary" onclick={on_back}>{ "Back" }</button>
