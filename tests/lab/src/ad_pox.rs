@@ -387,6 +387,8 @@ const SOAP_SETTINGS: [&str; 8] = [
 /// GetUserSettings for `alice@<domain>` on a host whose POX answers settings (None: it answers none),
 /// written by the lab's own SOAP Autodiscover (`exchange_server::get_user_settings`, which names the
 /// sources) as Exchange 2016 CU23: ExternalEwsUrl is the EWS URL of the POX answer's EXPR block.
+/// Modelled: nginx and Apache serve this one answer whatever mailbox is asked (a real server answers per
+/// mailbox; the tests ask only for alice@).
 pub(crate) fn soap_body(s: AdScenario, answer: &Answer) -> Option<String> {
     use crate::exchange_server::get_user_settings::{SoapHost, answer as soap_answer};
     let Answer::Settings { domain, .. } = answer else {
