@@ -89,7 +89,7 @@ fn read_input(file: &Path) -> Result<String, String> {
 
 fn decode(bytes: &[u8]) -> Option<String> {
     let utf16 = |big_endian: bool, body: &[u8]| {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return None;
         }
         let units = body.chunks_exact(2).map(|p| {

@@ -135,7 +135,7 @@ pub fn explain(catalogue: &Catalogue, text: &str) -> Result<Explanation, PasteEr
             },
         ));
     }
-    ranked.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
+    ranked.sort_by_key(|a| (a.0, a.1, a.2, a.3));
     let matches: Vec<EntryMatch> = ranked.into_iter().map(|r| r.4).collect();
     let nearest = if matches.is_empty() {
         nearest::nearest(catalogue, &readable)
