@@ -136,3 +136,30 @@ fn an_access_denied_report_leads_with_permissions() {
     );
     assert_eq!(e.suggested, None);
 }
+
+/// The 401 answers are told apart by the header the server sent, in whichever order it sent them.
+#[test]
+fn a_401_is_read_by_the_authentication_header_offered() {
+    let lead = |header: &str| {
+        let text = format!(
+            "The HTTP request is unauthorized with client authentication scheme 'Negotiate'. The authentication \
+             header received from the server was '{header}'. --> The remote server returned an error: (401) Unauthorized."
+        );
+        let e = read(&text);
+        assert_eq!(e.extracted.www_authenticate, [header]);
+        assert_eq!(e.extracted.http_statuses, [401]);
+        e.matches[0].id.clone()
+    };
+    assert_eq!(lead(r#"Basic realm="mail.contoso.com""#), "mrs-401-basic-only");
+    assert_eq!(lead("Negotiate,NTLM"), "mrs-401-negotiate-ntlm");
+    assert_eq!(lead("NTLM, Negotiate"), "mrs-401-negotiate-ntlm");
+}
+
+/// Generic .NET texts the research matched loosely are read only in the context their source gives.
+#[test]
+fn generic_dotnet_texts_need_their_context() {
+    let e = read("The server was unable to process the request due to an internal error.");
+    assert!(!e.recognised(), "{:?}", e.matches);
+    let e = read("The request failed with HTTP status 403: Forbidden.");
+    assert!(!e.recognised(), "{:?}", e.matches);
+}
