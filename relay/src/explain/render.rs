@@ -6,91 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use migcheck_shared::SCHEMA_VERSION;
-use migcheck_shared::kb::explain::{Catalogue, Explanation, Extracted, command_line};
-
-/// The one-sentence verdict.
-pub fn headline(catalogue: &Catalogue, e: &Explanation) -> String {
-    match e.matches.first().and_then(|m| catalogue.entry(&m.id)) {
-        Some(lead) => format!(
-            "Recognised: {} ({}){}",
-            lead.title,
-            lead.cause.label(),
-            match e.matches.len() {
-                1 => String::new(),
-                n => format!(", and {} more known message{}", n - 1, if n == 2 { "" } else { "s" }),
-            }
-        ),
-        None => format!(
-            "Not recognised: none of the {} known messages is in this text.",
-            catalogue.entries.len()
-        ),
-    }
-}
-
-/// The warning for lines that look like they hold a password (their numbers only).
-pub fn password_warning(e: &Explanation) -> Option<String> {
-    let lines: Vec<String> = e.password_lines.iter().map(usize::to_string).collect();
-    match lines.as_slice() {
-        [] => None,
-        [one] => Some(format!(
-            "Line {one} seems to hold a password: it was not read and is not shown. migcheck never takes a password from pasted text; if this text was shared, change that password."
-        )),
-        many => Some(format!(
-            "Lines {} seem to hold a password: they were not read and are not shown. migcheck never takes a password from pasted text; if this text was shared, change that password.",
-            many.join(", ")
-        )),
-    }
-}
-
-fn lines_label(first: usize, last: usize) -> String {
-    if first == last {
-        format!("line {first}")
-    } else {
-        format!("lines {first}-{last}")
-    }
-}
-
-/// The names found, one kind per line.
-fn names(x: &Extracted) -> Vec<String> {
-    let join = |v: &[String]| v.join(", ");
-    let mut out = Vec::new();
-    let mut kind = |label: &str, value: String| {
-        if !value.is_empty() {
-            out.push(format!("{label}: {value}"));
-        }
-    };
-    kind("hosts", join(&x.hosts));
-    kind("URLs", join(&x.urls));
-    kind("e-mail addresses", join(&x.emails));
-    kind(
-        "HTTP status",
-        x.http_statuses
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    kind(
-        "authentication offered (WWW-Authenticate)",
-        x.www_authenticate
-            .iter()
-            .map(|h| format!("'{h}'"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    kind("RPC error", join(&x.rpc_errors));
-    kind("Exchange build", join(&x.exchange_builds));
-    for (label, value) in [
-        ("-RemoteServer", &x.remote_server),
-        ("-RPCProxyServer", &x.rpc_proxy_server),
-        ("-ExchangeServer", &x.exchange_server),
-    ] {
-        if let Some(v) = value {
-            kind(label, v.clone());
-        }
-    }
-    out
-}
+use migcheck_shared::kb::explain::{Catalogue, Explanation, command_line, lines_label};
 
 fn indented(text: &str, by: &str) -> String {
     text.lines().map(|l| format!("{by}{l}\n")).collect()
@@ -98,10 +14,10 @@ fn indented(text: &str, by: &str) -> String {
 
 pub fn text(catalogue: &Catalogue, e: &Explanation) -> String {
     let mut out = String::new();
-    if let Some(w) = password_warning(e) {
+    if let Some(w) = e.password_warning() {
         let _ = writeln!(out, "Warning: {w}\n");
     }
-    let _ = writeln!(out, "{}", headline(catalogue, e));
+    let _ = writeln!(out, "{}", e.headline(catalogue));
     for (n, m) in e.matches.iter().enumerate() {
         let Some(entry) = catalogue.entry(&m.id) else {
             continue;
@@ -115,12 +31,7 @@ pub fn text(catalogue: &Catalogue, e: &Explanation) -> String {
             entry.id
         );
         for span in &m.spans {
-            let _ = writeln!(
-                out,
-                "   {}: {}",
-                lines_label(span.first_line, span.last_line),
-                span.excerpt
-            );
+            let _ = writeln!(out, "   {}: {}", lines_label(span), span.excerpt);
         }
         if m.count > m.spans.len() {
             let _ = writeln!(out, "   ... and {} more places", m.count - m.spans.len());
@@ -139,7 +50,7 @@ pub fn text(catalogue: &Catalogue, e: &Explanation) -> String {
             }
         }
     }
-    let names = names(&e.extracted);
+    let names = e.extracted.described();
     if !names.is_empty() {
         let _ = writeln!(out, "\nNamed in the text:");
         for line in names {
@@ -197,7 +108,7 @@ pub fn json(catalogue: &Catalogue, e: &Explanation) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "recognised": e.recognised(),
-        "headline": headline(catalogue, e),
+        "headline": e.headline(catalogue),
         "findings": findings,
         "matches": matched,
         "nearest": nearest,
@@ -205,6 +116,6 @@ pub fn json(catalogue: &Catalogue, e: &Explanation) -> Value {
         "suggested_request": e.suggested,
         "suggested_command": e.suggested.as_ref().map(command_line),
         "password_lines": e.password_lines,
-        "password_warning": password_warning(e),
+        "password_warning": e.password_warning(),
     })
 }

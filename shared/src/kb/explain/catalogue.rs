@@ -112,6 +112,11 @@ impl Catalogue {
             }
             let compiled: Vec<Pattern> = e.patterns.iter().map(|p| Pattern::new(p)).collect();
             for (p, c) in e.patterns.iter().zip(&compiled) {
+                if !p.is_ascii() {
+                    out.push(format!(
+                        "{id}: pattern '{p}' is not ASCII (the matcher folds ASCII case only)"
+                    ));
+                }
                 if c.literal_len() < MIN_LITERAL {
                     out.push(format!("{id}: pattern '{p}' has too little literal text"));
                 }
@@ -138,6 +143,9 @@ impl Catalogue {
                 if value.trim().is_empty() {
                     out.push(format!("{id}: {field} is empty"));
                 }
+            }
+            if !e.source.starts_with("https://") || e.source.contains(char::is_whitespace) {
+                out.push(format!("{id}: source is not one https:// address"));
             }
             if let Some(other) = &e.example_led_by
                 && !self.entries.iter().any(|o| &o.id == other)

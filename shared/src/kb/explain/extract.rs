@@ -38,6 +38,49 @@ impl Extracted {
     pub fn is_empty(&self) -> bool {
         *self == Extracted::default()
     }
+
+    /// What was found, one kind a line (`hosts: mail.contoso.com, ...`), for people.
+    pub fn described(&self) -> Vec<String> {
+        let x = self;
+        let join = |v: &[String]| v.join(", ");
+        let mut out = Vec::new();
+        let mut kind = |label: &str, value: String| {
+            if !value.is_empty() {
+                out.push(format!("{label}: {value}"));
+            }
+        };
+        kind("hosts", join(&x.hosts));
+        kind("URLs", join(&x.urls));
+        kind("e-mail addresses", join(&x.emails));
+        kind(
+            "HTTP status",
+            x.http_statuses
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        kind(
+            "authentication offered (WWW-Authenticate)",
+            x.www_authenticate
+                .iter()
+                .map(|h| format!("'{h}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        kind("RPC error", join(&x.rpc_errors));
+        kind("Exchange build", join(&x.exchange_builds));
+        for (label, value) in [
+            ("-RemoteServer", &x.remote_server),
+            ("-RPCProxyServer", &x.rpc_proxy_server),
+            ("-ExchangeServer", &x.exchange_server),
+        ] {
+            if let Some(v) = value {
+                kind(label, v.clone());
+            }
+        }
+        out
+    }
 }
 
 fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {

@@ -1,9 +1,9 @@
 //! The pasted text as the matcher reads it, and the patterns: literal parts and `*`, no regex.
 //!
 //! Both the paste and a pattern are folded the same way: every run of whitespace (line breaks included:
-//! PowerShell's Format-List wraps long messages) becomes one space, and letters are lower-cased one
-//! character for one character, so positions in the folded text map back to lines and to the original
-//! letters.
+//! PowerShell's Format-List wraps long messages) becomes one space, and ASCII letters are lower-cased,
+//! one character for one character, so positions in the folded text map back to lines and to the
+//! original letters.
 
 use std::ops::Range;
 
@@ -19,15 +19,6 @@ pub struct Folded {
     pub plain: Vec<char>,
     /// The 0-based line of each character.
     pub line: Vec<u32>,
-}
-
-/// One character lower-cased to one character (a letter whose lower case is longer stays as it is).
-fn lower(c: char) -> char {
-    let mut l = c.to_lowercase();
-    match (l.next(), l.next()) {
-        (Some(one), None) => one,
-        _ => c,
-    }
 }
 
 impl Folded {
@@ -57,7 +48,9 @@ impl Folded {
     }
 
     fn push(&mut self, c: char, line: u32) {
-        self.lower.push(lower(c));
+        // ASCII case only: the catalogue's patterns are ASCII (its own check refuses others), and
+        // Unicode's case tables would cost the page kilobytes for nothing.
+        self.lower.push(c.to_ascii_lowercase());
         self.plain.push(c);
         self.line.push(line);
     }

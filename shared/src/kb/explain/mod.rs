@@ -94,6 +94,50 @@ impl Explanation {
     pub fn recognised(&self) -> bool {
         !self.matches.is_empty()
     }
+
+    /// The verdict in one sentence: the most decisive entry, or "Not recognised".
+    pub fn headline(&self, catalogue: &Catalogue) -> String {
+        match self.matches.first().and_then(|m| catalogue.entry(&m.id)) {
+            Some(lead) => format!(
+                "Recognised: {} ({}){}",
+                lead.title,
+                lead.cause.label(),
+                match self.matches.len() {
+                    1 => String::new(),
+                    2 => ", and 1 more known message".into(),
+                    n => format!(", and {} more known messages", n - 1),
+                }
+            ),
+            None => format!(
+                "Not recognised: none of the {} known messages is in this text.",
+                catalogue.entries.len()
+            ),
+        }
+    }
+
+    /// The warning for lines that look like they hold a password (their numbers only).
+    pub fn password_warning(&self) -> Option<String> {
+        let lines: Vec<String> = self.password_lines.iter().map(usize::to_string).collect();
+        let (which, verb, they) = match lines.as_slice() {
+            [] => return None,
+            [one] => (format!("Line {one}"), "seems", "it was"),
+            many => (format!("Lines {}", many.join(", ")), "seem", "they were"),
+        };
+        Some(format!(
+            "{which} {verb} to hold a password: {they} not read and {} not shown. migcheck never takes a password \
+             from pasted text; if this text was shared, change that password.",
+            if they == "it was" { "is" } else { "are" }
+        ))
+    }
+}
+
+/// `line 3` or `lines 3-5`.
+pub fn lines_label(span: &MatchedSpan) -> String {
+    if span.first_line == span.last_line {
+        format!("line {}", span.first_line)
+    } else {
+        format!("lines {}-{}", span.first_line, span.last_line)
+    }
 }
 
 /// Reads `text` against `catalogue`.

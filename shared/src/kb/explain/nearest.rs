@@ -34,9 +34,9 @@ const COMMON: &[&str] = &[
 
 /// The lower-case words of at least five letters in `text`, each once.
 fn words(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 5)
-        .map(str::to_lowercase)
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 5)
+        .map(str::to_ascii_lowercase)
         .filter(|w| !COMMON.contains(&w.as_str()))
         .collect()
 }

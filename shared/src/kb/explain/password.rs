@@ -20,7 +20,7 @@ pub fn looks_like_password(line: &str) -> bool {
     let squeezed: String = line
         .chars()
         .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect();
     TELLS.iter().any(|tell| squeezed.contains(tell))
 }

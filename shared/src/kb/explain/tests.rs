@@ -193,6 +193,7 @@ fn odd_input_gives_an_answer() {
         "*",
         "'",
         "\u{130}\u{130}RPC ERROR: 6BA",
+        "\u{130}RPC Error: 6ba",
         "http://",
         "https://:@/",
         "a@",
