@@ -163,3 +163,17 @@ fn generic_dotnet_texts_need_their_context() {
     let e = read("The request failed with HTTP status 403: Forbidden.");
     assert!(!e.recognised(), "{:?}", e.matches);
 }
+
+/// Two patterns of one entry that match side by side (`...couldNotBeAutodiscoveredException: TheExchangeRemote
+/// endpoint settings...`) are one place, not two.
+#[test]
+fn one_entrys_patterns_side_by_side_are_one_place() {
+    let e = read(include_str!("../../../tests/explain/c-access-denied-autodiscover.txt"));
+    let m = e
+        .matches
+        .iter()
+        .find(|m| m.id == "exchangeremote-settings-not-autodiscovered")
+        .expect("matched");
+    let lines: Vec<usize> = m.spans.iter().map(|s| s.first_line).collect();
+    assert_eq!(lines, [3, 6]);
+}

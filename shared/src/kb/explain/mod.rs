@@ -199,13 +199,17 @@ pub fn explain(catalogue: &Catalogue, text: &str) -> Result<Explanation, PasteEr
     })
 }
 
-/// Overlapping matches of an entry's several patterns as one place, in order.
+/// What may separate two matches of one entry that are still one place (`Exception: The...`): a few
+/// characters of punctuation or a short word.
+const JOINED: usize = 8;
+
+/// Matches of an entry's several patterns that overlap or touch as one place, in order.
 fn merged(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
     spans.sort_by_key(|s| (s.start, s.end));
     let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
-            Some(last) if s.start < last.end => last.end = last.end.max(s.end),
+            Some(last) if s.start <= last.end + JOINED => last.end = last.end.max(s.end),
             _ => out.push(s),
         }
     }
