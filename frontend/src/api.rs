@@ -8,7 +8,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::Uint8Array;
-use migcheck_shared::{DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
+use migcheck_shared::kb::explain::Catalogue;
+use migcheck_shared::{CATALOGUE_PATH, DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
@@ -90,6 +91,21 @@ pub async fn info(token: &Password) -> InfoAnswer {
         },
         _ => InfoAnswer::Unavailable,
     }
+}
+
+/// The catalogue of known error messages, fetched when the paste box opens (data, not code: one wasm
+/// module cannot load more code later). Only this GET goes to the relay; the pasted text never does.
+pub async fn catalogue(token: &Password) -> Result<Catalogue, String> {
+    const UNAVAILABLE: &str = "The list of known messages could not be loaded from the relay. Try again.";
+    let response = bearer(Request::get(CATALOGUE_PATH), token)
+        .send()
+        .await
+        .map_err(|_| UNAVAILABLE.to_string())?;
+    if response.status() != 200 {
+        return Err(UNAVAILABLE.into());
+    }
+    let text = response.text().await.map_err(|_| UNAVAILABLE.to_string())?;
+    from_json(&text).map_err(|_| UNAVAILABLE.to_string())
 }
 
 /// Asks the relay about itself with `token` and tells the page what it learnt: the relay's info, or

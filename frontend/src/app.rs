@@ -43,7 +43,7 @@ pub fn app() -> Html {
                 }
                 <AccessToken relay={relay.clone()} error={state.field_error(Field::Token)} dispatch={dispatch.clone()} />
                 <Demos {demos} dispatch={dispatch.clone()} />
-                <Wizard form={form.clone()} step={position.step} run={run.number} running={run.running}
+                <Wizard form={form.clone()} step={position.step} pasting={position.pasting} run={run.number} running={run.running}
                     cancelled={run.cancelled} reported={run.report.is_some()} error={run.error.clone()}
                     token={relay.token.clone()} {dispatch} />
                 <ReportView tree={run.tree.clone()} report={run.report.clone()} running={run.running} {finished} {started} />

@@ -66,6 +66,8 @@ impl ShownError {
 pub struct Position {
     /// The wizard's current step.
     pub step: Step,
+    /// Step 1's fourth choice: a pasted error message is read instead of a form filled in.
+    pub pasting: bool,
 }
 
 /// The last run: live while it runs, then its report.
@@ -181,6 +183,12 @@ pub enum Action {
     SetAllowRedirect(bool),
     /// The wizard's first question answered.
     SetKind(Kind),
+    /// Step 1's "Paste an error message" chosen.
+    Paste,
+    /// "Check it now" after a pasted error: the mode and names it called for, at the details step, with
+    /// no field marked (the account and the password are the user's to give; a password already typed
+    /// stays).
+    Prefill(migcheck_shared::DiagnoseRequest),
     /// The wizard's Next: to the next step, or, when a field of this step is wrong, shows why.
     Next,
     /// The wizard's Back.
@@ -257,14 +265,30 @@ impl Reducible for State {
         let form = &mut next.form;
         match action {
             Action::SetKind(kind) => {
+                next.position.pasting = false;
                 let mode = match kind {
                     _ if form.mode.kind() == kind => form.mode,
                     Kind::Staged => Mode::Autodiscover,
                     Kind::RemoteMove => Mode::RemoteMove,
                     Kind::Host => Mode::Host,
                 };
-                return self.reduce(Action::SetMode(mode));
+                return Rc::new(next).reduce(Action::SetMode(mode));
             }
+            Action::Paste => next.position.pasting = true,
+            Action::Prefill(request) => {
+                let (typed, filled) = (form.password.clone(), form.password_filled);
+                form.fill(request);
+                form.password = typed;
+                form.password_filled = filled;
+                form.touched.clear();
+                next.run.error = None;
+                next.position = Position {
+                    step: Step::Details,
+                    pasting: false,
+                };
+            }
+            // A pasted error is read by its own button, not by the wizard's Next.
+            Action::Next if next.position.pasting && next.position.step == Step::Kind => return self,
             Action::Next => {
                 let step = next.position.step;
                 let steps = form.mode.steps();
@@ -283,7 +307,10 @@ impl Reducible for State {
             Action::Fill(request) => {
                 form.fill(request);
                 next.run.error = None;
-                next.position.step = Step::Details;
+                next.position = Position {
+                    step: Step::Details,
+                    pasting: false,
+                };
             }
             Action::Reopen(fragment) => {
                 if form.reopen(&fragment) {

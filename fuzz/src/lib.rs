@@ -22,6 +22,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("autodiscover_xml", autodiscover_xml),
     ("certificate", certificate),
     ("ews_xml", ews_xml),
+    ("explain", explain),
     ("host_input", host_input),
     ("ntlm_challenge", ntlm_challenge),
     ("request", request),
@@ -52,6 +53,27 @@ pub fn certificate(data: &[u8]) {
 /// An EWS SOAP answer (or whatever the server sends instead).
 pub fn ews_xml(data: &[u8]) {
     let _ = ews::parse_answer(data);
+}
+
+/// Pasted error text (`migcheck explain`, the page's paste box), against the real catalogue: an answer
+/// for any text, every line it names inside the text, what it shows bounded, a password-looking line
+/// never read.
+pub fn explain(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let catalogue = migcheck_relay::explain::catalogue().expect("the built-in catalogue");
+    let Ok(e) = migcheck_shared::kb::explain::explain(catalogue, &text) else {
+        assert!(text.len() > migcheck_shared::kb::explain::MAX_PASTE_BYTES);
+        return;
+    };
+    let lines = text.split('\n').count();
+    for m in &e.matches {
+        assert!(m.count >= m.spans.len() && m.spans.len() <= migcheck_shared::kb::explain::MAX_SPANS_SHOWN);
+        for s in &m.spans {
+            assert!(1 <= s.first_line && s.first_line <= s.last_line && s.last_line <= lines);
+            assert!(!e.password_lines.contains(&s.first_line), "a password line was read");
+        }
+    }
+    assert!(e.matches.is_empty() || e.nearest.is_empty());
 }
 
 /// A host name as a user types it: an accepted one parses again to itself.

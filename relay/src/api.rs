@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use migcheck_shared::{DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, Field, INFO_PATH, InputError, RelayInfo};
+use migcheck_shared::{
+    CATALOGUE_PATH, DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, Field, INFO_PATH, InputError, RelayInfo,
+};
 
 use crate::assets;
 use crate::diagnose;
@@ -40,6 +42,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(DIAGNOSE_PATH, post(diagnose_handler))
         .route(INFO_PATH, get(info))
+        .route(CATALOGUE_PATH, get(catalogue))
         // Set after the routes, as it applies to those already there; axum still adds `Allow`.
         .method_not_allowed_fallback(|method: Method| async move { ApiError::WrongMethod(method) })
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
@@ -131,7 +134,7 @@ pub enum ApiError {
     #[error("the body is larger than the limit of {MAX_BODY} bytes; a diagnose request is a few hundred")]
     TooLarge,
     /// A path under `/api/` that is no route.
-    #[error("no such API route; the API is POST {DIAGNOSE_PATH} and GET {INFO_PATH}")]
+    #[error("no such API route; the API is POST {DIAGNOSE_PATH}, GET {INFO_PATH} and GET {CATALOGUE_PATH}")]
     NoSuchRoute,
     /// A route asked with a method it does not take (the `Allow` header lists those it does).
     #[error("{0} is not allowed on this route; the Allow header lists the methods it takes")]
@@ -286,6 +289,29 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
         inside: !matches!(state.net.egress, EgressPolicy::Public { .. }),
         demos: state.demos.clone(),
     })
+}
+
+/// The catalogue of known error messages, as JSON: the same for every client and every request until the
+/// relay changes, so caches may keep it for an hour.
+async fn catalogue() -> Response {
+    match crate::explain::catalogue_json() {
+        Ok(json) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            ],
+            json,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("{e}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({ "error": "the catalogue is not available", "field": null })),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn diagnose_handler(

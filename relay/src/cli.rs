@@ -50,6 +50,16 @@ enum Command {
     },
     /// Run a diagnosis from the terminal and print the result.
     Check(CheckArgs),
+    /// Read a migration error message (a file, or - for standard input) and explain it, offline.
+    Explain {
+        /// The text: the wizard's error, Test-MigrationServerAvailability's output, a move report; - reads
+        /// standard input.
+        #[arg(value_name = "FILE|-")]
+        file: PathBuf,
+        /// Print one JSON document instead of the readable text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +276,10 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // Offline: no runtime, no network.
+    if let Some(Command::Explain { file, json }) = &cli.command {
+        return crate::explain::run(file, *json);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -292,6 +306,7 @@ pub fn main() -> ExitCode {
             net,
         }) => runtime.block_on(serve(listen, demo, Some(&hosting), &net, false)),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
+        Some(Command::Explain { file, json }) => crate::explain::run(&file, json),
     }
 }
 
@@ -455,7 +470,7 @@ fn listen_address(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// `print!` panics (exit 101) when stdout is a pipe whose reader has gone.
-fn write_stdout(text: &str) -> std::io::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

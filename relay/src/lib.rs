@@ -5,6 +5,7 @@ pub mod api;
 mod assets;
 pub mod cli;
 pub mod diagnose;
+pub mod explain;
 pub mod limits;
 pub mod net;
 pub mod platform;

@@ -29,5 +29,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The diagnose endpoint: `POST` a [`DiagnoseRequest`], read NDJSON [`Event`]s.
 pub const DIAGNOSE_PATH: &str = "/api/v1/diagnose";
+/// The catalogue of known error messages for `explain`: `GET` a [`kb::explain::Catalogue`] (the page
+/// fetches it when its paste box opens: one wasm module cannot load more code later, it can load data).
+pub const CATALOGUE_PATH: &str = "/api/v1/catalogue";
 /// The relay's self-description: `GET` a [`RelayInfo`].
 pub const INFO_PATH: &str = "/api/v1/info";

@@ -31,6 +31,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { launch } from './browser.mjs';
 
 const env = process.env;
@@ -294,6 +295,45 @@ test('the check tree shows running checks before the verdict', { skip: needs('MI
   assert.equal(await page.isDisabled('#run'), true, 'Run is not disabled while a diagnosis runs');
   await waitOrExplain(page, errors, '#verdict', `a diagnosis of ${SILENT}`, RUN_TIMEOUT);
   assert.equal(await page.locator('[data-status="running"]').count(), 0, `checks still shown running after the verdict\n${await pageState(page)}`);
+  assertNoErrors(errors);
+});
+
+test('a pasted error is explained in the browser, never sent, and "Check it now" pre-fills the wizard', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
+  const { page, errors } = await openPage(t);
+  const sent = [];
+  page.on('request', (r) => sent.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
+  // Report A of relay/tests/explain (Microsoft Q&A 2184984), wrapped by Format-List, after a line with a password.
+  const secret = 'Pa55-in-paste!';
+  const report = readFileSync(new globalThis.URL('../../relay/tests/explain/a-test-migration-server-availability-403.txt', import.meta.url), 'utf8');
+  await page.check('#mode-paste');
+  assert.match(await page.textContent('#paste-note'), /never sent to the relay and never stored/);
+  assert.equal(await page.locator('#next').count(), 0, 'the wizard offers Next beside the paste box');
+  await page.waitForSelector('#explain:enabled');
+  await page.fill('#paste-text', `PS> $cred = Get-Credential; -Password '${secret}'\n${report}`);
+  await page.click('#explain');
+  await waitOrExplain(page, errors, '#paste-headline', 'the explanation', 5_000);
+  assert.equal(await page.textContent('#paste-headline'),
+    "Recognised: MRS Proxy disabled: 403 Forbidden with scheme 'Negotiate' (external access), and 2 more known messages");
+  const entries = await page.$$eval('.explained-entry', (els) => els.map((e) => e.dataset.entry));
+  assert.deepEqual(entries, ['mrs-403-forbidden-negotiate', 'connection-to-server-not-completed', 'migration-server-connection-failed-exception']);
+  const first = await page.textContent('.explained-entry');
+  assert.match(first, /lines 14-16: /, 'the lines of the first match (the password line is line 1)');
+  assert.match(first, /Set-WebServicesVirtualDirectory/);
+  assert.match(await page.textContent('#paste-password'), /^Line 1 seems to hold a password: it was not read and is not shown\./);
+  assert.match(await page.textContent('#paste-names'), /hosts: owa\.domain\.com/);
+  assert.ok(!(await page.content()).includes(secret), 'the pasted password is in the page');
+  await page.click('#check-now');
+  await waitOrExplain(page, errors, '#remote-server', 'the remote-move details step', 5_000);
+  assert.equal(await page.inputValue('#remote-server'), 'owa.domain.com');
+  assert.equal(await page.inputValue('#user'), '');
+  assert.equal(await page.inputValue('#password'), '', 'a password from the paste');
+  await page.click('#back');
+  assert.equal(await page.isChecked('#mode-remote-move'), true, 'the kind of migration the paste called for');
+  const catalogue = sent.filter((s) => s.startsWith('GET ') && s.includes('/api/v1/catalogue'));
+  assert.equal(catalogue.length, 1, `the catalogue is fetched once when the box opens: ${sent.join('\n')}`);
+  for (const s of sent) {
+    assert.ok(!s.includes('owa.domain.com') && !s.includes(secret) && !s.includes('mrsproxy'), `the pasted text went out: ${s}`);
+  }
   assertNoErrors(errors);
 });
 

@@ -862,3 +862,35 @@ fn the_servers_behind_the_name_and_an_agents_server_go_into_the_request() {
     let json = serde_json::to_value(other.form.request().expect("valid")).expect("json");
     assert!(json.get("agent_target").is_none(), "{json}");
 }
+
+#[test]
+fn a_pasted_error_prefills_the_wizard_without_a_password_or_marks() {
+    let s = Rc::<State>::default().reduce(Action::SetPassword(Password::new("typed-1")));
+    let s = s.reduce(Action::Paste);
+    assert!(s.position.pasting);
+    let same = s.clone().reduce(Action::Next);
+    assert_eq!(
+        (same.position.step, same.position.pasting),
+        (Step::Kind, true),
+        "Next does not leave the paste box"
+    );
+    let draft: DiagnoseRequest = serde_json::from_value(
+        serde_json::json!({"mode": "remote_move", "remote_server": "owa.domain.com", "user": ""}),
+    )
+    .expect("draft");
+    let p = s.reduce(Action::Prefill(draft));
+    assert_eq!((p.position.step, p.position.pasting), (Step::Details, false));
+    assert_eq!(
+        (p.form.mode, p.form.remote_server.as_str()),
+        (Mode::RemoteMove, "owa.domain.com")
+    );
+    assert_eq!(
+        p.form.password.expose(),
+        "typed-1",
+        "a password already typed stays; none comes from the paste"
+    );
+    assert_eq!(p.form.password_filled, 0, "the password input is left alone");
+    assert!(p.form.touched.is_empty(), "no message before the user types");
+    let k = p.reduce(Action::Back).reduce(Action::SetKind(Kind::Host));
+    assert!(!k.position.pasting);
+}

@@ -19,6 +19,7 @@ mod cli;
 mod deadlines;
 mod demo;
 mod exchange;
+mod explain;
 mod extended_protection;
 mod hostile;
 mod hosting;

@@ -9,6 +9,7 @@
 
 mod autodiscover;
 mod ews;
+pub mod explain;
 mod hybrid;
 mod logon;
 mod mapi;
@@ -59,6 +60,14 @@ pub enum Cause {
     UnsupportedVersion,
     /// DNS, TCP or the TLS version.
     Network,
+    /// Not a connection problem: the service or the MRS Proxy limits or slows the work (too many
+    /// connections, a test repeated too soon, a timeout while exporting data). Only pasted error text
+    /// (`explain`) names it; no check finds it.
+    Throttling,
+    /// Not a connection problem: the mailbox or its directory object stops the move (no recipient with
+    /// the mailbox GUID, an archive database not set, corrupt search folders or checkpoint data). Only
+    /// pasted error text (`explain`) names it.
+    MailboxData,
 }
 
 impl Cause {
@@ -71,6 +80,8 @@ impl Cause {
             Cause::WrongServerName => "wrong server name",
             Cause::UnsupportedVersion => "unsupported version",
             Cause::Network => "network",
+            Cause::Throttling => "throttling",
+            Cause::MailboxData => "mailbox data",
         }
     }
 }

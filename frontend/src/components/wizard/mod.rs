@@ -10,6 +10,7 @@ mod details;
 pub(crate) mod field;
 mod find;
 mod kind;
+mod paste;
 
 use migcheck_shared::{Field, Password};
 use wasm_bindgen::JsCast;
@@ -63,6 +64,8 @@ pub fn legend(mode: Mode, step: Step, title: &str) -> Html {
 pub struct Props {
     pub form: Form,
     pub step: Step,
+    /// Step 1 is answered with a pasted error message: no Next.
+    pub pasting: bool,
     /// The number of the last run (the next one is one more).
     pub run: u64,
     pub running: bool,
@@ -81,6 +84,7 @@ pub fn wizard(props: &Props) -> Html {
     let Props {
         form: inputs,
         step,
+        pasting,
         run,
         running,
         cancelled,
@@ -203,7 +207,7 @@ pub fn wizard(props: &Props) -> Html {
 
     html! {
         <form id="wizard" class="diagnose wizard" ref={form} {onsubmit} novalidate=true>
-            <KindStep mode={inputs.mode} hidden={step != Step::Kind} dispatch={dispatch.clone()} />
+            <KindStep mode={inputs.mode} hidden={step != Step::Kind} pasting={*pasting} token={token.clone()} dispatch={dispatch.clone()} />
             <Find form={inputs.clone()} said={said.clone()} hidden={step != Step::Find} dispatch={dispatch.clone()} />
             <Details form={inputs.clone()} {said} hidden={step != Step::Details} dispatch={dispatch.clone()} {password} />
             <div class="nav">
@@ -218,7 +222,7 @@ pub fn wizard(props: &Props) -> Html {
                         aria-describedby={run_error.as_ref().map(|_| "error-run")}>
                         { if running { "Running…" } else { "Run" } }
                     </button>
-                } else {
+                } else if !(*pasting && step == Step::Kind) {
                     <button id="next" type="submit">{ "Next" }</button>
                 }
                 if running {
