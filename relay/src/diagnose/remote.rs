@@ -11,7 +11,7 @@ use super::logon::AcceptedAt;
 use super::logon::{self, Endpoint, VirtualDirectory};
 use super::{Outcome, Recorder, ews, host, soap};
 use crate::net::Net;
-use crate::net::http::HttpAnswer;
+use crate::net::http::{self, HttpAnswer};
 use crate::probe::Credentials;
 use crate::probe::auth::Attempt;
 use crate::probe::front::{self, Answerer};
@@ -66,11 +66,7 @@ pub(super) async fn server_checks(
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
     let mut checks = host::host_checks(net, rec, server).await;
-    let authority = if port == 443 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = http::authority(host, port);
     let url = format!("https://{authority}/EWS/Exchange.asmx");
     let withheld = |step: KbStep, id: &str, what: &str, why: &str| {
         let run = rec.start(step, id, format!("{what} at {authority}"), None);
@@ -354,11 +350,7 @@ const PREAUTH_PATHS: [(&str, &str); 3] = [
 ];
 
 async fn preauth_checks(net: &Net, rec: &Recorder, host: &str, port: u16) -> Check {
-    let authority = if port == 443 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = http::authority(host, port);
     let run = rec.start(
         KbStep::OutlookAnywhere,
         "preauth",

@@ -49,10 +49,11 @@ pub(super) struct SoapAsk<'a> {
 
 impl SoapAsk<'_> {
     fn url(&self) -> String {
-        match self.port {
-            443 => format!("https://{}{}", self.host, soap::PATH),
-            port => format!("https://{}:{port}{}", self.host, soap::PATH),
-        }
+        format!(
+            "https://{}{}",
+            crate::net::http::authority(self.host, self.port),
+            soap::PATH
+        )
     }
 }
 

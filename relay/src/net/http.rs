@@ -308,3 +308,12 @@ fn describe_body_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> S
         None => format!("reading the body: {e}"),
     }
 }
+
+/// The authority of a URL or `Host` header: the host alone on 443, `host:port` on any other port.
+pub fn authority(host: &str, port: u16) -> String {
+    if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    }
+}

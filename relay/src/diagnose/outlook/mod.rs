@@ -94,11 +94,7 @@ pub(crate) async fn manual_checks(net: &Net, rec: &Recorder, target: &ValidOutlo
     let (oa_check, echo) = checks_for(net, rec, &oa).await;
     checks.push(oa_check);
     let port = target.rpc_proxy.port.unwrap_or(443);
-    let authority = if port == 443 {
-        target.rpc_proxy.host.clone()
-    } else {
-        format!("{}:{port}", target.rpc_proxy.host)
-    };
+    let authority = crate::net::http::authority(&target.rpc_proxy.host, port);
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
     let url = format!("https://{authority}/EWS/Exchange.asmx");
     let creds = &oa.logon.creds;

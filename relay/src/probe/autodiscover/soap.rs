@@ -340,11 +340,7 @@ pub async fn get_user_settings(
     creds: &Credentials<'_>,
     may_log_on: bool,
 ) -> Result<SoapProbe, ProbeError> {
-    let authority = if port == 443 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = crate::net::http::authority(host, port);
     let body = request_body(&authority, mailbox);
     let mut conn = net.open_http(host, port, true).await?;
     let anonymous = conn

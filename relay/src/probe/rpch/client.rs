@@ -39,11 +39,7 @@ pub struct Target<'a> {
 
 impl Target<'_> {
     pub(super) fn head(&self, method: Method, content_length: u64, authorization: Option<&str>) -> Vec<u8> {
-        let host = if self.proxy_port == 443 {
-            self.proxy.to_string()
-        } else {
-            format!("{}:{}", self.proxy, self.proxy_port)
-        };
+        let host = crate::net::http::authority(self.proxy, self.proxy_port);
         channel::request_head(method, &host, self.server, self.endpoint, content_length, authorization)
     }
 }
