@@ -334,6 +334,15 @@ test('a pasted error is explained in the browser, never sent, and "Check it now"
   for (const s of sent) {
     assert.ok(!s.includes('owa.domain.com') && !s.includes(secret) && !s.includes('mrsproxy'), `the pasted text went out: ${s}`);
   }
+  // A stall is no connection problem: no check is offered, even though the text names the server.
+  await page.check('#mode-paste');
+  await page.waitForSelector('#explain:enabled');
+  await page.fill('#paste-text', "The call to 'https://owa.domain.com/EWS/mrsproxy.svc'\nStalledDueToTarget_MDBFull or TargetDatabaseFullPermanentException");
+  await page.click('#explain');
+  await waitOrExplain(page, errors, '#no-check', 'the answer for a stall', 5_000);
+  assert.match(await page.textContent('#paste-headline'), /^Recognised: StalledDueToTarget_MdbFull .*\(throttling\)$/);
+  assert.match(await page.textContent('#no-check'), /^No connectivity check is needed/);
+  assert.equal(await page.locator('#check-now').count(), 0, '"Check it now" offered for a stall');
   assertNoErrors(errors);
 });
 

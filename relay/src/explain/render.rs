@@ -57,15 +57,18 @@ pub fn text(catalogue: &Catalogue, e: &Explanation) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
-    match &e.suggested {
-        Some(request) => {
+    match (&e.suggested, e.no_check_reason()) {
+        (Some(request), _) => {
             let _ = writeln!(
                 out,
                 "\nCheck it now (give the account; the password goes in the variable):"
             );
             let _ = writeln!(out, "  {}", command_line(request));
         }
-        None => {
+        (None, Some(reason)) if e.no_connection_problem => {
+            let _ = writeln!(out, "\nCheck it now: {reason}");
+        }
+        (None, _) => {
             let _ = writeln!(
                 out,
                 "\nCheck it now: the text names no server; run migcheck check with yours (migcheck check --help)."
@@ -115,6 +118,7 @@ pub fn json(catalogue: &Catalogue, e: &Explanation) -> Value {
         "extracted": e.extracted,
         "suggested_request": e.suggested,
         "suggested_command": e.suggested.as_ref().map(command_line),
+        "connection_check_needed": !e.no_connection_problem,
         "password_lines": e.password_lines,
         "password_warning": e.password_warning(),
     })

@@ -124,12 +124,31 @@ fn stdin_is_read_with_a_dash() {
     );
 }
 
+/// A stalled move is no connection problem: the CLI says no check is needed instead of offering one,
+/// in its words and in `--json`.
+#[test]
+fn a_stall_says_no_connectivity_check_is_needed() {
+    let stall = b"The call to 'https://mail.contoso.com/EWS/mrsproxy.svc'\nError:\nResource 'CiAgeOfLastNotification(System)' is unhealthy and shouldn't be accessed\n";
+    let (code, out, err) = explain(&["-"], stall);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("Recognised: Resource 'CiAgeOfLastNotification(System)' is unhealthy (throttling)"),
+        "{out}"
+    );
+    assert!(out.contains("\nCheck it now: No connectivity check is needed"), "{out}");
+    assert!(!out.contains("migcheck check --remote-server"), "{out}");
+    let (_, json, _) = explain(&["--json", "-"], stall);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["connection_check_needed"], false);
+    assert_eq!(doc["suggested_request"], serde_json::Value::Null);
+}
+
 #[test]
 fn unknown_text_exits_1_and_says_so() {
     let (code, out, _) = explain(&["-"], b"The coffee machine is out of order.\n");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with("Not recognised: none of the 61 known messages is in this text."),
+        out.starts_with("Not recognised: none of the 66 known messages is in this text."),
         "{out}"
     );
     assert!(out.contains("the text names no server"), "{out}");
@@ -217,7 +236,7 @@ async fn the_api_serves_the_catalogue_for_the_page() {
     assert_eq!(header("cache-control").as_deref(), Some("public, max-age=3600"));
     let catalogue: migcheck_shared::kb::explain::Catalogue =
         serde_json::from_str(&response.text().await.expect("body")).expect("a catalogue");
-    assert_eq!(catalogue.entries.len(), 61);
+    assert_eq!(catalogue.entries.len(), 66);
     let entry = catalogue.entry("mrs-401-basic-only").expect("entry");
     assert!(
         entry.source.starts_with("https://learn.microsoft.com/"),

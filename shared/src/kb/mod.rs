@@ -71,6 +71,12 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Whether a connectivity check can find it: throttling and mailbox data are no connection problem,
+    /// so "Check it now" has nothing to check for them.
+    pub fn is_connection_problem(self) -> bool {
+        !matches!(self, Cause::Throttling | Cause::MailboxData)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Cause::ExternalAccess => "external access",

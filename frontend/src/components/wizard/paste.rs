@@ -111,8 +111,8 @@ fn answered(
             <ul id="paste-names">{ for e.extracted.described().into_iter().map(|line| html! { <li>{ line }</li> }) }</ul>
             if let Some(onclick) = check_now {
                 <button id="check-now" type="button" {onclick}>{ "Check it now" }</button>
-            } else {
-                <p>{ "The text names no server: choose the kind of migration above and give its names." }</p>
+            } else if let Some(reason) = e.no_check_reason() {
+                <p id="no-check">{ reason }</p>
             }
         </section>
     }

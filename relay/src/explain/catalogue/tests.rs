@@ -17,7 +17,7 @@ fn ids(e: &Explanation) -> Vec<&str> {
 #[test]
 fn the_catalogue_parses_and_is_sound() {
     let c = catalogue().expect("catalogue");
-    assert_eq!(c.entries.len(), 61);
+    assert_eq!(c.entries.len(), 66);
     assert!(
         super::catalogue_json()
             .expect("json")
@@ -36,7 +36,7 @@ fn the_catalogue_parses_and_is_sound() {
             count(Cause::Throttling),
             count(Cause::MailboxData),
         ],
-        [19, 14, 10, 3, 3, 3, 1, 4, 4]
+        [22, 14, 10, 3, 3, 3, 1, 6, 4]
     );
 }
 
@@ -176,4 +176,36 @@ fn one_entrys_patterns_side_by_side_are_one_place() {
         .expect("matched");
     let lines: Vec<usize> = m.spans.iter().map(|s| s.first_line).collect();
     assert_eq!(lines, [3, 6]);
+}
+
+/// A report whose every recognised message is throttling or mailbox data offers no connectivity check,
+/// even when it names the server: nothing a check finds would explain it. One connection message beside
+/// them brings the check back.
+#[test]
+fn no_check_is_offered_for_messages_that_are_no_connection_problem() {
+    let stalled = "The call to 'https://mail.contoso.com/EWS/mrsproxy.svc' stalled.\n\
+                   StalledDueToTarget_MDBFull or TargetDatabaseFullPermanentException\n\
+                   MRSProxyConnectionLimitReachedTransientException: The Mailbox Replication Proxy Service can't \
+                   process this request because it has reached the maximum number of active MRS connections allowed.";
+    let e = read(stalled);
+    assert_eq!(ids(&e), ["target-database-full", "mrsproxy-connection-limit-reached"]);
+    assert_eq!(e.extracted.hosts, ["mail.contoso.com"]);
+    assert!(e.no_connection_problem);
+    assert_eq!(e.suggested, None);
+    assert!(
+        e.no_check_reason()
+            .expect("a reason")
+            .starts_with("No connectivity check is needed"),
+        "{:?}",
+        e.no_check_reason()
+    );
+
+    let with_503 = format!("{stalled}\n--> The remote server returned an error: (503) Server Unavailable.");
+    let e = read(&with_503);
+    assert_eq!(ids(&e)[2], "mrs-503-server-unavailable");
+    assert!(!e.no_connection_problem);
+    let suggested = serde_json::to_value(e.suggested.as_ref().expect("a check")).expect("json");
+    assert_eq!(suggested["mode"], "remote_move");
+    assert_eq!(suggested["remote_server"], "mail.contoso.com");
+    assert_eq!(e.no_check_reason(), None);
 }

@@ -46,8 +46,12 @@ pub struct Explanation {
     /// Nothing recognised: the ids of the entries the text comes nearest to (maybe none).
     pub nearest: Vec<String>,
     pub extracted: Extracted,
-    /// "Check it now": the mode and names for a diagnosis, never a password.
+    /// "Check it now": the mode and names for a diagnosis, never a password. None when the text names
+    /// no server, or when every message recognised is no connection problem ([`Self::no_connection_problem`]).
     pub suggested: Option<DiagnoseRequest>,
+    /// Every message recognised is throttling or mailbox data: no connectivity check would find
+    /// anything, so none is offered.
+    pub no_connection_problem: bool,
     /// The 1-based lines left unread because they look like they hold a password.
     pub password_lines: Vec<usize>,
 }
@@ -112,6 +116,18 @@ impl Explanation {
                 "Not recognised: none of the {} known messages is in this text.",
                 catalogue.entries.len()
             ),
+        }
+    }
+
+    /// What "Check it now" says when it offers no diagnosis: why not.
+    pub fn no_check_reason(&self) -> Option<&'static str> {
+        match (&self.suggested, self.no_connection_problem) {
+            (Some(_), _) => None,
+            (None, true) => Some(
+                "No connectivity check is needed: these messages are no connection problem (throttling or \
+                 mailbox data). Follow the fixes above.",
+            ),
+            (None, false) => Some("The text names no server: choose the kind of migration and give its names."),
         }
     }
 
@@ -190,8 +206,19 @@ pub fn explain(catalogue: &Catalogue, text: &str) -> Result<Explanation, PasteEr
         Vec::new()
     };
     let extracted = extract::extract(&folded);
+    let no_connection_problem = !matches.is_empty()
+        && matches.iter().all(|m| {
+            catalogue
+                .entry(&m.id)
+                .is_some_and(|entry| !entry.cause.is_connection_problem())
+        });
     Ok(Explanation {
-        suggested: suggest(&extracted),
+        suggested: if no_connection_problem {
+            None
+        } else {
+            suggest(&extracted)
+        },
+        no_connection_problem,
         matches,
         nearest,
         extracted,
