@@ -111,6 +111,10 @@ fn stdin_is_read_with_a_dash() {
     assert_eq!(code, 0, "{out}");
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(doc["matches"][0]["id"], "rpc-proxy-503-rpc-error-6ba");
+    assert_eq!(
+        doc["matches"][1]["id"], "rpc-proxy-status-line",
+        "the general entry, less decisive"
+    );
     assert_eq!(doc["extracted"]["rpc_errors"][0], "6ba");
     assert_eq!(doc["extracted"]["http_statuses"][0], 503);
     assert_eq!(doc["suggested_request"]["mode"], "outlook_anywhere");
@@ -148,7 +152,7 @@ fn unknown_text_exits_1_and_says_so() {
     let (code, out, _) = explain(&["-"], b"The coffee machine is out of order.\n");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with("Not recognised: none of the 66 known messages is in this text."),
+        out.starts_with("Not recognised: none of the 67 known messages is in this text."),
         "{out}"
     );
     assert!(out.contains("the text names no server"), "{out}");
@@ -236,7 +240,7 @@ async fn the_api_serves_the_catalogue_for_the_page() {
     assert_eq!(header("cache-control").as_deref(), Some("public, max-age=3600"));
     let catalogue: migcheck_shared::kb::explain::Catalogue =
         serde_json::from_str(&response.text().await.expect("body")).expect("a catalogue");
-    assert_eq!(catalogue.entries.len(), 66);
+    assert_eq!(catalogue.entries.len(), 67);
     let entry = catalogue.entry("mrs-401-basic-only").expect("entry");
     assert!(
         entry.source.starts_with("https://learn.microsoft.com/"),
