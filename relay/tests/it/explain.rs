@@ -152,7 +152,7 @@ fn unknown_text_exits_1_and_says_so() {
     let (code, out, _) = explain(&["-"], b"The coffee machine is out of order.\n");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with("Not recognised: none of the 69 known messages is in this text."),
+        out.starts_with("Not recognised: none of the 70 known messages is in this text."),
         "{out}"
     );
     assert!(out.contains("the text names no server"), "{out}");
@@ -240,7 +240,7 @@ async fn the_api_serves_the_catalogue_for_the_page() {
     assert_eq!(header("cache-control").as_deref(), Some("public, max-age=3600"));
     let catalogue: migcheck_shared::kb::explain::Catalogue =
         serde_json::from_str(&response.text().await.expect("body")).expect("a catalogue");
-    assert_eq!(catalogue.entries.len(), 69);
+    assert_eq!(catalogue.entries.len(), 70);
     let entry = catalogue.entry("mrs-401-basic-only").expect("entry");
     assert!(
         entry.source.starts_with("https://learn.microsoft.com/"),
