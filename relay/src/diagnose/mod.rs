@@ -43,7 +43,8 @@ pub(crate) struct Recorder {
     /// Set on a [`Recorder::detached`] one: its problems, each with the id of the check that raised it,
     /// kept as problems (not findings) for the plan to place.
     kept: Option<Mutex<Vec<(String, Problem)>>>,
-    /// Whether a server refused the migration account's password: no later logon is tried (lockout).
+    /// Whether a server refused the migration account's password, or cut a logon off after it went out
+    /// (it may have counted a refusal): no later logon is tried (lockout).
     refused: AtomicBool,
 }
 
@@ -126,7 +127,7 @@ impl Recorder {
         if let Some(problem) = outcome.problem {
             if matches!(
                 problem,
-                Problem::Mrs(MrsProblem::CredentialsRefused { .. })
+                Problem::Mrs(MrsProblem::CredentialsRefused { .. } | MrsProblem::LogonCut { .. })
                     | Problem::Ews(EwsProblem::CredentialsRefused { .. })
             ) {
                 self.refused.store(true, Ordering::Relaxed);

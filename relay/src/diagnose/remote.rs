@@ -49,7 +49,8 @@ pub(super) enum Logon {
     /// MRS Proxy first, EWS only if MRS Proxy did not refuse the password (a server behind the name:
     /// each server's logons are a lockout's worth more).
     OneAtATime,
-    /// Not sent: it was refused before, and each refusal counts toward a lockout.
+    /// Not sent: it was refused before (or a logon was cut off after it went out), and each refusal
+    /// counts toward a lockout.
     Withheld,
 }
 
@@ -72,7 +73,7 @@ pub(super) async fn server_checks(
         let run = rec.start(step, id, format!("{what} at {authority}"), None);
         rec.finish(run, Outcome::skip(why), vec![])
     };
-    const EARLIER: &str = "Not tried: the password was refused on an earlier server, and each refused logon counts toward the account's lockout.";
+    const EARLIER: &str = "Not tried: the password was refused (or its logon cut off unanswered) on an earlier server, and each refused logon counts toward the account's lockout.";
     if logon == Logon::Withheld {
         checks.push(withheld(KbStep::OutlookAnywhere, "mrs", "MRS Proxy", EARLIER));
         checks.push(preauth_checks(net, rec, host, port).await);
@@ -85,7 +86,7 @@ pub(super) async fn server_checks(
             preauth_checks(net, rec, host, port)
         );
         let ews_checks = if rec.password_refused() {
-            let why = "Not tried: MRS Proxy on this server refused the password, and each refused logon counts toward the account's lockout.";
+            let why = "Not tried: MRS Proxy on this server refused the password (or cut its logon off unanswered), and each refused logon counts toward the account's lockout.";
             vec![withheld(KbStep::Permissions, "ews", "EWS", why)]
         } else {
             ews::for_remote_move(net, rec, &url, creds, mailbox).await
@@ -224,10 +225,16 @@ async fn mrs_checks(
         .map(|a| a.scheme);
     let anonymous = anonymous_outcome(&url, host, &probe.anonymous);
     let anonymous_failed = anonymous.status == Status::Fail;
-    let credentials = match &probe.authenticated {
-        None if anonymous_failed => Outcome::skip("Not tried: see the anonymous answer above."),
-        None => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
-        Some(attempt) => credentials_outcome(&url, host, creds, attempt),
+    let credentials = match (&probe.authenticated, &probe.cut) {
+        (_, Some(cut)) => Outcome::problem(MrsProblem::LogonCut {
+            url: url.clone(),
+            host: host.to_string(),
+            user: creds.user.to_string(),
+            error: cut.to_string(),
+        }),
+        (None, None) if anonymous_failed => Outcome::skip("Not tried: see the anonymous answer above."),
+        (None, None) => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
+        (Some(attempt), None) => credentials_outcome(&url, host, creds, attempt),
     };
     let children = vec![
         rec.finish(anonymous_run, anonymous, vec![]),

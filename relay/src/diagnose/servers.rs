@@ -7,7 +7,8 @@
 //! Each server is up to three logons (MRS Proxy; EWS, only if MRS Proxy did not refuse; SOAP Autodiscover
 //! with a mailbox, only after an accepted MRS Proxy logon), after the name's own, one server after another
 //! and in the order listed: a server logs on only if neither the name nor any server before it refused the
-//! password. Once refused, the password is not sent again (each refusal counts toward the account's
+//! password (or cut a logon off after it went out: the server may have counted a refusal). Once refused,
+//! the password is not sent again (each refusal counts toward the account's
 //! lockout): the servers left get the checks that need none (certificate, who answers), their logons
 //! shown as not tried. One at a time costs wall time (a server's checks take a few round trips), which a
 //! consultant listing servers can afford; a lockout they cannot.
@@ -145,7 +146,7 @@ fn compare(name: &str, servers: &[String], children: &[Check]) -> String {
     let not_tried = match withheld.as_slice() {
         [] => String::new(),
         list => format!(
-            " Not sent the password (refused before): {}; only their checks that need none ran.",
+            " Not sent the password (refused, or a logon cut off, before): {}; only their checks that need none ran.",
             list.join(", ")
         ),
     };

@@ -273,7 +273,9 @@ async fn authenticate_with(
 ) -> Result<Attempt, ProbeError> {
     let offers = |scheme: &str| offers(offered, scheme);
     if schemes == Schemes::BasicFirst && offers("Basic") {
-        let answer = send_with(net, conn, path, headers, &creds.basic(), body.as_bytes().to_vec()).await?;
+        let answer = send_with(net, conn, path, headers, &creds.basic(), body.as_bytes().to_vec())
+            .await
+            .map_err(after_credentials)?;
         return Ok(Attempt {
             scheme: "Basic",
             binding: None,
@@ -288,7 +290,9 @@ async fn authenticate_with(
             status_line: challenge.status_line(),
             error,
         })?;
-        let answer = send_with(net, conn, path, headers, &authorization, body.as_bytes().to_vec()).await?;
+        let answer = send_with(net, conn, path, headers, &authorization, body.as_bytes().to_vec())
+            .await
+            .map_err(after_credentials)?;
         return Ok(Attempt {
             scheme: "NTLM",
             binding: Some(binding),
@@ -298,6 +302,12 @@ async fn authenticate_with(
     Err(ProbeError::NoScheme {
         offered: offered.to_vec(),
     })
+}
+
+/// A failure of the request that carried the password (Basic) or the proof of it (NTLM's AUTHENTICATE):
+/// the server may have checked it before the connection failed.
+fn after_credentials(error: ProbeError) -> ProbeError {
+    ProbeError::AfterCredentials(Box::new(error))
 }
 
 /// Sends the request again with an `Authorization` header, on the same connection.

@@ -24,6 +24,10 @@ pub enum ProbeError {
     /// The NTLM handshake could not go on after the server's answer to the NEGOTIATE.
     #[error("answered {status_line} (NTLM: {error})")]
     Ntlm { status_line: String, error: NtlmError },
+    /// The connection failed after the request carrying the credentials went out, before its answer:
+    /// the server may have checked them (and counted a refusal toward the account's lockout).
+    #[error("{0} (after the credentials were sent)")]
+    AfterCredentials(Box<ProbeError>),
     /// A 200 whose body is not the JSON asked for.
     #[error("{status_line}, not JSON: {reason}")]
     NotJson { status_line: String, reason: String },

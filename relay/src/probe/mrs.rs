@@ -19,14 +19,23 @@ const HEADERS: [(&str, &str); 2] = [
 #[derive(Debug)]
 pub struct MrsProbe {
     pub anonymous: HttpAnswer,
-    /// None: no logon (no 401, or a 401 offering no Windows authentication).
+    /// None: no logon (no 401, or a 401 offering no Windows authentication), or a logon cut off.
     pub authenticated: Option<Attempt>,
+    /// The logon failed after its AUTHENTICATE went out, with no answer: the password may have been
+    /// checked, and a refusal counted, without migcheck seeing it.
+    pub cut: Option<ProbeError>,
 }
 
 pub async fn probe(net: &Net, host: &str, port: u16, creds: &Credentials<'_>) -> Result<MrsProbe, ProbeError> {
     let logon = auth::post_with(net, (host, port, PATH), &HEADERS, "", creds, Schemes::WindowsOnly).await?;
+    let (authenticated, cut) = match logon.authenticated {
+        Ok(attempt) => (attempt, None),
+        Err(e @ ProbeError::AfterCredentials(_)) => (None, Some(e)),
+        Err(e) => return Err(e),
+    };
     Ok(MrsProbe {
         anonymous: logon.anonymous,
-        authenticated: logon.authenticated?,
+        authenticated,
+        cut,
     })
 }

@@ -5,6 +5,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use crate::exchange::{status, summary};
 use migcheck_lab::HostileScenario;
 use migcheck_relay::probe::Credentials;
 use migcheck_relay::probe::autodiscover::client::{self, Consent, Ending, Failure, MAX_REDIRECTS};
@@ -173,4 +174,40 @@ fn a_redirect_to_loopback_is_refused_by_the_egress_policy() {
         other => panic!("expected the policy's refusal, got {other:?}"),
     }
     assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// A server that cuts the NTLM logon off after the AUTHENTICATE went out may have checked the password
+/// and counted a refusal: the check says so, and no server behind the name is sent the password again
+/// (listed here, the same host would otherwise get two more logons: MRS Proxy and EWS).
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_logon_cut_off_after_the_password_went_out_counts_as_refused() {
+    let s = HostileScenario::NtlmCut;
+    let server = lab().hostile().addr(s).to_string();
+    let mut body = remote_move(s);
+    body["servers"] = serde_json::Value::String(server.clone());
+    let (report, took) = diagnose(body);
+    let ctx = lines(&report);
+    assert!(took < Duration::from_secs(30), "{ctx}");
+    assert_eq!(status(&report, "mrs.credentials"), Some(Status::Fail), "{ctx}");
+    assert!(
+        summary(&report, "mrs.credentials").starts_with(&format!(
+            "MRS Proxy at https://{}/EWS/mrsproxy.svc cut the connection after migcheck sent the NTLM logon of u@x.test, without answering (",
+            s.host()
+        )),
+        "{ctx}"
+    );
+    assert!(
+        summary(&report, "mrs.credentials").contains("(after the credentials were sent)")
+            && summary(&report, "mrs.credentials").contains("may count toward the account's lockout"),
+        "{ctx}"
+    );
+    for id in ["mrs", "ews"] {
+        let id = format!("servers.{server}.{id}");
+        assert_eq!(status(&report, &id), Some(Status::Skip), "{id}: {ctx}");
+        assert!(
+            summary(&report, &id).starts_with("Not tried: the password was refused (or its logon cut off unanswered)"),
+            "{id}: {ctx}"
+        );
+    }
 }

@@ -314,7 +314,7 @@ fn a_refused_password_is_not_tried_on_the_servers_behind_the_name() {
     assert_eq!(
         summary(&report, "servers"),
         format!(
-            "The 2 servers behind lbpair.ewslab.test answer alike. Not sent the password (refused before): {ex01}, {ex02}; only their checks that need none ran."
+            "The 2 servers behind lbpair.ewslab.test answer alike. Not sent the password (refused, or a logon cut off, before): {ex01}, {ex02}; only their checks that need none ran."
         ),
         "{ctx}"
     );

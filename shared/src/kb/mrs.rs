@@ -49,6 +49,15 @@ pub enum MrsProblem {
     /// Something other than Exchange answered one or more paths Exchange Online calls without
     /// pre-authentication at `host`: each with what showed it (the status line and the signs).
     DeviceInFront { host: String, answers: Vec<DeviceAnswer> },
+    /// The connection ended after the request carrying the credentials went out, before any answer:
+    /// the server may have checked them, so the logon may have counted as a failure (`error`: how it
+    /// ended).
+    LogonCut {
+        url: String,
+        host: String,
+        user: String,
+        error: String,
+    },
     /// 403 after a Windows logon that went through: MRS Proxy is disabled (KB 3063913).
     ForbiddenAfterLogon {
         url: String,
@@ -92,6 +101,13 @@ const FIX_WINDOWS_AUTH: &str = r#"
 Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -WindowsAuthentication $true
 Get-WebServicesVirtualDirectory | Format-Table Server,WindowsAuthentication,BasicAuthentication,MRSProxyEnabled"#;
 
+/// Where a dropped logon shows: the device's logs, IIS's HTTPERR log, the EWS pool's crashes.
+const FIX_LOGON_CUT: &str = r#"
+# Then find what drops the connection on the logon: the device's logs for the MRS Proxy request, and on each
+# Exchange server behind HOST, IIS's %SystemRoot%\System32\LogFiles\HTTPERR log and the System/Application
+# event logs (WAS, MSExchangeServicesAppPool)
+Get-WinEvent -LogName System -MaxEvents 50 | Where-Object ProviderName -eq 'Microsoft-Windows-WAS'"#;
+
 impl MrsProblem {
     pub(super) fn cause(&self) -> Cause {
         match self {
@@ -102,6 +118,7 @@ impl MrsProblem {
             | MrsProblem::OffWithCredentials { .. }
             | MrsProblem::NoWindowsAuth { .. }
             | MrsProblem::DeviceInFront { .. }
+            | MrsProblem::LogonCut { .. }
             | MrsProblem::ForbiddenAfterLogon { .. } => Cause::ExternalAccess,
         }
     }
@@ -115,6 +132,7 @@ impl MrsProblem {
             | MrsProblem::CredentialsRefused { .. }
             | MrsProblem::NoWindowsAuth { .. }
             | MrsProblem::DeviceInFront { .. }
+            | MrsProblem::LogonCut { .. }
             | MrsProblem::ForbiddenAfterLogon { .. } => Severity::Fail,
         }
     }
@@ -145,6 +163,9 @@ impl MrsProblem {
                 )
             }
             MrsProblem::DeviceInFront { answers, .. } => devices_in_front(answers),
+            MrsProblem::LogonCut { url, user, error, .. } => format!(
+                "MRS Proxy at {url} cut the connection after migcheck sent the NTLM logon of {user}, without answering ({error}). The server may have checked the password, so this logon may count toward the account's lockout: migcheck sends it nowhere else in this run. Exchange Online's own logon meets the same cut: something in front of Exchange (a reverse proxy, a WAF, an IDS) or IIS itself drops the logon."
+            ),
             MrsProblem::ForbiddenAfterLogon {
                 url, user, status_line, ..
             } => format!(
@@ -165,6 +186,7 @@ impl MrsProblem {
             MrsProblem::ChannelBindingRefused(b) => b.fix(),
             MrsProblem::NoWindowsAuth { host, .. } => format!("{FIX_PREAUTH}{FIX_WINDOWS_AUTH}").replace("HOST", host),
             MrsProblem::DeviceInFront { host, .. } => FIX_PREAUTH.replace("HOST", host),
+            MrsProblem::LogonCut { host, .. } => format!("{FIX_PREAUTH}{FIX_LOGON_CUT}").replace("HOST", host),
             MrsProblem::ForbiddenAfterLogon { host, .. } => {
                 format!("{FIX_MRS}{FIX_MRS_IISRESET}").replace("HOST", host)
             }

@@ -514,6 +514,13 @@ fn examples() -> Vec<Problem> {
             }],
         }
         .into(),
+        R::LogonCut {
+            url: mrs.clone(),
+            host: s(HOST),
+            user: s("CONTOSO\\migadmin"),
+            error: s("connection closed by the server before the answer (after the credentials were sent)"),
+        }
+        .into(),
         R::ForbiddenAfterLogon {
             url: mrs.clone(),
             host: s(HOST),
@@ -567,7 +574,7 @@ fn examples() -> Vec<Problem> {
 
 /// How many variants there are: the arms of [`name`], which does not compile until a new variant is
 /// named; naming it is the reminder to count it here and to give it an example above.
-const VARIANTS: usize = 92;
+const VARIANTS: usize = 93;
 
 fn name(p: &Problem) -> &'static str {
     match p {
@@ -680,6 +687,7 @@ fn name(p: &Problem) -> &'static str {
         Problem::Mrs(MrsProblem::NoWindowsAuth { .. }) => "Mrs::NoWindowsAuth",
         Problem::Mrs(MrsProblem::DeviceInFront { .. }) => "Mrs::DeviceInFront",
         Problem::Mrs(MrsProblem::ForbiddenAfterLogon { .. }) => "Mrs::ForbiddenAfterLogon",
+        Problem::Mrs(MrsProblem::LogonCut { .. }) => "Mrs::LogonCut",
         Problem::Version(VersionProblem::Exchange2003 { .. }) => "Version::Exchange2003",
         Problem::Version(VersionProblem::NotASource { .. }) => "Version::NotASource",
         Problem::Version(VersionProblem::EndOfSupport { .. }) => "Version::EndOfSupport",

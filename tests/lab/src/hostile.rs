@@ -56,6 +56,10 @@ pub enum HostileScenario {
     RtsLies,
     /// `rtspings.`: an RPC proxy whose OUT channel sends RTS pings forever (Basic accepted).
     RtsPings,
+    /// `ntlmcut.`: asks for NTLM (401 `WWW-Authenticate: NTLM`), answers the NEGOTIATE with a
+    /// well-formed CHALLENGE, and closes the connection on the AUTHENTICATE without answering: the
+    /// client cannot know whether its password was checked (and a refusal counted).
+    NtlmCut,
 }
 
 impl HostileScenario {
@@ -73,6 +77,7 @@ impl HostileScenario {
         HostileScenario::NtlmLies,
         HostileScenario::RtsLies,
         HostileScenario::RtsPings,
+        HostileScenario::NtlmCut,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -90,6 +95,7 @@ impl HostileScenario {
             HostileScenario::NtlmLies => "ntlmlies",
             HostileScenario::RtsLies => "rtslies",
             HostileScenario::RtsPings => "rtspings",
+            HostileScenario::NtlmCut => "ntlmcut",
         }
     }
 
@@ -321,6 +327,23 @@ async fn misbehave<S: AsyncRead + AsyncWrite + Unpin>(
                     format!("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n");
                 stream.write_all(head.as_bytes()).await?;
             }
+            HostileScenario::NtlmCut => {
+                let challenge = match ntlm_message_type(req.authorization.as_deref()) {
+                    None => "NTLM".to_string(),
+                    Some(1) => {
+                        use base64::Engine as _;
+                        format!(
+                            "NTLM {}",
+                            base64::engine::general_purpose::STANDARD.encode(spec_challenge())
+                        )
+                    }
+                    // The AUTHENTICATE (or anything else): hang up without a word.
+                    Some(_) => return Ok(()),
+                };
+                let head =
+                    format!("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n");
+                stream.write_all(head.as_bytes()).await?;
+            }
             HostileScenario::RtsLies | HostileScenario::RtsPings if req.authorization.is_none() => {
                 stream
                     .write_all(
@@ -415,6 +438,33 @@ fn lying_challenge() -> Vec<u8> {
     m.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
     m.extend_from_slice(&[10, 0, 0x63, 0x45, 0, 0, 0, 15]); // version
     m
+}
+
+/// The type of the NTLM message in `Authorization: NTLM <base64>` (1 NEGOTIATE, 3 AUTHENTICATE); None
+/// without one.
+fn ntlm_message_type(authorization: Option<&str>) -> Option<u32> {
+    use base64::Engine as _;
+    let token = authorization?.strip_prefix("NTLM ")?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
+    let kind: [u8; 4] = raw.get(8..12)?.try_into().ok()?;
+    Some(u32::from_le_bytes(kind))
+}
+
+/// [MS-NLMP] 4.2.4.3: the CHALLENGE_MESSAGE of the spec's NTLMv2 example (target "Server", flags
+/// 0xE28A8233, server challenge 0123456789abcdef, target info NbDomainName "Domain", NbComputerName
+/// "Server"): a well-formed challenge any NTLM client answers.
+fn spec_challenge() -> Vec<u8> {
+    const HEX: &str = "4e544c4d53535000020000000c000c003800000033828ae20123456789abcdef\
+        00000000000000002400240044000000060070170000000f53006500720076006500720002000c0044006f006d00\
+        610069006e0001000c0053006500720076006500720000000000";
+    let digits: Vec<u8> = HEX.bytes().filter(u8::is_ascii_hexdigit).collect();
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let text = std::str::from_utf8(pair).unwrap_or("00");
+            u8::from_str_radix(text, 16).unwrap_or(0)
+        })
+        .collect()
 }
 
 /// Reads one request head (bounded) and discards a short body; None when the client hung up.
