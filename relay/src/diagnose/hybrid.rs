@@ -42,7 +42,9 @@ pub(crate) async fn checks(
             let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
             let behind = net.clone().seen_from(Vantage::BehindAgent);
             checks.extend(
-                super::remote::server_checks(&behind, rec, server, &creds, mailbox, super::remote::Logon::Try).await,
+                super::remote::server_checks(&behind, rec, server, &creds, mailbox, super::remote::Logon::Try, None)
+                    .await
+                    .0,
             );
             format!(
                 " MRS Proxy and EWS on {}, which the agent publishes, take the logon of {}.",

@@ -25,8 +25,9 @@ pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &ValidRemoteMove) 
     let host = target.remote_server.host.as_str();
     let creds = Credentials::new(&target.user, &target.password);
     let mailbox = target.target_mailbox.as_ref().map(|m| m.address.as_str());
-    let mut checks = server_checks(net, rec, &target.remote_server, &creds, mailbox, Logon::Try).await;
-    let behind = match super::servers::check(net, rec, target, &creds, mailbox).await {
+    let (mut checks, accepted) =
+        server_checks(net, rec, &target.remote_server, &creds, mailbox, Logon::Try, None).await;
+    let behind = match super::servers::check(net, rec, target, &creds, mailbox, accepted.as_ref()).await {
         Some(servers) => {
             checks.push(servers);
             format!(" and each of the {} servers behind it", target.servers.len())
@@ -55,7 +56,9 @@ pub(super) enum Logon {
 }
 
 /// What a remote move needs of one server: its certificate, MRS Proxy, EWS (and `mailbox`), the version;
-/// through `net`, which may reach one server behind the name directly ([`Net::through`]).
+/// through `net`, which may reach one server behind the name directly ([`Net::through`]). With
+/// `accepted_before` (the name's own MRS Proxy logon went through), a refusal here is not the password.
+/// Returns the checks and where MRS Proxy accepted the logon here, if it did.
 pub(super) async fn server_checks(
     net: &Net,
     rec: &Recorder,
@@ -63,7 +66,8 @@ pub(super) async fn server_checks(
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
     logon: Logon,
-) -> Vec<Check> {
+    accepted_before: Option<&AcceptedAt>,
+) -> (Vec<Check>, Option<AcceptedAt>) {
     let host = server.host.as_str();
     let port = server.port.unwrap_or(443);
     let mut checks = host::host_checks(net, rec, server).await;
@@ -78,11 +82,11 @@ pub(super) async fn server_checks(
         checks.push(withheld(KbStep::OutlookAnywhere, "mrs", "MRS Proxy", EARLIER));
         checks.push(preauth_checks(net, rec, host, port).await);
         checks.push(withheld(KbStep::Permissions, "ews", "EWS", EARLIER));
-        return checks;
+        return (checks, None);
     }
     let (ews_checks, (mrs_check, mrs_accepted), preauth_check) = if logon == Logon::OneAtATime {
         let (mrs, preauth_check) = tokio::join!(
-            mrs_checks(net, rec, host, port, creds),
+            mrs_checks(net, rec, host, port, creds, accepted_before),
             preauth_checks(net, rec, host, port)
         );
         let ews_checks = if rec.password_refused() {
@@ -96,7 +100,7 @@ pub(super) async fn server_checks(
         tokio::join!(
             // EWS and MRS Proxy run at once: neither has seen the credentials accepted before.
             ews::for_remote_move(net, rec, &url, creds, mailbox),
-            mrs_checks(net, rec, host, port, creds),
+            mrs_checks(net, rec, host, port, creds, accepted_before),
             preauth_checks(net, rec, host, port)
         )
     };
@@ -104,12 +108,12 @@ pub(super) async fn server_checks(
     checks.push(preauth_check);
     checks.extend(ews_checks);
     // After the MRS Proxy logon, and only when it was accepted: what SOAP Autodiscover says of the mailbox.
+    let accepted =
+        mrs_accepted.map(|scheme| AcceptedAt(format!("MRS Proxy at https://{authority}{} ({scheme})", mrs::PATH)));
     if let Some(mailbox) = mailbox {
-        let accepted =
-            mrs_accepted.map(|scheme| AcceptedAt(format!("MRS Proxy at https://{authority}{} ({scheme})", mrs::PATH)));
         checks.push(soap_check(net, rec, (host, port), mailbox, accepted.as_ref(), creds).await);
     }
-    checks
+    (checks, accepted)
 }
 
 /// `autodiscover.soap` on the remote server for `mailbox`, or why it was not asked.
@@ -182,6 +186,7 @@ async fn mrs_checks(
     host: &str,
     port: u16,
     creds: &Credentials<'_>,
+    accepted_before: Option<&AcceptedAt>,
 ) -> (Check, Option<&'static str>) {
     let url = format!("https://{host}{}", mrs::PATH);
     let run = rec.start(KbStep::OutlookAnywhere, "mrs", format!("MRS Proxy at {url}"), None);
@@ -234,7 +239,7 @@ async fn mrs_checks(
         }),
         (None, None) if anonymous_failed => Outcome::skip("Not tried: see the anonymous answer above."),
         (None, None) => Outcome::skip("Not tried: the endpoint did not ask for credentials."),
-        (Some(attempt), None) => credentials_outcome(&url, host, creds, attempt),
+        (Some(attempt), None) => credentials_outcome(&url, host, creds, attempt, accepted_before),
     };
     let children = vec![
         rec.finish(anonymous_run, anonymous, vec![]),
@@ -278,12 +283,20 @@ fn anonymous_outcome(url: &str, host: &str, answer: &HttpAnswer) -> Outcome {
 }
 
 /// What the answer to the NTLM logon shows. MRS Proxy is enabled only when Exchange answered it.
-fn credentials_outcome(url: &str, host: &str, creds: &Credentials<'_>, attempt: &Attempt) -> Outcome {
+/// With `accepted` (the logon went through elsewhere in this run), a 401 here is read as the channel
+/// binding refused, not a wrong password ([`logon::judge`]).
+fn credentials_outcome(
+    url: &str,
+    host: &str,
+    creds: &Credentials<'_>,
+    attempt: &Attempt,
+    accepted: Option<&AcceptedAt>,
+) -> Outcome {
     let (scheme, answer) = (attempt.scheme, &attempt.answer);
     let who = front::who_answered(answer);
     let endpoint = Endpoint::at(url, VirtualDirectory::Ews);
     let outcome = match (&who, answer.status) {
-        (_, 401) => match logon::judge(&endpoint, creds, scheme, attempt.binding.as_ref(), false, None) {
+        (_, 401) => match logon::judge(&endpoint, creds, scheme, attempt.binding.as_ref(), false, accepted) {
             Ok(refused) => Outcome::problem(MrsProblem::ChannelBindingRefused(refused)),
             Err(logon) => Outcome::problem(MrsProblem::CredentialsRefused {
                 url: url.to_string(),
@@ -411,8 +424,11 @@ fn preauth_outcome(url: &str, host: &str, answer: &HttpAnswer) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::{BODY_SHOWN, anonymous_outcome, evidence};
+    use super::{BODY_SHOWN, anonymous_outcome, credentials_outcome, evidence};
+    use crate::diagnose::logon::AcceptedAt;
     use crate::net::http::HttpAnswer;
+    use crate::probe::Credentials;
+    use crate::probe::auth::{Attempt, ChannelBinding};
     use migcheck_shared::Status;
 
     fn answer_401(headers: &[(&str, &str)]) -> HttpAnswer {
@@ -422,6 +438,41 @@ mod tests {
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: Vec::new(),
         }
+    }
+
+    /// A server behind the name refusing the bound NTLM logon that the name's own MRS Proxy accepted: not
+    /// the password (the same account logged on a moment before) but the channel binding, as when that
+    /// server sits behind a device that re-encrypts. Without the name's acceptance it reads as refused
+    /// credentials.
+    #[test]
+    fn a_refusal_after_the_name_accepted_is_the_binding_not_the_password() {
+        let url = "https://mail.contoso.com/EWS/mrsproxy.svc";
+        let password = migcheck_shared::Password::new("not-shown");
+        let creds = Credentials::new("CONTOSO\\migadmin", &password);
+        let attempt = Attempt {
+            scheme: "NTLM",
+            binding: Some(ChannelBinding::Sent {
+                hash: crate::net::ntlm::EndPointHash::Sha256,
+                thumbprint: "AB12".into(),
+            }),
+            answer: answer_401(&[("X-FEServer", "EX02"), ("WWW-Authenticate", "NTLM")]),
+        };
+        let accepted = AcceptedAt("MRS Proxy at https://mail.contoso.com/EWS/mrsproxy.svc (NTLM)".into());
+        let after = credentials_outcome(url, "mail.contoso.com", &creds, &attempt, Some(&accepted));
+        assert_eq!(after.status, Status::Fail);
+        assert!(
+            after.summary.contains(
+                "yet MRS Proxy at https://mail.contoso.com/EWS/mrsproxy.svc (NTLM) accepted the same credentials"
+            ),
+            "{}",
+            after.summary
+        );
+        let alone = credentials_outcome(url, "mail.contoso.com", &creds, &attempt, None);
+        assert!(
+            alone.summary.contains("rejects the credentials of CONTOSO\\migadmin"),
+            "{}",
+            alone.summary
+        );
     }
 
     /// Exchange's own 401 offering only Basic (Windows authentication off, or a device rewriting the

@@ -18,6 +18,7 @@ use migcheck_shared::request::ValidRemoteMove;
 use migcheck_shared::{Check, KbStep, Status};
 
 use super::Recorder;
+use super::logon::AcceptedAt;
 use super::remote::{Logon, server_checks};
 use crate::net::Net;
 use crate::probe::Credentials;
@@ -29,6 +30,7 @@ pub(crate) async fn check(
     target: &ValidRemoteMove,
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
+    accepted_by_name: Option<&AcceptedAt>,
 ) -> Option<Check> {
     if target.servers.is_empty() {
         return None;
@@ -45,7 +47,7 @@ pub(crate) async fn check(
     let mut children = Vec::with_capacity(target.servers.len());
     for server in &target.servers {
         let logon = if refused { Logon::Withheld } else { Logon::OneAtATime };
-        let (check, refused_here) = one(net, rec, target, server, creds, mailbox, logon).await;
+        let (check, refused_here) = one(net, rec, target, server, creds, mailbox, (logon, accepted_by_name)).await;
         refused |= refused_here;
         children.push(check);
     }
@@ -61,7 +63,7 @@ async fn one(
     server: &str,
     creds: &Credentials<'_>,
     mailbox: Option<&str>,
-    logon: Logon,
+    (logon, accepted_by_name): (Logon, Option<&AcceptedAt>),
 ) -> (Check, bool) {
     let name = target.remote_server.host.as_str();
     let port = target.remote_server.port.unwrap_or(443);
@@ -69,7 +71,16 @@ async fn one(
     let run = rec.start(None, prefix.clone(), format!("{server}, as {name}"), Some("servers"));
     let sub = rec.detached();
     let through = net.through(name, port, server);
-    let mut checks = server_checks(&through, &sub, &target.remote_server, creds, mailbox, logon).await;
+    let (mut checks, _) = server_checks(
+        &through,
+        &sub,
+        &target.remote_server,
+        creds,
+        mailbox,
+        logon,
+        accepted_by_name,
+    )
+    .await;
     for c in &mut checks {
         rename(c, &prefix);
     }
