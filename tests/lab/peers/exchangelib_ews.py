@@ -8,45 +8,18 @@ Only NAME resolves (to IP, a loopback address); any other name fails instead of 
 machine's resolver. The report lists every request exchangelib made: method, URL, the SOAP operation
 of its body, the RequestServerVersion it asked for, the HTTP status.
 """
-import argparse
-import ipaddress
 import json
 import os
 import re
-import socket
 import sys
+
+import lab_peer
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", required=True)
-    p.add_argument("--addr", required=True)
-    p.add_argument("--ca-file", required=True)
-    p.add_argument("--user", required=True)
-    p.add_argument("--auth", choices=("basic", "ntlm"), required=True)
-    p.add_argument("--mailbox", required=True)
-    a = p.parse_args()
-    if not ipaddress.ip_address(a.addr).is_loopback:
-        print(json.dumps({"error": f"{a.addr} is not loopback"}))
+    a = lab_peer.arguments(__doc__.splitlines()[0])
+    if not lab_peer.confine(a):
         return 2
-
-    # No proxies, and the lab CA only (this machine exports other CA bundles).
-    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
-        os.environ.pop(var, None)
-    os.environ["NO_PROXY"] = "*"
-    os.environ["REQUESTS_CA_BUNDLE"] = a.ca_file
-
-    original_getaddrinfo = socket.getaddrinfo
-
-    def lab_getaddrinfo(host, port, *args, **kwargs):
-        if isinstance(host, bytes):
-            host = host.decode()
-        if host.rstrip(".").lower() != a.server.lower():
-            raise socket.gaierror(socket.EAI_NONAME, f"{host}: only {a.server} resolves in this peer")
-        return original_getaddrinfo(a.addr, port, *args, **kwargs)
-
-    socket.getaddrinfo = lab_getaddrinfo
 
     import requests
 
