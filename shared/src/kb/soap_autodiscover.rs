@@ -14,7 +14,8 @@ pub enum SoapProblem {
     NotPublished { url: String, said: String },
     /// Something in front of Exchange answered instead of Exchange: `seen` names its signs.
     DeviceAnswered { url: String, seen: String },
-    /// The logon that POX Autodiscover (or MRS Proxy) accepted, `accepted_at`, is refused here.
+    /// Credentials that POX Autodiscover (or MRS Proxy) accepted, `accepted_at`, are refused here (in a
+    /// logon made with `scheme`, which may differ from the one that worked).
     LogonRefused {
         url: String,
         scheme: String,
@@ -72,7 +73,7 @@ impl SoapProblem {
                 scheme,
                 accepted_at,
             } => format!(
-                "SOAP Autodiscover at {url} refused the {scheme} logon that {accepted_at} accepted: its authentication differs from the rest of the server."
+                "SOAP Autodiscover at {url} refused a {scheme} logon with the credentials that {accepted_at} accepted: the password is right, so the authentication of the Autodiscover virtual directory differs from the rest of the server."
             ),
             SoapProblem::ErrorCode { url, code, message } => format!(
                 "SOAP Autodiscover at {url} answered ErrorCode {code} (\"{message}\"): {}.",
@@ -110,7 +111,7 @@ impl SoapProblem {
     pub(super) fn fix(&self) -> String {
         match self {
             SoapProblem::NotPublished { .. } | SoapProblem::DeviceAnswered { .. } => "# Publish /autodiscover/autodiscover.svc (and /autodiscover/autodiscover.svc/wssecurity) like /autodiscover/autodiscover.xml,\n# without pre-authentication on the reverse proxy or firewall. On Exchange, check the virtual directory:\nGet-AutodiscoverVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,WSSecurityAuthentication,WindowsAuthentication,BasicAuthentication".into(),
-            SoapProblem::LogonRefused { .. } => "# Give the Autodiscover virtual directory the same authentication as POX Autodiscover uses on this server\nGet-AutodiscoverVirtualDirectory | Format-List Server,BasicAuthentication,WindowsAuthentication,WSSecurityAuthentication,OAuthAuthentication".into(),
+            SoapProblem::LogonRefused { accepted_at, .. } => format!("# Give the Autodiscover virtual directory the authentication that took the same credentials at {accepted_at}:\n# compare the two virtual directories, then turn on what Autodiscover lacks (on every server that faces the internet)\nGet-AutodiscoverVirtualDirectory | Format-List Server,BasicAuthentication,WindowsAuthentication,WSSecurityAuthentication,OAuthAuthentication\nGet-WebServicesVirtualDirectory | Format-List Server,BasicAuthentication,WindowsAuthentication,WSSecurityAuthentication,OAuthAuthentication"),
             SoapProblem::ErrorCode { .. } => "# Look at the Autodiscover logs on the Exchange server (Logging\\Autodiscover) for the request at that time\nGet-AutodiscoverVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl".into(),
             SoapProblem::InvalidUser { .. } => "# Check that the address is a mailbox (or remote mailbox) of this organisation, as SOAP Autodiscover reads it\nGet-Recipient <e-mail address> | Format-List RecipientTypeDetails,PrimarySmtpAddress,EmailAddresses".into(),
             SoapProblem::NoExternalEwsUrl { .. } => "# Set the external URL of EWS on every Exchange server that faces the internet, then check it\nGet-WebServicesVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl\nSet-WebServicesVirtualDirectory -Identity \"<server>\\EWS (Default Web Site)\" -ExternalUrl https://mail.<your domain>/EWS/Exchange.asmx".into(),
