@@ -3,10 +3,11 @@
 //! the same run, prints a table and writes BENCHMARKS.md. Figures are printed, never asserted; an answer
 //! that is not the expected one is an error, so every figure is of work actually done.
 //!
-//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE] [--capacity-only]
+//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE] [--only capacity|page]
 //!
-//! `--capacity-only` measures the relay's capacity alone and prints it, leaving BENCHMARKS.md as it is
-//! (for profiling the relay under load: `perf record -p` on the relay it starts).
+//! `--only capacity` (or `--capacity-only`) measures the relay's capacity alone and prints it, leaving
+//! BENCHMARKS.md as it is (for profiling the relay under load: `perf record -p` on the relay it starts);
+//! `--only page` does the same for the page (bytes received, first paint, usable form; no lab needed).
 
 mod capacity;
 mod latency;
@@ -35,12 +36,14 @@ struct Args {
     runs: usize,
     out: PathBuf,
     capacity_only: bool,
+    /// `--only page`: the page's figures alone, printed; BENCHMARKS.md is left as it is.
+    page_only: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut root, mut migcheck, mut runs, mut out) = (None, None, 30, None);
-    let mut capacity_only = false;
+    let (mut capacity_only, mut page_only) = (false, false);
     while let Some(flag) = it.next() {
         if flag == "--capacity-only" {
             capacity_only = true;
@@ -48,6 +51,11 @@ fn args() -> Result<Args, String> {
         }
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
+            "--only" => match value()?.as_str() {
+                "page" => page_only = true,
+                "capacity" => capacity_only = true,
+                other => return Err(format!("--only {other}: page or capacity")),
+            },
             "--root" => root = Some(PathBuf::from(value()?)),
             "--migcheck" => migcheck = Some(PathBuf::from(value()?)),
             "--runs" => runs = value()?.parse().map_err(|_| "--runs: a number of runs, like 30")?,
@@ -62,6 +70,7 @@ fn args() -> Result<Args, String> {
         runs: runs.max(3),
         root,
         capacity_only,
+        page_only,
     })
 }
 
@@ -99,6 +108,13 @@ fn say(what: &str) {
 fn run() -> Result<(), String> {
     let args = args()?;
     let started = Instant::now();
+    if args.page_only {
+        // The page needs no lab: a relay with no lab flags serves it.
+        let mut detail = String::new();
+        let rows = page_rows(&args, &[], &mut detail)?;
+        println!("\n{}\n{detail}", table(&rows));
+        return Ok(());
+    }
     say("starting the lab");
     let lab = Lab::shared();
     lab.try_autodiscover()
@@ -239,38 +255,7 @@ fn run() -> Result<(), String> {
     rows.extend(capacity_rows(&args, &rt, &mut detail)?);
 
     say("the page");
-    let sizes = page::sizes(&args.root.join("dist"))?;
-    for s in &sizes {
-        let _ = writeln!(
-            detail,
-            "- `{}`: {} bytes raw, {} gzip, {} brotli",
-            s.name, s.raw, s.gzip, s.brotli
-        );
-    }
-    let total = sizes.last().map_or(0, |s| s.brotli);
-    rows.push(row(
-        "Page, wasm + js, brotli",
-        format!("{:.1} KB ({total} bytes)", total as f64 / 1000.0),
-        "≤ 200 KB",
-        Some(total <= 200_000),
-    ));
-    let render = {
-        let relay = RelayProcess::start(&args.migcheck, &generous(&[])).map_err(|e| e.to_string())?;
-        page::render(&args.root, relay.addr, 10)?
-    };
-    rows.push(row(
-        format!(
-            "Page, first paint / interactive form (median of {})",
-            render.interactive.len()
-        ),
-        format!(
-            "{} / {}",
-            ms(render.first_paint.median()),
-            ms(render.interactive.median())
-        ),
-        "first render < 500 ms",
-        Some(render.interactive.median() < Duration::from_millis(500)),
-    ));
+    rows.extend(page_rows(&args, &generous(&[]), &mut detail)?);
 
     let profile = profile_text(&report);
     let table = table(&rows);
@@ -279,6 +264,12 @@ fn run() -> Result<(), String> {
     std::fs::write(&args.out, text).map_err(|e| format!("{}: {e}", args.out.display()))?;
     say(&format!("wrote {}", args.out.display()));
     Ok(())
+}
+
+/// The page's rows, served by a relay of its own started with `flags`.
+fn page_rows(args: &Args, flags: &[String], detail: &mut String) -> Result<Vec<Row>, String> {
+    let relay = RelayProcess::start(&args.migcheck, flags).map_err(|e| e.to_string())?;
+    page::rows(&args.root, relay.addr, detail)
 }
 
 /// The relay's flags on the lab, with a rate limit no benchmark reaches.

@@ -75,12 +75,12 @@ async fn require_token(State(state): State<Arc<AppState>>, request: Request, nex
 
 /// A path under `/api/` that is no route is a client's mistake to be told in JSON, not the page: an API
 /// client that mistypes a path would otherwise get the page's HTML with a 200.
-async fn fallback(uri: axum::http::Uri) -> Response {
+async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
         ApiError::NoSuchRoute.into_response()
     } else {
-        assets::serve(uri).await
+        assets::serve(uri, headers).await
     }
 }
 

@@ -235,6 +235,24 @@ function assertNoErrors(errors) {
   assert.deepEqual(errors, [], `the page logged errors:${describe(errors)}`);
 }
 
+test('the page module and the wasm are fetched once each (the preloads match), brotli-encoded', { skip: needs('MIGCHECK_URL'), timeout: 30_000 }, async (t) => {
+  const { page, errors } = await launch(t);
+  const fetched = [];
+  page.on('response', (r) => {
+    const path = new globalThis.URL(r.url()).pathname;
+    if (path.startsWith('/migcheck_frontend')) fetched.push({ path, encoding: r.headers()['content-encoding'] ?? 'identity' });
+  });
+  await page.goto(URL, { waitUntil: 'load' });
+  await page.waitForSelector('#wizard', { timeout: 10_000 });
+  const seen = JSON.stringify(fetched);
+  for (const ext of ['.js', '.wasm']) {
+    const these = fetched.filter((f) => f.path.endsWith(ext));
+    assert.equal(these.length, 1, `the page's ${ext} was fetched ${these.length} times: ${seen}`);
+    assert.equal(these[0].encoding, 'br', `the page's ${ext} came without brotli: ${seen}`);
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('an expired certificate gives a failing verdict with a certificate finding', { skip: needs('MIGCHECK_URL', 'MIGCHECK_LAB_PORT'), timeout: 60_000 }, async (t) => {
   const { page, errors } = await openPage(t);
   await chooseMode(page, 'host');

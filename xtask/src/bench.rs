@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--runs N]`: installs what the benchmarks need (the test packages, the lab venv,
+//! `cargo xtask bench [--runs N] [--only page|capacity]`: installs what the benchmarks need (the test packages, the lab venv,
 //! sslyze in a venv of its own, the browser test's npm packages), builds the page and, in release, the relay and
 //! `migcheck-bench`, then runs it: it prints the table and writes BENCHMARKS.md.
 
@@ -15,8 +15,12 @@ const SSLYZE: &str = "sslyze==6.3.1";
 
 pub fn main(args: &[OsString]) -> Result {
     ensure_test_packages()?;
-    ensure_lab_venv()?;
-    ensure_sslyze()?;
+    // `--only page` needs Chromium and the page, not the lab's Python or the peers.
+    let page_only = args.windows(2).any(|w| w[0] == "--only" && w[1] == "page");
+    if !page_only {
+        ensure_lab_venv()?;
+        ensure_sslyze()?;
+    }
     ensure_browser_test_deps()?;
     dist()?;
     let built = build_executables(&["--release", "-p", "migcheck-relay", "-p", "migcheck-bench"])?;

@@ -1,8 +1,9 @@
 //! The migcheck build driver, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
 //! - `dist`: builds the page (wasm32, profile `wasm-release`), runs wasm-bindgen through its library
-//!   (`--target web`), and lays `dist/` out flat: `index.html`, `boot.js`, `style.css`, `migcheck_frontend.js`,
-//!   `migcheck_frontend_bg.wasm`; then prints their sizes raw, gzip and brotli.
+//!   (`--target web`), and lays `dist/` out flat: `index.html`, and under content-hashed names `boot.js`,
+//!   `style.css`, `migcheck_frontend.js`, `migcheck_frontend_bg.wasm`, each beside its `.br` and `.gz`
+//!   (assets.rs); then prints the wasm's and the JS module's sizes raw, gzip and brotli.
 //! - `run [ARGS...]`: `dist`, then `cargo run --release -p migcheck-relay -- serve ARGS...`.
 //! - `check`: the gates (fmt, clippy with warnings as errors, cargo-deny), see check.rs.
 //! - `test [ARGS...]`: `check`, installs what the tests need when it is missing, `dist`, then
@@ -53,6 +54,8 @@ const TEST_PACKAGES: &[&str] = &[
     "python3-venv",
 ];
 
+/// `dist`'s last step: content-hashed names, index.html pointing at them, `.br` and `.gz` beside each file.
+mod assets;
 mod bench;
 /// Installs the pinned cargo subcommands the tasks use (cargo-fuzz, cargo-deny).
 mod cargo_tool;
@@ -116,6 +119,7 @@ fn usage() {
          \n  test [ARGS...]  check, install missing test tools, dist, cargo test --workspace ARGS... with the\
          \n                  lab's ignored tests included, fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
+         \n  bench --only page  the page alone (bytes received, slow 4G; no lab): prints, BENCHMARKS.md untouched\
          \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
          \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\
@@ -199,9 +203,11 @@ fn dist() -> Result {
             ));
         }
     }
+    step("content-hashed names, index.html and boot.js rewritten, brotli q11 and gzip -9 beside each file");
+    let served = assets::finish(&out, STEM)?;
     sync_dir(&out, &dist)?;
     let _ = fs::remove_dir_all(&out);
-    print_sizes(&dist)
+    print_sizes(&dist, &served)
 }
 
 /// Makes `to` hold exactly the files of `from`, writing only those whose bytes differ.
@@ -314,36 +320,25 @@ fn build_frontend() -> Result<PathBuf> {
     wasm.ok_or_else(|| format!("cargo built {FRONTEND} but named no .wasm file"))
 }
 
-fn print_sizes(out: &Path) -> Result {
+/// The sizes of what the relay sends for the wasm and the JS module: the file and its `.gz` and `.br`.
+fn print_sizes(dist: &Path, served: &[assets::Renamed]) -> Result {
     step("sizes (raw / gzip -9 / brotli q11):");
-    let mut total = [0usize; 3];
-    for name in [format!("{STEM}_bg.wasm"), format!("{STEM}.js")] {
-        let bytes = fs::read(out.join(&name)).map_err(|e| format!("cannot read dist/{name}: {e}"))?;
-        let sizes = [bytes.len(), gzip_len(&bytes)?, brotli_len(&bytes)?];
+    let mut total = [0u64; 3];
+    for file in served {
+        let size = |ext: &str| {
+            let name = format!("{}{ext}", file.hashed);
+            fs::metadata(dist.join(&name))
+                .map(|m| m.len())
+                .map_err(|e| format!("cannot read dist/{name}: {e}"))
+        };
+        let sizes = [size("")?, size(".gz")?, size(".br")?];
         for (t, s) in total.iter_mut().zip(sizes) {
             *t += s;
         }
-        println!("  {name:<28} {:>9} {:>9} {:>9}", sizes[0], sizes[1], sizes[2]);
+        println!("  {:<28} {:>9} {:>9} {:>9}", file.plain, sizes[0], sizes[1], sizes[2]);
     }
     println!("  {:<28} {:>9} {:>9} {:>9}", "wasm + js", total[0], total[1], total[2]);
     Ok(())
-}
-
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(encoder.finish().map_err(|e| e.to_string())?.len())
-}
-
-fn brotli_len(bytes: &[u8]) -> Result<usize> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
-    Ok(out.len())
 }
 
 fn run_relay(args: &[OsString]) -> Result {

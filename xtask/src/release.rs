@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::{Result, cargo, dist, gzip_len, has_command, run, step};
+use crate::{Result, assets, cargo, dist, has_command, run, step};
 
 /// One release binary: the Rust target, the file name it ships under, and the C toolchain its build
 /// needs (ring's C and assembly parts, and OpenSSL, are built with it).
@@ -232,7 +232,7 @@ fn print_sizes(files: &[PathBuf]) -> Result {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let gzip = gzip_len(&bytes)?;
+        let gzip = assets::gzip(&bytes)?.len();
         println!(
             "  {name:<28} {:>10} {:>10}   ({:.1} MB / {:.1} MB)",
             bytes.len(),

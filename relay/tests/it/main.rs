@@ -27,6 +27,7 @@ mod http;
 mod hybrid;
 mod hybrid_agent;
 mod outlook_anywhere;
+mod page;
 mod secrets;
 mod soap_autodiscover;
 mod windows_tls;

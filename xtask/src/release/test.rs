@@ -385,7 +385,12 @@ fn expect_page_and_diagnosis(url: &str, lab: &Lab, logs: &Path) -> Result {
             page.chars().take(200).collect::<String>()
         ));
     }
-    let wasm_url = format!("{url}migcheck_frontend_bg.wasm");
+    // The wasm's name carries its content hash: index.html's preload hint names it.
+    let wasm = page
+        .split('"')
+        .find(|part| part.starts_with("/migcheck_frontend_bg.") && part.ends_with(".wasm"))
+        .ok_or_else(|| format!("GET {url}: index.html names no wasm"))?;
+    let wasm_url = format!("{url}{}", wasm.trim_start_matches('/'));
     let (code, content_type, body) = http(&wasm_url, None, &logs.join("wasm"))?;
     if code != 200 || content_type != "application/wasm" || !body.starts_with(b"\0asm") {
         return Err(format!("GET {wasm_url}: {code} {content_type}, {} bytes", body.len()));
