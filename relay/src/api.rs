@@ -333,7 +333,7 @@ async fn diagnose_handler(
         peer.map(|p| p.0.0.ip()),
         headers.get("x-forwarded-for").map(HeaderValue::as_bytes),
     );
-    let slot = state.hosting.admit(client).map_err(ApiError::TooMany)?;
+    let slot = state.hosting.admit(client).await.map_err(ApiError::TooMany)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let net = state.net.for_one_diagnosis();
     let deadline = state.hosting.limits.deadline;

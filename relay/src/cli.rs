@@ -141,6 +141,16 @@ struct HostingArgs {
     /// X-Forwarded-For names the client the limits count. None by default (the header is ignored).
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     trusted_proxy: Vec<String>,
+    /// Share the per-client rate limit with the other instances through Redis or Valkey at this URL
+    /// (redis://HOST:PORT; a password as redis://:PASSWORD@HOST:PORT, best from the environment). While
+    /// the store does not answer, each instance applies its own limit. Default: this process's own.
+    #[arg(
+        long = "rate-limit-store",
+        value_name = "redis://HOST:PORT",
+        env = "MIGCHECK_RATE_LIMIT_STORE",
+        hide_env_values = true
+    )]
+    rate_limit_store: Option<String>,
     /// Serve over HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long = "tls-cert", value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -186,6 +196,10 @@ impl HostingArgs {
         if let Some(var) = &self.token_env {
             let token = secret_from_env(Field::Token, "the access token", var)?;
             hosting = hosting.with_token(token.trim());
+        }
+        if let Some(url) = &self.rate_limit_store {
+            let store = crate::rate_store::RateStore::connect(url).map_err(|e| e.to_string())?;
+            hosting = hosting.with_rate_limit_store(store);
         }
         Ok(hosting)
     }
@@ -354,6 +368,7 @@ async fn serve(
         }
     };
     init_logging();
+    hosting.check_store().await;
     let net = match net.build() {
         Ok(n) => n,
         Err(e) => {

@@ -11,5 +11,6 @@ pub mod net;
 pub mod platform;
 pub mod policy;
 pub mod probe;
+pub mod rate_store;
 pub mod render;
 pub mod serve_tls;

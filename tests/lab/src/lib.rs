@@ -19,6 +19,7 @@ mod error;
 mod exchange;
 mod exchange_server;
 mod hostile;
+pub mod instances;
 mod nginx;
 mod outlook_anywhere;
 pub mod peers;

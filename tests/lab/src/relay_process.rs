@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::LabError;
@@ -12,7 +13,11 @@ use crate::LabError;
 pub struct RelayProcess {
     child: Child,
     pub addr: SocketAddr,
+    /// What it wrote to stderr (its log), the first [`KEPT_LINES`] lines.
+    log: Arc<Mutex<Vec<String>>>,
 }
+
+const KEPT_LINES: usize = 10_000;
 
 impl RelayProcess {
     /// Starts `binary serve --listen 127.0.0.1:0 ARGS` and waits for the line saying where it serves.
@@ -26,6 +31,8 @@ impl RelayProcess {
             .map_err(|e| LabError::io(format!("starting {} serve", binary.display()), e))?;
         let stderr = child.stderr.take();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
         // Reads the serving line, then keeps draining so the relay never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in stderr
@@ -35,12 +42,16 @@ impl RelayProcess {
                 if let Some(rest) = line.split("serving the page at http://").nth(1) {
                     let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
                 }
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() < KEPT_LINES {
+                    kept.push(line);
+                }
             }
         });
         let said = rx.recv_timeout(Duration::from_secs(30));
         let addr = said.ok().and_then(|a| a.parse().ok());
         match addr {
-            Some(addr) => Ok(RelayProcess { child, addr }),
+            Some(addr) => Ok(RelayProcess { child, addr, log }),
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -50,6 +61,11 @@ impl RelayProcess {
                 ))
             }
         }
+    }
+
+    /// The lines of its log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The CPU time (user and system) the relay has used so far; zero when unknown.

@@ -193,18 +193,7 @@ fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u1
         write(&conf, nginx::config(&paths, certs, port))?;
         // A fresh error log per attempt, so what we read is about this port.
         let _ = std::fs::remove_file(&error_log);
-        let mut cmd = Command::new("nginx");
-        cmd.arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
-            .arg("-e")
-            .arg(&error_log)
-            .stdin(Stdio::null())
-            .stdout(log_file(&dir.join("logs").join("nginx.stdout"))?)
-            .stderr(log_file(&dir.join("logs").join("nginx.stderr"))?);
-        let child = sys::spawn_tied(&mut cmd)
-            .map_err(|e| LabError::io("starting nginx (is nginx installed? Debian: nginx-light)", e))?;
+        let child = spawn_nginx(dir, &conf, &error_log)?;
         Ok((child, silent))
     };
     let (child, silent) = start_on_free_port("nginx", spawn, |child, silent| {
@@ -212,6 +201,21 @@ fn start_nginx(dir: &Path, certs: &CertFiles) -> Result<(Child, SilentServer, u1
     })?;
     let port = silent.port();
     Ok((child, silent, port))
+}
+
+/// nginx in the foreground with `dir` as its prefix, its stdout and stderr in `dir/logs/`.
+pub(crate) fn spawn_nginx(dir: &Path, conf: &Path, error_log: &Path) -> Result<Child, LabError> {
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(conf)
+        .arg("-e")
+        .arg(error_log)
+        .stdin(Stdio::null())
+        .stdout(log_file(&dir.join("logs").join("nginx.stdout"))?)
+        .stderr(log_file(&dir.join("logs").join("nginx.stderr"))?);
+    sys::spawn_tied(&mut cmd).map_err(|e| LabError::io("starting nginx (is nginx installed? Debian: nginx-light)", e))
 }
 
 fn wait_nginx(child: &mut Child, port: u16, error_log: &Path) -> Result<Attempt, LabError> {

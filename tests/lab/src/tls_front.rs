@@ -20,14 +20,14 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::thread;
 
 use crate::ad_servers::wait_ready;
 use crate::certs::ServerCert;
 use crate::nginx::quote;
-use crate::servers::{log_file, stop, write};
+use crate::servers::{stop, write};
 use crate::{LabError, sys};
 
 /// Where Debian's `libnginx-mod-stream` puts the module.
@@ -431,18 +431,7 @@ fn config(dir: &Path, dh: &Path, fronts: &[FrontSpec]) -> String {
 }
 
 fn spawn_nginx(dir: &Path, conf: &Path) -> Result<Child, LabError> {
-    let logs = dir.join("logs");
-    let mut cmd = Command::new("nginx");
-    cmd.arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(conf)
-        .arg("-e")
-        .arg(logs.join("error.log"))
-        .stdin(Stdio::null())
-        .stdout(log_file(&logs.join("nginx.stdout"))?)
-        .stderr(log_file(&logs.join("nginx.stderr"))?);
-    sys::spawn_tied(&mut cmd).map_err(|e| LabError::io("starting nginx for the TLS fronts (Debian: nginx-light)", e))
+    crate::servers::spawn_nginx(dir, conf, &dir.join("logs").join("error.log"))
 }
 
 #[cfg(test)]
