@@ -43,6 +43,16 @@ pub struct Refused {
     pub retry_after_secs: u64,
 }
 
+/// Whether the store the per-client limits are shared through answers (`/readyz` reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    /// No shared store: the limits are this process's own.
+    NotConfigured,
+    Reachable,
+    /// Configured but not answering: the relay falls back to its own limits and is not ready.
+    Unreachable,
+}
+
 /// How the relay is exposed: limits, access token, allowed origins; and the counters the limits need.
 pub struct Hosting {
     pub limits: Limits,
@@ -94,6 +104,10 @@ impl Hosting {
         self
     }
 
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        &self.trusted_proxies
+    }
+
     /// The client the limits count: the connection's peer, or, when that peer is a trusted proxy, the
     /// nearest address in `X-Forwarded-For` that is not one (the entries further left are the client's
     /// own to write, so they are never believed).
@@ -139,6 +153,16 @@ impl Hosting {
         given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
+    /// Every diagnosis slot is taken: a new diagnosis would be refused (`/readyz` reports it).
+    pub fn saturated(&self) -> bool {
+        self.slots.available_permits() == 0
+    }
+
+    /// The shared rate-limit store's state. The shared store fills this in.
+    pub fn store_status(&self) -> StoreStatus {
+        StoreStatus::NotConfigured
+    }
+
     /// A slot for one diagnosis from `client`, held until the diagnosis ends; or why not.
     pub fn admit(&self, client: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
         let permit = Arc::clone(&self.slots).try_acquire_owned().map_err(|_| Refused {
@@ -182,7 +206,7 @@ impl Hosting {
 
 /// The unit the rate applies to: an IPv4 address, or an IPv6 /64 (one subscriber's network, in which
 /// a client may pick any address it likes).
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
         v4 => v4,

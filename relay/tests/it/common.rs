@@ -82,11 +82,7 @@ pub async fn start_relay(net: Net) -> SocketAddr {
 pub async fn start_relay_with(net: Net, hosting: Hosting) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(Arc::new(AppState {
-        net,
-        demos: Vec::new(),
-        hosting,
-    }));
+    let router = app(Arc::new(AppState::new(net, Vec::new(), hosting)));
     tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });

@@ -28,5 +28,6 @@ mod hybrid;
 mod hybrid_agent;
 mod outlook_anywhere;
 mod secrets;
+mod serving;
 mod soap_autodiscover;
 mod windows_tls;
