@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -62,14 +63,27 @@ impl AppState {
 }
 
 /// The process around the routes: its shutdown, and its metrics when they are served here.
-#[derive(Default)]
 pub struct Lifecycle {
+    /// The longest an API request may take to arrive whole and be answered (a diagnosis's stream
+    /// starts at once; its events are not counted): a client that trickles its body is cut off.
+    pub request_timeout: Duration,
     /// Cancelled when the relay stops accepting: `/readyz` then says it is going away.
     pub stopping: CancellationToken,
     /// Cancelled when the shutdown's grace runs out: the diagnoses still running end with an error.
     pub cut: CancellationToken,
     /// `/metrics` on the main listener (not when `--metrics-listen` gives it one of its own).
     pub metrics: Option<PrometheusHandle>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            request_timeout: Duration::from_secs(10),
+            stopping: CancellationToken::new(),
+            cut: CancellationToken::new(),
+            metrics: None,
+        }
+    }
 }
 
 /// The whole route table (the metrics' own listener, when it has one, serves [`metrics_app`]).
@@ -84,7 +98,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route(CATALOGUE_PATH, get(catalogue))
         // Set after the routes, as it applies to those already there; axum still adds `Allow`.
         .method_not_allowed_fallback(|method: Method| async move { ApiError::WrongMethod(method) })
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token))
+        .route_layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.lifecycle.request_timeout,
+        ));
     // The probes and the metrics answer without the token: a load balancer or Prometheus has none.
     let mut router = api
         .merge(probes.with_state(Arc::clone(&state)))

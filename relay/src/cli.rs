@@ -227,7 +227,7 @@ impl HostingArgs {
 #[derive(Args, Debug, Clone)]
 struct ServingArgs {
     /// Seconds a connection may take to send a request's head, counted from when the relay waits for
-    /// one: also how long an idle keep-alive connection stays open.
+    /// one (also how long an idle keep-alive connection stays open); and an API request's body.
     #[arg(long = "header-timeout", env = "MIGCHECK_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
     /// Client connections open at once; past it new ones wait in the kernel's queue.
@@ -545,6 +545,7 @@ async fn run_server(
     }
     let stop = CancellationToken::new();
     let lifecycle = Lifecycle {
+        request_timeout: hygiene.header_timeout,
         stopping: stop.clone(),
         cut: CancellationToken::new(),
         metrics: metrics_listener.is_none().then(|| metrics.clone()),

@@ -32,7 +32,8 @@ use crate::telemetry;
 #[derive(Debug, Clone)]
 pub struct Hygiene {
     /// The longest a connection may take to send a request's head, counted from when the relay waits
-    /// for one: also how long an idle keep-alive connection stays open.
+    /// for one: also how long an idle keep-alive connection stays open. (The body's bound is the API's
+    /// `Lifecycle::request_timeout`, set to the same figure.)
     pub header_timeout: Duration,
     /// Connections open at once; past it the relay stops accepting (the kernel's backlog queues them).
     pub max_connections: usize,

@@ -269,3 +269,17 @@ pub fn agent_net(blocked: Option<&str>) -> Net {
         timeout,
     )
 }
+
+/// A server on `ip` that accepts connections and never sends a byte (a hung Exchange, or a firewall that
+/// drops after the handshake), holding them until the test ends: its port.
+pub async fn silent_peer(ip: &str) -> u16 {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((peer, _)) = listener.accept().await {
+            held.push(peer);
+        }
+    });
+    port
+}

@@ -13,6 +13,8 @@ use migcheck_shared::Event;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::common::silent_peer;
+
 /// The longest any step here may take before the test fails: a bound on a failure, never a measure.
 const BOUND: Duration = Duration::from_secs(30);
 
@@ -142,6 +144,16 @@ async fn assert_closed(stream: &mut TcpStream, what: &str) -> Vec<u8> {
     }
 }
 
+/// Reads a 200 answer, then the close.
+async fn assert_answered_then_closed(stream: &mut TcpStream, what: &str) {
+    let answer = assert_closed(stream, what).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{what}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
 /// One GET over a fresh connection from `source`: the status line.
 async fn get_from(source: &str, relay: SocketAddr, path: &str) -> String {
     let mut stream = connect_from(source, relay).await;
@@ -155,19 +167,6 @@ async fn get_from(source: &str, relay: SocketAddr, path: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-/// A server that accepts connections and never sends a byte (a hung Exchange), on 127.0.0.1.
-async fn silent_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((peer, _)) = listener.accept().await {
-            held.push(peer);
-        }
-    });
-    port
 }
 
 fn host_body(host: &str, port: u16) -> String {
@@ -238,12 +237,21 @@ async fn slow_header_clients_are_cut_off_while_a_normal_user_is_served() {
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
         .await
         .expect("write");
-    let answer = assert_closed(&mut idle, "idle keep-alive connection").await;
-    assert!(
-        answer.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_answered_then_closed(&mut idle, "idle keep-alive connection").await;
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_body_is_cut_off() {
+    let relay = Relay::start(&["--header-timeout", "2"]);
+    let mut slow = connect_from("127.0.0.2", relay.addr).await;
+    slow.write_all(
+        b"POST /api/v1/diagnose HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mode\":",
+    )
+    .await
+    .expect("write");
+    let answer = assert_closed(&mut slow, "a body that never ends").await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
 
 #[tokio::test]
@@ -306,17 +314,12 @@ async fn past_max_connections_a_new_one_waits_for_a_free_one() {
     let early = tokio::time::timeout(Duration::from_millis(500), third.read(&mut byte)).await;
     assert!(early.is_err(), "the third connection was served past the cap of 2");
     drop(first);
-    let answer = assert_closed(&mut third, "the third connection").await;
-    assert!(
-        answer.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_answered_then_closed(&mut third, "the third connection").await;
 }
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_json_and_readyz_says_when_the_slots_are_taken() {
-    let port = silent_server().await;
+    let port = silent_peer("127.0.0.1").await;
     let relay = Relay::start(&["--egress", "127.0.0.0/8", "--timeout", "60", "--max-concurrent", "1"]);
     let http = client();
     let health = http.get(relay.url("/healthz")).send().await.expect("healthz");
@@ -368,7 +371,7 @@ async fn readyz(http: &reqwest::Client, relay: &Relay) -> (u16, serde_json::Valu
 
 #[tokio::test]
 async fn sigterm_past_the_grace_ends_the_stream_with_an_error_and_exits_0() {
-    let port = silent_server().await;
+    let port = silent_peer("127.0.0.1").await;
     let mut relay = Relay::start(&["--egress", "127.0.0.0/8", "--timeout", "120", "--shutdown-grace", "1"]);
     let (response, first) = diagnosis_under_way(&relay, host_body("127.0.0.1", port)).await;
     let status = relay.terminate();
@@ -384,7 +387,7 @@ async fn sigterm_past_the_grace_ends_the_stream_with_an_error_and_exits_0() {
 
 #[tokio::test]
 async fn sigterm_lets_a_running_diagnosis_finish_within_the_grace() {
-    let port = silent_server().await;
+    let port = silent_peer("127.0.0.1").await;
     // Each network step gives up after 1 s: the diagnosis ends on its own, well within 60 s.
     let mut relay = Relay::start(&["--egress", "127.0.0.0/8", "--timeout", "1", "--shutdown-grace", "60"]);
     let (response, first) = diagnosis_under_way(&relay, host_body("127.0.0.1", port)).await;
@@ -399,7 +402,7 @@ async fn sigterm_lets_a_running_diagnosis_finish_within_the_grace() {
 
 #[tokio::test]
 async fn metrics_count_a_diagnosis_by_mode_and_verdict_and_name_no_host() {
-    let port = silent_server().await;
+    let port = silent_peer("127.0.0.1").await;
     let resolve = format!("mail.contoso.test:{port}:127.0.0.1");
     let relay = Relay::start(&["--egress", "127.0.0.0/8", "--timeout", "1", "--resolve", &resolve]);
     let (response, first) = diagnosis_under_way(&relay, host_body("mail.contoso.test", port)).await;
@@ -570,7 +573,7 @@ async fn health_exits_0_on_a_2xx_and_1_otherwise() {
     drop(closed);
     assert_eq!(health(&[&closed_url]), Some(1));
     // A server that never answers: the timeout ends the check.
-    let silent = format!("http://127.0.0.1:{}/healthz", silent_server().await);
+    let silent = format!("http://127.0.0.1:{}/healthz", silent_peer("127.0.0.1").await);
     assert_eq!(health(&[&silent]), Some(1));
 
     let (dir, cert, key) = certificate("health");
