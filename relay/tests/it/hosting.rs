@@ -45,6 +45,8 @@ async fn assert_too_many(response: reqwest::Response) -> serde_json::Value {
     body
 }
 
+/// A diagnosis of a silent peer on 127.0.2.232 (`silent_peer`): an address of the lab's block, so its
+/// egress policy allows it.
 fn silent_body(port: u16) -> String {
     serde_json::json!({"mode": "host", "host": "127.0.2.232", "port": port}).to_string()
 }
