@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -13,8 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_util::sync::CancellationToken;
 
 use migcheck_shared::{
     CATALOGUE_PATH, DIAGNOSE_PATH, Demo, DiagnoseRequest, Event, Field, INFO_PATH, InputError, RelayInfo,
@@ -22,9 +25,18 @@ use migcheck_shared::{
 
 use crate::assets;
 use crate::diagnose;
-use crate::limits::{Hosting, Refused};
+use crate::limits::{Hosting, Refused, StoreStatus};
 use crate::net::Net;
 use crate::policy::EgressPolicy;
+use crate::telemetry;
+
+/// What a diagnosis cut by a shutdown ends its stream with.
+pub const SHUT_DOWN: &str =
+    "the relay is shutting down and stopped this diagnosis before it finished; run it again in a moment";
+
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const METRICS: &str = "/metrics";
 
 /// A diagnose request is a few hundred bytes; anything much larger is not one.
 const MAX_BODY: usize = 16 * 1024;
@@ -35,18 +47,65 @@ pub struct AppState {
     pub demos: Vec<Demo>,
     /// Limits, access token and allowed origins (`Hosting::default()` for a public relay's limits).
     pub hosting: Hosting,
+    pub lifecycle: Lifecycle,
 }
 
-/// The whole route table.
+impl AppState {
+    /// A relay that is never stopped and serves no metrics (as the tests start it).
+    pub fn new(net: Net, demos: Vec<Demo>, hosting: Hosting) -> Self {
+        AppState {
+            net,
+            demos,
+            hosting,
+            lifecycle: Lifecycle::default(),
+        }
+    }
+}
+
+/// The process around the routes: its shutdown, and its metrics when they are served here.
+pub struct Lifecycle {
+    /// The longest an API request may take to arrive whole and be answered (a diagnosis's stream
+    /// starts at once; its events are not counted): a client that trickles its body is cut off.
+    pub request_timeout: Duration,
+    /// Cancelled when the relay stops accepting: `/readyz` then says it is going away.
+    pub stopping: CancellationToken,
+    /// Cancelled when the shutdown's grace runs out: the diagnoses still running end with an error.
+    pub cut: CancellationToken,
+    /// `/metrics` on the main listener (not when `--metrics-listen` gives it one of its own).
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            request_timeout: Duration::from_secs(10),
+            stopping: CancellationToken::new(),
+            cut: CancellationToken::new(),
+            metrics: None,
+        }
+    }
+}
+
+/// The whole route table (the metrics' own listener, when it has one, serves [`metrics_app`]).
 pub fn app(state: Arc<AppState>) -> Router {
+    let mut probes = Router::new().route(HEALTHZ, get(healthz)).route(READYZ, get(readyz));
+    if let Some(handle) = state.lifecycle.metrics.clone() {
+        probes = probes.merge(metrics_app(handle));
+    }
     let api = Router::new()
         .route(DIAGNOSE_PATH, post(diagnose_handler))
         .route(INFO_PATH, get(info))
         .route(CATALOGUE_PATH, get(catalogue))
         // Set after the routes, as it applies to those already there; axum still adds `Allow`.
         .method_not_allowed_fallback(|method: Method| async move { ApiError::WrongMethod(method) })
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token));
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), require_token))
+        .route_layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.lifecycle.request_timeout,
+        ));
+    // The probes and the metrics answer without the token: a load balancer or Prometheus has none.
     let mut router = api
+        .merge(probes.with_state(Arc::clone(&state)))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(log_refusals))
@@ -61,6 +120,52 @@ pub fn app(state: Arc<AppState>) -> Router {
         );
     }
     router.with_state(state)
+}
+
+/// `/metrics` alone, for `--metrics-listen`, or merged into [`app`].
+pub fn metrics_app<S: Clone + Send + Sync + 'static>(handle: PrometheusHandle) -> Router<S> {
+    Router::new().route(
+        METRICS,
+        get(move || async move {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                )],
+                handle.render(),
+            )
+        }),
+    )
+}
+
+/// The process answers.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Whether a new diagnosis would be served: 503 with the reason when the relay is stopping, every
+/// diagnosis slot is taken, or the shared rate-limit store does not answer.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let reason = if state.lifecycle.stopping.is_cancelled() {
+        Some("the relay is shutting down".to_string())
+    } else if state.hosting.saturated() {
+        Some(format!(
+            "all {} diagnosis slots are in use",
+            state.hosting.limits.max_concurrent
+        ))
+    } else if state.hosting.store_status() == StoreStatus::Unreachable {
+        Some("the shared rate-limit store does not answer; the limits are this instance's own".to_string())
+    } else {
+        None
+    };
+    match reason {
+        None => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "not ready", "reason": reason })),
+        )
+            .into_response(),
+    }
 }
 
 /// The API answers only with the access token, when the relay has one; the page stays public.
@@ -160,6 +265,19 @@ impl IntoResponse for ApiError {
             ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some(Field::Token.name())),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
         };
+        let refusal = match &self {
+            ApiError::BadInput(_)
+            | ApiError::UnknownField { .. }
+            | ApiError::Malformed(_)
+            | ApiError::NotJson
+            | ApiError::TooLarge => Some(telemetry::Refusal::Validation),
+            ApiError::NeedsToken => Some(telemetry::Refusal::Token),
+            ApiError::TooMany(_) => Some(telemetry::Refusal::RateLimit),
+            ApiError::NoSuchRoute | ApiError::WrongMethod(_) => None,
+        };
+        if let Some(reason) = refusal {
+            telemetry::refused(reason);
+        }
         let message = self.to_string();
         let mut response = (status, Json(serde_json::json!({ "error": message, "field": field }))).into_response();
         match &self {
@@ -337,20 +455,20 @@ async fn diagnose_handler(
     let (tx, rx) = mpsc::unbounded_channel();
     let net = state.net.for_one_diagnosis();
     let deadline = state.hosting.limits.deadline;
+    let cut = state.lifecycle.cut.clone();
+    let mut meter = telemetry::DiagnosisMeter::start(&request);
     let task = tokio::spawn(async move {
         let late = tx.clone();
-        // Past the deadline the probes are dropped mid-step, and the stream says why it ends.
-        if tokio::time::timeout(deadline, diagnose::run(&net, request, valid, tx))
-            .await
-            .is_err()
-        {
-            let _ = late.send(Event::Error {
-                message: format!(
-                    "the diagnosis took longer than {} s and was stopped",
-                    deadline.as_secs_f64()
-                ),
-                field: None,
-            });
+        // Past the deadline, or when a shutdown's grace runs out, the probes are dropped mid-step and
+        // the stream says why it ends.
+        let stopped = tokio::select! {
+            ran = tokio::time::timeout(deadline, diagnose::run(&net, request, valid, tx)) => ran.err().map(|_| {
+                format!("the diagnosis took longer than {} s and was stopped", deadline.as_secs_f64())
+            }),
+            () = cut.cancelled() => Some(SHUT_DOWN.to_string()),
+        };
+        if let Some(message) = stopped {
+            let _ = late.send(Event::Error { message, field: None });
         }
     });
     // When the client goes away the body stream is dropped, and with it the guard: the probes stop and
@@ -358,6 +476,7 @@ async fn diagnose_handler(
     let guard = (AbortOnDrop(task), slot);
     let lines = UnboundedReceiverStream::new(rx).map(move |event: Event| {
         let _keep = &guard;
+        meter.saw(&event);
         let mut line =
             serde_json::to_vec(&event).unwrap_or_else(|_| br#"{"event":"error","message":"internal error"}"#.to_vec());
         line.push(b'\n');

@@ -15,7 +15,9 @@ use migcheck_shared::{
 
 use axum::http::HeaderValue;
 
-use crate::api::{AppState, app};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{AppState, Lifecycle, app};
 use crate::limits::{Hosting, Limits};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
 use crate::policy::EgressPolicy;
@@ -37,14 +39,16 @@ enum Command {
     /// Serve the page and the API (the default when no subcommand is given).
     Serve {
         /// Address and port to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT", value_parser = listen_address)]
+        #[arg(long, env = "MIGCHECK_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR:PORT", value_parser = listen_address)]
         listen: SocketAddr,
         /// Offer the ready-made diagnoses of a demo lab in the page (a JSON list written by
         /// `cargo xtask run --demo`).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, env = "MIGCHECK_DEMO", value_name = "FILE")]
         demo: Option<PathBuf>,
         #[command(flatten)]
         hosting: HostingArgs,
+        #[command(flatten)]
+        serving: ServingArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -59,6 +63,14 @@ enum Command {
         /// Print one JSON document instead of the readable text.
         #[arg(long)]
         json: bool,
+    },
+    /// GET a URL and exit 0 on a 2xx answer, 1 otherwise (a container's health check, where there is no
+    /// curl): e.g. `migcheck health http://127.0.0.1:8080/healthz`. Bounded by --timeout; an https URL
+    /// is verified against Mozilla's roots and --ca-file.
+    Health {
+        /// The http:// or https:// URL to ask.
+        #[arg(value_name = "URL")]
+        url: String,
     },
 }
 
@@ -118,28 +130,38 @@ struct CheckArgs {
 #[derive(Args, Debug, Clone)]
 struct HostingArgs {
     /// Diagnoses each client address may start per minute.
-    #[arg(long = "rate-per-minute", default_value_t = Limits::default().rate_per_minute, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long = "rate-per-minute", env = "MIGCHECK_RATE_PER_MINUTE", default_value_t = Limits::default().rate_per_minute, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     rate_per_minute: u32,
     /// Diagnoses a client address may start at once before the rate applies.
-    #[arg(long, default_value_t = Limits::default().burst, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "MIGCHECK_BURST", default_value_t = Limits::default().burst, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     burst: u32,
     /// Diagnoses running at once, all clients together.
-    #[arg(long = "max-concurrent", default_value_t = Limits::default().max_concurrent as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long = "max-concurrent", env = "MIGCHECK_MAX_CONCURRENT", default_value_t = Limits::default().max_concurrent as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_concurrent: u64,
     /// The longest one diagnosis may run, in seconds.
-    #[arg(long, default_value_t = Limits::default().deadline.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "MIGCHECK_DEADLINE", default_value_t = Limits::default().deadline.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     deadline: u64,
     /// The environment variable that holds an access token: the API then needs
     /// `Authorization: Bearer TOKEN` (the page asks for it).
-    #[arg(long = long(Field::Token), value_name = "VAR")]
+    #[arg(long = long(Field::Token), env = "MIGCHECK_TOKEN_ENV", value_name = "VAR")]
     token_env: Option<String>,
     /// An origin whose pages may call the API from a browser (CORS), e.g. https://example.test
     /// (repeatable; none by default).
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    #[arg(
+        long = "cors-origin",
+        env = "MIGCHECK_CORS_ORIGIN",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
     cors_origin: Vec<String>,
     /// A reverse proxy in front of the relay (an address or CIDR network, repeatable): its
     /// X-Forwarded-For names the client the limits count. None by default (the header is ignored).
-    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    #[arg(
+        long = "trusted-proxy",
+        env = "MIGCHECK_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
     trusted_proxy: Vec<String>,
     /// Share the per-client rate limit with the other instances through Redis or Valkey at this URL
     /// (redis://HOST:PORT; a password as redis://:PASSWORD@HOST:PORT, best from the environment). While
@@ -152,10 +174,20 @@ struct HostingArgs {
     )]
     rate_limit_store: Option<String>,
     /// Serve over HTTPS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long = "tls-cert", value_name = "PEM", requires = "tls_key")]
+    #[arg(
+        long = "tls-cert",
+        env = "MIGCHECK_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
     tls_cert: Option<PathBuf>,
     /// The private key (PEM) of --tls-cert.
-    #[arg(long = "tls-key", value_name = "PEM", requires = "tls_cert")]
+    #[arg(
+        long = "tls-key",
+        env = "MIGCHECK_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
     tls_key: Option<PathBuf>,
 }
 
@@ -205,6 +237,54 @@ impl HostingArgs {
     }
 }
 
+/// How `serve` keeps its connections in check, stops, logs and is measured.
+#[derive(Args, Debug, Clone)]
+struct ServingArgs {
+    /// Seconds a connection may take to send a request's head, counted from when the relay waits for
+    /// one (also how long an idle keep-alive connection stays open); and an API request's body.
+    #[arg(long = "header-timeout", env = "MIGCHECK_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Client connections open at once; past it new ones wait in the kernel's queue.
+    #[arg(long = "max-connections", env = "MIGCHECK_MAX_CONNECTIONS", default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Connections one client address (an IPv6 /64) may hold open; past it a new one is closed at once.
+    /// --trusted-proxy addresses are not counted.
+    #[arg(long = "max-connections-per-client", env = "MIGCHECK_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections_per_client: u64,
+    /// On SIGTERM or Ctrl-C: seconds the running diagnoses may take to finish before they are stopped
+    /// (their streams then end with an error saying so).
+    #[arg(long = "shutdown-grace", env = "MIGCHECK_SHUTDOWN_GRACE", default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_grace: u64,
+    /// Serve the Prometheus metrics on this address and port only (by default they are /metrics on
+    /// --listen).
+    #[arg(long = "metrics-listen", env = "MIGCHECK_METRICS_LISTEN", value_name = "ADDR:PORT", value_parser = listen_address)]
+    metrics_listen: Option<SocketAddr>,
+    /// The log's format: text for a person, json (one object a line) for a log shipper.
+    #[arg(
+        long = "log-format",
+        env = "MIGCHECK_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    log_format: LogFormat,
+}
+
+impl ServingArgs {
+    /// The defaults (and the environment's `MIGCHECK_` variables), for `migcheck` with no subcommand.
+    fn from_environment() -> Result<Self, clap::Error> {
+        let command = <ServingArgs as Args>::augment_args(clap::Command::new("migcheck"));
+        let matches = command.try_get_matches_from(["migcheck"])?;
+        <ServingArgs as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum AuthArg {
     Basic,
@@ -215,33 +295,57 @@ enum AuthArg {
 #[derive(Args, Debug, Clone)]
 struct NetArgs {
     /// Answer HOST:PORT with ADDR without asking DNS, like curl (repeatable).
-    #[arg(long, value_name = "HOST:PORT:ADDR", global = true)]
+    #[arg(
+        long,
+        env = "MIGCHECK_RESOLVE",
+        value_delimiter = ',',
+        value_name = "HOST:PORT:ADDR",
+        global = true
+    )]
     resolve: Vec<ResolveOverride>,
     /// Reach HOST:PORT through HOST2:PORT2, like curl (repeatable).
-    #[arg(long = "connect-to", value_name = "HOST:PORT:HOST2:PORT2", global = true)]
+    #[arg(
+        long = "connect-to",
+        env = "MIGCHECK_CONNECT_TO",
+        value_delimiter = ',',
+        value_name = "HOST:PORT:HOST2:PORT2",
+        global = true
+    )]
     connect_to: Vec<ConnectTo>,
     /// Ask this DNS server instead of the system's.
-    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_dns, global = true)]
+    #[arg(long, env = "MIGCHECK_DNS", value_name = "ADDR[:PORT]", value_parser = parse_dns, global = true)]
     dns: Option<SocketAddr>,
     /// Extra trusted root certificates (PEM, or one DER .cer), besides Mozilla's list: your internal CA.
     /// Exchange Online does not trust them, so a chain that needs one is reported as private.
-    #[arg(long = "ca-file", value_name = "PEM", global = true)]
+    #[arg(long = "ca-file", env = "MIGCHECK_CA_FILE", value_name = "PEM", global = true)]
     ca_file: Option<PathBuf>,
     /// For test labs: root certificates (PEM, or one DER .cer) treated as public certification
     /// authorities, as if the lab's CA were on Mozilla's list. --ca-file roots are trusted but reported
     /// as private.
-    #[arg(long = "public-ca-file", value_name = "PEM", global = true)]
+    #[arg(
+        long = "public-ca-file",
+        env = "MIGCHECK_PUBLIC_CA_FILE",
+        value_name = "PEM",
+        global = true
+    )]
     public_ca_file: Option<PathBuf>,
     /// Also trust the operating system's root certificates: on Windows the certificate store (where a
     /// corporate CA usually is), elsewhere the system bundle.
-    #[arg(long = "system-roots", global = true)]
+    #[arg(long = "system-roots", env = "MIGCHECK_SYSTEM_ROOTS", global = true)]
     system_roots: bool,
     /// Which addresses may be reached: public, any, or a CIDR list (10.0.0.0/8,192.168.1.5).
-    #[arg(long, default_value = "public", value_name = "POLICY", global = true)]
+    #[arg(
+        long,
+        env = "MIGCHECK_EGRESS",
+        default_value = "public",
+        value_name = "POLICY",
+        global = true
+    )]
     egress: EgressPolicy,
     /// Ports allowed in the public mode.
     #[arg(
         long,
+        env = "MIGCHECK_PORTS",
         value_delimiter = ',',
         default_value = "443,80",
         value_name = "LIST",
@@ -250,7 +354,7 @@ struct NetArgs {
     )]
     ports: Vec<u16>,
     /// Time limit for each network step, in seconds.
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    #[arg(long, env = "MIGCHECK_TIMEOUT", default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
     timeout: u64,
 }
 
@@ -307,7 +411,11 @@ pub fn main() -> ExitCode {
             // screen until Enter.
             let double_click = crate::platform::double_clicked();
             let default = SocketAddr::from(([127, 0, 0, 1], 8080));
-            let code = runtime.block_on(serve(default, None, None, &cli.net, double_click));
+            let serving = match ServingArgs::from_environment() {
+                Ok(s) => s,
+                Err(e) => e.exit(),
+            };
+            let code = runtime.block_on(serve(default, None, None, &serving, &cli.net, double_click));
             if double_click && code != ExitCode::SUCCESS {
                 crate::platform::wait_before_closing();
             }
@@ -317,22 +425,41 @@ pub fn main() -> ExitCode {
             listen,
             demo,
             hosting,
+            serving,
             net,
-        }) => runtime.block_on(serve(listen, demo, Some(&hosting), &net, false)),
+        }) => runtime.block_on(serve(listen, demo, Some(&hosting), &serving, &net, false)),
+        Some(Command::Health { url }) => runtime.block_on(crate::health::run(
+            &url,
+            Duration::from_secs(cli.net.timeout),
+            cli.net.ca_file.as_deref(),
+        )),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
         Some(Command::Explain { file, json }) => crate::explain::run(&file, json),
     }
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // The log often goes to a file or a service manager's journal: colour codes there are noise.
-    let _ = tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(use_colour(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        // The log often goes to a file or a service manager's journal: colour codes there are noise.
+        LogFormat::Text => log.with_ansi(use_colour(&std::io::stderr())).try_init(),
+        // One JSON object a line, for a log shipper: the same events and fields, so the same rule
+        // holds (no secret is ever a field or in a message).
+        LogFormat::Json => log.json().with_ansi(false).try_init(),
+    };
+}
+
+/// A line about the relay itself (where it listens, what it trusts): plain on stderr for a person, an
+/// event of the log when the log is JSON (so every line of stderr parses).
+fn announce(format: LogFormat, line: &str) {
+    match format {
+        LogFormat::Text => eprintln!("{line}"),
+        LogFormat::Json => tracing::info!("{line}"),
+    }
 }
 
 /// `open_page`: started by a double-click: any free port if the default one is taken, and the page
@@ -341,6 +468,7 @@ async fn serve(
     listen: SocketAddr,
     demo: Option<PathBuf>,
     hosting: Option<&HostingArgs>,
+    serving: &ServingArgs,
     net: &NetArgs,
     open_page: bool,
 ) -> ExitCode {
@@ -367,72 +495,149 @@ async fn serve(
             return ExitCode::from(2);
         }
     };
-    init_logging();
+    init_logging(serving.log_format);
+    // Asked once at start, after logging is set up, so the log and `/readyz` say at once whether the
+    // shared store answers (its own watch keeps it up to date afterwards).
     hosting.check_store().await;
-    let net = match net.build() {
-        Ok(n) => n,
+    match run_server(listen, demos, hosting, tls, serving, net, open_page).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("migcheck: {e}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
+    }
+}
+
+/// The relay from its first connection to its shutdown: stop accepting on SIGTERM or Ctrl-C, let the
+/// running diagnoses finish within the grace, then stop those left (their streams say so).
+async fn run_server(
+    listen: SocketAddr,
+    demos: Vec<migcheck_shared::Demo>,
+    hosting: Hosting,
+    tls: Option<rustls::ServerConfig>,
+    serving: &ServingArgs,
+    net: &NetArgs,
+    open_page: bool,
+) -> Result<(), String> {
+    let net = net.build()?;
     let bound = match tokio::net::TcpListener::bind(listen).await {
         Err(e) if open_page && e.kind() == std::io::ErrorKind::AddrInUse => {
             tokio::net::TcpListener::bind(SocketAddr::new(listen.ip(), 0)).await
         }
         other => other,
     };
-    let listener = match bound {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("migcheck: cannot listen on {listen}: {e}");
-            return ExitCode::from(2);
-        }
+    let listener = bound.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let metrics_listener = match serving.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (--metrics-listen): {e}"))?,
+        ),
+        None => None,
+    };
+    let metrics = crate::telemetry::install()?;
+    let hygiene = crate::serving::Hygiene {
+        header_timeout: Duration::from_secs(serving.header_timeout),
+        max_connections: usize::try_from(serving.max_connections).unwrap_or(usize::MAX),
+        max_per_client: usize::try_from(serving.max_connections_per_client).unwrap_or(usize::MAX),
+        proxies: hosting.trusted_proxies().to_vec(),
     };
     let shown = listener.local_addr().unwrap_or(listen);
     let url = format!("{}://{shown}/", if tls.is_some() { "https" } else { "http" });
-    eprintln!(
-        "migcheck {} serving the page at {url} (egress {})",
-        env!("CARGO_PKG_VERSION"),
-        net.egress
+    let format = serving.log_format;
+    announce(
+        format,
+        &format!(
+            "migcheck {} serving the page at {url} (egress {})",
+            env!("CARGO_PKG_VERSION"),
+            net.egress
+        ),
     );
-    eprintln!("{}", trust_and_dns(&net));
+    announce(format, &trust_and_dns(&net));
     if open_page {
         match crate::platform::open_browser(&url) {
             Ok(()) => eprintln!("opened {url} in the default browser; close this window or press Ctrl+C to stop"),
             Err(e) => eprintln!("migcheck: {e}; open {url} yourself"),
         }
     }
-    let router = app(Arc::new(AppState { net, demos, hosting }));
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let stop = CancellationToken::new();
+    let lifecycle = Lifecycle {
+        request_timeout: hygiene.header_timeout,
+        stopping: stop.clone(),
+        cut: CancellationToken::new(),
+        metrics: metrics_listener.is_none().then(|| metrics.clone()),
     };
-    let served = match tls {
-        Some(config) => match crate::serve_tls::TlsListener::new(listener, config) {
-            // `tap_io` only lends the listener axum's peer-address plumbing.
-            Ok(l) => {
-                axum::serve(
-                    axum::serve::ListenerExt::tap_io(l, |_| {}),
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
-            }
-            Err(e) => Err(e),
-        },
-        None => {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await
+    let cut = lifecycle.cut.clone();
+    let router = app(Arc::new(AppState {
+        lifecycle,
+        ..AppState::new(net, demos, hosting)
+    }));
+    let metrics_server = metrics_listener.map(|l| {
+        if let Ok(addr) = l.local_addr() {
+            announce(format, &format!("metrics at http://{addr}/metrics"));
         }
-    };
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("migcheck: server stopped: {e}");
-            ExitCode::from(2)
+        tokio::spawn(crate::serving::serve(
+            l,
+            None,
+            crate::api::metrics_app(metrics),
+            hygiene.clone(),
+            stop.clone(),
+        ))
+    });
+    tokio::spawn(stop_on_signal(stop.clone()));
+    let acceptor = tls.map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config)));
+    let open = crate::serving::serve(listener, acceptor, router, hygiene, stop).await;
+    let grace = Duration::from_secs(serving.shutdown_grace);
+    announce(
+        format,
+        &format!(
+            "stopping: no new connections; the running diagnoses have {} s to finish",
+            grace.as_secs()
+        ),
+    );
+    let drained = open.shutdown();
+    tokio::pin!(drained);
+    if tokio::time::timeout(grace, &mut drained).await.is_err() {
+        cut.cancel();
+        // The cut diagnoses send their last event at once; a client that does not read it is not
+        // waited for long.
+        if tokio::time::timeout(Duration::from_secs(5), &mut drained)
+            .await
+            .is_err()
+        {
+            announce(format, "stopping: connections still open after the grace; closing them");
         }
     }
+    if let Some(metrics_server) = metrics_server
+        && let Ok(open) = metrics_server.await
+    {
+        let _ = tokio::time::timeout(Duration::from_secs(1), open.shutdown()).await;
+    }
+    announce(format, "stopped");
+    Ok(())
+}
+
+/// Cancels `stop` on Ctrl-C, or on SIGTERM (what a container platform sends) on Unix.
+async fn stop_on_signal(stop: CancellationToken) {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch for SIGTERM; Ctrl-C still stops the relay");
+                let _ = tokio::signal::ctrl_c().await;
+                stop.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    stop.cancel();
 }
 
 /// Colours on a terminal, unless NO_COLOR is set (https://no-color.org) or the console cannot show them.
@@ -679,6 +884,30 @@ mod tests {
             }
         }
         assert_eq!(flag(Field::Password), "--password-env");
+    }
+
+    /// Container platforms configure through the environment: every `serve` flag has its variable,
+    /// `MIGCHECK_` and the flag in upper snake case (`--rate-per-minute`: `MIGCHECK_RATE_PER_MINUTE`).
+    #[test]
+    fn every_serve_flag_has_its_environment_variable() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        let mut named = 0;
+        for arg in serve.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let expected = format!("MIGCHECK_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(expected.as_str()),
+                "--{long}"
+            );
+            named += 1;
+        }
+        assert!(named >= 20, "{named}");
     }
 
     /// The `serve` log and `check`'s output: colours only on a terminal, and never with NO_COLOR set.

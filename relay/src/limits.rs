@@ -132,6 +132,10 @@ impl Hosting {
         self
     }
 
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        &self.trusted_proxies
+    }
+
     /// The client the limits count: the connection's peer, or, when that peer is a trusted proxy, the
     /// nearest address in `X-Forwarded-For` that is not one (the entries further left are the client's
     /// own to write, so they are never believed).
@@ -175,6 +179,11 @@ impl Hosting {
         let given = digest(given.trim_ascii());
         // Both sides are SHA-256 digests: equal lengths, and every byte is looked at.
         given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// Every diagnosis slot is taken: a new diagnosis would be refused (`/readyz` reports it).
+    pub fn saturated(&self) -> bool {
+        self.slots.available_permits() == 0
     }
 
     /// A slot for one diagnosis from `client`, held until the diagnosis ends; or why not.
@@ -239,7 +248,7 @@ impl Hosting {
 
 /// The unit the rate applies to: an IPv4 address, or an IPv6 /64 (one subscriber's network, in which
 /// a client may pick any address it likes).
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
         v4 => v4,

@@ -28,11 +28,13 @@ impl Net {
         if let Err(refusal) = self.egress.check_resolution(addrs) {
             let addr = SocketAddr::new(addrs.first().copied().unwrap_or(IpAddr::from([0, 0, 0, 0])), port);
             let error = NetError::Refused { addr, refusal };
+            crate::telemetry::refused(crate::telemetry::Refusal::Egress);
             return Err((error.clone(), vec![(addr, error)]));
         }
         for &ip in addrs {
             let addr = SocketAddr::new(ip, port);
             if let Err(refusal) = self.egress.check(addr) {
+                crate::telemetry::refused(crate::telemetry::Refusal::Egress);
                 skipped.push((addr, NetError::Refused { addr, refusal }));
                 continue;
             }
@@ -40,6 +42,7 @@ impl Net {
                 Ok(Ok(stream)) => {
                     // Small request/response exchanges: do not wait for Nagle.
                     let _ = stream.set_nodelay(true);
+                    crate::telemetry::outbound_connection();
                     return Ok(Connected {
                         stream,
                         peer: addr,

@@ -82,11 +82,7 @@ pub async fn start_relay(net: Net) -> SocketAddr {
 pub async fn start_relay_with(net: Net, hosting: Hosting) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(Arc::new(AppState {
-        net,
-        demos: Vec::new(),
-        hosting,
-    }));
+    let router = app(Arc::new(AppState::new(net, Vec::new(), hosting)));
     tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
@@ -272,4 +268,18 @@ pub fn agent_net(blocked: Option<&str>) -> Net {
         Arc::new(TrustStore::from_files(Some(lab().ca_file()), None).expect("lab CA")),
         timeout,
     )
+}
+
+/// A server on `ip` that accepts connections and never sends a byte (a hung Exchange, or a firewall that
+/// drops after the handshake), holding them until the test ends: its port.
+pub async fn silent_peer(ip: &str) -> u16 {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((peer, _)) = listener.accept().await {
+            held.push(peer);
+        }
+    });
+    port
 }

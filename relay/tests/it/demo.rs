@@ -31,11 +31,11 @@ async fn the_relay_offers_the_demos_in_its_info() {
     let demos = lab_demos();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(Arc::new(AppState {
-        net: lab_net(2),
-        demos: demos.clone(),
-        hosting: migcheck_relay::limits::Hosting::default(),
-    }));
+    let router = app(Arc::new(AppState::new(
+        lab_net(2),
+        demos.clone(),
+        migcheck_relay::limits::Hosting::default(),
+    )));
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

@@ -45,19 +45,8 @@ async fn assert_too_many(response: reqwest::Response) -> serde_json::Value {
     body
 }
 
-/// An address of the lab's block (so its egress policy allows it) that accepts and never answers.
-async fn silent_peer() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.2.232:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((peer, _)) = listener.accept().await {
-            held.push(peer);
-        }
-    });
-    port
-}
-
+/// A diagnosis of a silent peer on 127.0.2.232 (`silent_peer`): an address of the lab's block, so its
+/// egress policy allows it.
 fn silent_body(port: u16) -> String {
     serde_json::json!({"mode": "host", "host": "127.0.2.232", "port": port}).to_string()
 }
@@ -130,7 +119,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
 #[tokio::test]
 #[ignore = "needs the lab: cargo xtask test"]
 async fn the_relay_runs_at_most_max_concurrent_diagnoses() {
-    let port = silent_peer().await;
+    let port = silent_peer("127.0.2.232").await;
     let hosting = Hosting::new(Limits {
         max_concurrent: 2,
         rate_per_minute: 1000,
@@ -172,7 +161,7 @@ async fn the_relay_runs_at_most_max_concurrent_diagnoses() {
 #[tokio::test(start_paused = true)]
 #[ignore = "needs the lab: cargo xtask test"]
 async fn a_diagnosis_past_its_deadline_ends_with_an_error() {
-    let port = silent_peer().await;
+    let port = silent_peer("127.0.2.232").await;
     let hosting = Hosting::new(Limits {
         deadline: Duration::from_secs(5),
         ..Limits::default()

@@ -133,9 +133,20 @@ async fn two_instances_behind_nginx_share_one_budget_and_fall_back_to_their_own(
         "{keys}"
     );
 
+    for r in &relays {
+        assert_eq!(readyz(r).await.0, 200, "ready with the store answering");
+    }
+
     // Redis gone: each instance counts on its own, so a new client gets a burst from each.
     redis.stop();
     let alone = diagnoses(balancer.addr(), "127.0.0.7", 2 * BURST + 2).await;
+    // Not ready while the store does not answer (a load balancer may prefer another instance), yet
+    // serving on its own limit, as above.
+    for r in &relays {
+        let (status, body) = readyz(r).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("store"), "the reason names the store: {body}");
+    }
     assert_eq!(admitted(&alone), 2 * BURST, "each instance its own burst");
     for name in &names {
         let by_this = alone.iter().filter(|a| a.by == *name && a.status == 200).count();
@@ -169,9 +180,24 @@ async fn two_instances_behind_nginx_share_one_budget_and_fall_back_to_their_own(
     let again = diagnoses(balancer.addr(), "127.0.0.8", 2 * BURST).await;
     assert_eq!(admitted(&again), BURST, "shared again");
     for r in &relays {
+        assert_eq!(readyz(r).await.0, 200, "ready again");
+    }
+    for r in &relays {
         assert_eq!(lines_with(r, "reachable again"), 1, "{:?}", r.log());
         assert_eq!(lines_with(r, "unreachable"), 1, "{:?}", r.log());
     }
+}
+
+/// `GET /readyz` straight to one relay: the status and the body.
+async fn readyz(relay: &RelayProcess) -> (u16, String) {
+    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let answer = http
+        .get(format!("http://{}/readyz", relay.addr))
+        .send()
+        .await
+        .expect("readyz");
+    let status = answer.status().as_u16();
+    (status, answer.text().await.unwrap_or_default())
 }
 
 /// What `/readyz` reads: not configured without a store; reachable or not as the store answers.

@@ -31,5 +31,6 @@ mod instances;
 mod outlook_anywhere;
 mod page;
 mod secrets;
+mod serving;
 mod soap_autodiscover;
 mod windows_tls;
