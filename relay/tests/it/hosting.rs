@@ -298,20 +298,22 @@ async fn serve_speaks_https_with_the_given_certificate() {
     std::fs::write(&cert, certified.cert.pem()).expect("cert");
     std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start migcheck serve");
-    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    // Killed when the test ends, however it ends: a relay left running would hold the lab's lock.
+    let mut child = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(&cert)
+            .arg("--tls-key")
+            .arg(&key)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start migcheck serve"),
+    );
+    let mut stderr = std::io::BufReader::new(child.0.stderr.take().expect("stderr"));
     let mut line = String::new();
     let addr = loop {
         line.clear();
         if stderr.read_line(&mut line).expect("stderr") == 0 {
-            let _ = child.kill();
             panic!("migcheck serve ended without serving");
         }
         if let Some(rest) = line.split("serving the page at ").nth(1) {
@@ -352,9 +354,18 @@ async fn serve_speaks_https_with_the_given_certificate() {
             assert!(answer.contains(r#""version":"#), "{answer}");
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A child process killed (and reaped) when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
