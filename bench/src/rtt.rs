@@ -347,8 +347,14 @@ mod tests {
         // The notes after the section stay where they are, and go with it.
         let noted = format!("# B\n{START}\nold\n{END}\nlevers\n{NOTES_END}\n## Reading\n");
         let spliced = splice(&noted, &new);
-        assert_eq!(spliced, format!("# B\n{START}\nnew\n{END}\n\nlevers\n{NOTES_END}\n## Reading\n"));
-        assert_eq!(existing(&spliced), Some(format!("{START}\nnew\n{END}\n\nlevers\n{NOTES_END}").as_str()));
+        assert_eq!(
+            spliced,
+            format!("# B\n{START}\nnew\n{END}\n\nlevers\n{NOTES_END}\n## Reading\n")
+        );
+        assert_eq!(
+            existing(&spliced),
+            Some(format!("{START}\nnew\n{END}\n\nlevers\n{NOTES_END}").as_str())
+        );
         assert!(parse("0,50, 100").is_ok_and(|r| r == [0, 50, 100]));
         assert!(parse("fast").is_err());
     }
