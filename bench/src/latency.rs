@@ -18,11 +18,16 @@ pub fn lab_flags(timeout_secs: u64) -> Vec<String> {
 
 /// `migcheck check --email ... --json` on `s`: its wall time and report.
 pub fn cli(migcheck: &Path, s: AdScenario, timeout_secs: u64) -> Result<(Duration, Report), String> {
+    cli_with(migcheck, s, &lab_flags(timeout_secs))
+}
+
+/// The same with the network flags given (the lab's, or the latency injector's).
+pub fn cli_with(migcheck: &Path, s: AdScenario, flags: &[String]) -> Result<(Duration, Report), String> {
     let start = Instant::now();
     let out = Command::new(migcheck)
         .args(["check", "--email", &s.email(), "--user", &s.user()])
         .args(["--password-env", PASSWORD_VAR, "--json"])
-        .args(lab_flags(timeout_secs))
+        .args(flags)
         .env(PASSWORD_VAR, s.password())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", migcheck.display()))?;

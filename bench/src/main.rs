@@ -3,17 +3,22 @@
 //! the same run, prints a table and writes BENCHMARKS.md. Figures are printed, never asserted; an answer
 //! that is not the expected one is an error, so every figure is of work actually done.
 //!
-//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE] [--only capacity|page]
+//! Usage: migcheck-bench --root DIR --migcheck PATH [--runs N] [--out FILE] [--only capacity|page] [--rtt LIST]
+//!
+//! `--rtt 0,50,100,200` measures the healthy diagnosis and the peers across an emulated network at each
+//! round-trip time (`rtt.rs`) and rewrites only that section of BENCHMARKS.md; the full run keeps it.
 //!
 //! `--only capacity` (or `--capacity-only`) measures the relay's capacity alone and prints it, leaving
 //! BENCHMARKS.md as it is (for profiling the relay under load: `perf record -p` on the relay it starts);
 //! `--only page` does the same for the page (bytes received, first paint, usable form; no lab needed).
 
 mod capacity;
+mod critical_path;
 mod latency;
 mod page;
 mod peers;
 mod profile;
+mod rtt;
 mod stats;
 
 use std::fmt::Write as _;
@@ -38,12 +43,15 @@ struct Args {
     capacity_only: bool,
     /// `--only page`: the page's figures alone, printed; BENCHMARKS.md is left as it is.
     page_only: bool,
+    /// `--rtt`: the round-trip times to emulate, in milliseconds.
+    rtt: Option<Vec<u64>>,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut root, mut migcheck, mut runs, mut out) = (None, None, 30, None);
     let (mut capacity_only, mut page_only) = (false, false);
+    let mut rtt = None;
     while let Some(flag) = it.next() {
         if flag == "--capacity-only" {
             capacity_only = true;
@@ -60,6 +68,7 @@ fn args() -> Result<Args, String> {
             "--migcheck" => migcheck = Some(PathBuf::from(value()?)),
             "--runs" => runs = value()?.parse().map_err(|_| "--runs: a number of runs, like 30")?,
             "--out" => out = Some(PathBuf::from(value()?)),
+            "--rtt" => rtt = Some(rtt::parse(&value()?)?),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -71,6 +80,7 @@ fn args() -> Result<Args, String> {
         root,
         capacity_only,
         page_only,
+        rtt,
     })
 }
 
@@ -124,6 +134,15 @@ fn run() -> Result<(), String> {
     let healthy = AdScenario::Healthy;
     let mut rows = Vec::new();
     let mut detail = String::new();
+    if let Some(rtts) = &args.rtt {
+        let section = rtt::run(&args.migcheck, &args.root, rtts)?;
+        println!("\n{section}");
+        let document = std::fs::read_to_string(&args.out).unwrap_or_default();
+        std::fs::write(&args.out, rtt::splice(&document, &section))
+            .map_err(|e| format!("{}: {e}", args.out.display()))?;
+        say(&format!("wrote the RTT section of {}", args.out.display()));
+        return Ok(());
+    }
     if args.capacity_only {
         let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
         let rows = capacity_rows(&args, &rt, &mut detail)?;
@@ -193,8 +212,9 @@ fn run() -> Result<(), String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Samples::new)
     };
-    let exchangelib = repeat(&|| peers.exchangelib(healthy, None))?;
-    let rpcmap = repeat(&|| peers.rpcmap())?;
+    let exchangelib = repeat(&|| peers.exchangelib(healthy, None, lab.dns()))?;
+    let oa_proxy = lab.outlook_anywhere().addr(migcheck_lab::OaScenario::Healthy);
+    let rpcmap = repeat(&|| peers.rpcmap(oa_proxy))?;
     if !peers.has_sslyze() {
         return Err("sslyze is not in target/bench-venv: run `cargo xtask bench`, which installs it".into());
     }
@@ -234,7 +254,7 @@ fn run() -> Result<(), String> {
     }
     let timeout = Duration::from_secs(DEAD_TIMEOUT_SECS);
     let dead_ratio = dead_took.as_secs_f64() / timeout.as_secs_f64();
-    let exchangelib_dead = peers.exchangelib(hanging, Some(DEAD_TIMEOUT_SECS))?;
+    let exchangelib_dead = peers.exchangelib(hanging, Some(DEAD_TIMEOUT_SECS), lab.dns())?;
     rows.push(row(
         format!("Root domain and autodiscover.D never answer, timeout {DEAD_TIMEOUT_SECS} s: migcheck"),
         format!("{} ({dead_ratio:.2}× the timeout)", ms(dead_took)),
@@ -364,11 +384,10 @@ fn document(args: &Args, table: &str, detail: &str, profile: &str, took: Duratio
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let date = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let date = today();
+    // The RTT section (`--rtt`) is measured on its own: kept as it was.
+    let kept = std::fs::read_to_string(&args.out).unwrap_or_default();
+    let rtt_section = rtt::existing(&kept).map(|s| format!("\n{s}\n")).unwrap_or_default();
     format!(
         "# Benchmarks\n\n\
          Recorded {date} on {cores} cores ({cpu}), Debian, everything on loopback, by\n\n\
@@ -379,8 +398,17 @@ fn document(args: &Args, table: &str, detail: &str, profile: &str, took: Duratio
          Outlook Anywhere proxy) and sslyze 6.3.1 `--certinfo`, each timed as a whole process as a user runs it.\n\
          migcheck's CLI figure is a whole process too: Autodiscover (four candidates and V2), the certificate,\n\
          Outlook Anywhere (echo, logon, three binds), MAPI over HTTP, EWS and the version.\n\n\
-         {table}\n{detail}\n{profile}",
+         {table}\n{detail}\n{profile}{rtt_section}",
         args.runs,
         took.as_secs_f64()
     )
+}
+
+/// The date and time now, UTC, for the record.
+fn today() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! impacket's rpcmap (RPC over HTTP), sslyze (certificate). Each run is timed as a whole process, as a
 //! user would run it; an unexpected answer is an error, so a figure always means the work was done.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,13 +19,14 @@ impl Peers {
         self.root.join("target/lab-venv/bin").join(program)
     }
 
-    /// exchangelib's POX Autodiscover of `s` (Debian's python3-exchangelib), with its per-request timeout.
-    pub fn exchangelib(&self, s: AdScenario, timeout: Option<u64>) -> Result<Duration, String> {
+    /// exchangelib's POX Autodiscover of `s` (Debian's python3-exchangelib), with its per-request
+    /// timeout, resolving through `dns` (the lab's, or the latency injector's).
+    pub fn exchangelib(&self, s: AdScenario, timeout: Option<u64>, dns: SocketAddr) -> Result<Duration, String> {
         let lab = Lab::shared();
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(self.root.join("tests/lab/peers/exchangelib_autodiscover.py"))
             .arg("--dns")
-            .arg(lab.dns().to_string())
+            .arg(dns.to_string())
             .arg("--ca-file")
             .arg(lab.ca_file())
             .args(["--email", &s.email(), "--user", &s.user()])
@@ -40,10 +42,10 @@ impl Peers {
         }
     }
 
-    /// impacket's rpcmap binding EMSMDB through the healthy Outlook Anywhere proxy.
-    pub fn rpcmap(&self) -> Result<Duration, String> {
-        let s = OaScenario::Healthy;
-        let cmd = migcheck_lab::peers::rpcmap(&self.venv("python"), s, Lab::shared().outlook_anywhere().addr(s));
+    /// impacket's rpcmap binding EMSMDB through the healthy Outlook Anywhere proxy, reached at `proxy`
+    /// (its own address, or its relay's).
+    pub fn rpcmap(&self, proxy: IpAddr) -> Result<Duration, String> {
+        let cmd = migcheck_lab::peers::rpcmap(&self.venv("python"), OaScenario::Healthy, proxy);
         let (took, out) = timed(cmd)?;
         if out.contains("Protocol: [MS-OXCRPC]") {
             Ok(took)
@@ -53,7 +55,7 @@ impl Peers {
     }
 
     /// sslyze --certinfo on the healthy scenario's Exchange host, trusting the lab CA.
-    pub fn sslyze(&self, host: &str, ip: std::net::IpAddr) -> Result<Duration, String> {
+    pub fn sslyze(&self, host: &str, ip: IpAddr) -> Result<Duration, String> {
         let mut cmd = Command::new(self.root.join("target/bench-venv/bin/python"));
         cmd.args(["-m", "sslyze", "--certinfo", "--certinfo_ca_file"])
             .arg(Lab::shared().ca_file())

@@ -1,6 +1,7 @@
-//! `cargo xtask bench [--runs N] [--only page|capacity]`: installs what the benchmarks need (the test packages, the lab venv,
+//! `cargo xtask bench [--runs N] [--only page|capacity] [--rtt 0,50,100,200]`: installs what the benchmarks need (the test packages, the lab venv,
 //! sslyze in a venv of its own, the browser test's npm packages), builds the page and, in release, the relay and
-//! `migcheck-bench`, then runs it: it prints the table and writes BENCHMARKS.md.
+//! `migcheck-bench`, then runs it: it prints the table and writes BENCHMARKS.md (with `--rtt`, only the
+//! diagnosis and the peers across those emulated round-trip times, and only their section).
 
 use std::ffi::OsString;
 use std::process::{Command, Stdio};

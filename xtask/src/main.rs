@@ -123,6 +123,8 @@ fn usage() {
          \n                  lab's ignored tests included, fuzz --short\
          \n  bench [--runs N] the benchmarks on the lab, the peers beside migcheck: prints a table, writes BENCHMARKS.md\
          \n  bench --only page  the page alone (bytes received, slow 4G; no lab): prints, BENCHMARKS.md untouched\
+         \n  bench --rtt 0,50,100,200  only the diagnosis and the peers across emulated round-trip times (ms):\
+         \n                  their section of BENCHMARKS.md\
          \n  fuzz [--secs N] [TARGET...]  each fuzz target N s (600) on fuzz/corpus/; --short: 10 s each, unoptimised; --replay: the corpus on stable\
          \n  release         dist, then migcheck.exe (Windows) and a static Linux binary in target/release-artifacts/\
          \n  release --test  the same, then both run against the lab (migcheck.exe under wine)\

@@ -190,22 +190,36 @@ async fn round_checks(
             Candidate::Host => Url::parse(&format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml")).ok(),
             _ => None,
         };
-        let run = match (c, url) {
-            (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent, &turn).await,
-            (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent, &turn).await,
-            (_, Some(url)) => client::post(net, url, address, creds, consent, &turn).await,
-            (_, None) => Run {
-                steps: Vec::new(),
-                ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
-                srv: Vec::new(),
-            },
+        // The certificate of the candidate's host is fetched beside its POST, not after the round:
+        // the name is known now, and a client's wait should not grow by a handshake (issue 21). Only
+        // a TLS handshake: nothing of the user's goes with it.
+        let early_host = url.as_ref().and_then(|u| u.host_str().map(str::to_string));
+        let early = async {
+            let host = early_host?;
+            let checks = inspect(net, &host).await;
+            Some((host, checks))
         };
-        gate.finish(i, stops_the_logons(&run.ending));
-        // Each candidate reports its own time, not that of the slowest one it waited for.
-        (run, Instant::now())
+        let candidate = async {
+            let run = match (c, url) {
+                (Candidate::Redirect, _) => client::redirect_get(net, domain, address, creds, consent, &turn).await,
+                (Candidate::Srv, _) => client::srv(net, domain, address, creds, consent, &turn).await,
+                (_, Some(url)) => client::post(net, url, address, creds, consent, &turn).await,
+                (_, None) => Run {
+                    steps: Vec::new(),
+                    ending: Ending::Failed(Failure::Status(format!("'{domain}' cannot form a URL"))),
+                    srv: Vec::new(),
+                },
+            };
+            gate.finish(i, stops_the_logons(&run.ending));
+            // Each candidate reports its own time, not that of the slowest one it waited for.
+            (run, Instant::now())
+        };
+        let ((run, end), early) = tokio::join!(candidate, early);
+        (run, (end, early))
     }))
     .await;
-    let (runs, ends): (Vec<Run>, Vec<Instant>) = runs.into_iter().unzip();
+    let (runs, ends): (Vec<Run>, Vec<(Instant, Early)>) = runs.into_iter().unzip();
+    let (ends, early): (Vec<Instant>, Vec<Early>) = ends.into_iter().unzip();
     let decider = decider(&runs);
     let decided = decider.map(|d| runs[d].ending.clone());
     let stopped: Vec<String> = runs
@@ -220,8 +234,9 @@ async fn round_checks(
     let ids: Vec<String> = running.iter().map(|(_, r)| r.id.clone()).collect();
     let certificates = join_all(
         runs.iter()
+            .zip(early)
             .enumerate()
-            .map(|(i, run)| certificate_checks(net, rec, &ids[i], run, decider == Some(i))),
+            .map(|(i, (run, early))| certificate_checks(net, rec, &ids[i], run, decider == Some(i), early)),
     )
     .await;
     let logons = Logons::of(&runs);
@@ -522,7 +537,17 @@ fn candidate_outcome(
 
 /// KB step 2 on every https host the candidate reached: one compact check per host. Only the
 /// certificate of the candidate that decided can raise a finding; the others are shown for the record.
-async fn certificate_checks(net: &Net, rec: &Recorder, parent: &str, run: &Run, decisive: bool) -> Vec<Check> {
+/// A candidate host's certificate, fetched while its POST ran: (host, what it showed).
+type Early = Option<(String, Option<CertificateChecks>)>;
+
+async fn certificate_checks(
+    net: &Net,
+    rec: &Recorder,
+    parent: &str,
+    run: &Run,
+    decisive: bool,
+    mut early: Early,
+) -> Vec<Check> {
     let mut hosts: Vec<String> = Vec::new();
     let reached_tls = |s: &&client::Step| s.method == "POST" && (s.tls.is_some() || s.certificate_refused);
     for step in run.steps.iter().filter(reached_tls) {
@@ -542,7 +567,14 @@ async fn certificate_checks(net: &Net, rec: &Recorder, parent: &str, run: &Run, 
             format!("Certificate of {host}"),
             Some(parent),
         );
-        let outcome = match inspect(net, host).await {
+        let fetched = match early.take() {
+            Some((early_host, checks)) if early_host.eq_ignore_ascii_case(host) => checks,
+            other => {
+                early = other;
+                inspect(net, host).await
+            }
+        };
+        let outcome = match fetched {
             Some(verdicts) => compact(host, verdicts, decisive),
             None => Outcome::skip(format!("The certificate of {host} could not be fetched again.")),
         };

@@ -20,6 +20,7 @@ mod exchange;
 mod exchange_server;
 mod hostile;
 pub mod instances;
+pub mod latency;
 mod nginx;
 mod outlook_anywhere;
 pub mod peers;
@@ -39,6 +40,7 @@ pub use autodiscover::{
 pub use error::LabError;
 pub use exchange::{EX_NTLM_DOMAIN, EX_ZONE, ExLab, ExScenario, LabMailbox};
 pub use hostile::{HOSTILE_ZONE, HostileLab, HostileScenario};
+pub use latency::LatencyLab;
 pub use outlook_anywhere::{OA_NTLM_DOMAIN, OA_ZONE, OaLab, OaScenario};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -523,6 +525,19 @@ impl Lab {
             None => Err(LabError::Setup("this lab has no address slot".into())),
         })
         .as_ref()
+    }
+
+    /// The slot's servers (Autodiscover, Outlook Anywhere, EWS) behind the latency injector, with a
+    /// round-trip time of `rtt` (see [`latency`]). Only the servers already started get a relay: start
+    /// the parts you need ([`Lab::autodiscover`], ...) first.
+    pub fn through_latency(&self, rtt: Duration) -> Result<LatencyLab, LabError> {
+        let Some(ad) = &self.ad else {
+            return Err(LabError::Setup("this lab has no address slot".into()));
+        };
+        let mut servers: Vec<Ipv4Addr> = ad.plan.hosts.iter().map(|h| h.ip).collect();
+        servers.extend(ad.oa.ips());
+        servers.extend(ad.ex.ips());
+        LatencyLab::start(rtt, ad.slot.octet(), &servers, self.dns, self.ca_file.clone())
     }
 
     /// The index k (0..=99) of this lab's Autodiscover address block `127.(10+k).0.0/16`.

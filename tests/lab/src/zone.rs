@@ -79,6 +79,11 @@ impl<S: ZoneScenario> ZonePlan<S> {
             .collect()
     }
 
+    /// Every host's address.
+    pub(crate) fn ips(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.hosts.iter().map(|(_, ip)| *ip)
+    }
+
     pub(crate) fn addr(&self, s: S) -> IpAddr {
         let ip = self
             .hosts

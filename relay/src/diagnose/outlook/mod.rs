@@ -143,7 +143,16 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         endpoint,
     };
     let mut children = Vec::new();
-    let (auth_check, anonymous) = auth_check(net, rec, oa, target(6001)).await;
+    // The echo's connection opens while the anonymous request runs (issue 21: DNS, TCP and TLS as soon
+    // as the name is known); its credentials still wait for the anonymous answer, as before.
+    let go_ahead = oa.may_send_password.is_ok();
+    let echo_channel = async {
+        match go_ahead {
+            true => Some(client::Channel::open(net, proxy, oa.proxy.port.unwrap_or(443)).await),
+            false => None,
+        }
+    };
+    let ((auth_check, anonymous), echo_channel) = tokio::join!(auth_check(net, rec, oa, target(6001)), echo_channel);
     let go_on = auth_check.status != Status::Fail;
     children.push(auth_check);
     if let Some(answer) = anonymous
@@ -174,7 +183,17 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
         }
         return (finish_group(rec, run, children, proxy), EchoLogon::Unknown);
     }
-    let (ping, refused) = ping_check(net, rec, oa, target(6001)).await;
+    // Likewise the binds' channels open while the echo runs; their credentials wait for its answer.
+    let echo_channel = match echo_channel {
+        Some(c) => c,
+        None => client::Channel::open(net, proxy, oa.proxy.port.unwrap_or(443)).await,
+    };
+    let bind_channels = join_all(
+        ENDPOINTS
+            .iter()
+            .map(|(endpoint, _, _)| virtual_connection::open(net, target(*endpoint))),
+    );
+    let ((ping, refused), bind_channels) = tokio::join!(ping_check(rec, oa, target(6001), echo_channel), bind_channels);
     let rejected = ping.status == Status::Fail;
     // The echo took the credentials: a refusal elsewhere (EWS) is then not the password (logon.rs).
     let echo = match ping.status {
@@ -211,7 +230,10 @@ pub(crate) async fn checks_for(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'
     let vcs = join_all(
         ENDPOINTS
             .iter()
-            .map(|(endpoint, interface, _)| virtual_connection::bind(net, target(*endpoint), *interface, oa.logon)),
+            .zip(bind_channels)
+            .map(|((endpoint, interface, _), opened)| {
+                virtual_connection::bind_on(opened, target(*endpoint), *interface, oa.logon)
+            }),
     )
     .await;
     rec.phase(&mut logon_run, Phase::Http, t);
@@ -464,7 +486,12 @@ fn name_matches(pattern: &str, name: &str) -> bool {
 
 /// The echo with the credentials: the proxy is alive and takes the logon.
 /// The echo check, and whether the proxy refused the logon (401).
-async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target: Target<'_>) -> (Check, bool) {
+async fn ping_check(
+    rec: &Recorder,
+    oa: &OutlookAnywhere<'_>,
+    target: Target<'_>,
+    channel: Result<client::Channel, client::RpchError>,
+) -> (Check, bool) {
     let proxy = target.proxy;
     let mut run = rec.start(
         KbStep::OutlookAnywhere,
@@ -473,7 +500,7 @@ async fn ping_check(net: &Net, rec: &Recorder, oa: &OutlookAnywhere<'_>, target:
         Some("oa"),
     );
     let t = Instant::now();
-    let echoed = client::echo(net, target, oa.logon).await;
+    let echoed = client::echo_on(channel, target, oa.logon).await;
     rec.phase(&mut run, Phase::Http, t);
     let who = format!("{} ({})", oa.logon.creds.user, oa.logon.auth.label());
     let mut evidence = Evidence::default().fact("Logged on as", who.clone());

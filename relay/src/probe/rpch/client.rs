@@ -424,8 +424,14 @@ pub(super) async fn authorization(
 }
 
 /// The echo with credentials ("ping the RPC proxy"): a live proxy answers 200 and the 20-byte echo PDU.
-pub async fn echo(net: &Net, target: Target<'_>, logon: Logon<'_>) -> Result<Answer, RpchError> {
-    let mut ch = Channel::open(net, target.proxy, target.proxy_port).await?;
+/// On a channel opened beforehand (while the anonymous request ran): the credentials go only now, so
+/// opening it early adds no logon.
+pub async fn echo_on(
+    opened: Result<Channel, RpchError>,
+    target: Target<'_>,
+    logon: Logon<'_>,
+) -> Result<Answer, RpchError> {
+    let mut ch = opened?;
     let logged = match authorization(&mut ch, Method::In, target, logon).await {
         Ok(v) => v,
         Err(Ok((head, body))) => return Ok(answer(ch, head, body, None)),

@@ -125,10 +125,22 @@ impl VirtualConnection {
     }
 }
 
-/// Opens a virtual connection to `target.server:endpoint` and binds `interface` over it.
-pub async fn bind(net: &Net, target: Target<'_>, interface: Interface, logon: Logon<'_>) -> VirtualConnection {
+/// The IN and OUT channels' TLS connections, opened (in parallel) before any credentials are sent.
+pub type Opened = (Result<Channel, RpchError>, Result<Channel, RpchError>);
+
+/// Opens the two channels of a virtual connection to `target`'s proxy: no request yet, no credentials.
+pub async fn open(net: &Net, target: Target<'_>) -> Opened {
+    tokio::join!(
+        Channel::open(net, target.proxy, target.proxy_port),
+        Channel::open(net, target.proxy, target.proxy_port)
+    )
+}
+
+/// Opens a virtual connection to `target.server:endpoint` on channels opened beforehand ([`open`]) and
+/// binds `interface` over it; the logon starts only now.
+pub async fn bind_on(opened: Opened, target: Target<'_>, interface: Interface, logon: Logon<'_>) -> VirtualConnection {
     let mut seen = Seen::default();
-    let stage = run_bind(net, target, interface, logon, &mut seen).await;
+    let stage = run_bind(opened, target, interface, logon, &mut seen).await;
     VirtualConnection {
         endpoint: target.endpoint,
         challenge: seen.challenge,
@@ -158,11 +170,14 @@ struct Seen {
     binding: Option<ChannelBinding>,
 }
 
-async fn run_bind(net: &Net, target: Target<'_>, interface: Interface, logon: Logon<'_>, seen: &mut Seen) -> Stage {
-    let (in_ch, out_ch) = tokio::join!(
-        Channel::open(net, target.proxy, target.proxy_port),
-        Channel::open(net, target.proxy, target.proxy_port)
-    );
+async fn run_bind(
+    opened: Opened,
+    target: Target<'_>,
+    interface: Interface,
+    logon: Logon<'_>,
+    seen: &mut Seen,
+) -> Stage {
+    let (in_ch, out_ch) = opened;
     let (mut in_ch, mut out_ch) = match (in_ch, out_ch) {
         (Ok(i), Ok(o)) => (i, o),
         (Err(e), _) | (_, Err(e)) => return Stage::AwaitingLogon(e),

@@ -10,14 +10,19 @@ use migcheck_lab::Lab;
 
 /// An independent DNS client (hickory) that asks only the lab's dnsmasq, over UDP or TCP, uncached.
 pub fn resolver(lab: &Lab, tcp: bool) -> Resolver<TokioRuntimeProvider> {
-    let ip = lab.dns().ip();
+    resolver_at(lab.dns(), tcp)
+}
+
+/// The same client asking the DNS server at `dns` (the lab's, or the latency injector's relay).
+pub fn resolver_at(dns: std::net::SocketAddr, tcp: bool) -> Resolver<TokioRuntimeProvider> {
+    let ip = dns.ip();
     let mut ns = if tcp {
         NameServerConfig::tcp(ip)
     } else {
         NameServerConfig::udp(ip)
     };
     for c in &mut ns.connections {
-        c.port = lab.dns().port();
+        c.port = dns.port();
     }
     let mut opts = ResolverOpts::default();
     opts.use_hosts_file = ResolveHosts::Never;

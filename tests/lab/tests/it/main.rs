@@ -14,6 +14,7 @@ mod autodiscover;
 mod exchange;
 mod extended_protection;
 mod lab;
+mod latency;
 mod lifetime;
 mod outlook_anywhere;
 mod soap_autodiscover;
