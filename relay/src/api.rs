@@ -24,6 +24,7 @@ use migcheck_shared::{
 };
 
 use crate::assets;
+use crate::compare::{self, CompareWith};
 use crate::diagnose;
 use crate::limits::{Hosting, Refused, StoreStatus};
 use crate::net::Net;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// Limits, access token and allowed origins (`Hosting::default()` for a public relay's limits).
     pub hosting: Hosting,
     pub lifecycle: Lifecycle,
+    /// The relay on the internet this one compares with (`--compare-with`), when the operator named one.
+    pub compare: Option<CompareWith>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             demos,
             hosting,
             lifecycle: Lifecycle::default(),
+            compare: None,
         }
     }
 }
@@ -250,6 +254,12 @@ pub enum ApiError {
     /// Too many diagnoses from this client, or running overall.
     #[error("{}", .0.message)]
     TooMany(Refused),
+    /// A comparison asked of a relay that has no outside relay to compare with.
+    #[error("this relay compares with no other: its operator starts it with --compare-with URL")]
+    NoComparison,
+    /// A query parameter the diagnose route does not take, or a value it cannot read.
+    #[error("the query takes compare=outside and send_password=true or false, nothing else")]
+    BadQuery,
 }
 
 impl IntoResponse for ApiError {
@@ -264,13 +274,16 @@ impl IntoResponse for ApiError {
             ApiError::WrongMethod(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
             ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some(Field::Token.name())),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+            ApiError::NoComparison | ApiError::BadQuery => (StatusCode::BAD_REQUEST, Some("compare")),
         };
         let refusal = match &self {
             ApiError::BadInput(_)
             | ApiError::UnknownField { .. }
             | ApiError::Malformed(_)
             | ApiError::NotJson
-            | ApiError::TooLarge => Some(telemetry::Refusal::Validation),
+            | ApiError::TooLarge
+            | ApiError::NoComparison
+            | ApiError::BadQuery => Some(telemetry::Refusal::Validation),
             ApiError::NeedsToken => Some(telemetry::Refusal::Token),
             ApiError::TooMany(_) => Some(telemetry::Refusal::RateLimit),
             ApiError::NoSuchRoute | ApiError::WrongMethod(_) => None,
@@ -406,6 +419,8 @@ async fn info(State(state): State<Arc<AppState>>) -> Json<RelayInfo> {
         egress: state.net.egress.to_string(),
         inside: !matches!(state.net.egress, EgressPolicy::Public { .. }),
         demos: state.demos.clone(),
+        modes: DiagnoseRequest::MODES.iter().map(ToString::to_string).collect(),
+        compare_with: state.compare.as_ref().map(|c| c.url.clone()),
     })
 }
 
@@ -432,15 +447,39 @@ async fn catalogue() -> Response {
     }
 }
 
+/// `POST /api/v1/diagnose?compare=outside[&send_password=true]`: the diagnosis beside the view of the
+/// relay this one compares with ([`AppState::compare`]); the password goes there only with
+/// `send_password=true`.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DiagnoseQuery {
+    compare: Option<CompareQuery>,
+    #[serde(default)]
+    send_password: bool,
+}
+
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum CompareQuery {
+    Outside,
+}
+
 async fn diagnose_handler(
     State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<DiagnoseQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     if !is_json(headers.get(header::CONTENT_TYPE)) {
         return Err(ApiError::NotJson);
     }
+    // The message quotes nothing of the query (it could hold anything).
+    let axum::extract::Query(query) = query.map_err(|_| ApiError::BadQuery)?;
+    let compare = match query.compare {
+        None => None,
+        Some(CompareQuery::Outside) => Some(state.compare.clone().ok_or(ApiError::NoComparison)?),
+    };
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::Malformed("the body could not be read".into()),
@@ -461,8 +500,14 @@ async fn diagnose_handler(
         let late = tx.clone();
         // Past the deadline, or when a shutdown's grace runs out, the probes are dropped mid-step and
         // the stream says why it ends.
+        let run = async {
+            match &compare {
+                None => diagnose::run(&net, request, valid, tx).await,
+                Some(with) => compare::run(&net, with, request, valid, query.send_password, deadline, tx).await,
+            }
+        };
         let stopped = tokio::select! {
-            ran = tokio::time::timeout(deadline, diagnose::run(&net, request, valid, tx)) => ran.err().map(|_| {
+            ran = tokio::time::timeout(deadline, run) => ran.err().map(|_| {
                 format!("the diagnosis took longer than {} s and was stopped", deadline.as_secs_f64())
             }),
             () = cut.cancelled() => Some(SHUT_DOWN.to_string()),

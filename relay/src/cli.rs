@@ -18,6 +18,7 @@ use axum::http::HeaderValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{AppState, Lifecycle, app};
+use crate::compare::CompareWith;
 use crate::limits::{Hosting, Limits};
 use crate::net::{ConnectTo, Dns, Net, ResolveOverride, TrustStore};
 use crate::policy::EgressPolicy;
@@ -122,6 +123,22 @@ struct CheckArgs {
     /// Print the report as one JSON document instead of the readable tree.
     #[arg(long)]
     json: bool,
+    /// With --host: only the checks that need no password, as a relay outside the network runs them
+    /// for --compare-with (DNS, TCP, TLS, the certificate, who answers each Exchange path).
+    #[arg(long = "outside-view", requires = "host")]
+    outside_view: bool,
+    /// Also run the diagnosis's view from outside on this migcheck relay on the internet (its URL), and
+    /// show the two side by side, differences first. Only the public name goes there, unless
+    /// --compare-send-password.
+    #[arg(long = "compare-with", value_name = "URL")]
+    compare_with: Option<String>,
+    /// The environment variable that holds the --compare-with relay's access token.
+    #[arg(long = "compare-token-env", value_name = "VAR", requires = "compare_with")]
+    compare_token_env: Option<String>,
+    /// Send the whole request, password included, to the --compare-with relay, so it runs every check
+    /// from outside too (the report says where the password went). Without it, the password stays here.
+    #[arg(long = "compare-send-password", requires = "compare_with")]
+    compare_send_password: bool,
     #[command(flatten)]
     net: NetArgs,
 }
@@ -268,6 +285,40 @@ struct ServingArgs {
         value_name = "FORMAT"
     )]
     log_format: LogFormat,
+    /// Offer the page's "Compare with the internet's view": a migcheck relay on the internet (its URL)
+    /// that runs the same diagnosis from outside. Default: none.
+    #[arg(long = "compare-with", env = "MIGCHECK_COMPARE_WITH", value_name = "URL")]
+    compare_with: Option<String>,
+    /// The environment variable that holds the access token of the --compare-with relay.
+    #[arg(
+        long = "compare-token-env",
+        env = "MIGCHECK_COMPARE_TOKEN_ENV",
+        value_name = "VAR",
+        requires = "compare_with"
+    )]
+    compare_token_env: Option<String>,
+}
+
+/// The relay to compare with, from `--compare-with` and `--compare-token-env`.
+fn compare_with(url: Option<&str>, token_env: Option<&str>, net: &NetArgs) -> Result<Option<CompareWith>, String> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let token = match token_env {
+        Some(var) => Some(compare_token(var)?),
+        None => None,
+    };
+    CompareWith::new(url, token, net.ca_file.clone()).map(Some)
+}
+
+/// The outside relay's token from the variable `var`; the message never repeats it.
+fn compare_token(var: &str) -> Result<String, String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_string()),
+        _ => Err(
+            "--compare-token-env: no environment variable of that name is set, or it is empty; it takes the name of the variable that holds the outside relay's access token, never the token itself".to_string(),
+        ),
+    }
 }
 
 impl ServingArgs {
@@ -519,6 +570,11 @@ async fn run_server(
     net: &NetArgs,
     open_page: bool,
 ) -> Result<(), String> {
+    let compare = compare_with(
+        serving.compare_with.as_deref(),
+        serving.compare_token_env.as_deref(),
+        net,
+    )?;
     let net = net.build()?;
     let bound = match tokio::net::TcpListener::bind(listen).await {
         Err(e) if open_page && e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -570,6 +626,7 @@ async fn run_server(
     let cut = lifecycle.cut.clone();
     let router = app(Arc::new(AppState {
         lifecycle,
+        compare,
         ..AppState::new(net, demos, hosting)
     }));
     let metrics_server = metrics_listener.map(|l| {
@@ -748,6 +805,10 @@ fn request_of(args: &CheckArgs) -> Result<DiagnoseRequest, String> {
         })
     };
     match (&args.host, &args.email, &args.rpc_proxy, &args.remote_server) {
+        (Some(host), None, None, None) if args.outside_view => Ok(DiagnoseRequest::Outside(HostTarget {
+            host: host.clone(),
+            port: args.port,
+        })),
         (Some(host), None, None, None) => Ok(DiagnoseRequest::Host(HostTarget {
             host: host.clone(),
             port: args.port,
@@ -805,6 +866,17 @@ async fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let compare = match compare_with(
+        args.compare_with.as_deref(),
+        args.compare_token_env.as_deref(),
+        &args.net,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("migcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let net = match args.net.build() {
         Ok(n) => n,
         Err(e) => {
@@ -827,7 +899,14 @@ async fn check(args: CheckArgs) -> ExitCode {
             }
         })
     });
-    let report = diagnose::run(&net, request, valid, tx).await;
+    let report = match &compare {
+        None => diagnose::run(&net, request, valid, tx).await,
+        Some(with) => {
+            // The outside relay's own deadline is its own; this bounds the wait for its answer.
+            let wait = Duration::from_secs(args.net.timeout.saturating_mul(20).clamp(60, 600));
+            crate::compare::run(&net, with, request, valid, args.compare_send_password, wait, tx).await
+        }
+    };
     if let Some(task) = live {
         let _ = task.await;
     }

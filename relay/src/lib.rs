@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod cli;
+pub mod compare;
 pub mod diagnose;
 pub mod explain;
 mod health;
@@ -17,3 +18,4 @@ pub mod render;
 pub mod serve_tls;
 pub mod serving;
 pub mod telemetry;
+mod upstream;

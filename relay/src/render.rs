@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use migcheck_shared::{Check, Event, Report, Status, Verdict};
+use migcheck_shared::{Check, Comparison, Event, Report, Seen, Status, Verdict};
 
 const RESET: &str = "\x1b[0m";
 
@@ -71,8 +71,19 @@ pub fn text(report: &Report, color: bool) -> String {
         verdict
     };
     let _ = writeln!(out, "Verdict: {verdict}: {}", safe(&report.headline));
+    if let Some(c) = &report.comparison {
+        comparison(&mut out, c, color);
+    }
     if !report.findings.is_empty() {
-        let _ = writeln!(out, "\nFindings");
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if report.comparison.is_some() {
+                "Findings inside"
+            } else {
+                "Findings"
+            }
+        );
         for (i, f) in report.findings.iter().enumerate() {
             let step = f
                 .kb_step
@@ -98,6 +109,65 @@ pub fn text(report: &Report, color: bool) -> String {
     }
     let _ = writeln!(out, "\nDone in {} ms.", report.elapsed_ms);
     out
+}
+
+/// The view from outside first (what Exchange Online sees), then what differs, then every check on both
+/// sides; the inside report follows as usual.
+fn comparison(out: &mut String, c: &Comparison, color: bool) {
+    let _ = writeln!(out, "\nInside and outside");
+    let _ = writeln!(out, "  {}", safe(&c.message));
+    let password = if c.password_sent {
+        format!("the password went to {} (you agreed)", safe(&c.relay))
+    } else {
+        "the password stayed here".to_string()
+    };
+    let sent = serde_json::to_string(&c.sent).unwrap_or_default();
+    let _ = writeln!(out, "  Sent outside: {} ({password})", safe(&sent));
+    let Some(outside) = &c.outside else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "  From the internet: {}: {}",
+        outside.verdict.label().to_uppercase(),
+        safe(&outside.headline)
+    );
+    if !c.differences.is_empty() {
+        let _ = writeln!(out, "\nDifferences");
+    }
+    for (i, d) in c.differences.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {} ({}, {}): {}",
+            i + 1,
+            d.severity.label(),
+            d.cause.label(),
+            safe(&d.check_id),
+            safe(&d.summary)
+        );
+        let _ = writeln!(out, "     inside:  {}", safe(&d.inside));
+        let _ = writeln!(out, "     outside: {}", safe(&d.outside));
+        let _ = writeln!(out, "     Fix:");
+        for line in d.fix.lines() {
+            let _ = writeln!(out, "       {}", safe(line));
+        }
+    }
+    let _ = writeln!(out, "\nSide by side (inside | outside)");
+    let side = |s: &Option<Seen>| {
+        s.as_ref()
+            .map_or_else(|| "[ -- ]".to_string(), |s| tag(s.status, color))
+    };
+    for row in &c.rows {
+        let mark = if row.differs { "≠" } else { " " };
+        let _ = writeln!(
+            out,
+            "  {mark} {} | {}  {} ({})",
+            side(&row.inside),
+            side(&row.outside),
+            safe(&row.title),
+            safe(&row.id)
+        );
+    }
 }
 
 fn tree(out: &mut String, check: &Check, depth: usize, color: bool) {

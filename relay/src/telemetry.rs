@@ -118,12 +118,7 @@ pub struct DiagnosisMeter {
 
 impl DiagnosisMeter {
     pub fn start(request: &DiagnoseRequest) -> Self {
-        let mode = match request {
-            DiagnoseRequest::Host(_) => "host",
-            DiagnoseRequest::Autodiscover(_) => "autodiscover",
-            DiagnoseRequest::OutlookAnywhere(_) => "outlook_anywhere",
-            DiagnoseRequest::RemoteMove(_) => "remote_move",
-        };
+        let mode = request.mode();
         counter!(STARTED, "mode" => mode).increment(1);
         gauge!(OPEN_STREAMS).increment(1.0);
         DiagnosisMeter {

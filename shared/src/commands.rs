@@ -28,7 +28,7 @@ impl DiagnoseRequest {
     pub fn powershell_line(&self) -> Option<String> {
         let cred = |user: &str| format!("-Credentials (Get-Credential {})", ps(user));
         match self {
-            DiagnoseRequest::Host(_) => None,
+            DiagnoseRequest::Host(_) | DiagnoseRequest::Outside(_) => None,
             DiagnoseRequest::Autodiscover(t) => {
                 let user = if t.user.trim().is_empty() {
                     t.email.trim()
@@ -73,7 +73,7 @@ impl DiagnoseRequest {
             }
         };
         let password = match self {
-            DiagnoseRequest::Host(t) => {
+            DiagnoseRequest::Host(t) | DiagnoseRequest::Outside(t) => {
                 flag(Field::Host, &t.host);
                 if let Some(p) = t.port {
                     flag(Field::Port, &p.to_string());
@@ -113,6 +113,9 @@ impl DiagnoseRequest {
             && t.allow_credential_redirect
         {
             args.extend(Field::AllowCredentialRedirect.flag().map(String::from));
+        }
+        if let DiagnoseRequest::Outside(_) = self {
+            args.push("--outside-view".into());
         }
         if password {
             args.extend(Field::Password.flag().map(String::from));

@@ -17,7 +17,10 @@ pub use event::Event;
 pub use field::Field;
 pub use input::{Email, HostPort, InputError};
 pub use kb::{Cause, KbStep, Problem};
-pub use report::{CertificateInfo, Check, Evidence, Fact, Finding, Phase, PhaseTiming, Report, Status, Verdict};
+pub use report::{
+    CertificateInfo, Check, CompareOutcome, ComparedCheck, Comparison, Difference, Evidence, Fact, Finding, Phase,
+    PhaseTiming, Report, Seen, Status, Verdict,
+};
 pub use request::{
     AuthMethod, AutodiscoverTarget, Demo, DiagnoseRequest, HostTarget, OutlookAnywhereTarget, RelayInfo,
     RemoteMoveTarget,

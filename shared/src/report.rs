@@ -189,6 +189,91 @@ pub struct Report {
     /// Most important first.
     pub findings: Vec<Finding>,
     pub elapsed_ms: u64,
+    /// The view from outside beside this one (`--compare-with`); absent when none was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Box<Comparison>>,
+}
+
+/// The inside view (this relay) and the outside view (a relay on the internet) of the same diagnosis,
+/// side by side. The outside view comes first in what a user reads: it is what Exchange Online sees.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// The relay that looked from outside, as configured (its URL, never its token).
+    pub relay: String,
+    /// What went to it, without the password.
+    pub sent: DiagnoseRequest,
+    /// Whether the migration account's password went to it (only with its own consent).
+    pub password_sent: bool,
+    /// How asking it went.
+    pub outcome: CompareOutcome,
+    /// The outcome in one sentence: what was compared, or why nothing was (unreachable, refused, older).
+    pub message: String,
+    /// What it saw, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<Box<Report>>,
+    /// The same request run here, when it is not this report's own (the password-less view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<Box<Report>>,
+    /// Each difference explained, most serious first.
+    #[serde(default)]
+    pub differences: Vec<Difference>,
+    /// Every check on either side, differing ones first.
+    #[serde(default)]
+    pub rows: Vec<ComparedCheck>,
+}
+
+/// How asking the outside relay went.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareOutcome {
+    /// Both views came; `differences` says what differs.
+    Compared,
+    /// No connection to it, or no answer in time.
+    Unreachable,
+    /// It answered with a refusal: its egress policy, rate limit, access token or input check.
+    Refused,
+    /// It is older and has no outside view (no `outside` mode in its `/api/v1/info`).
+    TooOld,
+    /// It answered, but not as a migcheck relay does (a stream cut short, not JSON).
+    Failed,
+}
+
+/// One check as each side saw it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ComparedCheck {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<Seen>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<Seen>,
+    /// Whether the two differ (in status, or in what the comparison reads: addresses, certificate,
+    /// who answered).
+    pub differs: bool,
+}
+
+/// A check's status and summary on one side.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub status: Status,
+    pub summary: String,
+}
+
+/// A difference between the two views, explained.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The check where it shows.
+    pub check_id: String,
+    pub cause: Cause,
+    /// `fail`, `warn` or `info` (a difference that is expected, as split DNS reaching the same server).
+    pub severity: Status,
+    /// What differs and what it means, in one or two sentences.
+    pub summary: String,
+    /// What to do.
+    pub fix: String,
+    /// What each side saw, in words.
+    pub inside: String,
+    pub outside: String,
 }
 
 impl Report {

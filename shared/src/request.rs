@@ -22,6 +22,10 @@ pub enum DiagnoseRequest {
     /// A remote move (the other migration type), as `Test-MigrationServerAvailability -ExchangeRemoteMove
     /// -RemoteServer -Credentials`: EWS and the MRS Proxy endpoint on the server named.
     RemoteMove(RemoteMoveTarget),
+    /// The view from outside (`--compare-with`): the checks that need no password on a public name, the
+    /// host's DNS, TCP, TLS and certificate and who answers each Exchange path anonymously. What a relay
+    /// inside a network asks a relay on the internet to look at; it carries no account and no password.
+    Outside(HostTarget),
 }
 
 /// The fields of the `remote_move` mode.
@@ -122,7 +126,47 @@ pub struct HostTarget {
 
 impl DiagnoseRequest {
     /// The modes, as the `mode` field spells them.
-    pub const MODES: &'static [&'static str] = &["host", "autodiscover", "outlook_anywhere", "remote_move"];
+    pub const MODES: &'static [&'static str] = &["host", "autodiscover", "outlook_anywhere", "remote_move", "outside"];
+
+    /// The mode as the `mode` field spells it.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            DiagnoseRequest::Host(_) => "host",
+            DiagnoseRequest::Autodiscover(_) => "autodiscover",
+            DiagnoseRequest::OutlookAnywhere(_) => "outlook_anywhere",
+            DiagnoseRequest::RemoteMove(_) => "remote_move",
+            DiagnoseRequest::Outside(_) => "outside",
+        }
+    }
+
+    /// The password-less view from outside of this request: the public name it is about (the host, the
+    /// RPC proxy, the remote server, or `autodiscover.` and the e-mail address's domain). Nothing else
+    /// of the request goes: no account, no mailbox, no internal server name.
+    pub fn outside_view(&self) -> DiagnoseRequest {
+        let host = |host: &str| HostTarget {
+            host: host.to_string(),
+            port: None,
+        };
+        DiagnoseRequest::Outside(match self {
+            DiagnoseRequest::Host(t) | DiagnoseRequest::Outside(t) => t.clone(),
+            DiagnoseRequest::Autodiscover(t) => {
+                let domain = t.email.rsplit_once('@').map_or(t.email.as_str(), |(_, d)| d).trim();
+                host(&format!("autodiscover.{domain}"))
+            }
+            DiagnoseRequest::OutlookAnywhere(t) => host(&t.rpc_proxy),
+            DiagnoseRequest::RemoteMove(t) => host(&t.remote_server),
+        })
+    }
+
+    /// Whether the request carries a password.
+    pub fn has_password(&self) -> bool {
+        match self {
+            DiagnoseRequest::Autodiscover(t) => !t.password.is_empty(),
+            DiagnoseRequest::OutlookAnywhere(t) => !t.password.is_empty(),
+            DiagnoseRequest::RemoteMove(t) => !t.password.is_empty(),
+            DiagnoseRequest::Host(_) | DiagnoseRequest::Outside(_) => false,
+        }
+    }
 
     /// A copy without the password, for reports and logs.
     pub fn redacted(&self) -> Self {
@@ -140,7 +184,24 @@ impl DiagnoseRequest {
                 ..t.clone()
             }),
             DiagnoseRequest::Host(t) => DiagnoseRequest::Host(t.clone()),
+            DiagnoseRequest::Outside(t) => DiagnoseRequest::Outside(t.clone()),
         }
+    }
+}
+
+impl HostTarget {
+    /// The host normalised and the port decided.
+    fn validate(&self) -> Result<HostPort, InputError> {
+        let target = input::parse_host(Field::Host, &self.host)?;
+        let port = match self.port {
+            Some(0) => return Err(InputError::new(Field::Port, "must be between 1 and 65535")),
+            Some(p) => p,
+            None => target.port.unwrap_or(443),
+        };
+        Ok(HostPort {
+            host: target.host,
+            port: Some(port),
+        })
     }
 }
 
@@ -148,18 +209,8 @@ impl DiagnoseRequest {
     /// Checks every field the way the relay will, so the page can show the same message as the user types.
     pub fn validate(&self) -> Result<ValidRequest, InputError> {
         match self {
-            DiagnoseRequest::Host(HostTarget { host, port }) => {
-                let target = input::parse_host(Field::Host, host)?;
-                let port = match port {
-                    Some(0) => return Err(InputError::new(Field::Port, "must be between 1 and 65535")),
-                    Some(p) => *p,
-                    None => target.port.unwrap_or(443),
-                };
-                Ok(ValidRequest::Host(HostPort {
-                    host: target.host,
-                    port: Some(port),
-                }))
-            }
+            DiagnoseRequest::Host(t) => Ok(ValidRequest::Host(t.validate()?)),
+            DiagnoseRequest::Outside(t) => Ok(ValidRequest::Outside(t.validate()?)),
             DiagnoseRequest::Autodiscover(t) => {
                 let email = input::parse_email(Field::Email, &t.email)?;
                 let user = match t.user.trim() {
@@ -302,6 +353,8 @@ pub enum ValidRequest {
     Autodiscover(ValidAutodiscover),
     OutlookAnywhere(ValidOutlookAnywhere),
     RemoteMove(ValidRemoteMove),
+    /// The view from outside of one host.
+    Outside(HostPort),
 }
 
 /// Remote-move mode, checked.
@@ -367,6 +420,14 @@ pub struct RelayInfo {
     /// server: the page offers them pre-filled. Empty on a normal relay.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub demos: Vec<Demo>,
+    /// The modes this relay runs ([`DiagnoseRequest::MODES`]). A relay older than the field sends none:
+    /// it has no `outside` mode, and a relay comparing with it says so.
+    #[serde(default)]
+    pub modes: Vec<String>,
+    /// The relay this one compares with (`migcheck serve --compare-with URL`): the page offers "Compare
+    /// with the internet's view". None: no comparison offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_with: Option<String>,
 }
 
 /// One ready-made diagnosis of the demo lab. Its password is a lab account's, public by design.
@@ -526,5 +587,57 @@ mod tests {
         let json = serde_json::to_string(&request.redacted()).expect("json");
         assert!(!json.contains("Hunter2"), "{json}");
         assert!(json.contains(r#""auth":"basic""#), "{json}");
+    }
+
+    /// Issue 23: what goes to a relay outside is the public name alone, whatever the mode carried.
+    #[test]
+    fn the_outside_view_carries_the_public_name_and_nothing_else() {
+        let view = |json: &str| {
+            let request: DiagnoseRequest = serde_json::from_str(json).expect("json");
+            serde_json::to_value(request.outside_view()).expect("json")
+        };
+        let host = |h: &str| serde_json::json!({"mode": "outside", "host": h});
+        assert_eq!(
+            view(
+                r#"{"mode":"autodiscover","email":"adele@Contoso.com","user":"CONTOSO\\migadmin","password":"s3cret","target_mailbox":"bob@contoso.com"}"#
+            ),
+            host("autodiscover.Contoso.com")
+        );
+        assert_eq!(
+            view(
+                r#"{"mode":"outlook_anywhere","rpc_proxy":"mail.contoso.com","exchange_server":"ex01.corp.local","user":"u","password":"s3cret"}"#
+            ),
+            host("mail.contoso.com")
+        );
+        assert_eq!(
+            view(
+                r#"{"mode":"remote_move","remote_server":"mail.contoso.com","user":"u","password":"s3cret","servers":"ex01,ex02","agent_target":""}"#
+            ),
+            host("mail.contoso.com")
+        );
+        assert_eq!(
+            view(r#"{"mode":"host","host":"mail.contoso.com","port":8443}"#),
+            serde_json::json!({"mode": "outside", "host": "mail.contoso.com", "port": 8443})
+        );
+        // It takes no account and no password: a field of another mode is refused by name.
+        let refused = serde_json::from_str::<DiagnoseRequest>(r#"{"mode":"outside","host":"h","password":"x"}"#)
+            .expect_err("no password in the outside view");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("unknown field `password`, expected `host` or `port`"),
+            "{refused}"
+        );
+        let valid =
+            serde_json::from_str::<DiagnoseRequest>(r#"{"mode":"outside","host":"https://Mail.Contoso.com/owa"}"#)
+                .expect("json")
+                .validate();
+        assert_eq!(
+            valid,
+            Ok(ValidRequest::Outside(HostPort {
+                host: "mail.contoso.com".into(),
+                port: Some(443)
+            }))
+        );
     }
 }

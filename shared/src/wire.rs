@@ -95,13 +95,14 @@ enum Mode {
     Autodiscover,
     OutlookAnywhere,
     RemoteMove,
+    Outside,
 }
 
 impl Mode {
     /// The fields of the mode's target struct, in their order there (serde's `expected` list).
     fn fields(self) -> &'static [&'static str] {
         match self {
-            Mode::Host => &["host", "port"],
+            Mode::Host | Mode::Outside => &["host", "port"],
             Mode::Autodiscover => &[
                 "email",
                 "user",
@@ -200,6 +201,10 @@ impl TryFrom<RequestWire> for DiagnoseRequest {
                 host: required(wire.host, "host")?,
                 port: wire.port.flatten(),
             }),
+            Mode::Outside => DiagnoseRequest::Outside(HostTarget {
+                host: required(wire.host, "host")?,
+                port: wire.port.flatten(),
+            }),
             Mode::Autodiscover => DiagnoseRequest::Autodiscover(AutodiscoverTarget {
                 email: required(wire.email, "email")?,
                 user: wire.user.unwrap_or_default(),
@@ -239,6 +244,7 @@ mod tests {
         Autodiscover(AutodiscoverTarget),
         OutlookAnywhere(OutlookAnywhereTarget),
         RemoteMove(RemoteMoveTarget),
+        Outside(HostTarget),
     }
 
     impl From<Reference> for DiagnoseRequest {
@@ -248,6 +254,7 @@ mod tests {
                 Reference::Autodiscover(t) => DiagnoseRequest::Autodiscover(t),
                 Reference::OutlookAnywhere(t) => DiagnoseRequest::OutlookAnywhere(t),
                 Reference::RemoteMove(t) => DiagnoseRequest::RemoteMove(t),
+                Reference::Outside(t) => DiagnoseRequest::Outside(t),
             }
         }
     }

@@ -163,6 +163,7 @@ pub(super) mod tests {
                 check_ids: vec!["tls.dates".into()],
             }],
             elapsed_ms: 12,
+            comparison: None,
         };
         let text = summary_text(&report);
         assert!(text.starts_with("migcheck: FAIL\nThe certificate expired.\n"), "{text}");

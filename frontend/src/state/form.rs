@@ -191,7 +191,8 @@ impl Form {
     /// Sets every field from `request` (a demo's, password included).
     pub(super) fn fill(&mut self, request: DiagnoseRequest) {
         let (mode, password) = match request {
-            DiagnoseRequest::Host(t) => {
+            // The page runs no outside view by itself: one read as the host it is about.
+            DiagnoseRequest::Host(t) | DiagnoseRequest::Outside(t) => {
                 self.host = t.host;
                 self.port = t.port.map(|p| p.to_string()).unwrap_or_default();
                 (Mode::Host, Password::default())

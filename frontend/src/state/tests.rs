@@ -829,6 +829,8 @@ fn the_servers_behind_the_name_and_an_agents_server_go_into_the_request() {
             egress: "any: every address and port".into(),
             inside: true,
             demos: Vec::new(),
+            modes: Vec::new(),
+            compare_with: None,
         }))
     };
     let user = "CONTOSO\\migadmin";

@@ -25,6 +25,7 @@ mod logon;
 mod mapi;
 mod outcome;
 mod outlook;
+mod outside;
 mod remote;
 mod servers;
 mod soap;
@@ -251,6 +252,7 @@ pub async fn run(net: &Net, request: DiagnoseRequest, valid: ValidRequest, event
         ValidRequest::Autodiscover(target) => autodiscover::checks(net, &rec, &target).await,
         ValidRequest::OutlookAnywhere(target) => outlook::manual_checks(net, &rec, &target).await,
         ValidRequest::RemoteMove(target) => remote::checks(net, &rec, &target).await,
+        ValidRequest::Outside(target) => outside::checks(net, &rec, &target).await,
     };
     let findings = rec
         .findings
@@ -323,6 +325,7 @@ fn conclude(
         checks,
         findings,
         elapsed_ms: t0.elapsed().as_millis() as u64,
+        comparison: None,
     }
 }
 

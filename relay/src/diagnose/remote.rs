@@ -150,7 +150,7 @@ async fn soap_check(
 /// How much of an answer's body the evidence quotes, in characters.
 const BODY_SHOWN: usize = 200;
 
-fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
+pub(super) fn evidence(label: &str, answer: &HttpAnswer) -> Evidence {
     let mut e = Evidence::default().fact(label, answer.status_line());
     for name in [
         "www-authenticate",

@@ -258,8 +258,8 @@ fn every_version_fingerprint_is_named() {
 fn every_scenario_has_a_test() {
     // The Windows TLS scenarios (Windows2012R2, Windows2008R2, DheOnly) are tested in windows_tls.rs.
     // EpRequire, PreAuthBasic, PreAuthRedirect, WindowsAuthOff and the pair LbEx01, LbEx02 are tested
-    // in hybrid.rs, NoExternalEws in soap_autodiscover.rs.
-    assert_eq!(ExScenario::ALL.len(), 18, "add the new scenario to the tests above");
+    // in hybrid.rs, NoExternalEws in soap_autodiscover.rs, VipOtherCert and VipPreAuth in compare.rs.
+    assert_eq!(ExScenario::ALL.len(), 20, "add the new scenario to the tests above");
     assert_eq!(LabMailbox::ALL.len(), 6, "add the new mailbox to the tests above");
 }
 

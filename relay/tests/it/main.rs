@@ -16,6 +16,7 @@ mod api;
 mod autodiscover;
 mod certificates;
 mod cli;
+mod compare;
 mod deadlines;
 mod demo;
 mod deploy;

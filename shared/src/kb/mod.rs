@@ -8,6 +8,7 @@
 //! the whole text stays runnable.
 
 mod autodiscover;
+pub mod compare;
 mod ews;
 pub mod explain;
 mod hybrid;

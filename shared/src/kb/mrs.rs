@@ -85,7 +85,7 @@ const FIX_MRS_IISRESET: &str = r#"
 iisreset /noforce"#;
 
 /// Publish the four paths without pre-authentication (KB 10094).
-const FIX_PREAUTH: &str = r#"# Exchange Online calls these paths WITHOUT pre-authentication ("Pre-Auth Supported? No" in the hybrid deployment
+pub(super) const FIX_PREAUTH: &str = r#"# Exchange Online calls these paths WITHOUT pre-authentication ("Pre-Auth Supported? No" in the hybrid deployment
 # prerequisites; KB 10094 "Troubleshoot migration issues in Exchange hybrid"). On the reverse proxy, WAF or load
 # balancer in front of HOST, publish them in a rule that does not pre-authenticate and passes Windows authentication
 # (NTLM) through, placed above every other Exchange rule:

@@ -172,6 +172,15 @@ pub enum ExScenario {
     /// Subscription Edition whose EWS virtual directory has no ExternalUrl (only the InternalUrl):
     /// SOAP Autodiscover lists ExternalEwsUrl under UserSettingErrors (SettingIsNotAvailable).
     NoExternalEws,
+    /// `healthy.ewslab.test` as the internet reaches it through an external address that serves
+    /// another certificate for the same name (a load balancer's virtual IP, or a TLS-inspecting firewall
+    /// re-signing with a CA of its own; here the lab CA, so the chain is trusted and only the thumbprint
+    /// differs). Not in DNS: an outside relay reaches it with `--resolve` (issue 23).
+    VipOtherCert,
+    /// `healthy.ewslab.test` as the internet reaches it through a reverse proxy that redirects /EWS/ and
+    /// /autodiscover/ to its login page (as [`ExScenario::PreAuthRedirect`]), with Exchange's own
+    /// certificate: inside, the same name reaches Exchange directly. Not in DNS (`--resolve`).
+    VipPreAuth,
 }
 
 impl ExScenario {
@@ -195,6 +204,8 @@ impl ExScenario {
         ExScenario::LbEx02,
         ExScenario::WindowsAuthOff,
         ExScenario::NoExternalEws,
+        ExScenario::VipOtherCert,
+        ExScenario::VipPreAuth,
     ];
 
     /// A short lowercase id; also the first label of the host.
@@ -218,6 +229,8 @@ impl ExScenario {
             ExScenario::LbEx02 => "lbex02",
             ExScenario::WindowsAuthOff => "winauthoff",
             ExScenario::NoExternalEws => "noexternalews",
+            ExScenario::VipOtherCert => "vipothercert",
+            ExScenario::VipPreAuth => "vippreauth",
         }
     }
 
@@ -226,6 +239,7 @@ impl ExScenario {
     pub fn host(self) -> String {
         match self {
             ExScenario::LbEx01 | ExScenario::LbEx02 => format!("lbpair.{EX_ZONE}"),
+            ExScenario::VipOtherCert | ExScenario::VipPreAuth => ExScenario::Healthy.host(),
             s => format!("{}.{EX_ZONE}", s.slug()),
         }
     }
@@ -290,6 +304,12 @@ impl ExScenario {
             ExScenario::NoExternalEws => {
                 "Subscription Edition whose EWS virtual directory has no ExternalUrl: SOAP Autodiscover gives no ExternalEwsUrl"
             }
+            ExScenario::VipOtherCert => {
+                "healthy.ewslab.test from outside: an external address serving another certificate for the name (reached with --resolve)"
+            }
+            ExScenario::VipPreAuth => {
+                "healthy.ewslab.test from outside: a reverse proxy redirecting /EWS/ and /autodiscover/ to its login page (reached with --resolve)"
+            }
         }
     }
 
@@ -305,7 +325,9 @@ impl ExScenario {
             | ExScenario::LbEx01
             | ExScenario::LbEx02
             | ExScenario::WindowsAuthOff
-            | ExScenario::NoExternalEws => Some(BUILD_SE),
+            | ExScenario::NoExternalEws
+            | ExScenario::VipOtherCert
+            | ExScenario::VipPreAuth => Some(BUILD_SE),
             ExScenario::Exchange2003 => None,
             ExScenario::Exchange2010 | ExScenario::Windows2008R2 => Some(BUILD_2010),
             ExScenario::Exchange2016 | ExScenario::Disagree | ExScenario::Windows2012R2 | ExScenario::DheOnly => {
@@ -375,14 +397,22 @@ impl ExScenario {
         match self {
             ExScenario::RpcOnly => Mode::RpcAndAutodiscoverOnly,
             ExScenario::PreAuthBasic => Mode::PreAuthBasic,
-            ExScenario::PreAuthRedirect => Mode::PreAuthRedirect,
+            ExScenario::PreAuthRedirect | ExScenario::VipPreAuth => Mode::PreAuthRedirect,
             _ => Mode::Normal,
         }
     }
 
     /// Whether a device in front pre-authenticates /EWS/ and /autodiscover/ (its own answers there).
     pub fn pre_authenticated(self) -> bool {
-        matches!(self, ExScenario::PreAuthBasic | ExScenario::PreAuthRedirect)
+        matches!(
+            self,
+            ExScenario::PreAuthBasic | ExScenario::PreAuthRedirect | ExScenario::VipPreAuth
+        )
+    }
+
+    /// Whether the device in front sends /EWS/ and /autodiscover/ to its login page (a 302).
+    pub fn redirects_to_login(self) -> bool {
+        matches!(self, ExScenario::PreAuthRedirect | ExScenario::VipPreAuth)
     }
 
     /// Exchange 2019 CU14 and later (Subscription Edition too) turn Extended Protection on at setup:
@@ -396,7 +426,9 @@ impl ExScenario {
             | ExScenario::PreAuthRedirect
             | ExScenario::LbEx01
             | ExScenario::LbEx02
-            | ExScenario::NoExternalEws => Iis::extended_protection(),
+            | ExScenario::NoExternalEws
+            | ExScenario::VipOtherCert
+            | ExScenario::VipPreAuth => Iis::extended_protection(),
             // IIS's `tokenChecking` takes `Require` on any virtual directory (IIS configuration reference,
             // extendedProtection: "Require: channel-binding token checking is enabled, and all clients
             // must support it"); CSS-Exchange leaves the front end's /EWS at Allow, an administrator
@@ -443,12 +475,17 @@ impl ZoneScenario for ExScenario {
     fn cert_slug(self) -> String {
         match self {
             ExScenario::LbEx01 | ExScenario::LbEx02 => "ex-lbpair".to_string(),
+            // Exchange's own certificate, behind the proxy that passes TLS on.
+            ExScenario::VipPreAuth => ExScenario::Healthy.cert_slug(),
             s => format!("ex-{}", s.slug()),
         }
     }
 
     fn in_dns(self) -> bool {
-        self != ExScenario::LbEx02
+        !matches!(
+            self,
+            ExScenario::LbEx02 | ExScenario::VipOtherCert | ExScenario::VipPreAuth
+        )
     }
 
     fn rsa_certificate(self) -> bool {

@@ -221,7 +221,7 @@ fn each_scenario_shows_its_versions() {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
         let auth = Some(("basic", user.as_str(), pw.as_str()));
-        if (!s.publishes_web() && s != ExScenario::Exchange2003) || s == ExScenario::PreAuthRedirect {
+        if (!s.publishes_web() && s != ExScenario::Exchange2003) || s.redirects_to_login() {
             continue;
         }
         if let Some(build) = s.ews_build() {
@@ -280,7 +280,7 @@ fn mrs_proxy_answers_200_when_enabled_and_403_when_not() {
     // Through the Basic pre-authentication of PreAuthBasic too (a valid logon passes on to Exchange).
     for &s in ExScenario::ALL
         .iter()
-        .filter(|s| s.publishes_web() && **s != ExScenario::PreAuthRedirect)
+        .filter(|s| s.publishes_web() && !s.redirects_to_login())
     {
         let (host, ip) = ex(s);
         let (user, pw) = basic(s);
