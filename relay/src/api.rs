@@ -336,6 +336,7 @@ pub fn parse_request(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         "autodiscover" => fields(&mode, value).map(DiagnoseRequest::Autodiscover),
         "outlook_anywhere" => fields(&mode, value).map(DiagnoseRequest::OutlookAnywhere),
         "remote_move" => fields(&mode, value).map(DiagnoseRequest::RemoteMove),
+        "outside" => fields(&mode, value).map(DiagnoseRequest::Outside),
         other => Err(ApiError::BadInput(InputError::new(
             Field::Mode,
             format!("unknown mode '{other}'; one of: {}", DiagnoseRequest::MODES.join(", ")),

@@ -16,7 +16,10 @@ use migcheck_shared::{Cause, CompareOutcome, Comparison, Difference, Report, Sta
 
 /// A relay "on the internet": the lab's flags, and `name` answered with `via`'s address.
 fn outside_relay(name: &str, via: ExScenario, extra: &[&str]) -> RelayProcess {
-    let ip = lab().exchange().addr(via);
+    outside_relay_at(name, lab().exchange().addr(via), extra)
+}
+
+fn outside_relay_at(name: &str, ip: std::net::IpAddr, extra: &[&str]) -> RelayProcess {
     let mut args = lab_flags(10);
     args.extend(["--resolve".to_string(), format!("{name}:443:{ip}")]);
     args.extend(extra.iter().map(ToString::to_string));
@@ -108,6 +111,52 @@ fn split_dns_alone_is_explained_and_is_no_problem() {
         serde_json::to_value(&c.sent).expect("json"),
         serde_json::json!({"mode": "outside", "host": name})
     );
+}
+
+/// From outside the name leads to an address where nothing listens on 443 (a firewall that drops it, a
+/// NAT to nowhere): the connection is the difference, and the paths are not tried there.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_port_closed_from_outside_only_is_the_firewall() {
+    let name = ExScenario::Healthy.host();
+    let std::net::IpAddr::V4(healthy) = lab().exchange().addr(ExScenario::Healthy) else {
+        panic!("the lab's hosts are IPv4");
+    };
+    // The same lab block, an address no scenario has.
+    let [a, b, c, _] = healthy.octets();
+    let nothing = std::net::IpAddr::from([a, b, c, 250]);
+    let outside = outside_relay_at(&name, nothing, &[]);
+    let (code, report, _) = check_inside(&["--host", &name], &url(&outside), &[]);
+    let c = comparison(&report);
+    let ctx = format!("{:#?}", c.differences);
+    let tcp = difference(c, "net.tcp");
+    assert_eq!(
+        (tcp.severity, tcp.cause),
+        (Status::Fail, Cause::ExternalAccess),
+        "{ctx}"
+    );
+    assert!(
+        tcp.summary
+            .starts_with(&format!("From the internet, {name}:443 does not accept connections (")),
+        "{ctx}"
+    );
+    assert!(
+        tcp.summary
+            .ends_with("a firewall rule or the NAT for this port is missing, or leads elsewhere."),
+        "{ctx}"
+    );
+    assert!(
+        tcp.fix.contains(&format!("Test-NetConnection {name} -Port 443")),
+        "{ctx}"
+    );
+    // What follows from no connection (TLS, the paths not tried) is no difference of its own.
+    assert!(
+        c.differences
+            .iter()
+            .all(|d| d.check_id == "net.tcp" || d.check_id == "net.dns"),
+        "{ctx}"
+    );
+    assert_eq!((code, report.verdict), (1, Verdict::Fail), "{}", pretty(&report));
 }
 
 /// From outside, another certificate for the same name (a load balancer's VIP or a TLS-inspecting
@@ -218,7 +267,9 @@ fn the_cli_text_puts_the_outside_and_the_differences_first() {
     assert!(at("Verdict: FAIL: From the internet") < at("Inside and outside"));
     assert!(at("the password stayed here") < at("From the internet: FAIL"));
     assert!(at("\nDifferences\n") < at("     outside: 302 Found"));
-    assert!(at("Side by side (inside | outside)") < at("\nFindings inside\n"));
+    assert!(at("; 5 differences, 4 of which matter.") < at("\nDifferences\n"));
+    // Then the inside report as usual (a host checked from inside passes: no findings of its own).
+    assert!(at("Side by side (inside | outside)") < at("\nChecks\n"));
     assert!(
         text.contains("≠ [ ok ] | [FAIL]  Who answers https://healthy.ewslab.test/EWS/mrsproxy.svc (paths.mrsproxy)"),
         "{text}"
@@ -305,6 +356,7 @@ fn the_api_compares_when_the_operator_named_an_outside_relay() {
 #[ignore = "needs the lab: cargo xtask test"]
 fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
     let name = ExScenario::Healthy.host();
+    let _ = lab().exchange();
     let closed = {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")

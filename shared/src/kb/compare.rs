@@ -97,10 +97,12 @@ pub fn summary(relay: &str, password_sent: bool, differences: &[Difference]) -> 
     } else {
         "the checks that need no password (the password stayed here)"
     };
-    let found = match differences.len() {
-        0 => "no difference".to_string(),
-        1 => "1 difference".to_string(),
-        n => format!("{n} differences"),
+    let serious = differences.iter().filter(|d| d.severity != Status::Info).count();
+    let found = match (differences.len(), serious) {
+        (0, _) => "no difference".to_string(),
+        (1, 1) => "1 difference, which matters".to_string(),
+        (1, _) => "1 difference, which does not matter in itself".to_string(),
+        (n, s) => format!("{n} differences, {s} of which matter"),
     };
     format!("Compared with the view from the relay at {relay}: {what}; {found}.")
 }
