@@ -25,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("explain", explain),
     ("host_input", host_input),
     ("ntlm_challenge", ntlm_challenge),
+    ("outside_stream", outside_stream),
     ("request", request),
     ("rpch", rpch),
     ("soap_autodiscover_xml", soap_autodiscover_xml),
@@ -74,6 +75,19 @@ pub fn explain(data: &[u8]) {
         }
     }
     assert!(e.matches.is_empty() || e.nearest.is_empty());
+}
+
+/// An outside relay's answer to `--compare-with` (hostile like any server): a report or a sentence, and
+/// a report compared with itself differs nowhere.
+pub fn outside_stream(data: &[u8]) {
+    match migcheck_relay::compare::read_stream("https://relay.example", data) {
+        Ok(report) => {
+            let (differences, rows) = migcheck_shared::kb::compare::compare(&report, &report);
+            assert!(differences.is_empty(), "{differences:?}");
+            assert!(rows.iter().all(|r| !r.differs));
+        }
+        Err((_, message)) => assert!(message.len() < 1024, "{message}"),
+    }
 }
 
 /// A host name as a user types it: an accepted one parses again to itself.
@@ -179,11 +193,11 @@ pub fn request(data: &[u8]) {
     }
 }
 
-/// The request with its password replaced, and whether it had one; None in host mode.
+/// The request with its password replaced, and whether it had one; None in the host and outside modes.
 fn with_password(request: &DiagnoseRequest, password: &str) -> Option<(bool, DiagnoseRequest)> {
     let mut copy = request.clone();
     let slot = match &mut copy {
-        DiagnoseRequest::Host(_) => return None,
+        DiagnoseRequest::Host(_) | DiagnoseRequest::Outside(_) => return None,
         DiagnoseRequest::Autodiscover(t) => &mut t.password,
         DiagnoseRequest::OutlookAnywhere(t) => &mut t.password,
         DiagnoseRequest::RemoteMove(t) => &mut t.password,

@@ -142,7 +142,8 @@ pub async fn run(
     report
 }
 
-type Failure = (CompareOutcome, String);
+/// Why the outside view did not come: its outcome and the sentence that says so.
+pub type Failure = (CompareOutcome, String);
 
 /// Asks the relay at `with` for `sent`'s report, within `deadline`.
 async fn ask(with: &CompareWith, sent: &DiagnoseRequest, deadline: Duration) -> Result<Report, Failure> {
@@ -187,6 +188,12 @@ async fn ask_unbounded(with: &CompareWith, sent: &DiagnoseRequest) -> Result<Rep
     }
     let body = serde_json::to_vec(sent).map_err(|e| (CompareOutcome::Failed, format!("internal: {e}")))?;
     let stream = call(with, "POST", DIAGNOSE_PATH, Some(body), MAX_STREAM).await?;
+    read_stream(url, &stream)
+}
+
+/// The report at the end of an outside relay's NDJSON stream, or why there is none (a line that is
+/// not an event, an `error` event, a stream cut before `done`).
+pub fn read_stream(url: &str, stream: &[u8]) -> Result<Report, Failure> {
     let mut last_error = None;
     for line in stream.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Event>(line) {
@@ -196,7 +203,10 @@ async fn ask_unbounded(with: &CompareWith, sent: &DiagnoseRequest) -> Result<Rep
             Err(e) => {
                 return Err((
                     CompareOutcome::Failed,
-                    format!("The outside relay at {url} sent a line that is not a migcheck event ({e})."),
+                    format!(
+                        "The outside relay at {url} sent a line that is not a migcheck event ({}).",
+                        e.to_string().chars().take(200).collect::<String>()
+                    ),
                 ));
             }
         }
@@ -204,7 +214,10 @@ async fn ask_unbounded(with: &CompareWith, sent: &DiagnoseRequest) -> Result<Rep
     Err(match last_error {
         Some(message) => (
             CompareOutcome::Failed,
-            format!("The outside relay at {url} stopped the diagnosis: {message}."),
+            format!(
+                "The outside relay at {url} stopped the diagnosis: {}.",
+                message.chars().take(300).collect::<String>().trim_end_matches('.')
+            ),
         ),
         None => (
             CompareOutcome::Failed,
@@ -302,4 +315,52 @@ async fn call(
         CompareOutcome::Refused,
         format!("The outside relay at {url} refused {method} {path}: {why}."),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real stream: `migcheck serve` (public egress) asked for the outside view of 127.0.0.1, which its
+    /// egress policy refuses.
+    const STREAM: &[u8] = include_bytes!("../tests/fixtures/outside-stream-egress-refused.ndjson");
+    const URL: &str = "https://relay.example";
+
+    #[test]
+    fn the_report_is_read_from_a_whole_stream_and_a_cut_one_says_so() {
+        let report = read_stream(URL, STREAM).expect("the report");
+        assert_eq!(report.inputs.mode(), "outside");
+        assert_eq!(report.verdict, Verdict::Fail);
+        // Cut anywhere before the last line: no report, said in a sentence.
+        let last = STREAM[..STREAM.len() - 1].iter().rposition(|b| *b == b'\n').expect("lines");
+        let (outcome, message) = read_stream(URL, &STREAM[..=last]).expect_err("cut before done");
+        assert_eq!(outcome, CompareOutcome::Failed);
+        assert_eq!(message, "The outside relay at https://relay.example ended its answer before the report.");
+        // Cut inside a line: that line is not an event.
+        let (_, message) = read_stream(URL, &STREAM[..last + 40]).expect_err("a broken line");
+        assert!(message.starts_with("The outside relay at https://relay.example sent a line that is not a migcheck event ("), "{message}");
+    }
+
+    #[test]
+    fn an_error_event_is_the_reason_given() {
+        let stream = b"{\"event\":\"error\",\"message\":\"the diagnosis took longer than 90 s and was stopped\"}\n";
+        let (outcome, message) = read_stream(URL, stream).expect_err("no report");
+        assert_eq!(outcome, CompareOutcome::Failed);
+        assert_eq!(
+            message,
+            "The outside relay at https://relay.example stopped the diagnosis: the diagnosis took longer than 90 s and was stopped."
+        );
+        assert!(read_stream(URL, b"").is_err());
+        assert!(read_stream(URL, &[0xff; 64]).is_err());
+    }
+
+    #[test]
+    fn a_url_with_a_password_or_another_scheme_is_refused_at_start() {
+        assert!(CompareWith::new("https://relay.example/", None, None).is_ok_and(|c| c.url == URL));
+        for bad in ["https://user:pw@relay.example", "ftp://relay.example", "relay.example", "https://"] {
+            let e = CompareWith::new(bad, None, None).expect_err(bad);
+            assert!(e.starts_with("--compare-with: "), "{e}");
+            assert!(!e.contains("pw@"), "{e}");
+        }
+    }
 }
