@@ -15,6 +15,7 @@ use web_sys::AbortController;
 
 use crate::flat_json::Members;
 use crate::json::from_json;
+use crate::state::Compare;
 
 /// Stops a running diagnosis: aborts its fetch, so the relay sees the stream closed and stops its probes.
 #[derive(Clone)]
@@ -30,11 +31,24 @@ impl Abort {
     }
 }
 
+/// The query of a diagnosis: with `compare`, the relay also asks the relay it compares with for the view
+/// from the internet (issue 23), and sends it the password only with `send_password`. Two flags and
+/// nothing typed: the password and the names stay in the body.
+pub fn diagnose_query(compare: Option<Compare>) -> &'static [(&'static str, &'static str)] {
+    match compare {
+        None => &[],
+        Some(Compare { send_password: false }) => &[("compare", "outside")],
+        Some(Compare { send_password: true }) => &[("compare", "outside"), ("send_password", "true")],
+    }
+}
+
 /// Runs one diagnosis and calls `emit` with each event as it arrives. Ends after a `done` or an
-/// `error`; a stream cut before either yields an error too. `token`: the relay's access token, if any.
+/// `error`; a stream cut before either yields an error too. `token`: the relay's access token, if any;
+/// `compare`: the view from outside asked for beside it ([`diagnose_query`]).
 /// `Err`: the relay is busy or cannot be reached, said next to the Run button.
 pub async fn diagnose(
     request: &DiagnoseRequest,
+    compare: Option<Compare>,
     token: &Password,
     abort: Option<&Abort>,
     emit: impl Fn(Event),
@@ -44,7 +58,7 @@ pub async fn diagnose(
         finished.set(finished.get() || matches!(event, Event::Done { .. } | Event::Error { .. }));
         emit(event);
     };
-    match stream(request, token, abort, &forward).await {
+    match stream(request, compare, token, abort, &forward).await {
         Err(Stop::Run(message)) => return Err(message),
         Err(Stop::Said(event)) => forward(*event),
         Ok(()) if !finished.get() => forward(error(
@@ -138,6 +152,7 @@ fn error(message: impl Into<String>) -> Event {
 
 async fn stream(
     request: &DiagnoseRequest,
+    compare: Option<Compare>,
     token: &Password,
     abort: Option<&Abort>,
     emit: &impl Fn(Event),
@@ -146,22 +161,27 @@ async fn stream(
     let body = zeroize::Zeroizing::new(
         serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
     );
-    let response = bearer(Request::post(DIAGNOSE_PATH), token)
-        .header("content-type", "application/json")
-        .header("accept", "application/x-ndjson")
-        .abort_signal(abort.map(|a| a.0.signal()).as_ref())
-        .body(body.as_str())
-        .map_err(|e| error(format!("Could not build the request: {e}")))?
-        .send()
-        .await
-        .map_err(|_| {
-            let origin = web_sys::window()
-                .and_then(|w| w.location().origin().ok())
-                .unwrap_or_default();
-            Stop::Run(format!(
-                "Cannot reach the migcheck relay at {origin}: is migcheck still running?"
-            ))
-        })?;
+    // Through the builder's query, which writes `?` only when there is one (a query in the path would
+    // get a stray `&`).
+    let response = bearer(
+        Request::post(DIAGNOSE_PATH).query(diagnose_query(compare).iter().copied()),
+        token,
+    )
+    .header("content-type", "application/json")
+    .header("accept", "application/x-ndjson")
+    .abort_signal(abort.map(|a| a.0.signal()).as_ref())
+    .body(body.as_str())
+    .map_err(|e| error(format!("Could not build the request: {e}")))?
+    .send()
+    .await
+    .map_err(|_| {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        Stop::Run(format!(
+            "Cannot reach the migcheck relay at {origin}: is migcheck still running?"
+        ))
+    })?;
     if !response.ok() {
         return Err(refusal(&response).await);
     }

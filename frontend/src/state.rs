@@ -16,7 +16,7 @@ use std::rc::Rc;
 use migcheck_shared::{Event, Field, Password, RelayInfo, Report};
 use yew::Reducible;
 
-pub use form::Form;
+pub use form::{Compare, Form};
 pub use mode::{Kind, Mode, Step};
 use tree::find_mut;
 pub use tree::{Node, NodeStatus};
@@ -181,6 +181,10 @@ pub enum Action {
     SetServers(String),
     SetAgentTarget(String),
     SetAllowRedirect(bool),
+    /// "Compare with the internet's view" ticked or not (offered when the relay compares with another).
+    SetCompare(bool),
+    /// "Also send the password to that relay" ticked or not: the user's consent.
+    SetSendPassword(bool),
     /// The wizard's first question answered.
     SetKind(Kind),
     /// Step 1's "Paste an error message" chosen.
@@ -325,7 +329,7 @@ impl Reducible for State {
                 next.run.stop();
             }
             Action::SetMode(mode) => {
-                form.mode = mode;
+                form.set_mode(mode);
                 // The relay's word on a field of the other form, or on the run, no longer applies.
                 next.run.error = next.run.error.filter(|e| e.place == Place::Top);
             }
@@ -342,6 +346,12 @@ impl Reducible for State {
             Action::SetServers(servers) => next.form.servers = next.edited(Field::Servers, servers),
             Action::SetAgentTarget(target) => next.form.agent_target = next.edited(Field::AgentTarget, target),
             Action::SetAllowRedirect(allow) => form.allow_redirect = allow,
+            Action::SetCompare(compare) => {
+                form.compare = compare;
+                // The consent goes with the comparison it was given for: ticked again, it starts unticked.
+                form.send_password &= compare;
+            }
+            Action::SetSendPassword(send) => form.send_password = send,
             Action::ForgetPassword => {
                 if form.password.is_empty() && next.relay.token.is_empty() {
                     return self;
@@ -384,6 +394,7 @@ impl Reducible for State {
             }
             Action::Info(info) => {
                 next.form.inside = info.inside;
+                next.form.compare_with.clone_from(&info.compare_with);
                 next.relay.info = Some(info);
                 next.run.clear_error_of(Field::Token);
             }

@@ -10,9 +10,10 @@
 #[path = "it/common.rs"]
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
+use migcheck_lab::relay_process::RelayProcess;
 use migcheck_lab::{AdScenario, EX_ZONE, ExScenario, Fixture, LabMailbox, OaScenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,6 +56,23 @@ async fn page_diagnoses_in_chromium() {
         .with_token(token),
     )
     .await;
+    // Issue 23 (tests/browser/compare.test.mjs): a relay "on the internet", where the healthy server's name
+    // reaches a reverse proxy that sends /EWS/ and /autodiscover/ to its login page, and a relay inside that
+    // compares with it; `migcheck serve` processes, as an operator starts them (killed when dropped).
+    let compare_host = ExScenario::Healthy.host();
+    let serve = |extra: [String; 2]| {
+        let mut args = lab_flags(10);
+        args.extend(extra);
+        // Waits for the relay's first line: not on the runtime's workers, which serve the other relays.
+        tokio::task::block_in_place(|| RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_migcheck")), &args))
+    };
+    let compare_outside = serve([
+        "--resolve".into(),
+        format!("{compare_host}:443:{}", lab().exchange().addr(ExScenario::VipPreAuth)),
+    ])
+    .expect("the relay outside");
+    let compare_with = format!("http://{}", compare_outside.addr);
+    let compare_inside = serve(["--compare-with".into(), compare_with.clone()]).expect("the relay inside");
     let out = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/browser/"])
         .current_dir(&root)
@@ -82,6 +100,9 @@ async fn page_diagnoses_in_chromium() {
         .env("MIGCHECK_EX_PASSWORD", ExScenario::Healthy.password())
         .env("MIGCHECK_EX_DENIED_MAILBOX", LabMailbox::AccessDenied.address(EX_ZONE))
         .env("MIGCHECK_AGENT_URL", format!("http://{agent}/"))
+        .env("MIGCHECK_COMPARE_URL", format!("http://{}/", compare_inside.addr))
+        .env("MIGCHECK_COMPARE_WITH", &compare_with)
+        .env("MIGCHECK_COMPARE_HOST", &compare_host)
         .env("MIGCHECK_AGENT_NAME", AGENT)
         .env(
             "MIGCHECK_OA_DENIED_MAILBOX",
@@ -109,7 +130,7 @@ async fn page_diagnoses_in_chromium() {
     assert!(out.status.success(), "browser tests failed:\n{text}");
     // node skips a test whose settings are missing; here every one must have run.
     assert!(
-        text.contains("skipped 0") && text.contains("pass 42"),
+        text.contains("skipped 0") && text.contains("pass 44"),
         "not every browser test ran:\n{text}"
     );
 }

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use super::EvidenceView;
+use super::{EvidenceView, class_of};
 use crate::state::{Node, NodeStatus};
 
 #[derive(Properties, PartialEq)]
@@ -51,10 +51,10 @@ pub fn check_node(props: &Props) -> Html {
         (_, None) => String::new(),
     };
     html! {
-        <li class={classes!("check", status)} id={format!("check-{}", node.id)}
+        <li class={class_of("check", status)} id={format!("check-{}", node.id)}
             data-check-id={node.id.clone()} data-status={status}>
             <div class="row">
-                <span class={classes!("badge", status)}>{ node.status.word() }</span>
+                <span class={class_of("badge", status)}>{ node.status.word() }</span>
                 <span class="title">{ &node.title }</span>
                 if let Some(step) = node.kb_step {
                     <span class="kb" title="Step of KB 2389390">{ format!("KB step {}", step.number()) }</span>

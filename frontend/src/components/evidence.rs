@@ -8,7 +8,7 @@
 use migcheck_shared::{Evidence, Fact};
 use yew::prelude::*;
 
-use super::CertificateTable;
+use super::{CertificateTable, class_list};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -49,19 +49,19 @@ fn is_protocol_value(label: &str, value: &str) -> bool {
 }
 
 /// The classes of a fact's `<dt>` and `<dd>`.
-pub fn fact_classes(fact: &Fact) -> (Classes, Classes) {
+pub fn fact_classes(fact: &Fact) -> (Option<AttrValue>, Option<AttrValue>) {
     let request = is_request_line(&fact.label);
     let wide = request || fact.label.chars().count() > WIDE_LABEL;
     let label_code = request || is_protocol_name(&fact.label);
     let value_code = is_protocol_value(&fact.label, &fact.value);
     let multiline = fact.value.contains('\n');
     (
-        classes!(wide.then_some("wide"), label_code.then_some("code")),
-        classes!(
+        class_list(&[wide.then_some("wide"), label_code.then_some("code")]),
+        class_list(&[
             wide.then_some("wide"),
             value_code.then_some("code"),
-            multiline.then_some("lines")
-        ),
+            multiline.then_some("lines"),
+        ]),
     )
 }
 
@@ -99,7 +99,8 @@ mod tests {
             label: label.into(),
             value: value.into(),
         });
-        (dt.to_string(), dd.to_string())
+        let text = |c: Option<AttrValue>| c.map(|c| c.to_string()).unwrap_or_default();
+        (text(dt), text(dd))
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub fn export_bar(props: &Props) -> Html {
     let (word, state) = copied.says("Copy summary");
     html! {
         <div id="export" class="export" role="group" aria-label="Export the report">
-            <button type="button" id="export-text" class={classes!((*copied == Copied::Yes).then_some("copied"))}
+            <button type="button" id="export-text" class={(*copied == Copied::Yes).then_some("copied")}
                 data-copied={state} onclick={copy_text} aria-live="polite">{ word }</button>
             <button type="button" id="export-text-file" onclick={text_file}>{ "Download summary (.txt)" }</button>
             <button type="button" id="export-json" onclick={json}>{ "Download report (JSON)" }</button>

@@ -5,8 +5,8 @@ use migcheck_shared::{Check, Finding};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::EvidenceView;
 use super::browser::copy_text;
+use super::{EvidenceView, Fix, class_of};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -49,25 +49,13 @@ pub fn copy_on_click(copied: &UseStateHandle<Copied>, text: impl Fn() -> String 
     })
 }
 
-/// The fix, line by line: PowerShell `#` comments are set apart from the commands. The text (and what
-/// Copy puts on the clipboard) stays exactly the fix.
-fn fix_lines(fix: &str) -> Html {
-    html! {
-        { for fix.split_inclusive('\n').map(|line| if line.trim_start().starts_with('#') {
-            html! { <span class="comment">{ line }</span> }
-        } else {
-            html! { { line } }
-        }) }
-    }
-}
-
 /// What one check named by the finding saw: its status, summary and evidence, with a link to the tree.
 fn evidence_of(id: &str, check: &Check) -> Html {
     let status = check.status.label();
     html! {
         <details class="evidence-of" data-evidence-of={id.to_string()} open=true>
             <summary>
-                <span class={classes!("badge", status)}>{ status }</span>
+                <span class={class_of("badge", status)}>{ status }</span>
                 { " " }{ &check.title }
             </summary>
             if !check.summary.is_empty() {
@@ -83,21 +71,15 @@ fn evidence_of(id: &str, check: &Check) -> Html {
 
 #[function_component(FindingItem)]
 pub fn finding_item(props: &Props) -> Html {
-    let copied = use_state(|| Copied::Not);
     let finding = &props.finding;
     // The cause's id as the report spells it (`external_access`): its JSON string without the quotes.
     let cause = serde_json::to_string(&finding.cause)
         .map(|id| id.trim_matches('"').to_string())
         .unwrap_or_default();
-    let onclick = {
-        let fix = finding.fix.clone();
-        copy_on_click(&copied, move || fix.clone())
-    };
-    let (word, state) = copied.says("Copy");
     html! {
-        <li class={classes!("finding", finding.severity.label())} data-cause={cause}>
+        <li class={class_of("finding", finding.severity.label())} data-cause={cause}>
             <p class="cause">
-                <span class={classes!("badge", finding.severity.label())}>{ finding.severity.label() }</span>
+                <span class={class_of("badge", finding.severity.label())}>{ finding.severity.label() }</span>
                 <strong>{ finding.cause.label() }</strong>
                 if let Some(step) = finding.kb_step {
                     <span class="kb">{ format!("KB step {}", step.number()) }</span>
@@ -105,11 +87,7 @@ pub fn finding_item(props: &Props) -> Html {
             </p>
             <p class="summary">{ &finding.summary }</p>
             if !finding.fix.is_empty() {
-                <div class="fix">
-                    <pre><code>{ fix_lines(&finding.fix) }</code></pre>
-                    <button type="button" class={classes!("copy", "copy-fix", (*copied == Copied::Yes).then_some("copied"))}
-                        data-copied={state} {onclick} aria-live="polite">{ word }</button>
-                </div>
+                <Fix fix={finding.fix.clone()} />
             }
             if !props.checks.is_empty() {
                 <div class="seen">

@@ -1,9 +1,10 @@
 //! Everything a run shows, in reading order: the progress, then at the end the verdict, the export
-//! buttons and the findings, then the tree of checks (live while it runs) and the timing chart.
+//! buttons, the inside and outside views when the run compared them, and the findings, then the tree of checks (live while it runs) and the timing chart.
 
 use migcheck_shared::Report;
 use yew::prelude::*;
 
+use super::comparison::comparison;
 use super::{CheckTree, ExportBar, FindingList, Progress, VerdictBanner, Waterfall};
 use crate::state::Node;
 
@@ -27,6 +28,10 @@ pub fn report_view(props: &Props) -> Html {
             if let Some(report) = props.report.clone() {
                 <VerdictBanner verdict={report.verdict} headline={report.headline.clone()} elapsed_ms={report.elapsed_ms} />
                 <ExportBar report={report.clone()} />
+                // The view from the internet first: what Exchange Online sees decides.
+                if let Some(c) = &report.comparison {
+                    { comparison(c) }
+                }
                 <FindingList {report} />
             }
             if !props.tree.is_empty() {

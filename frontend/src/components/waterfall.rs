@@ -5,6 +5,8 @@
 use migcheck_shared::{Check, Phase, PhaseTiming};
 use yew::prelude::*;
 
+use super::class_of;
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub checks: Vec<Check>,
@@ -110,7 +112,7 @@ pub fn waterfall(props: &Props) -> Html {
             let left = x(t.start_ms);
             let w = (x(t.start_ms + t.duration_ms) - left).max(2);
             html! {
-                <rect class={classes!("bar", name)} data-phase={name} x={left.to_string()} y={(top + (ROW_H - BAR_H) / 2).to_string()}
+                <rect class={class_of("bar", name)} data-phase={name} x={left.to_string()} y={(top + (ROW_H - BAR_H) / 2).to_string()}
                     width={w.to_string()} height={BAR_H.to_string()} rx="2">
                     <title>{ format!("{id} · {}: {} ms (from {} ms to {} ms)", name.to_ascii_uppercase(), t.duration_ms, t.start_ms, t.start_ms + t.duration_ms) }</title>
                 </rect>
@@ -118,7 +120,7 @@ pub fn waterfall(props: &Props) -> Html {
         });
         html! {
             <g class="row" data-row-of={id.to_string()}>
-                <rect class={classes!("stripe", (i % 2 == 1).then_some("odd"))} x="0" y={top.to_string()} width={width.to_string()} height={ROW_H.to_string()} />
+                <rect class={if i % 2 == 1 { "stripe odd" } else { "stripe" }} x="0" y={top.to_string()} width={width.to_string()} height={ROW_H.to_string()} />
                 <text class="label" x="4" y={(top + ROW_H / 2 + 4).to_string()}>
                     <title>{ format!("{id}: {title}") }</title>
                     { cut(id) }
@@ -133,7 +135,7 @@ pub fn waterfall(props: &Props) -> Html {
             <ul class="legend">
                 { for used.iter().map(|p| {
                     let name = phase_name(*p);
-                    html! { <li><span class={classes!("swatch", name)} aria-hidden="true"></span>{ name.to_ascii_uppercase() }</li> }
+                    html! { <li><span class={class_of("swatch", name)} aria-hidden="true"></span>{ name.to_ascii_uppercase() }</li> }
                 }) }
             </ul>
             // Focusable, so a keyboard can scroll the chart where it is wider than the screen.

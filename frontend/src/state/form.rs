@@ -41,13 +41,47 @@ pub struct Form {
     pub inside: bool,
     /// The user agreed that the password may go to servers outside the e-mail address's domain.
     pub allow_redirect: bool,
+    /// The relay the one serving the page compares with (`RelayInfo::compare_with`, issue 23): only then is
+    /// "Compare with the internet's view" offered, naming it.
+    pub compare_with: Option<String>,
+    /// "Compare with the internet's view" ticked: the run asks for that relay's view beside this one's.
+    pub compare: bool,
+    /// "Also send the password to that relay" ticked: consent, so unticked by default and again whenever
+    /// the comparison or the mode changes (see [`Form::compare`]).
+    pub send_password: bool,
     /// The fields edited at least once (no error is shown for a field never touched).
     pub touched: Vec<Field>,
     /// Increases each time the password is set from outside its input (a demo), so the input follows.
     pub password_filled: u64,
 }
 
+/// What a run asks of the relay besides its own diagnosis (issue 23): the view of the relay it compares
+/// with, from the internet. `api` turns it into the query string; nothing typed goes there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compare {
+    /// The password goes to that relay too (the user's second box), so it runs every check from outside.
+    pub send_password: bool,
+}
+
 impl Form {
+    /// What the run asks besides the diagnosis: the comparison only when the relay offers one and its box
+    /// is ticked; the password along only with its own box, and only in a mode that has a password (in
+    /// the host mode there is none to send, so the box is neither shown nor read).
+    pub fn compare(&self) -> Option<Compare> {
+        (self.compare && self.compare_with.is_some()).then(|| Compare {
+            send_password: self.send_password && self.mode.logs_on(),
+        })
+    }
+
+    /// Changes the mode; consent to send the password to the outside relay was given for the mode it was
+    /// given in, so another mode asks for it again.
+    pub(super) fn set_mode(&mut self, mode: Mode) {
+        if self.mode != mode {
+            self.send_password = false;
+        }
+        self.mode = mode;
+    }
+
     /// The port field: empty means "the default" (443, or the port of a pasted URL).
     fn port_value(&self) -> Result<Option<u16>, InputError> {
         match self.port.trim() {
@@ -221,7 +255,7 @@ impl Form {
                 (Mode::RemoteMove, t.password)
             }
         };
-        self.mode = mode;
+        self.set_mode(mode);
         self.password = password;
         self.password_filled += 1;
         self.touch_all();

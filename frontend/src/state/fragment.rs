@@ -143,7 +143,7 @@ impl Form {
         else {
             return false;
         };
-        self.mode = mode;
+        self.set_mode(mode);
         for (name, value) in &pairs {
             let Some(field) = fragment_fields(mode).iter().copied().find(|f| key(*f) == name) else {
                 continue;

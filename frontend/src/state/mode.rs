@@ -41,6 +41,11 @@ impl Mode {
         }
     }
 
+    /// Whether the mode logs on with the migration account (and so has a password to keep or send).
+    pub fn logs_on(self) -> bool {
+        self != Mode::Host
+    }
+
     /// Every mode, in the order of the form's radio group.
     pub const ALL: [Mode; 4] = [Mode::Autodiscover, Mode::Host, Mode::OutlookAnywhere, Mode::RemoteMove];
 

@@ -896,3 +896,117 @@ fn a_pasted_error_prefills_the_wizard_without_a_password_or_marks() {
     let k = p.reduce(Action::Back).reduce(Action::SetKind(Kind::Host));
     assert!(!k.position.pasting);
 }
+
+/// The relay serving the page says about itself that it compares with `compare_with` (or with none).
+fn relay_comparing_with(s: Rc<State>, compare_with: Option<&str>) -> Rc<State> {
+    s.reduce(Action::Info(migcheck_shared::RelayInfo {
+        version: "0".into(),
+        egress: "public: internet addresses only".into(),
+        inside: false,
+        demos: Vec::new(),
+        modes: Vec::new(),
+        compare_with: compare_with.map(Into::into),
+    }))
+}
+
+const OUTSIDE_RELAY: &str = "https://migcheck.example.net";
+
+/// The query of the run, as `api` builds it from the form, written out.
+fn path(s: &State) -> String {
+    let query: Vec<String> = crate::api::diagnose_query(s.form.compare())
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    match query.as_slice() {
+        [] => "/api/v1/diagnose".into(),
+        _ => format!("/api/v1/diagnose?{}", query.join("&")),
+    }
+}
+
+/// Issue 23: the comparison is asked for only when the relay offers one and the box is ticked; the query
+/// holds two flags and nothing typed; the request body is the same either way.
+#[test]
+fn the_comparison_is_asked_only_when_offered_and_ticked() {
+    let typed = autodiscover("alice@contoso.com", "CONTOSO\\alice", "Sup3r-secret!");
+    let body = typed.form.request();
+    // A relay without --compare-with: nothing offered, a tick (from an older state) asks for nothing.
+    let plain = relay_comparing_with(typed.clone(), None).reduce(Action::SetCompare(true));
+    assert_eq!(plain.form.compare_with, None);
+    assert_eq!(plain.form.compare(), None);
+    assert_eq!(path(&plain), "/api/v1/diagnose");
+    // Offered: unticked by default.
+    let offered = relay_comparing_with(typed, Some(OUTSIDE_RELAY));
+    assert_eq!(offered.form.compare_with.as_deref(), Some(OUTSIDE_RELAY));
+    assert_eq!((offered.form.compare, offered.form.send_password), (false, false));
+    assert_eq!(path(&offered), "/api/v1/diagnose");
+    let ticked = offered.reduce(Action::SetCompare(true));
+    assert_eq!(ticked.form.compare(), Some(Compare { send_password: false }));
+    assert_eq!(path(&ticked), "/api/v1/diagnose?compare=outside");
+    assert_eq!(ticked.form.request(), body, "the body does not change");
+    let unticked = ticked.reduce(Action::SetCompare(false));
+    assert_eq!(path(&unticked), "/api/v1/diagnose");
+}
+
+/// The password goes to the outside relay only with the second box ticked, and never in the URL.
+#[test]
+fn the_password_goes_outside_only_with_the_second_box() {
+    let secret = "Sup3r-secret!";
+    let s = relay_comparing_with(
+        remote_move("mail.contoso.com", "CONTOSO\\mig", secret, ""),
+        Some(OUTSIDE_RELAY),
+    );
+    // The second box alone asks for nothing: it is shown only beside the first.
+    let alone = s.clone().reduce(Action::SetSendPassword(true));
+    assert_eq!(alone.form.compare(), None);
+    let both = s.reduce(Action::SetCompare(true)).reduce(Action::SetSendPassword(true));
+    assert_eq!(both.form.compare(), Some(Compare { send_password: true }));
+    assert_eq!(path(&both), "/api/v1/diagnose?compare=outside&send_password=true");
+    assert!(!path(&both).contains(secret));
+    assert!(!format!("{both:?}").contains(secret));
+    let back = both.clone().reduce(Action::SetSendPassword(false));
+    assert_eq!(path(&back), "/api/v1/diagnose?compare=outside");
+    // Unticking the comparison takes the consent with it: ticked again, the second box starts unticked.
+    let again = both.reduce(Action::SetCompare(false)).reduce(Action::SetCompare(true));
+    assert!(!again.form.send_password);
+    assert_eq!(path(&again), "/api/v1/diagnose?compare=outside");
+}
+
+/// The host mode has no password: the second box means nothing there, and consent given in another mode
+/// does not survive a change of mode (a demo's or a pasted error's included).
+#[test]
+fn the_second_box_is_irrelevant_in_the_host_mode_and_reset_by_another_mode() {
+    let host = relay_comparing_with(Rc::<State>::default(), Some(OUTSIDE_RELAY))
+        .reduce(Action::SetMode(Mode::Host))
+        .reduce(Action::SetHost("mail.contoso.com".into()))
+        .reduce(Action::SetCompare(true))
+        .reduce(Action::SetSendPassword(true));
+    assert_eq!(host.form.compare(), Some(Compare { send_password: false }));
+    assert_eq!(path(&host), "/api/v1/diagnose?compare=outside");
+    let consented = relay_comparing_with(autodiscover("alice@contoso.com", "", "pw"), Some(OUTSIDE_RELAY))
+        .reduce(Action::SetCompare(true))
+        .reduce(Action::SetSendPassword(true));
+    assert_eq!(consented.form.compare(), Some(Compare { send_password: true }));
+    // The same mode chosen again (the wizard's first answer unchanged) keeps it.
+    let same = consented.clone().reduce(Action::SetKind(Kind::Staged));
+    assert_eq!(same.form.compare(), Some(Compare { send_password: true }));
+    for other in [
+        consented.clone().reduce(Action::SetMode(Mode::Host)),
+        consented.clone().reduce(Action::SetMode(Mode::OutlookAnywhere)),
+        consented.clone().reduce(Action::SetKind(Kind::RemoteMove)),
+    ] {
+        assert!(!other.form.send_password, "{:?}", other.form.mode);
+        assert!(other.form.compare, "the comparison itself stays ticked");
+        let back = other.reduce(Action::SetMode(Mode::Autodiscover));
+        assert_eq!(
+            back.form.compare(),
+            Some(Compare { send_password: false }),
+            "asked again"
+        );
+    }
+    let demo: DiagnoseRequest = serde_json::from_value(serde_json::json!({
+        "mode": "remote_move", "remote_server": "ex01.demo.test", "user": "demo\\mig", "password": "lab-pw",
+    }))
+    .expect("request");
+    let filled = consented.reduce(Action::Fill(demo));
+    assert_eq!(filled.form.compare(), Some(Compare { send_password: false }));
+}

@@ -4,7 +4,8 @@
 use migcheck_shared::Field;
 use yew::prelude::*;
 
-use super::field::FieldInput;
+use super::compare::compare_choice;
+use super::field::{FieldInput, check_box, on_tick};
 use super::{StepProps, legend, password_action};
 use crate::state::{Action, Mode, Step};
 
@@ -16,13 +17,7 @@ pub fn details(props: &StepProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: InputEvent| dispatch.dispatch(password_action(&e)))
     };
-    let on_allow = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |e: Event| {
-            let input = e.target_unchecked_into::<web_sys::HtmlInputElement>();
-            dispatch.dispatch(Action::SetAllowRedirect(input.checked()));
-        })
-    };
+    let on_allow = on_tick(&props.dispatch, Action::SetAllowRedirect);
     let autodiscover = form.mode == Mode::Autodiscover;
     let host = form.mode == Mode::Host;
     let title = match form.mode {
@@ -65,7 +60,7 @@ pub fn details(props: &StepProps) -> Html {
                     <code>{ "Get-OutlookAnywhere | fl ExternalHostname" }</code>
                     { " and in the migration endpoint's RPC proxy server. A pasted address such as https://mail.contoso.com/owa is fine." }
                 </FieldInput>
-                <FieldInput field={Field::Port} label="Port" value={form.port.clone()} class="port"
+                <FieldInput field={Field::Port} label="Port" value={form.port.clone()} class="field port"
                     placeholder="443" inputmode="numeric" size="6"
                     error={props.error(Field::Port)} oninput={send(Action::SetPort)}>
                     { "Optional: empty means 443, the port Exchange Online uses. Another port only to test inside your network." }
@@ -103,15 +98,13 @@ pub fn details(props: &StepProps) -> Html {
                         _ => "A mailbox the migration account must open with Full Access (-MailboxPermission FullAccess); optional.",
                     } }
                 </FieldInput>
-                <div class="field wide check" hidden={!autodiscover}>
-                    <input id="allow-redirect" name="allow-redirect" type="checkbox" checked={form.allow_redirect}
-                        onchange={on_allow} aria-describedby="allow-redirect-help" />
-                    <label for="allow-redirect">{ "Allow my password to go to servers outside the e-mail address's domain" }</label>
-                    <p id="allow-redirect-help" class="help">
-                        { "Leave it unticked unless Autodiscover for this domain is answered elsewhere (a hoster, another domain of the organisation). Either way the report names every server that asked for the password." }
-                    </p>
-                </div>
+                if autodiscover {
+                    { check_box("allow-redirect", "field wide check", form.allow_redirect, on_allow,
+                        "Allow my password to go to servers outside the e-mail address's domain".into(),
+                        "Leave it unticked unless Autodiscover for this domain is answered elsewhere (a hoster, another domain of the organisation). Either way the report names every server that asked for the password.") }
+                }
             </div>
+            { compare_choice(form, &props.dispatch) }
         </fieldset>
     }
 }

@@ -4,8 +4,16 @@ use migcheck_shared::Field;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::state::{Action, State};
+
 pub fn value_of(event: &InputEvent) -> String {
     event.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+/// A checkbox's change handler: sends its new state as the action `make` builds.
+pub fn on_tick(dispatch: &UseReducerDispatcher<State>, make: fn(bool) -> Action) -> Callback<Event> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |e: Event| dispatch.dispatch(make(e.target_unchecked_into::<HtmlInputElement>().checked())))
 }
 
 /// The id (and name) of the input of `field`: its wire name with dashes (`rpc-proxy`), as the command
@@ -19,6 +27,25 @@ pub fn input_id(field: Field) -> &'static str {
         Field::AgentTarget => "agent-target",
         Field::AllowCredentialRedirect => "allow-redirect",
         other => other.name(),
+    }
+}
+
+/// A checkbox in a `<div class>`, with its label and its help (`<id>-help`).
+pub fn check_box(
+    id: &'static str,
+    class: &'static str,
+    checked: bool,
+    onchange: Callback<Event>,
+    label: String,
+    help: &'static str,
+) -> Html {
+    let help_id = format!("{id}-help");
+    html! {
+        <div {class}>
+            <input {id} name={id} type="checkbox" {checked} {onchange} aria-describedby={help_id.clone()} />
+            <label for={id}>{ label }</label>
+            <p id={help_id} class="help">{ help }</p>
+        </div>
     }
 }
 
@@ -41,8 +68,9 @@ pub struct FieldProps {
     pub inputmode: Option<AttrValue>,
     #[prop_or_default]
     pub size: Option<AttrValue>,
-    #[prop_or_default]
-    pub class: Classes,
+    /// The classes of the field's `<div>`.
+    #[prop_or(AttrValue::Static("field"))]
+    pub class: AttrValue,
     pub error: Option<String>,
     pub oninput: Callback<InputEvent>,
     #[prop_or_default]
@@ -61,7 +89,7 @@ pub fn field_input(props: &FieldProps) -> Html {
     };
     let invalid = if props.error.is_some() { "true" } else { "false" };
     html! {
-        <div class={classes!("field", props.class.clone())}>
+        <div class={props.class.clone()}>
             <label for={id}>{ &props.label }</label>
             <input {id} name={id} type={props.kind.clone()} value={props.value.clone()}
                 ref={props.node_ref.clone()}

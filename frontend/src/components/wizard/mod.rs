@@ -6,6 +6,7 @@
 //! Every step is in the page at once, the others hidden, so the password input (left uncontrolled: its
 //! value is never put into the virtual DOM) keeps what was typed when going Back and Next.
 
+mod compare;
 mod details;
 pub(crate) mod field;
 mod find;
@@ -140,6 +141,7 @@ pub fn wizard(props: &Props) -> Html {
     }
 
     let request = inputs.request();
+    let compare = inputs.compare();
     let on_run = {
         let request = request.clone();
         let dispatcher = dispatch.clone();
@@ -158,7 +160,7 @@ pub fn wizard(props: &Props) -> Html {
             dispatcher.dispatch(Action::Start { run });
             spawn_local(async move {
                 let events = dispatcher.clone();
-                let sent = api::diagnose(&request, &token, stop.as_ref(), move |event| {
+                let sent = api::diagnose(&request, compare, &token, stop.as_ref(), move |event| {
                     events.dispatch(Action::Event { run, event });
                 })
                 .await;
