@@ -332,13 +332,23 @@ mod tests {
         assert_eq!(report.inputs.mode(), "outside");
         assert_eq!(report.verdict, Verdict::Fail);
         // Cut anywhere before the last line: no report, said in a sentence.
-        let last = STREAM[..STREAM.len() - 1].iter().rposition(|b| *b == b'\n').expect("lines");
+        let last = STREAM[..STREAM.len() - 1]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .expect("lines");
         let (outcome, message) = read_stream(URL, &STREAM[..=last]).expect_err("cut before done");
         assert_eq!(outcome, CompareOutcome::Failed);
-        assert_eq!(message, "The outside relay at https://relay.example ended its answer before the report.");
+        assert_eq!(
+            message,
+            "The outside relay at https://relay.example ended its answer before the report."
+        );
         // Cut inside a line: that line is not an event.
         let (_, message) = read_stream(URL, &STREAM[..last + 40]).expect_err("a broken line");
-        assert!(message.starts_with("The outside relay at https://relay.example sent a line that is not a migcheck event ("), "{message}");
+        assert!(
+            message
+                .starts_with("The outside relay at https://relay.example sent a line that is not a migcheck event ("),
+            "{message}"
+        );
     }
 
     #[test]
@@ -357,7 +367,12 @@ mod tests {
     #[test]
     fn a_url_with_a_password_or_another_scheme_is_refused_at_start() {
         assert!(CompareWith::new("https://relay.example/", None, None).is_ok_and(|c| c.url == URL));
-        for bad in ["https://user:pw@relay.example", "ftp://relay.example", "relay.example", "https://"] {
+        for bad in [
+            "https://user:pw@relay.example",
+            "ftp://relay.example",
+            "relay.example",
+            "https://",
+        ] {
             let e = CompareWith::new(bad, None, None).expect_err(bad);
             assert!(e.starts_with("--compare-with: "), "{e}");
             assert!(!e.contains("pw@"), "{e}");

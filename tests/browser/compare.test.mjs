@@ -128,8 +128,9 @@ test('a relay started with --compare-with shows the internet\'s view first: a pr
   });
   assert.ok(order.verdict >= 0 && order.verdict < order.comparison, `the comparison before the verdict: ${JSON.stringify(order)}`);
   if (order.findings >= 0) assert.ok(order.comparison < order.findings, `the comparison after the findings: ${JSON.stringify(order)}`);
+  // The relay's sentence: what was compared, and that the password stayed here.
   assert.equal(await page.textContent('#comparison-sent'),
-    `Sent to ${COMPARE.with}: the public name ${COMPARE.host}, nothing else. The password stayed here.`);
+    `Compared with the view from the relay at ${COMPARE.with}: the checks that need no password (the password stayed here); 5 differences, 4 of which matter.`);
   assert.match(await page.getAttribute('#comparison-outside', 'class'), /\bverdict fail\b/);
   assert.match(await page.textContent('#comparison-outside'), /^From the internet: Fail\. /);
   // The differences, most serious first: /EWS/mrsproxy.svc pre-authenticated outside only, with its fix.
@@ -215,7 +216,8 @@ test('the password goes to the outside relay only with the second box, never in 
   // The comparison did not happen: its message alone, the rest is the inside view.
   assert.equal(await page.textContent('#comparison h2'), 'Inside and outside');
   assert.ok((await page.textContent('#comparison')).includes(message));
-  for (const part of ['#comparison-sent', '#comparison-outside', '#differences', '#side-by-side']) {
+  assert.equal(await page.textContent('#comparison-sent'), message);
+  for (const part of ['#comparison-outside', '#differences', '#side-by-side']) {
     assert.equal(await page.locator(part).count(), 0, `${part} shown for a comparison that did not happen`);
   }
   const seen = await page.evaluate(() => document.documentElement.outerHTML + location.href + JSON.stringify({ ...localStorage }));

@@ -1,35 +1,17 @@
 //! Issue 23, "inside and outside at once": the view of a relay on the internet beside this relay's, in
-//! the order the command line prints it (what a user should read first): what happened, what went out
-//! and where the password went, the verdict from the internet (what Exchange Online sees), each
+//! the order the command line prints it (what a user should read first): what was compared, what went
+//! out and where the password went (the relay's sentence), the verdict from the internet (what Exchange Online sees), each
 //! difference explained with its fix, then every check side by side.
 //!
 //! Functions of the part they show rather than components: each component type adds its share of yew's
 //! machinery to the page's download, and this part of the report changes only with the report.
 
 use migcheck_shared::report::{ComparedCheck, Difference, Seen};
-use migcheck_shared::{CompareOutcome, Comparison, DiagnoseRequest};
+use migcheck_shared::{CompareOutcome, Comparison};
 use yew::prelude::*;
 
 use super::verdict::word;
 use super::{Fix, class_of};
-
-/// What went to the outside relay and where the password went, in one sentence: the public name alone,
-/// or (only with the user's consent) the whole request, never shown (the relay's copy has no password).
-fn sent(c: &Comparison) -> String {
-    let what = match &c.sent {
-        DiagnoseRequest::Outside(t) => match t.port {
-            Some(port) => format!("the public name {}:{port}, nothing else", t.host),
-            None => format!("the public name {}, nothing else", t.host),
-        },
-        _ => "the whole request, so that it runs every check from outside".to_string(),
-    };
-    let password = if c.password_sent {
-        format!("The password went to {} (you agreed).", c.relay)
-    } else {
-        "The password stayed here.".to_string()
-    };
-    format!("Sent to {}: {what}. {password}", c.relay)
-}
 
 /// One difference: how serious, its cause and the check where it shows, what it means, what each side
 /// saw, and the fix with a Copy button (as a finding's).
@@ -89,10 +71,10 @@ pub fn comparison(c: &Comparison) -> Html {
     html! {
         <section id="comparison" class="findings" aria-labelledby="comparison-title">
             <h2 id="comparison-title">{ "Inside and outside" }</h2>
-            <p>{ &c.message }</p>
-            // Otherwise the message says why nothing was compared, and the rest of the report is the inside view.
+            // What went out and where the password went, or why nothing was compared (the rest of the
+            // report is then the inside view): the relay's own sentence.
+            <p id="comparison-sent">{ &c.message }</p>
             if compared {
-                <p id="comparison-sent">{ sent(c) }</p>
                 if let Some(outside) = &c.outside {
                     <p id="comparison-outside" class={class_of("verdict", outside.verdict.label())}>
                         <strong>{ format!("From the internet: {}. ", word(outside.verdict)) }</strong>
