@@ -38,3 +38,17 @@ export async function launch(t, options = {}) {
   page.setDefaultTimeout(10_000);
   return { context, page, errors };
 }
+
+/** The first field of each mode, shown once the mode is chosen. */
+export const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy', 'remote-move': '#remote-server' };
+/** The answer to the wizard's first question ("What kind of migration?") for each mode. */
+export const KIND = { autodiscover: 'staged', 'outlook-anywhere': 'staged', 'remote-move': 'remote-move', host: 'host' };
+
+/** Walks the wizard back to step 1, answers it and (cutover or staged) step 2 for `mode`, and waits for its first field. */
+export async function chooseMode(page, mode) {
+  while (await page.isVisible('#back')) await page.click('#back');
+  await page.check(`#mode-${KIND[mode]}`);
+  await page.click('#next');
+  if (KIND[mode] === 'staged') await page.check(`#mode-${mode}`);
+  await page.waitForSelector(FIRST_FIELD[mode], { state: 'visible', timeout: 5_000 });
+}

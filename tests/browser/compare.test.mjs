@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { launch } from './browser.mjs';
+import { chooseMode, launch } from './browser.mjs';
 
 const env = process.env;
 const URL = env.MIGCHECK_URL;
@@ -32,9 +32,6 @@ const needs = (...names) => {
   return missing.length ? `${missing.join(', ')} not set: these tests are run by the Rust integration test that starts the relays and the lab` : false;
 };
 
-/** The answer to the wizard's first question for each mode, and the mode's first field. */
-const KIND = { autodiscover: 'staged', host: 'host' };
-const FIRST_FIELD = { autodiscover: '#email', host: '#host' };
 
 /** Opens `url` and waits until the relay has said what it is (the compare box depends on it). */
 async function open(page, url) {
@@ -43,14 +40,6 @@ async function open(page, url) {
   await page.waitForSelector('#relay-version', { timeout: 10_000 });
 }
 
-/** Walks the wizard back to step 1 and answers it (and step 2) for `mode`. */
-async function chooseMode(page, mode) {
-  while (await page.isVisible('#back')) await page.click('#back');
-  await page.check(`#mode-${KIND[mode]}`);
-  await page.click('#next');
-  if (KIND[mode] === 'staged') await page.check(`#mode-${mode}`);
-  await page.waitForSelector(FIRST_FIELD[mode], { state: 'visible', timeout: 5_000 });
-}
 
 /** Collects the URL of every diagnosis the page asks for. */
 function watchDiagnoses(page) {

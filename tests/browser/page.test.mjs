@@ -32,7 +32,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch } from './browser.mjs';
+import { chooseMode, launch } from './browser.mjs';
 
 const env = process.env;
 const URL = env.MIGCHECK_URL;
@@ -105,21 +105,9 @@ async function openPage(t) {
   return { page, errors, logs };
 }
 
-/** The first field of each mode, shown once the mode is chosen. */
-const FIRST_FIELD = { autodiscover: '#email', host: '#host', 'outlook-anywhere': '#rpc-proxy', 'remote-move': '#remote-server' };
-/** The answer to the wizard's first question ("What kind of migration?") for each mode. */
-const KIND = { autodiscover: 'staged', 'outlook-anywhere': 'staged', 'remote-move': 'remote-move', host: 'host' };
 /** The wizard's steps, in order (the second only for a cutover or staged migration). */
 const STEPS = ['step-kind', 'step-find', 'step-details'];
 
-/** Walks the wizard back to step 1, answers it and (cutover or staged) step 2 for `mode`, and waits for its first field. */
-async function chooseMode(page, mode) {
-  while (await page.isVisible('#back')) await page.click('#back');
-  await page.check(`#mode-${KIND[mode]}`);
-  await page.click('#next');
-  if (KIND[mode] === 'staged') await page.check(`#mode-${mode}`);
-  await page.waitForSelector(FIRST_FIELD[mode], { state: 'visible', timeout: 5_000 });
-}
 
 /** Goes Next or Back to the wizard step that holds `selector` (Next must not be held back by a wrong field), then fills it. */
 async function fill(page, selector, value) {
