@@ -260,6 +260,9 @@ pub enum ApiError {
     /// A query parameter the diagnose route does not take, or a value it cannot read.
     #[error("the query takes compare=outside and send_password=true or false, nothing else")]
     BadQuery,
+    /// The password asked to go to an outside relay reached over plain http.
+    #[error("{}", crate::compare::PASSWORD_NEEDS_HTTPS)]
+    PasswordNeedsHttps,
 }
 
 impl IntoResponse for ApiError {
@@ -274,7 +277,9 @@ impl IntoResponse for ApiError {
             ApiError::WrongMethod(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
             ApiError::NeedsToken => (StatusCode::UNAUTHORIZED, Some(Field::Token.name())),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
-            ApiError::NoComparison | ApiError::BadQuery => (StatusCode::BAD_REQUEST, Some("compare")),
+            ApiError::NoComparison | ApiError::BadQuery | ApiError::PasswordNeedsHttps => {
+                (StatusCode::BAD_REQUEST, Some("compare"))
+            }
         };
         let refusal = match &self {
             ApiError::BadInput(_)
@@ -283,7 +288,8 @@ impl IntoResponse for ApiError {
             | ApiError::NotJson
             | ApiError::TooLarge
             | ApiError::NoComparison
-            | ApiError::BadQuery => Some(telemetry::Refusal::Validation),
+            | ApiError::BadQuery
+            | ApiError::PasswordNeedsHttps => Some(telemetry::Refusal::Validation),
             ApiError::NeedsToken => Some(telemetry::Refusal::Token),
             ApiError::TooMany(_) => Some(telemetry::Refusal::RateLimit),
             ApiError::NoSuchRoute | ApiError::WrongMethod(_) => None,
@@ -478,8 +484,15 @@ async fn diagnose_handler(
     // The message quotes nothing of the query (it could hold anything).
     let axum::extract::Query(query) = query.map_err(|_| ApiError::BadQuery)?;
     let compare = match query.compare {
+        None if query.send_password => return Err(ApiError::BadQuery),
         None => None,
-        Some(CompareQuery::Outside) => Some(state.compare.clone().ok_or(ApiError::NoComparison)?),
+        Some(CompareQuery::Outside) => {
+            let with = state.compare.clone().ok_or(ApiError::NoComparison)?;
+            if query.send_password && !with.keeps_secrets() {
+                return Err(ApiError::PasswordNeedsHttps);
+            }
+            Some(with)
+        }
     };
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,

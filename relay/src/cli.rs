@@ -305,7 +305,7 @@ fn compare_with(url: Option<&str>, token_env: Option<&str>, net: &NetArgs) -> Re
         return Ok(None);
     };
     let token = match token_env {
-        Some(var) => Some(compare_token(var)?),
+        Some(var) => Some(migcheck_shared::Password::new(compare_token(var)?)),
         None => None,
     };
     CompareWith::new(url, token, net.ca_file.clone()).map(Some)
@@ -877,6 +877,13 @@ async fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.compare_send_password && compare.as_ref().is_some_and(|c| !c.keeps_secrets()) {
+        eprintln!(
+            "migcheck: --compare-send-password: {}",
+            crate::compare::PASSWORD_NEEDS_HTTPS
+        );
+        return ExitCode::from(2);
+    }
     let net = match args.net.build() {
         Ok(n) => n,
         Err(e) => {

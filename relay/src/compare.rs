@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use migcheck_shared::kb::compare;
 use migcheck_shared::request::ValidRequest;
 use migcheck_shared::{
-    CompareOutcome, Comparison, DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, RelayInfo, Report, Verdict,
+    CompareOutcome, Comparison, DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo, Report, Verdict,
 };
 
 use crate::diagnose;
@@ -30,7 +30,8 @@ pub struct CompareWith {
     /// Its base URL (`https://migcheck.example.net`), shown in reports: never with a user or password.
     pub url: String,
     /// Its access token, when it has one (`--compare-token-env`): sent as `Authorization: Bearer`.
-    pub token: Option<String>,
+    /// A `Password`: its `Debug` never shows it.
+    pub token: Option<Password>,
     /// Extra roots to trust for its certificate (`--ca-file`).
     pub ca_file: Option<PathBuf>,
 }
@@ -38,7 +39,7 @@ pub struct CompareWith {
 impl CompareWith {
     /// Checks the URL once, at start: http or https, a host, no user or password in it (the token has
     /// its own flag, which keeps it out of reports and process lists).
-    pub fn new(url: &str, token: Option<String>, ca_file: Option<PathBuf>) -> Result<CompareWith, String> {
+    pub fn new(url: &str, token: Option<Password>, ca_file: Option<PathBuf>) -> Result<CompareWith, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("--compare-with: not a URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err("--compare-with: give the relay's http:// or https:// URL".into());
@@ -49,13 +50,39 @@ impl CompareWith {
                     .into(),
             );
         }
-        Ok(CompareWith {
+        let with = CompareWith {
             url: url.trim_end_matches('/').to_string(),
             token,
             ca_file,
-        })
+        };
+        if with.token.is_some() && !with.keeps_secrets() {
+            return Err(
+                "--compare-with: an access token goes only over https (or to this machine); give the relay's https:// URL"
+                    .into(),
+            );
+        }
+        Ok(with)
+    }
+
+    /// Whether a secret (the token, the password with consent) may go there: over https, or over plain
+    /// http only to this machine (a test, or a tunnel's end).
+    pub fn keeps_secrets(&self) -> bool {
+        match url::Url::parse(&self.url) {
+            Ok(u) if u.scheme() == "https" => true,
+            Ok(u) => match u.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            },
+            Err(_) => false,
+        }
     }
 }
+
+/// Why the password was not sent over plain http (the API and the CLI refuse it before the run).
+pub const PASSWORD_NEEDS_HTTPS: &str =
+    "the password goes to the outside relay only over https (or to this machine): give its https:// URL";
 
 /// The most an outside relay's answers may hold: its info, and its whole event stream.
 const MAX_INFO: usize = 64 * 1024;
@@ -73,9 +100,9 @@ pub async fn run(
     deadline: Duration,
     events: UnboundedSender<Event>,
 ) -> Report {
-    let password_sent = send_password && request.has_password();
+    let password_sent = send_password && request.has_password() && with.keeps_secrets();
     let sent = if password_sent {
-        request.clone()
+        request.for_outside()
     } else {
         request.outside_view()
     };
@@ -120,11 +147,18 @@ pub async fn run(
             comparison.message = format!("{message} This report is the inside view alone.");
             comparison.inside = view_here.map(Box::new);
         }
-        Ok(outside) => {
+        Ok(mut outside) => {
+            // Its copy of what it was asked is replaced by ours: a relay echoing a password puts none here.
+            outside.inputs = sent.redacted();
             let inside = view_here.as_ref().unwrap_or(&report);
             let (differences, rows) = compare::compare(inside, &outside);
             comparison.message = compare::summary(&with.url, password_sent, &differences);
-            report.headline = compare::headline(&outside, &differences);
+            // The whole diagnosis here found more than the password-less view (a logon): said too.
+            let more_inside = view_here
+                .as_ref()
+                .is_some_and(|view| report.verdict > view.verdict)
+                .then_some(report.headline.as_str());
+            report.headline = compare::headline(&outside, &differences, more_inside);
             let worst = differences.iter().filter_map(|d| d.severity.verdict()).max();
             report.verdict = [Some(report.verdict), Some(outside.verdict), worst]
                 .into_iter()
@@ -180,7 +214,7 @@ async fn ask_unbounded(with: &CompareWith, sent: &DiagnoseRequest) -> Result<Rep
             CompareOutcome::TooOld,
             format!(
                 "The outside relay at {url} is migcheck {}, older than the outside view (it has no `{}` mode): update it to migcheck {} or later.",
-                info.version,
+                info.version.chars().take(40).collect::<String>(),
                 sent.mode(),
                 env!("CARGO_PKG_VERSION")
             ),
@@ -243,7 +277,7 @@ async fn call(
         builder = builder.header(hyper::header::CONTENT_TYPE, "application/json");
     }
     if let Some(token) = &with.token {
-        builder = builder.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        builder = builder.header(hyper::header::AUTHORIZATION, format!("Bearer {}", token.expose()));
     }
     let request = builder
         .body(Full::new(Bytes::from(body.unwrap_or_default())))
@@ -265,8 +299,7 @@ async fn call(
     let retry_after = response
         .headers()
         .get(hyper::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u32>().ok());
     let mut body = BodyStream::new(response.into_body());
     let mut bytes = Vec::new();
     while let Some(frame) = body.next().await {
@@ -377,5 +410,22 @@ mod tests {
             assert!(e.starts_with("--compare-with: "), "{e}");
             assert!(!e.contains("pw@"), "{e}");
         }
+        // A token, or the password, only over https or to this machine.
+        let token = || Some(Password::new("t0ken"));
+        let e = CompareWith::new("http://relay.example", token(), None).expect_err("a token over http");
+        assert!(e.contains("an access token goes only over https"), "{e}");
+        assert!(!CompareWith::new("http://relay.example", None, None).is_ok_and(|c| c.keeps_secrets()));
+        for fine in [
+            "https://relay.example",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+            "http://localhost:1",
+        ] {
+            assert!(
+                CompareWith::new(fine, token(), None).is_ok_and(|c| c.keeps_secrets()),
+                "{fine}"
+            );
+        }
+        assert!(!format!("{:?}", CompareWith::new(URL, token(), None)).contains("t0ken"));
     }
 }

@@ -158,6 +158,19 @@ impl DiagnoseRequest {
         })
     }
 
+    /// The whole request as it goes to a relay outside with the user's consent: without the servers behind
+    /// the name and a Hybrid Agent's published server, which only a relay inside can reach.
+    pub fn for_outside(&self) -> DiagnoseRequest {
+        match self {
+            DiagnoseRequest::RemoteMove(t) => DiagnoseRequest::RemoteMove(RemoteMoveTarget {
+                servers: String::new(),
+                agent_target: String::new(),
+                ..t.clone()
+            }),
+            other => other.clone(),
+        }
+    }
+
     /// Whether the request carries a password.
     pub fn has_password(&self) -> bool {
         match self {

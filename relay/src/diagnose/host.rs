@@ -102,6 +102,10 @@ pub(crate) async fn host_checks(net: &Net, rec: &Recorder, target: &HostPort) ->
         }
         Err((e, tried)) => {
             let mut outcome = connect_failure(host, port, &e);
+            if let NetError::Refused { refusal, .. } = &e {
+                // For the comparison of two views: this relay did not look (`kb::compare`).
+                outcome = outcome.fact(migcheck_shared::kb::compare::REFUSED_BY_POLICY, refusal.to_string());
+            }
             for (addr, why) in &tried {
                 outcome = outcome.fact("Tried", format!("{addr}: {why}"));
             }

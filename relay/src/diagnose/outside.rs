@@ -3,7 +3,7 @@
 //! One relay inside a network and one on the internet run it alike, so `compare` can set the two
 //! views side by side check by check.
 
-use migcheck_shared::kb::compare::{ANSWER, ANSWERED_BY, BY_DEVICE, BY_EXCHANGE};
+use migcheck_shared::kb::compare::{ANSWER, ANSWERED_BY, BY_DEVICE, BY_EXCHANGE, BY_UNKNOWN, NO_ANSWER, OUTSIDE_PATHS};
 use migcheck_shared::kb::{DeviceAnswer, MrsProblem};
 use migcheck_shared::{Check, HostPort, KbStep, Status};
 
@@ -12,17 +12,6 @@ use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::http::{self, HttpAnswer};
 use crate::probe::front::{self, Answerer};
-
-/// The paths, with whether Exchange Online calls them without pre-authentication (KB 10094: a device
-/// answering those is a finding; on the others it is a fact for the comparison).
-const PATHS: [(&str, &str, bool); 6] = [
-    ("paths.autodiscover_xml", "/autodiscover/autodiscover.xml", false),
-    ("paths.autodiscover_svc", "/autodiscover/autodiscover.svc", true),
-    ("paths.ews", "/EWS/Exchange.asmx", false),
-    ("paths.mrsproxy", "/EWS/mrsproxy.svc", true),
-    ("paths.rpc", "/rpc/rpcproxy.dll", false),
-    ("paths.mapi", "/mapi/emsmdb/", false),
-];
 
 pub(crate) async fn checks(net: &Net, rec: &Recorder, target: &HostPort) -> (Vec<Check>, String) {
     let mut checks = host::host_checks(net, rec, target).await;
@@ -52,14 +41,14 @@ async fn paths(net: &Net, rec: &Recorder, host: &str, port: u16, reached: bool) 
         async move {
             let outcome = match front::post_anonymous(net, host, port, path).await {
                 Err(e) => Outcome::new(Status::Info, format!("POST {url} without credentials: {e}."))
-                    .fact(ANSWERED_BY, "no answer")
+                    .fact(ANSWERED_BY, NO_ANSWER)
                     .fact(ANSWER, e.to_string()),
                 Ok(answer) => answered(&url, host, &answer, unauthenticated),
             };
             rec.finish(run, outcome, vec![])
         }
     };
-    let children = futures_util::future::join_all(PATHS.map(one)).await;
+    let children = futures_util::future::join_all(OUTSIDE_PATHS.map(one)).await;
     let by_device = children
         .iter()
         .filter(|c| {
@@ -105,7 +94,7 @@ fn answered(url: &str, host: &str, answer: &HttpAnswer, unauthenticated: bool) -
     let class = match who {
         Answerer::Exchange(_) => BY_EXCHANGE,
         Answerer::Device(_) => BY_DEVICE,
-        Answerer::Unknown => "not shown",
+        Answerer::Unknown => BY_UNKNOWN,
     };
     let mut evidence = evidence(ANSWER, answer).fact(ANSWERED_BY, class);
     if !who.signs().is_empty() {

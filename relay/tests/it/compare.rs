@@ -350,6 +350,75 @@ fn the_api_compares_when_the_operator_named_an_outside_relay() {
     });
 }
 
+/// Through the API, the password goes out only with `send_password=true`; an outside relay that never
+/// answers is given up within three quarters of the deadline.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn the_api_sends_the_password_only_when_asked_and_stops_waiting_in_time() {
+    let s = ExScenario::Healthy;
+    let outside = outside_relay(&s.host(), ExScenario::Healthy, &[]);
+    let mut args = lab_flags(10);
+    args.extend(["--compare-with".to_string(), url(&outside)]);
+    let inside = RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_migcheck")), &args).expect("inside relay");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let body = serde_json::json!({"mode": "remote_move", "remote_server": s.host(), "user": s.user(), "password": s.password()})
+        .to_string();
+    rt.block_on(async {
+        for (query, sent) in [("?compare=outside", false), ("?compare=outside&send_password=true", true)] {
+            let (status, events, text) = post_diagnose_query(inside.addr, query, body.clone()).await;
+            assert_eq!(status, 200, "{text}");
+            assert!(!text.contains(&s.password()), "the password is in the stream");
+            let report = report_of(&events);
+            let c = comparison(&report);
+            assert_eq!(c.password_sent, sent, "{query}: {}", c.message);
+            let asked = c.outside.as_deref().map(|r| r.inputs.mode());
+            assert_eq!(asked, Some(if sent { "remote_move" } else { "outside" }), "{query}");
+        }
+        // An outside relay that accepts the connection and never answers.
+        let silent = silent_peer("127.0.0.1").await;
+        let mut args = lab_flags(10);
+        args.extend(["--deadline".to_string(), "4".into(), "--compare-with".into(), format!("http://127.0.0.1:{silent}")]);
+        let waiting = RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_migcheck")), &args).expect("relay");
+        let host = serde_json::json!({"mode": "host", "host": s.host()}).to_string();
+        let (status, events, text) = post_diagnose_query(waiting.addr, "?compare=outside", host).await;
+        assert_eq!(status, 200, "{text}");
+        let report = report_of(&events);
+        let c = comparison(&report);
+        assert_eq!(c.outcome, CompareOutcome::Unreachable, "{}", c.message);
+        assert_eq!(
+            c.message,
+            format!("The outside relay at http://127.0.0.1:{silent} did not finish within 3 s. This report is the inside view alone.")
+        );
+        assert_eq!(report.verdict, Verdict::Pass, "{}", pretty(&report));
+    });
+}
+
+/// `POST /api/v1/diagnose` with a query: the status, the events and the raw stream.
+async fn post_diagnose_query(
+    relay: std::net::SocketAddr,
+    query: &str,
+    body: String,
+) -> (u16, Vec<(usize, migcheck_shared::Event)>, String) {
+    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let answer = http
+        .post(format!("http://{relay}/api/v1/diagnose{query}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("diagnose");
+    let status = answer.status().as_u16();
+    let text = answer.text().await.expect("stream");
+    let events = if status == 200 {
+        text.lines()
+            .map(|l| (0, serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (status, events, text)
+}
+
 /// An outside relay that cannot answer: unreachable, behind a token not given, or older than the
 /// outside view. Each says so in a sentence, and the report is the inside view alone (its verdict).
 #[test]

@@ -21,10 +21,37 @@ pub const ANSWER: &str = "Anonymous answer";
 /// How an `Answered by` fact starts when Exchange answered, and when a device in front did.
 pub const BY_EXCHANGE: &str = "Exchange";
 pub const BY_DEVICE: &str = "a device in front of Exchange";
+/// The other kinds: an answer with neither's signs, and none at all.
+pub const BY_UNKNOWN: &str = "not shown";
+pub const NO_ANSWER: &str = "no answer";
+/// The fact `net.tcp` carries when the relay's own egress policy kept it from connecting: that relay did
+/// not look, which says nothing of the customer's firewall.
+pub const REFUSED_BY_POLICY: &str = "Refused by the egress policy";
+
+/// The Exchange paths the outside view asks anonymously (`paths.<id>`), and whether Exchange Online calls
+/// each without pre-authentication ("Pre-Auth Supported? No" in the hybrid prerequisites; KB 10094): a
+/// device answering one of those stops Exchange Online's calls; on the others (Basic logons of a cutover or
+/// staged migration, Outlook on the web) a device that pre-authenticates may be by design.
+pub const OUTSIDE_PATHS: [(&str, &str, bool); 6] = [
+    ("paths.autodiscover_xml", "/autodiscover/autodiscover.xml", false),
+    ("paths.autodiscover_svc", "/autodiscover/autodiscover.svc", true),
+    ("paths.ews", "/EWS/Exchange.asmx", false),
+    ("paths.mrsproxy", "/EWS/mrsproxy.svc", true),
+    ("paths.rpc", "/rpc/rpcproxy.dll", false),
+    ("paths.mapi", "/mapi/emsmdb/", false),
+];
+
+/// Checks the comparison leaves out: the servers behind a name and a Hybrid Agent's side are reached
+/// only from inside (Exchange Online never connects to them), so the outside view of them means nothing.
+fn compared(c: &Check) -> bool {
+    !(c.id.starts_with("servers") || c.id.starts_with("hybrid"))
+}
 
 /// The checks of both reports, paired by id, and the differences explained, most serious first.
 pub fn compare(inside: &Report, outside: &Report) -> (Vec<Difference>, Vec<ComparedCheck>) {
-    let (ins, outs) = (flatten(&inside.checks), flatten(&outside.checks));
+    let (mut ins, mut outs) = (flatten(&inside.checks), flatten(&outside.checks));
+    ins.retain(|c| compared(c));
+    outs.retain(|c| compared(c));
     let mut ids: Vec<&str> = ins.iter().map(|c| c.id.as_str()).collect();
     ids.extend(
         outs.iter()
@@ -48,6 +75,8 @@ pub fn compare(inside: &Report, outside: &Report) -> (Vec<Difference>, Vec<Compa
             (Some(a), Some(b))
                 if found.is_none()
                     && leaf
+                    // Who answers a path is read by its kind above; its status follows from that.
+                    && !is_path(&a.id)
                     && a.status != b.status
                     && a.status != Status::Skip
                     && b.status != Status::Skip =>
@@ -70,9 +99,19 @@ pub fn compare(inside: &Report, outside: &Report) -> (Vec<Difference>, Vec<Compa
     (differences, rows)
 }
 
-/// The headline of a compared diagnosis: the outside view first, as Exchange Online sees that one.
-pub fn headline(outside: &Report, differences: &[Difference]) -> String {
+/// The headline of a compared diagnosis: the outside view first, as Exchange Online sees that one. With
+/// `inside`, the headline of the whole diagnosis here when it found more than the compared view (the
+/// logons, which the password-less view does not try).
+pub fn headline(outside: &Report, differences: &[Difference], inside: Option<&str>) -> String {
     let serious: Vec<&Difference> = differences.iter().filter(|d| d.severity != Status::Info).collect();
+    let lead = headline_of_views(outside, &serious);
+    match inside {
+        Some(inside) => format!("{lead} Inside, the whole diagnosis: {inside}"),
+        None => lead,
+    }
+}
+
+fn headline_of_views(outside: &Report, serious: &[&Difference]) -> String {
     match serious.first() {
         Some(first) => format!(
             "From the internet, which is what Exchange Online sees: {} {} The inside view differs: {}",
@@ -147,6 +186,10 @@ fn is(id: &str, suffix: &str) -> bool {
     id == suffix || id.ends_with(&format!(".{suffix}"))
 }
 
+fn is_path(id: &str) -> bool {
+    id.starts_with("paths.") || id.contains(".paths.")
+}
+
 /// The name a check is about, from its title (`Resolve mail.contoso.com`, `Connect to mail...:443`).
 fn named(c: &Check) -> String {
     c.title.split_whitespace().last().unwrap_or_default().to_string()
@@ -158,6 +201,21 @@ fn explain(a: &Check, b: &Check, ins: &[&Check], outs: &[&Check]) -> Option<Diff
     }
     if is(&a.id, "net.tcp") && a.status == Status::Pass && b.status == Status::Fail {
         let target = named(a);
+        if let Some(policy) = fact(b, REFUSED_BY_POLICY) {
+            return Some(Difference {
+                check_id: a.id.clone(),
+                cause: Cause::Network,
+                severity: Status::Info,
+                summary: format!(
+                    "The outside relay does not connect to {target} ({policy}): it did not look there, so this says nothing of your firewall. Exchange Online connects only to public addresses on port 443."
+                ),
+                fix: format!(
+                    "# If {target} is what Exchange Online must reach, publish it on a public address and port 443."
+                ),
+                inside: a.summary.clone(),
+                outside: b.summary.clone(),
+            });
+        }
         return Some(Difference {
             check_id: a.id.clone(),
             cause: Cause::ExternalAccess,
@@ -178,7 +236,15 @@ fn explain(a: &Check, b: &Check, ins: &[&Check], outs: &[&Check]) -> Option<Diff
     if is(&a.id, "tls.chain") {
         return certificate(a, b, ins, outs);
     }
-    if a.id.starts_with("paths.") || a.id.contains(".paths.") {
+    if is_path(&a.id) {
+        // Without a TLS connection outside, no path answered there: that is the certificate's or the
+        // handshake's difference, said once, not six times.
+        let tls_failed = outs
+            .iter()
+            .any(|c| (is(&c.id, "tls.handshake") || is(&c.id, "tls.chain")) && c.status == Status::Fail);
+        if tls_failed && fact(b, ANSWERED_BY).is_none_or(|w| w == NO_ANSWER) {
+            return None;
+        }
         return path(a, b);
     }
     None
@@ -190,7 +256,13 @@ fn trim(summary: &str) -> &str {
 
 fn dns(a: &Check, b: &Check) -> Option<Difference> {
     let name = named(a);
-    let (inside, outside) = (fact(a, "Addresses"), fact(b, "Addresses"));
+    // As sets: a round-robin or dual-stack name lists its addresses in any order.
+    let sorted = |list: &str| {
+        let mut all: Vec<&str> = list.split(", ").collect();
+        all.sort_unstable();
+        all.join(", ")
+    };
+    let (inside, outside) = (fact(a, "Addresses").map(sorted), fact(b, "Addresses").map(sorted));
     let difference = |cause, severity, summary: String, fix: String| Difference {
         check_id: a.id.clone(),
         cause,
@@ -211,7 +283,7 @@ fn dns(a: &Check, b: &Check) -> Option<Difference> {
                 "# Split DNS is normal. What matters is that {name}'s public record leads to the Exchange servers (through the\n# firewall's NAT or the reverse proxy). Compare with a public resolver:\n#   Resolve-DnsName {name} -Server 1.1.1.1"
             ),
         )),
-        (Some(i), None) => Some(difference(
+        (Some(i), None) if b.status == Status::Fail => Some(difference(
             Cause::Network,
             Status::Fail,
             format!(
@@ -268,8 +340,17 @@ fn certificate(a: &Check, b: &Check, ins: &[&Check], outs: &[&Check]) -> Option<
     })
 }
 
+/// Who answered, in words for a sentence ("by Exchange", "by a device in front of Exchange", ...).
+fn by(kind: &str) -> String {
+    match kind {
+        NO_ANSWER => "by nothing (no answer)".to_string(),
+        BY_UNKNOWN => "by a server that shows neither Exchange's nor a device's signs".to_string(),
+        k => format!("by {k}"),
+    }
+}
+
 fn path(a: &Check, b: &Check) -> Option<Difference> {
-    let (wa, wb) = (fact(a, ANSWERED_BY)?, fact(b, ANSWERED_BY).unwrap_or("no answer"));
+    let (wa, wb) = (fact(a, ANSWERED_BY)?, fact(b, ANSWERED_BY).unwrap_or(NO_ANSWER));
     if wa == wb {
         return None;
     }
@@ -281,37 +362,56 @@ fn path(a: &Check, b: &Check) -> Option<Difference> {
         .unwrap_or_default()
         .to_string();
     let (sa, sb) = (
-        fact(a, ANSWER).unwrap_or("no answer"),
+        fact(a, ANSWER).unwrap_or(NO_ANSWER),
         fact(b, ANSWER).unwrap_or(trim(&b.summary)),
     );
     let inside = format!("{sa}, {wa}");
     let outside = format!("{sb}, {wb}");
-    let by_exchange_inside = wa.starts_with(BY_EXCHANGE);
-    let (severity, summary, fix) = if by_exchange_inside && wb.starts_with(BY_DEVICE) {
-        (
+    let own_id = a.id.rsplit_once("paths.").map_or(a.id.as_str(), |(_, p)| p);
+    let (unauthenticated, path) = OUTSIDE_PATHS
+        .iter()
+        .find(|(id, _, _)| id.trim_start_matches("paths.") == own_id)
+        .map_or((false, url.as_str()), |(_, path, u)| (*u, *path));
+    // A redirect (to a login page) stops every client that is not a browser, whatever the path.
+    let redirect = sb.starts_with('3');
+    let (severity, summary, fix) = match (wa, wb) {
+        (BY_EXCHANGE, BY_DEVICE) if unauthenticated || redirect => (
             Status::Fail,
             format!(
                 "Outside, {url} is answered by {wb} ({sb}); inside, Exchange answers it itself: the reverse proxy, WAF or firewall on the way in from the internet pre-authenticates this path, and Exchange Online's calls stop there."
             ),
             FIX_PREAUTH.replace("HOST", &host),
-        )
-    } else if by_exchange_inside && !wb.starts_with(BY_EXCHANGE) {
-        (
+        ),
+        (BY_EXCHANGE, BY_DEVICE) => (
+            Status::Warn,
+            format!(
+                "Outside, {url} is answered by {wb} ({sb}); inside, Exchange answers it itself: a device on the way in pre-authenticates this path. Exchange Online logs on to it with the migration account (Basic or NTLM, as the endpoint is set): the move gets through only if the device passes that logon on to Exchange."
+            ),
+            format!(
+                "# On the device in front of {host}: publish {path} so that Exchange's own authentication answers (no\n# pre-authentication), or make sure it passes the migration account's Basic or NTLM logon through to Exchange."
+            ),
+        ),
+        (BY_EXCHANGE, NO_ANSWER) => (
             Status::Fail,
             format!(
-                "Outside, {url} does not answer as inside ({}): the path is not published to the internet, or the way in leads elsewhere.",
-                trim(&b.summary)
+                "Outside, {url} does not answer ({}), though Exchange answers it inside: the path is not published to the internet, or the way in leads elsewhere.",
+                trim(sb)
             ),
             format!(
-                "# Publish the path on the reverse proxy or firewall in front of {host}, to the same Exchange servers as inside."
+                "# Publish {path} on the reverse proxy or firewall in front of {host}, to the same Exchange servers as inside."
             ),
-        )
-    } else {
-        (
+        ),
+        _ => (
             Status::Warn,
-            format!("{url} is answered by {wb} outside and by {wa} inside: something differs on the way in."),
-            format!("# Compare the publishing rule for {url} on the device in front of {host} with the inside answer."),
-        )
+            format!(
+                "{url} is answered {} outside ({sb}) and {} inside ({sa}): something differs on the way in.",
+                by(wb),
+                by(wa)
+            ),
+            format!(
+                "# Compare the publishing rule for {path} on the device in front of {host} with what answers inside."
+            ),
+        ),
     };
     Some(Difference {
         check_id: a.id.clone(),
@@ -432,7 +532,13 @@ mod tests {
             "mail.contoso.com resolves to 10.0.0.5 inside and 203.0.113.7 outside: split DNS. The migration uses the outside answer"
         ));
         assert!(rows[0].differs);
-        assert!(headline(&inside, &d).ends_with("The inside view shows the same."));
+        assert!(headline(&inside, &d, None).ends_with("The inside view shows the same."));
+        // The same addresses in another order (round robin, dual stack) are no difference.
+        let (d, rows) = compare(
+            &report(vec![dns(Some("10.0.0.5, 10.0.0.6"))]),
+            &report(vec![dns(Some("10.0.0.6, 10.0.0.5"))]),
+        );
+        assert!(d.is_empty() && !rows[0].differs, "{d:#?}");
         let (d, _) = compare(&inside, &report(vec![dns(None)]));
         assert_eq!((d[0].severity, d[0].cause), (Status::Fail, Cause::Network));
         assert!(
@@ -440,7 +546,12 @@ mod tests {
             "{}",
             d[0].summary
         );
-        assert!(headline(&inside, &d).contains("One difference matters."));
+        assert!(headline(&inside, &d, None).contains("One difference matters."));
+        // The whole diagnosis inside found more (a logon refused): its headline follows.
+        assert!(
+            headline(&inside, &d, Some("MRS Proxy rejects the credentials."))
+                .ends_with("Inside, the whole diagnosis: MRS Proxy rejects the credentials.")
+        );
     }
 
     #[test]
@@ -511,6 +622,87 @@ mod tests {
             "{}",
             d[0].summary
         );
+    }
+
+    #[test]
+    fn a_device_on_a_path_called_with_credentials_warns_and_a_login_page_anywhere_fails() {
+        let on = |id: &str, url: &str, class: &str, answer: &str| {
+            check(
+                id,
+                &format!("Who answers {url}"),
+                Status::Info,
+                &[(ANSWER, answer), (ANSWERED_BY, class)],
+            )
+        };
+        let ews = "https://mail.contoso.com/EWS/Exchange.asmx";
+        let inside = report(vec![on("paths.ews", ews, BY_EXCHANGE, "401 Unauthorized")]);
+        // Basic pre-authentication on /EWS/: Exchange Online logs on there with the account, which may pass.
+        let (d, _) = compare(
+            &inside,
+            &report(vec![on("paths.ews", ews, BY_DEVICE, "401 Unauthorized")]),
+        );
+        assert_eq!(d[0].severity, Status::Warn, "{d:#?}");
+        assert!(
+            d[0].summary.contains("passes that logon on to Exchange"),
+            "{}",
+            d[0].summary
+        );
+        assert!(d[0].fix.contains("/EWS/Exchange.asmx"), "{}", d[0].fix);
+        // A redirect to a login page stops every client that is not a browser.
+        let (d, _) = compare(&inside, &report(vec![on("paths.ews", ews, BY_DEVICE, "302 Found")]));
+        assert_eq!(d[0].severity, Status::Fail, "{d:#?}");
+        // Neither's signs outside: said in words, not as a kind's name.
+        let (d, _) = compare(&inside, &report(vec![on("paths.ews", ews, BY_UNKNOWN, "200 OK")]));
+        assert!(
+            d[0].summary
+                .contains("answered by a server that shows neither Exchange's nor a device's signs outside (200 OK)"),
+            "{}",
+            d[0].summary
+        );
+    }
+
+    #[test]
+    fn no_tls_outside_is_said_once_not_once_per_path() {
+        let none = check(
+            "paths.mrsproxy",
+            "Who answers https://mail.contoso.com/EWS/mrsproxy.svc",
+            Status::Info,
+            &[(ANSWERED_BY, NO_ANSWER), (ANSWER, "the certificate is not trusted")],
+        );
+        let outside = report(vec![chain("BBBB", Status::Fail), none]);
+        let inside = report(vec![chain("AAAA", Status::Pass), path(BY_EXCHANGE, "X-FEServer: EX01")]);
+        let (d, _) = compare(&inside, &outside);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!((d[0].check_id.as_str(), d[0].severity), ("tls.chain", Status::Fail));
+    }
+
+    #[test]
+    fn the_outside_relays_own_policy_is_not_the_customers_firewall() {
+        let tcp = |s, facts: &[(&str, &str)]| check("net.tcp", "Connect to mail.contoso.com:8443", s, facts);
+        let refused = tcp(
+            Status::Fail,
+            &[(REFUSED_BY_POLICY, "port 8443 is not allowed (ports 443,80)")],
+        );
+        let (d, _) = compare(&report(vec![tcp(Status::Pass, &[])]), &report(vec![refused]));
+        assert_eq!((d[0].severity, d[0].cause), (Status::Info, Cause::Network), "{d:#?}");
+        assert!(
+            d[0].summary
+                .contains("it did not look there, so this says nothing of your firewall")
+        );
+    }
+
+    #[test]
+    fn the_servers_behind_a_name_and_the_agents_side_are_not_compared() {
+        let behind = |s| {
+            check(
+                "servers.ex01.contoso.local.net.dns",
+                "Resolve ex01.contoso.local",
+                s,
+                &[],
+            )
+        };
+        let (d, rows) = compare(&report(vec![behind(Status::Pass)]), &report(vec![behind(Status::Fail)]));
+        assert!(d.is_empty() && rows.is_empty(), "{d:#?}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn compare_choice(form: &Form, dispatch: &UseReducerDispatcher<State>) -> Ht
             if form.compare && form.mode.logs_on() {
                 { check_box("send-password", "field check", form.send_password, on_tick(dispatch, Action::SetSendPassword),
                     "Also send the password to that relay".into(),
-                    "It then runs every check from outside, logging on as the migration account too, and the report says where the password went.") }
+                    "The whole request then goes there (the account, the mailbox, the server name and the password; the servers behind the name stay here), so that it runs every check from outside, logging on as the migration account too; the report says where the password went.") }
             }
         </div>
     }
