@@ -305,20 +305,13 @@ fn compare_with(url: Option<&str>, token_env: Option<&str>, net: &NetArgs) -> Re
         return Ok(None);
     };
     let token = match token_env {
-        Some(var) => Some(migcheck_shared::Password::new(compare_token(var)?)),
+        Some(var) => {
+            let token = secret_from_env_of("--compare-token-env", "the outside relay's access token", var)?;
+            Some(migcheck_shared::Password::new(token.trim()))
+        }
         None => None,
     };
     CompareWith::new(url, token, net.ca_file.clone()).map(Some)
-}
-
-/// The outside relay's token from the variable `var`; the message never repeats it.
-fn compare_token(var: &str) -> Result<String, String> {
-    match std::env::var(var) {
-        Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_string()),
-        _ => Err(
-            "--compare-token-env: no environment variable of that name is set, or it is empty; it takes the name of the variable that holds the outside relay's access token, never the token itself".to_string(),
-        ),
-    }
 }
 
 impl ServingArgs {
@@ -769,7 +762,11 @@ fn flag(field: Field) -> &'static str {
 /// The messages never repeat `var`: a user who typed the secret itself after the flag would see it
 /// printed back (and in a terminal's scrollback or a CI log).
 fn secret_from_env(field: Field, what: &str, var: &str) -> Result<String, String> {
-    let flag = flag(field);
+    secret_from_env_of(flag(field), what, var)
+}
+
+/// [`secret_from_env`] for a flag no request field has (`--compare-token-env`).
+fn secret_from_env_of(flag: &str, what: &str, var: &str) -> Result<String, String> {
     let hint = format!(
         "{flag} takes the name of an environment variable that holds {what} (e.g. {flag} MIGCHECK_SECRET after \
          setting MIGCHECK_SECRET), never {what} itself"
