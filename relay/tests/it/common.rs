@@ -147,9 +147,14 @@ pub fn cli_check_with(fixture: Fixture, flags: Vec<String>) -> (i32, Report) {
 /// POSTs a body to the diagnose endpoint and returns the status and the NDJSON events, with the
 /// index of the body chunk each event arrived in.
 pub async fn post_diagnose(relay: SocketAddr, body: String) -> (u16, Vec<(usize, Event)>, String) {
+    post_diagnose_query(relay, "", body).await
+}
+
+/// [`post_diagnose`] with a query (`?compare=outside`).
+pub async fn post_diagnose_query(relay: SocketAddr, query: &str, body: String) -> (u16, Vec<(usize, Event)>, String) {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let mut response = client
-        .post(format!("http://{relay}/api/v1/diagnose"))
+        .post(format!("http://{relay}/api/v1/diagnose{query}"))
         .header("content-type", "application/json")
         .body(body)
         .send()

@@ -304,20 +304,9 @@ fn the_api_compares_when_the_operator_named_an_outside_relay() {
             "{info}"
         );
         let body = serde_json::json!({"mode": "host", "host": name}).to_string();
-        let post = |relay: std::net::SocketAddr, query: &'static str| {
-            http.post(format!("http://{relay}/api/v1/diagnose{query}"))
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-        };
-        let answer = post(inside.addr, "?compare=outside").await.expect("diagnose");
-        assert_eq!(answer.status().as_u16(), 200);
-        let text = answer.text().await.expect("stream");
-        let last = text.lines().last().unwrap_or_default();
-        let report = match serde_json::from_str(last) {
-            Ok(migcheck_shared::Event::Done { report }) => report,
-            other => panic!("{other:?}"),
-        };
+        let (status, events, text) = post_diagnose_query(inside.addr, "?compare=outside", body.clone()).await;
+        assert_eq!(status, 200, "{text}");
+        let report = report_of(&events);
         let c = comparison(&report);
         assert_eq!(c.outcome, CompareOutcome::Compared, "{}", c.message);
         assert_eq!(difference(c, "paths.mrsproxy").severity, Status::Fail);
@@ -336,10 +325,11 @@ fn the_api_compares_when_the_operator_named_an_outside_relay() {
                 "?compare=outside&password=x",
                 "the query takes compare=outside",
             ),
+            (inside.addr, "?send_password=true", "the query takes compare=outside"),
         ] {
-            let answer = post(relay, query).await.expect("diagnose");
-            assert_eq!(answer.status().as_u16(), 400, "{query}");
-            let error: serde_json::Value = serde_json::from_str(&answer.text().await.expect("body")).expect("json");
+            let (status, _, text) = post_diagnose_query(relay, query, body.clone()).await;
+            assert_eq!(status, 400, "{query}: {text}");
+            let error: serde_json::Value = serde_json::from_str(&text).expect("json");
             assert_eq!(error["field"], "compare", "{error}");
             assert!(error["error"].as_str().is_some_and(|e| e.starts_with(words)), "{error}");
             assert!(
@@ -393,32 +383,6 @@ fn the_api_sends_the_password_only_when_asked_and_stops_waiting_in_time() {
     });
 }
 
-/// `POST /api/v1/diagnose` with a query: the status, the events and the raw stream.
-async fn post_diagnose_query(
-    relay: std::net::SocketAddr,
-    query: &str,
-    body: String,
-) -> (u16, Vec<(usize, migcheck_shared::Event)>, String) {
-    let http = reqwest::Client::builder().no_proxy().build().expect("client");
-    let answer = http
-        .post(format!("http://{relay}/api/v1/diagnose{query}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("diagnose");
-    let status = answer.status().as_u16();
-    let text = answer.text().await.expect("stream");
-    let events = if status == 200 {
-        text.lines()
-            .map(|l| (0, serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    (status, events, text)
-}
-
 /// An outside relay that cannot answer: unreachable, behind a token not given, or older than the
 /// outside view. Each says so in a sentence, and the report is the inside view alone (its verdict).
 #[test]
@@ -457,8 +421,9 @@ fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
         format!("{name}:443:{}", lab().exchange().addr(ExScenario::Healthy)),
     ]);
     args.extend(["--token-env".to_string(), token_var.0.to_string()]);
-    let token_relay = RelayWithEnv::start(&args, &[token_var]);
-    let (_, report, text) = check_inside(&["--host", &name], &token_relay.url(), &[]);
+    let token_relay = RelayProcess::start_with_env(Path::new(env!("CARGO_BIN_EXE_migcheck")), &args, &[token_var])
+        .expect("the outside relay with a token");
+    let (_, report, text) = check_inside(&["--host", &name], &url(&token_relay), &[]);
     let c = comparison(&report);
     assert_eq!(c.outcome, CompareOutcome::Refused, "{}", c.message);
     assert!(
@@ -469,7 +434,7 @@ fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
     );
     let (_, report, text2) = check_inside(
         &["--host", &name, "--compare-token-env", "MIGCHECK_TEST_TOKEN_VAR"],
-        &token_relay.url(),
+        &url(&token_relay),
         &[("MIGCHECK_TEST_TOKEN_VAR", token_var.1)],
     );
     assert_eq!(
@@ -546,49 +511,6 @@ fn the_password_goes_outside_only_with_consent() {
     assert!(!text.contains(&s.password()));
     assert!(!serde_json::to_string(&report).expect("json").contains(&s.password()));
     assert!(outside.log().iter().all(|l| !l.contains(&s.password())));
-}
-
-/// `migcheck serve` with environment variables of its own (its access token).
-struct RelayWithEnv(std::process::Child, std::net::SocketAddr);
-
-impl RelayWithEnv {
-    fn start(args: &[String], env: &[(&str, &str)]) -> RelayWithEnv {
-        use std::io::BufRead as _;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migcheck"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start migcheck serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("serving the page at http://").nth(1) {
-                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .ok()
-            .and_then(|a| a.parse().ok())
-            .expect("migcheck serve said where it serves");
-        RelayWithEnv(child, addr)
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.1)
-    }
-}
-
-impl Drop for RelayWithEnv {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A relay from before the outside view: answers `GET /api/v1/info` with the bytes migcheck 0.1.0 at

@@ -22,9 +22,15 @@ const KEPT_LINES: usize = 10_000;
 impl RelayProcess {
     /// Starts `binary serve --listen 127.0.0.1:0 ARGS` and waits for the line saying where it serves.
     pub fn start(binary: &Path, args: &[String]) -> Result<Self, LabError> {
+        Self::start_with_env(binary, args, &[])
+    }
+
+    /// [`RelayProcess::start`] with environment variables of its own (an access token's variable).
+    pub fn start_with_env(binary: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Self, LabError> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
