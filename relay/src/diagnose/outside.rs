@@ -4,10 +4,9 @@
 //! views side by side check by check.
 
 use migcheck_shared::kb::compare::{ANSWER, ANSWERED_BY, BY_DEVICE, BY_EXCHANGE, BY_UNKNOWN, NO_ANSWER, OUTSIDE_PATHS};
-use migcheck_shared::kb::{DeviceAnswer, MrsProblem};
 use migcheck_shared::{Check, HostPort, KbStep, Status};
 
-use super::remote::evidence;
+use super::remote::{evidence, in_front};
 use super::{Outcome, Recorder, host};
 use crate::net::Net;
 use crate::net::http::{self, HttpAnswer};
@@ -70,13 +69,7 @@ fn answered(url: &str, host: &str, answer: &HttpAnswer, unauthenticated: bool) -
     let status_line = answer.status_line();
     let outcome = match &who {
         Answerer::Exchange(_) => Outcome::pass(format!("Exchange answers {status_line} ({}).", who.signs())),
-        Answerer::Device(_) if unauthenticated => Outcome::problem(MrsProblem::DeviceInFront {
-            host: host.to_string(),
-            answers: vec![DeviceAnswer {
-                url: url.to_string(),
-                seen: who.signs(),
-            }],
-        }),
+        Answerer::Device(_) if unauthenticated => in_front(url, host, &who),
         Answerer::Device(_) => Outcome::new(
             Status::Info,
             format!(

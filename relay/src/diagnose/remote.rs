@@ -338,7 +338,7 @@ fn credentials_outcome(
 }
 
 /// Something in front of Exchange answered `url`: the finding names what it sent.
-fn in_front(url: &str, host: &str, who: &Answerer) -> Outcome {
+pub(super) fn in_front(url: &str, host: &str, who: &Answerer) -> Outcome {
     Outcome::problem(MrsProblem::DeviceInFront {
         host: host.to_string(),
         answers: vec![DeviceAnswer {
