@@ -12,6 +12,11 @@
 //! What it does not emulate: a refused connection is refused at once (nothing listens on the relay's
 //! address), not after a round trip; bandwidth is unlimited; DNS over TCP is not relayed.
 //! At a round trip of 0 nothing sleeps: a chunk is written as soon as it is read.
+//!
+//! The gate ([`Injector::hold`], [`Injector::release`]) is for tests of concurrency: while it is held,
+//! a connection is accepted and then kept waiting, unconnected to its server, until the gate opens. A
+//! client can then be made to have all its work under way at once before any of it can end, so "at
+//! once" is asserted by structure, not by how fast this machine happens to be.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::LabError;
@@ -64,6 +69,8 @@ pub struct Counts {
     pub chunks_down: u64,
     /// Chunks that waited for a connection's handshake round trip before their half round trip.
     pub held_for_handshake: u64,
+    /// Connections accepted while the gate was held (they waited for [`Injector::release`]).
+    pub held_at_gate: u64,
     /// DNS answers relayed.
     pub dns_answers: u64,
     /// A records rewritten to a relay's address.
@@ -77,6 +84,7 @@ struct Counters {
     chunks_up: AtomicU64,
     chunks_down: AtomicU64,
     held_for_handshake: AtomicU64,
+    held_at_gate: AtomicU64,
     dns_answers: AtomicU64,
     dns_rewritten: AtomicU64,
 }
@@ -93,6 +101,8 @@ pub struct Injector {
     routes: Vec<Route>,
     dns: Option<SocketAddr>,
     counters: Arc<Counters>,
+    /// `true` while the gate is open (it starts open).
+    gate: watch::Sender<bool>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -115,6 +125,7 @@ impl Injector {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (routes, thread_counters) = (routes.to_vec(), Arc::clone(&counters));
+        let (gate, gate_rx) = watch::channel(true);
         let thread = thread::Builder::new()
             .name("migcheck-lab-latency".into())
             .spawn(move || {
@@ -131,7 +142,7 @@ impl Injector {
                     }
                 };
                 rt.block_on(async move {
-                    match bind(rtt, &routes, dns, &thread_counters).await {
+                    match bind(rtt, &routes, dns, &thread_counters, &gate_rx).await {
                         Ok(bound) => {
                             let _ = ready_tx.send(Ok(bound));
                             let _ = stop_rx.await;
@@ -150,6 +161,7 @@ impl Injector {
                 routes,
                 dns,
                 counters,
+                gate,
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -178,6 +190,16 @@ impl Injector {
         self.dns
     }
 
+    /// From now on, a connection accepted waits, unconnected to its server, until [`Injector::release`].
+    pub fn hold(&self) {
+        self.gate.send_replace(false);
+    }
+
+    /// Opens the gate: every connection waiting at it goes on to its server, and new ones no longer wait.
+    pub fn release(&self) {
+        self.gate.send_replace(true);
+    }
+
     pub fn counts(&self) -> Counts {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -187,6 +209,7 @@ impl Injector {
             chunks_up: get(&c.chunks_up),
             chunks_down: get(&c.chunks_down),
             held_for_handshake: get(&c.held_for_handshake),
+            held_at_gate: get(&c.held_at_gate),
             dns_answers: get(&c.dns_answers),
             dns_rewritten: get(&c.dns_rewritten),
         }
@@ -209,6 +232,7 @@ async fn bind(
     routes: &[Route],
     dns: Option<DnsRoute>,
     counters: &Arc<Counters>,
+    gate: &watch::Receiver<bool>,
 ) -> Result<Bound, LabError> {
     let mut bound = Vec::new();
     for r in routes {
@@ -225,7 +249,13 @@ async fn bind(
             listen,
             backend: r.backend,
         });
-        tokio::spawn(accept_loop(listener, r.backend, rtt, Arc::clone(counters)));
+        tokio::spawn(accept_loop(
+            listener,
+            r.backend,
+            rtt,
+            Arc::clone(counters),
+            gate.clone(),
+        ));
     }
     let dns = match dns {
         Some(route) => {
@@ -243,7 +273,13 @@ async fn bind(
     Ok((bound, dns))
 }
 
-async fn accept_loop(listener: TcpListener, backend: SocketAddr, rtt: Duration, counters: Arc<Counters>) {
+async fn accept_loop(
+    listener: TcpListener,
+    backend: SocketAddr,
+    rtt: Duration,
+    counters: Arc<Counters>,
+    gate: watch::Receiver<bool>,
+) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
             // e.g. EMFILE: do not spin
@@ -252,7 +288,13 @@ async fn accept_loop(listener: TcpListener, backend: SocketAddr, rtt: Duration, 
         };
         let accepted = Instant::now();
         let counters = Arc::clone(&counters);
+        let mut gate = gate.clone();
         tokio::spawn(async move {
+            if !*gate.borrow_and_update() {
+                Counters::add(&counters.held_at_gate);
+                // An error means the injector is going away: its runtime ends this task anyway.
+                let _ = gate.wait_for(|open| *open).await;
+            }
             let Ok(server) = TcpStream::connect(backend).await else {
                 Counters::add(&counters.refused);
                 return; // dropping `client` closes it
@@ -515,5 +557,15 @@ impl LatencyLab {
 
     pub fn counts(&self) -> Counts {
         self.injector.counts()
+    }
+
+    /// Holds every new connection to the servers at the injector's gate (see [`Injector::hold`]).
+    pub fn hold(&self) {
+        self.injector.hold();
+    }
+
+    /// Lets every connection held at the gate go on, and new ones through.
+    pub fn release(&self) {
+        self.injector.release();
     }
 }

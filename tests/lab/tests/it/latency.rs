@@ -1,7 +1,8 @@
 //! The latency injector: bytes through it unchanged in both directions, each end's half-close passed
-//! on, the handshake's round trip paid before the first byte, and the lab's names answered with the
-//! relays' addresses. Asserted on order and the injector's own accounting; the only times compared are
-//! lower bounds the injector must respect (a sleep never ends early), never how fast anything was.
+//! on, the handshake's round trip paid before the first byte, a held gate keeping connections from
+//! their server until it opens, and the lab's names answered with the relays' addresses. Asserted on
+//! order and the injector's own accounting; the only times compared are lower bounds the injector must
+//! respect (a sleep never ends early), never how fast anything was.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -75,6 +76,29 @@ fn at_0_ms_bytes_pass_unchanged_both_ways_and_each_half_close_follows_them() {
     assert_eq!(counts.connections, 1);
     assert!(counts.chunks_up >= 1 && counts.chunks_down >= 1, "{counts:?}");
     assert_eq!(counts.held_for_handshake, 0, "at 0 ms nothing waits: {counts:?}");
+}
+
+#[test]
+fn a_held_gate_keeps_a_connection_from_its_server_until_it_is_released() {
+    let (server, seen) = reversing_server();
+    let injector = injector(Duration::ZERO, server);
+    injector.hold();
+    let to = injector.routes()[0].listen;
+    let client = thread::spawn(move || exchange(to, b"held"));
+    let waiting = Instant::now();
+    while injector.counts().held_at_gate == 0 {
+        assert!(waiting.elapsed() < STUCK, "the injector never took the connection");
+        thread::sleep(Duration::from_millis(5));
+    }
+    // Held: accepted, and not connected to the server (it counts a connection once connected).
+    assert_eq!(injector.counts().connections, 0, "a held connection reached its server");
+    assert!(seen.try_recv().is_err(), "the server heard from a held connection");
+    injector.release();
+    assert_eq!(client.join().expect("the client"), b"dleh");
+    let (_, received) = seen.recv().expect("the server's report");
+    assert_eq!(received, b"held");
+    let counts = injector.counts();
+    assert_eq!((counts.held_at_gate, counts.connections), (1, 1), "{counts:?}");
 }
 
 #[test]
