@@ -383,8 +383,9 @@ fn the_api_sends_the_password_only_when_asked_and_stops_waiting_in_time() {
     });
 }
 
-/// An outside relay that cannot answer: unreachable, behind a token not given, or older than the
-/// outside view. Each says so in a sentence, and the report is the inside view alone (its verdict).
+/// An outside relay that cannot answer: unreachable, behind a token not given, older than the outside
+/// view, or streaming without end. Each says so in a sentence, and the report is the inside view alone
+/// (its verdict).
 #[test]
 #[ignore = "needs the lab: cargo xtask test"]
 fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
@@ -448,7 +449,7 @@ fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
     }
 
     // migcheck before the outside view: its /api/v1/info has no `modes` (replayed from a file).
-    let old = OldRelay::start();
+    let old = ScriptedRelay::old();
     let (_, report, _) = check_inside(&["--host", &name], &old.url(), &[]);
     let c = comparison(&report);
     assert_eq!(c.outcome, CompareOutcome::TooOld, "{}", c.message);
@@ -458,6 +459,21 @@ fn an_outside_relay_that_cannot_answer_leaves_the_inside_view_alone() {
         "{}",
         c.message
     );
+
+    // A relay that never ends its stream: read up to 4 MiB, then said, and the inside view stands.
+    let endless = ScriptedRelay::endless();
+    let (code, report, _) = check_inside(&["--host", &name], &endless.url(), &[]);
+    let c = comparison(&report);
+    assert_eq!(c.outcome, CompareOutcome::Failed, "{}", c.message);
+    assert!(
+        c.message.starts_with(&format!(
+            "The outside relay at {} answered POST /api/v1/diagnose with more than 4194304 bytes.",
+            endless.url()
+        )),
+        "{}",
+        c.message
+    );
+    assert_eq!((code, report.verdict), (0, Verdict::Pass), "{}", pretty(&report));
 }
 
 /// The password goes outside only with its own consent, and the report says where it went.
@@ -513,32 +529,60 @@ fn the_password_goes_outside_only_with_consent() {
     assert!(outside.log().iter().all(|l| !l.contains(&s.password())));
 }
 
-/// A relay from before the outside view: answers `GET /api/v1/info` with the bytes migcheck 0.1.0 at
-/// commit 240aac4 sent (`tests/fixtures/info-240aac4.json`, no `modes` field), and 404 otherwise.
-struct OldRelay(std::net::SocketAddr);
+/// A scripted peer in place of an outside relay: answers `GET /api/v1/info` with `info` and
+/// `POST /api/v1/diagnose` with `diagnose` (none: 404), then closes.
+struct ScriptedRelay(std::net::SocketAddr);
 
-impl OldRelay {
-    fn start() -> OldRelay {
+/// What a scripted relay streams for a diagnosis.
+#[derive(Clone, Copy)]
+enum Diagnose {
+    NotFound,
+    /// `started` events without end, until the client stops reading (a relay gone wrong, or hostile).
+    Endless,
+}
+
+impl ScriptedRelay {
+    /// A relay from before the outside view: the bytes migcheck 0.1.0 at commit 240aac4 sent for its
+    /// info (`tests/fixtures/info-240aac4.json`, no `modes` field).
+    fn old() -> ScriptedRelay {
+        ScriptedRelay::start(include_str!("../fixtures/info-240aac4.json"), Diagnose::NotFound)
+    }
+
+    /// A relay that says it runs the outside view and then never ends its stream.
+    fn endless() -> ScriptedRelay {
+        let info = r#"{"version":"0.1.0","egress":"public: public addresses only, ports 443,80","inside":false,"modes":["autodiscover","outlook_anywhere","remote_move","host","outside"]}"#;
+        ScriptedRelay::start(info, Diagnose::Endless)
+    }
+
+    fn start(info: &'static str, diagnose: Diagnose) -> ScriptedRelay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let info = include_str!("../fixtures/info-240aac4.json");
         std::thread::spawn(move || {
             for mut stream in listener.incoming().map_while(Result::ok) {
                 let mut head = [0u8; 4096];
                 let n = stream.read(&mut head).unwrap_or(0);
                 let asked = String::from_utf8_lossy(&head[..n]);
-                let answer = if asked.starts_with("GET /api/v1/info ") {
-                    format!(
+                if asked.starts_with("GET /api/v1/info ") {
+                    let answer = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{info}",
                         info.len()
-                    )
+                    );
+                    let _ = stream.write_all(answer.as_bytes());
+                } else if asked.starts_with("POST /api/v1/diagnose") && matches!(diagnose, Diagnose::Endless) {
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\n\r\n";
+                    let event = r#"{"event":"started","check_id":"outside.dns","title":"DNS"}"#.to_string() + "\n";
+                    let events = event.repeat(1024);
+                    // Ends when the client stops reading and closes (a write then fails).
+                    let _ = stream
+                        .write_all(head.as_bytes())
+                        .and_then(|()| (0..).try_for_each(|_: u64| stream.write_all(events.as_bytes())));
                 } else {
-                    "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()
-                };
-                let _ = stream.write_all(answer.as_bytes());
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                }
             }
         });
-        OldRelay(addr)
+        ScriptedRelay(addr)
     }
 
     fn url(&self) -> String {
