@@ -108,15 +108,7 @@ fn assert_healthy(report: &Report, who: &str) {
 
 /// The relay's counter `name` from its `/metrics`, summed over its labels.
 async fn counter(relay: SocketAddr, name: &str) -> f64 {
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
-    let text = client
-        .get(format!("http://{relay}/metrics"))
-        .send()
-        .await
-        .expect("the relay's /metrics")
-        .text()
-        .await
-        .expect("the metrics' text");
+    let text = get_text(&format!("http://{relay}/metrics")).await;
     text.lines()
         .filter(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with(['{', ' '])))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())

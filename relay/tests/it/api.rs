@@ -349,18 +349,8 @@ async fn info_tells_the_egress_mode() {
     let mut net = offline_net();
     net.egress = "10.0.0.0/8,192.0.2.0/24".parse().expect("egress");
     let relay = start_relay(net).await;
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
-    let info: serde_json::Value = serde_json::from_str(
-        &client
-            .get(format!("http://{relay}/api/v1/info"))
-            .send()
-            .await
-            .expect("get")
-            .text()
-            .await
-            .expect("text"),
-    )
-    .expect("json");
+    let info: serde_json::Value =
+        serde_json::from_str(&get_text(&format!("http://{relay}/api/v1/info")).await).expect("json");
     assert_eq!(info["egress"].as_str(), Some("networks: 10.0.0.0/8,192.0.2.0/24"));
 }
 

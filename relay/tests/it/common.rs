@@ -277,6 +277,20 @@ pub fn agent_net(blocked: Option<&str>) -> Net {
 
 /// A server on `ip` that accepts connections and never sends a byte (a hung Exchange, or a firewall that
 /// drops after the handshake), holding them until the test ends: its port.
+/// `GET url` (plain http, no proxy): the body as text, whatever the status.
+pub async fn get_text(url: &str) -> String {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let answer = client
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    answer
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: the body: {e}"))
+}
+
 pub async fn silent_peer(ip: &str) -> u16 {
     let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
     let port = listener.local_addr().expect("addr").port();

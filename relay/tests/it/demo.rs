@@ -39,15 +39,7 @@ async fn the_relay_offers_the_demos_in_its_info() {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
-    let body = client
-        .get(format!("http://{addr}/api/v1/info"))
-        .send()
-        .await
-        .expect("info")
-        .text()
-        .await
-        .expect("body");
+    let body = get_text(&format!("http://{addr}/api/v1/info")).await;
     let info: RelayInfo = serde_json::from_str(&body).expect("json");
     assert_eq!(info.demos, demos);
 }
