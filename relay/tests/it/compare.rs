@@ -2,7 +2,8 @@
 //! same lab: the one "inside" asks the lab's DNS; the one "outside" (a `migcheck serve` process, as a
 //! hosted relay) answers the name with another address (`--resolve`), where the lab plays what the
 //! internet reaches: the second server of a pair (split DNS alone), an external address with another
-//! certificate, a reverse proxy that pre-authenticates. Through the CLI, the API and (in
+//! certificate, a reverse proxy that pre-authenticates; or it asks a DNS that knows no name (a record
+//! only the internal zone has). Through the CLI, the API and (in
 //! `tests/browser.rs`) the page.
 
 use std::io::{Read as _, Write as _};
@@ -111,6 +112,77 @@ fn split_dns_alone_is_explained_and_is_no_problem() {
         serde_json::to_value(&c.sent).expect("json"),
         serde_json::json!({"mode": "outside", "host": name})
     );
+}
+
+/// A DNS server that knows no name: every query is answered NXDOMAIN, authoritatively (the internet's
+/// DNS for a record only the internal zone has). Its address.
+fn dns_that_knows_no_name() -> std::net::SocketAddr {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind the DNS server");
+    let addr = socket.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        let mut query = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut query) {
+            // The header (12 bytes) and the question (a name's labels to their 0, type, class); the
+            // query's EDNS record is left out, so no record at all follows.
+            let mut end = 12;
+            while end < n && query[end] != 0 {
+                end += 1 + usize::from(query[end]);
+            }
+            let end = end + 5;
+            if end > n {
+                continue;
+            }
+            let mut answer = query[..end].to_vec();
+            answer[2] = 0x80 | (query[2] & 0x79) | 0x04; // a response (QR), authoritative (AA), its opcode and RD kept
+            answer[3] = 0x80 | 0x03; // RA, RCODE 3: no such name
+            answer[4..12].copy_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]); // the question alone
+            let _ = socket.send_to(&answer, from);
+        }
+    });
+    addr
+}
+
+/// The name exists only in the internal DNS: the outside relay asks a DNS that answers NXDOMAIN.
+#[test]
+#[ignore = "needs the lab: cargo xtask test"]
+fn a_record_only_the_internal_dns_has_is_named() {
+    let name = ExScenario::Healthy.host();
+    let _ = lab().exchange();
+    let mut args = lab_flags(10);
+    let dns = args
+        .iter()
+        .position(|a| a == "--dns")
+        .expect("the lab's flags name its DNS")
+        + 1;
+    args[dns] = dns_that_knows_no_name().to_string();
+    let outside = RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_migcheck")), &args).expect("the outside relay");
+    let (code, report, text) = check_inside(&["--host", &name], &url(&outside), &[]);
+    let c = comparison(&report);
+    let ctx = format!("{:#?}", c.differences);
+    assert_eq!(c.outcome, CompareOutcome::Compared, "{}", c.message);
+    let dns = difference(c, "net.dns");
+    let inside = lab().exchange().addr(ExScenario::Healthy);
+    assert_eq!((dns.severity, dns.cause), (Status::Fail, Cause::Network), "{ctx}");
+    assert!(
+        dns.summary.starts_with(&format!(
+            "{name} resolves to {inside} inside but not from the internet ("
+        )),
+        "{ctx}"
+    );
+    assert!(
+        dns.summary
+            .ends_with("the record exists only in the internal DNS, and Exchange Online cannot find the server."),
+        "{ctx}"
+    );
+    assert!(
+        dns.fix.contains(&format!("Publish {name} in the public DNS zone")),
+        "{ctx}"
+    );
+    // Only the name: what could not be tried outside for want of an address is not a difference of its own.
+    assert_eq!(c.differences.len(), 1, "{ctx}");
+    assert_eq!(report.verdict, Verdict::Fail, "{}", pretty(&report));
+    assert_ne!(code, 0, "{text}");
+    assert!(report.headline.starts_with(FROM_OUTSIDE), "{}", report.headline);
 }
 
 /// From outside the name leads to an address where nothing listens on 443 (a firewall that drops it, a
