@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::catalogue::Catalogue;
+use crate::sort::sort_by;
 
 /// At most this many nearest entries.
 pub const MAX_NEAREST: usize = 3;
@@ -56,6 +57,6 @@ pub fn nearest(catalogue: &Catalogue, text: &str) -> Vec<usize> {
             (shared >= MIN_SHARED).then_some((shared, i))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    sort_by(&mut scored, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(MAX_NEAREST).map(|(_, i)| i).collect()
 }
