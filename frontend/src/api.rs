@@ -157,10 +157,11 @@ async fn stream(
     abort: Option<&Abort>,
     emit: &impl Fn(Event),
 ) -> Result<(), Stop> {
-    // The body carries the password: wiped from wasm memory once handed to the browser.
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
-    );
+    // The body carries the password: wiped from wasm memory once handed to the browser. serde_json fails
+    // only on a map key that is no string or a type's own error, and a request has neither: no `{e}` here,
+    // whose serde_json `Display` brought its parser's messages and std's `io::ErrorKind` names into the page.
+    let body =
+        zeroize::Zeroizing::new(serde_json::to_string(request).map_err(|_| error("Could not build the request."))?);
     // Through the builder's query, which writes `?` only when there is one (a query in the path would
     // get a stray `&`).
     let response = bearer(
@@ -171,7 +172,7 @@ async fn stream(
     .header("accept", "application/x-ndjson")
     .abort_signal(abort.map(|a| a.0.signal()).as_ref())
     .body(body.as_str())
-    .map_err(|e| error(format!("Could not build the request: {e}")))?
+    .map_err(|e| error(format!("Could not build the request: {}", refused(e))))?
     .send()
     .await
     .map_err(|_| {
@@ -208,6 +209,16 @@ async fn stream(
         }
     }
     Ok(emit_line(&pending, emit)?)
+}
+
+/// What the browser said when it would not build the request (`body` returns no other error), as
+/// gloo's `Display` says it, but without that `Display`'s serde_json arm (see `stream`).
+fn refused(e: gloo_net::Error) -> String {
+    match e {
+        gloo_net::Error::JsError(e) => e.to_string(),
+        gloo_net::Error::GlooError(message) => message,
+        gloo_net::Error::SerdeError(_) => "not JSON".to_string(),
+    }
 }
 
 fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {
