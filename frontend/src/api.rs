@@ -11,7 +11,8 @@ use js_sys::Uint8Array;
 use migcheck_shared::kb::explain::Catalogue;
 use migcheck_shared::{CATALOGUE_PATH, DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
 use wasm_bindgen::JsCast;
-use web_sys::AbortController;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 use crate::flat_json::Members;
 use crate::json::from_json;
@@ -189,16 +190,20 @@ async fn stream(
     let raw = response
         .body()
         .ok_or_else(|| error("The relay sent an empty answer."))?;
-    let mut body = wasm_streams::ReadableStream::from_raw(raw);
-    let mut reader = body.get_reader();
+    // Read with the browser's own reader: wasm-streams did the same, but its JS-facing classes (turning
+    // Rust streams into JS ones, which the page never does) are wasm exports, kept however unused.
+    let reader: ReadableStreamDefaultReader = raw.get_reader().unchecked_into();
     let mut pending: Vec<u8> = Vec::new();
     loop {
-        let chunk = reader
-            .read()
+        let read: ReadableStreamReadResult = JsFuture::from(reader.read())
             .await
-            .map_err(|_| error("The connection to the relay broke during the diagnosis."))?;
-        let Some(chunk) = chunk else { break };
-        let bytes = chunk
+            .map_err(|_| error("The connection to the relay broke during the diagnosis."))?
+            .unchecked_into();
+        if read.get_done().unwrap_or_default() {
+            break;
+        }
+        let bytes = read
+            .get_value()
             .dyn_into::<Uint8Array>()
             .map_err(|_| error("The relay's answer could not be read."))?
             .to_vec();
