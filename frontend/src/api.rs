@@ -11,7 +11,8 @@ use js_sys::Uint8Array;
 use migcheck_shared::kb::explain::Catalogue;
 use migcheck_shared::{CATALOGUE_PATH, DIAGNOSE_PATH, DiagnoseRequest, Event, INFO_PATH, Password, RelayInfo};
 use wasm_bindgen::JsCast;
-use web_sys::AbortController;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 use crate::flat_json::Members;
 use crate::json::from_json;
@@ -157,10 +158,11 @@ async fn stream(
     abort: Option<&Abort>,
     emit: &impl Fn(Event),
 ) -> Result<(), Stop> {
-    // The body carries the password: wiped from wasm memory once handed to the browser.
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_string(request).map_err(|e| error(format!("Could not build the request: {e}")))?,
-    );
+    // The body carries the password: wiped from wasm memory once handed to the browser. serde_json fails
+    // only on a map key that is no string or a type's own error, and a request has neither: no `{e}` here,
+    // whose serde_json `Display` brought its parser's messages and std's `io::ErrorKind` names into the page.
+    let body =
+        zeroize::Zeroizing::new(serde_json::to_string(request).map_err(|_| error("Could not build the request."))?);
     // Through the builder's query, which writes `?` only when there is one (a query in the path would
     // get a stray `&`).
     let response = bearer(
@@ -171,7 +173,7 @@ async fn stream(
     .header("accept", "application/x-ndjson")
     .abort_signal(abort.map(|a| a.0.signal()).as_ref())
     .body(body.as_str())
-    .map_err(|e| error(format!("Could not build the request: {e}")))?
+    .map_err(|e| error(format!("Could not build the request: {}", refused(e))))?
     .send()
     .await
     .map_err(|_| {
@@ -188,16 +190,20 @@ async fn stream(
     let raw = response
         .body()
         .ok_or_else(|| error("The relay sent an empty answer."))?;
-    let mut body = wasm_streams::ReadableStream::from_raw(raw);
-    let mut reader = body.get_reader();
+    // Read with the browser's own reader: wasm-streams did the same, but its JS-facing classes (turning
+    // Rust streams into JS ones, which the page never does) are wasm exports, kept however unused.
+    let reader: ReadableStreamDefaultReader = raw.get_reader().unchecked_into();
     let mut pending: Vec<u8> = Vec::new();
     loop {
-        let chunk = reader
-            .read()
+        let read: ReadableStreamReadResult = JsFuture::from(reader.read())
             .await
-            .map_err(|_| error("The connection to the relay broke during the diagnosis."))?;
-        let Some(chunk) = chunk else { break };
-        let bytes = chunk
+            .map_err(|_| error("The connection to the relay broke during the diagnosis."))?
+            .unchecked_into();
+        if read.get_done().unwrap_or_default() {
+            break;
+        }
+        let bytes = read
+            .get_value()
             .dyn_into::<Uint8Array>()
             .map_err(|_| error("The relay's answer could not be read."))?
             .to_vec();
@@ -208,6 +214,16 @@ async fn stream(
         }
     }
     Ok(emit_line(&pending, emit)?)
+}
+
+/// What the browser said when it would not build the request (`body` returns no other error), as
+/// gloo's `Display` says it, but without that `Display`'s serde_json arm (see `stream`).
+fn refused(e: gloo_net::Error) -> String {
+    match e {
+        gloo_net::Error::JsError(e) => e.to_string(),
+        gloo_net::Error::GlooError(message) => message,
+        gloo_net::Error::SerdeError(_) => "not JSON".to_string(),
+    }
 }
 
 fn emit_line(line: &[u8], emit: &impl Fn(Event)) -> Result<(), Event> {

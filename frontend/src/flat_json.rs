@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use migcheck_shared::sort::sort_by;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
@@ -91,7 +92,7 @@ impl<'de> Deserialize<'de> for Members {
                 while let Some(member) = map.next_entry::<String, Scalar>()? {
                     members.push(member);
                 }
-                members.sort_by(|a, b| a.0.cmp(&b.0));
+                sort_by(&mut members, |a, b| a.0.cmp(&b.0));
                 Ok(Members(members))
             }
         }

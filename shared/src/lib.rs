@@ -11,6 +11,7 @@ pub mod kb;
 pub mod report;
 pub mod request;
 pub mod secret;
+pub mod sort;
 mod wire;
 
 pub use event::Event;

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::CheckNode;
 use migcheck_shared::KbStep;
+use migcheck_shared::sort::sort_by;
 
 use crate::state::Node;
 
@@ -34,7 +35,8 @@ pub fn groups(nodes: &[Node]) -> Vec<(Option<KbStep>, Vec<&Node>)> {
         }
     }
     // `None` sorts first as an Option; the checks of no step go last.
-    groups.sort_by_key(|(step, _)| step.map_or(u8::MAX, KbStep::number));
+    let rank = |step: Option<KbStep>| step.map_or(u8::MAX, KbStep::number);
+    sort_by(&mut groups, |a, b| rank(a.0).cmp(&rank(b.0)));
     groups
 }
 

@@ -27,6 +27,7 @@ pub use password::looks_like_password;
 pub use suggest::{ACCOUNT_PLACEHOLDER, EXCHANGE_SERVER_PLACEHOLDER, command_line, suggest};
 
 use crate::request::DiagnoseRequest;
+use crate::sort::sort_by;
 use fold::Folded;
 
 /// The largest paste read: a long move report is some tens of KiB.
@@ -195,7 +196,7 @@ pub fn explain(catalogue: &Catalogue, text: &str) -> Result<Explanation, PasteEr
             },
         ));
     }
-    ranked.sort_by_key(|a| (a.0, a.1, a.2, a.3));
+    sort_by(&mut ranked, |a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
     let matches: Vec<EntryMatch> = ranked.into_iter().map(|r| r.4).collect();
     let nearest = if matches.is_empty() {
         nearest::nearest(catalogue, &readable)
@@ -232,7 +233,7 @@ const JOINED: usize = 8;
 
 /// Matches of an entry's several patterns that overlap or touch as one place, in order.
 fn merged(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
-    spans.sort_by_key(|s| (s.start, s.end));
+    sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
     let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
