@@ -1,6 +1,7 @@
 //! Taking the report away: the JSON as the relay sent it, a plain-text summary for a ticket, and print.
 
-use migcheck_shared::{Check, Report};
+use migcheck_shared::report::Seen;
+use migcheck_shared::{Check, Comparison, Report};
 use yew::prelude::*;
 
 use super::browser::{download, print};
@@ -38,8 +39,51 @@ fn tree_lines(checks: &[Check], depth: usize, out: &mut String) {
     }
 }
 
-/// A plain-text summary to paste into a ticket: the verdict, what was asked, the findings with their
-/// fixes, then the tree, one check a line with its status and summary.
+/// "Inside and outside" as the page shows it and in its order: what was compared (the relay's sentence),
+/// the verdict from the internet, each difference with what each side saw and its fix, then every check
+/// of both views side by side.
+fn comparison_lines(c: &Comparison, out: &mut String) {
+    out.push_str(&format!("\nInside and outside:\n{}", indent(&c.message, "  ")));
+    let Some(outside) = &c.outside else {
+        return;
+    };
+    out.push_str(&format!(
+        "  From the internet: {}: {}\n",
+        outside.verdict.label().to_ascii_uppercase(),
+        outside.headline
+    ));
+    for (i, d) in c.differences.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. [{}] {} at {}: {}\n   Inside: {}\n   Outside: {}\n",
+            i + 1,
+            d.severity.label(),
+            d.cause.label(),
+            d.check_id,
+            d.summary,
+            d.inside,
+            d.outside
+        ));
+        if !d.fix.is_empty() {
+            out.push_str(&format!("   Fix:\n{}", indent(&d.fix, "     ")));
+        }
+    }
+    let side = |s: &Option<Seen>| s.as_ref().map_or("not run", |s| s.status.label());
+    out.push_str("  Side by side (inside | outside):\n");
+    for row in &c.rows {
+        let mark = if row.differs { "≠" } else { " " };
+        out.push_str(&format!(
+            "  {mark} {} | {}  {} ({})\n",
+            side(&row.inside),
+            side(&row.outside),
+            row.title,
+            row.id
+        ));
+    }
+}
+
+/// A plain-text summary to paste into a ticket: the verdict, what was asked, the comparison with the
+/// internet's view when there is one, the findings with their fixes, then the tree, one check a line
+/// with its status and summary.
 pub fn summary_text(report: &Report) -> String {
     let mut out = format!(
         "migcheck: {}\n{}\n(diagnosis took {} ms)\n",
@@ -55,6 +99,9 @@ pub fn summary_text(report: &Report) -> String {
         for (key, value) in inputs {
             out.push_str(&format!("  {key}: {}\n", value.text()));
         }
+    }
+    if let Some(c) = &report.comparison {
+        comparison_lines(c, &mut out);
     }
     if !report.findings.is_empty() {
         out.push_str("\nFindings (most important first):\n");
@@ -122,7 +169,10 @@ pub fn export_bar(props: &Props) -> Html {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use migcheck_shared::{Cause, DiagnoseRequest, Evidence, Finding, HostTarget, KbStep, Status, Verdict};
+    use migcheck_shared::report::{ComparedCheck, Difference};
+    use migcheck_shared::{
+        Cause, CompareOutcome, DiagnoseRequest, Evidence, Finding, HostTarget, KbStep, Status, Verdict,
+    };
 
     /// A check for the tests of the report's components.
     pub(in crate::components) fn check(id: &str, status: Status, children: Vec<Check>) -> Check {
@@ -179,5 +229,86 @@ pub(super) mod tests {
         );
         let back: Report = serde_json::from_str(&report_json(&report)).expect("the JSON parses");
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn the_summary_carries_the_comparison_outside_first() {
+        let host = || {
+            DiagnoseRequest::Host(HostTarget {
+                host: "mail.contoso.com".into(),
+                port: None,
+            })
+        };
+        let report = |verdict, headline: &str, comparison| Report {
+            schema_version: 1,
+            verdict,
+            headline: headline.into(),
+            inputs: host(),
+            checks: vec![check("net.dns", Status::Pass, vec![])],
+            findings: Vec::new(),
+            elapsed_ms: 7,
+            comparison,
+        };
+        let seen = |status| {
+            Some(Seen {
+                status,
+                summary: String::new(),
+            })
+        };
+        let comparison = Comparison {
+            relay: "https://migcheck.example.net".into(),
+            sent: host(),
+            password_sent: false,
+            outcome: CompareOutcome::Compared,
+            message: "Compared with https://migcheck.example.net; the password stayed here.".into(),
+            outside: Some(Box::new(report(Verdict::Fail, "Nothing listens.", None))),
+            inside: None,
+            differences: vec![Difference {
+                check_id: "net.tcp".into(),
+                cause: Cause::Network,
+                severity: Status::Fail,
+                summary: "Closed from outside.".into(),
+                fix: "Test-NetConnection mail.contoso.com -Port 443".into(),
+                inside: "Open.".into(),
+                outside: "Refused.".into(),
+            }],
+            rows: vec![
+                ComparedCheck {
+                    id: "net.tcp".into(),
+                    title: "TCP".into(),
+                    inside: seen(Status::Pass),
+                    outside: seen(Status::Fail),
+                    differs: true,
+                },
+                ComparedCheck {
+                    id: "tls.chain".into(),
+                    title: "Chain".into(),
+                    inside: seen(Status::Pass),
+                    outside: None,
+                    differs: false,
+                },
+            ],
+        };
+        // A comparison that did not happen is its sentence alone.
+        let unreachable = Comparison {
+            outcome: CompareOutcome::Unreachable,
+            message: "The outside relay could not be reached.".into(),
+            outside: None,
+            differences: Vec::new(),
+            rows: Vec::new(),
+            ..comparison.clone()
+        };
+        let text = summary_text(&report(
+            Verdict::Fail,
+            "From the internet: closed.",
+            Some(Box::new(comparison)),
+        ));
+        let expected = "\nInside and outside:\n  Compared with https://migcheck.example.net; the password stayed here.\n  From the internet: FAIL: Nothing listens.\n1. [fail] network at net.tcp: Closed from outside.\n   Inside: Open.\n   Outside: Refused.\n   Fix:\n     Test-NetConnection mail.contoso.com -Port 443\n  Side by side (inside | outside):\n  ≠ pass | fail  TCP (net.tcp)\n    pass | not run  Chain (tls.chain)\n\nChecks:\n";
+        assert!(text.contains(expected), "{text}");
+        let text = summary_text(&report(Verdict::Pass, "Fine.", Some(Box::new(unreachable))));
+        assert!(
+            text.contains("\nInside and outside:\n  The outside relay could not be reached.\n\nChecks:\n"),
+            "{text}"
+        );
     }
 }

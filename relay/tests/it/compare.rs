@@ -63,6 +63,13 @@ fn difference<'a>(c: &'a Comparison, check_id: &str) -> &'a Difference {
         .unwrap_or_else(|| panic!("no difference at {check_id}: {:#?}", c.differences))
 }
 
+/// The difference says what it is (its summary's first and last words) and its fix holds `fix`.
+fn assert_said(d: &Difference, begins: &str, ends: &str, fix: &str) {
+    assert!(d.summary.starts_with(begins), "{d:#?}");
+    assert!(d.summary.ends_with(ends), "{d:#?}");
+    assert!(d.fix.contains(fix), "{d:#?}");
+}
+
 const FROM_OUTSIDE: &str = "From the internet, which is what Exchange Online sees: ";
 
 /// The second server of a pair reached from outside, the first inside: the same certificate, Exchange
@@ -163,20 +170,11 @@ fn a_record_only_the_internal_dns_has_is_named() {
     let dns = difference(c, "net.dns");
     let inside = lab().exchange().addr(ExScenario::Healthy);
     assert_eq!((dns.severity, dns.cause), (Status::Fail, Cause::Network), "{ctx}");
-    assert!(
-        dns.summary.starts_with(&format!(
-            "{name} resolves to {inside} inside but not from the internet ("
-        )),
-        "{ctx}"
-    );
-    assert!(
-        dns.summary
-            .ends_with("the record exists only in the internal DNS, and Exchange Online cannot find the server."),
-        "{ctx}"
-    );
-    assert!(
-        dns.fix.contains(&format!("Publish {name} in the public DNS zone")),
-        "{ctx}"
+    assert_said(
+        dns,
+        &format!("{name} resolves to {inside} inside but not from the internet ("),
+        "the record exists only in the internal DNS, and Exchange Online cannot find the server.",
+        &format!("Publish {name} in the public DNS zone"),
     );
     // Only the name: what could not be tried outside for want of an address is not a difference of its own.
     assert_eq!(c.differences.len(), 1, "{ctx}");
@@ -207,19 +205,11 @@ fn a_port_closed_from_outside_only_is_the_firewall() {
         (Status::Fail, Cause::ExternalAccess),
         "{ctx}"
     );
-    assert!(
-        tcp.summary
-            .starts_with(&format!("From the internet, {name}:443 does not accept connections (")),
-        "{ctx}"
-    );
-    assert!(
-        tcp.summary
-            .ends_with("a firewall rule or the NAT for this port is missing, or leads elsewhere."),
-        "{ctx}"
-    );
-    assert!(
-        tcp.fix.contains(&format!("Test-NetConnection {name} -Port 443")),
-        "{ctx}"
+    assert_said(
+        tcp,
+        &format!("From the internet, {name}:443 does not accept connections ("),
+        "a firewall rule or the NAT for this port is missing, or leads elsewhere.",
+        &format!("Test-NetConnection {name} -Port 443"),
     );
     // What follows from no connection (TLS, the paths not tried) is no difference of its own.
     assert!(
