@@ -48,8 +48,7 @@ enum Answer {
 }
 
 /// One diagnosis sent from `source` (a loopback address of its own: the relay limits per address).
-/// Also returns when the first bytes of the answer (the first `started` event) arrived.
-async fn diagnose_from(relay: SocketAddr, source: IpAddr, body: &str) -> (Answer, Instant) {
+async fn diagnose_from(relay: SocketAddr, source: IpAddr, body: &str) -> Answer {
     let client = reqwest::Client::builder()
         .no_proxy()
         .local_address(source)
@@ -61,34 +60,27 @@ async fn diagnose_from(relay: SocketAddr, source: IpAddr, body: &str) -> (Answer
         .body(body.to_string())
         .send()
         .await;
-    let mut response = match sent {
+    let response = match sent {
         Ok(response) => response,
-        Err(e) => return (Answer::Closed(format!("{e:?}")), Instant::now()),
+        Err(e) => return Answer::Closed(format!("{e:?}")),
     };
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok()?.parse().ok());
-    let mut text = Vec::new();
-    let mut first = None;
-    while let Some(chunk) = response.chunk().await.expect("chunk") {
-        first.get_or_insert_with(Instant::now);
-        text.extend_from_slice(&chunk);
-    }
-    let first = first.unwrap_or_else(Instant::now);
+    let text = response.bytes().await.expect("the answer's body");
     let text = String::from_utf8_lossy(&text).into_owned();
     if status != 200 {
-        let refused = Answer::Refused {
+        return Answer::Refused {
             status,
             retry_after,
             body: text,
         };
-        return (refused, first);
     }
     let last = text.lines().last().unwrap_or_default();
     match serde_json::from_str::<Event>(last) {
-        Ok(Event::Done { report }) => (Answer::Report(Box::new(report)), first),
+        Ok(Event::Done { report }) => Answer::Report(Box::new(report)),
         other => panic!("the stream from {source} did not end with a report: {other:?}"),
     }
 }
@@ -138,7 +130,7 @@ async fn two_hundred_diagnoses_at_once_all_finish() {
             let (body, addr) = (Arc::clone(&body), relay.addr);
             tokio::spawn(async move {
                 let source = IpAddr::V4(Ipv4Addr::new(127, 0, 1, i));
-                let (answer, _) = diagnose_from(addr, source, &body).await;
+                let answer = diagnose_from(addr, source, &body).await;
                 (source, answer, Instant::now())
             })
         })
@@ -205,10 +197,10 @@ async fn a_flooding_client_does_not_stop_another() {
     let flood: Vec<_> = (0..FLOOD)
         .map(|_| {
             let (addr, body) = (relay.addr, cheap.clone());
-            tokio::spawn(async move { diagnose_from(addr, flooder, &body).await.0 })
+            tokio::spawn(async move { diagnose_from(addr, flooder, &body).await })
         })
         .collect();
-    let (other, _) = diagnose_from(relay.addr, polite, &healthy_autodiscover()).await;
+    let other = diagnose_from(relay.addr, polite, &healthy_autodiscover()).await;
     match other {
         Answer::Report(report) => assert_healthy(&report, "the other client"),
         Answer::Refused { status, body, .. } => {
