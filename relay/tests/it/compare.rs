@@ -122,7 +122,9 @@ fn split_dns_alone_is_explained_and_is_no_problem() {
 }
 
 /// A DNS server that knows no name: every query is answered NXDOMAIN, authoritatively (the internet's
-/// DNS for a record only the internal zone has). Its address.
+/// DNS for a record only the internal zone has). Its address. The answer is RFC 1035's: section 4.1.1's
+/// header (QR, AA, RCODE 3 "Name Error: ... the domain name referenced in the query does not exist")
+/// with the question echoed and no records, as an authoritative server sends for a name not in its zone.
 fn dns_that_knows_no_name() -> std::net::SocketAddr {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind the DNS server");
     let addr = socket.local_addr().expect("its address");
